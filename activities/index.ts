@@ -1,0 +1,29 @@
+import type { EmailProvider } from '../src/channels/email/email-provider';
+import type { HeraldDb } from '../src/db/database';
+import { CampaignRepository } from '../src/repositories/campaigns';
+import { ExecutionRepository } from '../src/repositories/executions';
+import { ProfileRepository } from '../src/repositories/profiles';
+import { campaignActivities } from './campaign-activities';
+import { executionActivities } from './execution-activities';
+import { profileActivities } from './profile-activities';
+import { renderActivities } from './render-activities';
+import { sendEmailActivities } from './send-email';
+
+export interface ActivityDependencies {
+  db: HeraldDb;
+  emailProvider: EmailProvider;
+  emailFrom: string;
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  const campaigns = new CampaignRepository(deps.db);
+  return {
+    ...campaignActivities(campaigns),
+    ...profileActivities(new ProfileRepository(deps.db)),
+    ...executionActivities(new ExecutionRepository(deps.db)),
+    ...renderActivities(),
+    ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
+  };
+}
+
+export type HeraldActivities = ReturnType<typeof createActivities>;

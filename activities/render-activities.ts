@@ -1,0 +1,35 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { EmailContent } from '../src/domain/campaign';
+import { singleLine } from '../src/domain/header-safety';
+import { renderTemplate, TemplateError } from '../src/domain/template-renderer';
+
+export interface RenderEmailInput {
+  content: EmailContent;
+  profile: Record<string, unknown>;
+  context: Record<string, unknown>;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text?: string;
+}
+
+export function renderActivities() {
+  return {
+    async renderEmail({ content, profile, context }: RenderEmailInput): Promise<RenderedEmail> {
+      const variables = { profile, context };
+      try {
+        return {
+          // The subject is rendered as text (no HTML entities) and flattened to one header-safe line.
+          subject: singleLine(renderTemplate(content.subject, 'text', variables)),
+          html: renderTemplate(content.html, 'html', variables),
+          ...(content.text !== undefined && { text: renderTemplate(content.text, 'text', variables) }),
+        };
+      } catch (error) {
+        if (error instanceof TemplateError) throw ApplicationFailure.nonRetryable(error.message, 'TemplateError');
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Client } from '@temporalio/client';
+import type { HeraldConfig } from '../config/env';
+import type { HeraldDb } from '../db/database';
+import { CampaignRepository } from '../repositories/campaigns';
+import { ExecutionRepository } from '../repositories/executions';
+import { OutboxRepository } from '../repositories/outbox';
+import { ProfileRepository } from '../repositories/profiles';
+
+export interface AppDependencies {
+  config: HeraldConfig;
+  db: HeraldDb;
+  temporal: Client;
+  campaigns: CampaignRepository;
+  profiles: ProfileRepository;
+  executions: ExecutionRepository;
+  outbox: OutboxRepository;
+}
+
+export function appDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): AppDependencies {
+  return {
+    config,
+    db,
+    temporal,
+    campaigns: new CampaignRepository(db),
+    profiles: new ProfileRepository(db),
+    executions: new ExecutionRepository(db),
+    outbox: new OutboxRepository(db),
+  };
+}

@@ -1,0 +1,63 @@
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppDependencies } from './app-dependencies';
+import { createRouter } from './create-router';
+import { apiKeyAuth } from './middlewares/api-key-auth';
+import { Problem, problemResponse } from './problem';
+import { campaignsRouter } from './routes/campaigns/campaigns.index';
+import { docsRouter } from './routes/docs/docs.index';
+import { executionsRouter } from './routes/executions/executions.index';
+import { healthRouter } from './routes/health/health.index';
+import { outboxRouter } from './routes/outbox/outbox.index';
+import { profilesRouter } from './routes/profiles/profiles.index';
+
+/** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: AppDependencies) {
+  const app = createRouter();
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`)),
+    }),
+  );
+  if (deps.config.http.apiKeys.length > 0) app.use('/v1/*', apiKeyAuth(deps.config.http.apiKeys));
+
+  app.route('/', healthRouter(deps));
+  app.route('/', campaignsRouter(deps));
+  app.route('/', profilesRouter(deps));
+  app.route('/', executionsRouter(deps));
+  app.route('/', outboxRouter(deps));
+  app.route('/', docsRouter());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'One of the keys in HERALD_API_KEYS. Not required when Herald runs open on loopback.',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Herald API',
+      version: '0.1.0',
+      description: 'API-triggered campaigns on Temporal. Errors are application/problem+json (RFC 9457).',
+    },
+  });
+
+  app.notFound((c) => problemResponse(c, new Problem(404, 'not-found', 'Not found', `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    if (error instanceof Problem) return problemResponse(c, error);
+    if (error instanceof HTTPException) {
+      // Hono raises these for unparseable bodies and wrong content types, before zod sees them.
+      const status = error.status;
+      const type = status === 400 ? 'malformed-request' : status === 415 ? 'unsupported-media-type' : 'http-error';
+      return problemResponse(c, new Problem(status, type, error.message || 'Bad request', error.message));
+    }
+    console.error(`[api] ${c.req.method} ${c.req.path} failed:`, error);
+    return problemResponse(c, new Problem(500, 'internal-error', 'Internal error', 'Herald could not complete the request; it has been logged.'));
+  });
+  return app;
+}

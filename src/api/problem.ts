@@ -1,0 +1,61 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export interface ProblemFieldError {
+  field: string;
+  message: string;
+}
+
+/** An RFC 9457 problem. `type` is a stable slug clients can switch on. */
+export class Problem extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly type: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: ProblemFieldError[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+  }
+
+  toJSON() {
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      ...(this.detail && { detail: this.detail }),
+      ...(this.errors && { errors: this.errors }),
+    };
+  }
+}
+
+export function problemResponse(c: Context, problem: Problem): Response {
+  return c.body(JSON.stringify(problem.toJSON()), problem.status, { 'content-type': 'application/problem+json', ...problem.headers });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'validation-failed' }),
+    title: z.string().openapi({ example: 'The request is invalid' }),
+    status: z.number().int().openapi({ example: 400 }),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+/** Declares a problem response in a route's OpenAPI entry. */
+export const problemContent = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+export function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): ProblemFieldError[] {
+  return issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+}
+
+export const validationProblem = (errors: ProblemFieldError[], detail = 'The request does not match the API schema; see errors.') =>
+  new Problem(400, 'validation-failed', 'The request is invalid', detail, errors);
+
+export const notFoundProblem = (what: string) => new Problem(404, 'not-found', 'Not found', `${what} does not exist`);

@@ -1,0 +1,151 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
+import { problemContent } from '../../problem';
+
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
+
+export const EmailContentSchema = z
+  .object({
+    subject: z.string().max(998).default('').openapi({ example: 'Your code is {{ context.code }}' }),
+    html: z.string().max(512 * 1024).openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
+    text: z.string().max(512 * 1024).optional(),
+  })
+  .openapi('EmailContent', { description: 'Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped.' });
+
+const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDateTime.optional() }).openapi('Schedule');
+
+const AudienceSchema = z
+  .object({
+    namespace: z.string().min(1).max(255).openapi({ example: 'email' }),
+    createMissingProfiles: z.boolean().default(false),
+  })
+  .openapi('Audience');
+
+const campaignFields = {
+  name: z.string().min(1).max(255).openapi({ example: 'Password reset' }),
+  description: z.string().max(2000).optional(),
+  tags: z.array(z.string().min(1).max(64)).max(50).optional(),
+  type: z.enum(CAMPAIGN_TYPES),
+  channel: z.enum(['email']).openapi({ description: 'email today; sms and push are planned.' }),
+  content: EmailContentSchema,
+  audience: AudienceSchema,
+  schedule: ScheduleSchema.optional(),
+};
+
+export const CampaignCreateSchema = z.object(campaignFields).strict().openapi('CampaignCreate');
+export const CampaignPatchSchema = z
+  .object(campaignFields)
+  .partial()
+  .strict()
+  .refine((value) => Object.keys(value).length > 0, { message: 'send at least one field to change' })
+  .openapi('CampaignPatch');
+
+export const CampaignSchema = z
+  .object({
+    id: z.string(),
+    ...campaignFields,
+    tags: z.array(z.string()),
+    schedule: ScheduleSchema,
+    status: z.enum(CAMPAIGN_STATUSES),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    activatedAt: z.string().optional(),
+  })
+  .openapi('Campaign');
+
+const IdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const tags = ['Campaigns'];
+const security = [{ bearerAuth: [] }];
+
+export const createCampaign = createRoute({
+  method: 'post',
+  path: '/v1/campaigns',
+  tags,
+  security,
+  summary: 'Create a campaign (as a draft)',
+  request: { body: { required: true, content: { 'application/json': { schema: CampaignCreateSchema } } } },
+  responses: { 201: json(CampaignSchema, 'The new draft'), 400: problemContent('Invalid campaign'), 401: problemContent('Missing or wrong API key'), 413: problemContent('Body too large') },
+});
+
+export const getCampaign = createRoute({
+  method: 'get',
+  path: '/v1/campaigns/{id}',
+  tags,
+  security,
+  summary: 'Get a campaign',
+  request: { params: IdParams },
+  responses: { 200: json(CampaignSchema, 'The campaign'), 400: problemContent('Invalid id'), 401: problemContent('Missing or wrong API key'), 404: problemContent('Unknown campaign') },
+});
+
+export const listCampaigns = createRoute({
+  method: 'get',
+  path: '/v1/campaigns',
+  tags,
+  security,
+  summary: 'List campaigns, newest first',
+  request: {
+    query: z.object({
+      status: z.enum(CAMPAIGN_STATUSES).optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      cursor: z.string().max(64).optional().openapi({ description: 'nextCursor from the previous page' }),
+    }),
+  },
+  responses: {
+    200: json(z.object({ items: z.array(CampaignSchema), nextCursor: z.string().optional() }).openapi('CampaignPage'), 'A page of campaigns'),
+    400: problemContent('Invalid query'),
+    401: problemContent('Missing or wrong API key'),
+  },
+});
+
+export const patchCampaign = createRoute({
+  method: 'patch',
+  path: '/v1/campaigns/{id}',
+  tags,
+  security,
+  summary: 'Edit a draft campaign (creates a new version)',
+  request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: CampaignPatchSchema } } } },
+  responses: {
+    200: json(CampaignSchema, 'The edited draft'),
+    400: problemContent('Invalid edit'),
+    401: problemContent('Missing or wrong API key'),
+    404: problemContent('Unknown campaign'),
+    409: problemContent('The campaign is no longer a draft'),
+    413: problemContent('Body too large'),
+  },
+});
+
+export const activateCampaign = createRoute({
+  method: 'post',
+  path: '/v1/campaigns/{id}/activate',
+  tags,
+  security,
+  summary: 'Review and activate a draft',
+  description: 'Starts the campaign activation workflow `campaign/<id>`: scheduled until startAt, live until endAt, then completed.',
+  request: { params: IdParams },
+  responses: {
+    200: json(CampaignSchema, 'The activated campaign, scheduled or live'),
+    400: problemContent('Invalid id'),
+    401: problemContent('Missing or wrong API key'),
+    404: problemContent('Unknown campaign'),
+    409: problemContent('Not a draft'),
+    422: problemContent('Review failed; every problem is listed in errors'),
+  },
+});
+
+export const stopCampaign = createRoute({
+  method: 'post',
+  path: '/v1/campaigns/{id}/stop',
+  tags,
+  security,
+  summary: 'Stop a scheduled or live campaign',
+  request: { params: IdParams },
+  responses: {
+    200: json(CampaignSchema, 'The stopped campaign'),
+    400: problemContent('Invalid id'),
+    401: problemContent('Missing or wrong API key'),
+    404: problemContent('Unknown campaign'),
+    409: problemContent('Draft or completed campaigns cannot be stopped'),
+  },
+});

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Hono } from 'hono';
+
+const require = createRequire(import.meta.url);
+// The package does not export its browser bundle, so locate it next to the resolved entry point.
+const scalarBundlePath = join(dirname(require.resolve('@scalar/api-reference')), 'browser', 'standalone.js');
+
+const page = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Herald API reference</title>
+  </head>
+  <body>
+    <script id="api-reference" data-url="/openapi.json"></script>
+    <script src="/docs/assets/scalar.js"></script>
+  </body>
+</html>`;
+
+/** The API reference page, with Scalar's bundle served from node_modules instead of a CDN. */
+export function docsRouter() {
+  let bundle: Promise<string> | undefined;
+  return new Hono()
+    .get('/docs', (c) => c.html(page))
+    .get('/docs/assets/scalar.js', async (c) => {
+      bundle ??= readFile(scalarBundlePath, 'utf8');
+      return c.body(await bundle, 200, { 'content-type': 'application/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });
+    });
+}

@@ -1,0 +1,9 @@
+import type { AppDependencies } from '../../app-dependencies';
+import { createRouter } from '../../create-router';
+import { executionHandlers } from './executions.handlers';
+import * as routes from './executions.routes';
+
+export function executionsRouter(deps: AppDependencies) {
+  const handlers = executionHandlers(deps);
+  return createRouter().openapi(routes.triggerUnitary, handlers.trigger).openapi(routes.getExecution, handlers.get);
+}

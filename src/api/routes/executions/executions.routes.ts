@@ -1,0 +1,100 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { problemContent } from '../../problem';
+
+const JsonObject = z.record(z.string(), z.unknown());
+const noSystemKey = (context: Record<string, unknown> | undefined) => context === undefined || !Object.hasOwn(context, 'system');
+const SYSTEM_RESERVED = 'context.system is reserved; rename the key';
+
+const RecipientSchema = z
+  .object({
+    type: z.literal('aep').optional().openapi({ description: 'Accepted for AJO compatibility.' }),
+    userId: z.string().min(1).max(255).openapi({ example: 'ada@example.com' }),
+    namespace: z.string().min(1).max(255).openapi({ example: 'email' }),
+    context: JsonObject.optional().refine(noSystemKey, SYSTEM_RESERVED).openapi({ description: 'Overrides the shared context key by key for this recipient.' }),
+    channelData: z
+      .object({ emailAddress: z.string().min(3).max(254).optional(), mobilePhoneNumber: z.string().min(3).max(32).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .openapi('Recipient');
+
+export const UnitaryTriggerSchema = z
+  .object({
+    requestId: z.string().min(1).max(128).openapi({ description: 'Idempotency key: a repeat with the same body returns the same execution.', example: 'reset-4711' }),
+    campaignId: z.string().min(1).max(64),
+    recipients: z
+      .array(RecipientSchema)
+      .min(1)
+      .max(20)
+      .superRefine((recipients, ctx) => {
+        const seen = new Set<string>();
+        recipients.forEach((r, i) => {
+          if (seen.has(r.userId)) ctx.addIssue({ code: 'custom', path: [i, 'userId'], message: `duplicate userId ${r.userId}` });
+          seen.add(r.userId);
+        });
+      }),
+    context: JsonObject.optional().refine(noSystemKey, SYSTEM_RESERVED).openapi({ description: 'Shared personalisation data, at most 200 KB of JSON with all recipient contexts.' }),
+  })
+  .strict()
+  .openapi('UnitaryTrigger');
+
+const AcceptedSchema = z.object({ executionId: z.string(), requestId: z.string(), campaignId: z.string() }).openapi('ExecutionAccepted');
+
+export const ExecutionSchema = z
+  .object({
+    executionId: z.string(),
+    requestId: z.string(),
+    campaignId: z.string(),
+    campaignVersion: z.number().int(),
+    status: z.enum(['running', 'completed', 'failed']),
+    reason: z.string().optional(),
+    createdAt: z.string(),
+    completedAt: z.string().optional(),
+    recipients: z.array(
+      z.object({
+        userId: z.string(),
+        status: z.enum(['pending', 'sent', 'failed', 'excluded']),
+        reason: z.string().optional().openapi({ example: 'no-consent' }),
+        profileCreated: z.boolean(),
+        messageId: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('Execution');
+
+const tags = ['Executions'];
+const security = [{ bearerAuth: [] }];
+
+export const triggerUnitary = createRoute({
+  method: 'post',
+  path: '/v1/executions/unitary',
+  tags,
+  security,
+  summary: 'Trigger a campaign for 1–20 recipients',
+  request: { body: { required: true, content: { 'application/json': { schema: UnitaryTriggerSchema } } } },
+  responses: {
+    202: { description: 'Accepted; delivery runs in the workflow execution/<campaignId>/<requestId>', content: { 'application/json': { schema: AcceptedSchema } } },
+    400: problemContent('Schema violation, duplicate userId, context.system, or wrong namespace'),
+    401: problemContent('Missing or wrong API key'),
+    404: problemContent('Unknown campaign'),
+    409: problemContent('Campaign not live, or requestId reused with a different body'),
+    413: problemContent('Context over 200 KB or body too large'),
+    422: problemContent('Now is outside the campaign schedule (type campaign-outside-schedule)'),
+  },
+});
+
+export const getExecution = createRoute({
+  method: 'get',
+  path: '/v1/executions/{executionId}',
+  tags,
+  security,
+  summary: 'Execution status, with every recipient outcome',
+  request: { params: z.object({ executionId: z.string().min(1).max(64).openapi({ param: { name: 'executionId', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The execution', content: { 'application/json': { schema: ExecutionSchema } } },
+    400: problemContent('Invalid id'),
+    401: problemContent('Missing or wrong API key'),
+    404: problemContent('Unknown execution'),
+  },
+});

@@ -1,0 +1,43 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppDependencies } from '../../app-dependencies';
+import { createRouter } from '../../create-router';
+import { problemContent } from '../../problem';
+
+const OutboxMessageSchema = z
+  .object({
+    id: z.string(),
+    channel: z.enum(['email', 'sms', 'push']),
+    to: z.string(),
+    subject: z.string().nullable(),
+    html: z.string().nullable(),
+    text: z.string().nullable(),
+    campaignId: z.string(),
+    executionId: z.string(),
+    userId: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('OutboxMessage');
+
+export const listOutbox = createRoute({
+  method: 'get',
+  path: '/v1/outbox',
+  tags: ['Outbox'],
+  security: [{ bearerAuth: [] }],
+  summary: 'Messages captured by the development outbox provider (used while RESEND_API_KEY is unset)',
+  request: {
+    query: z.object({
+      campaignId: z.string().max(64).optional(),
+      to: z.string().max(254).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+  },
+  responses: {
+    200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ items: z.array(OutboxMessageSchema) }) } } },
+    400: problemContent('Invalid query'),
+    401: problemContent('Missing or wrong API key'),
+  },
+});
+
+export function outboxRouter(deps: AppDependencies) {
+  return createRouter().openapi(listOutbox, async (c) => c.json({ items: await deps.outbox.list(c.req.valid('query')) }, 200));
+}

@@ -1,0 +1,22 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppDependencies } from '../../app-dependencies';
+import { notFoundProblem } from '../../problem';
+import type * as routes from './profiles.routes';
+
+export function profileHandlers(deps: AppDependencies) {
+  const put: RouteHandler<typeof routes.putProfile> = async (c) => {
+    const { namespace, userId } = c.req.valid('param');
+    const { attributes, consents } = c.req.valid('json');
+    const { profile, created } = await deps.profiles.upsert(namespace, userId, attributes, consents);
+    return created ? c.json(profile, 201) : c.json(profile, 200);
+  };
+
+  const get: RouteHandler<typeof routes.getProfile> = async (c) => {
+    const { namespace, userId } = c.req.valid('param');
+    const profile = await deps.profiles.get(namespace, userId);
+    if (!profile) throw notFoundProblem(`Profile ${namespace}/${userId}`);
+    return c.json(profile, 200);
+  };
+
+  return { put, get };
+}

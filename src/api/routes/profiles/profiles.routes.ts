@@ -1,0 +1,49 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { problemContent } from '../../problem';
+
+const Consent = z.enum(['in', 'out']);
+export const ConsentsSchema = z.object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional() }).strict().openapi('Consents');
+
+export const ProfileSchema = z
+  .object({
+    namespace: z.string(),
+    userId: z.string(),
+    attributes: z.record(z.string(), z.unknown()),
+    consents: ConsentsSchema,
+    autoCreated: z.boolean().openapi({ description: 'true when a trigger call created it (audience.createMissingProfiles)' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Profile');
+
+const ProfileParams = z.object({
+  namespace: z.string().min(1).max(255).openapi({ param: { name: 'namespace', in: 'path' }, example: 'email' }),
+  userId: z.string().min(1).max(255).openapi({ param: { name: 'userId', in: 'path' }, example: 'ada@example.com' }),
+});
+const json = (description: string) => ({ description, content: { 'application/json': { schema: ProfileSchema } } });
+const tags = ['Profiles'];
+const security = [{ bearerAuth: [] }];
+
+export const putProfile = createRoute({
+  method: 'put',
+  path: '/v1/profiles/{namespace}/{userId}',
+  tags,
+  security,
+  summary: 'Create or replace a profile',
+  description: 'Replaces the attributes; consents given here are merged into the stored ones.',
+  request: {
+    params: ProfileParams,
+    body: { required: true, content: { 'application/json': { schema: z.object({ attributes: z.record(z.string(), z.unknown()), consents: ConsentsSchema.optional() }).strict().openapi('ProfileUpsert') } } },
+  },
+  responses: { 200: json('Updated'), 201: json('Created'), 400: problemContent('Invalid profile'), 401: problemContent('Missing or wrong API key'), 413: problemContent('Body too large') },
+});
+
+export const getProfile = createRoute({
+  method: 'get',
+  path: '/v1/profiles/{namespace}/{userId}',
+  tags,
+  security,
+  summary: 'Get a profile',
+  request: { params: ProfileParams },
+  responses: { 200: json('The profile'), 400: problemContent('Invalid path'), 401: problemContent('Missing or wrong API key'), 404: problemContent('Unknown profile') },
+});

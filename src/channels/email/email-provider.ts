@@ -1,0 +1,18 @@
+export interface EmailMessage {
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text?: string;
+  /** Stable per execution, recipient and channel, so a retried send is delivered once. */
+  idempotencyKey: string;
+  campaignId: string;
+  executionId: string;
+  userId: string;
+}
+
+export interface EmailProvider {
+  readonly name: string;
+  /** Resolves with the provider's message id; throws ProviderUnavailableError or ProviderRejectedError. */
+  send(message: EmailMessage): Promise<{ messageId: string }>;
+}

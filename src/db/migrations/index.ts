@@ -1,0 +1,9 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { initial } from './0001-initial';
+
+/** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { '0001-initial': initial };
+  },
+};

@@ -1,0 +1,58 @@
+export const CHANNELS = ['email', 'sms', 'push'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const CAMPAIGN_TYPES = ['transactional', 'marketing'] as const;
+export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
+
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'live', 'stopped', 'completed'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+export interface EmailContent {
+  subject: string;
+  html: string;
+  text?: string;
+}
+
+export interface Audience {
+  namespace: string;
+  createMissingProfiles: boolean;
+}
+
+export interface Schedule {
+  startAt?: string;
+  endAt?: string;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  description?: string;
+  tags: string[];
+  type: CampaignType;
+  channel: Channel;
+  content: EmailContent;
+  audience: Audience;
+  schedule: Schedule;
+  status: CampaignStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  activatedAt?: string;
+}
+
+/** The campaign as a trigger workflow needs it: frozen at one version. */
+export type CampaignSnapshot = Pick<Campaign, 'id' | 'version' | 'type' | 'channel' | 'content' | 'audience' | 'schedule' | 'status'>;
+
+export type ScheduleWindowPosition = 'before-start' | 'open' | 'after-end';
+
+/** Where `now` falls against the half-open window [startAt, endAt). */
+export function scheduleWindowPosition(schedule: Schedule, nowMs: number): ScheduleWindowPosition {
+  if (schedule.startAt && nowMs < Date.parse(schedule.startAt)) return 'before-start';
+  if (schedule.endAt && nowMs >= Date.parse(schedule.endAt)) return 'after-end';
+  return 'open';
+}
+
+/** Statuses that accept trigger calls. `scheduled` is accepted only so the window check can answer 422. */
+export function acceptsTriggers(status: CampaignStatus): boolean {
+  return status === 'live' || status === 'scheduled';
+}

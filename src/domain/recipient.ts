@@ -1,0 +1,36 @@
+export interface ChannelData {
+  emailAddress?: string;
+  mobilePhoneNumber?: string;
+}
+
+export interface Recipient {
+  userId: string;
+  namespace: string;
+  context?: Record<string, unknown>;
+  channelData?: ChannelData;
+}
+
+export type RecipientStatus = 'pending' | 'sent' | 'failed' | 'excluded';
+
+export interface RecipientOutcome {
+  userId: string;
+  status: Exclude<RecipientStatus, 'pending'>;
+  reason?: string;
+  profileCreated: boolean;
+  messageId?: string;
+  address?: string;
+}
+
+/** Per-recipient context overrides the call's shared context key by key. */
+export function mergeContext(shared: Record<string, unknown> | undefined, own: Record<string, unknown> | undefined): Record<string, unknown> {
+  return { ...(shared ?? {}), ...(own ?? {}) };
+}
+
+/** channelData first, then the profile's `email` attribute, then the userId itself in the `email` namespace. */
+export function resolveEmailAddress(recipient: Recipient, profileAttributes: Record<string, unknown>): string | undefined {
+  if (recipient.channelData?.emailAddress) return recipient.channelData.emailAddress;
+  const fromProfile = profileAttributes.email;
+  if (typeof fromProfile === 'string' && fromProfile.length > 0) return fromProfile;
+  if (recipient.namespace === 'email') return recipient.userId;
+  return undefined;
+}

@@ -1,0 +1,153 @@
+import { monotonicFactory } from 'ulid';
+import type { HeraldDb } from '../db/database';
+import type { CampaignRow } from '../db/schema';
+import type { Audience, Campaign, CampaignSnapshot, CampaignStatus, CampaignType, Channel, EmailContent, Schedule } from '../domain/campaign';
+
+const nextId = monotonicFactory();
+
+export interface CampaignDraft {
+  name: string;
+  description?: string;
+  tags?: string[];
+  type: CampaignType;
+  channel: Channel;
+  content: EmailContent;
+  audience: Audience;
+  schedule?: Schedule;
+}
+
+export type CampaignEdit = Partial<CampaignDraft>;
+
+function toCampaign(row: CampaignRow): Campaign {
+  return {
+    id: row.id,
+    name: row.name,
+    ...(row.description !== null && { description: row.description }),
+    tags: JSON.parse(row.tags) as string[],
+    type: row.type,
+    channel: row.channel,
+    content: JSON.parse(row.content) as EmailContent,
+    audience: JSON.parse(row.audience) as Audience,
+    schedule: { ...(row.start_at && { startAt: row.start_at }), ...(row.end_at && { endAt: row.end_at }) },
+    status: row.status,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(row.activated_at && { activatedAt: row.activated_at }),
+  };
+}
+
+export function toSnapshot(campaign: Campaign): CampaignSnapshot {
+  const { id, version, type, channel, content, audience, schedule, status } = campaign;
+  return { id, version, type, channel, content, audience, schedule, status };
+}
+
+function draftColumns(draft: CampaignEdit) {
+  return {
+    ...(draft.name !== undefined && { name: draft.name }),
+    ...(draft.description !== undefined && { description: draft.description }),
+    ...(draft.tags !== undefined && { tags: JSON.stringify(draft.tags) }),
+    ...(draft.type !== undefined && { type: draft.type }),
+    ...(draft.channel !== undefined && { channel: draft.channel }),
+    ...(draft.content !== undefined && { content: JSON.stringify(draft.content) }),
+    ...(draft.audience !== undefined && { audience: JSON.stringify(draft.audience) }),
+    ...(draft.schedule !== undefined && { start_at: draft.schedule.startAt ?? null, end_at: draft.schedule.endAt ?? null }),
+  };
+}
+
+export interface CampaignPage {
+  items: Campaign[];
+  nextCursor?: string;
+}
+
+export class CampaignRepository {
+  constructor(private readonly db: HeraldDb) {}
+
+  async create(draft: CampaignDraft): Promise<Campaign> {
+    const now = new Date().toISOString();
+    const id = nextId();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('campaigns')
+        .values({
+          id,
+          name: draft.name,
+          description: draft.description ?? null,
+          tags: JSON.stringify(draft.tags ?? []),
+          type: draft.type,
+          channel: draft.channel,
+          content: JSON.stringify(draft.content),
+          audience: JSON.stringify(draft.audience),
+          start_at: draft.schedule?.startAt ?? null,
+          end_at: draft.schedule?.endAt ?? null,
+          status: 'draft',
+          version: 1,
+          created_at: now,
+          updated_at: now,
+          activated_at: null,
+        })
+        .execute();
+      await trx.insertInto('campaign_versions').values({ campaign_id: id, version: 1, snapshot: JSON.stringify(draft), created_at: now }).execute();
+    });
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<Campaign | undefined> {
+    const row = await this.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toCampaign(row);
+  }
+
+  /** Newest first; the cursor is the last id of the previous page (ids are time-ordered ULIDs). */
+  async list(options: { status?: CampaignStatus; limit: number; cursor?: string }): Promise<CampaignPage> {
+    let query = this.db.selectFrom('campaigns').selectAll().orderBy('id', 'desc').limit(options.limit + 1);
+    if (options.status) query = query.where('status', '=', options.status);
+    if (options.cursor) query = query.where('id', '<', options.cursor);
+    const rows = await query.execute();
+    const items = rows.slice(0, options.limit).map(toCampaign);
+    return { items, ...(rows.length > options.limit && { nextCursor: items[items.length - 1]!.id }) };
+  }
+
+  /** Applies an edit to a draft and records the result as a new version. Returns undefined if it is no longer a draft. */
+  async editDraft(id: string, edit: CampaignEdit): Promise<Campaign | undefined> {
+    const now = new Date().toISOString();
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('campaigns')
+        .set((eb) => ({ ...draftColumns(edit), version: eb('version', '+', 1), updated_at: now }))
+        .where('id', '=', id)
+        .where('status', '=', 'draft')
+        .returningAll()
+        .executeTakeFirst();
+      if (!result) return undefined;
+      const campaign = toCampaign(result);
+      const { id: _id, status: _s, version, createdAt: _c, updatedAt: _u, activatedAt: _a, ...snapshot } = campaign;
+      await trx.insertInto('campaign_versions').values({ campaign_id: id, version, snapshot: JSON.stringify(snapshot), created_at: now }).execute();
+      return campaign;
+    });
+    return updated;
+  }
+
+  /** Moves a draft to its first active status; a no-op when something already moved it. */
+  async markActivated(id: string, status: 'scheduled' | 'live'): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db
+      .updateTable('campaigns')
+      .set({ status, activated_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'draft')
+      .execute();
+  }
+
+  /**
+   * Sets a lifecycle status from the activation workflow or the stop route. `stopped` and
+   * `completed` are final: a late transition never revives a campaign.
+   */
+  async setStatus(id: string, status: CampaignStatus): Promise<void> {
+    await this.db
+      .updateTable('campaigns')
+      .set({ status, updated_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .where('status', 'not in', ['stopped', 'completed'])
+      .execute();
+  }
+}

@@ -1,0 +1,156 @@
+import type { HeraldDb } from '../db/database';
+import type { Channel } from '../domain/campaign';
+import type { Recipient, RecipientOutcome, RecipientStatus } from '../domain/recipient';
+
+export type ExecutionStatus = 'running' | 'completed' | 'failed';
+
+export interface ExecutionRecipientView {
+  userId: string;
+  status: RecipientStatus;
+  reason?: string;
+  profileCreated: boolean;
+  messageId?: string;
+}
+
+export interface ExecutionView {
+  executionId: string;
+  requestId: string;
+  campaignId: string;
+  campaignVersion: number;
+  status: ExecutionStatus;
+  reason?: string;
+  createdAt: string;
+  completedAt?: string;
+  recipients: ExecutionRecipientView[];
+}
+
+export interface NewExecution {
+  id: string;
+  requestId: string;
+  requestHash: string;
+  campaignId: string;
+  campaignVersion: number;
+  workflowId: string;
+  channel: Channel;
+  recipients: Recipient[];
+}
+
+export type ExecutionClaim =
+  | { kind: 'created'; executionId: string; workflowId: string }
+  | { kind: 'repeat'; executionId: string; workflowId: string; campaignId: string }
+  | { kind: 'conflict'; executionId: string };
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+export class ExecutionRepository {
+  constructor(private readonly db: HeraldDb) {}
+
+  /**
+   * Claims a requestId. The first call creates the execution and its pending deliveries;
+   * a repeat with the same request hash gets the same execution; a different body is a conflict.
+   */
+  async claim(execution: NewExecution): Promise<ExecutionClaim> {
+    const existing = await this.findByRequestId(execution.requestId);
+    if (existing) return this.classifyRepeat(existing, execution.requestHash);
+    const now = new Date().toISOString();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('executions')
+          .values({
+            id: execution.id,
+            request_id: execution.requestId,
+            request_hash: execution.requestHash,
+            campaign_id: execution.campaignId,
+            campaign_version: execution.campaignVersion,
+            workflow_id: execution.workflowId,
+            status: 'running',
+            failure_reason: null,
+            created_at: now,
+            completed_at: null,
+          })
+          .execute();
+        await trx
+          .insertInto('deliveries')
+          .values(execution.recipients.map((r, position) => ({ execution_id: execution.id, user_id: r.userId, position, namespace: r.namespace, channel: execution.channel, status: 'pending' as const, reason: null, address: null, message_id: null, updated_at: now })))
+          .execute();
+      });
+      return { kind: 'created', executionId: execution.id, workflowId: execution.workflowId };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // A concurrent call with the same requestId won the insert.
+      const winner = await this.findByRequestId(execution.requestId);
+      if (!winner) throw error;
+      return this.classifyRepeat(winner, execution.requestHash);
+    }
+  }
+
+  private classifyRepeat(existing: { id: string; request_hash: string; workflow_id: string; campaign_id: string }, requestHash: string): ExecutionClaim {
+    return existing.request_hash === requestHash
+      ? { kind: 'repeat', executionId: existing.id, workflowId: existing.workflow_id, campaignId: existing.campaign_id }
+      : { kind: 'conflict', executionId: existing.id };
+  }
+
+  /** The execution already recorded for a requestId, if any. */
+  async findClaim(requestId: string): Promise<{ executionId: string; requestHash: string; workflowId: string } | undefined> {
+    const row = await this.findByRequestId(requestId);
+    return row && { executionId: row.id, requestHash: row.request_hash, workflowId: row.workflow_id };
+  }
+
+  private findByRequestId(requestId: string) {
+    return this.db.selectFrom('executions').select(['id', 'request_hash', 'workflow_id', 'campaign_id']).where('request_id', '=', requestId).executeTakeFirst();
+  }
+
+  async get(executionId: string): Promise<ExecutionView | undefined> {
+    const execution = await this.db.selectFrom('executions').selectAll().where('id', '=', executionId).executeTakeFirst();
+    if (!execution) return undefined;
+    const deliveries = await this.db.selectFrom('deliveries').selectAll().where('execution_id', '=', executionId).orderBy('position').execute();
+    return {
+      executionId: execution.id,
+      requestId: execution.request_id,
+      campaignId: execution.campaign_id,
+      campaignVersion: execution.campaign_version,
+      status: execution.status,
+      ...(execution.failure_reason && { reason: execution.failure_reason }),
+      createdAt: execution.created_at,
+      ...(execution.completed_at && { completedAt: execution.completed_at }),
+      recipients: deliveries.map((d) => ({
+        userId: d.user_id,
+        status: d.status,
+        ...(d.reason && { reason: d.reason }),
+        profileCreated: d.profile_created === 1,
+        ...(d.message_id && { messageId: d.message_id }),
+      })),
+    };
+  }
+
+  async recordOutcome(executionId: string, outcome: RecipientOutcome): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        profile_created: outcome.profileCreated ? 1 : 0,
+        address: outcome.address ?? null,
+        message_id: outcome.messageId ?? null,
+        updated_at: new Date().toISOString(),
+      })
+      .where('execution_id', '=', executionId)
+      .where('user_id', '=', outcome.userId)
+      .execute();
+  }
+
+  async finish(executionId: string, status: Exclude<ExecutionStatus, 'running'>, reason?: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('executions').set({ status, failure_reason: reason ?? null, completed_at: now }).where('id', '=', executionId).execute();
+      if (status === 'failed') {
+        // Recipients never reached stay visible as failed with the execution's reason.
+        await trx.updateTable('deliveries').set({ status: 'failed', reason: reason ?? 'execution-failed', updated_at: now }).where('execution_id', '=', executionId).where('status', '=', 'pending').execute();
+      }
+    });
+  }
+}

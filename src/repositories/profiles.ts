@@ -1,0 +1,73 @@
+import type { HeraldDb } from '../db/database';
+import type { ProfileRow } from '../db/schema';
+import type { Consents } from '../domain/consent';
+
+export interface Profile {
+  namespace: string;
+  userId: string;
+  attributes: Record<string, unknown>;
+  consents: Consents;
+  autoCreated: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function toProfile(row: ProfileRow): Profile {
+  return {
+    namespace: row.namespace,
+    userId: row.user_id,
+    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+    consents: JSON.parse(row.consents) as Consents,
+    autoCreated: row.auto_created === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class ProfileRepository {
+  constructor(private readonly db: HeraldDb) {}
+
+  async get(namespace: string, userId: string): Promise<Profile | undefined> {
+    const row = await this.row(namespace, userId);
+    return row && toProfile(row);
+  }
+
+  private row(namespace: string, userId: string): Promise<ProfileRow | undefined> {
+    return this.db.selectFrom('profiles').selectAll().where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  /** Replaces attributes and merges consents; returns whether the profile is new. */
+  async upsert(namespace: string, userId: string, attributes: Record<string, unknown>, consents: Consents | undefined): Promise<{ profile: Profile; created: boolean }> {
+    const now = new Date().toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('profiles').select(['consents']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+      const mergedConsents = { ...(existing ? (JSON.parse(existing.consents) as Consents) : {}), ...(consents ?? {}) };
+      const row = await trx
+        .insertInto('profiles')
+        .values({ namespace, user_id: userId, attributes: JSON.stringify(attributes), consents: JSON.stringify(mergedConsents), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['namespace', 'user_id']).doUpdateSet({ attributes: JSON.stringify(attributes), consents: JSON.stringify(mergedConsents), updated_at: now }))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { profile: toProfile(row), created: !existing };
+    });
+  }
+
+  /**
+   * Finds a profile, creating an auto-created one when allowed. Safe to retry: a profile
+   * created by an earlier attempt of the same execution still reports `created`.
+   */
+  async resolve(namespace: string, userId: string, options: { createMissing: boolean; executionId: string; seedAttributes: Record<string, unknown> }): Promise<{ profile?: Profile; created: boolean }> {
+    let row = await this.row(namespace, userId);
+    if (!row && options.createMissing) {
+      const now = new Date().toISOString();
+      await this.db
+        .insertInto('profiles')
+        .values({ namespace, user_id: userId, attributes: JSON.stringify(options.seedAttributes), consents: '{}', auto_created: 1, created_by_execution: options.executionId, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['namespace', 'user_id']).doNothing())
+        .execute();
+      row = await this.row(namespace, userId);
+    }
+    if (!row) return { created: false };
+    return { profile: toProfile(row), created: row.auto_created === 1 && row.created_by_execution === options.executionId };
+  }
+}

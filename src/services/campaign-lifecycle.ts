@@ -1,0 +1,63 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { Problem, notFoundProblem } from '../api/problem';
+import type { AppDependencies } from '../api/app-dependencies';
+import { type Campaign } from '../domain/campaign';
+import { reviewCampaign } from '../domain/campaign-review';
+import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';
+import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '../../workflows/search-attributes';
+import { activationWorkflowId } from '../../workflows/workflow-ids';
+
+async function requireCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
+  const campaign = await deps.campaigns.get(id);
+  if (!campaign) throw notFoundProblem(`Campaign ${id}`);
+  return campaign;
+}
+
+/** Reviews a draft and hands it to its long-lived activation workflow. */
+export async function activateCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
+  const campaign = await requireCampaign(deps, id);
+  if (campaign.status !== 'draft') {
+    throw new Problem(409, 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status}; only a draft can be activated.`);
+  }
+  const nowMs = Date.now();
+  const issues = reviewCampaign(campaign, nowMs);
+  if (issues.length > 0) {
+    throw new Problem(422, 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
+  }
+  try {
+    await deps.temporal.workflow.start(campaignActivation, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId: activationWorkflowId(id),
+      args: [{ campaignId: id, ...campaign.schedule }],
+      typedSearchAttributes: [
+        { key: CampaignIdAttribute, value: id },
+        { key: ChannelAttribute, value: campaign.channel },
+        { key: CampaignTypeAttribute, value: campaign.type },
+      ],
+      staticSummary: `Campaign "${campaign.name}" (${campaign.type} ${campaign.channel}), v${campaign.version}`,
+      staticDetails: `Schedule: ${campaign.schedule.startAt ?? 'now'} → ${campaign.schedule.endAt ?? 'no end'}`,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
+  await deps.campaigns.markActivated(id, startsLater ? 'scheduled' : 'live');
+  return requireCampaign(deps, id);
+}
+
+/** Stops a scheduled or live campaign at once; the activation workflow then ends. */
+export async function stopCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
+  const campaign = await requireCampaign(deps, id);
+  if (campaign.status === 'stopped') return campaign;
+  if (campaign.status === 'draft' || campaign.status === 'completed') {
+    throw new Problem(409, 'campaign-not-active', 'Campaign is not active', `Campaign ${id} is ${campaign.status}; only a scheduled or live campaign can be stopped.`);
+  }
+  // The database first, so the trigger API refuses new calls from this moment on.
+  await deps.campaigns.setStatus(id, 'stopped');
+  try {
+    await deps.temporal.workflow.getHandle(activationWorkflowId(id)).signal(stopCampaignSignal);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+  return requireCampaign(deps, id);
+}

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { HeraldConfig } from '../config/env';
+
+function tlsConfig(temporal: HeraldConfig['temporal']): TLSConfig | undefined {
+  if (!temporal.tls) return undefined;
+  const { certPath, keyPath, caPath } = temporal.tls;
+  return {
+    ...(certPath && keyPath && { clientCertPair: { crt: readFileSync(certPath), key: readFileSync(keyPath) } }),
+    ...(caPath && { serverRootCACertificate: readFileSync(caPath) }),
+  };
+}
+
+function connectionOptions(temporal: HeraldConfig['temporal']) {
+  return { address: temporal.address, tls: tlsConfig(temporal), ...(temporal.apiKey && { apiKey: temporal.apiKey }) };
+}
+
+export function connect(temporal: HeraldConfig['temporal']): Promise<Connection> {
+  return Connection.connect(connectionOptions(temporal));
+}
+
+export async function connectClient(temporal: HeraldConfig['temporal']): Promise<Client> {
+  return new Client({ connection: await connect(temporal), namespace: temporal.namespace });
+}
+
+export function connectWorkerConnection(temporal: HeraldConfig['temporal']): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(temporal));
+}

@@ -1,0 +1,35 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { heraldSearchAttributes } from '../workflows/search-attributes';
+import { resolveTemporalExecutable } from './cli-binary';
+
+export interface DevServerOptions {
+  port?: number;
+  /** Set to serve the Web UI; unset for headless test servers. */
+  uiPort?: number;
+  /** Persist to this SQLite file; unset keeps everything in memory. */
+  dbFilename?: string;
+  namespace?: string;
+  cliPath?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts the Temporal CLI dev server with Herald's search attributes registered. The SDK's
+ * ephemeral-server manager owns the child process, so the same code path serves `npm start`,
+ * the tests and the SDK-download fallback.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  const executable = resolveTemporalExecutable(options.cliPath, options.log);
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      ip: '127.0.0.1',
+      ...(options.port !== undefined && { port: options.port }),
+      ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : { ui: false }),
+      ...(options.dbFilename !== undefined && { dbFilename: options.dbFilename }),
+      namespace: options.namespace ?? 'default',
+      searchAttributes: heraldSearchAttributes,
+      extraArgs: ['--log-level', 'warn'],
+    },
+  });
+}

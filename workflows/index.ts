@@ -1,0 +1,2 @@
+export { campaignActivation } from './campaign-activation';
+export { triggerExecution } from './trigger-execution';
