@@ -21,7 +21,9 @@ export function createApp(deps: AppDependencies) {
     '/v1/*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`)),
+      // The rest of the body is never read, so the socket cannot be reused: tell the client to close it.
+      onError: (c) =>
+        problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
     }),
   );
   if (deps.config.http.apiKeys.length > 0) app.use('/v1/*', apiKeyAuth(deps.config.http.apiKeys));

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities/index';
 import { selectEmailProvider } from '../channels/email/select-email-provider';
 import type { HeraldConfig } from '../config/env';
@@ -17,7 +17,8 @@ export interface WorkerDependencies {
   config: HeraldConfig;
   connection: NativeConnection;
   db: HeraldDb;
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A prebuilt bundle (`{ code }` or `{ codePath }`); without it the worker bundles `workflows/` itself. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 export async function createWorker({ config, connection, db, workflowBundle }: WorkerDependencies): Promise<Worker> {

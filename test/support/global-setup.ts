@@ -1,0 +1,21 @@
+import type { TestProject } from 'vitest/node';
+import { startDevServer } from '../../temporal/dev-server';
+import { bundleWorkflows } from '../../src/worker/create-worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundleCode: string;
+  }
+}
+
+/** One real Temporal dev server (in memory) and one workflow bundle for the whole run. */
+export default async function setup(project: TestProject) {
+  const server = await startDevServer();
+  const bundle = await bundleWorkflows();
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundleCode', bundle.code);
+  return async () => {
+    await server.teardown();
+  };
+}
