@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { loadConfig, type HeraldConfig } from '../../src/config/env';
+import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
+import { serveApi } from '../../src/entry/serve-api';
+import { createWorker } from '../../src/worker/create-worker';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface Herald {
+  baseUrl: string;
+  config: HeraldConfig;
+  db: HeraldDb;
+  client: Client;
+  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  /** Polls the execution-status API until the execution leaves `running`. */
+  waitForExecution(executionId: string, timeoutMs?: number): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Leave the worker out, for tests of what the API does on its own. */
+  withoutWorker?: boolean;
+}
+
+/**
+ * A real Herald on the shared dev server: a fresh SQLite file, a real worker on its own task
+ * queue, and the real HTTP API on an ephemeral loopback port.
+ */
+let runtimeInstalled = false;
+
+export async function startHerald(options: HarnessOptions = {}): Promise<Herald> {
+  if (!runtimeInstalled) {
+    // Worker state changes at INFO would drown the test output.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+  const config = loadConfig({
+    HERALD_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `herald-test-${randomUUID()}`,
+    PORT: '1',
+    ...options.env,
+  });
+  config.http.port = 0;
+  const db = await openMigratedDatabase(config.databasePath);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (!options.withoutWorker) {
+    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+    worker = await createWorker({ config, connection: nativeConnection, db, workflowBundle: { code: inject('workflowBundleCode') } });
+    workerRun = worker.run();
+  }
+  const server = await serveApi(config, db, client, () => {});
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers } };
+    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    const response = await fetch(`${baseUrl}${path}`, init);
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Leave non-JSON bodies (HTML, JS) as text.
+    }
+    return { status: response.status, headers: response.headers, body: parsed as any };
+  };
+
+  return {
+    baseUrl,
+    config,
+    db,
+    client,
+    request,
+    async waitForExecution(executionId, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await request('GET', `/v1/executions/${executionId}`);
+        if (body?.status && body.status !== 'running') return body;
+        if (Date.now() > deadline) throw new Error(`execution ${executionId} still running after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      worker?.shutdown();
+      await workerRun;
+      await nativeConnection?.close();
+      await connection.close();
+      await db.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
