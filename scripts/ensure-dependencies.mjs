@@ -36,9 +36,11 @@ function headersFromNpm() {
   return existsSync(join(nodedir, 'include', 'node', 'node.h')) ? nodedir : undefined;
 }
 
+// `npm install` rather than `npm ci`: it still honours package-lock.json, and npm 11 writes lock
+// files whose optional platform packages (@swc/core-*) its own `npm ci` then rejects as out of sync.
 function install(env) {
-  const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
-  console.log(`[herald] installing npm dependencies (npm ${args[0]}) ...`);
+  const args = ['install', '--no-audit', '--no-fund'];
+  console.log('[herald] installing npm dependencies ...');
   return spawnSync('npm', args, { cwd: root, stdio: 'inherit', env }).status;
 }
 

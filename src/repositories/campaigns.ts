@@ -127,14 +127,20 @@ export class CampaignRepository {
     return updated;
   }
 
-  /** Moves a draft to its first active status; a no-op when something already moved it. */
+  /**
+   * Records activation. The activation workflow may already have moved the status on, so the
+   * status changes only from draft while activatedAt is stamped either way.
+   */
   async markActivated(id: string, status: 'scheduled' | 'live'): Promise<void> {
     const now = new Date().toISOString();
     await this.db
       .updateTable('campaigns')
-      .set({ status, activated_at: now, updated_at: now })
+      .set((eb) => ({
+        status: eb.case().when('status', '=', 'draft').then(status).else(eb.ref('status')).end(),
+        activated_at: eb.fn.coalesce('activated_at', eb.val(now)),
+        updated_at: now,
+      }))
       .where('id', '=', id)
-      .where('status', '=', 'draft')
       .execute();
   }
 
