@@ -2,6 +2,21 @@ import { Resend } from 'resend';
 import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
 import type { EmailMessage, EmailProvider } from './email-provider';
 
+/** Resend's error names that may succeed later; every other named error is permanent. */
+const RETRYABLE_NAMES = new Set(['rate_limit_exceeded', 'daily_quota_exceeded', 'concurrent_idempotent_requests', 'application_error', 'internal_server_error']);
+
+/**
+ * The SDK passes Resend's JSON error through, so the name is the most reliable signal; the
+ * status decides when a gateway answered without one. An error we cannot classify is retried:
+ * the idempotency key makes that safe, and dropping a message is the worse failure.
+ */
+function isRetryable(status: number | undefined, name: string | undefined): boolean {
+  if (name && RETRYABLE_NAMES.has(name)) return true;
+  if (status === 409) return false; // invalid_idempotent_request: same key, different payload
+  if (status !== undefined) return status === 429 || status >= 500;
+  return true;
+}
+
 export class ResendEmailProvider implements EmailProvider {
   readonly name = 'resend';
   private readonly client: Resend;
@@ -35,10 +50,7 @@ export class ResendEmailProvider implements EmailProvider {
 
     const status = (error as { statusCode?: number | null } | null)?.statusCode ?? undefined;
     const detail = `Resend ${status ?? 'error'} ${error?.name ?? ''}: ${error?.message ?? 'no detail'}`.trim();
-    // 409 is Resend's "same idempotency key still in flight": the first request will settle, so try again.
-    if (status === undefined || status === 429 || status === 409 || status >= 500) {
-      throw new ProviderUnavailableError(detail, parseRetryAfter(headers?.['retry-after']));
-    }
+    if (isRetryable(status, error?.name)) throw new ProviderUnavailableError(detail, parseRetryAfter(headers?.['retry-after']));
     throw new ProviderRejectedError(detail);
   }
 }
