@@ -43,6 +43,12 @@ const envSchema = z
     RESEND_API_KEY: optionalString,
     RESEND_BASE_URL: z.url({ error: 'RESEND_BASE_URL must be a URL such as https://api.resend.com' }).optional(),
     EMAIL_FROM: z.string().min(3).default('Herald <herald@localhost.localdomain>'),
+    PROVIDER_TIMEOUT_MS: z.coerce
+      .number({ error: 'PROVIDER_TIMEOUT_MS must be a number of milliseconds, e.g. 10000' })
+      .int()
+      .min(100, 'PROVIDER_TIMEOUT_MS must be at least 100')
+      .max(25_000, 'PROVIDER_TIMEOUT_MS must stay below the 30 s send activity timeout')
+      .default(10_000),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -71,7 +77,7 @@ export interface HeraldConfig {
     apiKey?: string;
     cliPath?: string;
   };
-  email: { resendApiKey?: string; resendBaseUrl?: string; from: string };
+  email: { resendApiKey?: string; resendBaseUrl?: string; from: string; providerTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -108,7 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       apiKey: e.TEMPORAL_API_KEY,
       cliPath: e.TEMPORAL_CLI_PATH,
     },
-    email: { resendApiKey: e.RESEND_API_KEY, resendBaseUrl: e.RESEND_BASE_URL, from: e.EMAIL_FROM },
+    email: { resendApiKey: e.RESEND_API_KEY, resendBaseUrl: e.RESEND_BASE_URL, from: e.EMAIL_FROM, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
   };
 }
 

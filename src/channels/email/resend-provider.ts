@@ -21,7 +21,12 @@ export class ResendEmailProvider implements EmailProvider {
   readonly name = 'resend';
   private readonly client: Resend;
 
-  constructor(apiKey: string, baseUrl?: string) {
+  constructor(
+    apiKey: string,
+    baseUrl: string | undefined,
+    /** A hung provider call is abandoned and retried (same idempotency key) long before the activity times out. */
+    private readonly timeoutMs: number,
+  ) {
     this.client = new Resend(apiKey, baseUrl ? { baseUrl: baseUrl.replace(/\/$/, '') } : undefined);
   }
 
@@ -40,7 +45,7 @@ export class ResendEmailProvider implements EmailProvider {
             { name: 'execution_id', value: message.executionId },
           ],
         },
-        { idempotencyKey: message.idempotencyKey },
+        { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) } as { idempotencyKey: string },
       );
     } catch (error) {
       throw new ProviderUnavailableError(`Resend unreachable: ${(error as Error).message}`);

@@ -6,5 +6,5 @@ import { ResendEmailProvider } from './resend-provider';
 
 /** Resend when RESEND_API_KEY is set; otherwise the built-in outbox. */
 export function selectEmailProvider(config: HeraldConfig['email'], outbox: OutboxRepository): EmailProvider {
-  return config.resendApiKey ? new ResendEmailProvider(config.resendApiKey, config.resendBaseUrl) : new OutboxEmailProvider(outbox);
+  return config.resendApiKey ? new ResendEmailProvider(config.resendApiKey, config.resendBaseUrl, config.providerTimeoutMs) : new OutboxEmailProvider(outbox);
 }
