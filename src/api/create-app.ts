@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppDependencies } from './app-dependencies';
 import { createRouter } from './create-router';
 import { apiKeyAuth } from './middlewares/api-key-auth';
+import { rateLimit } from './middlewares/rate-limit';
 import { Problem, problemResponse } from './problem';
 import { campaignsRouter } from './routes/campaigns/campaigns.index';
 import { docsRouter } from './routes/docs/docs.index';
@@ -27,6 +28,7 @@ export function createApp(deps: AppDependencies) {
     }),
   );
   if (deps.config.http.apiKeys.length > 0) app.use('/v1/*', apiKeyAuth(deps.config.http.apiKeys));
+  app.use('/v1/*', rateLimit(deps.config.http.rateLimit));
 
   app.route('/', healthRouter(deps));
   app.route('/', campaignsRouter(deps));

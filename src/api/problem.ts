@@ -59,3 +59,19 @@ export const validationProblem = (errors: ProblemFieldError[], detail = 'The req
   new Problem(400, 'validation-failed', 'The request is invalid', detail, errors);
 
 export const notFoundProblem = (what: string) => new Problem(404, 'not-found', 'Not found', `${what} does not exist`);
+
+const header = (description: string) => ({ description, schema: { type: 'integer' as const } });
+
+/** Responses every /v1 route can give: authentication and rate limiting. */
+export const v1Responses = {
+  401: problemContent('Missing or wrong API key (only when HERALD_API_KEYS is set)'),
+  429: {
+    ...problemContent('Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s)'),
+    headers: {
+      'Retry-After': header('Seconds to wait before retrying'),
+      'RateLimit-Limit': header('Calls allowed per second for this key'),
+      'RateLimit-Remaining': header('Calls left in the current window'),
+      'RateLimit-Reset': header('Seconds until the bucket is full again'),
+    },
+  },
+};

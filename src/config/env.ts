@@ -26,6 +26,15 @@ const envSchema = z
     HERALD_DATA_DIR: z.string().min(1).default('./.data'),
     HERALD_DB_PATH: optionalString,
     HERALD_API_KEYS: optionalString,
+    HERALD_RATE_LIMIT: z.coerce
+      .number({ error: 'HERALD_RATE_LIMIT must be a number of calls per second, e.g. 500' })
+      .int()
+      .min(1, 'HERALD_RATE_LIMIT must be at least 1')
+      .default(500),
+    HERALD_RATE_LIMITS: optionalString.refine(
+      (value) => value === undefined || value.split(',').every((pair) => /^[^=]+=\d+$/.test(pair.trim())),
+      'HERALD_RATE_LIMITS must look like key-one=1000,key-two=50 (calls per second per API key)',
+    ),
     HERALD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'HERALD_LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
 
     TEMPORAL_ADDRESS: optionalString,
@@ -61,7 +70,7 @@ const envSchema = z
   });
 
 export interface HeraldConfig {
-  http: { port: number; host: string; apiKeys: string[] };
+  http: { port: number; host: string; apiKeys: string[]; rateLimit: { perSecond: number; perKey: Record<string, number> } };
   dataDir: string;
   databasePath: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -99,6 +108,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       port: e.PORT,
       host: e.HOST,
       apiKeys: (e.HERALD_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean),
+      rateLimit: {
+        perSecond: e.HERALD_RATE_LIMIT,
+        perKey: Object.fromEntries(
+          (e.HERALD_RATE_LIMITS ?? '')
+            .split(',')
+            .filter((pair) => pair.includes('='))
+            .map((pair) => {
+              const [key, rate] = pair.trim().split('=') as [string, string];
+              return [key.trim(), Number(rate)];
+            }),
+        ),
+      },
     },
     dataDir,
     databasePath: e.HERALD_DB_PATH ? resolve(e.HERALD_DB_PATH) : resolve(dataDir, 'herald.db'),

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
-import { problemContent } from '../../problem';
+import { problemContent, v1Responses } from '../../problem';
+import { safeText } from '../../schemas/safe-text';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
 
@@ -16,15 +17,15 @@ const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDat
 
 const AudienceSchema = z
   .object({
-    namespace: z.string().min(1).max(255).openapi({ example: 'email' }),
+    namespace: safeText(1, 255).openapi({ example: 'email' }),
     createMissingProfiles: z.boolean().default(false),
   })
   .openapi('Audience');
 
 const campaignFields = {
-  name: z.string().min(1).max(255).openapi({ example: 'Password reset' }),
+  name: safeText(1, 255).openapi({ example: 'Password reset' }),
   description: z.string().max(2000).optional(),
-  tags: z.array(z.string().min(1).max(64)).max(50).optional(),
+  tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
   channel: z.enum(['email']).openapi({ description: 'email today; sms and push are planned.' }),
   content: EmailContentSchema,
@@ -66,7 +67,7 @@ export const createCampaign = createRoute({
   security,
   summary: 'Create a campaign (as a draft)',
   request: { body: { required: true, content: { 'application/json': { schema: CampaignCreateSchema } } } },
-  responses: { 201: json(CampaignSchema, 'The new draft'), 400: problemContent('Invalid campaign'), 401: problemContent('Missing or wrong API key'), 413: problemContent('Body too large') },
+  responses: { 201: json(CampaignSchema, 'The new draft'), 400: problemContent('Invalid campaign'), ...v1Responses, 413: problemContent('Body too large') },
 });
 
 export const getCampaign = createRoute({
@@ -76,7 +77,7 @@ export const getCampaign = createRoute({
   security,
   summary: 'Get a campaign',
   request: { params: IdParams },
-  responses: { 200: json(CampaignSchema, 'The campaign'), 400: problemContent('Invalid id'), 401: problemContent('Missing or wrong API key'), 404: problemContent('Unknown campaign') },
+  responses: { 200: json(CampaignSchema, 'The campaign'), 400: problemContent('Invalid id'), ...v1Responses, 404: problemContent('Unknown campaign') },
 });
 
 export const listCampaigns = createRoute({
@@ -95,7 +96,7 @@ export const listCampaigns = createRoute({
   responses: {
     200: json(z.object({ items: z.array(CampaignSchema), nextCursor: z.string().optional() }).openapi('CampaignPage'), 'A page of campaigns'),
     400: problemContent('Invalid query'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
   },
 });
 
@@ -109,7 +110,7 @@ export const patchCampaign = createRoute({
   responses: {
     200: json(CampaignSchema, 'The edited draft'),
     400: problemContent('Invalid edit'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
     404: problemContent('Unknown campaign'),
     409: problemContent('The campaign is no longer a draft'),
     413: problemContent('Body too large'),
@@ -127,7 +128,7 @@ export const activateCampaign = createRoute({
   responses: {
     200: json(CampaignSchema, 'The activated campaign, scheduled or live'),
     400: problemContent('Invalid id'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
     404: problemContent('Unknown campaign'),
     409: problemContent('Not a draft'),
     422: problemContent('Review failed; every problem is listed in errors'),
@@ -144,7 +145,7 @@ export const stopCampaign = createRoute({
   responses: {
     200: json(CampaignSchema, 'The stopped campaign'),
     400: problemContent('Invalid id'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
     404: problemContent('Unknown campaign'),
     409: problemContent('Draft or completed campaigns cannot be stopped'),
   },

@@ -1,18 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { problemContent } from '../../problem';
+import { problemContent, v1Responses } from '../../problem';
+import { jsonObject, safeText } from '../../schemas/safe-text';
 
-const JsonObject = z.record(z.string(), z.unknown());
+const JsonObject = jsonObject();
 const noSystemKey = (context: Record<string, unknown> | undefined) => context === undefined || !Object.hasOwn(context, 'system');
 const SYSTEM_RESERVED = 'context.system is reserved; rename the key';
 
 const RecipientSchema = z
   .object({
     type: z.literal('aep').optional().openapi({ description: 'Accepted for AJO compatibility.' }),
-    userId: z.string().min(1).max(255).openapi({ example: 'ada@example.com' }),
-    namespace: z.string().min(1).max(255).openapi({ example: 'email' }),
+    userId: safeText(1, 255).openapi({ example: 'ada@example.com' }),
+    namespace: safeText(1, 255).openapi({ example: 'email' }),
     context: JsonObject.optional().refine(noSystemKey, SYSTEM_RESERVED).openapi({ description: 'Overrides the shared context key by key for this recipient.' }),
     channelData: z
-      .object({ emailAddress: z.string().min(3).max(254).optional(), mobilePhoneNumber: z.string().min(3).max(32).optional() })
+      .object({ emailAddress: z.email().max(254).optional(), mobilePhoneNumber: z.e164().optional() })
       .strict()
       .optional(),
   })
@@ -21,8 +22,8 @@ const RecipientSchema = z
 
 export const UnitaryTriggerSchema = z
   .object({
-    requestId: z.string().min(1).max(128).openapi({ description: 'Idempotency key: a repeat with the same body returns the same execution.', example: 'reset-4711' }),
-    campaignId: z.string().min(1).max(64),
+    requestId: safeText(1, 128).openapi({ description: 'Idempotency key: a repeat with the same body returns the same execution.', example: 'reset-4711' }),
+    campaignId: safeText(1, 64),
     recipients: z
       .array(RecipientSchema)
       .min(1)
@@ -76,7 +77,7 @@ export const triggerUnitary = createRoute({
   responses: {
     202: { description: 'Accepted; delivery runs in the workflow execution/<campaignId>/<requestId>', content: { 'application/json': { schema: AcceptedSchema } } },
     400: problemContent('Schema violation, duplicate userId, context.system, or wrong namespace'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
     404: problemContent('Unknown campaign'),
     409: problemContent('Campaign not live, or requestId reused with a different body'),
     413: problemContent('Context over 200 KB or body too large'),
@@ -94,7 +95,7 @@ export const getExecution = createRoute({
   responses: {
     200: { description: 'The execution', content: { 'application/json': { schema: ExecutionSchema } } },
     400: problemContent('Invalid id'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
     404: problemContent('Unknown execution'),
   },
 });

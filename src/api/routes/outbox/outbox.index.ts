@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDependencies } from '../../app-dependencies';
 import { createRouter } from '../../create-router';
-import { problemContent } from '../../problem';
+import { problemContent, v1Responses } from '../../problem';
 
 const OutboxMessageSchema = z
   .object({
@@ -34,7 +34,7 @@ export const listOutbox = createRoute({
   responses: {
     200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ items: z.array(OutboxMessageSchema) }) } } },
     400: problemContent('Invalid query'),
-    401: problemContent('Missing or wrong API key'),
+    ...v1Responses,
   },
 });
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { problemContent } from '../../problem';
+import { problemContent, v1Responses } from '../../problem';
+import { jsonObject, safeText } from '../../schemas/safe-text';
 
 const Consent = z.enum(['in', 'out']);
 export const ConsentsSchema = z.object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional() }).strict().openapi('Consents');
@@ -17,8 +18,8 @@ export const ProfileSchema = z
   .openapi('Profile');
 
 const ProfileParams = z.object({
-  namespace: z.string().min(1).max(255).openapi({ param: { name: 'namespace', in: 'path' }, example: 'email' }),
-  userId: z.string().min(1).max(255).openapi({ param: { name: 'userId', in: 'path' }, example: 'ada@example.com' }),
+  namespace: safeText(1, 255).openapi({ param: { name: 'namespace', in: 'path' }, example: 'email' }),
+  userId: safeText(1, 255).openapi({ param: { name: 'userId', in: 'path' }, example: 'ada@example.com' }),
 });
 const json = (description: string) => ({ description, content: { 'application/json': { schema: ProfileSchema } } });
 const tags = ['Profiles'];
@@ -33,9 +34,9 @@ export const putProfile = createRoute({
   description: 'Replaces the attributes; consents given here are merged into the stored ones.',
   request: {
     params: ProfileParams,
-    body: { required: true, content: { 'application/json': { schema: z.object({ attributes: z.record(z.string(), z.unknown()), consents: ConsentsSchema.optional() }).strict().openapi('ProfileUpsert') } } },
+    body: { required: true, content: { 'application/json': { schema: z.object({ attributes: jsonObject(), consents: ConsentsSchema.optional() }).strict().openapi('ProfileUpsert') } } },
   },
-  responses: { 200: json('Updated'), 201: json('Created'), 400: problemContent('Invalid profile'), 401: problemContent('Missing or wrong API key'), 413: problemContent('Body too large') },
+  responses: { 200: json('Updated'), 201: json('Created'), 400: problemContent('Invalid profile'), ...v1Responses, 413: problemContent('Body too large') },
 });
 
 export const getProfile = createRoute({
@@ -45,5 +46,5 @@ export const getProfile = createRoute({
   security,
   summary: 'Get a profile',
   request: { params: ProfileParams },
-  responses: { 200: json('The profile'), 400: problemContent('Invalid path'), 401: problemContent('Missing or wrong API key'), 404: problemContent('Unknown profile') },
+  responses: { 200: json('The profile'), 400: problemContent('Invalid path'), ...v1Responses, 404: problemContent('Unknown profile') },
 });
