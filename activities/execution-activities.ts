@@ -3,11 +3,9 @@ import type { ExecutionRepository } from '../src/repositories/executions';
 
 export function executionActivities(executions: ExecutionRepository) {
   return {
-    async recordRecipientOutcome(executionId: string, outcome: RecipientOutcome): Promise<void> {
-      await executions.recordOutcome(executionId, outcome);
-    },
-    async finishExecution(executionId: string, status: 'completed' | 'failed', reason?: string): Promise<void> {
-      await executions.finish(executionId, status, reason);
+    /** Records every recipient outcome and the execution's end in one transaction; safe to repeat. */
+    async completeExecution(executionId: string, outcomes: RecipientOutcome[], failureReason?: string): Promise<void> {
+      await executions.complete(executionId, outcomes, failureReason);
     },
   };
 }

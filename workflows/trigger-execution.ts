@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index';
+import type { RenderedEmail } from '../activities/render-activities';
 import { acceptsTriggers, scheduleWindowPosition, type CampaignSnapshot } from '../src/domain/campaign';
 import { consentExclusion } from '../src/domain/consent';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from '../src/domain/recipient';
@@ -38,7 +39,10 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-async function deliverToRecipient(input: TriggerExecutionInput, campaign: CampaignSnapshot, recipient: Recipient): Promise<RecipientOutcome> {
+type Prepared = { outcome: RecipientOutcome } | { base: Pick<RecipientOutcome, 'userId' | 'profileCreated'>; address: string; rendered: RenderedEmail };
+
+/** Resolves the profile, applies consent and renders: everything before the provider call. */
+async function prepareRecipient(input: TriggerExecutionInput, campaign: CampaignSnapshot, recipient: Recipient): Promise<Prepared> {
   const seedAttributes = recipient.channelData?.emailAddress ? { email: recipient.channelData.emailAddress } : {};
   const { profile, created } = await local.resolveRecipientProfile({
     namespace: recipient.namespace,
@@ -48,29 +52,33 @@ async function deliverToRecipient(input: TriggerExecutionInput, campaign: Campai
     seedAttributes,
   });
   const base = { userId: recipient.userId, profileCreated: created };
-  if (!profile) return { ...base, status: 'failed', reason: 'profile-not-found' };
+  if (!profile) return { outcome: { ...base, status: 'failed', reason: 'profile-not-found' } };
 
   const exclusion = consentExclusion(campaign.type, campaign.channel, profile.consents);
-  if (exclusion) return { ...base, status: 'excluded', reason: exclusion };
+  if (exclusion) return { outcome: { ...base, status: 'excluded', reason: exclusion } };
 
   const address = resolveEmailAddress(recipient, profile.attributes);
-  if (!address) return { ...base, status: 'failed', reason: 'no-email-address' };
+  if (!address) return { outcome: { ...base, status: 'failed', reason: 'no-email-address' } };
 
-  let rendered;
   try {
-    rendered = await local.renderEmail({ content: campaign.content, profile: profile.attributes, context: mergeContext(input.context, recipient.context) });
+    const rendered = await local.renderEmail({ content: campaign.content, profile: profile.attributes, context: mergeContext(input.context, recipient.context) });
+    return { base, address, rendered };
   } catch (error) {
-    return { ...base, address, status: 'failed', reason: `render-error: ${failureMessage(error)}` };
+    return { outcome: { ...base, address, status: 'failed', reason: `render-error: ${failureMessage(error)}` } };
   }
+}
 
+async function send(input: TriggerExecutionInput, campaign: CampaignSnapshot, prepared: Prepared): Promise<RecipientOutcome> {
+  if ('outcome' in prepared) return prepared.outcome;
+  const { base, address, rendered } = prepared;
   try {
     const { messageId } = await delivery.sendEmail({
-      idempotencyKey: `${input.executionId}/${recipient.userId}/email`,
+      idempotencyKey: `${input.executionId}/${base.userId}/email`,
       to: address,
       ...rendered,
       campaignId: campaign.id,
       executionId: input.executionId,
-      userId: recipient.userId,
+      userId: base.userId,
     });
     return { ...base, address, status: 'sent', messageId };
   } catch (error) {
@@ -78,7 +86,14 @@ async function deliverToRecipient(input: TriggerExecutionInput, campaign: Campai
   }
 }
 
-/** One run per trigger call: checks the campaign window, then delivers to every recipient concurrently. */
+/**
+ * One run per trigger call: checks the campaign window, prepares each recipient, sends to all
+ * of them concurrently, then records every outcome at once.
+ *
+ * Local activities run strictly one at a time. Concurrent local activities whose branches take
+ * different paths are issued in a different order on replay (their results arrive batched),
+ * which is nondeterminism; the concurrent phase uses only regular activities, one per branch.
+ */
 export async function triggerExecution(input: TriggerExecutionInput): Promise<TriggerExecutionResult> {
   const campaign = await local.loadCampaignSnapshot(input.campaignId);
   const refusal = !acceptsTriggers(campaign.status)
@@ -87,17 +102,13 @@ export async function triggerExecution(input: TriggerExecutionInput): Promise<Tr
       ? 'campaign-outside-schedule'
       : undefined;
   if (refusal) {
-    await local.finishExecution(input.executionId, 'failed', refusal);
+    await local.completeExecution(input.executionId, [], refusal);
     throw ApplicationFailure.nonRetryable(`Campaign ${input.campaignId} does not accept triggers now (${refusal})`, refusal);
   }
 
-  const outcomes = await Promise.all(
-    input.recipients.map(async (recipient) => {
-      const outcome = await deliverToRecipient(input, campaign, recipient);
-      await local.recordRecipientOutcome(input.executionId, outcome);
-      return outcome;
-    }),
-  );
-  await local.finishExecution(input.executionId, 'completed');
+  const prepared: Prepared[] = [];
+  for (const recipient of input.recipients) prepared.push(await prepareRecipient(input, campaign, recipient));
+  const outcomes = await Promise.all(prepared.map((p) => send(input, campaign, p)));
+  await local.completeExecution(input.executionId, outcomes);
   return { executionId: input.executionId, recipients: outcomes };
 }

@@ -127,29 +127,35 @@ export class ExecutionRepository {
     };
   }
 
-  async recordOutcome(executionId: string, outcome: RecipientOutcome): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({
-        status: outcome.status,
-        reason: outcome.reason ?? null,
-        profile_created: outcome.profileCreated ? 1 : 0,
-        address: outcome.address ?? null,
-        message_id: outcome.messageId ?? null,
-        updated_at: new Date().toISOString(),
-      })
-      .where('execution_id', '=', executionId)
-      .where('user_id', '=', outcome.userId)
-      .execute();
-  }
-
-  async finish(executionId: string, status: Exclude<ExecutionStatus, 'running'>, reason?: string): Promise<void> {
+  /**
+   * Writes all outcomes and closes the execution in one transaction: `failed` with the reason
+   * when the run was refused (recipients still pending inherit it), else `completed`.
+   */
+  async complete(executionId: string, outcomes: RecipientOutcome[], failureReason?: string): Promise<void> {
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('executions').set({ status, failure_reason: reason ?? null, completed_at: now }).where('id', '=', executionId).execute();
-      if (status === 'failed') {
-        // Recipients never reached stay visible as failed with the execution's reason.
-        await trx.updateTable('deliveries').set({ status: 'failed', reason: reason ?? 'execution-failed', updated_at: now }).where('execution_id', '=', executionId).where('status', '=', 'pending').execute();
+      for (const outcome of outcomes) {
+        await trx
+          .updateTable('deliveries')
+          .set({
+            status: outcome.status,
+            reason: outcome.reason ?? null,
+            profile_created: outcome.profileCreated ? 1 : 0,
+            address: outcome.address ?? null,
+            message_id: outcome.messageId ?? null,
+            updated_at: now,
+          })
+          .where('execution_id', '=', executionId)
+          .where('user_id', '=', outcome.userId)
+          .execute();
+      }
+      await trx
+        .updateTable('executions')
+        .set({ status: failureReason ? 'failed' : 'completed', failure_reason: failureReason ?? null, completed_at: now })
+        .where('id', '=', executionId)
+        .execute();
+      if (failureReason) {
+        await trx.updateTable('deliveries').set({ status: 'failed', reason: failureReason, updated_at: now }).where('execution_id', '=', executionId).where('status', '=', 'pending').execute();
       }
     });
   }

@@ -29,7 +29,8 @@ describe('bad input never gets a 500', () => {
 
   it('a missing or wrong content type is refused with a problem', async () => {
     const body = JSON.stringify({ requestId: uniqueRequestId(), campaignId: campaign.id, recipients: [ada] });
-    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }]) {
+    const variants: Record<string, string>[] = [{}, { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }];
+    for (const headers of variants) {
       const res = await raw(body, headers);
       expect([400, 415], JSON.stringify(headers)).toContain(res.status);
       expect(res.type).toContain('application/problem+json');

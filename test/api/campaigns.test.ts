@@ -95,7 +95,7 @@ describe('campaigns', () => {
     expect((await handle.query<{ status: string }>('state')).status).toBe('scheduled');
     await waitForStatus(herald, body.id, 'live');
     await waitForStatus(herald, body.id, 'completed');
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect((await handle.result()).status).toBe('completed');
     expect((await herald.request('POST', `/v1/campaigns/${body.id}/activate`)).status).toBe(409);
   });
 

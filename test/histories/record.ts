@@ -1,0 +1,276 @@
+/**
+ * Records real workflow histories for the replay test (`test/replay/replay.test.ts`).
+ *
+ *   npm run record-histories
+ *
+ * Starts its own in-memory Temporal dev server and a full Herald (worker + HTTP API + a fresh
+ * SQLite file, outbox email provider), drives each scenario over HTTP as a client would,
+ * then writes every workflow's history to `test/histories/<scenario>.json`. Re-record after an
+ * intentional, versioned change to workflow code; never to make a failing replay pass.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../../src/config/env';
+import { openMigratedDatabase } from '../../src/db/database';
+import { serveApi } from '../../src/entry/serve-api';
+import { bundleWorkflows, createWorker } from '../../src/worker/create-worker';
+import { startDevServer } from '../../temporal/dev-server';
+import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
+import { activationWorkflowId, executionWorkflowId } from '../../workflows/workflow-ids';
+import { emailCampaign } from '../support/campaigns';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+
+const historiesDir = fileURLToPath(new URL('.', import.meta.url));
+const TASK_QUEUE = 'herald-record-histories';
+
+interface ApiResponse {
+  status: number;
+  body: any;
+}
+
+type Request = (method: string, path: string, body?: unknown) => Promise<ApiResponse>;
+
+interface Ctx {
+  request: Request;
+  client: Client;
+  /** Collects `workflowId` under the scenario name, to be written once the run is over. */
+  record(scenario: string, workflowId: string): void;
+}
+
+function log(line: string): void {
+  console.log(`[record-histories] ${line}`);
+}
+
+function expectStatus(res: ApiResponse, status: number, what: string): any {
+  if (res.status !== status) throw new Error(`${what}: expected HTTP ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const iso = (ms: number) => new Date(ms).toISOString();
+
+async function createCampaign(ctx: Ctx, overrides: Record<string, unknown>): Promise<any> {
+  return expectStatus(await ctx.request('POST', '/v1/campaigns', emailCampaign(overrides)), 201, 'create campaign');
+}
+
+async function activate(ctx: Ctx, id: string): Promise<any> {
+  return expectStatus(await ctx.request('POST', `/v1/campaigns/${id}/activate`), 200, `activate ${id}`);
+}
+
+async function putProfile(ctx: Ctx, namespace: string, userId: string, body: Record<string, unknown>): Promise<void> {
+  const res = await ctx.request('PUT', `/v1/profiles/${encodeURIComponent(namespace)}/${encodeURIComponent(userId)}`, body);
+  if (res.status !== 200 && res.status !== 201) throw new Error(`put profile ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/** Triggers over HTTP, waits for the workflow itself to finish, returns the execution as the API reports it. */
+async function trigger(ctx: Ctx, campaignId: string, requestId: string, recipients: unknown[], context?: Record<string, unknown>): Promise<{ workflowId: string; execution: any }> {
+  const accepted = expectStatus(await ctx.request('POST', '/v1/executions/unitary', { requestId, campaignId, recipients, ...(context && { context }) }), 202, 'trigger');
+  const workflowId = executionWorkflowId(campaignId, requestId);
+  await ctx.client.workflow.getHandle(workflowId).result();
+  const execution = expectStatus(await ctx.request('GET', `/v1/executions/${accepted.executionId}`), 200, 'get execution');
+  return { workflowId, execution };
+}
+
+function check(condition: boolean, message: string, detail?: unknown): void {
+  if (!condition) throw new Error(`${message}${detail === undefined ? '' : `: ${JSON.stringify(detail, null, 2)}`}`);
+}
+
+function outcomeOf(execution: any, userId: string): any {
+  return execution.recipients.find((r: any) => r.userId === userId);
+}
+
+/** (a) Transactional campaign, one existing profile and one auto-created, both sent. */
+async function triggerSent(ctx: Ctx): Promise<void> {
+  await putProfile(ctx, 'email', 'ada@example.com', { attributes: { firstName: 'Ada', email: 'ada@example.com' } });
+  const campaign = await createCampaign(ctx, { name: 'Password reset (replay fixture)', type: 'transactional', audience: { namespace: 'email', createMissingProfiles: true } });
+  await activate(ctx, campaign.id);
+  const { workflowId, execution } = await trigger(
+    ctx,
+    campaign.id,
+    'replay-trigger-sent',
+    [
+      { userId: 'ada@example.com', namespace: 'email' },
+      { userId: 'grace@example.com', namespace: 'email', context: { code: '999999' } },
+    ],
+    { code: '123456' },
+  );
+  check(execution.status === 'completed', 'trigger-sent: execution should complete', execution);
+  check(outcomeOf(execution, 'ada@example.com')?.status === 'sent' && outcomeOf(execution, 'ada@example.com')?.profileCreated === false, 'trigger-sent: existing profile should be sent', execution);
+  check(outcomeOf(execution, 'grace@example.com')?.status === 'sent' && outcomeOf(execution, 'grace@example.com')?.profileCreated === true, 'trigger-sent: missing profile should be created and sent', execution);
+  ctx.record('trigger-sent', workflowId);
+}
+
+/** (b) Marketing campaign: one excluded for consent, one unknown profile, one render error. */
+async function triggerExcludedAndFailed(ctx: Ctx): Promise<void> {
+  await putProfile(ctx, 'crm', 'no-consent-user', { attributes: { email: 'nc@example.com', name: { first: 'Nora' } }, consents: { email: 'out' } });
+  await putProfile(ctx, 'crm', 'nameless-user', { attributes: { email: 'nameless@example.com' }, consents: { email: 'in' } });
+  const campaign = await createCampaign(ctx, {
+    name: 'Spring sale (replay fixture)',
+    type: 'marketing',
+    content: { subject: 'Hi {{ profile.name.first.toUpperCase() }}', html: '<p>Hello {{ profile.name.first.toUpperCase() }}</p>' },
+    audience: { namespace: 'crm', createMissingProfiles: false },
+  });
+  await activate(ctx, campaign.id);
+  const { workflowId, execution } = await trigger(ctx, campaign.id, 'replay-trigger-excluded-and-failed', [
+    { userId: 'no-consent-user', namespace: 'crm' },
+    { userId: 'unknown-user', namespace: 'crm' },
+    { userId: 'nameless-user', namespace: 'crm' },
+  ]);
+  check(execution.status === 'completed', 'trigger-excluded-and-failed: execution should complete', execution);
+  const noConsent = outcomeOf(execution, 'no-consent-user');
+  const unknown = outcomeOf(execution, 'unknown-user');
+  const nameless = outcomeOf(execution, 'nameless-user');
+  check(noConsent?.status === 'excluded' && noConsent.reason === 'no-consent', 'expected no-consent exclusion', execution);
+  check(unknown?.status === 'failed' && unknown.reason === 'profile-not-found', 'expected profile-not-found', execution);
+  check(nameless?.status === 'failed' && String(nameless.reason).startsWith('render-error'), 'expected render-error', execution);
+  ctx.record('trigger-excluded-and-failed', workflowId);
+}
+
+/**
+ * (c) The workflow's own window check. The API refuses these calls up front, so the race it
+ * guards against (campaign changes between accept and run) is reproduced by starting the
+ * workflow directly: once for a campaign that is scheduled but not yet open, once for a
+ * stopped one. Both fail non-retryably.
+ */
+async function triggerRefusedByWorkflow(ctx: Ctx, scenario: string, campaignId: string, expectedType: string): Promise<void> {
+  const requestId = `replay-${scenario}`;
+  const workflowId = executionWorkflowId(campaignId, requestId);
+  const input: TriggerExecutionInput = { executionId: `exec-${scenario}`, requestId, campaignId, recipients: [{ userId: 'ada@example.com', namespace: 'email' }] };
+  const handle = await ctx.client.workflow.start(triggerExecution, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+  try {
+    await handle.result();
+    throw new Error(`${scenario}: workflow should have failed`);
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    const type = (error.cause as { type?: string } | undefined)?.type;
+    check(type === expectedType, `${scenario}: expected failure type ${expectedType}, got ${type}`);
+  }
+  ctx.record(scenario, workflowId);
+}
+
+async function triggerOutsideSchedule(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Not yet open (replay fixture)', schedule: { startAt: iso(Date.now() + 3_600_000) } });
+  const activated = await activate(ctx, campaign.id);
+  check(activated.status === 'scheduled', 'trigger-outside-schedule: campaign should be scheduled', activated);
+  await triggerRefusedByWorkflow(ctx, 'trigger-outside-schedule', campaign.id, 'campaign-outside-schedule');
+  // Ends its activation workflow so nothing is left running.
+  expectStatus(await ctx.request('POST', `/v1/campaigns/${campaign.id}/stop`), 200, 'stop');
+  await ctx.client.workflow.getHandle(activationWorkflowId(campaign.id)).result();
+}
+
+async function triggerCampaignStopped(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Stopped (replay fixture)' });
+  await activate(ctx, campaign.id);
+  expectStatus(await ctx.request('POST', `/v1/campaigns/${campaign.id}/stop`), 200, 'stop');
+  await ctx.client.workflow.getHandle(activationWorkflowId(campaign.id)).result();
+  await triggerRefusedByWorkflow(ctx, 'trigger-campaign-stopped', campaign.id, 'campaign-not-live');
+}
+
+/** (d) scheduled → live → completed on durable timers. */
+async function activationScheduledLiveCompleted(ctx: Ctx): Promise<void> {
+  const now = Date.now();
+  const campaign = await createCampaign(ctx, { name: 'Flash window (replay fixture)', schedule: { startAt: iso(now + 2_000), endAt: iso(now + 4_000) } });
+  const activated = await activate(ctx, campaign.id);
+  check(activated.status === 'scheduled', 'activation-scheduled-live-completed: should start scheduled', activated);
+  const workflowId = activationWorkflowId(campaign.id);
+  const state = await ctx.client.workflow.getHandle(workflowId).result();
+  check(state.status === 'completed', 'activation-scheduled-live-completed: workflow should end completed', state);
+  const stored = expectStatus(await ctx.request('GET', `/v1/campaigns/${campaign.id}`), 200, 'get campaign');
+  check(stored.status === 'completed', 'activation-scheduled-live-completed: campaign should be completed', stored);
+  ctx.record('activation-scheduled-live-completed', workflowId);
+}
+
+/** (e) live, then stopped over the API. */
+async function activationStopped(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Stop me (replay fixture)' });
+  await activate(ctx, campaign.id);
+  const workflowId = activationWorkflowId(campaign.id);
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  // Let the workflow record `live` first, so the history has the live phase, then the signal.
+  for (let i = 0; i < 100 && (await handle.query<{ status: string }>('state')).status !== 'live'; i++) await sleep(50);
+  expectStatus(await ctx.request('POST', `/v1/campaigns/${campaign.id}/stop`), 200, 'stop');
+  const state = await handle.result();
+  check(state.status === 'stopped' && state.stopRequested, 'activation-stopped: workflow should end stopped', state);
+  ctx.record('activation-stopped', workflowId);
+}
+
+async function main(): Promise<void> {
+  log('starting Temporal dev server and bundling workflows');
+  const [env, workflowBundle] = await Promise.all([startDevServer(), bundleWorkflows()]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-record-'));
+  const config = loadConfig({ HERALD_DATA_DIR: dataDir, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: '1' });
+  config.http.port = 0;
+  const db = await openMigratedDatabase(config.databasePath);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker({ config, connection: nativeConnection, db, workflowBundle });
+  const workerRun = worker.run();
+  const server = await serveApi(config, db, client, () => {});
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+
+  const request: Request = async (method, path, body) => {
+    const init: RequestInit = { method, headers: body !== undefined ? { 'content-type': 'application/json' } : {} };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const response = await fetch(`${baseUrl}${path}`, init);
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  const recorded = new Map<string, string>();
+  const ctx: Ctx = {
+    request,
+    client,
+    record(scenario, workflowId) {
+      if (recorded.has(scenario)) throw new Error(`scenario ${scenario} recorded twice`);
+      recorded.set(scenario, workflowId);
+    },
+  };
+
+  let failure: unknown;
+  try {
+    const scenarios: Array<[string, (ctx: Ctx) => Promise<void>]> = [
+      ['trigger-sent', triggerSent],
+      ['trigger-excluded-and-failed', triggerExcludedAndFailed],
+      ['trigger-outside-schedule', triggerOutsideSchedule],
+      ['trigger-campaign-stopped', triggerCampaignStopped],
+      ['activation-scheduled-live-completed', activationScheduledLiveCompleted],
+      ['activation-stopped', activationStopped],
+    ];
+    // Concurrent, so the 4 s activation window overlaps the rest; scenarios share no data.
+    await Promise.all(
+      scenarios.map(async ([name, run]) => {
+        await run(ctx);
+        log(`ran ${name}`);
+      }),
+    );
+    for (const [scenario, workflowId] of [...recorded].sort(([a], [b]) => a.localeCompare(b))) {
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      const file = join(historiesDir, `${scenario}.json`);
+      writeFileSync(file, `${historyToJSON(history)}\n`);
+      log(`wrote ${scenario}.json (${history.events?.length ?? 0} events, ${workflowId})`);
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    worker.shutdown();
+    await workerRun;
+    await nativeConnection.close();
+    await connection.close();
+    await db.destroy();
+    await env.teardown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (failure) throw failure;
+  log(`recorded ${recorded.size} histories in ${historiesDir}`);
+}
+
+main().catch((error) => {
+  console.error('[record-histories] failed:', error);
+  process.exitCode = 1;
+});
