@@ -2,6 +2,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppDependencies } from './app-dependencies';
 import { createRouter } from './create-router';
+import { declaredMethods } from './method-not-allowed';
 import { apiKeyAuth } from './middlewares/api-key-auth';
 import { rateLimit } from './middlewares/rate-limit';
 import { Problem, problemResponse } from './problem';
@@ -42,16 +43,25 @@ export function createApp(deps: AppDependencies) {
     scheme: 'bearer',
     description: 'One of the keys in HERALD_API_KEYS. Not required when Herald runs open on loopback.',
   });
-  app.doc31('/openapi.json', {
+  const documentConfig = {
     openapi: '3.1.0',
     info: {
       title: 'Herald API',
       version: '0.1.0',
       description: 'API-triggered campaigns on Temporal. Errors are application/problem+json (RFC 9457).',
     },
-  });
+  };
+  app.doc31('/openapi.json', documentConfig);
 
-  app.notFound((c) => problemResponse(c, new Problem(404, 'not-found', 'Not found', `No route for ${c.req.method} ${c.req.path}`)));
+  let methodsFor: ((path: string) => string[] | undefined) | undefined;
+  app.notFound((c) => {
+    methodsFor ??= declaredMethods(app.getOpenAPI31Document(documentConfig));
+    const allowed = methodsFor(c.req.path);
+    if (allowed && !allowed.includes(c.req.method)) {
+      return problemResponse(c, new Problem(405, 'method-not-allowed', 'Method not allowed', `${c.req.path} supports ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') }));
+    }
+    return problemResponse(c, new Problem(404, 'not-found', 'Not found', `No route for ${c.req.method} ${c.req.path}`));
+  });
   app.onError((error, c) => {
     if (error instanceof Problem) return problemResponse(c, error);
     if (error instanceof HTTPException) {

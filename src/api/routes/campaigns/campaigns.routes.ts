@@ -8,8 +8,8 @@ const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 d
 export const EmailContentSchema = z
   .object({
     subject: z.string().max(998).default('').openapi({ example: 'Your code is {{ context.code }}' }),
-    html: z.string().max(512 * 1024).openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
-    text: z.string().max(512 * 1024).optional(),
+    html: z.string().max(256 * 1024).openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
+    text: z.string().max(256 * 1024).optional(),
   })
   .openapi('EmailContent', { description: 'Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped.' });
 
@@ -39,7 +39,7 @@ export const CampaignPatchSchema = z
   .partial()
   .strict()
   .refine((value) => Object.keys(value).length > 0, { message: 'send at least one field to change' })
-  .openapi('CampaignPatch');
+  .openapi('CampaignPatch', { minProperties: 1 });
 
 export const CampaignSchema = z
   .object({
