@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppDependencies } from './app-dependencies';
 import { createRouter } from './create-router';
 import { declaredMethods } from './method-not-allowed';
+import { isTransientDependencyError } from './transient-errors';
 import { apiKeyAuth } from './middlewares/api-key-auth';
 import { rateLimit } from './middlewares/rate-limit';
 import { Problem, problemResponse } from './problem';
@@ -69,6 +70,10 @@ export function createApp(deps: AppDependencies) {
       const status = error.status;
       const type = status === 400 ? 'malformed-request' : status === 415 ? 'unsupported-media-type' : 'http-error';
       return problemResponse(c, new Problem(status, type, error.message || 'Bad request', error.message));
+    }
+    if (isTransientDependencyError(error)) {
+      // The requestId is already claimed: a retry with the same body resumes where this call stopped.
+      return problemResponse(c, new Problem(503, 'dependency-unavailable', 'Temporarily unavailable', 'Temporal or the database did not answer; retry with the same requestId.', undefined, { 'retry-after': '1' }));
     }
     console.error(`[api] ${c.req.method} ${c.req.path} failed:`, error);
     return problemResponse(c, new Problem(500, 'internal-error', 'Internal error', 'Herald could not complete the request; it has been logged.'));

@@ -74,4 +74,8 @@ export const v1Responses = {
       'RateLimit-Reset': header('Seconds until the bucket is full again'),
     },
   },
+  503: {
+    ...problemContent('Temporal or the database is briefly unavailable; retry the same call (same requestId)'),
+    headers: { 'Retry-After': header('Seconds to wait before retrying') },
+  },
 };

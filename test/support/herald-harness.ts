@@ -31,6 +31,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Leave the worker out, for tests of what the API does on its own. */
   withoutWorker?: boolean;
+  /** Another Temporal server than the run's shared one. */
+  temporalAddress?: string;
 }
 
 /**
@@ -41,14 +43,19 @@ let runtimeInstalled = false;
 
 export async function startHerald(options: HarnessOptions = {}): Promise<Herald> {
   if (!runtimeInstalled) {
-    // Worker state changes at INFO would drown the test output.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Worker state changes at INFO would drown the test output. A file that started its own
+    // dev server first already has a runtime, with default logging.
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // keep the existing runtime
+    }
     runtimeInstalled = true;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const config = loadConfig({
     HERALD_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `herald-test-${randomUUID()}`,
     PORT: '1',
     ...options.env,

@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startDevServer } from '../../temporal/dev-server';
+import { liveCampaign, uniqueRequestId } from '../support/campaigns';
+import { startHerald, type Herald } from '../support/herald-harness';
+
+describe('when Temporal is down', () => {
+  let server: TestWorkflowEnvironment | undefined;
+  let herald: Herald;
+  beforeAll(async () => {
+    server = await startDevServer();
+    herald = await startHerald({ withoutWorker: true, temporalAddress: server.address });
+  }, 120_000);
+  afterAll(async () => {
+    await herald?.stop();
+    await server?.teardown();
+  });
+
+  it('a trigger answers 503 with Retry-After, health answers 503, and nothing is a 500', async () => {
+    const campaign = await liveCampaign(herald);
+    await server!.teardown();
+    server = undefined;
+    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId(), campaignId: campaign.id, recipients: [{ userId: 'ada@example.com', namespace: 'email' }] });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const health = await herald.request('GET', '/health');
+    expect(health.status).toBe(503);
+    expect(health.body.errors.map((e: { field: string }) => e.field)).toContain('temporal');
+  }, 60_000);
+});
