@@ -13,9 +13,10 @@ const page = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Herald API reference</title>
+    <style>body { margin: 0; font-family: system-ui, sans-serif; }</style>
   </head>
   <body>
-    <script id="api-reference" data-url="/openapi.json"></script>
+    <script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts":false,"telemetry":false,"showDeveloperTools":"never","agent":{"disabled":true}}'></script>
     <script src="/docs/assets/scalar.js"></script>
   </body>
 </html>`;
