@@ -1,0 +1,149 @@
+// The load generator, always its own process (spawned by bench/run.ts with an IPC channel):
+// - mode "http": POST /v1/executions/unitary with unique requestIds at a fixed concurrency;
+// - mode "temporal": start bare workflows directly with @temporalio/client at a fixed concurrency.
+// Every loop is bounded by a call count and a deadline. Only 127.0.0.1.
+// Sends {type:'started', at} when the first call goes out and {type:'result', ...} at the end.
+import { Agent, request } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { bareExecution } from './bare-workflow';
+
+export type UserSelection = { kind: 'unique'; prefix: string } | { kind: 'pool'; prefix: string; size: number };
+
+export interface HttpLoad {
+  mode: 'http';
+  port: number;
+  campaignId: string;
+  recipients: number;
+  concurrency: number;
+  maxCalls: number;
+  maxMs: number;
+  requestPrefix: string;
+  users: UserSelection;
+}
+
+export interface TemporalLoad {
+  mode: 'temporal';
+  address: string;
+  taskQueue: string;
+  recipients: number;
+  concurrency: number;
+  maxCalls: number;
+  maxMs: number;
+  requestPrefix: string;
+}
+
+export type Load = HttpLoad | TemporalLoad;
+
+export interface LoadResult {
+  type: 'result';
+  startedAt: number;
+  finishedAt: number;
+  /** Calls answered as expected (202 for HTTP, started for Temporal). */
+  ok: number;
+  failed: number;
+  statuses: Record<string, number>;
+  firstError?: string;
+  /** Latencies of the successful calls, ms. */
+  latencies: number[];
+  /** CPU the load generator used while calling (its start-up excluded). */
+  cpuSeconds: number;
+}
+
+const deadline = (load: Load) => Date.now() + load.maxMs;
+
+/** Runs `call(i)` for i = 0.. at `concurrency`, stopping at maxCalls or the deadline. */
+async function runLoop(load: Load, call: (i: number) => Promise<string>): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const until = deadline(load);
+  const cpuAtStart = process.cpuUsage();
+  const startedAt = Date.now();
+  process.send?.({ type: 'started', at: startedAt });
+  const lane = async () => {
+    while (next < load.maxCalls && Date.now() < until) {
+      const i = next++;
+      const t0 = process.hrtime.bigint();
+      let status: string;
+      try {
+        status = await call(i);
+      } catch (error) {
+        status = 'error';
+        firstError ??= (error as Error).message;
+      }
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status === '202' || status === 'started') {
+        ok += 1;
+        latencies.push(ms);
+      } else {
+        failed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: load.concurrency }, lane));
+  const cpu = process.cpuUsage(cpuAtStart);
+  return { type: 'result', startedAt, finishedAt: Date.now(), ok, failed, statuses, ...(firstError && { firstError }), latencies, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+/** The call's recipients: fresh users, or distinct users drawn at random from a seeded pool. */
+function recipientIds(users: UserSelection, call: number, count: number): string[] {
+  if (users.kind === 'unique') return Array.from({ length: count }, (_, j) => `${users.prefix}-${call}-${j}@bench.test`);
+  const picked = new Set<number>();
+  while (picked.size < Math.min(count, users.size)) picked.add(Math.floor(Math.random() * users.size));
+  return [...picked].map((k) => `${users.prefix}-${k}@bench.test`);
+}
+
+async function runHttp(load: HttpLoad): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: load.concurrency });
+  const post = (body: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: load.port, method: 'POST', path: '/v1/executions/unitary', agent, timeout: 15_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            if (res.statusCode !== 202) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+            else resolve('202');
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout after 15 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  const result = await runLoop(load, (i) => {
+    const recipients = recipientIds(load.users, i, load.recipients).map((userId) => ({ userId, namespace: 'email', context: { code: String(1000 + (i % 9000)) } }));
+    return post(JSON.stringify({ requestId: `${load.requestPrefix}-${i}`, campaignId: load.campaignId, recipients }));
+  });
+  agent.destroy();
+  return result;
+}
+
+async function runTemporal(load: TemporalLoad): Promise<LoadResult> {
+  const connection = await Connection.connect({ address: load.address });
+  const client = new Client({ connection, namespace: 'default' });
+  const result = await runLoop(load, async (i) => {
+    await client.workflow.start<typeof bareExecution>('bareExecution', {
+      taskQueue: load.taskQueue,
+      workflowId: `bare/${load.requestPrefix}-${i}`,
+      args: [{ recipients: load.recipients }],
+    });
+    return 'started';
+  });
+  await connection.close();
+  return result;
+}
+
+const load = JSON.parse(process.argv[2] ?? '{}') as Load;
+const result = load.mode === 'http' ? await runHttp(load) : await runTemporal(load);
+process.send?.(result, () => process.exit(0));
+if (!process.send) {
+  console.log(JSON.stringify({ ...result, latencies: result.latencies.length }));
+  process.exit(0);
+}

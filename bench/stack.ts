@@ -1,0 +1,222 @@
+// The embedded stack, started the way `npm start` starts it: the Temporal dev server (through
+// temporal/dev-server.ts, persisting to <dataDir>/temporal.db), then the worker and the API as
+// separate `node --import tsx` processes. On top of that the benchmark adds:
+// - a second API process on a task queue no worker polls, to time the accept path on its own;
+// - the bare-Temporal baseline worker (bench/bare-worker.ts) on its own task queue.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { resolveTemporalExecutable } from '../temporal/cli-binary';
+import { startDevServer } from '../temporal/dev-server';
+import { heraldSearchAttributes } from '../workflows/search-attributes';
+import { childrenNamed } from './proc';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface StackOptions {
+  temporalPort: number;
+  apiPort: number;
+  acceptApiPort: number;
+  /** Write V8 CPU profiles of the worker and API processes into this directory. */
+  cpuProfDir?: string;
+  keepData?: boolean;
+  /**
+   * 'file' (default, exactly as `npm start`: <dataDir>/temporal.db through temporal/dev-server.ts),
+   * 'memory' (as the tests), or 'file-wal': the same file with the SQLite pragmas
+   * journal_mode=wal and synchronous=normal, an experiment that temporal/dev-server.ts cannot
+   * express today, so the bench starts that server itself with the same options plus the pragmas.
+   */
+  temporalDb?: 'file' | 'memory' | 'file-wal';
+  log: (line: string) => void;
+}
+
+export interface Part {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+}
+
+export const TASK_QUEUE = 'herald-bench';
+/** The accept-only API starts its workflows here; nothing polls it, so no worker competes. */
+export const UNPOLLED_TASK_QUEUE = 'herald-bench-unpolled';
+export const BARE_TASK_QUEUE = 'bench-bare';
+/** Bare starts for the accept comparison go here; nothing polls it either. */
+export const UNPOLLED_BARE_TASK_QUEUE = 'bench-bare-unpolled';
+
+function waitFor(child: ChildProcess, what: string, ms: number, ready: (resolve: () => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} not ready within ${ms / 1000} s`)), ms);
+    const onExit = (code: number | null) => reject(new Error(`${what} exited (code ${code}) before it was ready; see its log`));
+    child.once('exit', onExit);
+    ready(() => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve();
+    });
+  });
+}
+
+async function httpReady(port: number, child: ChildProcess, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`API on port ${port} exited (code ${child.exitCode}); see its log`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`API on port ${port} not healthy within ${ms / 1000} s`);
+}
+
+function stopChild(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export class Stack {
+  readonly dataDir: string;
+  readonly databasePath: string;
+  readonly temporalAddress: string;
+  temporalPid = 0;
+  parts: Record<'worker' | 'api' | 'acceptApi' | 'bareWorker', Part> = {} as never;
+  private devServer?: TestWorkflowEnvironment;
+  private logs: WriteStream[] = [];
+  private bareListeners = new Set<(count: number, at: number) => void>();
+  bareFinished = { count: 0, at: 0 };
+
+  private constructor(readonly options: StackOptions) {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+    this.databasePath = join(this.dataDir, 'herald.db');
+    this.temporalAddress = `127.0.0.1:${options.temporalPort}`;
+  }
+
+  static async start(options: StackOptions): Promise<Stack> {
+    const stack = new Stack(options);
+    try {
+      await stack.boot();
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  private baseEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      // Nothing from the caller's Herald/Temporal/Resend setup leaks in: outbox provider, no keys.
+      if (/^(HERALD_|TEMPORAL_|RESEND_|EMAIL_FROM|PORT$|HOST$|PROVIDER_)/.test(key)) continue;
+      env[key] = value;
+    }
+    return { ...env, HERALD_DATA_DIR: this.dataDir, TEMPORAL_ADDRESS: this.temporalAddress, TEMPORAL_NAMESPACE: 'default', HOST: '127.0.0.1' };
+  }
+
+  private spawnPart(name: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Part {
+    const prof = this.options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(this.options.cpuProfDir, name)}`] : [];
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] });
+    const log = createWriteStream(join(this.dataDir, `${name}.log`));
+    this.logs.push(log);
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    return { name, child, pid: child.pid! };
+  }
+
+  private async boot(): Promise<void> {
+    const { log, temporalPort, apiPort, acceptApiPort } = this.options;
+    log(`data in ${this.dataDir}`);
+    const mode = this.options.temporalDb ?? 'file';
+    log(`starting the Temporal dev server on ${this.temporalAddress} (history: ${mode}) ...`);
+    const dbFilename = join(this.dataDir, 'temporal.db');
+    if (mode === 'file-wal') {
+      this.devServer = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: resolveTemporalExecutable(undefined, log),
+          ip: '127.0.0.1',
+          port: temporalPort,
+          ui: false,
+          dbFilename,
+          namespace: 'default',
+          searchAttributes: heraldSearchAttributes,
+          extraArgs: ['--log-level', 'warn', '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
+        },
+      });
+    } else {
+      this.devServer = await startDevServer({ port: temporalPort, ...(mode === 'file' && { dbFilename }), namespace: 'default', log });
+    }
+    this.temporalPid = childrenNamed(process.pid, 'temporal')[0] ?? 0;
+    if (!this.temporalPid) log('warning: could not find the temporal server process; its resources will be n/a');
+
+    const env = this.baseEnv();
+    log('starting the worker, the API, the accept-only API and the bare-Temporal worker ...');
+    const worker = this.spawnPart('worker', join(repoRoot, 'src/entry/worker.ts'), { ...env, TEMPORAL_TASK_QUEUE: TASK_QUEUE });
+    const bareWorker = this.spawnPart('bare-worker', join(repoRoot, 'bench/bare-worker.ts'), { ...env, BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE }, true);
+    // The worker migrates the database first; the APIs start once it is polling.
+    await waitFor(worker.child, 'worker', 120_000, (resolve) => {
+      let seen = '';
+      worker.child.stdout!.on('data', (chunk: Buffer) => {
+        seen = (seen + chunk.toString()).slice(-4096);
+        if (seen.includes('polling task queue')) resolve();
+      });
+    });
+    const api = this.spawnPart('api', join(repoRoot, 'src/entry/api.ts'), { ...env, TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: String(apiPort) });
+    const acceptApi = this.spawnPart('accept-api', join(repoRoot, 'src/entry/api.ts'), { ...env, TEMPORAL_TASK_QUEUE: UNPOLLED_TASK_QUEUE, PORT: String(acceptApiPort) });
+    this.parts = { worker, api, acceptApi, bareWorker };
+    bareWorker.child.on('message', (message: { type: string; count?: number; at?: number }) => {
+      if (message.type !== 'finished') return;
+      this.bareFinished = { count: message.count!, at: message.at! };
+      for (const listener of this.bareListeners) listener(message.count!, message.at!);
+    });
+    await Promise.all([
+      httpReady(apiPort, api.child, 60_000),
+      httpReady(acceptApiPort, acceptApi.child, 60_000),
+      waitFor(bareWorker.child, 'bare worker', 120_000, (resolve) => bareWorker.child.on('message', (m: { type: string }) => m.type === 'ready' && resolve())),
+    ]);
+    log('stack ready');
+  }
+
+  /** Resolves once the bare worker has finished `target` executions in total; returns when the last finished. */
+  waitForBare(target: number, ms: number): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const done = (at: number | undefined) => {
+        clearTimeout(timer);
+        this.bareListeners.delete(listener);
+        resolve(at);
+      };
+      const listener = (count: number, at: number) => count >= target && done(at);
+      const timer = setTimeout(() => done(undefined), ms);
+      this.bareListeners.add(listener);
+      if (this.bareFinished.count >= target) done(this.bareFinished.at);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const parts = Object.values(this.parts);
+    const t0 = Date.now();
+    await Promise.all(
+      parts.map(async (part) => {
+        await stopChild(part.child, 20_000);
+        this.options.log(`  ${part.name} stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s (${part.child.signalCode ?? `code ${part.child.exitCode}`})`);
+      }),
+    );
+    await this.devServer?.teardown().catch(() => {});
+    for (const log of this.logs) log.end();
+    if (!this.options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+    else this.options.log(`kept the data and logs in ${this.dataDir}`);
+  }
+}
