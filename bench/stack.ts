@@ -13,6 +13,7 @@ import { resolveTemporalExecutable } from '../temporal/cli-binary';
 import { startDevServer } from '../temporal/dev-server';
 import { heraldSearchAttributes } from '../workflows/search-attributes';
 import { childrenNamed } from './proc';
+import { stopChild } from '../src/entry/stop-child';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -72,21 +73,6 @@ async function httpReady(port: number, child: ChildProcess, ms: number): Promise
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`API on port ${port} not healthy within ${ms / 1000} s`);
-}
-
-function stopChild(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 export class Stack {

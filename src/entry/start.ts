@@ -9,6 +9,7 @@ import { openMigratedDatabase } from '../db/database';
 import { startDevServer } from '../../temporal/dev-server';
 import { loadConfigOrExit } from './load-config-or-exit';
 import { logger } from './logger';
+import { stopChild } from './stop-child';
 
 const log = logger('herald');
 const config = loadConfigOrExit();
@@ -65,20 +66,6 @@ function launch(part: Supervised): void {
   });
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 async function shutdown(exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -86,8 +73,7 @@ async function shutdown(exitCode = 0): Promise<void> {
   await Promise.all(
     parts.map(async (part) => {
       if (!part.child) return;
-      part.child.kill('SIGTERM');
-      await waitForExit(part.child, 15_000);
+      await stopChild(part.child, 15_000);
     }),
   );
   if (devServer) {
