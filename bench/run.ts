@@ -3,10 +3,10 @@
 // Starts its own embedded stack (bench/stack.ts) on non-default ports with a temporary
 // HERALD_DATA_DIR and the outbox email provider, runs the sections, prints tables, stops it all.
 // BENCH_SCALE (default 1) multiplies every call count, e.g. BENCH_SCALE=0.2 for a smoke run.
-// BENCH_TEMPORAL_DB picks how the dev server keeps history: file (default, as npm start), memory
-// (as the tests) or file-wal (the file with journal_mode=wal, synchronous=normal); a comma list
-// such as file,file-wal,memory runs the sections once per mode, each on a fresh stack, and ends
-// with a side-by-side table.
+// BENCH_TEMPORAL_DB picks how the dev server keeps history: file (default, as npm start: WAL,
+// synchronous=full), file-wal-normal, file-rollback (the CLI's default journal) or memory (as the
+// tests); a comma list such as file,file-rollback,memory runs the sections once per mode, each on
+// a fresh stack, and ends with a side-by-side table.
 // BENCH_PORT_BASE (default 17000): API on it, accept-only API on +1, Temporal on +233.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { executionWorkflowId } from '../workflows/workflow-ids';
 import type { Load, LoadResult, UserSelection } from './loadgen';
 import { summarizeProfiles } from './profile-summary';
 import { cpuSeconds, memory } from './proc';
-import { BARE_TASK_QUEUE, repoRoot, Stack, UNPOLLED_BARE_TASK_QUEUE } from './stack';
+import { BARE_TASK_QUEUE, repoRoot, Stack, UNPOLLED_BARE_TASK_QUEUE, type TemporalDbMode } from './stack';
 import { fmt, summarize, type LatencySummary } from './stats';
 
 const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles'] as const;
@@ -39,12 +39,17 @@ const wanted = new Set<Section>(
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const scaled = (n: number) => Math.max(10, Math.round(n * SCALE));
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? '17000');
-const TEMPORAL_DB_TEXT = { file: 'in a SQLite file (as npm start)', memory: 'in memory (as the tests)', 'file-wal': 'in a SQLite file with journal_mode=wal, synchronous=normal (experiment)' } as const;
+const TEMPORAL_DB_TEXT = {
+  file: 'in a SQLite file with journal_mode=wal, synchronous=full (as npm start)',
+  'file-wal-normal': 'in a SQLite file with journal_mode=wal, synchronous=normal',
+  'file-rollback': "in a SQLite file with the CLI's default rollback journal",
+  memory: 'in memory (as the tests)',
+} as const satisfies Record<TemporalDbMode, string>;
 type TemporalDb = keyof typeof TEMPORAL_DB_TEXT;
 const TEMPORAL_DBS = (process.env.BENCH_TEMPORAL_DB ?? 'file').split(',').map((mode) => mode.trim()) as TemporalDb[];
 const badMode = TEMPORAL_DBS.find((mode) => !(mode in TEMPORAL_DB_TEXT));
 if (badMode) {
-  console.error(`BENCH_TEMPORAL_DB=${badMode}? use file, file-wal or memory (or a comma list)`);
+  console.error(`BENCH_TEMPORAL_DB=${badMode}? use file, file-wal-normal, file-rollback or memory (or a comma list)`);
   process.exit(2);
 }
 const E2E_CONCURRENCY = 16;

@@ -8,14 +8,24 @@ import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { resolveTemporalExecutable } from '../temporal/cli-binary';
-import { startDevServer } from '../temporal/dev-server';
-import { heraldSearchAttributes } from '../workflows/search-attributes';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { durableWalPragmas, startDevServer } from '../temporal/dev-server';
 import { childrenNamed } from './proc';
 import { stopChild } from '../src/entry/stop-child';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * 'file': <dataDir>/temporal.db with the pragmas `npm start` uses (WAL, synchronous=full);
+ * 'file-wal-normal': WAL with synchronous=normal (an OS crash may lose the last commits);
+ * 'file-rollback': the CLI's own default, a rollback journal; 'memory': as the tests.
+ */
+export const temporalDbPragmas = {
+  file: durableWalPragmas,
+  'file-wal-normal': { journal_mode: 'wal', synchronous: 'normal' },
+  'file-rollback': {},
+} as const satisfies Record<string, Record<string, string>>;
+export type TemporalDbMode = keyof typeof temporalDbPragmas | 'memory';
 
 export interface StackOptions {
   temporalPort: number;
@@ -24,13 +34,8 @@ export interface StackOptions {
   /** Write V8 CPU profiles of the worker and API processes into this directory. */
   cpuProfDir?: string;
   keepData?: boolean;
-  /**
-   * 'file' (default, exactly as `npm start`: <dataDir>/temporal.db through temporal/dev-server.ts),
-   * 'memory' (as the tests), or 'file-wal': the same file with the SQLite pragmas
-   * journal_mode=wal and synchronous=normal, an experiment that temporal/dev-server.ts cannot
-   * express today, so the bench starts that server itself with the same options plus the pragmas.
-   */
-  temporalDb?: 'file' | 'memory' | 'file-wal';
+  /** How the dev server keeps history; see temporalDbPragmas. Default 'file', exactly as `npm start`. */
+  temporalDb?: TemporalDbMode;
   log: (line: string) => void;
 }
 
@@ -129,22 +134,7 @@ export class Stack {
     const mode = this.options.temporalDb ?? 'file';
     log(`starting the Temporal dev server on ${this.temporalAddress} (history: ${mode}) ...`);
     const dbFilename = join(this.dataDir, 'temporal.db');
-    if (mode === 'file-wal') {
-      this.devServer = await TestWorkflowEnvironment.createLocal({
-        server: {
-          executable: resolveTemporalExecutable(undefined, log),
-          ip: '127.0.0.1',
-          port: temporalPort,
-          ui: false,
-          dbFilename,
-          namespace: 'default',
-          searchAttributes: heraldSearchAttributes,
-          extraArgs: ['--log-level', 'warn', '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
-        },
-      });
-    } else {
-      this.devServer = await startDevServer({ port: temporalPort, ...(mode === 'file' && { dbFilename }), namespace: 'default', log });
-    }
+    this.devServer = await startDevServer({ port: temporalPort, ...(mode !== 'memory' && { dbFilename, sqlitePragmas: temporalDbPragmas[mode] }), namespace: 'default', log });
     this.temporalPid = childrenNamed(process.pid, 'temporal')[0] ?? 0;
     if (!this.temporalPid) log('warning: could not find the temporal server process; its resources will be n/a');
 
