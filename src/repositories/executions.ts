@@ -51,10 +51,10 @@ export class ExecutionRepository {
   /**
    * Claims a requestId. The first call creates the execution and its pending deliveries;
    * a repeat with the same request hash gets the same execution; a different body is a conflict.
+   * The unique index on request_id decides, so callers that already looked the requestId up
+   * (findClaim) do not pay for a second lookup.
    */
   async claim(execution: NewExecution): Promise<ExecutionClaim> {
-    const existing = await this.findByRequestId(execution.requestId);
-    if (existing) return this.classifyRepeat(existing, execution.requestHash);
     const now = new Date().toISOString();
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -81,7 +81,7 @@ export class ExecutionRepository {
       return { kind: 'created', executionId: execution.id, workflowId: execution.workflowId };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      // A concurrent call with the same requestId won the insert.
+      // An earlier or concurrent call with the same requestId won the insert.
       const winner = await this.findByRequestId(execution.requestId);
       if (!winner) throw error;
       return this.classifyRepeat(winner, execution.requestHash);

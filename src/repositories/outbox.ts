@@ -21,7 +21,8 @@ export class OutboxRepository {
 
   /** Stores a message once per idempotency key and returns its id, like a provider that deduplicates. */
   async store(message: NewOutboxMessage): Promise<string> {
-    await this.db
+    // The no-op update on conflict makes RETURNING yield the first attempt's row: one statement either way.
+    const row = await this.db
       .insertInto('outbox')
       .values({
         idempotency_key: message.idempotencyKey,
@@ -35,9 +36,9 @@ export class OutboxRepository {
         user_id: message.userId,
         created_at: new Date().toISOString(),
       })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .execute();
-    const row = await this.db.selectFrom('outbox').select('id').where('idempotency_key', '=', message.idempotencyKey).executeTakeFirstOrThrow();
+      .onConflict((oc) => oc.column('idempotency_key').doUpdateSet((eb) => ({ idempotency_key: eb.ref('excluded.idempotency_key') })))
+      .returning('id')
+      .executeTakeFirstOrThrow();
     return `outbox_${row.id}`;
   }
 

@@ -60,12 +60,13 @@ export class ProfileRepository {
     let row = await this.row(namespace, userId);
     if (!row && options.createMissing) {
       const now = new Date().toISOString();
-      await this.db
-        .insertInto('profiles')
-        .values({ namespace, user_id: userId, attributes: JSON.stringify(options.seedAttributes), consents: '{}', auto_created: 1, created_by_execution: options.executionId, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['namespace', 'user_id']).doNothing())
-        .execute();
-      row = await this.row(namespace, userId);
+      row =
+        (await this.db
+          .insertInto('profiles')
+          .values({ namespace, user_id: userId, attributes: JSON.stringify(options.seedAttributes), consents: '{}', auto_created: 1, created_by_execution: options.executionId, created_at: now, updated_at: now })
+          .onConflict((oc) => oc.columns(['namespace', 'user_id']).doNothing())
+          .returningAll()
+          .executeTakeFirst()) ?? (await this.row(namespace, userId)); // another writer created it first
     }
     if (!row) return { created: false };
     return { profile: toProfile(row), created: row.auto_created === 1 && row.created_by_execution === options.executionId };
