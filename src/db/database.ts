@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import { migrationProvider } from './migrations/index';
+import { withStatementCache } from './statement-cache';
 import type { Database } from './schema';
 
 export type HeraldDb = Kysely<Database>;
@@ -22,7 +23,7 @@ function createDialect(databasePath: string): Dialect {
       sqlite.pragma('busy_timeout = 10000');
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
-      return sqlite;
+      return withStatementCache(sqlite);
     },
   });
 }
@@ -31,12 +32,33 @@ export function openDatabase(databasePath: string): HeraldDb {
   return new Kysely<Database>({ dialect: createDialect(databasePath) });
 }
 
-export async function migrateToLatest(db: HeraldDb): Promise<void> {
+async function migrateOnce(db: HeraldDb): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * The API and the worker both migrate at startup. On a fresh file they can race: both read
+ * "nothing applied" and the loser's CREATE TABLE fails. Its transaction rolled back, so trying
+ * again sees the winner's work and has nothing left to do.
+ */
+function lostMigrationRace(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return /already exists/.test(cause?.message ?? '') || (cause?.code ?? '').startsWith('SQLITE_BUSY');
+}
+
+export async function migrateToLatest(db: HeraldDb, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db);
+    } catch (error) {
+      if (attempt >= attempts || !lostMigrationRace(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+    }
   }
 }
 
