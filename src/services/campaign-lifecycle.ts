@@ -6,6 +6,7 @@ import { reviewCampaign } from '../domain/campaign-review';
 import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '../../workflows/search-attributes';
 import { activationWorkflowId } from '../../workflows/workflow-ids';
+import { withCallDeadline } from '../temporal-client/connection';
 
 async function requireCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
   const campaign = await deps.campaigns.get(id);
@@ -25,7 +26,7 @@ export async function activateCampaign(deps: AppDependencies, id: string): Promi
     throw new Problem(422, 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
   }
   try {
-    await deps.temporal.workflow.start(campaignActivation, {
+    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(campaignActivation, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: activationWorkflowId(id),
       args: [{ campaignId: id, ...campaign.schedule }],
@@ -36,7 +37,7 @@ export async function activateCampaign(deps: AppDependencies, id: string): Promi
       ],
       staticSummary: `Campaign "${campaign.name}" (${campaign.type} ${campaign.channel}), v${campaign.version}`,
       staticDetails: `Schedule: ${campaign.schedule.startAt ?? 'now'} → ${campaign.schedule.endAt ?? 'no end'}`,
-    });
+    }));
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
@@ -55,7 +56,7 @@ export async function stopCampaign(deps: AppDependencies, id: string): Promise<C
   // The database first, so the trigger API refuses new calls from this moment on.
   await deps.campaigns.setStatus(id, 'stopped');
   try {
-    await deps.temporal.workflow.getHandle(activationWorkflowId(id)).signal(stopCampaignSignal);
+    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(activationWorkflowId(id)).signal(stopCampaignSignal));
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
   }

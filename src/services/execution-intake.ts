@@ -9,6 +9,7 @@ import type { Recipient } from '../domain/recipient';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
 import { executionWorkflowId } from '../../workflows/workflow-ids';
+import { withCallDeadline } from '../temporal-client/connection';
 
 const nextId = monotonicFactory();
 export const MAX_CONTEXT_BYTES = 200 * 1024;
@@ -58,7 +59,7 @@ function summary(campaign: Campaign, trigger: UnitaryTrigger): string {
 async function startWorkflow(deps: AppDependencies, campaign: Campaign, trigger: UnitaryTrigger, executionId: string, workflowId: string): Promise<void> {
   const input: TriggerExecutionInput = { executionId, requestId: trigger.requestId, campaignId: campaign.id, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
   try {
-    await deps.temporal.workflow.start(triggerExecution, {
+    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(triggerExecution, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId,
       args: [input],
@@ -73,7 +74,7 @@ async function startWorkflow(deps: AppDependencies, campaign: Campaign, trigger:
       ],
       staticSummary: summary(campaign, trigger),
       staticDetails: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${trigger.recipients.length} recipient(s): ${trigger.recipients.map((r) => r.userId).join(', ')}`,
-    });
+    }));
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }

@@ -27,3 +27,14 @@ export async function connectClient(temporal: HeraldConfig['temporal']): Promise
 export function connectWorkerConnection(temporal: HeraldConfig['temporal']): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(temporal));
 }
+
+/**
+ * How long an API request waits for Temporal. Without a deadline the client keeps retrying an
+ * unreachable server for ~20 s; with one, the caller gets a 503 and retries with the same
+ * requestId, which is safe because every start is keyed and idempotent.
+ */
+export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
+
+export function withCallDeadline<R>(client: Client, call: () => Promise<R>): Promise<R> {
+  return client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, call);
+}
