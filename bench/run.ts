@@ -537,7 +537,7 @@ function comparison(all: Results[]): string {
   return [
     '# Side by side: Temporal dev server history modes (same run, one fresh stack each, in this order)',
     '',
-    `| mode | accept c=16 calls/s | accept c=16 p99 ms | bare start c=16 per s | ${e2e.map((r) => `e2e ${r} rcpt Herald / bare per s (ratio)`).join(' | ')} |`,
+    `| mode | accept c=16 calls/s | accept c=16 p99 ms | bare start c=16 per s |${e2e.map((r) => ` e2e ${r} rcpt Herald / bare per s (ratio) |`).join('')}`,
     `|---|---:|---:|---:|${e2e.map(() => '---:|').join('')}`,
     ...all.map((r) => {
       const h = accept(r, 'herald');
@@ -546,7 +546,7 @@ function comparison(all: Results[]): string {
         const p = r.pairs.find((x) => x.recipients === n);
         return p ? `${fmt(p.herald.perSecond)} / ${fmt(p.bare.perSecond)} (${fmt((100 * p.herald.perSecond) / p.bare.perSecond, 0)}%)` : 'n/a';
       });
-      return `| ${r.mode} | ${h ? fmt(h.perSecond, 0) : 'n/a'} | ${h ? fmt(h.latency.p99) : 'n/a'} | ${b ? fmt(b.perSecond, 0) : 'n/a'} | ${pairs.join(' | ')} |`;
+      return `| ${r.mode} | ${h ? fmt(h.perSecond, 0) : 'n/a'} | ${h ? fmt(h.latency.p99) : 'n/a'} | ${b ? fmt(b.perSecond, 0) : 'n/a'} |${pairs.map((p) => ` ${p} |`).join('')}`;
     }),
     '',
   ].join('\n');
