@@ -1,2 +1,3 @@
 export { campaignActivation } from './campaign-activation';
+export { sweepOrphanedExecutions } from './sweep-orphaned-executions';
 export { triggerExecution } from './trigger-execution';

@@ -1,3 +1,8 @@
 /** Keyed workflow IDs: one activation per campaign, one execution per campaign and requestId. */
 export const activationWorkflowId = (campaignId: string) => `campaign/${campaignId}`;
 export const executionWorkflowId = (campaignId: string, requestId: string) => `execution/${campaignId}/${requestId}`;
+/**
+ * One orphan sweep per Herald deployment, which is one task queue and one database: deployments
+ * sharing a namespace each sweep their own. Scheduled runs get this ID plus a timestamp.
+ */
+export const orphanSweepScheduleId = (taskQueue: string) => `herald/orphan-sweep/${taskQueue}`;

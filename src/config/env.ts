@@ -58,6 +58,20 @@ const envSchema = z
       .min(100, 'PROVIDER_TIMEOUT_MS must be at least 100')
       .max(25_000, 'PROVIDER_TIMEOUT_MS must stay below the 30 s send activity timeout')
       .default(10_000),
+
+    HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: z.coerce
+      .number({ error: 'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be a number of seconds, e.g. 60' })
+      .int('HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be a whole number of seconds, e.g. 60')
+      .min(1, 'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be at least 1')
+      .max(86_400, 'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be at most 86400 (a day)')
+      .default(60),
+    // An execution younger than this may still have its workflow start in flight (the API waits
+    // up to 5 s for Temporal), so the floor keeps a slow start from being swept as an orphan.
+    HERALD_ORPHAN_GRACE_SECONDS: z.coerce
+      .number({ error: 'HERALD_ORPHAN_GRACE_SECONDS must be a number of seconds, e.g. 120' })
+      .int('HERALD_ORPHAN_GRACE_SECONDS must be a whole number of seconds, e.g. 120')
+      .min(10, 'HERALD_ORPHAN_GRACE_SECONDS must be at least 10, well above the API\'s 5 s wait for Temporal')
+      .default(120),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -87,6 +101,8 @@ export interface HeraldConfig {
     cliPath?: string;
   };
   email: { resendApiKey?: string; resendBaseUrl?: string; from: string; providerTimeoutMs: number };
+  /** Closing executions whose workflow never started (see workflows/sweep-orphaned-executions.ts). */
+  orphanSweep: { intervalSeconds: number; graceSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -136,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       cliPath: e.TEMPORAL_CLI_PATH,
     },
     email: { resendApiKey: e.RESEND_API_KEY, resendBaseUrl: e.RESEND_BASE_URL, from: e.EMAIL_FROM, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
+    orphanSweep: { intervalSeconds: e.HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS, graceSeconds: e.HERALD_ORPHAN_GRACE_SECONDS },
   };
 }
 

@@ -1,8 +1,9 @@
 // `npm run worker`: the Temporal worker alone, against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
 import { openMigratedDatabase } from '../db/database';
-import { connect, connectWorkerConnection } from '../temporal-client/connection';
+import { connect, connectClient, connectWorkerConnection } from '../temporal-client/connection';
 import { createWorker } from '../worker/create-worker';
 import { registerSearchAttributes } from '../../temporal/search-attributes';
+import { orphanSweepScheduleId } from '../../workflows/workflow-ids';
 import { loadConfigOrExit } from './load-config-or-exit';
 import { logger } from './logger';
 
@@ -17,11 +18,22 @@ if (config.temporal.externalAddress) {
 }
 
 const connection = await connectWorkerConnection(config.temporal);
-const worker = await createWorker({ config, connection, db });
+const client = await connectClient(config.temporal);
+const worker = await createWorker({ config, connection, client, db });
 log(`polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} (namespace ${config.temporal.namespace}); email via ${config.email.resendApiKey ? 'Resend' : 'the dev outbox'}`);
-process.once('SIGINT', () => worker.shutdown());
-process.once('SIGTERM', () => worker.shutdown());
+log(`orphan sweep: schedule ${orphanSweepScheduleId(config.temporal.taskQueue)} every ${config.orphanSweep.intervalSeconds} s, for executions older than ${config.orphanSweep.graceSeconds} s`);
+// Ctrl-C under `npm start` delivers SIGINT to the whole group and the supervisor then sends
+// SIGTERM; a second shutdown() would throw and skip the clean close below.
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  worker.shutdown();
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
 await worker.run();
+await client.connection.close();
 await connection.close();
 await db.destroy();
 log('stopped');

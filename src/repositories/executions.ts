@@ -155,8 +155,64 @@ export class ExecutionRepository {
         .where('id', '=', executionId)
         .execute();
       if (failureReason) {
-        await trx.updateTable('deliveries').set({ status: 'failed', reason: failureReason, updated_at: now }).where('execution_id', '=', executionId).where('status', '=', 'pending').execute();
+        // Recipients the orphan sweep closed as not-started take the real reason of this later run.
+        await trx
+          .updateTable('deliveries')
+          .set({ status: 'failed', reason: failureReason, updated_at: now })
+          .where('execution_id', '=', executionId)
+          .where((eb) => eb.or([eb('status', '=', 'pending'), eb('reason', '=', 'not-started')]))
+          .execute();
       }
     });
   }
+
+  /**
+   * Executions still `running` that were claimed before `createdBefore`, oldest first, resuming
+   * after `after`. The keyset cursor lets a sweep walk past long-running executions instead of
+   * reading the same oldest page forever.
+   */
+  async listRunningCreatedBefore(createdBefore: string, limit: number, after?: RunningExecutionCursor): Promise<RunningExecution[]> {
+    let query = this.db
+      .selectFrom('executions')
+      .select(['id', 'workflow_id', 'created_at'])
+      .where('status', '=', 'running')
+      .where('created_at', '<', createdBefore);
+    if (after) {
+      query = query.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.executionId)])]));
+    }
+    const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
+    return rows.map((row) => ({ executionId: row.id, workflowId: row.workflow_id, createdAt: row.created_at }));
+  }
+
+  /**
+   * Fails an execution, and its still-pending deliveries, only if it is still `running`: an
+   * execution its workflow completed in the meantime keeps its outcome. A later run of its
+   * workflow (a client retry) still overwrites this with `complete`. Returns whether it failed it.
+   */
+  async failIfRunning(executionId: string, reason: string): Promise<boolean> {
+    const now = new Date().toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('executions')
+        .set({ status: 'failed', failure_reason: reason, completed_at: now })
+        .where('id', '=', executionId)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await trx.updateTable('deliveries').set({ status: 'failed', reason, updated_at: now }).where('execution_id', '=', executionId).where('status', '=', 'pending').execute();
+      return true;
+    });
+  }
+}
+
+/** Where a sweep over running executions left off: the last row it read. */
+export interface RunningExecutionCursor {
+  createdAt: string;
+  executionId: string;
+}
+
+export interface RunningExecution {
+  executionId: string;
+  workflowId: string;
+  createdAt: string;
 }

@@ -1,12 +1,14 @@
 /**
  * Records real workflow histories for the replay test (`test/replay/replay.test.ts`).
  *
- *   npm run record-histories
+ *   npm run record-histories                                  # every scenario
+ *   npm run record-histories -- sweep-orphaned-executions     # only the named ones
  *
  * Starts its own in-memory Temporal dev server and a full Herald (worker + HTTP API + a fresh
  * SQLite file, outbox email provider), drives each scenario over HTTP as a client would,
  * then writes every workflow's history to `test/histories/<scenario>.json`. Re-record after an
- * intentional, versioned change to workflow code; never to make a failing replay pass.
+ * intentional, versioned change to workflow code; never to make a failing replay pass. Naming
+ * scenarios records a new one without rewriting the histories already committed.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/env';
-import { openMigratedDatabase } from '../../src/db/database';
+import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
+import { ExecutionRepository } from '../../src/repositories/executions';
 import { serveApi } from '../../src/entry/serve-api';
 import { bundleWorkflows, createWorker } from '../../src/worker/create-worker';
 import { startDevServer } from '../../temporal/dev-server';
+import { sweepOrphanedExecutions } from '../../workflows/sweep-orphaned-executions';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
-import { activationWorkflowId, executionWorkflowId } from '../../workflows/workflow-ids';
+import { activationWorkflowId, executionWorkflowId, orphanSweepScheduleId } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
@@ -37,6 +41,7 @@ type Request = (method: string, path: string, body?: unknown) => Promise<ApiResp
 interface Ctx {
   request: Request;
   client: Client;
+  db: HeraldDb;
   /** Collects `workflowId` under the scenario name, to be written once the run is over. */
   record(scenario: string, workflowId: string): void;
 }
@@ -198,7 +203,48 @@ async function activationStopped(ctx: Ctx): Promise<void> {
   ctx.record('activation-stopped', workflowId);
 }
 
+/**
+ * (f) The orphan sweep, in batches of one: an execution claimed an hour ago whose workflow never
+ * started (marked `not-started`), one whose workflow exists and is still waiting for a worker
+ * (left alone), then an empty batch. The claims are written as the API writes them; only their
+ * age is set back, so the run needs no real grace period.
+ */
+async function sweepOrphanedExecutionsScenario(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Orphans (replay fixture)' });
+  await activate(ctx, campaign.id);
+  const executions = new ExecutionRepository(ctx.db);
+  const claim = async (requestId: string) => {
+    const workflowId = executionWorkflowId(campaign.id, requestId);
+    const recipients = [{ userId: 'ada@example.com', namespace: 'email' }];
+    const claimed = await executions.claim({ id: `exec-${requestId}`, requestId, requestHash: requestId, campaignId: campaign.id, campaignVersion: campaign.version, workflowId, channel: 'email', recipients });
+    check(claimed.kind === 'created', `sweep-orphaned-executions: claim ${requestId}`, claimed);
+    return { executionId: claimed.executionId, workflowId, recipients };
+  };
+  const orphan = await claim('replay-sweep-never-started');
+  const waiting = await claim('replay-sweep-started');
+  const hourAgo = Date.now() - 3_600_000;
+  await ctx.db.updateTable('executions').set({ created_at: iso(hourAgo) }).where('id', '=', orphan.executionId).execute();
+  await ctx.db.updateTable('executions').set({ created_at: iso(hourAgo + 1) }).where('id', '=', waiting.executionId).execute();
+  // Started on a queue no worker polls, so it exists and stays running while the sweep looks.
+  const waitingRun = await ctx.client.workflow.start(triggerExecution, {
+    taskQueue: `${TASK_QUEUE}-idle`,
+    workflowId: waiting.workflowId,
+    args: [{ executionId: waiting.executionId, requestId: 'replay-sweep-started', campaignId: campaign.id, recipients: waiting.recipients }],
+  });
+
+  const workflowId = 'record/sweep-orphaned-executions';
+  const totals = await ctx.client.workflow.execute(sweepOrphanedExecutions, { taskQueue: TASK_QUEUE, workflowId, args: [{ batchSize: 1 }] });
+  await waitingRun.terminate('replay fixture recorded');
+  check(totals.checked === 2 && totals.marked === 1 && totals.batches === 3, 'sweep-orphaned-executions: expected 2 checked, 1 marked, 3 batches', totals);
+  const marked = expectStatus(await ctx.request('GET', `/v1/executions/${orphan.executionId}`), 200, 'get orphan');
+  check(marked.status === 'failed' && marked.reason === 'not-started', 'sweep-orphaned-executions: orphan should be failed (not-started)', marked);
+  const untouched = expectStatus(await ctx.request('GET', `/v1/executions/${waiting.executionId}`), 200, 'get started execution');
+  check(untouched.status === 'running', 'sweep-orphaned-executions: an execution with a workflow should be left running', untouched);
+  ctx.record('sweep-orphaned-executions', workflowId);
+}
+
 async function main(): Promise<void> {
+  const only = process.argv.slice(2);
   log('starting Temporal dev server and bundling workflows');
   const [env, workflowBundle] = await Promise.all([startDevServer(), bundleWorkflows()]);
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-record-'));
@@ -208,7 +254,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ config, connection: nativeConnection, db, workflowBundle });
+  const worker = await createWorker({ config, connection: nativeConnection, client, db, workflowBundle });
+  // The sweep scenario runs the sweep itself; a scheduled run in between would take its orphan.
+  await client.schedule.getHandle(orphanSweepScheduleId(TASK_QUEUE)).pause('record-histories starts the sweep itself');
   const workerRun = worker.run();
   const server = await serveApi(config, db, client, () => {});
   const baseUrl = `http://127.0.0.1:${server.port}`;
@@ -225,6 +273,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = {
     request,
     client,
+    db,
     record(scenario, workflowId) {
       if (recorded.has(scenario)) throw new Error(`scenario ${scenario} recorded twice`);
       recorded.set(scenario, workflowId);
@@ -233,14 +282,18 @@ async function main(): Promise<void> {
 
   let failure: unknown;
   try {
-    const scenarios: Array<[string, (ctx: Ctx) => Promise<void>]> = [
+    const allScenarios: Array<[string, (ctx: Ctx) => Promise<void>]> = [
       ['trigger-sent', triggerSent],
       ['trigger-excluded-and-failed', triggerExcludedAndFailed],
       ['trigger-outside-schedule', triggerOutsideSchedule],
       ['trigger-campaign-stopped', triggerCampaignStopped],
       ['activation-scheduled-live-completed', activationScheduledLiveCompleted],
       ['activation-stopped', activationStopped],
+      ['sweep-orphaned-executions', sweepOrphanedExecutionsScenario],
     ];
+    const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map(([name]) => name).join(', ')}`);
+    const scenarios = only.length === 0 ? allScenarios : allScenarios.filter(([name]) => only.includes(name));
     // Concurrent, so the 4 s activation window overlaps the rest; scenarios share no data.
     await Promise.all(
       scenarios.map(async ([name, run]) => {

@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type HeraldConfig } from '../../src/config/env';
 import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { serveApi } from '../../src/entry/serve-api';
 import { createWorker } from '../../src/worker/create-worker';
+import { orphanSweepScheduleId } from '../../workflows/workflow-ids';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -70,7 +71,7 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
   let nativeConnection: NativeConnection | undefined;
   if (!options.withoutWorker) {
     nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await createWorker({ config, connection: nativeConnection, db, workflowBundle: { code: inject('workflowBundleCode') } });
+    worker = await createWorker({ config, connection: nativeConnection, client, db, workflowBundle: { code: inject('workflowBundleCode') } });
     workerRun = worker.run();
   }
   const server = await serveApi(config, db, client, () => {});
@@ -107,6 +108,8 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The run's task queue dies with this Herald; its sweep schedule would keep firing into it.
+      if (worker) await deleteOrphanSweepSchedule(client, config);
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();
@@ -115,4 +118,12 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+async function deleteOrphanSweepSchedule(client: Client, config: HeraldConfig): Promise<void> {
+  try {
+    await client.schedule.getHandle(orphanSweepScheduleId(config.temporal.taskQueue)).delete();
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+  }
 }

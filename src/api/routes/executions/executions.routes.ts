@@ -49,7 +49,10 @@ export const ExecutionSchema = z
     campaignId: z.string(),
     campaignVersion: z.number().int(),
     status: z.enum(['running', 'completed', 'failed']),
-    reason: z.string().optional(),
+    reason: z
+      .string()
+      .optional()
+      .openapi({ description: 'Why a failed execution failed: campaign-not-live, campaign-outside-schedule, or not-started (its workflow never started; a retry with the same requestId still runs it)', example: 'not-started' }),
     createdAt: z.string(),
     completedAt: z.string().optional(),
     recipients: z.array(
