@@ -1,4 +1,5 @@
 // `npm run worker`: the Temporal worker alone, against TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { openMigratedDatabase } from '../db/database';
 import { connect, connectClient, connectWorkerConnection } from '../temporal-client/connection';
 import { createWorker } from '../worker/create-worker';
@@ -9,6 +10,8 @@ import { logger } from './logger';
 
 const log = logger('worker');
 const config = loadConfigOrExit();
+// The SDK logs every failed activity attempt at WARN; HERALD_LOG_LEVEL=error quiets a noisy provider.
+Runtime.install({ logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel) });
 const db = await openMigratedDatabase(config.databasePath);
 
 if (config.temporal.externalAddress) {

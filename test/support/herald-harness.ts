@@ -9,13 +9,10 @@ import { loadConfig, type HeraldConfig } from '../../src/config/env';
 import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { serveApi } from '../../src/entry/serve-api';
 import { createWorker } from '../../src/worker/create-worker';
+import { requestJson, type ApiResponse } from './http-json';
 import { orphanSweepScheduleId } from '../../workflows/workflow-ids';
 
-export interface ApiResponse<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
+export type { ApiResponse };
 
 export interface Herald {
   baseUrl: string;
@@ -77,19 +74,8 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
   const server = await serveApi(config, db, client, () => {});
   const baseUrl = `http://127.0.0.1:${server.port}`;
 
-  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers } };
-    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    const response = await fetch(`${baseUrl}${path}`, init);
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Leave non-JSON bodies (HTML, JS) as text.
-    }
-    return { status: response.status, headers: response.headers, body: parsed as any };
-  };
+  const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => requestJson(baseUrl, method, path, body, headers);
+
 
   return {
     baseUrl,

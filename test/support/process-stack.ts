@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openMigratedDatabase } from '../../src/db/database';
+import { requestJson, type ApiResponse } from './http-json';
 
 /**
  * Herald as real processes, the way `npm start` runs it: `node --import tsx src/entry/worker.ts`
@@ -207,11 +208,7 @@ export class ManagedProcess {
   }
 }
 
-export interface ApiResponse<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
+export type { ApiResponse };
 
 export interface ProcessStackOptions {
   /** host:port of the Temporal frontend both processes use. */
@@ -267,19 +264,8 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     ...options.env,
   };
 
-  const request = async (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
-    const init: RequestInit = { method, headers: body !== undefined ? { 'content-type': 'application/json' } : {}, signal: AbortSignal.timeout(15_000) };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const response = await fetch(`${baseUrl}${path}`, init);
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Leave non-JSON bodies as text.
-    }
-    return { status: response.status, headers: response.headers, body: parsed as any };
-  };
+  const request = (method: string, path: string, body?: unknown) => requestJson(baseUrl, method, path, body, {}, 15_000);
+
 
   const worker = new ManagedProcess({
     name: 'worker',
