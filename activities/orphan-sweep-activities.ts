@@ -14,7 +14,7 @@ export interface OrphanSweepBatchInput {
 }
 
 export interface OrphanSweepBatch {
-  /** Running executions older than the grace period that this batch asked Temporal about. */
+  /** Unconfirmed running executions older than the grace period that this batch asked Temporal about; each is then confirmed or marked. */
   checked: number;
   /** Those whose workflow did not exist and that this batch failed with `not-started`. */
   marked: number;
@@ -47,10 +47,13 @@ export function orphanSweepActivities(executions: ExecutionRepository, temporal:
     async markNeverStartedExecutions({ batchSize, after }: OrphanSweepBatchInput): Promise<OrphanSweepBatch> {
       const limit = Math.min(Math.max(1, Math.floor(batchSize)), MAX_BATCH_SIZE);
       const claimedBefore = new Date(Date.now() - graceSeconds * 1000).toISOString();
-      const candidates = await executions.listRunningCreatedBefore(claimedBefore, limit, after);
+      const candidates = await executions.listUnconfirmedRunning(claimedBefore, limit, after);
       const markedExecutionIds: string[] = [];
       for (const candidate of candidates) {
-        if (await workflowExists(temporal, candidate.workflowId)) continue;
+        if (await workflowExists(temporal, candidate.workflowId)) {
+          await executions.confirmWorkflowStarted(candidate.executionId);
+          continue;
+        }
         if (await executions.failIfRunning(candidate.executionId, NOT_STARTED_REASON)) {
           markedExecutionIds.push(candidate.executionId);
           log.warn('execution never started its workflow; marked failed', { executionId: candidate.executionId, executionWorkflowId: candidate.workflowId, claimedAt: candidate.createdAt, reason: NOT_STARTED_REASON });

@@ -50,6 +50,8 @@ export interface ExecutionTable {
   failure_reason: string | null;
   created_at: string;
   completed_at: string | null;
+  /** When the orphan sweep saw Temporal had this execution's workflow; null until then. */
+  workflow_confirmed_at: string | null;
 }
 
 export interface DeliveryTable {

@@ -167,21 +167,27 @@ export class ExecutionRepository {
   }
 
   /**
-   * Executions still `running` that were claimed before `createdBefore`, oldest first, resuming
-   * after `after`. The keyset cursor lets a sweep walk past long-running executions instead of
-   * reading the same oldest page forever.
+   * Executions still `running`, claimed before `createdBefore`, whose workflow no sweep has
+   * confirmed yet; oldest first, resuming after `after`. The keyset cursor lets a sweep walk past
+   * executions it cannot decide on instead of reading the same oldest page forever.
    */
-  async listRunningCreatedBefore(createdBefore: string, limit: number, after?: RunningExecutionCursor): Promise<RunningExecution[]> {
+  async listUnconfirmedRunning(createdBefore: string, limit: number, after?: RunningExecutionCursor): Promise<RunningExecution[]> {
     let query = this.db
       .selectFrom('executions')
       .select(['id', 'workflow_id', 'created_at'])
       .where('status', '=', 'running')
+      .where('workflow_confirmed_at', 'is', null)
       .where('created_at', '<', createdBefore);
     if (after) {
       query = query.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.executionId)])]));
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
     return rows.map((row) => ({ executionId: row.id, workflowId: row.workflow_id, createdAt: row.created_at }));
+  }
+
+  /** Records that Temporal has this execution's workflow, so later sweeps skip it. */
+  async confirmWorkflowStarted(executionId: string): Promise<void> {
+    await this.db.updateTable('executions').set({ workflow_confirmed_at: new Date().toISOString() }).where('id', '=', executionId).execute();
   }
 
   /**

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ExecutionRepository } from '../../src/repositories/executions';
 import { ensureOrphanSweepSchedule } from '../../src/worker/orphan-sweep-schedule';
 import type { OrphanSweepTotals } from '../../workflows/sweep-orphaned-executions';
-import { orphanSweepScheduleId } from '../../workflows/workflow-ids';
+import { activationWorkflowId, orphanSweepScheduleId } from '../../workflows/workflow-ids';
 import { startTcpProxy, type TcpProxy } from '../faults/support/tcp-proxy';
 import { waitFor } from '../support/process-stack';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
@@ -132,5 +132,25 @@ describe('orphan sweep', () => {
     expect(after.policies).toEqual(before.policies);
     expect(after.info.createdAt).toEqual(before.info.createdAt);
     expect(await ensureOrphanSweepSchedule(herald.client, slower)).toBe('unchanged');
+  });
+
+  it('asks Temporal once about an execution whose workflow is running for a long time, not on every sweep', async () => {
+    // A long-running execution: its workflow exists (the campaign's activation workflow stands in
+    // for one that retries a provider for hours) and it was claimed well before the grace period.
+    const executionId = `long-running-${uniqueRequestId()}`;
+    await herald.db
+      .insertInto('executions')
+      .values({ id: executionId, request_id: executionId, request_hash: 'x', campaign_id: campaign.id, campaign_version: 1, workflow_id: activationWorkflowId(campaign.id), status: 'running', failure_reason: null, created_at: new Date(Date.now() - 3_600_000).toISOString(), completed_at: null })
+      .execute();
+    const row = () => herald.db.selectFrom('executions').select(['status', 'workflow_confirmed_at']).where('id', '=', executionId).executeTakeFirstOrThrow();
+    const confirmed = await waitFor('the sweep to confirm the workflow', async () => {
+      const current = await row();
+      return current.workflow_confirmed_at !== null && current;
+    }, 15_000);
+    expect(confirmed.status).toBe('running');
+
+    const taken = (await sweepSchedule().describe()).info.numActionsTaken;
+    await waitFor('two more sweeps', async () => (await sweepSchedule().describe()).info.numActionsTaken >= taken + 2, 15_000);
+    expect(await row(), 'later sweeps neither look it up again nor fail it').toEqual(confirmed);
   });
 });
