@@ -7,6 +7,7 @@ import { ProfileRepository } from '../src/repositories/profiles';
 import { campaignActivities } from './campaign-activities';
 import { executionActivities } from './execution-activities';
 import { orphanSweepActivities } from './orphan-sweep-activities';
+import { prepareRecipientsActivities } from './prepare-recipients';
 import { profileActivities } from './profile-activities';
 import { renderActivities } from './render-activities';
 import { sendEmailActivities } from './send-email';
@@ -22,10 +23,12 @@ export interface ActivityDependencies {
 
 export function createActivities(deps: ActivityDependencies) {
   const campaigns = new CampaignRepository(deps.db);
+  const profiles = new ProfileRepository(deps.db);
   const executions = new ExecutionRepository(deps.db);
   return {
     ...campaignActivities(campaigns),
-    ...profileActivities(new ProfileRepository(deps.db)),
+    ...profileActivities(profiles),
+    ...prepareRecipientsActivities(profiles),
     ...executionActivities(executions),
     ...orphanSweepActivities(executions, deps.temporal, deps.orphanGraceSeconds),
     ...renderActivities(),

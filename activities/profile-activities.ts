@@ -14,11 +14,15 @@ export interface ResolvedProfile {
   created: boolean;
 }
 
+/** Finds the recipient's profile, creating it when the campaign allows; only what the workflow needs. */
+export async function resolveProfile(profiles: ProfileRepository, input: ResolveProfileInput): Promise<ResolvedProfile> {
+  const { profile, created } = await profiles.resolve(input.namespace, input.userId, input);
+  return { created, ...(profile && { profile: { attributes: profile.attributes, consents: profile.consents } }) };
+}
+
 export function profileActivities(profiles: ProfileRepository) {
   return {
-    async resolveRecipientProfile(input: ResolveProfileInput): Promise<ResolvedProfile> {
-      const { profile, created } = await profiles.resolve(input.namespace, input.userId, input);
-      return { created, ...(profile && { profile: { attributes: profile.attributes, consents: profile.consents } }) };
-    },
+    /** One recipient per call: the trigger workflow's path before prepareRecipients, kept for replay. */
+    resolveRecipientProfile: (input: ResolveProfileInput): Promise<ResolvedProfile> => resolveProfile(profiles, input),
   };
 }

@@ -15,17 +15,23 @@ export interface RenderedEmail {
   text?: string;
 }
 
+/** Renders a campaign's email for one recipient; throws TemplateError for a template that cannot render. */
+export function renderEmailContent({ content, profile, context }: RenderEmailInput): RenderedEmail {
+  const variables = { profile, context };
+  return {
+    // The subject is rendered as text (no HTML entities) and flattened to one header-safe line.
+    subject: singleLine(renderTemplate(content.subject, 'text', variables)),
+    html: renderTemplate(content.html, 'html', variables),
+    ...(content.text !== undefined && { text: renderTemplate(content.text, 'text', variables) }),
+  };
+}
+
 export function renderActivities() {
   return {
-    async renderEmail({ content, profile, context }: RenderEmailInput): Promise<RenderedEmail> {
-      const variables = { profile, context };
+    /** One recipient per call: the trigger workflow's path before prepareRecipients, kept for replay. */
+    async renderEmail(input: RenderEmailInput): Promise<RenderedEmail> {
       try {
-        return {
-          // The subject is rendered as text (no HTML entities) and flattened to one header-safe line.
-          subject: singleLine(renderTemplate(content.subject, 'text', variables)),
-          html: renderTemplate(content.html, 'html', variables),
-          ...(content.text !== undefined && { text: renderTemplate(content.text, 'text', variables) }),
-        };
+        return renderEmailContent(input);
       } catch (error) {
         if (error instanceof TemplateError) throw ApplicationFailure.nonRetryable(error.message, 'TemplateError');
         throw error;

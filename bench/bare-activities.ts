@@ -2,8 +2,7 @@
 export function createBareActivities(onComplete: () => void) {
   return {
     async loadCampaignSnapshot(): Promise<void> {},
-    async resolveRecipientProfile(): Promise<void> {},
-    async renderEmail(): Promise<void> {},
+    async prepareRecipients(): Promise<void> {},
     async sendEmail(): Promise<void> {},
     async completeExecution(): Promise<void> {
       onComplete();

@@ -1,8 +1,8 @@
 // The "bare Temporal" baseline: the same shape of activities as workflows/trigger-execution.ts
-// (as of commit 23aa7ab), with every activity a no-op:
-// - per execution: loadCampaignSnapshot first and completeExecution last (local activities);
-// - per recipient, one at a time: resolveRecipientProfile then renderEmail (local activities);
-// - then sendEmail (a normal activity) for every recipient concurrently.
+// (with the prepare-recipients-in-one-local-activity patch), with every activity a no-op:
+// - per execution: loadCampaignSnapshot, then prepareRecipients for all recipients, and
+//   completeExecution last (local activities);
+// - sendEmail (a normal activity) for every recipient concurrently.
 // Same timeouts and retry policies as Herald's. Keep this in step with trigger-execution.ts.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BareActivities } from './bare-activities';
@@ -25,10 +25,7 @@ const delivery = proxyActivities<BareActivities>({
 export async function bareExecution(input: BareExecutionInput): Promise<number> {
   await local.loadCampaignSnapshot();
   const recipients = Array.from({ length: input.recipients }, (_, i) => i);
-  for (const _ of recipients) {
-    await local.resolveRecipientProfile();
-    await local.renderEmail();
-  }
+  await local.prepareRecipients();
   await Promise.all(recipients.map(() => delivery.sendEmail()));
   await local.completeExecution();
   return input.recipients;

@@ -1,0 +1,49 @@
+import type { ResolvedProfile, ResolveProfileInput } from '../../activities/profile-activities';
+import type { RenderedEmail, RenderEmailInput } from '../../activities/render-activities';
+import type { CampaignSnapshot } from './campaign';
+import { consentExclusion } from './consent';
+import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';
+
+/** A recipient either already has its outcome (excluded, failed) or is ready to send. */
+export type PreparedRecipient = { outcome: RecipientOutcome } | { base: Pick<RecipientOutcome, 'userId' | 'profileCreated'>; address: string; rendered: RenderedEmail };
+
+/**
+ * The IO the preparation needs. The trigger workflow supplies local activities (its pre-batching
+ * path, kept for replay); the batched `prepareRecipients` activity supplies the repository and
+ * the renderer directly.
+ */
+export interface PreparationSteps {
+  resolveProfile(input: ResolveProfileInput): Promise<ResolvedProfile>;
+  render(input: RenderEmailInput): Promise<RenderedEmail>;
+  /** The message of a render failure that belongs to the recipient; undefined rethrows (and retries). */
+  renderFailure(error: unknown): string | undefined;
+}
+
+/** Resolves the profile, applies consent, finds the address and renders: everything before the provider call. */
+export async function prepareRecipient(steps: PreparationSteps, executionId: string, campaign: CampaignSnapshot, recipient: Recipient, sharedContext?: Record<string, unknown>): Promise<PreparedRecipient> {
+  const seedAttributes = recipient.channelData?.emailAddress ? { email: recipient.channelData.emailAddress } : {};
+  const { profile, created } = await steps.resolveProfile({
+    namespace: recipient.namespace,
+    userId: recipient.userId,
+    createMissing: campaign.audience.createMissingProfiles,
+    executionId,
+    seedAttributes,
+  });
+  const base = { userId: recipient.userId, profileCreated: created };
+  if (!profile) return { outcome: { ...base, status: 'failed', reason: 'profile-not-found' } };
+
+  const exclusion = consentExclusion(campaign.type, campaign.channel, profile.consents);
+  if (exclusion) return { outcome: { ...base, status: 'excluded', reason: exclusion } };
+
+  const address = resolveEmailAddress(recipient, profile.attributes);
+  if (!address) return { outcome: { ...base, status: 'failed', reason: 'no-email-address' } };
+
+  try {
+    const rendered = await steps.render({ content: campaign.content, profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) });
+    return { base, address, rendered };
+  } catch (error) {
+    const message = steps.renderFailure(error);
+    if (message === undefined) throw error;
+    return { outcome: { ...base, address, status: 'failed', reason: `render-error: ${message}` } };
+  }
+}
