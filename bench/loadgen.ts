@@ -5,6 +5,7 @@
 // Sends {type:'started', at} when the first call goes out and {type:'result', ...} at the end.
 import { Agent, request } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../workflows/search-attributes';
 import type { bareExecution } from './bare-workflow';
 
 export type UserSelection = { kind: 'unique'; prefix: string } | { kind: 'pool'; prefix: string; size: number };
@@ -26,6 +27,12 @@ export interface TemporalLoad {
   address: string;
   taskQueue: string;
   recipients: number;
+  /**
+   * Start with what Herald attaches to each execution: its 4 search attributes, a static summary
+   * and details, and an input of the same shape. Separates the cost of that metadata from the
+   * rest of Herald's accept path.
+   */
+  withHeraldMetadata?: boolean;
   concurrency: number;
   maxCalls: number;
   maxMs: number;
@@ -125,14 +132,39 @@ async function runHttp(load: HttpLoad): Promise<LoadResult> {
   return result;
 }
 
+const BENCH_CAMPAIGN_ID = '01BENCHCAMPAIGN0000000000000';
+
+/** Herald's TriggerExecutionInput for the same call, carried along but unused by the bare workflow. */
+function heraldShapedInput(requestId: string, recipients: number) {
+  const userIds = recipientIds({ kind: 'unique', prefix: requestId }, 0, recipients);
+  return { executionId: `01BENCHEXEC${requestId.slice(-16).padStart(16, '0')}`, requestId, campaignId: BENCH_CAMPAIGN_ID, recipientList: userIds.map((userId, j) => ({ userId, namespace: 'email', context: { code: String(1000 + j) } })) };
+}
+
+/** The search attributes, summary and details src/services/execution-intake.ts attaches. */
+function heraldMetadata(requestId: string, recipients: number) {
+  const userIds = recipientIds({ kind: 'unique', prefix: requestId }, 0, recipients);
+  return {
+    typedSearchAttributes: [
+      { key: CampaignIdAttribute, value: BENCH_CAMPAIGN_ID },
+      { key: RequestIdAttribute, value: requestId },
+      { key: ChannelAttribute, value: 'email' },
+      { key: CampaignTypeAttribute, value: 'transactional' },
+    ],
+    staticSummary: `email "bench accept" to ${userIds[0]}${recipients > 1 ? ` and ${recipients - 1} more` : ''} (request ${requestId})`,
+    staticDetails: `Execution 01BENCHEXEC · campaign ${BENCH_CAMPAIGN_ID} v1 · ${recipients} recipient(s): ${userIds.join(', ')}`,
+  };
+}
+
 async function runTemporal(load: TemporalLoad): Promise<LoadResult> {
   const connection = await Connection.connect({ address: load.address });
   const client = new Client({ connection, namespace: 'default' });
   const result = await runLoop(load, async (i) => {
+    const requestId = `${load.requestPrefix}-${i}`;
     await client.workflow.start<typeof bareExecution>('bareExecution', {
       taskQueue: load.taskQueue,
-      workflowId: `bare/${load.requestPrefix}-${i}`,
-      args: [{ recipients: load.recipients }],
+      workflowId: `bare/${requestId}`,
+      args: [{ recipients: load.recipients, ...(load.withHeraldMetadata && heraldShapedInput(requestId, load.recipients)) }],
+      ...(load.withHeraldMetadata && heraldMetadata(requestId, load.recipients)),
     });
     return 'started';
   });
