@@ -1,9 +1,6 @@
 import { log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { ExecutionRepository, RunningExecutionCursor } from '../src/repositories/executions';
-
-/** The failure reason of an execution whose workflow Temporal never received. */
-export const NOT_STARTED_REASON = 'not-started';
+import { NOT_STARTED_REASON, type ExecutionRepository, type RunningExecutionCursor } from '../src/repositories/executions';
 
 /** Far more than one sweep needs; keeps a batch's history event and its run time bounded. */
 const MAX_BATCH_SIZE = 500;

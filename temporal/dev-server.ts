@@ -18,17 +18,18 @@ export interface DevServerOptions {
   log?: (line: string) => void;
 }
 
-/**
- * Starts the Temporal CLI dev server with Herald's search attributes registered. The SDK's
- * ephemeral-server manager owns the child process, so the same code path serves `npm start`,
- * the tests and the SDK-download fallback.
- */
+/** WAL without giving up durability: every commit is still synced. */
 export const durableWalPragmas: Record<string, string> = { journal_mode: 'wal', synchronous: 'full' };
 
 function pragmaArgs(pragmas: Record<string, string>): string[] {
   return Object.entries(pragmas).flatMap(([name, value]) => ['--sqlite-pragma', `${name}=${value}`]);
 }
 
+/**
+ * Starts the Temporal CLI dev server with Herald's search attributes registered. The SDK's
+ * ephemeral-server manager owns the child process, so the same code path serves `npm start`,
+ * the tests and the SDK-download fallback.
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   const executable = resolveTemporalExecutable(options.cliPath, options.log);
   return TestWorkflowEnvironment.createLocal({

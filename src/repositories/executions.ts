@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
+import type { Database } from '../db/schema';
 import type { Channel } from '../domain/campaign';
 import type { Recipient, RecipientOutcome, RecipientStatus } from '../domain/recipient';
 
@@ -39,6 +41,22 @@ export type ExecutionClaim =
   | { kind: 'created'; executionId: string; workflowId: string }
   | { kind: 'repeat'; executionId: string; workflowId: string; campaignId: string }
   | { kind: 'conflict'; executionId: string };
+
+/** The failure reason of an execution whose workflow Temporal never received (see the orphan sweep). */
+export const NOT_STARTED_REASON = 'not-started';
+
+/**
+ * Fails the deliveries of an execution that has no outcome yet: still pending, or closed as
+ * not-started by the orphan sweep before a later run of the workflow was refused.
+ */
+async function failOpenDeliveries(trx: Transaction<Database>, executionId: string, reason: string, now: string): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ status: 'failed', reason, updated_at: now })
+    .where('execution_id', '=', executionId)
+    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('reason', '=', NOT_STARTED_REASON)]))
+    .execute();
+}
 
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: string }).code;
@@ -154,15 +172,7 @@ export class ExecutionRepository {
         .set({ status: failureReason ? 'failed' : 'completed', failure_reason: failureReason ?? null, completed_at: now })
         .where('id', '=', executionId)
         .execute();
-      if (failureReason) {
-        // Recipients the orphan sweep closed as not-started take the real reason of this later run.
-        await trx
-          .updateTable('deliveries')
-          .set({ status: 'failed', reason: failureReason, updated_at: now })
-          .where('execution_id', '=', executionId)
-          .where((eb) => eb.or([eb('status', '=', 'pending'), eb('reason', '=', 'not-started')]))
-          .execute();
-      }
+      if (failureReason) await failOpenDeliveries(trx, executionId, failureReason, now);
     });
   }
 
@@ -205,7 +215,7 @@ export class ExecutionRepository {
         .where('status', '=', 'running')
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
-      await trx.updateTable('deliveries').set({ status: 'failed', reason, updated_at: now }).where('execution_id', '=', executionId).where('status', '=', 'pending').execute();
+      await failOpenDeliveries(trx, executionId, reason, now);
       return true;
     });
   }

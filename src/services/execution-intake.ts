@@ -50,10 +50,20 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
   }
 }
 
-function summary(campaign: Campaign, trigger: UnitaryTrigger): string {
+/** What operators see and filter on in the Temporal UI for each execution; the bench reuses it. */
+export function executionStartMetadata(campaign: Pick<Campaign, 'id' | 'name' | 'version' | 'channel' | 'type'>, trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>, executionId: string) {
   const first = trigger.recipients[0]!.userId;
   const who = trigger.recipients.length === 1 ? first : `${first} and ${trigger.recipients.length - 1} more`;
-  return `${campaign.channel} "${campaign.name}" to ${who} (request ${trigger.requestId})`;
+  return {
+    typedSearchAttributes: [
+      { key: CampaignIdAttribute, value: campaign.id },
+      { key: RequestIdAttribute, value: trigger.requestId },
+      { key: ChannelAttribute, value: campaign.channel },
+      { key: CampaignTypeAttribute, value: campaign.type },
+    ],
+    staticSummary: `${campaign.channel} "${campaign.name}" to ${who} (request ${trigger.requestId})`,
+    staticDetails: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${trigger.recipients.length} recipient(s): ${trigger.recipients.map((r) => r.userId).join(', ')}`,
+  };
 }
 
 async function startWorkflow(deps: AppDependencies, campaign: Campaign, trigger: UnitaryTrigger, executionId: string, workflowId: string): Promise<void> {
@@ -66,14 +76,7 @@ async function startWorkflow(deps: AppDependencies, campaign: Campaign, trigger:
       // A repeat after a crash between claim and start starts it; a repeat of a finished run does not.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: CampaignIdAttribute, value: campaign.id },
-        { key: RequestIdAttribute, value: trigger.requestId },
-        { key: ChannelAttribute, value: campaign.channel },
-        { key: CampaignTypeAttribute, value: campaign.type },
-      ],
-      staticSummary: summary(campaign, trigger),
-      staticDetails: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${trigger.recipients.length} recipient(s): ${trigger.recipients.map((r) => r.userId).join(', ')}`,
+      ...executionStartMetadata(campaign, trigger, executionId),
     }));
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -263,7 +263,6 @@ async function main(): Promise<void> {
 
   const request: Request = (method, path, body) => requestJson(baseUrl, method, path, body);
 
-
   const recorded = new Map<string, string>();
   const ctx: Ctx = {
     request,
