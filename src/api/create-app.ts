@@ -1,11 +1,13 @@
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppDependencies } from './app-dependencies';
+import type { ServiceDependencies } from '../services/service-dependencies';
 import { createRouter } from './create-router';
 import { declaredMethods } from './method-not-allowed';
 import { isTransientDependencyError } from './transient-errors';
 import { apiKeyAuth } from './middlewares/api-key-auth';
 import { rateLimit } from './middlewares/rate-limit';
+import { DomainError } from '../domain/errors';
+import { domainErrorProblem } from './domain-error-problem';
 import { Problem, problemResponse } from './problem';
 import { campaignsRouter } from './routes/campaigns/campaigns.index';
 import { docsRouter } from './routes/docs/docs.index';
@@ -17,7 +19,7 @@ import { profilesRouter } from './routes/profiles/profiles.index';
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createApp(deps: AppDependencies) {
+export function createApp(deps: ServiceDependencies) {
   const app = createRouter();
 
   app.use(
@@ -65,6 +67,7 @@ export function createApp(deps: AppDependencies) {
   });
   app.onError((error, c) => {
     if (error instanceof Problem) return problemResponse(c, error);
+    if (error instanceof DomainError) return problemResponse(c, domainErrorProblem(error));
     if (error instanceof HTTPException) {
       // Hono raises these for unparseable bodies and wrong content types, before zod sees them.
       const status = error.status;

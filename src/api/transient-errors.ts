@@ -10,5 +10,7 @@ export function isTransientDependencyError(error: unknown): boolean {
     return code === undefined || code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED;
   }
   const code = (error as { code?: unknown }).code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === GRPC_UNAVAILABLE;
+  if (code === GRPC_UNAVAILABLE) return true;
+  // Every extended code counts: SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, SQLITE_LOCKED_SHAREDCACHE, ...
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -18,6 +19,32 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const wholeNumber = (name: string, example: number, min: number, max: number, unit: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number of ${unit}, e.g. ${name}=${example}` })
+    .int(`${name} must be a whole number of ${unit}, e.g. ${name}=${example}`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(example);
+
+/** `id:base64key[,id:base64key...]`: AES-256 keys for the payload codec, the first one encrypts. */
+const PAYLOAD_KEY_ENTRY = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/]{43}=)$/;
+const payloadKeys = optionalString.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  const entries = value.split(',').map((entry) => entry.trim());
+  const ids = new Set<string>();
+  for (const entry of entries) {
+    const match = PAYLOAD_KEY_ENTRY.exec(entry);
+    if (!match || Buffer.from(match[2]!, 'base64').length !== 32) {
+      // Never echo the entry: it is a secret.
+      ctx.addIssue({ code: 'custom', message: 'HERALD_PAYLOAD_KEYS must look like key-2026:<32 random bytes in base64>[,older-id:<base64>...]; create a key with `openssl rand -base64 32`' });
+      return;
+    }
+    if (ids.has(match[1]!)) ctx.addIssue({ code: 'custom', message: `HERALD_PAYLOAD_KEYS names key id "${match[1]}" twice; every key needs its own id` });
+    ids.add(match[1]!);
+  }
+});
 
 const envSchema = z
   .object({
@@ -72,6 +99,24 @@ const envSchema = z
       .int('HERALD_ORPHAN_GRACE_SECONDS must be a whole number of seconds, e.g. 120')
       .min(10, 'HERALD_ORPHAN_GRACE_SECONDS must be at least 10, well above the API\'s 5 s wait for Temporal')
       .default(120),
+
+    HERALD_RENDER_TIMEOUT_MS: wholeNumber('HERALD_RENDER_TIMEOUT_MS', 2000, 10, 60_000, 'milliseconds'),
+    HERALD_RENDER_MAX_BYTES: wholeNumber('HERALD_RENDER_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'bytes'),
+    HERALD_RENDER_THREADS: z.coerce
+      .number({ error: 'HERALD_RENDER_THREADS must be a number of threads, e.g. 2' })
+      .int('HERALD_RENDER_THREADS must be a whole number of threads, e.g. 2')
+      .min(1, 'HERALD_RENDER_THREADS must be at least 1')
+      .max(64, 'HERALD_RENDER_THREADS must be at most 64')
+      .optional(),
+
+    HERALD_PAYLOAD_KEYS: payloadKeys,
+    HERALD_CODEC_CORS_ORIGINS: optionalString,
+
+    HERALD_RETENTION_DAYS: wholeNumber('HERALD_RETENTION_DAYS', 30, 1, 3650, 'days'),
+    HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: wholeNumber('HERALD_RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 1, 86_400, 'seconds'),
+
+    HERALD_AUTH_FAILURE_LIMIT: wholeNumber('HERALD_AUTH_FAILURE_LIMIT', 20, 1, 100_000, 'failed authentications per minute per client address'),
+    HERALD_EMAIL_PROVIDER: z.enum(['resend', 'outbox'], { error: 'HERALD_EMAIL_PROVIDER must be resend or outbox' }).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -83,8 +128,22 @@ const envSchema = z
     }
   });
 
+export interface PayloadKey {
+  id: string;
+  /** 32 bytes of AES-256 key material. Never logged. */
+  key: Buffer;
+}
+
 export interface HeraldConfig {
-  http: { port: number; host: string; apiKeys: string[]; rateLimit: { perSecond: number; perKey: Record<string, number> } };
+  http: {
+    port: number;
+    host: string;
+    /** Bootstrap full-access keys from HERALD_API_KEYS; keys created over the API live in the database. */
+    apiKeys: string[];
+    rateLimit: { perSecond: number; perKey: Record<string, number> };
+    /** Failed authentications allowed per client address per minute before 429. */
+    authFailuresPerMinute: number;
+  };
   dataDir: string;
   databasePath: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -100,7 +159,22 @@ export interface HeraldConfig {
     apiKey?: string;
     cliPath?: string;
   };
-  email: { resendApiKey?: string; resendBaseUrl?: string; from: string; providerTimeoutMs: number };
+  email: {
+    /** Which provider delivers email: explicit HERALD_EMAIL_PROVIDER, else resend when RESEND_API_KEY is set, else the outbox. */
+    provider: 'resend' | 'outbox';
+    resendApiKey?: string;
+    resendBaseUrl?: string;
+    from: string;
+    providerTimeoutMs: number;
+  };
+  /** Limits on every template render (see src/rendering). */
+  render: { timeoutMs: number; maxBytes: number; threads: number };
+  /** AES-256-GCM payload encryption for Temporal; undefined when HERALD_PAYLOAD_KEYS is unset. The first key encrypts. */
+  payloadKeys?: PayloadKey[];
+  /** The Temporal UI origins allowed to call the codec endpoint. */
+  codec: { corsOrigins: string[] };
+  /** Rendered content, outbox rows and delivery details older than `days` are purged by a Temporal Schedule. */
+  retention: { days: number; intervalSeconds: number };
   /** Closing executions whose workflow never started (see workflows/sweep-orphaned-executions.ts). */
   orphanSweep: { intervalSeconds: number; graceSeconds: number };
 }
@@ -124,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       port: e.PORT,
       host: e.HOST,
       apiKeys: (e.HERALD_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean),
+      authFailuresPerMinute: e.HERALD_AUTH_FAILURE_LIMIT,
       rateLimit: {
         perSecond: e.HERALD_RATE_LIMIT,
         perKey: Object.fromEntries(
@@ -151,9 +226,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       apiKey: e.TEMPORAL_API_KEY,
       cliPath: e.TEMPORAL_CLI_PATH,
     },
-    email: { resendApiKey: e.RESEND_API_KEY, resendBaseUrl: e.RESEND_BASE_URL, from: e.EMAIL_FROM, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
+    email: {
+      provider: e.HERALD_EMAIL_PROVIDER ?? (e.RESEND_API_KEY ? 'resend' : 'outbox'),
+      resendApiKey: e.RESEND_API_KEY,
+      resendBaseUrl: e.RESEND_BASE_URL,
+      from: e.EMAIL_FROM,
+      providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    },
+    render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, threads: e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
+    ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),
+    codec: {
+      corsOrigins: e.HERALD_CODEC_CORS_ORIGINS
+        ? e.HERALD_CODEC_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
+        : [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
+    },
+    retention: { days: e.HERALD_RETENTION_DAYS, intervalSeconds: e.HERALD_RETENTION_SWEEP_INTERVAL_SECONDS },
     orphanSweep: { intervalSeconds: e.HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS, graceSeconds: e.HERALD_ORPHAN_GRACE_SECONDS },
   };
+}
+
+function parsePayloadKeys(value: string): PayloadKey[] {
+  return value.split(',').map((entry) => {
+    const [id, key] = entry.trim().split(':') as [string, string];
+    return { id, key: Buffer.from(key, 'base64') };
+  });
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
-import { appDependencies } from '../api/app-dependencies';
+import { serviceDependencies } from '../services/service-dependencies';
 import { createApp } from '../api/create-app';
 import { isLoopbackHost, type HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
@@ -15,7 +15,7 @@ export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Cli
     }
     log(`HERALD_API_KEYS is unset: the API is OPEN (no authentication), bound to loopback ${config.http.host} only`);
   }
-  const app = createApp(appDependencies(config, db, temporal));
+  const app = createApp(serviceDependencies(config, db, temporal));
   return new Promise<ServerType & { port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => {
       resolve(Object.assign(server, { port: info.port }));

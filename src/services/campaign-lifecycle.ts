@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { Problem, notFoundProblem } from '../api/problem';
-import type { AppDependencies } from '../api/app-dependencies';
+import { DomainError, notFound } from '../domain/errors';
+import type { ServiceDependencies } from './service-dependencies';
 import { type Campaign } from '../domain/campaign';
 import { reviewCampaign } from '../domain/campaign-review';
 import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';
@@ -8,22 +8,22 @@ import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '..
 import { activationWorkflowId } from '../../workflows/workflow-ids';
 import { withCallDeadline } from '../temporal-client/connection';
 
-async function requireCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
+async function requireCampaign(deps: ServiceDependencies, id: string): Promise<Campaign> {
   const campaign = await deps.campaigns.get(id);
-  if (!campaign) throw notFoundProblem(`Campaign ${id}`);
+  if (!campaign) throw notFound(`Campaign ${id}`);
   return campaign;
 }
 
 /** Reviews a draft and hands it to its long-lived activation workflow. */
-export async function activateCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
+export async function activateCampaign(deps: ServiceDependencies, id: string): Promise<Campaign> {
   const campaign = await requireCampaign(deps, id);
   if (campaign.status !== 'draft') {
-    throw new Problem(409, 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status}; only a draft can be activated.`);
+    throw new DomainError('conflict', 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status}; only a draft can be activated.`);
   }
   const nowMs = Date.now();
   const issues = reviewCampaign(campaign, nowMs);
   if (issues.length > 0) {
-    throw new Problem(422, 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
+    throw new DomainError('unprocessable', 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
   }
   try {
     await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(campaignActivation, {
@@ -47,11 +47,11 @@ export async function activateCampaign(deps: AppDependencies, id: string): Promi
 }
 
 /** Stops a scheduled or live campaign at once; the activation workflow then ends. */
-export async function stopCampaign(deps: AppDependencies, id: string): Promise<Campaign> {
+export async function stopCampaign(deps: ServiceDependencies, id: string): Promise<Campaign> {
   const campaign = await requireCampaign(deps, id);
   if (campaign.status === 'stopped') return campaign;
   if (campaign.status === 'draft' || campaign.status === 'completed') {
-    throw new Problem(409, 'campaign-not-active', 'Campaign is not active', `Campaign ${id} is ${campaign.status}; only a scheduled or live campaign can be stopped.`);
+    throw new DomainError('conflict', 'campaign-not-active', 'Campaign is not active', `Campaign ${id} is ${campaign.status}; only a scheduled or live campaign can be stopped.`);
   }
   // The database first, so the trigger API refuses new calls from this moment on.
   await deps.campaigns.setStatus(id, 'stopped');

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import stringify from 'safe-stable-stringify';
 import { monotonicFactory } from 'ulid';
-import { Problem, notFoundProblem, validationProblem } from '../api/problem';
-import type { AppDependencies } from '../api/app-dependencies';
+import { DomainError, invalidRequest, notFound } from '../domain/errors';
+import type { ServiceDependencies } from './service-dependencies';
 import { acceptsTriggers, scheduleWindowPosition, type Campaign } from '../domain/campaign';
 import type { Recipient } from '../domain/recipient';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
@@ -39,14 +39,14 @@ function contextBytes(trigger: UnitaryTrigger): number {
 
 function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void {
   const wrongNamespace = trigger.recipients.flatMap((r, i) => (r.namespace === campaign.audience.namespace ? [] : [{ field: `recipients.${i}.namespace`, message: `must be "${campaign.audience.namespace}", the campaign's namespace` }]));
-  if (wrongNamespace.length > 0) throw validationProblem(wrongNamespace, 'Recipients must use the campaign audience namespace.');
+  if (wrongNamespace.length > 0) throw invalidRequest(wrongNamespace, 'Recipients must use the campaign audience namespace.');
   if (!acceptsTriggers(campaign.status)) {
-    throw new Problem(409, 'campaign-not-live', 'Campaign is not live', `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts triggers.`);
+    throw new DomainError('conflict', 'campaign-not-live', 'Campaign is not live', `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts triggers.`);
   }
   const position = scheduleWindowPosition(campaign.schedule, Date.now());
   if (position !== 'open') {
     const when = position === 'before-start' ? `starts at ${campaign.schedule.startAt}` : `ended at ${campaign.schedule.endAt}`;
-    throw new Problem(422, 'campaign-outside-schedule', 'Campaign is outside its schedule', `Campaign ${campaign.id} ${when}.`);
+    throw new DomainError('unprocessable', 'campaign-outside-schedule', 'Campaign is outside its schedule', `Campaign ${campaign.id} ${when}.`);
   }
 }
 
@@ -66,7 +66,7 @@ export function executionStartMetadata(campaign: Pick<Campaign, 'id' | 'name' | 
   };
 }
 
-async function startWorkflow(deps: AppDependencies, campaign: Campaign, trigger: UnitaryTrigger, executionId: string, workflowId: string): Promise<void> {
+async function startWorkflow(deps: ServiceDependencies, campaign: Campaign, trigger: UnitaryTrigger, executionId: string, workflowId: string): Promise<void> {
   const input: TriggerExecutionInput = { executionId, requestId: trigger.requestId, campaignId: campaign.id, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
   try {
     await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(triggerExecution, {
@@ -87,12 +87,12 @@ async function startWorkflow(deps: AppDependencies, campaign: Campaign, trigger:
  * Accepts a unitary trigger: answers synchronously for everything it can check, records the
  * requestId so that repeats are idempotent, and starts one workflow per call.
  */
-export async function acceptUnitaryTrigger(deps: AppDependencies, trigger: UnitaryTrigger): Promise<AcceptedExecution> {
+export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: UnitaryTrigger): Promise<AcceptedExecution> {
   if (contextBytes(trigger) > MAX_CONTEXT_BYTES) {
-    throw new Problem(413, 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON in total.`);
+    throw new DomainError('too-large', 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON in total.`);
   }
   const campaign = await deps.campaigns.get(trigger.campaignId);
-  if (!campaign) throw notFoundProblem(`Campaign ${trigger.campaignId}`);
+  if (!campaign) throw notFound(`Campaign ${trigger.campaignId}`);
 
   const hash = requestHash(trigger);
   const workflowId = executionWorkflowId(campaign.id, trigger.requestId);
@@ -121,4 +121,4 @@ export async function acceptUnitaryTrigger(deps: AppDependencies, trigger: Unita
 }
 
 const requestIdConflict = (requestId: string) =>
-  new Problem(409, 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);
+  new DomainError('conflict', 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);

@@ -1,10 +1,10 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { notFoundProblem, Problem } from '../../problem';
 import { activateCampaign as activate, stopCampaign as stop } from '../../../services/campaign-lifecycle';
 import type * as routes from './campaigns.routes';
 
-export function campaignHandlers(deps: AppDependencies) {
+export function campaignHandlers(deps: ServiceDependencies) {
   const create: RouteHandler<typeof routes.createCampaign> = async (c) => {
     const campaign = await deps.campaigns.create(c.req.valid('json'));
     return c.json(campaign, 201);

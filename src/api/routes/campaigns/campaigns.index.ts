@@ -1,9 +1,9 @@
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { createRouter } from '../../create-router';
 import { campaignHandlers } from './campaigns.handlers';
 import * as routes from './campaigns.routes';
 
-export function campaignsRouter(deps: AppDependencies) {
+export function campaignsRouter(deps: ServiceDependencies) {
   const handlers = campaignHandlers(deps);
   return createRouter()
     .openapi(routes.createCampaign, handlers.create)

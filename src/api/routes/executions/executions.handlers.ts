@@ -1,10 +1,10 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { notFoundProblem } from '../../problem';
 import { acceptUnitaryTrigger } from '../../../services/execution-intake';
 import type * as routes from './executions.routes';
 
-export function executionHandlers(deps: AppDependencies) {
+export function executionHandlers(deps: ServiceDependencies) {
   const trigger: RouteHandler<typeof routes.triggerUnitary> = async (c) => {
     const { type: _type, ...body } = { type: undefined, ...c.req.valid('json') };
     const recipients = body.recipients.map(({ type: _t, ...recipient }) => recipient);

@@ -1,9 +1,9 @@
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { createRouter } from '../../create-router';
 import { executionHandlers } from './executions.handlers';
 import * as routes from './executions.routes';
 
-export function executionsRouter(deps: AppDependencies) {
+export function executionsRouter(deps: ServiceDependencies) {
   const handlers = executionHandlers(deps);
   return createRouter().openapi(routes.triggerUnitary, handlers.trigger).openapi(routes.getExecution, handlers.get);
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { createRouter } from '../../create-router';
 import { Problem, problemContent } from '../../problem';
 
@@ -18,7 +18,7 @@ export const health = createRoute({
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
-export function healthRouter(deps: AppDependencies) {
+export function healthRouter(deps: ServiceDependencies) {
   return createRouter().openapi(health, async (c) => {
     const failures: { field: string; message: string }[] = [];
     await withTimeout(sql`select 1`.execute(deps.db), 2000).catch((error: Error) => failures.push({ field: 'database', message: error.message }));

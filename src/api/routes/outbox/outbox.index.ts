@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { createRouter } from '../../create-router';
 import { problemContent, v1Responses } from '../../problem';
 
@@ -38,6 +38,6 @@ export const listOutbox = createRoute({
   },
 });
 
-export function outboxRouter(deps: AppDependencies) {
+export function outboxRouter(deps: ServiceDependencies) {
   return createRouter().openapi(listOutbox, async (c) => c.json({ items: await deps.outbox.list(c.req.valid('query')) }, 200));
 }

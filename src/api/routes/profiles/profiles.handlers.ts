@@ -1,9 +1,9 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppDependencies } from '../../app-dependencies';
+import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { notFoundProblem } from '../../problem';
 import type * as routes from './profiles.routes';
 
-export function profileHandlers(deps: AppDependencies) {
+export function profileHandlers(deps: ServiceDependencies) {
   const put: RouteHandler<typeof routes.putProfile> = async (c) => {
     const { namespace, userId } = c.req.valid('param');
     const { attributes, consents } = c.req.valid('json');

@@ -6,7 +6,7 @@ import { ExecutionRepository } from '../repositories/executions';
 import { OutboxRepository } from '../repositories/outbox';
 import { ProfileRepository } from '../repositories/profiles';
 
-export interface AppDependencies {
+export interface ServiceDependencies {
   config: HeraldConfig;
   db: HeraldDb;
   temporal: Client;
@@ -16,7 +16,7 @@ export interface AppDependencies {
   outbox: OutboxRepository;
 }
 
-export function appDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): AppDependencies {
+export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): ServiceDependencies {
   return {
     config,
     db,
