@@ -2,9 +2,9 @@ import type { CampaignSnapshot } from '../src/domain/campaign';
 import type { Recipient } from '../src/domain/recipient';
 import { prepareRecipient, type PreparationSteps, type PreparedRecipient } from '../src/domain/recipient-preparation';
 import { TemplateError } from '../src/domain/template-renderer';
+import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import type { ProfileRepository } from '../src/repositories/profiles';
 import { resolveProfile } from './profile-activities';
-import { renderEmailContent } from './render-activities';
 
 export interface PrepareRecipientsInput {
   executionId: string;
@@ -13,10 +13,10 @@ export interface PrepareRecipientsInput {
   context?: Record<string, unknown>;
 }
 
-export function prepareRecipientsActivities(profiles: ProfileRepository) {
+export function prepareRecipientsActivities(profiles: ProfileRepository, renderer: TemplateRenderer) {
   const steps: PreparationSteps = {
     resolveProfile: (input) => resolveProfile(profiles, input),
-    render: async (input) => renderEmailContent(input),
+    render: (input) => renderer.renderEmail(input),
     renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
   };
   return {

@@ -1,5 +1,6 @@
 import type { Campaign } from './campaign';
 import { templateSyntaxError } from './template-renderer';
+import { templateSafetyProblem } from './template-safety.mjs';
 
 export interface ReviewIssue {
   field: string;
@@ -23,6 +24,9 @@ export function reviewCampaign(campaign: Campaign, nowMs: number): ReviewIssue[]
     if (source === undefined) continue;
     const error = templateSyntaxError(source);
     if (error) issues.push({ field: `content.${field}`, message: `template does not parse: ${error}` });
+    // Drafts saved before templates were checked on save are checked here too.
+    const problem = error ? undefined : templateSafetyProblem(source);
+    if (problem) issues.push({ field: `content.${field}`, message: problem });
   }
 
   const startMs = schedule.startAt ? Date.parse(schedule.startAt) : undefined;

@@ -1,35 +1,18 @@
 import nunjucks from 'nunjucks';
+import { templateSafetyProblem } from './template-safety.mjs';
+
+/** The parts of nunjucks this module uses that @types/nunjucks does not declare. */
+const internals = nunjucks as unknown as {
+  parser: { parse(source: string, extensions: unknown[], options: object): unknown };
+  compiler: { compile(source: string, asyncFilters: string[], extensions: unknown[], name: string | undefined, options: object): string };
+};
 
 /**
- * Campaign templates are nunjucks with HTML autoescaping on. The environment has no loader,
- * so `{% include %}`/`{% import %}` cannot reach the file system. Call data reaches templates
- * only as variables, never as template source, so context is data and is never evaluated.
+ * Campaign templates are nunjucks, and hostile input. Nothing here renders: templates render
+ * only in the sandboxed worker-thread pool (src/rendering/template-renderer.ts). This module
+ * holds what the API and the activation review need: the error type a render fails with, and
+ * the checks that run before a template is ever accepted.
  */
-const htmlEnvironment = new nunjucks.Environment(null, { autoescape: true });
-const textEnvironment = new nunjucks.Environment(null, { autoescape: false });
-
-export type TemplateKind = 'html' | 'text';
-
-export interface RenderVariables {
-  profile: Record<string, unknown>;
-  context: Record<string, unknown>;
-}
-
-const compiled = new Map<string, nunjucks.Template>();
-const MAX_COMPILED = 500;
-
-function compile(source: string, kind: TemplateKind): nunjucks.Template {
-  const key = `${kind}\u0000${source}`;
-  let template = compiled.get(key);
-  if (!template) {
-    // `eagerCompile` makes syntax errors surface here rather than at first render.
-    template = new nunjucks.Template(source, kind === 'html' ? htmlEnvironment : textEnvironment, undefined, true);
-    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
-    compiled.set(key, template);
-  }
-  return template;
-}
-
 export class TemplateError extends Error {
   override name = 'TemplateError';
 }
@@ -39,20 +22,18 @@ function cleanMessage(error: unknown): string {
   return message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim();
 }
 
-/** Returns the syntax error of a template, or undefined when it parses. */
+/**
+ * Returns the syntax error of a template, or undefined when it parses and compiles. A template
+ * the safety check refuses is only parsed: its generated code is never built. A compiled one is
+ * only checked as JavaScript (`new Function` parses the code and never runs it).
+ */
 export function templateSyntaxError(source: string): string | undefined {
   try {
-    compile(source, 'html');
+    internals.parser.parse(source, [], {});
+    if (templateSafetyProblem(source) !== undefined) return undefined;
+    new Function(internals.compiler.compile(source, [], [], undefined, {}));
     return undefined;
   } catch (error) {
     return cleanMessage(error);
-  }
-}
-
-export function renderTemplate(source: string, kind: TemplateKind, variables: RenderVariables): string {
-  try {
-    return compile(source, kind).render(variables);
-  } catch (error) {
-    throw new TemplateError(cleanMessage(error));
   }
 }

@@ -1,0 +1,22 @@
+import type { EmailContent } from '../domain/campaign';
+
+/** `range()` in a template makes at most this many numbers. */
+export declare const MAX_RANGE_ITEMS: number;
+
+/** One render, as posted to a render thread: plain JSON data only. */
+export interface RenderTask {
+  content: EmailContent;
+  variables: { profile: Record<string, unknown>; context: Record<string, unknown> };
+  /** The thread stops the render itself past this; the pool terminates the thread a little later. */
+  timeoutMs: number;
+  /** Cap on subject + html + text, in UTF-8 bytes. */
+  maxBytes: number;
+}
+
+export type RenderTaskResult =
+  | { ok: true; subject: string; html: string; text?: string }
+  /** The template's fault: `message` is the recipient's failure reason; `limit` says which limit stopped it. */
+  | { ok: false; message: string; limit?: 'time' | 'output' };
+
+/** Renders one email; throws only for faults of the thread itself. */
+export default function renderEmailTask(task: RenderTask): RenderTaskResult;

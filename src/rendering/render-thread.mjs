@@ -1,0 +1,403 @@
+// One render thread of the pool in template-renderer.ts (piscina runs this file in a
+// worker_thread with an empty environment and a capped heap).
+//
+// Plain JavaScript so it loads the same way under tsx, vitest and plain node; it imports only
+// nunjucks and the shared static check. Types: render-thread.d.mts.
+//
+// Campaign templates are hostile input. Besides the static check, this thread hardens the
+// nunjucks runtime that compiled templates call into (`runtime.memberLookup`, `callWrap`, ...),
+// which is a module shared by every template in this thread:
+// - a lookup returns only own data properties of plain data (objects, arrays, strings), never a
+//   property inherited from Object.prototype or Function.prototype, and never a function that is
+//   not on the allowlist (macros, the bounded range/cycler/joiner, cycler methods);
+// - only allowlisted functions can be called, and they print as nothing;
+// - every piece of output is counted against the byte cap, and loops, calls and lookups check
+//   the deadline, so most runaway templates stop here with a clear message; the pool terminates
+//   the thread for the rest (a single native call that never returns).
+import { performance } from 'node:perf_hooks';
+import nunjucks from 'nunjucks';
+import { templateSafetyProblem } from '../domain/template-safety.mjs';
+
+/** `range()` makes at most this many numbers. */
+export const MAX_RANGE_ITEMS = 10_000;
+const MAX_CACHED_TEMPLATES = 200;
+/** Check the clock every this many loop steps, calls, lookups and outputs. */
+const CLOCK_EVERY = 256;
+
+const { runtime, nodes, lib } = nunjucks;
+const hasOwn = Object.hasOwn;
+const SafeString = runtime.SafeString;
+
+// ---------------------------------------------------------------------------------------------
+// Limits of the task being rendered (one task at a time per thread).
+
+/** Raised when a limit is hit; the message is what the recipient's failure says. */
+class LimitExceeded extends Error {}
+
+const limits = { deadline: Infinity, timeoutMs: 0, maxChars: Infinity, maxBytes: 0, produced: 0, steps: 0, exceeded: undefined };
+
+function exceed(message) {
+  limits.exceeded ??= message;
+  throw new LimitExceeded(limits.exceeded);
+}
+
+function step() {
+  if (limits.exceeded) throw new LimitExceeded(limits.exceeded);
+  if (++limits.steps % CLOCK_EVERY === 0 && performance.now() > limits.deadline) exceed(`render timed out after ${limits.timeoutMs} ms`);
+}
+
+function produce(text) {
+  limits.produced += text.length;
+  if (limits.produced > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes`);
+  step();
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values a template may hold.
+
+/** Functions a template may call: macros, the globals below, and what they return. */
+const callable = new WeakSet();
+
+function allow(fn) {
+  // A template can concatenate or print a function; it gets nothing, never JavaScript source.
+  Object.defineProperty(fn, 'toString', { value: () => '', enumerable: false });
+  callable.add(fn);
+  return fn;
+}
+
+function isPlainObject(value) {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** What a template may hold: functions only from the allowlist. */
+function admit(value) {
+  return typeof value === 'function' && !callable.has(value) ? undefined : value;
+}
+
+function propertyKey(key) {
+  if (typeof key === 'string' || typeof key === 'number') return String(key);
+  if (key instanceof SafeString) return key.val;
+  return undefined;
+}
+
+/** `obj.key` and `obj[key]` in a template: own data properties of data, `length` of strings and arrays. */
+function safeGet(obj, key) {
+  if (obj === undefined || obj === null) return undefined;
+  const name = propertyKey(key);
+  if (name === undefined) return undefined;
+  if (typeof obj === 'string' || obj instanceof SafeString) {
+    const text = typeof obj === 'string' ? obj : obj.val;
+    if (name === 'length') return text.length;
+    return /^(0|[1-9]\d*)$/.test(name) ? text[Number(name)] : undefined;
+  }
+  if (typeof obj !== 'object') return undefined;
+  if (!Array.isArray(obj) && !isPlainObject(obj)) return undefined;
+  const descriptor = Object.getOwnPropertyDescriptor(obj, name);
+  if (!descriptor || !('value' in descriptor)) return undefined;
+  return admit(descriptor.value);
+}
+
+/** How a value prints: never through a template-reachable toString or valueOf. */
+function toText(value, depth = 0) {
+  if (value === undefined || value === null) return '';
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'function':
+      return '';
+    case 'object':
+      if (value instanceof SafeString) return value.val;
+      if (Array.isArray(value)) return depth > 20 ? '' : value.map((item) => toText(item, depth + 1)).join(',');
+      if (value instanceof RegExp) return String(value);
+      return '[object Object]';
+    default:
+      return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The globals: bounded, and built from closures so nothing depends on `this`.
+
+function range(start, stop, step) {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+    step = 1;
+  } else if (!step) {
+    step = 1;
+  }
+  [start, stop, step] = [Number(start), Number(stop), Number(step)];
+  if (![start, stop, step].every(Number.isFinite)) throw new Error('range() needs finite numbers');
+  const count = Math.max(0, Math.ceil((stop - start) / step));
+  if (count > MAX_RANGE_ITEMS) throw new Error(`range() would make ${count} numbers; at most ${MAX_RANGE_ITEMS} are allowed`);
+  const numbers = [];
+  if (step > 0) for (let i = start; i < stop; i += step) numbers.push(i);
+  else for (let i = start; i > stop; i += step) numbers.push(i);
+  return numbers;
+}
+
+function cycler(...items) {
+  let index = -1;
+  const state = { current: null };
+  state.next = allow(() => {
+    index = index + 1 >= items.length ? 0 : index + 1;
+    state.current = items[index];
+    return state.current;
+  });
+  state.reset = allow(() => {
+    index = -1;
+    state.current = null;
+  });
+  return state;
+}
+
+function joiner(separator) {
+  const sep = separator === undefined || separator === null || separator === '' ? ',' : separator;
+  let first = true;
+  return allow(() => {
+    const out = first ? '' : sep;
+    first = false;
+    return out;
+  });
+}
+
+const globals = Object.assign(Object.create(null), { range: allow(range), cycler: allow(cycler), joiner: allow(joiner) });
+
+// ---------------------------------------------------------------------------------------------
+// The runtime compiled templates call (the shared `nunjucks.runtime` module object).
+
+const originalMakeMacro = runtime.makeMacro;
+const originalFromIterator = runtime.fromIterator;
+const originalFrameSet = runtime.Frame.prototype.set;
+
+Object.assign(runtime, {
+  memberLookup(obj, key) {
+    step();
+    return safeGet(obj, key);
+  },
+  contextOrFrameLookup(context, frame, name) {
+    step();
+    for (let f = frame; f; f = f.parent) {
+      if (hasOwn(f.variables, name) && f.variables[name] !== undefined) return admit(f.variables[name]);
+    }
+    if (hasOwn(context.ctx, name)) return admit(context.ctx[name]);
+    return hasOwn(globals, name) ? globals[name] : undefined;
+  },
+  callWrap(obj, name, context, args) {
+    step();
+    if (!obj) throw new Error(`Unable to call \`${name}\`, which is undefined or falsey`);
+    if (typeof obj !== 'function') throw new Error(`Unable to call \`${name}\`, which is not a function`);
+    if (!callable.has(obj)) throw new Error(`Unable to call \`${name}\`: templates can only call macros, range, cycler and joiner`);
+    return admit(Reflect.apply(obj, context, args));
+  },
+  makeMacro(argNames, kwargNames, func) {
+    return allow(originalMakeMacro(argNames, kwargNames, func));
+  },
+  suppressValue(value, autoescape) {
+    if (value instanceof SafeString) return produce(value.val);
+    const text = toText(value);
+    return produce(autoescape ? lib.escape(text) : text);
+  },
+  /** Literal text between tags (see compileOutput below). */
+  countText: produce,
+  inOperator(key, value) {
+    if (Array.isArray(value)) return value.includes(key);
+    if (typeof value === 'string' || value instanceof SafeString) return toText(value).includes(toText(key));
+    if (value !== null && typeof value === 'object' && isPlainObject(value)) return hasOwn(value, toText(key));
+    throw new Error('the "in" operator needs a list, a string or an object on its right');
+  },
+  fromIterator(value) {
+    return typeof value === 'function' ? [] : originalFromIterator(value);
+  },
+});
+
+runtime.Frame.prototype.set = function set(name, value, resolveUp) {
+  // Every loop iteration sets its variables here, so loops without output still see the clock.
+  step();
+  return originalFrameSet.call(this, name, value, resolveUp);
+};
+
+// Literal text between tags is normally appended without a runtime call; route it through
+// `runtime.countText` so a loop that repeats text counts against the output cap as it grows.
+nunjucks.compiler.Compiler.prototype.compileOutput = function compileOutput(node, frame) {
+  for (const child of node.children) {
+    if (child instanceof nodes.TemplateData) {
+      if (child.value) {
+        this._emit(`${this.buffer} += runtime.countText(`);
+        this.compileLiteral(child, frame);
+        this._emitLine(');');
+      }
+    } else {
+      this._emit(`${this.buffer} += runtime.suppressValue(`);
+      if (this.throwOnUndefined) this._emit('runtime.ensureDefined(');
+      this.compile(child, frame);
+      if (this.throwOnUndefined) this._emit(`,${node.lineno},${node.colno})`);
+      this._emit(', env.opts.autoescape);\n');
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Environments: no loaders, no extensions, own-property filter and test tables.
+
+/** Filters that read attributes by name read them through safeGet. */
+const attributeFilters = {
+  join(arr, del, attr) {
+    const items = Array.from(arr ?? [], (item) => (attr ? safeGet(item, attr) : item));
+    return items.map((item) => toText(item)).join(del ? toText(del) : '');
+  },
+  sum(arr, attr, start = 0) {
+    return Array.from(arr ?? [], (item) => (attr ? safeGet(item, attr) : item)).reduce((a, b) => a + b, start);
+  },
+  selectattr(arr, attr) {
+    return Array.from(arr ?? []).filter((item) => !!safeGet(item, attr));
+  },
+  rejectattr(arr, attr) {
+    return Array.from(arr ?? []).filter((item) => !safeGet(item, attr));
+  },
+  groupby(arr, attr) {
+    const groups = Object.create(null);
+    for (const item of Array.from(arr ?? [])) {
+      let value = item;
+      for (const part of toText(attr).split('.')) value = safeGet(value, part);
+      const key = toText(value);
+      (hasOwn(groups, key) ? groups[key] : (groups[key] = [])).push(item);
+    }
+    return groups;
+  },
+  string(value) {
+    return value instanceof SafeString ? value : toText(value);
+  },
+};
+
+/** Filters whose numeric argument sizes what they build: refused before they build it. */
+const sizeArguments = { center: 'chars', indent: 'chars', batch: 'items', slice: 'items' };
+
+function checkSizeArgument(name, size) {
+  const kind = sizeArguments[name];
+  if (kind === undefined || typeof size !== 'number') return;
+  if (kind === 'chars' && size > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes`);
+  if (kind === 'items' && size > MAX_RANGE_ITEMS) throw new Error(`the ${name} filter was asked for ${size} items; at most ${MAX_RANGE_ITEMS} are allowed`);
+}
+
+function hardenEnvironment(env) {
+  const builtin = env.filters;
+  const filters = Object.create(null);
+  for (const name of Object.keys(builtin)) {
+    const filter = hasOwn(attributeFilters, name) ? attributeFilters[name] : builtin[name];
+    filters[name] = function checkedFilter(...args) {
+      step();
+      checkSizeArgument(name, args[1]);
+      const result = admit(Reflect.apply(filter, this, args));
+      const size = typeof result === 'string' ? result.length : result instanceof SafeString ? result.val.length : 0;
+      if (size > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes`);
+      return result;
+    };
+  }
+  const tests = Object.assign(Object.create(null), env.tests);
+  Object.assign(env, {
+    filters,
+    tests,
+    globals,
+    extensions: Object.create(null),
+    getFilter(name) {
+      if (!hasOwn(filters, name)) throw new Error(`filter not found: ${name}`);
+      return filters[name];
+    },
+    getTest(name) {
+      if (!hasOwn(tests, name)) throw new Error(`test not found: ${name}`);
+      return tests[name];
+    },
+    getExtension() {
+      throw new Error('campaign templates have no extensions');
+    },
+    getTemplate() {
+      throw new Error('campaign templates cannot load other templates');
+    },
+    addFilter() {
+      throw new Error('read-only environment');
+    },
+    addGlobal() {
+      throw new Error('read-only environment');
+    },
+  });
+  return env;
+}
+
+const environments = {
+  html: hardenEnvironment(new nunjucks.Environment([], { autoescape: true })),
+  text: hardenEnvironment(new nunjucks.Environment([], { autoescape: false })),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Compiling and rendering.
+
+/** kind + source -> a compiled template, or the reason it is refused. */
+const compiled = new Map();
+
+function compile(source, kind) {
+  const key = `${kind}\u0000${source}`;
+  let entry = compiled.get(key);
+  if (entry) {
+    compiled.delete(key);
+  } else {
+    const problem = templateSafetyProblem(source);
+    // `eagerCompile`: syntax errors surface here, not at first render.
+    entry = problem ? { problem } : { template: new nunjucks.Template(source, environments[kind], undefined, true) };
+    if (compiled.size >= MAX_CACHED_TEMPLATES) compiled.delete(compiled.keys().next().value);
+  }
+  compiled.set(key, entry);
+  if (entry.problem) throw new TemplateRefused(entry.problem);
+  return entry.template;
+}
+
+class TemplateRefused extends Error {}
+
+/** nunjucks' "(unknown path) [Line 1, Column 4]\n  Error: ..." as "line 1, column 4: ...". */
+function describe(error) {
+  const raw = error instanceof Error ? error.message : String(error);
+  let message = raw.replace(/^\(unknown path\)\s*/, '');
+  const position = /^\[Line (\d+), Column (\d+)\]\s*/.exec(message);
+  if (position) message = message.slice(position[0].length);
+  message = message.replace(/^(Template render )?Error:\s*/, '').replace(/\s+/g, ' ').trim();
+  if (message.length > 300) message = `${message.slice(0, 300)}…`;
+  return position ? `line ${position[1]}, column ${position[2]}: ${message}` : message;
+}
+
+function renderPart(part, source, kind, variables) {
+  try {
+    return compile(source, kind).render(variables);
+  } catch (error) {
+    if (limits.exceeded) throw new LimitExceeded(limits.exceeded);
+    if (error instanceof TemplateRefused) throw new TemplateRefused(`${part}: ${error.message}`);
+    if (/Maximum call stack/i.test(String(error?.message))) throw new TemplateRefused(`${part}: templates may not nest or recurse this deeply`);
+    throw new TemplateRefused(`${part}: ${describe(error)}`);
+  }
+}
+
+/** Renders one email; never throws for a template's fault (see RenderTaskResult). */
+export default function renderEmailTask({ content, variables, timeoutMs, maxBytes }) {
+  Object.assign(limits, { deadline: performance.now() + timeoutMs, timeoutMs, maxChars: maxBytes, maxBytes, produced: 0, steps: 0, exceeded: undefined });
+  try {
+    const vars = { profile: variables.profile, context: variables.context };
+    const subject = renderPart('subject', content.subject, 'text', vars);
+    const html = renderPart('html', content.html, 'html', vars);
+    const text = typeof content.text === 'string' ? renderPart('text', content.text, 'text', vars) : undefined;
+    const bytes = Buffer.byteLength(subject) + Buffer.byteLength(html) + (text === undefined ? 0 : Buffer.byteLength(text));
+    if (bytes > maxBytes) exceed(`output over ${maxBytes} bytes`);
+    return { ok: true, subject, html, ...(text !== undefined && { text }) };
+  } catch (error) {
+    if (limits.exceeded) return { ok: false, message: limits.exceeded, limit: limits.exceeded.startsWith('render timed out') ? 'time' : 'output' };
+    if (error instanceof TemplateRefused) return { ok: false, message: error.message };
+    if (error instanceof RangeError) return { ok: false, message: describe(error) };
+    throw error;
+  } finally {
+    limits.deadline = Infinity;
+  }
+}
