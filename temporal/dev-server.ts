@@ -6,6 +6,11 @@ export interface DevServerOptions {
   port?: number;
   /** Set to serve the Web UI; unset for headless test servers. */
   uiPort?: number;
+  /**
+   * The Web UI decodes payloads through this remote codec endpoint (`--ui-codec-endpoint`), e.g.
+   * Herald's `http://127.0.0.1:3000/v1/codec`. The browser calls it, so it must be reachable from there.
+   */
+  uiCodecEndpoint?: string;
   /** Persist to this SQLite file; unset keeps everything in memory. */
   dbFilename?: string;
   /**
@@ -41,7 +46,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ...(options.dbFilename !== undefined && { dbFilename: options.dbFilename }),
       namespace: options.namespace ?? 'default',
       searchAttributes: heraldSearchAttributes,
-      extraArgs: ['--log-level', 'warn', ...(options.dbFilename !== undefined ? pragmaArgs(options.sqlitePragmas ?? durableWalPragmas) : [])],
+      extraArgs: [
+        '--log-level',
+        'warn',
+        ...(options.dbFilename !== undefined ? pragmaArgs(options.sqlitePragmas ?? durableWalPragmas) : []),
+        ...(options.uiCodecEndpoint !== undefined ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+      ],
     },
   });
 }

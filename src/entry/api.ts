@@ -8,7 +8,7 @@ import { OpenApiRefusedError, serveApi } from './serve-api';
 const log = logger('api');
 const config = loadConfigOrExit();
 const db = await openMigratedDatabase(config.databasePath);
-const temporal = await connectClient(config.temporal);
+const temporal = await connectClient(config.temporal, config.payloadKeys);
 try {
   const server = await serveApi(config, db, temporal, log);
   log(`listening on http://${config.http.host}:${server.port} (docs at /docs, OpenAPI at /openapi.json)`);

@@ -1,13 +1,19 @@
 // `npm start`: the embedded default as one supervised process group — the Temporal dev server
 // (persisting to $HERALD_DATA_DIR/temporal.db, UI on TEMPORAL_UI_PORT), a worker and the API.
+// Payloads are encrypted: with HERALD_PAYLOAD_KEYS, or else a key kept in $HERALD_DATA_DIR/payload-keys.
+// Each child gets only the environment it needs (child-environments.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ConfigError } from '../config/env';
 import { openMigratedDatabase } from '../db/database';
+import { CODEC_PATH } from '../api/middlewares/codec-cors';
 import { startDevServer } from '../../temporal/dev-server';
+import { childEnvironment, type ChildPart } from './child-environments';
 import { loadConfigOrExit } from './load-config-or-exit';
+import { loadOrCreatePayloadKeyFile } from './payload-key-file';
 import { logger } from './logger';
 import { stopChild } from './stop-child';
 
@@ -16,25 +22,46 @@ const config = loadConfigOrExit();
 mkdirSync(config.dataDir, { recursive: true });
 await (await openMigratedDatabase(config.databasePath)).destroy();
 
+// Set for both children on top of what they inherit; the key is a secret and is never printed.
+const childSettings: Record<string, string | undefined> = {};
+if (config.payloadKeys) {
+  log(`payload encryption: on, with HERALD_PAYLOAD_KEYS (new payloads use key "${config.payloadKeys[0]!.id}")`);
+} else {
+  try {
+    const keyFile = loadOrCreatePayloadKeyFile(config.dataDir);
+    childSettings.HERALD_PAYLOAD_KEYS = keyFile.value;
+    log(`payload encryption: on, with the key in ${keyFile.path}${keyFile.created ? ' (new; keep it with the data: histories written with it need it)' : ''}`);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`[herald] ${error.message}`);
+    process.exit(78);
+  }
+}
+
+// The Temporal UI decodes payloads in the browser through the API's codec endpoint.
+const browserHost = ['0.0.0.0', '::', '[::]'].includes(config.http.host) ? '127.0.0.1' : config.http.host.includes(':') && !config.http.host.startsWith('[') ? `[${config.http.host}]` : config.http.host;
+const codecEndpoint = `http://${browserHost}:${config.http.port}${CODEC_PATH}`;
+
 let devServer: TestWorkflowEnvironment | undefined;
-const childEnv: NodeJS.ProcessEnv = { ...process.env };
 if (config.temporal.externalAddress) {
   log(`TEMPORAL_ADDRESS is set: using the cluster at ${config.temporal.address} instead of the embedded dev server`);
 } else {
   const dbFilename = join(config.dataDir, 'temporal.db');
   log(`starting the Temporal dev server on 127.0.0.1:${config.temporal.port} (history in ${dbFilename}) ...`);
   try {
-    devServer = await startDevServer({ port: config.temporal.port, uiPort: config.temporal.uiPort, dbFilename, namespace: config.temporal.namespace, cliPath: config.temporal.cliPath, log });
+    devServer = await startDevServer({ port: config.temporal.port, uiPort: config.temporal.uiPort, uiCodecEndpoint: codecEndpoint, dbFilename, namespace: config.temporal.namespace, cliPath: config.temporal.cliPath, log });
   } catch (error) {
     console.error(`[herald] the Temporal dev server did not start: ${(error as Error).message}\nIs port ${config.temporal.port} or ${config.temporal.uiPort} in use? Set TEMPORAL_PORT / TEMPORAL_UI_PORT, or TEMPORAL_ADDRESS for an existing cluster.`);
     process.exit(1);
   }
-  childEnv.TEMPORAL_ADDRESS = `127.0.0.1:${config.temporal.port}`;
-  log(`Temporal Web UI: http://127.0.0.1:${config.temporal.uiPort}`);
+  childSettings.TEMPORAL_ADDRESS = `127.0.0.1:${config.temporal.port}`;
+  log(`Temporal Web UI: http://127.0.0.1:${config.temporal.uiPort} (decodes payloads through ${codecEndpoint})`);
+  if (config.http.apiKeys.length > 0) log('HERALD_API_KEYS is set: the Web UI sends no API key, so it shows payloads encrypted (README, "Payload encryption and the codec endpoint")');
 }
 
 interface Supervised {
-  name: string;
+  name: ChildPart;
+  env: NodeJS.ProcessEnv;
   script: string;
   child?: ChildProcess;
   restartDelayMs: number;
@@ -42,14 +69,15 @@ interface Supervised {
 
 const entryDir = fileURLToPath(new URL('.', import.meta.url));
 const parts: Supervised[] = [
-  { name: 'worker', script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
-  { name: 'api', script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
+  { name: 'worker', env: childEnvironment('worker', process.env, childSettings), script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
+  // The API learns which provider delivers from HERALD_EMAIL_PROVIDER; the provider's secret stays with the worker.
+  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
 ];
 let stopping = false;
 
 function launch(part: Supervised): void {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', part.script], { env: childEnv, stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', 'tsx', part.script], { env: part.env, stdio: 'inherit' });
   part.child = child;
   child.on('exit', (code, signal) => {
     part.child = undefined;

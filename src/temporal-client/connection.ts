@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { HeraldConfig } from '../config/env';
+import { heraldDataConverter } from './data-converter';
 
 function tlsConfig(temporal: HeraldConfig['temporal']): TLSConfig | undefined {
   if (!temporal.tls) return undefined;
@@ -20,8 +21,9 @@ export function connect(temporal: HeraldConfig['temporal']): Promise<Connection>
   return Connection.connect(connectionOptions(temporal));
 }
 
-export async function connectClient(temporal: HeraldConfig['temporal']): Promise<Client> {
-  return new Client({ connection: await connect(temporal), namespace: temporal.namespace });
+/** A client with Herald's data converter: pass `config.payloadKeys` so payloads are encrypted when keys are set. */
+export async function connectClient(temporal: HeraldConfig['temporal'], payloadKeys: HeraldConfig['payloadKeys']): Promise<Client> {
+  return new Client({ connection: await connect(temporal), namespace: temporal.namespace, dataConverter: heraldDataConverter(payloadKeys) });
 }
 
 export function connectWorkerConnection(temporal: HeraldConfig['temporal']): Promise<NativeConnection> {

@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../temporal/dev-server';
 import { bundleWorkflows } from '../../src/worker/create-worker';
+import { encodedFailureConverterPath } from '../../src/temporal-client/data-converter';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,7 +13,8 @@ declare module 'vitest' {
 /** One real Temporal dev server (in memory) and one workflow bundle for the whole run. */
 export default async function setup(project: TestProject) {
   const server = await startDevServer();
-  const bundle = await bundleWorkflows();
+  // The suite runs with payload encryption on (see herald-harness), so workflow failures are encoded too.
+  const bundle = await bundleWorkflows({ failureConverterPath: encodedFailureConverterPath });
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundleCode', bundle.code);
   return async () => {

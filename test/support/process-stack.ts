@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -261,6 +261,8 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     TEMPORAL_TASK_QUEUE: taskQueue,
     HOST: '127.0.0.1',
     PORT: String(apiPort),
+    // Encrypted payloads, as under `npm start`; worker and API share the key.
+    HERALD_PAYLOAD_KEYS: `faults:${randomBytes(32).toString('base64')}`,
     ...options.env,
   };
 

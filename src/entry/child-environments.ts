@@ -1,0 +1,80 @@
+// What `npm start` passes to its children. Each child gets an allow list, not a copy of the
+// supervisor's environment: the worker never sees an API key, the API never sees a provider
+// secret, and a variable nobody listed (a cloud token, a shell secret) reaches neither.
+//
+// When you add a variable to src/config/env.ts, list it below for the part(s) that read it, or
+// in NEITHER when only the supervisor does; test/entry/child-environments.test.ts fails until
+// every variable env.ts declares is classified.
+
+export type ChildPart = 'worker' | 'api';
+
+/** Operating system and runtime: search path, home, locale, temp dirs, proxies, CA bundles, Node and tsx options. */
+export const SYSTEM_VARIABLES: readonly string[] = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TERM', 'NO_COLOR', 'FORCE_COLOR',
+  'TMPDIR', 'TEMP', 'TMP', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR',
+  'NODE_ENV', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+];
+/** Families of system variables: locale (LC_*), tsx (TSX_*), gRPC tracing (GRPC_*). */
+export const SYSTEM_PREFIXES: readonly string[] = ['LC_', 'TSX_', 'GRPC_'];
+
+/** Both parts: where the data lives, how to reach Temporal, payload encryption, logging. */
+const SHARED: readonly string[] = [
+  'HERALD_DATA_DIR', 'HERALD_DB_PATH', 'HERALD_LOG_LEVEL', 'HERALD_PAYLOAD_KEYS', 'HERALD_EMAIL_PROVIDER',
+  'HERALD_RENDER_TIMEOUT_MS', 'HERALD_RENDER_MAX_BYTES', 'HERALD_RENDER_THREADS',
+  'TEMPORAL_ADDRESS', 'TEMPORAL_PORT', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_TLS', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_API_KEY',
+];
+
+/** Per part, the Herald variables it reads on top of SYSTEM_* and SHARED. */
+export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
+  // Delivery (provider secret and settings) and the schedules the worker owns.
+  worker: [
+    ...SHARED,
+    'RESEND_API_KEY', 'RESEND_BASE_URL', 'EMAIL_FROM', 'PROVIDER_TIMEOUT_MS',
+    'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
+    'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
+  ],
+  // HTTP: listening, authentication, rate limits, the codec endpoint's CORS (TEMPORAL_UI_PORT is its default origin).
+  api: [
+    ...SHARED,
+    'PORT', 'HOST', 'HERALD_API_KEYS', 'HERALD_RATE_LIMIT', 'HERALD_RATE_LIMITS', 'HERALD_AUTH_FAILURE_LIMIT',
+    'HERALD_CODEC_CORS_ORIGINS', 'TEMPORAL_UI_PORT',
+  ],
+};
+
+/**
+ * Never passed to that part, whatever the allow list says (checked again on every call): the
+ * worker runs tenant templates and calls providers, so it holds no API key (HERALD_RATE_LIMITS
+ * names keys too); the API learns the provider from HERALD_EMAIL_PROVIDER, not from its secret.
+ */
+export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
+  worker: ['HERALD_API_KEYS', 'HERALD_RATE_LIMITS'],
+  api: ['RESEND_API_KEY'],
+};
+
+/** Read by the supervisor only (`npm start`), passed to neither part. */
+export const SUPERVISOR_ONLY: readonly string[] = ['TEMPORAL_CLI_PATH'];
+
+function isAllowed(part: ChildPart, name: string): boolean {
+  if (DENIED[part].includes(name)) return false;
+  return SYSTEM_VARIABLES.includes(name) || SYSTEM_PREFIXES.some((prefix) => name.startsWith(prefix)) || ALLOWED[part].includes(name);
+}
+
+/**
+ * The environment for one child: the allowed variables of `parent`, then `set` (values the
+ * supervisor decided, e.g. the dev server's TEMPORAL_ADDRESS; `undefined` removes). Setting a
+ * variable the part may not have throws, so a denied secret cannot be added by mistake.
+ */
+export function childEnvironment(part: ChildPart, parent: NodeJS.ProcessEnv, set: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(parent)) {
+    if (value !== undefined && isAllowed(part, name)) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(set)) {
+    if (!isAllowed(part, name)) throw new Error(`${name} is not in the ${part}'s environment allow list (src/entry/child-environments.ts)`);
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}

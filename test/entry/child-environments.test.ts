@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ALLOWED, DENIED, SUPERVISOR_ONLY, childEnvironment } from '../../src/entry/child-environments';
+
+const parent: NodeJS.ProcessEnv = {
+  PATH: '/usr/bin',
+  HOME: '/home/herald',
+  LC_ALL: 'C.UTF-8',
+  NODE_OPTIONS: '--max-old-space-size=512',
+  HERALD_DATA_DIR: '/srv/herald',
+  HERALD_PAYLOAD_KEYS: 'k:secret-payload-key',
+  HERALD_API_KEYS: 'api-key-one,api-key-two',
+  HERALD_RATE_LIMITS: 'api-key-one=10',
+  HERALD_RATE_LIMIT: '100',
+  HERALD_CODEC_CORS_ORIGINS: 'https://temporal.example',
+  RESEND_API_KEY: 're_secret',
+  EMAIL_FROM: 'Herald <h@example.com>',
+  TEMPORAL_NAMESPACE: 'herald',
+  TEMPORAL_API_KEY: 'cluster-key',
+  TEMPORAL_CLI_PATH: '/opt/temporal',
+  PORT: '3000',
+  AWS_SECRET_ACCESS_KEY: 'unrelated-secret',
+  GITHUB_TOKEN: 'unrelated-token',
+};
+
+describe('child environments of npm start', () => {
+  it('never gives the worker an API key, and keeps what it needs', () => {
+    const env = childEnvironment('worker', parent, { TEMPORAL_ADDRESS: '127.0.0.1:7233' });
+    expect(env).not.toHaveProperty('HERALD_API_KEYS');
+    expect(env).not.toHaveProperty('HERALD_RATE_LIMITS');
+    expect(Object.values(env).join('\n')).not.toContain('api-key-one');
+    expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/home/herald', LC_ALL: 'C.UTF-8', NODE_OPTIONS: '--max-old-space-size=512', HERALD_DATA_DIR: '/srv/herald', HERALD_PAYLOAD_KEYS: 'k:secret-payload-key', RESEND_API_KEY: 're_secret', EMAIL_FROM: 'Herald <h@example.com>', TEMPORAL_NAMESPACE: 'herald', TEMPORAL_API_KEY: 'cluster-key', TEMPORAL_ADDRESS: '127.0.0.1:7233' });
+    expect(env).not.toHaveProperty('PORT');
+    expect(env).not.toHaveProperty('HERALD_CODEC_CORS_ORIGINS');
+  });
+
+  it('never gives the API the provider secret; it gets HERALD_EMAIL_PROVIDER instead', () => {
+    const env = childEnvironment('api', parent, { HERALD_EMAIL_PROVIDER: 'resend' });
+    expect(env).not.toHaveProperty('RESEND_API_KEY');
+    expect(Object.values(env).join('\n')).not.toContain('re_secret');
+    expect(env).toMatchObject({ HERALD_EMAIL_PROVIDER: 'resend', HERALD_API_KEYS: 'api-key-one,api-key-two', HERALD_RATE_LIMITS: 'api-key-one=10', HERALD_PAYLOAD_KEYS: 'k:secret-payload-key', PORT: '3000', HERALD_CODEC_CORS_ORIGINS: 'https://temporal.example' });
+    expect(env).not.toHaveProperty('EMAIL_FROM');
+  });
+
+  it('passes neither part a variable nobody listed, nor the supervisor-only ones', () => {
+    for (const part of ['worker', 'api'] as const) {
+      const env = childEnvironment(part, parent);
+      expect(env).not.toHaveProperty('AWS_SECRET_ACCESS_KEY');
+      expect(env).not.toHaveProperty('GITHUB_TOKEN');
+      expect(env).not.toHaveProperty('TEMPORAL_CLI_PATH');
+    }
+  });
+
+  it('refuses to set a denied variable, even on purpose', () => {
+    expect(() => childEnvironment('worker', parent, { HERALD_API_KEYS: 'x' })).toThrow(/not in the worker's environment allow list/);
+    expect(() => childEnvironment('api', parent, { RESEND_API_KEY: 'x' })).toThrow(/not in the api's environment allow list/);
+  });
+
+  it('lets the supervisor override or remove a variable', () => {
+    expect(childEnvironment('worker', parent, { HERALD_PAYLOAD_KEYS: 'k2:other' }).HERALD_PAYLOAD_KEYS).toBe('k2:other');
+    expect(childEnvironment('worker', parent, { HERALD_PAYLOAD_KEYS: undefined })).not.toHaveProperty('HERALD_PAYLOAD_KEYS');
+  });
+
+  it('classifies every variable src/config/env.ts declares', () => {
+    const source = readFileSync(fileURLToPath(new URL('../../src/config/env.ts', import.meta.url)), 'utf8');
+    const schema = source.slice(source.indexOf('const envSchema'), source.indexOf('.superRefine((env'));
+    const declared = [...schema.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]!);
+    expect(declared.length).toBeGreaterThan(20);
+    const classified = new Set([...ALLOWED.worker, ...ALLOWED.api, ...SUPERVISOR_ONLY]);
+    expect(declared.filter((name) => !classified.has(name)), 'add these to src/entry/child-environments.ts').toEqual([]);
+    for (const part of ['worker', 'api'] as const) {
+      expect(ALLOWED[part].filter((name) => DENIED[part].includes(name))).toEqual([]);
+    }
+  });
+});
