@@ -2,14 +2,19 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { ServiceDependencies } from '../services/service-dependencies';
 import { createRouter } from './create-router';
-import { declaredMethods } from './method-not-allowed';
+import type { Context } from 'hono';
+import { declaredOperations, type DeclaredOperations } from './declared-operations';
 import { isTransientDependencyError } from './transient-errors';
-import { apiKeyAuth } from './middlewares/api-key-auth';
-import { rateLimit } from './middlewares/rate-limit';
+import { authenticate } from './middlewares/api-key-auth';
+import { authorize } from './middlewares/authorize';
+import { apiLimiters, rateLimit, type ApiLimiters } from './middlewares/rate-limit';
 import { DomainError } from '../domain/errors';
 import { domainErrorProblem } from './domain-error-problem';
 import { Problem, problemResponse } from './problem';
+import { apiKeysRouter } from './routes/api-keys/api-keys.index';
+import { auditLogRouter } from './routes/audit-log/audit-log.index';
 import { campaignsRouter } from './routes/campaigns/campaigns.index';
+import { CODEC_PATH, codecCors, codecRouter } from './routes/codec/codec.index';
 import { docsRouter } from './routes/docs/docs.index';
 import { executionsRouter } from './routes/executions/executions.index';
 import { healthRouter } from './routes/health/health.index';
@@ -19,8 +24,11 @@ import { profilesRouter } from './routes/profiles/profiles.index';
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createApp(deps: ServiceDependencies) {
+/** `limiters` is a parameter so that tests can look into them. */
+export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = apiLimiters(deps.config.http)) {
   const app = createRouter();
+  // Before everything else on /v1: the Temporal UI's preflights carry no credentials.
+  app.use(`${CODEC_PATH}/*`, codecCors(deps.config.codec.corsOrigins));
 
   app.use(
     '/v1/*',
@@ -31,20 +39,28 @@ export function createApp(deps: ServiceDependencies) {
         problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
     }),
   );
-  if (deps.config.http.apiKeys.length > 0) app.use('/v1/*', apiKeyAuth(deps.config.http.apiKeys));
-  app.use('/v1/*', rateLimit(deps.config.http.rateLimit));
+  // Who is calling (401, or 429 after too many failures), how often (429), and whether the
+  // operation's declared scopes admit the caller's key (403; 404 for anything undeclared).
+  app.use('/v1/*', authenticate(deps, limiters.authFailures));
+  app.use('/v1/*', rateLimit(deps.config.http, limiters.calls));
+  app.use('/v1/*', authorize(() => operations(), (c) => notFound(c)));
 
   app.route('/', healthRouter(deps));
   app.route('/', campaignsRouter(deps));
   app.route('/', profilesRouter(deps));
   app.route('/', executionsRouter(deps));
-  app.route('/', outboxRouter(deps));
+  // The outbox exists only while it is the email provider.
+  if (deps.config.email.provider === 'outbox') app.route('/', outboxRouter(deps));
+  app.route('/', apiKeysRouter(deps));
+  app.route('/', auditLogRouter(deps));
+  app.route('/', codecRouter(deps));
   app.route('/', docsRouter());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'One of the keys in HERALD_API_KEYS. Not required when Herald runs open on loopback.',
+    description:
+      'An API key: one of HERALD_API_KEYS (full access) or one made with POST /v1/api-keys. Each operation lists the key scopes it admits: full, trigger. Without HERALD_API_KEYS (loopback only), a request without a key has full access.',
   });
   const documentConfig = {
     openapi: '3.1.0',
@@ -56,15 +72,17 @@ export function createApp(deps: ServiceDependencies) {
   };
   app.doc31('/openapi.json', documentConfig);
 
-  let methodsFor: ((path: string) => string[] | undefined) | undefined;
-  app.notFound((c) => {
-    methodsFor ??= declaredMethods(app.getOpenAPI31Document(documentConfig));
-    const allowed = methodsFor(c.req.path);
+  // Read back from the document on first use, once every route is registered.
+  let declared: DeclaredOperations | undefined;
+  const operations = () => (declared ??= declaredOperations(app.getOpenAPI31Document(documentConfig)));
+  const notFound = (c: Context) => {
+    const allowed = operations().methods(c.req.path);
     if (allowed && !allowed.includes(c.req.method)) {
       return problemResponse(c, new Problem(405, 'method-not-allowed', 'Method not allowed', `${c.req.path} supports ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') }));
     }
     return problemResponse(c, new Problem(404, 'not-found', 'Not found', `No route for ${c.req.method} ${c.req.path}`));
-  });
+  };
+  app.notFound(notFound);
   app.onError((error, c) => {
     if (error instanceof Problem) return problemResponse(c, error);
     if (error instanceof DomainError) return problemResponse(c, domainErrorProblem(error));

@@ -62,11 +62,12 @@ export const notFoundProblem = (what: string) => new Problem(404, 'not-found', '
 
 const header = (description: string) => ({ description, schema: { type: 'integer' as const } });
 
-/** Responses every /v1 route can give: authentication and rate limiting. */
+/** Responses every /v1 route can give: authentication, authorization and rate limiting. */
 export const v1Responses = {
-  401: problemContent('Missing or wrong API key (only when HERALD_API_KEYS is set)'),
+  401: problemContent('Missing or wrong API key (a missing one only when HERALD_API_KEYS is set)'),
+  403: problemContent("The API key's scope does not allow this call (type forbidden)"),
   429: {
-    ...problemContent('Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s)'),
+    ...problemContent('Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute)'),
     headers: {
       'Retry-After': header('Seconds to wait before retrying'),
       'RateLimit-Limit': header('Calls allowed per second for this key'),

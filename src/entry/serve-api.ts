@@ -13,7 +13,7 @@ export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Cli
     if (!isLoopbackHost(config.http.host)) {
       throw new OpenApiRefusedError(`HERALD_API_KEYS is unset, so the API would be open to anyone on ${config.http.host}. Set HERALD_API_KEYS=<key>[,<key>...] or bind HOST=127.0.0.1.`);
     }
-    log(`HERALD_API_KEYS is unset: the API is OPEN (no authentication), bound to loopback ${config.http.host} only`);
+    log(`HERALD_API_KEYS is unset: the API is OPEN (a request without a key has full access), bound to loopback ${config.http.host} only`);
   }
   const app = createApp(serviceDependencies(config, db, temporal));
   return new Promise<ServerType & { port: number }>((resolve, reject) => {

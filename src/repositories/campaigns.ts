@@ -1,5 +1,6 @@
 import { monotonicFactory } from 'ulid';
 import type { HeraldDb } from '../db/database';
+import { inTransaction } from '../db/in-transaction';
 import type { CampaignRow } from '../db/schema';
 import type { Audience, Campaign, CampaignSnapshot, CampaignStatus, CampaignType, Channel, EmailContent, Schedule } from '../domain/campaign';
 
@@ -66,7 +67,7 @@ export class CampaignRepository {
   async create(draft: CampaignDraft): Promise<Campaign> {
     const now = new Date().toISOString();
     const id = nextId();
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx
         .insertInto('campaigns')
         .values({
@@ -110,7 +111,7 @@ export class CampaignRepository {
   /** Applies an edit to a draft and records the result as a new version. Returns undefined if it is no longer a draft. */
   async editDraft(id: string, edit: CampaignEdit): Promise<Campaign | undefined> {
     const now = new Date().toISOString();
-    const updated = await this.db.transaction().execute(async (trx) => {
+    const updated = await inTransaction(this.db, async (trx) => {
       const result = await trx
         .updateTable('campaigns')
         .set((eb) => ({ ...draftColumns(edit), version: eb('version', '+', 1), updated_at: now }))

@@ -1,4 +1,5 @@
 import type { HeraldDb } from '../db/database';
+import { inTransaction } from '../db/in-transaction';
 import type { ProfileRow } from '../db/schema';
 import type { Consents } from '../domain/consent';
 
@@ -39,7 +40,7 @@ export class ProfileRepository {
   /** Replaces attributes and merges consents; returns whether the profile is new. */
   async upsert(namespace: string, userId: string, attributes: Record<string, unknown>, consents: Consents | undefined): Promise<{ profile: Profile; created: boolean }> {
     const now = new Date().toISOString();
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const existing = await trx.selectFrom('profiles').select(['consents']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
       const mergedConsents = { ...(existing ? (JSON.parse(existing.consents) as Consents) : {}), ...(consents ?? {}) };
       const row = await trx

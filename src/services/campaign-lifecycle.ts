@@ -7,16 +7,36 @@ import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '../../workflows/search-attributes';
 import { activationWorkflowId } from '../../workflows/workflow-ids';
 import { withCallDeadline } from '../temporal-client/connection';
+import type { CampaignRepository } from '../repositories/campaigns';
+import type { AuditAction } from '../domain/audit';
+import { withTransaction } from './transaction';
 
-async function requireCampaign(deps: ServiceDependencies, id: string): Promise<Campaign> {
-  const campaign = await deps.campaigns.get(id);
+async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
+  const campaign = await campaigns.get(id);
   if (!campaign) throw notFound(`Campaign ${id}`);
   return campaign;
 }
 
+/**
+ * Applies a status change and records the campaign before and after it in the audit log, in
+ * one transaction. Nothing is recorded when the change changed nothing (the activation workflow
+ * got there first).
+ */
+function transition(deps: ServiceDependencies, id: string, actorKeyId: string, action: AuditAction, change: (campaigns: CampaignRepository) => Promise<void>): Promise<Campaign> {
+  return withTransaction(deps, async ({ campaigns, auditLog }) => {
+    const before = await requireCampaign(campaigns, id);
+    await change(campaigns);
+    const after = await requireCampaign(campaigns, id);
+    if (after.status !== before.status || after.activatedAt !== before.activatedAt) {
+      await auditLog.record({ actorKeyId, action, resourceType: 'campaign', resourceId: id, before, after });
+    }
+    return after;
+  });
+}
+
 /** Reviews a draft and hands it to its long-lived activation workflow. */
-export async function activateCampaign(deps: ServiceDependencies, id: string): Promise<Campaign> {
-  const campaign = await requireCampaign(deps, id);
+export async function activateCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign> {
+  const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status !== 'draft') {
     throw new DomainError('conflict', 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status}; only a draft can be activated.`);
   }
@@ -42,23 +62,25 @@ export async function activateCampaign(deps: ServiceDependencies, id: string): P
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
   const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
-  await deps.campaigns.markActivated(id, startsLater ? 'scheduled' : 'live');
-  return requireCampaign(deps, id);
+  return transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) => campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'));
 }
 
-/** Stops a scheduled or live campaign at once; the activation workflow then ends. */
-export async function stopCampaign(deps: ServiceDependencies, id: string): Promise<Campaign> {
-  const campaign = await requireCampaign(deps, id);
-  if (campaign.status === 'stopped') return campaign;
+/**
+ * Stops a scheduled or live campaign at once; the activation workflow then ends. Stopping a
+ * stopped campaign signals its workflow again, which repairs a stop whose signal was lost.
+ */
+export async function stopCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign> {
+  const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status === 'draft' || campaign.status === 'completed') {
     throw new DomainError('conflict', 'campaign-not-active', 'Campaign is not active', `Campaign ${id} is ${campaign.status}; only a scheduled or live campaign can be stopped.`);
   }
   // The database first, so the trigger API refuses new calls from this moment on.
-  await deps.campaigns.setStatus(id, 'stopped');
+  const stopped = campaign.status === 'stopped' ? campaign : await transition(deps, id, actorKeyId, 'campaign.stopped', (campaigns) => campaigns.setStatus(id, 'stopped'));
   try {
     await withCallDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(activationWorkflowId(id)).signal(stopCampaignSignal));
   } catch (error) {
+    // Not found: the workflow has already ended, which is what a stop wants.
     if (!(error instanceof WorkflowNotFoundError)) throw error;
   }
-  return requireCampaign(deps, id);
+  return stopped;
 }

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
+import { ApiKeyRepository } from '../repositories/api-keys';
+import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository } from '../repositories/campaigns';
 import { ExecutionRepository } from '../repositories/executions';
 import { OutboxRepository } from '../repositories/outbox';
@@ -14,6 +16,8 @@ export interface ServiceDependencies {
   profiles: ProfileRepository;
   executions: ExecutionRepository;
   outbox: OutboxRepository;
+  apiKeys: ApiKeyRepository;
+  auditLog: AuditLogRepository;
 }
 
 export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): ServiceDependencies {
@@ -25,5 +29,7 @@ export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal
     profiles: new ProfileRepository(db),
     executions: new ExecutionRepository(db),
     outbox: new OutboxRepository(db),
+    apiKeys: new ApiKeyRepository(db),
+    auditLog: new AuditLogRepository(db),
   };
 }

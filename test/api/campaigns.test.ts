@@ -113,4 +113,18 @@ describe('campaigns', () => {
     const draft = await herald.request('POST', '/v1/campaigns', emailCampaign());
     expect((await herald.request('POST', `/v1/campaigns/${draft.body.id}/stop`)).status).toBe(409);
   });
+
+  it('a repeated stop signals the workflow again, repairing a stop whose signal was lost', async () => {
+    const campaign = await liveCampaign(herald);
+    // What a stop leaves behind when it wrote the database and then failed to signal.
+    await herald.db.updateTable('campaigns').set({ status: 'stopped' }).where('id', '=', campaign.id).execute();
+    const handle = herald.client.workflow.getHandle(activationWorkflowId(campaign.id));
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    const repaired = await herald.request('POST', `/v1/campaigns/${campaign.id}/stop`);
+    expect(repaired.status).toBe(200);
+    expect(repaired.body.status).toBe('stopped');
+    expect((await handle.result()).status).toBe('stopped');
+    // Once the workflow has ended, a further stop still answers 200.
+    expect((await herald.request('POST', `/v1/campaigns/${campaign.id}/stop`)).status).toBe(200);
+  });
 });

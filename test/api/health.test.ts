@@ -8,10 +8,13 @@ describe('service routes', () => {
   });
   afterAll(() => herald.stop());
 
-  it('GET /health answers ok when Temporal and the database are reachable', async () => {
-    const res = await herald.request('GET', '/health');
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+  it('GET /health/live, /health/ready and /health answer only the status, never cached', async () => {
+    for (const path of ['/health/live', '/health/ready', '/health']) {
+      const res = await herald.request('GET', path);
+      expect(res.status, path).toBe(200);
+      expect(res.body, path).toEqual({ status: 'ok' });
+      expect(res.headers.get('cache-control'), path).toBe('no-store');
+    }
   });
 
   it('GET /openapi.json is an OpenAPI 3.1 document covering every route', async () => {
@@ -19,7 +22,7 @@ describe('service routes', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/health', '/v1/campaigns', '/v1/campaigns/{id}', '/v1/campaigns/{id}/activate', '/v1/campaigns/{id}/stop', '/v1/profiles/{namespace}/{userId}', '/v1/executions/unitary', '/v1/executions/{executionId}', '/v1/outbox']),
+      expect.arrayContaining(['/health', '/health/live', '/health/ready', '/v1/campaigns', '/v1/campaigns/{id}', '/v1/campaigns/{id}/activate', '/v1/campaigns/{id}/stop', '/v1/profiles/{namespace}/{userId}', '/v1/executions/unitary', '/v1/executions/{executionId}', '/v1/outbox', '/v1/api-keys', '/v1/api-keys/{id}', '/v1/audit-log']),
     );
     expect(res.body.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
   });

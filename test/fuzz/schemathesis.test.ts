@@ -19,7 +19,7 @@ describe('schemathesis fuzzing of the OpenAPI document', () => {
   let cli: string | undefined;
   beforeAll(async () => {
     cli = ensureSchemathesis();
-    herald = await startHerald({ env: { HERALD_API_KEYS: API_KEY, HERALD_RATE_LIMIT: '100000' } });
+    herald = await startHerald({ env: { HERALD_API_KEYS: API_KEY, HERALD_RATE_LIMIT: '100000', HERALD_AUTH_FAILURE_LIMIT: '100000' } });
     // A live campaign gives the fuzzer's triggers something real to reach.
     await liveCampaign({ ...herald, request: (m, p, b, h) => herald.request(m, p, b, { authorization: `Bearer ${API_KEY}`, ...h }) });
   }, 300_000);

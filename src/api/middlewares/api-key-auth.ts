@@ -1,25 +1,51 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { OPEN_PRINCIPAL } from '../../domain/api-key';
+import type {} from '../app-env'; // types c.var.principal
+import { apiKeyAuthenticator } from '../../services/api-keys';
+import type { ServiceDependencies } from '../../services/service-dependencies';
 import { Problem, problemResponse } from '../problem';
+import { clientAddressKey, type AuthFailureLimiter } from './rate-limit';
 
-function matches(candidate: string, keys: Buffer[]): boolean {
-  const given = Buffer.from(candidate);
-  // Compare against every key so timing reveals neither which key nor how much matched.
-  return keys.reduce((found, key) => (key.length === given.length && timingSafeEqual(key, given)) || found, false);
-}
+const BEARER = /^Bearer[ \t]+(\S+)$/i;
 
-/** Requires `Authorization: Bearer <key>` with one of HERALD_API_KEYS. */
-export function apiKeyAuth(apiKeys: string[]): MiddlewareHandler {
-  const keys = apiKeys.map((key) => Buffer.from(key));
+const unauthorized = (detail: string, error?: 'invalid_token') =>
+  new Problem(401, 'unauthorized', 'Authentication required', detail, undefined, { 'www-authenticate': `Bearer realm="herald"${error ? `, error="${error}"` : ''}` });
+
+/**
+ * Authenticates every /v1 request and puts its principal on the context.
+ *
+ * - No Authorization header: 401, or full access when the API runs open (HERALD_API_KEYS unset,
+ *   loopback only).
+ * - Credentials presented: an address that failed too often recently gets 429 before its key is
+ *   even looked at; a key that does not authenticate counts as a failure for its address and
+ *   gets 401. Open mode does not excuse a wrong key.
+ */
+export function authenticate(deps: ServiceDependencies, failures: AuthFailureLimiter): MiddlewareHandler {
+  const authenticateToken = apiKeyAuthenticator(deps);
+  const open = deps.config.http.apiKeys.length === 0;
+
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    if (!match || !matches(match[1]!, keys)) {
+    const header = c.req.header('authorization')?.trim();
+    if (!header) {
+      if (!open) return problemResponse(c, unauthorized('Send Authorization: Bearer <key> with a key from HERALD_API_KEYS or from POST /v1/api-keys.'));
+      c.set('principal', OPEN_PRINCIPAL);
+      return next();
+    }
+    const address = clientAddressKey(c);
+    const retryAfter = failures.retryAfterSeconds(address);
+    if (retryAfter > 0) {
       return problemResponse(
         c,
-        new Problem(401, 'unauthorized', 'Authentication required', 'Send Authorization: Bearer <key> with one of the keys in HERALD_API_KEYS.', undefined, { 'www-authenticate': 'Bearer realm="herald"' }),
+        new Problem(429, 'too-many-failed-authentications', 'Too many failed authentications', `This address sent ${failures.perMinute} wrong keys within a minute; retry after ${retryAfter} s.`, undefined, { 'retry-after': String(retryAfter) }),
       );
     }
+    const token = BEARER.exec(header)?.[1];
+    const principal = token === undefined ? undefined : await authenticateToken(token);
+    if (!principal) {
+      failures.recordFailure(address);
+      return problemResponse(c, unauthorized('The API key is not valid: unknown, revoked, or not sent as Authorization: Bearer <key>.', 'invalid_token'));
+    }
+    c.set('principal', principal);
     await next();
   };
 }

@@ -1,44 +1,151 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { TokenBucket } from 'limiter';
+import { TokenBucket, type Interval } from 'limiter';
+import { LRUCache } from 'lru-cache';
 import type { HeraldConfig } from '../../config/env';
+import { environmentKeyId, OPEN_PRINCIPAL } from '../../domain/api-key';
 import { Problem, problemResponse } from '../problem';
 
-/** The caller a bucket belongs to: its API key, or its address when the API runs open. */
-function callerIdentity(c: Context): string {
-  const match = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization')?.trim() ?? '');
-  if (match) return `key:${match[1]}`;
+/**
+ * At most this many buckets per limiter, whatever callers send: the least recently used one is
+ * dropped first. A dropped bucket starts full again, so an attacker who fills the table only
+ * resets limits it would otherwise be held to, and never grows the process.
+ */
+export const MAX_LIMITER_ENTRIES = 10_000;
+
+/** limiter starts buckets empty; a new caller gets its whole burst. */
+function fullBucket(size: number, interval: Interval): TokenBucket {
+  const bucket = new TokenBucket({ bucketSize: size, tokensPerInterval: size, interval });
+  bucket.content = size;
+  return bucket;
+}
+
+/**
+ * The caller's address as limits count it: an IPv4 address, or the /64 an IPv6 address lies in
+ * (one host usually owns a whole /64, so rotating addresses inside it gains nothing).
+ */
+export function addressKey(address: string | undefined): string {
+  if (!address) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (isIPv4(address) || !isIPv6(address)) return address;
+  const [head = '', tail] = address.split('%')[0]!.split('::') as [string, string | undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const tailWidth = tailGroups.reduce((width, group) => width + (group.includes('.') ? 2 : 1), 0);
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailWidth).fill('0'), ...tailGroups];
+  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
+}
+
+export function clientAddressKey(c: Context): string {
   try {
-    return `ip:${getConnInfo(c).remote.address ?? 'unknown'}`;
+    return addressKey(getConnInfo(c).remote.address);
   } catch {
-    return 'ip:unknown';
+    return 'unknown'; // not served by @hono/node-server (app.request in tests)
   }
 }
 
 /**
- * Token bucket per API key: `perSecond` tokens a second, bursts up to one second's worth.
- * Runs after authentication, so only real keys get buckets.
+ * Failed authentications per client address: `perMinute` of them, refilled evenly over a
+ * minute. Only failures create an entry, keyed by address and never by the token that failed;
+ * an entry expires once its bucket would be full again.
  */
-export function rateLimit(limits: HeraldConfig['http']['rateLimit']): MiddlewareHandler {
-  const buckets = new Map<string, TokenBucket>();
-  const rateFor = (identity: string) => (identity.startsWith('key:') ? limits.perKey[identity.slice(4)] : undefined) ?? limits.perSecond;
+export class AuthFailureLimiter {
+  private readonly buckets: LRUCache<string, TokenBucket>;
 
-  return async (c, next) => {
-    const identity = callerIdentity(c);
-    const rate = rateFor(identity);
-    let bucket = buckets.get(identity);
-    if (!bucket) {
-      bucket = new TokenBucket({ bucketSize: rate, tokensPerInterval: rate, interval: 'second' });
-      bucket.content = rate; // limiter starts buckets empty; a new caller gets a full second's burst
-      buckets.set(identity, bucket);
+  constructor(
+    readonly perMinute: number,
+    maxEntries = MAX_LIMITER_ENTRIES,
+  ) {
+    this.buckets = new LRUCache({ max: maxEntries, ttl: 60_000 });
+  }
+
+  /** Seconds until this address may try again, or 0 when it may now. Creates no entry. */
+  retryAfterSeconds(address: string): number {
+    const bucket = this.buckets.get(address);
+    if (!bucket) return 0;
+    bucket.drip();
+    return bucket.content >= 1 ? 0 : Math.max(1, Math.ceil(((1 - bucket.content) * 60) / this.perMinute));
+  }
+
+  recordFailure(address: string): void {
+    const bucket = this.buckets.get(address) ?? fullBucket(this.perMinute, 'minute');
+    bucket.tryRemoveTokens(1);
+    this.buckets.set(address, bucket); // restarts the expiry
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}
+
+export interface CallAllowance {
+  allowed: boolean;
+  headers: Record<string, string>;
+  retryAfterSeconds: number;
+}
+
+/** Calls per second per caller (an API key id, or an address when the API runs open). */
+export class CallRateLimiter {
+  private readonly buckets: LRUCache<string, TokenBucket>;
+
+  constructor(maxEntries = MAX_LIMITER_ENTRIES) {
+    this.buckets = new LRUCache({ max: maxEntries });
+  }
+
+  take(caller: string, rate: number): CallAllowance {
+    let bucket = this.buckets.get(caller);
+    if (!bucket || bucket.bucketSize !== rate) {
+      bucket = fullBucket(rate, 'second');
+      this.buckets.set(caller, bucket);
     }
     const allowed = bucket.tryRemoveTokens(1);
     const remaining = Math.max(0, Math.floor(bucket.content));
     const resetSeconds = Math.max(1, Math.ceil((rate - bucket.content) / rate));
-    const headers = { 'ratelimit-limit': String(rate), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSeconds), 'ratelimit-policy': `${rate};w=1` };
+    return {
+      allowed,
+      headers: { 'ratelimit-limit': String(rate), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSeconds), 'ratelimit-policy': `${rate};w=1` },
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.content) / rate)),
+    };
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Whom the buckets belong to (`key:<id>` or `address:<address>`), for tests and debugging. */
+  callers(): string[] {
+    return [...this.buckets.keys()];
+  }
+}
+
+/** The API's limiters; one set per API process. */
+export interface ApiLimiters {
+  calls: CallRateLimiter;
+  authFailures: AuthFailureLimiter;
+}
+
+export function apiLimiters(http: HeraldConfig['http']): ApiLimiters {
+  return { calls: new CallRateLimiter(), authFailures: new AuthFailureLimiter(http.authFailuresPerMinute) };
+}
+
+/**
+ * Token bucket per API key id: HERALD_RATE_LIMIT calls a second, bursts up to one second's
+ * worth. HERALD_RATE_LIMITS names a key by its value (bootstrap keys) or by its id. Runs after
+ * authentication, so only keys that authenticated get buckets, and never under their token.
+ */
+export function rateLimit(http: HeraldConfig['http'], calls: CallRateLimiter): MiddlewareHandler {
+  const { perSecond, perKey } = http.rateLimit;
+  const perKeyId = new Map(Object.entries(perKey).map(([name, rate]) => [http.apiKeys.includes(name) ? environmentKeyId(name) : name, rate]));
+
+  return async (c, next) => {
+    const { keyId } = c.get('principal');
+    const caller = keyId === OPEN_PRINCIPAL.keyId ? `address:${clientAddressKey(c)}` : `key:${keyId}`;
+    const rate = perKeyId.get(keyId) ?? perSecond;
+    const { allowed, headers, retryAfterSeconds } = calls.take(caller, rate);
     if (!allowed) {
-      const retryAfter = String(Math.max(1, Math.ceil((1 - bucket.content) / rate)));
-      return problemResponse(c, new Problem(429, 'rate-limited', 'Too many requests', `This API key may make ${rate} calls per second; retry after ${retryAfter} s.`, undefined, { ...headers, 'retry-after': retryAfter }));
+      return problemResponse(c, new Problem(429, 'rate-limited', 'Too many requests', `This API key may make ${rate} calls per second; retry after ${retryAfterSeconds} s.`, undefined, { ...headers, 'retry-after': String(retryAfterSeconds) }));
     }
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);

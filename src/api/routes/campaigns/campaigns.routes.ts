@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { allowKeys } from '../../access';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
+import { templateSafetyProblem } from '../../../domain/template-safety.mjs';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
 
@@ -11,7 +13,19 @@ export const EmailContentSchema = z
     html: z.string().max(256 * 1024).openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
     text: z.string().max(256 * 1024).optional(),
   })
-  .openapi('EmailContent', { description: 'Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped.' });
+  .superRefine((content, ctx) => {
+    // Templates are untrusted: constructs that could reach JavaScript are refused on save. A
+    // template that does not parse yet is kept as a draft; the activation review reports it.
+    for (const field of ['subject', 'html', 'text'] as const) {
+      const source = content[field];
+      const problem = source === undefined ? undefined : templateSafetyProblem(source);
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+    }
+  })
+  .openapi('EmailContent', {
+    description:
+      'Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped. Templates cannot reach JavaScript: `{% include %}`/`{% import %}`/`{% extends %}`, names such as `constructor`, `__proto__` or `prototype`, and calls of anything but macros, `range`, `cycler` and `joiner` are refused.',
+  });
 
 const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDateTime.optional() }).openapi('Schedule');
 
@@ -58,7 +72,7 @@ export const CampaignSchema = z
 const IdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const tags = ['Campaigns'];
-const security = [{ bearerAuth: [] }];
+const security = allowKeys('full');
 
 export const createCampaign = createRoute({
   method: 'post',

@@ -2,17 +2,28 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { notFoundProblem } from '../../problem';
 import { acceptUnitaryTrigger } from '../../../services/execution-intake';
+import { mayTriggerCampaign, OPEN_PRINCIPAL } from '../../../domain/api-key';
+import { forbidden } from '../../../domain/errors';
 import type * as routes from './executions.routes';
 
 export function executionHandlers(deps: ServiceDependencies) {
   const trigger: RouteHandler<typeof routes.triggerUnitary> = async (c) => {
     const { type: _type, ...body } = { type: undefined, ...c.req.valid('json') };
+    const { principal } = c.var;
+    // Before the campaign is looked up, so a limited key learns nothing about other campaigns.
+    if (!mayTriggerCampaign(principal, body.campaignId)) throw forbidden(`This API key may not trigger campaign ${body.campaignId}.`);
     const recipients = body.recipients.map(({ type: _t, ...recipient }) => recipient);
-    return c.json(await acceptUnitaryTrigger(deps, { ...body, recipients }), 202);
+    const startedByKeyId = principal.keyId === OPEN_PRINCIPAL.keyId ? undefined : principal.keyId;
+    return c.json(await acceptUnitaryTrigger(deps, { ...body, recipients }, { startedByKeyId }), 202);
   };
 
   const get: RouteHandler<typeof routes.getExecution> = async (c) => {
     const { executionId } = c.req.valid('param');
+    const { principal } = c.var;
+    // A trigger key reads only what it started; 403 also for unknown ids, so it cannot probe for others.
+    if (principal.scope !== 'full' && (await deps.executions.startedByKeyId(executionId)) !== principal.keyId) {
+      throw forbidden('A trigger key may read only the executions it started.');
+    }
     const execution = await deps.executions.get(executionId);
     if (!execution) throw notFoundProblem(`Execution ${executionId}`);
     return c.json(execution, 200);

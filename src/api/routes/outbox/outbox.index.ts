@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { allowKeys } from '../../access';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { createRouter } from '../../create-router';
 import { problemContent, v1Responses } from '../../problem';
@@ -22,7 +23,7 @@ export const listOutbox = createRoute({
   method: 'get',
   path: '/v1/outbox',
   tags: ['Outbox'],
-  security: [{ bearerAuth: [] }],
+  security: allowKeys('full'),
   summary: 'Messages captured by the development outbox provider (used while RESEND_API_KEY is unset)',
   request: {
     query: z.object({

@@ -1,5 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
+import { upsertProfile } from '../../../services/profile-editing';
 import { notFoundProblem } from '../../problem';
 import type * as routes from './profiles.routes';
 
@@ -7,7 +8,7 @@ export function profileHandlers(deps: ServiceDependencies) {
   const put: RouteHandler<typeof routes.putProfile> = async (c) => {
     const { namespace, userId } = c.req.valid('param');
     const { attributes, consents } = c.req.valid('json');
-    const { profile, created } = await deps.profiles.upsert(namespace, userId, attributes, consents);
+    const { profile, created } = await upsertProfile(deps, { namespace, userId, attributes, ...(consents && { consents }) }, c.var.principal.keyId);
     return created ? c.json(profile, 201) : c.json(profile, 200);
   };
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
 
@@ -23,7 +24,7 @@ const ProfileParams = z.object({
 });
 const json = (description: string) => ({ description, content: { 'application/json': { schema: ProfileSchema } } });
 const tags = ['Profiles'];
-const security = [{ bearerAuth: [] }];
+const security = allowKeys('full');
 
 export const putProfile = createRoute({
   method: 'put',

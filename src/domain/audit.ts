@@ -1,0 +1,15 @@
+/** What the audit log records changes to. */
+export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile'] as const;
+export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
+
+export const AUDIT_ACTIONS = [
+  'campaign.created',
+  'campaign.updated',
+  'campaign.activated',
+  'campaign.stopped',
+  'api_key.created',
+  'api_key.revoked',
+  'profile.created',
+  'profile.updated',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

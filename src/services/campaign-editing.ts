@@ -1,0 +1,26 @@
+import { DomainError, notFound } from '../domain/errors';
+import type { Campaign } from '../domain/campaign';
+import type { CampaignDraft, CampaignEdit } from '../repositories/campaigns';
+import type { ServiceDependencies } from './service-dependencies';
+import { withTransaction } from './transaction';
+
+/** Creates a draft and its audit entry in one transaction. */
+export function createCampaign(deps: ServiceDependencies, draft: CampaignDraft, actorKeyId: string): Promise<Campaign> {
+  return withTransaction(deps, async ({ campaigns, auditLog }) => {
+    const campaign = await campaigns.create(draft);
+    await auditLog.record({ actorKeyId, action: 'campaign.created', resourceType: 'campaign', resourceId: campaign.id, after: campaign });
+    return campaign;
+  });
+}
+
+/** Edits a draft (a new version) and records the campaign before and after, in one transaction. */
+export function editCampaign(deps: ServiceDependencies, id: string, edit: CampaignEdit, actorKeyId: string): Promise<Campaign> {
+  return withTransaction(deps, async ({ campaigns, auditLog }) => {
+    const before = await campaigns.get(id);
+    if (!before) throw notFound(`Campaign ${id}`);
+    const after = before.status === 'draft' ? await campaigns.editDraft(id, edit) : undefined;
+    if (!after) throw new DomainError('conflict', 'campaign-not-draft', 'Only drafts can be edited', `Campaign ${id} is ${before.status}; only a draft can be edited.`);
+    await auditLog.record({ actorKeyId, action: 'campaign.updated', resourceType: 'campaign', resourceId: id, before, after });
+    return after;
+  });
+}

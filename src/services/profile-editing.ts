@@ -1,0 +1,20 @@
+import type { Consents } from '../domain/consent';
+import type { Profile } from '../repositories/profiles';
+import type { ServiceDependencies } from './service-dependencies';
+import { withTransaction } from './transaction';
+
+/**
+ * Creates or replaces a profile and records who did it, in one transaction. The audit entry
+ * names the profile but copies none of its attributes: they are personal data.
+ */
+export function upsertProfile(
+  deps: ServiceDependencies,
+  profile: { namespace: string; userId: string; attributes: Record<string, unknown>; consents?: Consents },
+  actorKeyId: string,
+): Promise<{ profile: Profile; created: boolean }> {
+  return withTransaction(deps, async ({ profiles, auditLog }) => {
+    const result = await profiles.upsert(profile.namespace, profile.userId, profile.attributes, profile.consents);
+    await auditLog.record({ actorKeyId, action: result.created ? 'profile.created' : 'profile.updated', resourceType: 'profile', resourceId: `${profile.namespace}/${profile.userId}` });
+    return result;
+  });
+}
