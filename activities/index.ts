@@ -2,15 +2,21 @@ import type { Client } from '@temporalio/client';
 import type { EmailProvider } from '../src/channels/email/email-provider';
 import type { HeraldDb } from '../src/db/database';
 import { CampaignRepository } from '../src/repositories/campaigns';
+import { DeliveryRepository } from '../src/repositories/deliveries';
 import { ExecutionRepository } from '../src/repositories/executions';
 import { ProfileRepository } from '../src/repositories/profiles';
+import { RetentionRepository } from '../src/repositories/retention';
+import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import { campaignActivities } from './campaign-activities';
 import { executionActivities } from './execution-activities';
 import { orphanSweepActivities } from './orphan-sweep-activities';
+import { prepareExecutionActivities } from './prepare-execution';
 import { prepareRecipientsActivities } from './prepare-recipients';
 import { profileActivities } from './profile-activities';
 import { renderActivities } from './render-activities';
+import { retentionActivities } from './retention-activities';
 import { sendEmailActivities } from './send-email';
+import { sendMessageActivities } from './send-message';
 
 export interface ActivityDependencies {
   db: HeraldDb;
@@ -19,20 +25,28 @@ export interface ActivityDependencies {
   /** Asks Temporal whether an execution's workflow exists, for the orphan sweep. */
   temporal: Client;
   orphanGraceSeconds: number;
+  retentionDays: number;
+  /** The sandboxed template renderer (a worker-thread pool); nothing renders on the worker's main thread. */
+  renderer: TemplateRenderer;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   const campaigns = new CampaignRepository(deps.db);
   const profiles = new ProfileRepository(deps.db);
   const executions = new ExecutionRepository(deps.db);
+  const deliveries = new DeliveryRepository(deps.db);
   return {
     ...campaignActivities(campaigns),
     ...profileActivities(profiles),
-    ...prepareRecipientsActivities(profiles),
+    ...prepareRecipientsActivities(profiles, deps.renderer),
     ...executionActivities(executions),
     ...orphanSweepActivities(executions, deps.temporal, deps.orphanGraceSeconds),
-    ...renderActivities(),
+    ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
+    // The reference-based trigger path (REFERENCES_NOT_CONTENT); the activities above stay for older executions.
+    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer }),
+    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom),
+    ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays),
   };
 }
 

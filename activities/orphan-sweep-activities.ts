@@ -11,24 +11,32 @@ export interface OrphanSweepBatchInput {
 }
 
 export interface OrphanSweepBatch {
-  /** Unconfirmed running executions older than the grace period that this batch asked Temporal about; each is then confirmed or marked. */
+  /** Running executions older than the grace period, not checked recently, that this batch asked Temporal about. */
   checked: number;
-  /** Those whose workflow did not exist and that this batch failed with `not-started`. */
+  /** Those this batch failed: `not-started` when Temporal has no workflow, `workflow-terminated`, `workflow-timed-out`, `workflow-failed` or `workflow-canceled` from a workflow that ended without closing it. */
   marked: number;
   markedExecutionIds: string[];
   /** Set when the batch was full: where the next one resumes. */
   next?: RunningExecutionCursor;
 }
 
-async function workflowExists(temporal: Client, workflowId: string): Promise<boolean> {
+/** Workflow states that end a trigger workflow without its closing step: the execution must be closed for it. */
+const ENDED_ABNORMALLY = new Set(['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED']);
+
+/** What Temporal says of an execution's workflow: absent, still running, or closed with a status. */
+async function workflowState(temporal: Client, workflowId: string): Promise<'absent' | 'running' | 'completed' | { abnormal: string }> {
   try {
-    await temporal.workflow.getHandle(workflowId).describe();
-    return true;
+    const { status } = await temporal.workflow.getHandle(workflowId).describe();
+    if (ENDED_ABNORMALLY.has(status.name)) return { abnormal: status.name.toLowerCase().replace(/_/g, '-') };
+    return status.name === 'COMPLETED' ? 'completed' : 'running';
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
+    if (error instanceof WorkflowNotFoundError) return 'absent';
     throw error;
   }
 }
+
+/** Running executions whose workflow was seen running are looked at again after this long. */
+export const RECHECK_AFTER_SECONDS = 600;
 
 /**
  * `graceSeconds` must exceed how long the API may still be starting a workflow after its
@@ -37,23 +45,31 @@ async function workflowExists(temporal: Client, workflowId: string): Promise<boo
 export function orphanSweepActivities(executions: ExecutionRepository, temporal: Client, graceSeconds: number) {
   return {
     /**
-     * Fails the running executions, claimed more than the grace period ago, whose workflow
-     * Temporal does not know: the API stopped between its claim and the start and the client
-     * never retried. Safe to repeat: it only fails executions that are still running.
+     * Reconciles running executions, claimed more than the grace period ago, with their workflow's
+     * state in Temporal: one Temporal does not know (the API stopped between its claim and the
+     * start and the client never retried) fails as `not-started`; one whose workflow was
+     * terminated, timed out, failed or was canceled fails with that reason; one still running is
+     * looked at again after RECHECK_AFTER_SECONDS. Safe to repeat: it only fails executions that
+     * are still running. The activity keeps its name so sweeps already in flight replay.
      */
     async markNeverStartedExecutions({ batchSize, after }: OrphanSweepBatchInput): Promise<OrphanSweepBatch> {
       const limit = Math.min(Math.max(1, Math.floor(batchSize)), MAX_BATCH_SIZE);
-      const claimedBefore = new Date(Date.now() - graceSeconds * 1000).toISOString();
-      const candidates = await executions.listUnconfirmedRunning(claimedBefore, limit, after);
+      const now = Date.now();
+      const claimedBefore = new Date(now - graceSeconds * 1000).toISOString();
+      const checkedBefore = new Date(now - RECHECK_AFTER_SECONDS * 1000).toISOString();
+      const candidates = await executions.listRunningToCheck(claimedBefore, checkedBefore, limit, after);
       const markedExecutionIds: string[] = [];
       for (const candidate of candidates) {
-        if (await workflowExists(temporal, candidate.workflowId)) {
-          await executions.confirmWorkflowStarted(candidate.executionId);
+        const state = await workflowState(temporal, candidate.workflowId);
+        if (state === 'running' || state === 'completed') {
+          // A completed workflow closed its execution itself; one the database still shows running is looked at again later.
+          await executions.markWorkflowChecked(candidate.executionId);
           continue;
         }
-        if (await executions.failIfRunning(candidate.executionId, NOT_STARTED_REASON)) {
+        const reason = state === 'absent' ? NOT_STARTED_REASON : `workflow-${state.abnormal}`;
+        if (await executions.failIfRunning(candidate.executionId, reason)) {
           markedExecutionIds.push(candidate.executionId);
-          log.warn('execution never started its workflow; marked failed', { executionId: candidate.executionId, executionWorkflowId: candidate.workflowId, claimedAt: candidate.createdAt, reason: NOT_STARTED_REASON });
+          log.warn('execution closed from its workflow\'s state', { executionId: candidate.executionId, executionWorkflowId: candidate.workflowId, claimedAt: candidate.createdAt, reason });
         }
       }
       const last = candidates.at(-1);

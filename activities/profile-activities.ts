@@ -1,18 +1,7 @@
-import type { Consents } from '../src/domain/consent';
+import type { ResolvedProfile, ResolveProfileInput } from '../src/domain/profile-resolution';
 import type { ProfileRepository } from '../src/repositories/profiles';
 
-export interface ResolveProfileInput {
-  namespace: string;
-  userId: string;
-  createMissing: boolean;
-  executionId: string;
-  seedAttributes: Record<string, unknown>;
-}
-
-export interface ResolvedProfile {
-  profile?: { attributes: Record<string, unknown>; consents: Consents };
-  created: boolean;
-}
+export type { ResolvedProfile, ResolveProfileInput };
 
 /** Finds the recipient's profile, creating it when the campaign allows; only what the workflow needs. */
 export async function resolveProfile(profiles: ProfileRepository, input: ResolveProfileInput): Promise<ResolvedProfile> {

@@ -1,26 +1,59 @@
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index';
-import { acceptsTriggers, scheduleWindowPosition, type CampaignSnapshot } from '../src/domain/campaign';
-import type { Recipient, RecipientOutcome } from '../src/domain/recipient';
+import { acceptsTriggers, scheduleWindowPosition, type CampaignSnapshot, type Schedule, type CampaignStatus } from '../src/domain/campaign';
+import type { PositionOutcome, Recipient, RecipientOutcome } from '../src/domain/recipient';
 import { prepareRecipient, type PreparationSteps, type PreparedRecipient } from '../src/domain/recipient-preparation';
 
 export interface TriggerExecutionInput {
   executionId: string;
   requestId: string;
   campaignId: string;
-  recipients: Recipient[];
+  /**
+   * Only in executions started before REFERENCES_NOT_CONTENT. Newer inputs carry ids alone: the
+   * recipients and context are in Herald's database, keyed by executionId.
+   */
+  recipients?: Recipient[];
   context?: Record<string, unknown>;
 }
 
+/** Counts and ids only: a workflow result is history too. */
+export interface TriggerExecutionCounts {
+  executionId: string;
+  sent: number;
+  failed: number;
+  excluded: number;
+}
+
+/** Executions started before REFERENCES_NOT_CONTENT returned every recipient's outcome. */
 export interface TriggerExecutionResult {
   executionId: string;
   recipients: RecipientOutcome[];
 }
 
-/** Cheap, local steps: database reads and writes and template rendering on the worker itself. */
+/**
+ * Patch: the workflow carries references, not content. Its input holds ids; preparation reads
+ * the call from Herald's database and writes the rendered messages back there; sends and the
+ * close pass (executionId, position). No address, userId, context or body enters history.
+ */
+export const REFERENCES_NOT_CONTENT = 'references-not-content';
+
+/** Patch: prepare every recipient in one local activity (prepareRecipients) instead of two per recipient. */
+export const PREPARE_IN_ONE_STEP = 'prepare-recipients-in-one-local-activity';
+
+/** Old path's local steps: retried without bound, which is why the new path has its own. */
 const local = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['TemplateError'] },
+});
+
+/**
+ * New path's local steps. Bounded: a database that stays down for about two minutes fails the
+ * execution with a reason instead of retrying for ever. Preparation renders up to 20 recipients
+ * in the sandbox, each with its own time limit, hence the longer timeout.
+ */
+const steps = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['ExecutionNotFound', 'CampaignNotFound'] },
 });
 
 /**
@@ -30,12 +63,84 @@ const local = proxyLocalActivities<HeraldActivities>({
 const delivery = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '23 hours',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['ProviderRejected'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['ProviderRejected', 'MessageNotSendable'] },
 });
 
 function failureMessage(error: unknown): string {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+function refusalOf(status: CampaignStatus, schedule: Schedule): string | undefined {
+  if (!acceptsTriggers(status)) return 'campaign-not-live';
+  if (scheduleWindowPosition(schedule, Date.now()) !== 'open') return 'campaign-outside-schedule';
+  return undefined;
+}
+
+/**
+ * One run per trigger call: checks the campaign window, prepares every recipient, sends to all
+ * of them concurrently, then closes the execution.
+ *
+ * Local activities run strictly one at a time. Concurrent local activities whose branches take
+ * different paths are issued in a different order on replay (their results arrive batched),
+ * which is nondeterminism; the concurrent phase uses only regular activities, one per branch.
+ */
+export async function triggerExecution(input: TriggerExecutionInput): Promise<TriggerExecutionCounts | TriggerExecutionResult> {
+  if (patched(REFERENCES_NOT_CONTENT)) return runByReference(input);
+  return runWithContent(input);
+}
+
+/** Why a send did not end in `sent`; the send activity already stored the provider's own words. */
+function sendFailureReason(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (cause instanceof TimeoutFailure) return 'provider-timeout';
+  if (cause instanceof ApplicationFailure && cause.type === 'ProviderRejected') return 'provider-rejected';
+  return 'provider-failed';
+}
+
+async function runByReference({ executionId, campaignId }: TriggerExecutionInput): Promise<TriggerExecutionCounts> {
+  let ready: number[];
+  try {
+    const gate = await steps.loadCampaignGate(campaignId);
+    const refusal = refusalOf(gate.status, gate.schedule);
+    if (refusal) {
+      await steps.closeExecution({ executionId, outcomes: [], failureReason: refusal });
+      throw ApplicationFailure.nonRetryable(`Campaign ${campaignId} does not accept triggers now (${refusal})`, refusal);
+    }
+    ({ ready } = await steps.prepareExecution({ executionId }));
+  } catch (error) {
+    if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
+    throw error;
+  }
+  const outcomes = await Promise.all(
+    ready.map(async (position): Promise<PositionOutcome> => {
+      try {
+        await delivery.sendMessage({ executionId, position });
+        return { position, status: 'sent' };
+      } catch (error) {
+        return { position, status: 'failed', reason: sendFailureReason(error) };
+      }
+    }),
+  );
+  try {
+    return { executionId, ...(await steps.closeExecution({ executionId, outcomes })) };
+  } catch (error) {
+    if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
+    throw error;
+  }
+}
+
+/**
+ * A local step kept failing past its bounded retries (the database stayed unreachable). Record
+ * the reason if the database answers now; either way the workflow then fails, and the orphan
+ * sweep closes the execution from the workflow's status if this last write did not.
+ */
+async function closeAfterStepFailure(executionId: string, error: ActivityFailure): Promise<void> {
+  try {
+    await steps.closeExecution({ executionId, outcomes: [], failureReason: `internal-error: ${error.activityType ?? 'a step'} kept failing` });
+  } catch {
+    // The sweep reconciles it from the workflow's failed status.
+  }
 }
 
 /** Executions started before PREPARE_IN_ONE_STEP ran two local activities per recipient. */
@@ -45,18 +150,12 @@ const perRecipientSteps: PreparationSteps = {
   renderFailure: failureMessage,
 };
 
-/**
- * Patch: prepare every recipient in one local activity (prepareRecipients) instead of two per
- * recipient. At 20 recipients that is 1 marker and 1 activation instead of 40.
- */
-export const PREPARE_IN_ONE_STEP = 'prepare-recipients-in-one-local-activity';
-
-async function prepareAll(input: TriggerExecutionInput, campaign: CampaignSnapshot): Promise<PreparedRecipient[]> {
+async function prepareAll(input: TriggerExecutionInput, recipients: Recipient[], campaign: CampaignSnapshot): Promise<PreparedRecipient[]> {
   if (patched(PREPARE_IN_ONE_STEP)) {
-    return local.prepareRecipients({ executionId: input.executionId, campaign, recipients: input.recipients, ...(input.context && { context: input.context }) });
+    return local.prepareRecipients({ executionId: input.executionId, campaign, recipients, ...(input.context && { context: input.context }) });
   }
   const prepared: PreparedRecipient[] = [];
-  for (const recipient of input.recipients) prepared.push(await prepareRecipient(perRecipientSteps, input.executionId, campaign, recipient, input.context));
+  for (const recipient of recipients) prepared.push(await prepareRecipient(perRecipientSteps, input.executionId, campaign, recipient, input.context));
   return prepared;
 }
 
@@ -78,27 +177,16 @@ async function send(input: TriggerExecutionInput, campaign: CampaignSnapshot, pr
   }
 }
 
-/**
- * One run per trigger call: checks the campaign window, prepares each recipient, sends to all
- * of them concurrently, then records every outcome at once.
- *
- * Local activities run strictly one at a time. Concurrent local activities whose branches take
- * different paths are issued in a different order on replay (their results arrive batched),
- * which is nondeterminism; the concurrent phase uses only regular activities, one per branch.
- */
-export async function triggerExecution(input: TriggerExecutionInput): Promise<TriggerExecutionResult> {
+/** The path of executions started before REFERENCES_NOT_CONTENT, whose history carries the content. */
+async function runWithContent(input: TriggerExecutionInput): Promise<TriggerExecutionResult> {
   const campaign = await local.loadCampaignSnapshot(input.campaignId);
-  const refusal = !acceptsTriggers(campaign.status)
-    ? 'campaign-not-live'
-    : scheduleWindowPosition(campaign.schedule, Date.now()) !== 'open'
-      ? 'campaign-outside-schedule'
-      : undefined;
+  const refusal = refusalOf(campaign.status, campaign.schedule);
   if (refusal) {
     await local.completeExecution(input.executionId, [], refusal);
     throw ApplicationFailure.nonRetryable(`Campaign ${input.campaignId} does not accept triggers now (${refusal})`, refusal);
   }
 
-  const prepared = await prepareAll(input, campaign);
+  const prepared = await prepareAll(input, input.recipients ?? [], campaign);
   const outcomes = await Promise.all(prepared.map((p) => send(input, campaign, p)));
   await local.completeExecution(input.executionId, outcomes);
   return { executionId: input.executionId, recipients: outcomes };

@@ -6,3 +6,5 @@ export const executionWorkflowId = (campaignId: string, requestId: string) => `e
  * sharing a namespace each sweep their own. Scheduled runs get this ID plus a timestamp.
  */
 export const orphanSweepScheduleId = (taskQueue: string) => `herald/orphan-sweep/${taskQueue}`;
+/** One retention purge per deployment, like the orphan sweep. */
+export const retentionScheduleId = (taskQueue: string) => `herald/retention/${taskQueue}`;

@@ -50,8 +50,17 @@ export interface ExecutionTable {
   failure_reason: string | null;
   created_at: string;
   completed_at: string | null;
-  /** When the orphan sweep saw Temporal had this execution's workflow; null until then. */
-  workflow_confirmed_at: string | null;
+  /** When the orphan sweep last found this execution's workflow running in Temporal; null until then. */
+  workflow_checked_at: string | null;
+  /** The trigger's shared context (JSON), kept here so the workflow input carries only ids. */
+  context: Json | null;
+  /** The API key that started it; null when the API ran open or for executions from before keys. */
+  started_by_key_id: string | null;
+  sent_count: ColumnType<number, number | undefined, number>;
+  failed_count: ColumnType<number, number | undefined, number>;
+  excluded_count: ColumnType<number, number | undefined, number>;
+  /** Set once retention has removed its deliveries, rendered messages and outbox rows. */
+  details_purged_at: string | null;
 }
 
 export interface DeliveryTable {
@@ -67,6 +76,20 @@ export interface DeliveryTable {
   address: string | null;
   message_id: string | null;
   updated_at: string;
+  /** This recipient's own context and channelData (JSON), as the trigger call gave them. */
+  context: Json | null;
+  channel_data: Json | null;
+}
+
+/** What one recipient is sent, rendered by the preparation step; the send activity reads it by reference. */
+export interface RenderedMessageTable {
+  execution_id: string;
+  position: number;
+  channel: 'email' | 'sms' | 'push';
+  subject: string | null;
+  html: string | null;
+  text: string | null;
+  created_at: string;
 }
 
 export interface OutboxTable {
@@ -83,6 +106,34 @@ export interface OutboxTable {
   created_at: string;
 }
 
+/** A key created over the API. Only the SHA-256 of its token is stored, never the token. */
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  scope: 'full' | 'trigger';
+  /** JSON array of campaign ids a trigger key is limited to; null when it may trigger any. */
+  campaign_ids: Json | null;
+  /** Hex SHA-256 of the token; authentication looks keys up by it. */
+  token_hash: string;
+  created_by_key_id: string;
+  created_at: string;
+  /** Written at most about once a minute per key. */
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** One change to a campaign, API key or profile, written in the transaction that made it. */
+export interface AuditLogTable {
+  id: string;
+  occurred_at: string;
+  actor_key_id: string;
+  action: string;
+  resource_type: 'campaign' | 'api_key' | 'profile';
+  resource_id: string;
+  before: Json | null;
+  after: Json | null;
+}
+
 export interface Database {
   campaigns: CampaignTable;
   campaign_versions: CampaignVersionTable;
@@ -90,6 +141,9 @@ export interface Database {
   executions: ExecutionTable;
   deliveries: DeliveryTable;
   outbox: OutboxTable;
+  api_keys: ApiKeyTable;
+  audit_log: AuditLogTable;
+  rendered_messages: RenderedMessageTable;
 }
 
 export type CampaignRow = Selectable<CampaignTable>;

@@ -1,5 +1,5 @@
-import type { ResolvedProfile, ResolveProfileInput } from '../../activities/profile-activities';
-import type { RenderedEmail, RenderEmailInput } from '../../activities/render-activities';
+import type { ResolvedProfile, ResolveProfileInput } from './profile-resolution';
+import type { RenderedEmail, RenderEmailInput } from './rendered-email';
 import type { CampaignSnapshot } from './campaign';
 import { consentExclusion } from './consent';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';

@@ -21,6 +21,13 @@ export interface RecipientOutcome {
   address?: string;
 }
 
+/** The outcome of one recipient by its position in the call: what a reference-based workflow may hold. */
+export interface PositionOutcome {
+  position: number;
+  status: Exclude<RecipientStatus, 'pending'>;
+  reason?: string;
+}
+
 /** Per-recipient context overrides the call's shared context key by key. */
 export function mergeContext(shared: Record<string, unknown> | undefined, own: Record<string, unknown> | undefined): Record<string, unknown> {
   return { ...(shared ?? {}), ...(own ?? {}) };

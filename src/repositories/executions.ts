@@ -1,8 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
-import type { Database } from '../db/schema';
+import type { Database, DeliveryRow } from '../db/schema';
 import type { Channel } from '../domain/campaign';
-import type { Recipient, RecipientOutcome, RecipientStatus } from '../domain/recipient';
+import type { ChannelData, PositionOutcome, Recipient, RecipientOutcome, RecipientStatus } from '../domain/recipient';
+
+export type { PositionOutcome };
+import { isUniqueViolation } from '../db/unique-violation';
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed';
 
@@ -14,6 +17,13 @@ export interface ExecutionRecipientView {
   messageId?: string;
 }
 
+export interface ExecutionCounts {
+  sent: number;
+  failed: number;
+  excluded: number;
+  pending: number;
+}
+
 export interface ExecutionView {
   executionId: string;
   requestId: string;
@@ -23,6 +33,9 @@ export interface ExecutionView {
   reason?: string;
   createdAt: string;
   completedAt?: string;
+  counts: ExecutionCounts;
+  /** Set once retention removed the per-recipient details; the counts stay. */
+  detailsPurgedAt?: string;
   recipients: ExecutionRecipientView[];
 }
 
@@ -35,18 +48,30 @@ export interface NewExecution {
   workflowId: string;
   channel: Channel;
   recipients: Recipient[];
+  context?: Record<string, unknown>;
+  startedByKeyId?: string;
 }
 
-export type ExecutionClaim =
-  | { kind: 'created'; executionId: string; workflowId: string }
-  | { kind: 'repeat'; executionId: string; workflowId: string; campaignId: string }
-  | { kind: 'conflict'; executionId: string };
+export interface ExecutionClaimRecord {
+  executionId: string;
+  requestHash: string;
+  workflowId: string;
+  status: ExecutionStatus;
+  failureReason?: string;
+}
+
+export type ExecutionClaim = { kind: 'created'; executionId: string; workflowId: string } | { kind: 'repeat'; claim: ExecutionClaimRecord } | { kind: 'conflict'; executionId: string };
 
 /** The failure reason of an execution whose workflow Temporal never received (see the orphan sweep). */
 export const NOT_STARTED_REASON = 'not-started';
 
+/** A recipient as the preparation step reads it back: the trigger call's data, by position. */
+export interface StoredRecipient extends Recipient {
+  position: number;
+}
+
 /**
- * Fails the deliveries of an execution that has no outcome yet: still pending, or closed as
+ * Fails the deliveries of an execution that have no outcome yet: still pending, or closed as
  * not-started by the orphan sweep before a later run of the workflow was refused.
  */
 async function failOpenDeliveries(trx: Transaction<Database>, executionId: string, reason: string, now: string): Promise<void> {
@@ -58,19 +83,58 @@ async function failOpenDeliveries(trx: Transaction<Database>, executionId: strin
     .execute();
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+/** Closes the execution and stores its outcome counts, which outlive the per-recipient rows. */
+async function closeWithCounts(trx: Transaction<Database>, executionId: string, failureReason: string | undefined, now: string): Promise<ClosedCounts> {
+  if (failureReason) await failOpenDeliveries(trx, executionId, failureReason, now);
+  const counts = await trx
+    .selectFrom('deliveries')
+    .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+    .where('execution_id', '=', executionId)
+    .groupBy('status')
+    .execute();
+  const count = (status: string) => Number(counts.find((row) => row.status === status)?.n ?? 0);
+  const closed = { sent: count('sent'), failed: count('failed'), excluded: count('excluded') };
+  await trx
+    .updateTable('executions')
+    .set({
+      status: failureReason ? 'failed' : 'completed',
+      failure_reason: failureReason ?? null,
+      completed_at: now,
+      sent_count: closed.sent,
+      failed_count: closed.failed,
+      excluded_count: closed.excluded,
+    })
+    .where('id', '=', executionId)
+    .execute();
+  return closed;
+}
+
+/** How a closed execution ended, in numbers. */
+export interface ClosedCounts {
+  sent: number;
+  failed: number;
+  excluded: number;
+}
+
+const parseJson = <T>(value: string | null): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
+
+function recipientView(d: DeliveryRow): ExecutionRecipientView {
+  return {
+    userId: d.user_id,
+    status: d.status,
+    ...(d.reason && { reason: d.reason }),
+    profileCreated: d.profile_created === 1,
+    ...(d.message_id && { messageId: d.message_id }),
+  };
 }
 
 export class ExecutionRepository {
   constructor(private readonly db: HeraldDb) {}
 
   /**
-   * Claims a requestId. The first call creates the execution and its pending deliveries;
-   * a repeat with the same request hash gets the same execution; a different body is a conflict.
-   * The unique index on request_id decides, so callers that already looked the requestId up
-   * (findClaim) do not pay for a second lookup.
+   * Claims a requestId. The first call creates the execution, stores the call's recipients and
+   * context, and creates their pending deliveries; a repeat with the same request hash gets the
+   * same execution; a different body is a conflict. The unique index on request_id decides.
    */
   async claim(execution: NewExecution): Promise<ExecutionClaim> {
     const now = new Date().toISOString();
@@ -89,43 +153,61 @@ export class ExecutionRepository {
             failure_reason: null,
             created_at: now,
             completed_at: null,
+            workflow_checked_at: null,
+            context: execution.context === undefined ? null : JSON.stringify(execution.context),
+            started_by_key_id: execution.startedByKeyId ?? null,
+            details_purged_at: null,
           })
           .execute();
         await trx
           .insertInto('deliveries')
-          .values(execution.recipients.map((r, position) => ({ execution_id: execution.id, user_id: r.userId, position, namespace: r.namespace, channel: execution.channel, status: 'pending' as const, reason: null, address: null, message_id: null, updated_at: now })))
+          .values(
+            execution.recipients.map((r, position) => ({
+              execution_id: execution.id,
+              user_id: r.userId,
+              position,
+              namespace: r.namespace,
+              channel: execution.channel,
+              status: 'pending' as const,
+              reason: null,
+              address: null,
+              message_id: null,
+              updated_at: now,
+              context: r.context === undefined ? null : JSON.stringify(r.context),
+              channel_data: r.channelData === undefined ? null : JSON.stringify(r.channelData),
+            })),
+          )
           .execute();
       });
       return { kind: 'created', executionId: execution.id, workflowId: execution.workflowId };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // An earlier or concurrent call with the same requestId won the insert.
-      const winner = await this.findByRequestId(execution.requestId);
+      const winner = await this.findClaim(execution.requestId);
       if (!winner) throw error;
-      return this.classifyRepeat(winner, execution.requestHash);
+      return winner.requestHash === execution.requestHash ? { kind: 'repeat', claim: winner } : { kind: 'conflict', executionId: winner.executionId };
     }
   }
 
-  private classifyRepeat(existing: { id: string; request_hash: string; workflow_id: string; campaign_id: string }, requestHash: string): ExecutionClaim {
-    return existing.request_hash === requestHash
-      ? { kind: 'repeat', executionId: existing.id, workflowId: existing.workflow_id, campaignId: existing.campaign_id }
-      : { kind: 'conflict', executionId: existing.id };
+  /** The execution already recorded for a requestId, if any, with where it stands. */
+  async findClaim(requestId: string): Promise<ExecutionClaimRecord | undefined> {
+    const row = await this.db.selectFrom('executions').select(['id', 'request_hash', 'workflow_id', 'status', 'failure_reason']).where('request_id', '=', requestId).executeTakeFirst();
+    return row && { executionId: row.id, requestHash: row.request_hash, workflowId: row.workflow_id, status: row.status, ...(row.failure_reason && { failureReason: row.failure_reason }) };
   }
 
-  /** The execution already recorded for a requestId, if any. */
-  async findClaim(requestId: string): Promise<{ executionId: string; requestHash: string; workflowId: string } | undefined> {
-    const row = await this.findByRequestId(requestId);
-    return row && { executionId: row.id, requestHash: row.request_hash, workflowId: row.workflow_id };
-  }
-
-  private findByRequestId(requestId: string) {
-    return this.db.selectFrom('executions').select(['id', 'request_hash', 'workflow_id', 'campaign_id']).where('request_id', '=', requestId).executeTakeFirst();
+  /** The API key that started an execution: null when none did, undefined when there is no such execution. */
+  async startedByKeyId(executionId: string): Promise<string | null | undefined> {
+    const row = await this.db.selectFrom('executions').select('started_by_key_id').where('id', '=', executionId).executeTakeFirst();
+    return row ? row.started_by_key_id : undefined;
   }
 
   async get(executionId: string): Promise<ExecutionView | undefined> {
     const execution = await this.db.selectFrom('executions').selectAll().where('id', '=', executionId).executeTakeFirst();
     if (!execution) return undefined;
     const deliveries = await this.db.selectFrom('deliveries').selectAll().where('execution_id', '=', executionId).orderBy('position').execute();
+    const live = (status: RecipientStatus) => deliveries.filter((d) => d.status === status).length;
+    // Closed executions carry their counts; running ones (and purged ones, which have no rows) are counted as they stand.
+    const closed = execution.status !== 'running';
     return {
       executionId: execution.id,
       requestId: execution.request_id,
@@ -135,19 +217,38 @@ export class ExecutionRepository {
       ...(execution.failure_reason && { reason: execution.failure_reason }),
       createdAt: execution.created_at,
       ...(execution.completed_at && { completedAt: execution.completed_at }),
-      recipients: deliveries.map((d) => ({
-        userId: d.user_id,
-        status: d.status,
-        ...(d.reason && { reason: d.reason }),
-        profileCreated: d.profile_created === 1,
-        ...(d.message_id && { messageId: d.message_id }),
-      })),
+      counts: {
+        sent: closed ? execution.sent_count : live('sent'),
+        failed: closed ? execution.failed_count : live('failed'),
+        excluded: closed ? execution.excluded_count : live('excluded'),
+        pending: live('pending'),
+      },
+      ...(execution.details_purged_at && { detailsPurgedAt: execution.details_purged_at }),
+      recipients: deliveries.map(recipientView),
+    };
+  }
+
+  /** The trigger call's data for the preparation step: shared context and every recipient, in order. */
+  async storedRequest(executionId: string): Promise<{ campaignId: string; context?: Record<string, unknown>; recipients: StoredRecipient[] } | undefined> {
+    const execution = await this.db.selectFrom('executions').select(['campaign_id', 'context']).where('id', '=', executionId).executeTakeFirst();
+    if (!execution) return undefined;
+    const rows = await this.db.selectFrom('deliveries').select(['position', 'user_id', 'namespace', 'context', 'channel_data']).where('execution_id', '=', executionId).orderBy('position').execute();
+    const context = parseJson<Record<string, unknown>>(execution.context);
+    return {
+      campaignId: execution.campaign_id,
+      ...(context && { context }),
+      recipients: rows.map((row) => {
+        const own = parseJson<Record<string, unknown>>(row.context);
+        const channelData = parseJson<ChannelData>(row.channel_data);
+        return { position: row.position, userId: row.user_id, namespace: row.namespace, ...(own && { context: own }), ...(channelData && { channelData }) };
+      }),
     };
   }
 
   /**
-   * Writes all outcomes and closes the execution in one transaction: `failed` with the reason
-   * when the run was refused (recipients still pending inherit it), else `completed`.
+   * Old-path close (executions started before the references-not-content patch report outcomes
+   * by userId). Writes all outcomes and closes the execution in one transaction: `failed` with the
+   * reason when the run was refused (recipients still pending inherit it), else `completed`.
    */
   async complete(executionId: string, outcomes: RecipientOutcome[], failureReason?: string): Promise<void> {
     const now = new Date().toISOString();
@@ -167,27 +268,43 @@ export class ExecutionRepository {
           .where('user_id', '=', outcome.userId)
           .execute();
       }
-      await trx
-        .updateTable('executions')
-        .set({ status: failureReason ? 'failed' : 'completed', failure_reason: failureReason ?? null, completed_at: now })
-        .where('id', '=', executionId)
-        .execute();
-      if (failureReason) await failOpenDeliveries(trx, executionId, failureReason, now);
+      await closeWithCounts(trx, executionId, failureReason, now);
     });
   }
 
   /**
-   * Executions still `running`, claimed before `createdBefore`, whose workflow no sweep has
-   * confirmed yet; oldest first, resuming after `after`. The keyset cursor lets a sweep walk past
-   * executions it cannot decide on instead of reading the same oldest page forever.
+   * Closes an execution from the reference-based workflow. The preparation and send activities
+   * already wrote each recipient's outcome with its full reason; an outcome given here applies
+   * only to a recipient still pending (a send that timed out, say), so it never overwrites one.
    */
-  async listUnconfirmedRunning(createdBefore: string, limit: number, after?: RunningExecutionCursor): Promise<RunningExecution[]> {
+  async close(executionId: string, outcomes: PositionOutcome[], failureReason?: string): Promise<ClosedCounts> {
+    const now = new Date().toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      for (const outcome of outcomes) {
+        await trx
+          .updateTable('deliveries')
+          .set({ status: outcome.status, reason: outcome.reason ?? null, updated_at: now })
+          .where('execution_id', '=', executionId)
+          .where('position', '=', outcome.position)
+          .where((eb) => eb.or([eb('status', '=', 'pending'), eb('reason', '=', NOT_STARTED_REASON)]))
+          .execute();
+      }
+      return closeWithCounts(trx, executionId, failureReason, now);
+    });
+  }
+
+  /**
+   * Running executions claimed before `createdBefore` whose workflow no sweep has checked since
+   * `checkedBefore`; oldest first, resuming after `after`. The keyset cursor lets a sweep walk
+   * past executions it cannot decide on instead of reading the same oldest page forever.
+   */
+  async listRunningToCheck(createdBefore: string, checkedBefore: string, limit: number, after?: RunningExecutionCursor): Promise<RunningExecution[]> {
     let query = this.db
       .selectFrom('executions')
       .select(['id', 'workflow_id', 'created_at'])
       .where('status', '=', 'running')
-      .where('workflow_confirmed_at', 'is', null)
-      .where('created_at', '<', createdBefore);
+      .where('created_at', '<', createdBefore)
+      .where((eb) => eb.or([eb('workflow_checked_at', 'is', null), eb('workflow_checked_at', '<', checkedBefore)]));
     if (after) {
       query = query.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.executionId)])]));
     }
@@ -195,27 +312,47 @@ export class ExecutionRepository {
     return rows.map((row) => ({ executionId: row.id, workflowId: row.workflow_id, createdAt: row.created_at }));
   }
 
-  /** Records that Temporal has this execution's workflow, so later sweeps skip it. */
-  async confirmWorkflowStarted(executionId: string): Promise<void> {
-    await this.db.updateTable('executions').set({ workflow_confirmed_at: new Date().toISOString() }).where('id', '=', executionId).execute();
+  /**
+   * Reopens an execution the orphan sweep closed as not-started, when a retry of the same call is
+   * about to start its workflow after all: it shows as running again until the workflow closes it.
+   */
+  async reopenNotStarted(executionId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const reopened = await trx
+        .updateTable('executions')
+        .set({ status: 'running', failure_reason: null, completed_at: null, workflow_checked_at: null })
+        .where('id', '=', executionId)
+        .where('status', '=', 'failed')
+        .where('failure_reason', '=', NOT_STARTED_REASON)
+        .executeTakeFirst();
+      if (reopened.numUpdatedRows === 0n) return;
+      await trx
+        .updateTable('deliveries')
+        .set({ status: 'pending', reason: null, updated_at: new Date().toISOString() })
+        .where('execution_id', '=', executionId)
+        .where('status', '=', 'failed')
+        .where('reason', '=', NOT_STARTED_REASON)
+        .execute();
+    });
+  }
+
+  /** Records that Temporal still runs this execution's workflow, so sweeps skip it for a while. */
+  async markWorkflowChecked(executionId: string): Promise<void> {
+    await this.db.updateTable('executions').set({ workflow_checked_at: new Date().toISOString() }).where('id', '=', executionId).execute();
   }
 
   /**
    * Fails an execution, and its still-pending deliveries, only if it is still `running`: an
    * execution its workflow completed in the meantime keeps its outcome. A later run of its
-   * workflow (a client retry) still overwrites this with `complete`. Returns whether it failed it.
+   * workflow (a client retry) still overwrites this when it closes. Returns whether it failed it.
    */
   async failIfRunning(executionId: string, reason: string): Promise<boolean> {
     const now = new Date().toISOString();
     return this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('executions')
-        .set({ status: 'failed', failure_reason: reason, completed_at: now })
-        .where('id', '=', executionId)
-        .where('status', '=', 'running')
-        .executeTakeFirst();
+      // The conditional update decides, so two sweeps (or a sweep and a closing workflow) cannot both win.
+      const result = await trx.updateTable('executions').set({ status: 'failed' }).where('id', '=', executionId).where('status', '=', 'running').executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
-      await failOpenDeliveries(trx, executionId, reason, now);
+      await closeWithCounts(trx, executionId, reason, now);
       return true;
     });
   }

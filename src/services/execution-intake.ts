@@ -9,6 +9,7 @@ import type { Recipient } from '../domain/recipient';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
 import { executionWorkflowId } from '../../workflows/workflow-ids';
+import { NOT_STARTED_REASON, type ExecutionClaimRecord } from '../repositories/executions';
 import { withCallDeadline } from '../temporal-client/connection';
 
 const nextId = monotonicFactory();
@@ -50,10 +51,13 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
   }
 }
 
-/** What operators see and filter on in the Temporal UI for each execution; the bench reuses it. */
+/**
+ * What operators see and filter on in the Temporal UI for each execution: ids and counts only,
+ * never an address or userId (history is no place for personal data). The bench reuses it.
+ */
 export function executionStartMetadata(campaign: Pick<Campaign, 'id' | 'name' | 'version' | 'channel' | 'type'>, trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>, executionId: string) {
-  const first = trigger.recipients[0]!.userId;
-  const who = trigger.recipients.length === 1 ? first : `${first} and ${trigger.recipients.length - 1} more`;
+  const count = trigger.recipients.length;
+  const recipients = `${count} recipient${count === 1 ? '' : 's'}`;
   return {
     typedSearchAttributes: [
       { key: CampaignIdAttribute, value: campaign.id },
@@ -61,13 +65,14 @@ export function executionStartMetadata(campaign: Pick<Campaign, 'id' | 'name' | 
       { key: ChannelAttribute, value: campaign.channel },
       { key: CampaignTypeAttribute, value: campaign.type },
     ],
-    staticSummary: `${campaign.channel} "${campaign.name}" to ${who} (request ${trigger.requestId})`,
-    staticDetails: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${trigger.recipients.length} recipient(s): ${trigger.recipients.map((r) => r.userId).join(', ')}`,
+    staticSummary: `${campaign.channel} "${campaign.name}" to ${recipients} (request ${trigger.requestId})`,
+    staticDetails: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${recipients}. Recipients, context and rendered content are in Herald: GET /v1/executions/${executionId}`,
   };
 }
 
 async function startWorkflow(deps: ServiceDependencies, campaign: Campaign, trigger: UnitaryTrigger, executionId: string, workflowId: string): Promise<void> {
-  const input: TriggerExecutionInput = { executionId, requestId: trigger.requestId, campaignId: campaign.id, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
+  // Ids only: the recipients and context were stored with the claim, keyed by executionId.
+  const input: TriggerExecutionInput = { executionId, requestId: trigger.requestId, campaignId: campaign.id };
   try {
     await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(triggerExecution, {
       taskQueue: deps.config.temporal.taskQueue,
@@ -84,10 +89,26 @@ async function startWorkflow(deps: ServiceDependencies, campaign: Campaign, trig
 }
 
 /**
- * Accepts a unitary trigger: answers synchronously for everything it can check, records the
- * requestId so that repeats are idempotent, and starts one workflow per call.
+ * A repeat only (re)starts the workflow while the execution may still lack one: it is running
+ * (the first call may have stopped between its claim and the start), or the orphan sweep closed
+ * it as not-started. A finished execution answers from Herald's database alone: once Temporal's
+ * retention has forgotten its workflow, starting it again would send a second time.
  */
-export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: UnitaryTrigger): Promise<AcceptedExecution> {
+function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
+  return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
+}
+
+export interface TriggerCaller {
+  /** The API key that makes the call, recorded so a trigger-scoped key can read what it started. */
+  startedByKeyId?: string;
+}
+
+/**
+ * Accepts a unitary trigger: answers synchronously for everything it can check, records the
+ * requestId with the call's recipients and context so that repeats are idempotent, and starts
+ * one workflow per call.
+ */
+export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: UnitaryTrigger, caller: TriggerCaller = {}): Promise<AcceptedExecution> {
   if (contextBytes(trigger) > MAX_CONTEXT_BYTES) {
     throw new DomainError('too-large', 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON in total.`);
   }
@@ -95,14 +116,17 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   if (!campaign) throw notFound(`Campaign ${trigger.campaignId}`);
 
   const hash = requestHash(trigger);
-  const workflowId = executionWorkflowId(campaign.id, trigger.requestId);
   const accepted = { requestId: trigger.requestId, campaignId: campaign.id };
+  const repeat = async (claim: ExecutionClaimRecord) => {
+    if (claim.requestHash !== hash) throw requestIdConflict(trigger.requestId);
+    if (mayLackWorkflow(claim)) {
+      if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
+      await startWorkflow(deps, campaign, trigger, claim.executionId, claim.workflowId);
+    }
+    return { executionId: claim.executionId, ...accepted };
+  };
   const previous = await deps.executions.findClaim(trigger.requestId);
-  if (previous) {
-    if (previous.requestHash !== hash) throw requestIdConflict(trigger.requestId);
-    await startWorkflow(deps, campaign, trigger, previous.executionId, previous.workflowId);
-    return { executionId: previous.executionId, ...accepted };
-  }
+  if (previous) return repeat(previous);
 
   checkAcceptsTriggers(campaign, trigger);
   const claim = await deps.executions.claim({
@@ -111,11 +135,14 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
     requestHash: hash,
     campaignId: campaign.id,
     campaignVersion: campaign.version,
-    workflowId,
+    workflowId: executionWorkflowId(campaign.id, trigger.requestId),
     channel: campaign.channel,
     recipients: trigger.recipients,
+    ...(trigger.context && { context: trigger.context }),
+    ...(caller.startedByKeyId && { startedByKeyId: caller.startedByKeyId }),
   });
   if (claim.kind === 'conflict') throw requestIdConflict(trigger.requestId);
+  if (claim.kind === 'repeat') return repeat(claim.claim);
   await startWorkflow(deps, campaign, trigger, claim.executionId, claim.workflowId);
   return { executionId: claim.executionId, ...accepted };
 }

@@ -1,18 +1,25 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities/index';
 import { selectEmailProvider } from '../channels/email/select-email-provider';
 import type { HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
 import { OutboxRepository } from '../repositories/outbox';
+import { createTemplateRenderer } from '../rendering/template-renderer';
+import { heraldDataConverter } from '../temporal-client/data-converter';
 import { ensureOrphanSweepSchedule } from './orphan-sweep-schedule';
+import { ensureRetentionSchedule } from './retention-schedule';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
-/** Bundling takes seconds; tests bundle once and share the result across workers. */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
+/**
+ * Bundling takes seconds; tests bundle once and share the result across workers. Pass the data
+ * converter whose failure converter the workflows should use (`heraldDataConverter(keys)`).
+ */
+export function bundleWorkflows(dataConverter: Pick<DataConverter, 'failureConverterPath'> = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, failureConverterPath: dataConverter.failureConverterPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
 }
 
 export interface WorkerDependencies {
@@ -28,11 +35,25 @@ export interface WorkerDependencies {
 export async function createWorker({ config, connection, client, db, workflowBundle }: WorkerDependencies): Promise<Worker> {
   const emailProvider = selectEmailProvider(config.email, new OutboxRepository(db));
   await ensureOrphanSweepSchedule(client, config);
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
-    activities: createActivities({ db, emailProvider, emailFrom: config.email.from, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds }),
-  });
+  await ensureRetentionSchedule(client, config);
+  // The render sandbox: a worker-thread pool that lives exactly as long as the worker runs.
+  const renderer = createTemplateRenderer(config.render);
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+      dataConverter: heraldDataConverter(config.payloadKeys),
+      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer }),
+    });
+  } catch (error) {
+    await renderer.close();
+    throw error;
+  }
+  // Every caller awaits run() to the end of the worker's life; the pool's threads stop with it.
+  const run = worker.run.bind(worker);
+  worker.run = () => run().finally(() => renderer.close());
+  return worker;
 }

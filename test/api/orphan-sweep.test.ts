@@ -134,7 +134,7 @@ describe('orphan sweep', () => {
     expect(await ensureOrphanSweepSchedule(herald.client, slower)).toBe('unchanged');
   });
 
-  it('asks Temporal once about an execution whose workflow is running for a long time, not on every sweep', async () => {
+  it('asks Temporal about an execution whose workflow runs for a long time once per recheck interval, not on every sweep', async () => {
     // A long-running execution: its workflow exists (the campaign's activation workflow stands in
     // for one that retries a provider for hours) and it was claimed well before the grace period.
     const executionId = `long-running-${uniqueRequestId()}`;
@@ -142,15 +142,39 @@ describe('orphan sweep', () => {
       .insertInto('executions')
       .values({ id: executionId, request_id: executionId, request_hash: 'x', campaign_id: campaign.id, campaign_version: 1, workflow_id: activationWorkflowId(campaign.id), status: 'running', failure_reason: null, created_at: new Date(Date.now() - 3_600_000).toISOString(), completed_at: null })
       .execute();
-    const row = () => herald.db.selectFrom('executions').select(['status', 'workflow_confirmed_at']).where('id', '=', executionId).executeTakeFirstOrThrow();
+    const row = () => herald.db.selectFrom('executions').select(['status', 'workflow_checked_at']).where('id', '=', executionId).executeTakeFirstOrThrow();
     const confirmed = await waitFor('the sweep to confirm the workflow', async () => {
       const current = await row();
-      return current.workflow_confirmed_at !== null && current;
+      return current.workflow_checked_at !== null && current;
     }, 15_000);
     expect(confirmed.status).toBe('running');
 
     const taken = (await sweepSchedule().describe()).info.numActionsTaken;
     await waitFor('two more sweeps', async () => (await sweepSchedule().describe()).info.numActionsTaken >= taken + 2, 15_000);
-    expect(await row(), 'later sweeps neither look it up again nor fail it').toEqual(confirmed);
+    expect(await row(), 'later sweeps within RECHECK_AFTER_SECONDS neither look it up again nor fail it').toEqual(confirmed);
+  });
+
+  it('closes an execution whose workflow was terminated, from the workflow status, and looks again at one checked long ago', async () => {
+    // A workflow that runs (on a queue no worker polls) and is then terminated by an operator.
+    const requestId = uniqueRequestId('terminated');
+    const call = { requestId, campaignId: campaign.id, recipients: [{ ...ada, context: { code: 'gone' } }] };
+    const idle = await startHerald({ withoutWorker: true, env: { HERALD_DB_PATH: herald.config.databasePath } });
+    try {
+      const accepted = await idle.request('POST', '/v1/executions/unitary', call);
+      expect(accepted.status).toBe(202);
+      const { executionId } = accepted.body;
+      const workflowId = (await new ExecutionRepository(herald.db).findClaim(requestId))!.workflowId;
+      // Seen running long ago: the next sweep must look again rather than trust that for ever.
+      const longAgo = new Date(Date.now() - 3_600_000).toISOString();
+      await herald.db.updateTable('executions').set({ created_at: longAgo, workflow_checked_at: longAgo }).where('id', '=', executionId).execute();
+      await idle.client.workflow.getHandle(workflowId).terminate('operator terminated it');
+      const closed = await waitFor('the sweep to close the terminated execution', async () => {
+        const status = await executionStatus(executionId);
+        return status.status !== 'running' && status;
+      }, 15_000);
+      expect(closed).toMatchObject({ status: 'failed', reason: 'workflow-terminated', recipients: [{ status: 'failed', reason: 'workflow-terminated' }] });
+    } finally {
+      await idle.stop();
+    }
   });
 });

@@ -46,7 +46,12 @@ describe('unitary trigger', () => {
     const handle = herald.client.workflow.getHandle(executionWorkflowId(transactional.id, body.requestId));
     const description = await handle.describe();
     expect(description.searchAttributes).toMatchObject({ CampaignId: [transactional.id], RequestId: [body.requestId], Channel: ['email'], CampaignType: ['transactional'] });
-    expect(await description.staticSummary()).toContain('ada@example.com');
+    const summary = await description.staticSummary();
+    const details = await description.staticDetails();
+    expect(summary).toBe(`email "Password reset" to 1 recipient (request ${body.requestId})`);
+    expect(details).toContain(res.body.executionId);
+    // Ids and counts only: no address or userId in what the UI shows.
+    expect(`${summary} ${details}`).not.toContain('ada@example.com');
   });
 
   it('is idempotent: the same requestId and body give the same execution and one message', async () => {
@@ -65,6 +70,25 @@ describe('unitary trigger', () => {
     const changed = await herald.request('POST', '/v1/executions/unitary', { ...body, context: { code: 'other' } });
     expect(changed.status).toBe(409);
     expect(changed.body.type).toBe('request-id-conflict');
+  });
+
+  it('answers a repeat of a finished execution from its database, never starting the workflow again', async () => {
+    const body = trigger(transactional.id, [{ ...ada, context: { code: 'once' } }]);
+    const first = await herald.request('POST', '/v1/executions/unitary', body);
+    await herald.waitForExecution(first.body.executionId);
+    // Temporal forgets closed workflows after its retention period; delete this one as retention would.
+    const workflowId = executionWorkflowId(transactional.id, body.requestId);
+    const { runId } = await herald.client.workflow.getHandle(workflowId).describe();
+    await herald.client.workflowService.deleteWorkflowExecution({ namespace: herald.config.temporal.namespace, workflowExecution: { workflowId, runId } });
+    await expect.poll(async () => herald.client.workflow.getHandle(workflowId).describe().then(() => 'exists', () => 'gone'), { timeout: 30_000, interval: 250 }).toBe('gone');
+
+    const repeat = await herald.request('POST', '/v1/executions/unitary', body);
+    expect(repeat.status).toBe(202);
+    expect(repeat.body.executionId).toBe(first.body.executionId);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await expect(herald.client.workflow.getHandle(workflowId).describe()).rejects.toThrow();
+    expect((await outboxFor(transactional.id)).filter((m) => m.executionId === first.body.executionId)).toHaveLength(1);
+    expect((await herald.request('GET', `/v1/executions/${first.body.executionId}`)).body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
   });
 
   it('auto-creates missing profiles and reports profileCreated', async () => {

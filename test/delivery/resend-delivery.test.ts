@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { keyFor } from '../faults/support/triggers';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { startHerald, type Herald } from '../support/herald-harness';
@@ -25,7 +26,6 @@ describe('email delivery through Resend', () => {
   afterEach(() => fake.reset());
 
   const address = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.com`;
-  const keyFor = (executionId: string, userId: string) => `${executionId}/${userId}/email`;
   const recipient = (userId: string) => ({ userId, namespace: 'email' });
 
   async function trigger(body: { requestId?: string; recipients: { userId: string; namespace: string }[]; context?: Record<string, unknown> }) {
@@ -156,5 +156,16 @@ describe('email delivery through Resend', () => {
     expect(fake.requestsFor(keyFor(executionId, rejected)).map((r) => r.status)).toEqual([422]);
     expect(outcomeOf(execution, rejected)).toMatchObject({ status: 'failed', reason: expect.stringContaining('provider-rejected') });
     expect(new Set(execution.recipients.map((r: any) => r.messageId).filter(Boolean)).size).toBe(4);
+  });
+
+  it('sends to a userId beyond Latin-1 with an ASCII idempotency key under 256 characters', async () => {
+    const zoe = `zoë-名前-${randomUUID().slice(0, 8)}@example.com`;
+    const executionId = await trigger({ recipients: [recipient(zoe)], context: { code: '6' } });
+    const execution = await herald.waitForExecution(executionId, 15_000);
+
+    const key = keyFor(executionId, zoe);
+    expect(key).toMatch(/^[\x21-\x7e]{1,255}$/);
+    expect(fake.deliveriesByKey()).toEqual({ [key]: 1 });
+    expect(outcomeOf(execution, zoe)).toMatchObject({ status: 'sent', messageId: fake.deliveriesFor(key)[0]!.id });
   });
 });

@@ -10,9 +10,10 @@
  * intentional, versioned change to workflow code; never to make a failing replay pass. Naming
  * scenarios records a new one without rewriting the histories already committed.
  *
- * Files this script does not write stay as they are: `*-per-recipient-steps.json` were recorded
- * before the prepare-recipients-in-one-local-activity patch and keep its old branch covered until
- * the patch is deprecated.
+ * Files this script does not write stay as they are and keep old branches covered until their
+ * patch is deprecated: `*-per-recipient-steps.json` were recorded before the
+ * prepare-recipients-in-one-local-activity patch, `*-with-content.json` before references-not-content
+ * (their histories carry recipients and rendered content).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,10 +26,12 @@ import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { ExecutionRepository } from '../../src/repositories/executions';
 import { serveApi } from '../../src/entry/serve-api';
 import { bundleWorkflows, createWorker } from '../../src/worker/create-worker';
+import { heraldDataConverter } from '../../src/temporal-client/data-converter';
 import { startDevServer } from '../../temporal/dev-server';
 import { sweepOrphanedExecutions } from '../../workflows/sweep-orphaned-executions';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
-import { activationWorkflowId, executionWorkflowId, orphanSweepScheduleId } from '../../workflows/workflow-ids';
+import { purgeExpiredContent } from '../../workflows/purge-expired-content';
+import { activationWorkflowId, executionWorkflowId, orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
@@ -144,7 +147,7 @@ async function triggerExcludedAndFailed(ctx: Ctx): Promise<void> {
 async function triggerRefusedByWorkflow(ctx: Ctx, scenario: string, campaignId: string, expectedType: string): Promise<void> {
   const requestId = `replay-${scenario}`;
   const workflowId = executionWorkflowId(campaignId, requestId);
-  const input: TriggerExecutionInput = { executionId: `exec-${scenario}`, requestId, campaignId, recipients: [{ userId: 'ada@example.com', namespace: 'email' }] };
+  const input: TriggerExecutionInput = { executionId: `exec-${scenario}`, requestId, campaignId };
   const handle = await ctx.client.workflow.start(triggerExecution, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
   try {
     await handle.result();
@@ -217,7 +220,7 @@ async function sweepOrphanedExecutionsScenario(ctx: Ctx): Promise<void> {
     const workflowId = executionWorkflowId(campaign.id, requestId);
     const recipients = [{ userId: 'ada@example.com', namespace: 'email' }];
     const claimed = await executions.claim({ id: `exec-${requestId}`, requestId, requestHash: requestId, campaignId: campaign.id, campaignVersion: campaign.version, workflowId, channel: 'email', recipients });
-    check(claimed.kind === 'created', `sweep-orphaned-executions: claim ${requestId}`, claimed);
+    if (claimed.kind !== 'created') throw new Error(`sweep-orphaned-executions: claim ${requestId} gave ${JSON.stringify(claimed)}`);
     return { executionId: claimed.executionId, workflowId, recipients };
   };
   const orphan = await claim('replay-sweep-never-started');
@@ -229,7 +232,7 @@ async function sweepOrphanedExecutionsScenario(ctx: Ctx): Promise<void> {
   const waitingRun = await ctx.client.workflow.start(triggerExecution, {
     taskQueue: `${TASK_QUEUE}-idle`,
     workflowId: waiting.workflowId,
-    args: [{ executionId: waiting.executionId, requestId: 'replay-sweep-started', campaignId: campaign.id, recipients: waiting.recipients }],
+    args: [{ executionId: waiting.executionId, requestId: 'replay-sweep-started', campaignId: campaign.id }],
   });
 
   const workflowId = 'record/sweep-orphaned-executions';
@@ -243,6 +246,28 @@ async function sweepOrphanedExecutionsScenario(ctx: Ctx): Promise<void> {
   ctx.record('sweep-orphaned-executions', workflowId);
 }
 
+/**
+ * (g) Retention: one execution closed 40 days ago (its details are purged, its counts stay) and
+ * one closed now (left alone), in batches of one.
+ */
+async function purgeExpiredContentScenario(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Retention (replay fixture)' });
+  await activate(ctx, campaign.id);
+  const old = await trigger(ctx, campaign.id, 'replay-retention-old', [{ userId: 'old@example.com', namespace: 'email' }], { code: '1' });
+  const fresh = await trigger(ctx, campaign.id, 'replay-retention-fresh', [{ userId: 'fresh@example.com', namespace: 'email' }], { code: '2' });
+  const fortyDaysAgo = iso(Date.now() - 40 * 86_400_000);
+  await ctx.db.updateTable('executions').set({ completed_at: fortyDaysAgo }).where('id', '=', old.execution.executionId).execute();
+
+  const workflowId = 'record/purge-expired-content';
+  const totals = await ctx.client.workflow.execute(purgeExpiredContent, { taskQueue: TASK_QUEUE, workflowId, args: [{ batchSize: 1 }] });
+  check(totals.executions === 1 && totals.deliveries === 1 && totals.outboxMessages === 1 && totals.batches === 2, 'purge-expired-content: expected 1 execution purged in 2 batches', totals);
+  const purged = expectStatus(await ctx.request('GET', `/v1/executions/${old.execution.executionId}`), 200, 'get purged');
+  check(purged.recipients.length === 0 && purged.counts.sent === 1 && typeof purged.detailsPurgedAt === 'string', 'purge-expired-content: purged execution keeps counts only', purged);
+  const kept = expectStatus(await ctx.request('GET', `/v1/executions/${fresh.execution.executionId}`), 200, 'get fresh');
+  check(kept.recipients.length === 1 && kept.detailsPurgedAt === undefined, 'purge-expired-content: fresh execution keeps its details', kept);
+  ctx.record('purge-expired-content', workflowId);
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   log('starting Temporal dev server and bundling workflows');
@@ -252,11 +277,13 @@ async function main(): Promise<void> {
   config.http.port = 0;
   const db = await openMigratedDatabase(config.databasePath);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // No HERALD_PAYLOAD_KEYS above: the committed histories stay readable, and the replay test needs no key.
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: heraldDataConverter(config.payloadKeys) });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker({ config, connection: nativeConnection, client, db, workflowBundle });
   // The sweep scenario runs the sweep itself; a scheduled run in between would take its orphan.
   await client.schedule.getHandle(orphanSweepScheduleId(TASK_QUEUE)).pause('record-histories starts the sweep itself');
+  await client.schedule.getHandle(retentionScheduleId(TASK_QUEUE)).pause('record-histories starts the purge itself');
   const workerRun = worker.run();
   const server = await serveApi(config, db, client, () => {});
   const baseUrl = `http://127.0.0.1:${server.port}`;
@@ -284,6 +311,7 @@ async function main(): Promise<void> {
       ['activation-scheduled-live-completed', activationScheduledLiveCompleted],
       ['activation-stopped', activationStopped],
       ['sweep-orphaned-executions', sweepOrphanedExecutionsScenario],
+      ['purge-expired-content', purgeExpiredContentScenario],
     ];
     const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map(([name]) => name).join(', ')}`);

@@ -54,7 +54,7 @@ describe('workflow replay', () => {
   it('finds the recorded histories', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(5);
     const types = new Set(recorded.map(({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    expect(types).toEqual(new Set(['campaignActivation', 'sweepOrphanedExecutions', 'triggerExecution']));
+    expect(types).toEqual(new Set(['campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution']));
   });
 
   it('replays one result per history', () => {

@@ -9,10 +9,13 @@ import { loadConfig, type HeraldConfig } from '../../src/config/env';
 import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { serveApi } from '../../src/entry/serve-api';
 import { createWorker } from '../../src/worker/create-worker';
+import { heraldDataConverter } from '../../src/temporal-client/data-converter';
 import { requestJson, type ApiResponse } from './http-json';
-import { orphanSweepScheduleId } from '../../workflows/workflow-ids';
+import { randomPayloadKeys } from './payload-keys';
+import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
 
 export type { ApiResponse };
+export { randomPayloadKeys };
 
 export interface Herald {
   baseUrl: string;
@@ -31,6 +34,12 @@ export interface HarnessOptions {
   withoutWorker?: boolean;
   /** Another Temporal server than the run's shared one. */
   temporalAddress?: string;
+  /**
+   * Payload encryption (HERALD_PAYLOAD_KEYS with a fresh random key), on by default so the whole
+   * suite runs encrypted. `false` runs with Temporal's default, readable payloads. A
+   * HERALD_PAYLOAD_KEYS in `env` wins.
+   */
+  encryption?: boolean;
 }
 
 /**
@@ -56,12 +65,13 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `herald-test-${randomUUID()}`,
     PORT: '1',
+    ...(options.encryption !== false && { HERALD_PAYLOAD_KEYS: randomPayloadKeys() }),
     ...options.env,
   });
   config.http.port = 0;
   const db = await openMigratedDatabase(config.databasePath);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: heraldDataConverter(config.payloadKeys) });
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
@@ -94,8 +104,7 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // The run's task queue dies with this Herald; its sweep schedule would keep firing into it.
-      if (worker) await deleteOrphanSweepSchedule(client, config);
+      if (worker) await deleteHousekeepingSchedules(client, config);
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();
@@ -106,10 +115,13 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
   };
 }
 
-async function deleteOrphanSweepSchedule(client: Client, config: HeraldConfig): Promise<void> {
-  try {
-    await client.schedule.getHandle(orphanSweepScheduleId(config.temporal.taskQueue)).delete();
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
+/** The run's task queue dies with this Herald; its schedules would keep firing into it. */
+async function deleteHousekeepingSchedules(client: Client, config: HeraldConfig): Promise<void> {
+  for (const scheduleId of [orphanSweepScheduleId(config.temporal.taskQueue), retentionScheduleId(config.temporal.taskQueue)]) {
+    try {
+      await client.schedule.getHandle(scheduleId).delete();
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
   }
 }

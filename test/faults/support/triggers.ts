@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
+import { providerIdempotencyKey } from '../../../src/channels/provider-idempotency-key';
 import { emailCampaign } from '../../support/campaigns';
 import type { FakeResend } from '../../support/fake-resend';
 
@@ -15,7 +16,8 @@ export async function createLiveCampaign(request: Request): Promise<string> {
   return created.body.id as string;
 }
 
-export const keyFor = (executionId: string, userId: string) => `${executionId}/${userId}/email`;
+/** The idempotency key Herald sends the provider for one recipient of an execution. */
+export const keyFor = (executionId: string, userId: string) => providerIdempotencyKey(executionId, userId, 'email');
 
 export interface PlannedTrigger {
   requestId: string;

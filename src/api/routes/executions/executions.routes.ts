@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
 
@@ -52,14 +53,28 @@ export const ExecutionSchema = z
     reason: z
       .string()
       .optional()
-      .openapi({ description: 'Why a failed execution failed: campaign-not-live, campaign-outside-schedule, or not-started (its workflow never started; a retry with the same requestId still runs it)', example: 'not-started' }),
+      .openapi({
+        description:
+          'Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald\'s database stayed unavailable)',
+        example: 'not-started',
+      }),
     createdAt: z.string(),
     completedAt: z.string().optional(),
+    counts: z
+      .object({ sent: z.number().int(), failed: z.number().int(), excluded: z.number().int(), pending: z.number().int() })
+      .openapi({ description: 'Recipients by outcome. Kept after retention removes the per-recipient details.' }),
+    detailsPurgedAt: z
+      .string()
+      .optional()
+      .openapi({ description: 'When retention (HERALD_RETENTION_DAYS) removed the per-recipient details; recipients is then empty and counts remain.' }),
     recipients: z.array(
       z.object({
         userId: z.string(),
         status: z.enum(['pending', 'sent', 'failed', 'excluded']),
-        reason: z.string().optional().openapi({ example: 'no-consent' }),
+        reason: z.string().optional().openapi({
+          description: 'no-consent, profile-not-found, no-email-address, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
+          example: 'no-consent',
+        }),
         profileCreated: z.boolean(),
         messageId: z.string().optional(),
       }),
@@ -68,7 +83,8 @@ export const ExecutionSchema = z
   .openapi('Execution');
 
 const tags = ['Executions'];
-const security = [{ bearerAuth: [] }];
+// A trigger key may call both; the handlers narrow it to its campaigns and its own executions.
+const security = allowKeys('full', 'trigger');
 
 export const triggerUnitary = createRoute({
   method: 'post',

@@ -1,0 +1,115 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { HeraldDb } from '../db/database';
+import type { Database } from '../db/schema';
+import type { Channel } from '../domain/campaign';
+import { NOT_STARTED_REASON } from './executions';
+
+/**
+ * A delivery without an outcome yet: pending, or closed as not-started by the orphan sweep
+ * before a retry of the call finally started its workflow.
+ */
+function isOpen(eb: ExpressionBuilder<Database, 'deliveries'>) {
+  return eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'failed'), eb('reason', '=', NOT_STARTED_REASON)])]);
+}
+
+/** What the preparation step decided for one recipient, by its position in the trigger call. */
+export type PreparedDelivery = {
+  position: number;
+  profileCreated: boolean;
+  address?: string;
+} & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string } });
+
+/** Everything the send activity needs for one recipient, read by reference. */
+export interface MessageToSend {
+  executionId: string;
+  position: number;
+  campaignId: string;
+  userId: string;
+  channel: Channel;
+  status: 'pending' | 'sent' | 'failed' | 'excluded';
+  messageId?: string;
+  address?: string;
+  /** Absent when no message was rendered (the recipient was excluded or failed) or retention removed it. */
+  content?: { subject: string | null; html: string | null; text: string | null };
+}
+
+/**
+ * Per-recipient delivery state and the rendered messages behind it. The trigger workflow passes
+ * only (executionId, position); addresses and bodies stay in these rows.
+ */
+export class DeliveryRepository {
+  constructor(private readonly db: HeraldDb) {}
+
+  /**
+   * Stores the preparation of every recipient at once: addresses, final outcomes of those
+   * excluded or failed, and the rendered message of those ready to send. Safe to repeat: a
+   * retried preparation writes the same rows again and never touches a recipient already sent.
+   */
+  async recordPreparation(executionId: string, channel: Channel, prepared: PreparedDelivery[]): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const p of prepared) {
+        const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : {};
+        await trx
+          .updateTable('deliveries')
+          .set({ ...final, address: p.address ?? null, profile_created: p.profileCreated ? 1 : 0, updated_at: now })
+          .where('execution_id', '=', executionId)
+          .where('position', '=', p.position)
+          .where(isOpen)
+          .execute();
+        if (!('message' in p)) continue;
+        const content = { subject: p.message.subject ?? null, html: p.message.html ?? null, text: p.message.text ?? null };
+        await trx
+          .insertInto('rendered_messages')
+          .values({ execution_id: executionId, position: p.position, channel, ...content, created_at: now })
+          .onConflict((oc) => oc.columns(['execution_id', 'position']).doUpdateSet(content))
+          .execute();
+      }
+    });
+  }
+
+  async messageToSend(executionId: string, position: number): Promise<MessageToSend | undefined> {
+    const row = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('executions as e', 'e.id', 'd.execution_id')
+      .leftJoin('rendered_messages as m', (join) => join.onRef('m.execution_id', '=', 'd.execution_id').onRef('m.position', '=', 'd.position'))
+      .select(['e.campaign_id', 'd.user_id', 'd.channel', 'd.status', 'd.reason', 'd.message_id', 'd.address', 'm.created_at as rendered_at', 'm.subject', 'm.html', 'm.text'])
+      .where('d.execution_id', '=', executionId)
+      .where('d.position', '=', position)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      executionId,
+      position,
+      campaignId: row.campaign_id,
+      userId: row.user_id,
+      channel: row.channel,
+      status: row.status === 'failed' && row.reason === NOT_STARTED_REASON ? 'pending' : row.status,
+      ...(row.message_id && { messageId: row.message_id }),
+      ...(row.address && { address: row.address }),
+      ...(row.rendered_at && { content: { subject: row.subject, html: row.html, text: row.text } }),
+    };
+  }
+
+  /** Records the provider's acceptance; a recipient already closed keeps its outcome. */
+  async markSent(executionId: string, position: number, messageId: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'sent', reason: null, message_id: messageId, updated_at: new Date().toISOString() })
+      .where('execution_id', '=', executionId)
+      .where('position', '=', position)
+      .where(isOpen)
+      .execute();
+  }
+
+  /** Records a permanent failure with its full reason, which stays in Herald's database only. */
+  async markFailed(executionId: string, position: number, reason: string): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'failed', reason, updated_at: new Date().toISOString() })
+      .where('execution_id', '=', executionId)
+      .where('position', '=', position)
+      .where(isOpen)
+      .execute();
+  }
+}

@@ -1,0 +1,46 @@
+import type { HeraldDb } from '../db/database';
+
+export interface PurgedBatch {
+  executions: number;
+  deliveries: number;
+  renderedMessages: number;
+  outboxMessages: number;
+}
+
+/**
+ * Removes what an execution held about its recipients once it is old enough: the trigger's
+ * context, the deliveries (addresses, reasons, provider ids), the rendered messages and the
+ * outbox copies. The execution row stays, with its outcome counts and `details_purged_at`.
+ */
+export class RetentionRepository {
+  constructor(private readonly db: HeraldDb) {}
+
+  /** Purges up to `limit` executions closed before `completedBefore`, oldest first, in one transaction. */
+  async purgeExecutionDetails(completedBefore: string, limit: number): Promise<PurgedBatch> {
+    const now = new Date().toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('executions')
+        .select('id')
+        .where('details_purged_at', 'is', null)
+        .where('completed_at', 'is not', null)
+        .where('completed_at', '<', completedBefore)
+        .orderBy('completed_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      const ids = rows.map((row) => row.id);
+      if (ids.length === 0) return { executions: 0, deliveries: 0, renderedMessages: 0, outboxMessages: 0 };
+      const renderedMessages = await trx.deleteFrom('rendered_messages').where('execution_id', 'in', ids).executeTakeFirst();
+      const outboxMessages = await trx.deleteFrom('outbox').where('execution_id', 'in', ids).executeTakeFirst();
+      const deliveries = await trx.deleteFrom('deliveries').where('execution_id', 'in', ids).executeTakeFirst();
+      await trx.updateTable('executions').set({ details_purged_at: now, context: null }).where('id', 'in', ids).execute();
+      return {
+        executions: ids.length,
+        deliveries: Number(deliveries.numDeletedRows),
+        renderedMessages: Number(renderedMessages.numDeletedRows),
+        outboxMessages: Number(outboxMessages.numDeletedRows),
+      };
+    });
+  }
+}
