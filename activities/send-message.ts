@@ -1,61 +1,108 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EmailProvider } from '../src/channels/email/email-provider';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
-import { providerUnavailableFailure } from './provider-unavailable-failure';
 import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
+import { providerUnavailableFailure } from './provider-unavailable-failure';
 
 export interface SendMessageInput {
   executionId: string;
   position: number;
 }
 
-/** The failure types the trigger workflow does not retry; their reason is already on the delivery. */
-export const SEND_NON_RETRYABLE = ['ProviderRejected', 'MessageNotSendable'] as const;
+export interface SendPreparedNowInput {
+  executionId: string;
+  positions: number[];
+}
+
+/** What one quick attempt at every message of an execution did; `retry` goes the durable way. */
+export interface SendPreparedNowResult {
+  sent: number[];
+  /** Refused for good by the provider; the reason is on the delivery. */
+  rejected: number[];
+  retry: number[];
+  /** The longest Retry-After a provider asked for, which the durable path waits out first. */
+  retryAfterMs?: number;
+}
+
+type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { kind: 'not-sendable'; detail: string } | { kind: 'unavailable'; error: ProviderUnavailableError };
 
 export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string) {
-  /** Records why the message can never go, then fails without personal data in the message. */
-  async function reject(input: SendMessageInput, reason: string): Promise<never> {
-    await deliveries.markFailed(input.executionId, input.position, `provider-rejected: ${reason}`);
-    throw ApplicationFailure.nonRetryable(`The provider refused message ${input.executionId}#${input.position}; the reason is on the execution`, 'ProviderRejected');
+  /**
+   * One attempt at one prepared message, read by reference from Herald's database. Idempotent
+   * twice over: a recipient already recorded as sent is not sent again, and the provider
+   * deduplicates on a key derived from the execution and recipient. A permanent refusal is
+   * recorded with its reason here, so no personal data travels back to the workflow.
+   */
+  async function attempt({ executionId, position }: SendMessageInput): Promise<Attempt> {
+    const message = await deliveries.messageToSend(executionId, position);
+    if (!message) return { kind: 'not-sendable', detail: `No delivery ${executionId}#${position}` };
+    if (message.status === 'sent' && message.messageId) return { kind: 'sent', messageId: message.messageId };
+    if (message.status !== 'pending' || !message.content) {
+      return { kind: 'not-sendable', detail: `Delivery ${executionId}#${position} is ${message.status} and has ${message.content ? 'a' : 'no'} rendered message` };
+    }
+    const reject = async (reason: string): Promise<Attempt> => {
+      await deliveries.markFailed(executionId, position, `provider-rejected: ${reason}`);
+      return { kind: 'rejected' };
+    };
+    const to = message.address ?? '';
+    if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
+    let messageId: string;
+    try {
+      ({ messageId } = await provider.send({
+        from,
+        to,
+        subject: singleLine(message.content.subject ?? ''),
+        html: message.content.html ?? '',
+        ...(message.content.text !== null && { text: message.content.text }),
+        idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel),
+        campaignId: message.campaignId,
+        executionId: message.executionId,
+        userId: message.userId,
+      }));
+    } catch (error) {
+      if (error instanceof ProviderRejectedError) return reject(error.message);
+      if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
+      throw error;
+    }
+    await deliveries.markSent(executionId, position, messageId);
+    return { kind: 'sent', messageId };
   }
 
   return {
-    /**
-     * Sends one prepared message, read by reference from Herald's database. Idempotent twice
-     * over: a recipient already recorded as sent is not sent again, and the provider
-     * deduplicates on a key derived from the execution and recipient.
-     */
+    /** The durable send: retried by the workflow's long policy until the provider accepts. */
     async sendMessage(input: SendMessageInput): Promise<{ messageId: string }> {
-      const message = await deliveries.messageToSend(input.executionId, input.position);
-      if (!message) throw ApplicationFailure.nonRetryable(`No delivery ${input.executionId}#${input.position}`, 'MessageNotSendable');
-      if (message.status === 'sent' && message.messageId) return { messageId: message.messageId };
-      if (message.status !== 'pending' || !message.content) {
-        throw ApplicationFailure.nonRetryable(`Delivery ${input.executionId}#${input.position} is ${message.status} and has ${message.content ? 'a' : 'no'} rendered message`, 'MessageNotSendable');
+      const result = await attempt(input);
+      switch (result.kind) {
+        case 'sent':
+          return { messageId: result.messageId };
+        case 'rejected':
+          throw ApplicationFailure.nonRetryable(`The provider refused message ${input.executionId}#${input.position}; the reason is on the execution`, 'ProviderRejected');
+        case 'not-sendable':
+          throw ApplicationFailure.nonRetryable(result.detail, 'MessageNotSendable');
+        case 'unavailable':
+          throw providerUnavailableFailure(result.error);
       }
-      const to = message.address ?? '';
-      if (!isDeliverableEmailAddress(to)) return reject(input, 'not a deliverable email address');
-      let messageId: string;
-      try {
-        ({ messageId } = await provider.send({
-          from,
-          to,
-          subject: singleLine(message.content.subject ?? ''),
-          html: message.content.html ?? '',
-          ...(message.content.text !== null && { text: message.content.text }),
-          idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel),
-          campaignId: message.campaignId,
-          executionId: message.executionId,
-          userId: message.userId,
-        }));
-      } catch (error) {
-        if (error instanceof ProviderRejectedError) return reject(input, error.message);
-        if (error instanceof ProviderUnavailableError) throw providerUnavailableFailure(error);
-        throw error;
-      }
-      await deliveries.markSent(input.executionId, input.position, messageId);
-      return { messageId };
+    },
+
+    /**
+     * One quick attempt at every prepared message of an execution, at once, as a local activity
+     * in the same workflow task as the preparation: the happy path needs no activity task and no
+     * further round trip. Whatever did not end sent or refused (the provider was unavailable, the
+     * database hiccupped) is returned for the durable `sendMessage`, which is safe to run after
+     * this for the same message.
+     */
+    async sendPreparedNow({ executionId, positions }: SendPreparedNowInput): Promise<SendPreparedNowResult> {
+      const results = await Promise.all(positions.map((position) => attempt({ executionId, position }).catch(() => ({ kind: 'failed' }) as const)));
+      const where = (kind: Attempt['kind']) => positions.filter((_, i) => results[i]!.kind === kind);
+      const retryAfter = results.flatMap((result) => (result.kind === 'unavailable' && result.error.retryAfterMs !== undefined ? [result.error.retryAfterMs] : []));
+      return {
+        sent: where('sent'),
+        rejected: where('rejected'),
+        retry: positions.filter((_, i) => !['sent', 'rejected'].includes(results[i]!.kind)),
+        ...(retryAfter.length > 0 && { retryAfterMs: Math.max(...retryAfter) }),
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index';
 import { acceptsTriggers, scheduleWindowPosition, type CampaignSnapshot, type Schedule, type CampaignStatus } from '../src/domain/campaign';
 import type { PositionOutcome, Recipient, RecipientOutcome } from '../src/domain/recipient';
@@ -37,6 +37,14 @@ export interface TriggerExecutionResult {
  */
 export const REFERENCES_NOT_CONTENT = 'references-not-content';
 
+/**
+ * Patch: on the reference-based path, first try every send at once as a local activity in the
+ * same workflow task as the preparation; only what that attempt leaves (provider unavailable,
+ * a hiccup) goes to the durable `sendMessage` activity. The happy path is then one workflow task
+ * with no activity task: fewer round trips to Temporal and fewer history events per trigger.
+ */
+export const SEND_IN_THE_SAME_TASK = 'send-in-the-same-task';
+
 /** Patch: prepare every recipient in one local activity (prepareRecipients) instead of two per recipient. */
 export const PREPARE_IN_ONE_STEP = 'prepare-recipients-in-one-local-activity';
 
@@ -54,6 +62,15 @@ const local = proxyLocalActivities<HeraldActivities>({
 const steps = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '60 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['ExecutionNotFound', 'CampaignNotFound'] },
+});
+
+/**
+ * The quick attempt: one try, bounded well past PROVIDER_TIMEOUT_MS; a failure of the whole
+ * attempt sends every message the durable way, which is idempotent per message.
+ */
+const quick = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '40 seconds',
+  retry: { maximumAttempts: 1 },
 });
 
 /**
@@ -112,8 +129,19 @@ async function runByReference({ executionId, campaignId }: TriggerExecutionInput
     if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
     throw error;
   }
-  const outcomes = await Promise.all(
-    ready.map(async (position): Promise<PositionOutcome> => {
+  const outcomes = patched(SEND_IN_THE_SAME_TASK) ? await sendQuicklyThenDurably(executionId, ready) : await sendDurably(executionId, ready);
+  try {
+    return { executionId, ...(await steps.closeExecution({ executionId, outcomes })) };
+  } catch (error) {
+    if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
+    throw error;
+  }
+}
+
+/** One `sendMessage` activity per position, all at once, each retried until the provider accepts. */
+function sendDurably(executionId: string, positions: number[]): Promise<PositionOutcome[]> {
+  return Promise.all(
+    positions.map(async (position): Promise<PositionOutcome> => {
       try {
         await delivery.sendMessage({ executionId, position });
         return { position, status: 'sent' };
@@ -122,12 +150,28 @@ async function runByReference({ executionId, campaignId }: TriggerExecutionInput
       }
     }),
   );
+}
+
+/** A provider's Retry-After is honoured up to the durable policy's longest backoff. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+async function sendQuicklyThenDurably(executionId: string, positions: number[]): Promise<PositionOutcome[]> {
+  if (positions.length === 0) return [];
+  let quickOutcomes: PositionOutcome[] = [];
+  let left = positions;
   try {
-    return { executionId, ...(await steps.closeExecution({ executionId, outcomes })) };
+    const attempt = await quick.sendPreparedNow({ executionId, positions });
+    quickOutcomes = [
+      ...attempt.sent.map((position): PositionOutcome => ({ position, status: 'sent' })),
+      ...attempt.rejected.map((position): PositionOutcome => ({ position, status: 'failed', reason: 'provider-rejected' })),
+    ];
+    left = attempt.retry;
+    // The provider said when to come back (429 Retry-After): the durable attempts start then.
+    if (left.length > 0 && attempt.retryAfterMs) await sleep(Math.min(attempt.retryAfterMs, MAX_RETRY_AFTER_MS));
   } catch (error) {
-    if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
-    throw error;
+    if (!(error instanceof ActivityFailure)) throw error;
   }
+  return [...quickOutcomes, ...(await sendDurably(executionId, left))];
 }
 
 /**

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { triggerExecution } from '../../workflows/trigger-execution';
 import { executionWorkflowId } from '../../workflows/workflow-ids';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
 import { startHerald, type Herald } from '../support/herald-harness';
@@ -141,7 +142,7 @@ describe('Temporal history with payload encryption', () => {
     }
   });
 
-  it('encrypts failure messages and stack traces, which can name an address', async () => {
+  it('keeps a refused address out of history, and encrypts the failure messages and stack traces that reach it', async () => {
     const campaign = await liveCampaign(herald);
     const undeliverable = `undeliverable.${tag}@localhost`;
     await herald.request('PUT', `/v1/profiles/email/bad-${tag}`, { attributes: { email: undeliverable } });
@@ -153,8 +154,21 @@ describe('Temporal history with payload encryption', () => {
     expect(execution.recipients[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('provider-rejected') });
 
     const stored = await storedHistory(executionWorkflowId(campaign.id, requestId));
-    // ... and the history has that failure, with its message and stack in an encrypted payload.
+    // ... and nothing of it is readable in the history: the quick send in the workflow task
+    // records a refusal as an outcome, with its words in Herald's database.
     expectNothingReadable(stored, [undeliverable, `undeliverable.${tag}`]);
+
+    // A failure that does reach history (a trigger workflow that finds its campaign stopped)
+    // carries its message and stack only in an encrypted payload.
+    expect((await herald.request('POST', `/v1/campaigns/${campaign.id}/stop`)).status).toBe(200);
+    const refusedId = executionWorkflowId(campaign.id, `${requestId}-refused`);
+    const refusedRun = await herald.client.workflow.start(triggerExecution, {
+      taskQueue: herald.config.temporal.taskQueue,
+      workflowId: refusedId,
+      args: [{ executionId: `exec-${requestId}-refused`, requestId: `${requestId}-refused`, campaignId: campaign.id }],
+    });
+    await expect(refusedRun.result()).rejects.toThrow();
+    const refused = await storedHistory(refusedId);
     const failures: Array<{ message?: string; stackTrace?: string; encodedAttributes?: PayloadJson }> = [];
     const collect = (node: unknown): void => {
       if (Array.isArray(node)) node.forEach(collect);
@@ -165,7 +179,7 @@ describe('Temporal history with payload encryption', () => {
         }
       }
     };
-    collect(stored.parsed);
+    collect(refused.parsed);
     expect(failures.length).toBeGreaterThan(0);
     for (const failure of failures) {
       expect(failure.message).toBe('Encoded failure');

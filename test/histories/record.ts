@@ -13,7 +13,8 @@
  * Files this script does not write stay as they are and keep old branches covered until their
  * patch is deprecated: `*-per-recipient-steps.json` were recorded before the
  * prepare-recipients-in-one-local-activity patch, `*-with-content.json` before references-not-content
- * (their histories carry recipients and rendered content).
+ * (their histories carry recipients and rendered content), `*-durable-sends.json` before
+ * send-in-the-same-task (every send was a regular activity).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
