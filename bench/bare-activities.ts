@@ -1,10 +1,11 @@
 // No-op activities for bench/bare-workflow.ts. `onComplete` lets the bare worker count completions.
 export function createBareActivities(onComplete: () => void) {
   return {
-    async loadCampaignSnapshot(): Promise<void> {},
-    async prepareRecipients(): Promise<void> {},
-    async sendEmail(): Promise<void> {},
-    async completeExecution(): Promise<void> {
+    async loadCampaignGate(): Promise<void> {},
+    async prepareExecution(): Promise<void> {},
+    async sendPreparedNow(): Promise<void> {},
+    async sendMessage(): Promise<void> {},
+    async closeExecution(): Promise<void> {
       onComplete();
     },
   };

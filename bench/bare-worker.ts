@@ -1,8 +1,11 @@
 // The baseline's own worker process: bench/bare-workflow.ts on its own task queue, default worker
 // options (as Herald's worker uses). Reports finished executions to the parent over IPC.
-// Env: TEMPORAL_ADDRESS, BENCH_BARE_TASK_QUEUE.
+// Env: TEMPORAL_ADDRESS, BENCH_BARE_TASK_QUEUE, HERALD_PAYLOAD_KEYS (when set, Herald's data
+// converter encrypts every payload, exactly as in Herald's worker).
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig } from '../src/config/env';
+import { heraldDataConverter } from '../src/temporal-client/data-converter';
 import { createBareActivities } from './bare-activities';
 
 const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
@@ -17,11 +20,13 @@ const report = setInterval(() => {
   process.send?.({ type: 'finished', count: finished, at: lastFinishAt });
 }, 50);
 
+const payloadKeys = process.env.HERALD_PAYLOAD_KEYS ? loadConfig({ HERALD_PAYLOAD_KEYS: process.env.HERALD_PAYLOAD_KEYS }).payloadKeys : undefined;
 const connection = await NativeConnection.connect({ address });
 const worker = await Worker.create({
   connection,
   namespace: 'default',
   taskQueue,
+  dataConverter: heraldDataConverter(payloadKeys),
   workflowsPath: fileURLToPath(new URL('./bare-workflow.ts', import.meta.url)),
   activities: createBareActivities(() => {
     finished += 1;

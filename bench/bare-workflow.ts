@@ -1,19 +1,32 @@
 // The "bare Temporal" baseline: the same shape of activities as workflows/trigger-execution.ts
-// (with the prepare-recipients-in-one-local-activity patch), with every activity a no-op:
-// - per execution: loadCampaignSnapshot, then prepareRecipients for all recipients, and
-//   completeExecution last (local activities);
-// - sendEmail (a normal activity) for every recipient concurrently.
-// Same timeouts and retry policies as Herald's. Keep this in step with trigger-execution.ts.
+// (its REFERENCES_NOT_CONTENT path, runByReference), with every activity a no-op and the same
+// timeouts and retry policies as Herald's:
+// - local activities loadCampaignGate, then prepareExecution for all recipients;
+// - the sends, in one of two shapes (bench/run.ts picks the one the trigger workflow has):
+//   'activity-per-recipient': a normal sendMessage activity per recipient, concurrently;
+//   'send-in-the-same-task' (the SEND_IN_THE_SAME_TASK patch): one local sendPreparedNow for all
+//   recipients in the same workflow task, the durable per-recipient path being only for retries;
+// - local closeExecution last.
+// Keep this in step with trigger-execution.ts.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BareActivities } from './bare-activities';
 
+export type BareShape = 'activity-per-recipient' | 'send-in-the-same-task';
+
 export interface BareExecutionInput {
   recipients: number;
+  /** Default 'activity-per-recipient'. */
+  shape?: BareShape;
 }
 
-const local = proxyLocalActivities<BareActivities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
+const steps = proxyLocalActivities<BareActivities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 10 },
+});
+
+const quick = proxyLocalActivities<BareActivities>({
+  startToCloseTimeout: '40 seconds',
+  retry: { maximumAttempts: 1 },
 });
 
 const delivery = proxyActivities<BareActivities>({
@@ -23,10 +36,11 @@ const delivery = proxyActivities<BareActivities>({
 });
 
 export async function bareExecution(input: BareExecutionInput): Promise<number> {
-  await local.loadCampaignSnapshot();
-  const recipients = Array.from({ length: input.recipients }, (_, i) => i);
-  await local.prepareRecipients();
-  await Promise.all(recipients.map(() => delivery.sendEmail()));
-  await local.completeExecution();
+  await steps.loadCampaignGate();
+  const positions = Array.from({ length: input.recipients }, (_, i) => i);
+  await steps.prepareExecution();
+  if (input.shape === 'send-in-the-same-task') await quick.sendPreparedNow();
+  else await Promise.all(positions.map(() => delivery.sendMessage()));
+  await steps.closeExecution();
   return input.recipients;
 }

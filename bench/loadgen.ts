@@ -3,10 +3,13 @@
 // - mode "temporal": start bare workflows directly with @temporalio/client at a fixed concurrency.
 // Every loop is bounded by a call count and a deadline. Only 127.0.0.1.
 // Sends {type:'started', at} when the first call goes out and {type:'result', ...} at the end.
+// Bare starts use Herald's data converter: encrypted when HERALD_PAYLOAD_KEYS is in the environment.
 import { Agent, request } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config/env';
 import { executionStartMetadata } from '../src/services/execution-intake';
-import type { bareExecution } from './bare-workflow';
+import { heraldDataConverter } from '../src/temporal-client/data-converter';
+import type { bareExecution, BareShape } from './bare-workflow';
 
 export type UserSelection = { kind: 'unique'; prefix: string } | { kind: 'pool'; prefix: string; size: number };
 
@@ -27,6 +30,8 @@ export interface TemporalLoad {
   address: string;
   taskQueue: string;
   recipients: number;
+  /** Which of the trigger workflow's shapes the bare workflow mirrors (bench/bare-workflow.ts). */
+  bareShape?: BareShape;
   /**
    * Start with what Herald attaches to each execution: its 4 search attributes, a static summary
    * and details, and an input of the same shape. Separates the cost of that metadata from the
@@ -147,14 +152,15 @@ function heraldShapedStart(requestId: string, recipients: number) {
 
 async function runTemporal(load: TemporalLoad): Promise<LoadResult> {
   const connection = await Connection.connect({ address: load.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const keys = process.env.HERALD_PAYLOAD_KEYS;
+  const client = new Client({ connection, namespace: 'default', dataConverter: heraldDataConverter(keys ? loadConfig({ HERALD_PAYLOAD_KEYS: keys }).payloadKeys : undefined) });
   const result = await runLoop(load, async (i) => {
     const requestId = `${load.requestPrefix}-${i}`;
     const herald = load.withHeraldMetadata ? heraldShapedStart(requestId, load.recipients) : undefined;
     await client.workflow.start<typeof bareExecution>('bareExecution', {
       taskQueue: load.taskQueue,
       workflowId: `bare/${requestId}`,
-      args: [{ recipients: load.recipients, ...herald?.input }],
+      args: [{ recipients: load.recipients, ...(load.bareShape && { shape: load.bareShape }), ...herald?.input }],
       ...herald?.metadata,
     });
     return 'started';

@@ -8,6 +8,10 @@
 // tests); a comma list such as file,file-rollback,memory runs the sections once per mode, each on
 // a fresh stack, and ends with a side-by-side table.
 // BENCH_PORT_BASE (default 17000): API on it, accept-only API on +1, Temporal on +233.
+// BENCH_CODEC: on (default, as npm start: payloads AES-GCM encrypted with a fresh random key, for
+// Herald and the bare baseline alike) or off (Temporal's default data converter everywhere).
+// BENCH_JSON: where to write the raw results as JSON (default $TMPDIR/herald-bench-<id>.json).
+// `npm run bench:compare` (bench/compare-builds.ts) runs this file of two builds side by side.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -15,11 +19,13 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import * as triggerWorkflow from '../workflows/trigger-execution';
 import { executionWorkflowId } from '../workflows/workflow-ids';
+import type { BareShape } from './bare-workflow';
 import type { Load, LoadResult, UserSelection } from './loadgen';
 import { summarizeProfiles } from './profile-summary';
 import { cpuSeconds, memory } from './proc';
-import { BARE_TASK_QUEUE, repoRoot, Stack, UNPOLLED_BARE_TASK_QUEUE, type TemporalDbMode } from './stack';
+import { BARE_TASK_QUEUE, repoRoot, Stack, UNPOLLED_BARE_TASK_QUEUE, type CodecMode, type TemporalDbMode } from './stack';
 import { fmt, summarize, type LatencySummary } from './stats';
 
 const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles'] as const;
@@ -52,6 +58,16 @@ if (badMode) {
   console.error(`BENCH_TEMPORAL_DB=${badMode}? use file, file-wal-normal, file-rollback or memory (or a comma list)`);
   process.exit(2);
 }
+const CODEC = (process.env.BENCH_CODEC ?? 'on').trim() as CodecMode;
+if (CODEC !== 'on' && CODEC !== 'off') {
+  console.error(`BENCH_CODEC=${CODEC}? use on (default, as npm start) or off`);
+  process.exit(2);
+}
+/**
+ * The bare workflow mirrors the trigger workflow's newest path: all sends in one local activity in
+ * the same workflow task when the tree has the SEND_IN_THE_SAME_TASK patch, else one activity each.
+ */
+const BARE_SHAPE: BareShape = 'SEND_IN_THE_SAME_TASK' in triggerWorkflow ? 'send-in-the-same-task' : 'activity-per-recipient';
 const E2E_CONCURRENCY = 16;
 const E2E_TIMEOUT_MS = 240_000;
 const runId = Date.now().toString(36);
@@ -103,9 +119,11 @@ interface RunningLoad {
   result: Promise<LoadResult>;
 }
 
-/** Spawns bench/loadgen.ts as its own process. */
-function startLoad(load: Load): RunningLoad {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/loadgen.ts'), JSON.stringify(load)], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Spawns bench/loadgen.ts as its own process; bare starts use the stack's payload keys, if any. */
+function startLoad(stack: Stack, load: Load): RunningLoad {
+  const env = { ...process.env, HERALD_PAYLOAD_KEYS: stack.payloadKeys };
+  if (!stack.payloadKeys) delete env.HERALD_PAYLOAD_KEYS;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/loadgen.ts'), JSON.stringify(load)], { cwd: repoRoot, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let onStarted!: (at: number) => void;
   let onNoStart!: (error: Error) => void;
   const started = new Promise<number>((resolve, reject) => {
@@ -160,7 +178,7 @@ async function heraldE2e(stack: Stack, label: string, recipients: number, trigge
   const db = openDb(stack);
   const progress = db.prepare("SELECT count(*) AS done, max(completed_at) AS last FROM executions WHERE campaign_id = ? AND status != 'running'");
   const before = cpuSnapshot(stack);
-  const load = startLoad({ mode: 'http', port: stack.options.apiPort, campaignId, recipients, concurrency: E2E_CONCURRENCY, maxCalls: triggers, maxMs: 120_000, requestPrefix, users });
+  const load = startLoad(stack, { mode: 'http', port: stack.options.apiPort, campaignId, recipients, concurrency: E2E_CONCURRENCY, maxCalls: triggers, maxMs: 120_000, requestPrefix, users });
   const t0 = await load.started;
   let accepted: number | undefined;
   let loadResult: LoadResult | undefined;
@@ -197,7 +215,7 @@ async function bareE2e(stack: Stack, label: string, recipients: number, triggers
   const requestPrefix = `${runId}-${label}`;
   const base = stack.bareFinished.count;
   const before = cpuSnapshot(stack);
-  const load = startLoad({ mode: 'temporal', address: stack.temporalAddress, taskQueue: BARE_TASK_QUEUE, recipients, concurrency: E2E_CONCURRENCY, maxCalls: triggers, maxMs: 120_000, requestPrefix });
+  const load = startLoad(stack, { mode: 'temporal', address: stack.temporalAddress, taskQueue: BARE_TASK_QUEUE, bareShape: BARE_SHAPE, recipients, concurrency: E2E_CONCURRENCY, maxCalls: triggers, maxMs: 120_000, requestPrefix });
   const t0 = await load.started;
   const result = await load.result;
   if (result.failed > 0) log(`${label}: ${result.failed} workflow starts failed, e.g. ${result.firstError}`);
@@ -214,6 +232,23 @@ interface HistoryShape {
   workflowTasks: number;
   markers: number;
   activityTasks: number;
+  /** Payloads in the history (inputs, results, markers, summaries, search attributes ...) by encoding. */
+  encryptedPayloads: number;
+  plainPayloads: number;
+}
+
+/** Counts the Payload messages (objects with metadata.encoding) anywhere in a decoded history. */
+function countPayloads(node: unknown, counts = { encrypted: 0, plain: 0 }, seen = new Set<object>()): { encrypted: number; plain: number } {
+  if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node) || seen.has(node)) return counts;
+  seen.add(node);
+  const encoding = (node as { metadata?: Record<string, Uint8Array> }).metadata?.encoding;
+  if (encoding && ArrayBuffer.isView(encoding)) {
+    if (Buffer.from(encoding).toString() === 'binary/encrypted') counts.encrypted += 1;
+    else counts.plain += 1;
+    return counts;
+  }
+  for (const value of Object.values(node)) countPayloads(value, counts, seen);
+  return counts;
 }
 
 async function historyShape(client: Client, workflowId: string): Promise<HistoryShape | undefined> {
@@ -222,12 +257,15 @@ async function historyShape(client: Client, workflowId: string): Promise<History
     const types = proto.temporal.api.enums.v1.EventType;
     const events = history.events ?? [];
     const count = (type: number) => events.filter((e) => e.eventType === type).length;
+    const payloads = countPayloads(events);
     return {
       events: events.length,
       bytes: proto.temporal.api.history.v1.History.encode(history).finish().length,
       workflowTasks: count(types.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
       markers: count(types.EVENT_TYPE_MARKER_RECORDED),
       activityTasks: count(types.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+      encryptedPayloads: payloads.encrypted,
+      plainPayloads: payloads.plain,
     };
   } catch (error) {
     log(`could not fetch the history of ${workflowId}: ${(error as Error).message}`);
@@ -313,13 +351,14 @@ async function acceptRows(stack: Stack): Promise<AcceptRow[]> {
   const campaignId = await liveCampaign(stack, 'bench accept');
   const port = stack.options.acceptApiPort;
   log('accept path warm-up: 300 calls at concurrency 16 (not reported) ...');
-  await startLoad({ mode: 'http', port, campaignId, recipients: 1, concurrency: 16, maxCalls: 300, maxMs: 30_000, requestPrefix: `${runId}-acc-warm`, users: { kind: 'unique', prefix: `${runId}-acc-warm` } }).result;
+  await startLoad(stack, { mode: 'http', port, campaignId, recipients: 1, concurrency: 16, maxCalls: 300, maxMs: 30_000, requestPrefix: `${runId}-acc-warm`, users: { kind: 'unique', prefix: `${runId}-acc-warm` } }).result;
   const rows: AcceptRow[] = [];
   const measure = async (kind: AcceptRow['kind'], recipients: number, concurrency: number) => {
     const label = `acc-${{ herald: 'h', 'bare start': 'b', 'bare start + Herald metadata': 'bm' }[kind]}-r${recipients}-c${concurrency}`;
     const bounds = { concurrency, maxCalls: scaled(3000), maxMs: 6_000, requestPrefix: `${runId}-${label}` };
     const before = cpuSnapshot(stack);
     const result = await startLoad(
+      stack,
       kind === 'herald'
         ? { mode: 'http', port, campaignId, recipients, users: { kind: 'unique', prefix: `${runId}-${label}` }, ...bounds }
         : { mode: 'temporal', address: stack.temporalAddress, taskQueue: UNPOLLED_BARE_TASK_QUEUE, recipients, withHeraldMetadata: kind !== 'bare start', ...bounds },
@@ -389,6 +428,8 @@ function machine(): string {
 
 interface Results {
   mode: TemporalDb;
+  codec: CodecMode;
+  bareShape: BareShape;
   accept?: AcceptRow[];
   pairs: Pair[];
   profiles?: ProfileRow[];
@@ -398,7 +439,7 @@ interface Results {
 
 function report(results: Results, sections: Set<Section>): string {
   const out: string[] = [];
-  out.push(`# Herald benchmark, ${new Date().toISOString()}`, '', `Machine: ${machine()}. Scale ${SCALE}. Temporal dev server history ${TEMPORAL_DB_TEXT[results.mode]}.`, '');
+  out.push(`# Herald benchmark, ${new Date().toISOString()}`, '', `Machine: ${machine()}. Scale ${SCALE}. Temporal dev server history ${TEMPORAL_DB_TEXT[results.mode]}. Payload encryption ${results.codec === 'on' ? 'on (a fresh AES-GCM key, as npm start; the bare baseline uses the same data converter)' : 'off (BENCH_CODEC=off)'}.`, '');
   if (results.accept) {
     out.push(
       '## Accept path: POST /v1/executions/unitary → 202',
@@ -415,7 +456,7 @@ function report(results: Results, sections: Set<Section>): string {
     out.push(
       '## End to end: Herald vs bare Temporal, same server, back to back',
       '',
-      `Triggers started at concurrency ${E2E_CONCURRENCY} (Herald over HTTP, bare with @temporalio/client), timed from the first call to the last execution finished. Herald counts an execution done when completeExecution marked it completed and checks every recipient is in the outbox.`,
+      `Triggers started at concurrency ${E2E_CONCURRENCY} (Herald over HTTP, bare with @temporalio/client), timed from the first call to the last execution finished. Herald counts an execution done when its workflow closed it in Herald's database (closeExecution) and checks every recipient is in the outbox. The bare workflow (bench/bare-workflow.ts) has the trigger workflow's activity shape with no-op activities; its sends here: ${BARE_SHAPE === 'send-in-the-same-task' ? 'one local activity for all recipients in the same workflow task (the send-in-the-same-task patch)' : 'one activity per recipient'}.`,
       '',
       '| recipients/call | triggers (each side) | Herald triggers/s | bare workflows/s | Herald / bare | rounds H, B, B, H (per s) | Herald deliveries/s | delivered to outbox | not sent | Herald accept p50 / p99 ms (under load) |',
       '|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
@@ -446,11 +487,14 @@ function report(results: Results, sections: Set<Section>): string {
       '',
       'History per execution (first execution of each run):',
       '',
-      '| recipients/call | Herald events | Herald bytes | Herald workflow tasks | Herald markers | bare events | bare bytes | bare workflow tasks | bare markers |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| recipients/call | Herald events | Herald bytes | Herald workflow tasks | Herald markers | Herald payloads encrypted / plain | bare events | bare bytes | bare workflow tasks | bare markers | bare payloads encrypted / plain |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...results.pairs.map(
-        (p) => `| ${p.recipients} | ${p.heraldHistory?.events ?? 'n/a'} | ${p.heraldHistory?.bytes ?? 'n/a'} | ${p.heraldHistory?.workflowTasks ?? 'n/a'} | ${p.heraldHistory?.markers ?? 'n/a'} | ${p.bareHistory?.events ?? 'n/a'} | ${p.bareHistory?.bytes ?? 'n/a'} | ${p.bareHistory?.workflowTasks ?? 'n/a'} | ${p.bareHistory?.markers ?? 'n/a'} |`,
+        (p) =>
+          `| ${p.recipients} | ${p.heraldHistory?.events ?? 'n/a'} | ${p.heraldHistory?.bytes ?? 'n/a'} | ${p.heraldHistory?.workflowTasks ?? 'n/a'} | ${p.heraldHistory?.markers ?? 'n/a'} | ${p.heraldHistory ? `${p.heraldHistory.encryptedPayloads} / ${p.heraldHistory.plainPayloads}` : 'n/a'} | ${p.bareHistory?.events ?? 'n/a'} | ${p.bareHistory?.bytes ?? 'n/a'} | ${p.bareHistory?.workflowTasks ?? 'n/a'} | ${p.bareHistory?.markers ?? 'n/a'} | ${p.bareHistory ? `${p.bareHistory.encryptedPayloads} / ${p.bareHistory.plainPayloads}` : 'n/a'} |`,
       ),
+      '',
+      'Search attributes stay plain by design (the server indexes them); every other payload is encrypted when the codec is on.',
       '',
     );
   }
@@ -502,7 +546,7 @@ function report(results: Results, sections: Set<Section>): string {
 // ---------------------------------------------------------------------------------------------
 
 async function runMode(mode: TemporalDb, cpuProfDir: string | undefined): Promise<Results> {
-  const stack = await Stack.start({ temporalPort: PORT_BASE + 233, apiPort: PORT_BASE, acceptApiPort: PORT_BASE + 1, ...(cpuProfDir && { cpuProfDir }), keepData: flags.has('--keep-data'), temporalDb: mode, log });
+  const stack = await Stack.start({ temporalPort: PORT_BASE + 233, apiPort: PORT_BASE, acceptApiPort: PORT_BASE + 1, ...(cpuProfDir && { cpuProfDir }), keepData: flags.has('--keep-data'), temporalDb: mode, codec: CODEC, log });
   const stopOnSignal = () => {
     log('interrupted: stopping the stack ...');
     void stack.stop().finally(() => process.exit(130));
@@ -512,7 +556,7 @@ async function runMode(mode: TemporalDb, cpuProfDir: string | undefined): Promis
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
   const cpuAtStart = cpuSnapshot(stack);
-  const results: Results = { mode, pairs: [], memory: {}, totalCpu: cpuAtStart };
+  const results: Results = { mode, codec: CODEC, bareShape: BARE_SHAPE, pairs: [], memory: {}, totalCpu: cpuAtStart };
   try {
     const needsE2e = wanted.has('e2e') || wanted.has('resources') || wanted.has('growth-recipients');
     if (needsE2e || wanted.has('growth-profiles')) await warmUp(stack);
@@ -574,7 +618,7 @@ async function main(): Promise<void> {
     }
   }
   if (all.length > 1) console.log(comparison(all));
-  const jsonPath = join(tmpdir(), `herald-bench-${runId}.json`);
+  const jsonPath = process.env.BENCH_JSON || join(tmpdir(), `herald-bench-${runId}.json`);
   // Raw latencies stay out of the JSON; it keeps their summaries.
   writeFileSync(jsonPath, JSON.stringify(all, (key, value) => (key === 'latencies' ? summarize(value as number[]) : value), 2));
   log(`raw results in ${jsonPath}; whole run took ${fmt((Date.now() - startedAt) / 1000, 0)} s`);

@@ -3,6 +3,10 @@
 // separate `node --import tsx` processes. On top of that the benchmark adds:
 // - a second API process on a task queue no worker polls, to time the accept path on its own;
 // - the bare-Temporal baseline worker (bench/bare-worker.ts) on its own task queue.
+// Like `npm start`, the worker and the API get their environment through the allow lists of
+// src/entry/child-environments.ts, and payloads are encrypted with a fresh random key that
+// src/entry/payload-key-file.ts writes into the data dir (BENCH_CODEC=off runs without a codec).
+// The bare worker and the bench's own Temporal clients use the same data converter.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { durableWalPragmas, startDevServer } from '../temporal/dev-server';
 import { childrenNamed } from './proc';
+import { childEnvironment, type ChildPart } from '../src/entry/child-environments';
+import { loadOrCreatePayloadKeyFile } from '../src/entry/payload-key-file';
 import { stopChild } from '../src/entry/stop-child';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -36,8 +42,16 @@ export interface StackOptions {
   keepData?: boolean;
   /** How the dev server keeps history; see temporalDbPragmas. Default 'file', exactly as `npm start`. */
   temporalDb?: TemporalDbMode;
+  /**
+   * 'on' (default, as `npm start`): a fresh random AES-GCM payload key in <dataDir>/payload-keys,
+   * passed as HERALD_PAYLOAD_KEYS to the worker, the APIs, the bare worker and the bench's clients.
+   * 'off': no HERALD_PAYLOAD_KEYS anywhere, Temporal's default data converter.
+   */
+  codec?: CodecMode;
   log: (line: string) => void;
 }
+
+export type CodecMode = 'on' | 'off';
 
 export interface Part {
   name: string;
@@ -90,6 +104,8 @@ export class Stack {
   private logs: WriteStream[] = [];
   private bareListeners = new Set<(count: number, at: number) => void>();
   bareFinished = { count: 0, at: 0 };
+  /** HERALD_PAYLOAD_KEYS of this stack (a throwaway secret: never print it); undefined with the codec off. */
+  payloadKeys: string | undefined;
 
   private constructor(readonly options: StackOptions) {
     this.dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
@@ -108,14 +124,25 @@ export class Stack {
     return stack;
   }
 
-  private baseEnv(): NodeJS.ProcessEnv {
+  /**
+   * The caller's environment without its Herald/Temporal/Resend/database setup: outbox provider,
+   * no API keys, the embedded SQLite database (the bench reads herald.db directly).
+   */
+  private callerEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) {
-      // Nothing from the caller's Herald/Temporal/Resend setup leaks in: outbox provider, no keys.
-      if (/^(HERALD_|TEMPORAL_|RESEND_|EMAIL_FROM|PORT$|HOST$|PROVIDER_)/.test(key)) continue;
+      if (/^(HERALD_|TEMPORAL_|RESEND_|EMAIL_FROM|PORT$|HOST$|PROVIDER_|DATABASE_URL$)/.test(key)) continue;
       env[key] = value;
     }
-    return { ...env, HERALD_DATA_DIR: this.dataDir, TEMPORAL_ADDRESS: this.temporalAddress, TEMPORAL_NAMESPACE: 'default', HOST: '127.0.0.1' };
+    return env;
+  }
+
+  /** What `npm start` (src/entry/start.ts) gives a part: its allow list, plus the bench's settings. */
+  private partEnv(part: ChildPart, set: Record<string, string>): NodeJS.ProcessEnv {
+    const shared = { HERALD_DATA_DIR: this.dataDir, TEMPORAL_ADDRESS: this.temporalAddress, TEMPORAL_NAMESPACE: 'default', ...(this.payloadKeys && { HERALD_PAYLOAD_KEYS: this.payloadKeys }) };
+    // start.ts tells the API which provider delivers; here always the outbox.
+    const perPart = part === 'api' ? { HOST: '127.0.0.1', HERALD_EMAIL_PROVIDER: 'outbox' } : {};
+    return childEnvironment(part, this.callerEnv(), { ...shared, ...perPart, ...set });
   }
 
   private spawnPart(name: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Part {
@@ -138,12 +165,16 @@ export class Stack {
     this.temporalPid = childrenNamed(process.pid, 'temporal')[0] ?? 0;
     if (!this.temporalPid) log('warning: could not find the temporal server process; its resources will be n/a');
 
-    const env = this.baseEnv();
+    // As `npm start` on a fresh data dir: it creates <dataDir>/payload-keys with one random key.
+    this.payloadKeys = (this.options.codec ?? 'on') === 'on' ? loadOrCreatePayloadKeyFile(this.dataDir).value : undefined;
+    log(`payload encryption: ${this.payloadKeys ? 'on (a fresh key in <data dir>/payload-keys, as npm start)' : 'off (BENCH_CODEC=off)'}`);
     log('starting the worker, the API, the accept-only API and the bare-Temporal worker ...');
     // The accept rows leave thousands of executions running on purpose (their queue is never
     // polled); an orphan sweep asking Temporal about each of them mid-run would skew later rows.
-    const worker = this.spawnPart('worker', join(repoRoot, 'src/entry/worker.ts'), { ...env, TEMPORAL_TASK_QUEUE: TASK_QUEUE, HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '86400' });
-    const bareWorker = this.spawnPart('bare-worker', join(repoRoot, 'bench/bare-worker.ts'), { ...env, BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE }, true);
+    // The retention purge (hourly by default) is kept out of the measurements the same way.
+    const worker = this.spawnPart('worker', join(repoRoot, 'src/entry/worker.ts'), this.partEnv('worker', { TEMPORAL_TASK_QUEUE: TASK_QUEUE, HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '86400', HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: '86400' }));
+    const bareEnv = { ...this.callerEnv(), TEMPORAL_ADDRESS: this.temporalAddress, BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE, ...(this.payloadKeys && { HERALD_PAYLOAD_KEYS: this.payloadKeys }) };
+    const bareWorker = this.spawnPart('bare-worker', join(repoRoot, 'bench/bare-worker.ts'), bareEnv, true);
     // The worker migrates the database first; the APIs start once it is polling.
     await waitFor(worker.child, 'worker', 120_000, (resolve) => {
       let seen = '';
@@ -152,8 +183,8 @@ export class Stack {
         if (seen.includes('polling task queue')) resolve();
       });
     });
-    const api = this.spawnPart('api', join(repoRoot, 'src/entry/api.ts'), { ...env, TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: String(apiPort) });
-    const acceptApi = this.spawnPart('accept-api', join(repoRoot, 'src/entry/api.ts'), { ...env, TEMPORAL_TASK_QUEUE: UNPOLLED_TASK_QUEUE, PORT: String(acceptApiPort) });
+    const api = this.spawnPart('api', join(repoRoot, 'src/entry/api.ts'), this.partEnv('api', { TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: String(apiPort) }));
+    const acceptApi = this.spawnPart('accept-api', join(repoRoot, 'src/entry/api.ts'), this.partEnv('api', { TEMPORAL_TASK_QUEUE: UNPOLLED_TASK_QUEUE, PORT: String(acceptApiPort) }));
     this.parts = { worker, api, acceptApi, bareWorker };
     bareWorker.child.on('message', (message: { type: string; count?: number; at?: number }) => {
       if (message.type !== 'finished') return;
