@@ -5,6 +5,7 @@ import { createRouter } from './create-router';
 import type { Context } from 'hono';
 import { declaredOperations, type DeclaredOperations } from './declared-operations';
 import { isTransientDependencyError } from './transient-errors';
+import { isUnstorableTextError } from '../db/dialect';
 import { authenticate } from './middlewares/api-key-auth';
 import { authorize } from './middlewares/authorize';
 import { apiLimiters, rateLimit, type ApiLimiters } from './middlewares/rate-limit';
@@ -91,6 +92,9 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
       const status = error.status;
       const type = status === 400 ? 'malformed-request' : status === 415 ? 'unsupported-media-type' : 'http-error';
       return problemResponse(c, new Problem(status, type, error.message || 'Bad request', error.message));
+    }
+    if (isUnstorableTextError(error)) {
+      return problemResponse(c, new Problem(400, 'unstorable-text', 'Bad request', 'The request holds text the database cannot store (the character U+0000 or a lone UTF-16 surrogate).'));
     }
     if (isTransientDependencyError(error)) {
       // The requestId is already claimed: a retry with the same body resumes where this call stopped.

@@ -1,9 +1,10 @@
 import { ServiceError } from '@temporalio/client';
+import { isTransientDatabaseError } from '../db/dialect';
 
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
-/** Failures that go away by themselves: Temporal restarting or unreachable, SQLite briefly locked. */
+/** Failures that go away by themselves: Temporal restarting or unreachable, SQLite briefly locked, PostgreSQL restarting or overloaded. */
 export function isTransientDependencyError(error: unknown): boolean {
   if (error instanceof ServiceError) {
     const code = (error.cause as { code?: number } | undefined)?.code;
@@ -11,6 +12,5 @@ export function isTransientDependencyError(error: unknown): boolean {
   }
   const code = (error as { code?: unknown }).code;
   if (code === GRPC_UNAVAILABLE) return true;
-  // Every extended code counts: SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, SQLITE_LOCKED_SHAREDCACHE, ...
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+  return isTransientDatabaseError(error);
 }

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { POSTGRES_URL } from '../db/dialect';
+import type { DatabaseTarget } from '../db/database';
 
 const port = (name: string, fallback: number) =>
   z.coerce
@@ -46,12 +48,26 @@ const payloadKeys = optionalString.superRefine((value, ctx) => {
   }
 });
 
+/** postgres:// or postgresql:// with a host; parsed, not just matched. */
+function isPostgresUrl(value: string): boolean {
+  if (!POSTGRES_URL.test(value)) return false;
+  try {
+    return new URL(value).hostname !== '' || /[?&]host=/.test(value);
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z
   .object({
     PORT: port('PORT', 3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     HERALD_DATA_DIR: z.string().min(1).default('./.data'),
     HERALD_DB_PATH: optionalString,
+    // Never echo the value in a message: a connection string can hold a password.
+    DATABASE_URL: optionalString.refine((value) => value === undefined || isPostgresUrl(value), {
+      message: 'DATABASE_URL must be a PostgreSQL connection URL such as postgres://user:password@host:5432/herald (postgres:// or postgresql://); leave it unset for the embedded SQLite database',
+    }),
     HERALD_API_KEYS: optionalString,
     HERALD_RATE_LIMIT: z.coerce
       .number({ error: 'HERALD_RATE_LIMIT must be a number of calls per second, e.g. 500' })
@@ -145,7 +161,10 @@ export interface HeraldConfig {
     authFailuresPerMinute: number;
   };
   dataDir: string;
+  /** The SQLite file of the embedded default; unused when `database` is PostgreSQL. */
   databasePath: string;
+  /** PostgreSQL when DATABASE_URL is set, else SQLite at `databasePath`. */
+  database: DatabaseTarget;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   temporal: {
     /** Set when the cluster is external; unset means the embedded dev server on `port`. */
@@ -214,6 +233,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     },
     dataDir,
     databasePath: e.HERALD_DB_PATH ? resolve(e.HERALD_DB_PATH) : resolve(dataDir, 'herald.db'),
+    database: e.DATABASE_URL
+      ? { dialect: 'postgres', url: e.DATABASE_URL }
+      : { dialect: 'sqlite', path: e.HERALD_DB_PATH ? resolve(e.HERALD_DB_PATH) : resolve(dataDir, 'herald.db') },
     logLevel: e.HERALD_LOG_LEVEL,
     temporal: {
       externalAddress: e.TEMPORAL_ADDRESS,

@@ -1,18 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import pg from 'pg';
+import { dialectOf } from './dialect';
 import { migrationProvider } from './migrations/index';
 import { withStatementCache } from './statement-cache';
 import type { Database } from './schema';
 
 export type HeraldDb = Kysely<Database>;
 
-/**
- * The one place that picks a SQL dialect. Everything else speaks kysely, so PostgreSQL
- * (kysely's PostgresDialect over `pg`) slots in here without touching repositories.
- */
-function createDialect(databasePath: string): Dialect {
+/** Where Herald's data lives: an SQLite file (the embedded default) or a PostgreSQL server (`DATABASE_URL`). */
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+/** A bare string is an SQLite path, as before PostgreSQL. */
+const targetOf = (target: DatabaseTarget | string): DatabaseTarget => (typeof target === 'string' ? { dialect: 'sqlite', path: target } : target);
+
+function sqliteDialect(databasePath: string): Dialect {
   mkdirSync(dirname(databasePath), { recursive: true });
   return new SqliteDialect({
     database: async () => {
@@ -28,8 +32,30 @@ function createDialect(databasePath: string): Dialect {
   });
 }
 
-export function openDatabase(databasePath: string): HeraldDb {
-  return new Kysely<Database>({ dialect: createDialect(databasePath) });
+function postgresDialect(url: string): Dialect {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // A pool that cannot get a connection in time fails the request (503 with Retry-After) instead of queueing it forever.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection that the server closes (a restart, 57P01) is an 'error' event on the pool;
+  // unheard it would crash the process. The pool drops that client and connects anew on demand.
+  pool.on('error', () => {});
+  return new PostgresDialect({ pool });
+}
+
+/**
+ * The one place that picks a SQL dialect. Everything else speaks kysely; what differs between
+ * the two is listed in dialect.ts.
+ */
+function createDialect(target: DatabaseTarget): Dialect {
+  return target.dialect === 'postgres' ? postgresDialect(target.url) : sqliteDialect(target.path);
+}
+
+export function openDatabase(target: DatabaseTarget | string): HeraldDb {
+  return new Kysely<Database>({ dialect: createDialect(targetOf(target)) });
 }
 
 async function migrateOnce(db: HeraldDb): Promise<void> {
@@ -51,7 +77,26 @@ function lostMigrationRace(error: unknown): boolean {
   return /already exists/.test(cause?.message ?? '') || (cause?.code ?? '').startsWith('SQLITE_BUSY');
 }
 
+/** Any fixed number: every Herald process migrating the same PostgreSQL database takes this lock. */
+const MIGRATION_LOCK_ID = 0x48_45_52_41_4c_44n; // "HERALD"
+
+/**
+ * On PostgreSQL, replicas that start together queue on a session advisory lock held on one
+ * connection of the pool while the migrator works on others; the next one in finds nothing to do.
+ */
+async function migratePostgres(db: HeraldDb): Promise<void> {
+  await db.connection().execute(async (lockConnection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(lockConnection);
+    try {
+      await migrateOnce(db);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(lockConnection);
+    }
+  });
+}
+
 export async function migrateToLatest(db: HeraldDb, attempts = 5): Promise<void> {
+  if (dialectOf(db) === 'postgres') return migratePostgres(db);
   for (let attempt = 1; ; attempt++) {
     try {
       return await migrateOnce(db);
@@ -63,8 +108,13 @@ export async function migrateToLatest(db: HeraldDb, attempts = 5): Promise<void>
 }
 
 /** Opens the database and brings its schema up to date; every entry point starts here. */
-export async function openMigratedDatabase(databasePath: string): Promise<HeraldDb> {
-  const db = openDatabase(databasePath);
-  await migrateToLatest(db);
+export async function openMigratedDatabase(target: DatabaseTarget | string): Promise<HeraldDb> {
+  const db = openDatabase(target);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   return db;
 }

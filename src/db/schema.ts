@@ -1,7 +1,12 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
-/** JSON documents are stored as TEXT so that SQLite and PostgreSQL share one schema. */
+/** JSON documents read whole: TEXT in both dialects. */
 type Json = string;
+/**
+ * Queryable JSON (profile attributes and consents): TEXT on SQLite, jsonb on PostgreSQL, which
+ * `pg` returns parsed. Written as JSON text; read only through `readJson` (src/db/dialect.ts).
+ */
+type QueryableJson = ColumnType<unknown, string, string>;
 
 export interface CampaignTable {
   id: string;
@@ -31,8 +36,8 @@ export interface CampaignVersionTable {
 export interface ProfileTable {
   namespace: string;
   user_id: string;
-  attributes: Json;
-  consents: Json;
+  attributes: QueryableJson;
+  consents: QueryableJson;
   auto_created: ColumnType<number, number | undefined, number>;
   created_by_execution: string | null;
   created_at: string;

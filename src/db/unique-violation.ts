@@ -1,5 +1,6 @@
-/** A duplicate key on insert, in SQLite's or PostgreSQL's words. */
+import { isUniqueViolationCode } from './dialect';
+
+/** A duplicate key on insert, in SQLite's or PostgreSQL's words (codes in dialect.ts). */
 export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+  return isUniqueViolationCode((error as { code?: string }).code);
 }

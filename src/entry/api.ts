@@ -7,7 +7,7 @@ import { OpenApiRefusedError, serveApi } from './serve-api';
 
 const log = logger('api');
 const config = loadConfigOrExit();
-const db = await openMigratedDatabase(config.databasePath);
+const db = await openMigratedDatabase(config.database);
 const temporal = await connectClient(config.temporal, config.payloadKeys);
 try {
   const server = await serveApi(config, db, temporal, log);

@@ -20,7 +20,7 @@ import { stopChild } from './stop-child';
 const log = logger('herald');
 const config = loadConfigOrExit();
 mkdirSync(config.dataDir, { recursive: true });
-await (await openMigratedDatabase(config.databasePath)).destroy();
+await (await openMigratedDatabase(config.database)).destroy();
 
 // Set for both children on top of what they inherit; the key is a secret and is never printed.
 const childSettings: Record<string, string | undefined> = {};

@@ -13,7 +13,7 @@ const log = logger('worker');
 const config = loadConfigOrExit();
 // The SDK logs every failed activity attempt at WARN; HERALD_LOG_LEVEL=error quiets a noisy provider.
 Runtime.install({ logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel) });
-const db = await openMigratedDatabase(config.databasePath);
+const db = await openMigratedDatabase(config.database);
 
 if (config.temporal.externalAddress) {
   const operator = await connect(config.temporal);

@@ -1,4 +1,5 @@
 import type { HeraldDb } from '../db/database';
+import { mergeJsonObjects, readJson } from '../db/dialect';
 import { inTransaction } from '../db/in-transaction';
 import type { ProfileRow } from '../db/schema';
 import type { Consents } from '../domain/consent';
@@ -17,8 +18,8 @@ function toProfile(row: ProfileRow): Profile {
   return {
     namespace: row.namespace,
     userId: row.user_id,
-    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
-    consents: JSON.parse(row.consents) as Consents,
+    attributes: readJson<Record<string, unknown>>(row.attributes),
+    consents: readJson<Consents>(row.consents),
     autoCreated: row.auto_created === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -41,12 +42,14 @@ export class ProfileRepository {
   async upsert(namespace: string, userId: string, attributes: Record<string, unknown>, consents: Consents | undefined): Promise<{ profile: Profile; created: boolean }> {
     const now = new Date().toISOString();
     return inTransaction(this.db, async (trx) => {
-      const existing = await trx.selectFrom('profiles').select(['consents']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
-      const mergedConsents = { ...(existing ? (JSON.parse(existing.consents) as Consents) : {}), ...(consents ?? {}) };
+      const existing = await trx.selectFrom('profiles').select(['namespace']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+      // The database merges the consents in the upsert itself, so two concurrent calls both keep theirs.
       const row = await trx
         .insertInto('profiles')
-        .values({ namespace, user_id: userId, attributes: JSON.stringify(attributes), consents: JSON.stringify(mergedConsents), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['namespace', 'user_id']).doUpdateSet({ attributes: JSON.stringify(attributes), consents: JSON.stringify(mergedConsents), updated_at: now }))
+        .values({ namespace, user_id: userId, attributes: JSON.stringify(attributes), consents: JSON.stringify(consents ?? {}), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now })
+        .onConflict((oc) =>
+          oc.columns(['namespace', 'user_id']).doUpdateSet({ attributes: JSON.stringify(attributes), consents: mergeJsonObjects(trx, 'profiles.consents', 'excluded.consents'), updated_at: now }),
+        )
         .returningAll()
         .executeTakeFirstOrThrow();
       return { profile: toProfile(row), created: !existing };

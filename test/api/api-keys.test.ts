@@ -104,7 +104,7 @@ describe('API keys over the API', () => {
   });
 
   it('revocation holds at once in another API process on the same database', async () => {
-    const otherDb = await openMigratedDatabase(herald.config.databasePath);
+    const otherDb = await openMigratedDatabase(herald.config.database);
     const other = await serveApi({ ...herald.config, http: { ...herald.config.http, port: 0 } }, otherDb, herald.client, () => {});
     const otherUrl = `http://127.0.0.1:${other.port}`;
     try {

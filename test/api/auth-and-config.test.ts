@@ -36,6 +36,21 @@ describe('configuration', () => {
     }
   });
 
+  it('selects PostgreSQL with a postgres:// DATABASE_URL, SQLite without, and never echoes a bad URL', () => {
+    expect(loadConfig({}).database).toMatchObject({ dialect: 'sqlite' });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://herald:s3cret@db.internal:5432/herald' }).database).toEqual({ dialect: 'postgres', url: 'postgresql://herald:s3cret@db.internal:5432/herald' });
+    for (const bad of ['mysql://herald:s3cret@db/herald', 'postgres://', 'herald:s3cret@db']) {
+      let message = '';
+      try {
+        loadConfig({ DATABASE_URL: bad });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/DATABASE_URL must be a PostgreSQL connection URL/);
+      expect(message).not.toContain('s3cret');
+    }
+  });
+
   it('refuses to serve an open API on a non-loopback interface', async () => {
     const config = loadConfig({ HOST: '0.0.0.0' });
     await expect(serveApi(config, undefined as never, undefined as never, () => {})).rejects.toThrow(OpenApiRefusedError);

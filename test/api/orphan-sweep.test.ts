@@ -9,7 +9,7 @@ import { activationWorkflowId, orphanSweepScheduleId } from '../../workflows/wor
 import { startTcpProxy, type TcpProxy } from '../faults/support/tcp-proxy';
 import { waitFor } from '../support/process-stack';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
-import { startHerald, type Herald } from '../support/herald-harness';
+import { sameDatabaseEnv, sharedDatabase, startHerald, type Herald } from '../support/herald-harness';
 
 /** The smallest grace the configuration accepts; the sweep cannot close an orphan sooner. */
 const GRACE_SECONDS = 10;
@@ -22,6 +22,7 @@ const ada = { userId: 'ada@example.com', namespace: 'email' };
  */
 describe('orphan sweep', () => {
   let dataDir: string;
+  let shared: Awaited<ReturnType<typeof sharedDatabase>> | undefined;
   let herald: Herald;
   let stranded: Herald;
   let temporalProxy: TcpProxy;
@@ -29,7 +30,8 @@ describe('orphan sweep', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'herald-orphans-'));
-    const env = { HERALD_DB_PATH: join(dataDir, 'herald.db'), HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '1', HERALD_ORPHAN_GRACE_SECONDS: String(GRACE_SECONDS) };
+    shared = await sharedDatabase(dataDir);
+    const env = { ...shared.env, HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '1', HERALD_ORPHAN_GRACE_SECONDS: String(GRACE_SECONDS) };
     herald = await startHerald({ env });
     temporalProxy = await startTcpProxy(inject('temporalAddress'));
     stranded = await startHerald({ withoutWorker: true, temporalAddress: temporalProxy.address, env });
@@ -39,6 +41,7 @@ describe('orphan sweep', () => {
     await stranded?.stop();
     await herald?.stop();
     await temporalProxy?.close();
+    await shared?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -158,7 +161,7 @@ describe('orphan sweep', () => {
     // A workflow that runs (on a queue no worker polls) and is then terminated by an operator.
     const requestId = uniqueRequestId('terminated');
     const call = { requestId, campaignId: campaign.id, recipients: [{ ...ada, context: { code: 'gone' } }] };
-    const idle = await startHerald({ withoutWorker: true, env: { HERALD_DB_PATH: herald.config.databasePath } });
+    const idle = await startHerald({ withoutWorker: true, env: sameDatabaseEnv(herald.config) });
     try {
       const accepted = await idle.request('POST', '/v1/executions/unitary', call);
       expect(accepted.status).toBe(202);

@@ -35,7 +35,7 @@ describe('API killed with SIGKILL while calls are in flight', () => {
     await fake?.close();
   });
 
-  const claims = () => claimedExecutions(stack.databasePath);
+  const claims = () => claimedExecutions(stack.database);
 
   it('retried calls get the executionId claimed before the crash and every message is delivered once', async () => {
     const settled = planTriggers(campaignId, 'settled', 5, 2); // answered before the crash
@@ -46,8 +46,8 @@ describe('API killed with SIGKILL while calls are in flight', () => {
     const inFlightCalls = inFlight.map((t) => triggerWithRetry(stack.baseUrl, t, { deadlineMs: 60_000 }));
     const claimedBeforeCrash = await waitFor(
       'every in-flight call claimed in the database',
-      () => {
-        const all = claims();
+      async () => {
+        const all = await claims();
         return inFlight.every((t) => all.has(t.requestId)) ? all : undefined;
       },
       20_000,
@@ -91,7 +91,7 @@ describe('API killed with SIGKILL while calls are in flight', () => {
     await sleep(1_000);
     const messages = accepted.reduce((n, a) => n + a.trigger.recipients.length, 0);
     expect(fake.deliveries).toHaveLength(messages);
-    expect(new Set(claims().values()).size).toBe(accepted.length);
+    expect(new Set((await claims()).values()).size).toBe(accepted.length);
 
     expect(stack.api.starts).toBe(2);
     expect(stack.api.unexpectedExits(), stack.api.output()).toEqual([]);

@@ -74,7 +74,7 @@ describe('Temporal dev server restarted on the same database mid-run', () => {
     const duringAccepted = accepted.slice(before.length);
     console.info(`[temporal-restart] ${deliveredBeforeOutage} messages accepted before the outage; attempts of the calls made during it: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
     // However many attempts a call took, its requestId has one execution: the one the client got.
-    const claimed = claimedExecutions(stack.databasePath);
+    const claimed = await claimedExecutions(stack.database);
     for (const call of duringAccepted) expect(call.executionId, call.trigger.requestId).toBe(claimed.get(call.trigger.requestId));
     expect(claimed.size).toBe(accepted.length);
     expectEveryMessageDeliveredOnce(fake, accepted, executions);

@@ -12,6 +12,7 @@ import { createWorker } from '../../src/worker/create-worker';
 import { heraldDataConverter } from '../../src/temporal-client/data-converter';
 import { requestJson, type ApiResponse } from './http-json';
 import { randomPayloadKeys } from './payload-keys';
+import { createTestDatabase } from './postgres-server';
 import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
 
 export type { ApiResponse };
@@ -60,8 +61,12 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     runtimeInstalled = true;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+  // The PostgreSQL suite gives each Herald its own database, unless the test brings DATABASE_URL or an SQLite file.
+  const postgresAdminUrl = inject('postgresAdminUrl');
+  const ownDatabase = postgresAdminUrl && !options.env?.DATABASE_URL && !options.env?.HERALD_DB_PATH ? await createTestDatabase(postgresAdminUrl) : undefined;
   const config = loadConfig({
     HERALD_DATA_DIR: dataDir,
+    ...(ownDatabase && { DATABASE_URL: ownDatabase.url }),
     TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `herald-test-${randomUUID()}`,
     PORT: '1',
@@ -69,7 +74,7 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     ...options.env,
   });
   config.http.port = 0;
-  const db = await openMigratedDatabase(config.databasePath);
+  const db = await openMigratedDatabase(config.database);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: heraldDataConverter(config.payloadKeys) });
 
@@ -110,9 +115,26 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
       await nativeConnection?.close();
       await connection.close();
       await db.destroy();
+      await ownDatabase?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Environment for another Herald on the same database as `config` (SQLite file or PostgreSQL database). */
+export function sameDatabaseEnv(config: HeraldConfig): Record<string, string> {
+  return config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : { HERALD_DB_PATH: config.database.path };
+}
+
+/**
+ * A database that several Heralds of one test share: an SQLite file in `dataDir`, or on the
+ * PostgreSQL suite a fresh database. Pass `env` to each startHerald; `drop` when done.
+ */
+export async function sharedDatabase(dataDir: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const adminUrl = inject('postgresAdminUrl');
+  if (!adminUrl) return { env: { HERALD_DB_PATH: join(dataDir, 'herald.db') }, drop: async () => {} };
+  const database = await createTestDatabase(adminUrl);
+  return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
 }
 
 /** The run's task queue dies with this Herald; its schedules would keep firing into it. */

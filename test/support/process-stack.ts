@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openMigratedDatabase } from '../../src/db/database';
+import { inject } from 'vitest';
+import { openMigratedDatabase, type DatabaseTarget } from '../../src/db/database';
+import { createTestDatabase } from './postgres-server';
 import { requestJson, type ApiResponse } from './http-json';
 
 /**
@@ -227,6 +229,8 @@ export interface ProcessStackOptions {
 export interface ProcessStack {
   dataDir: string;
   databasePath: string;
+  /** Where the processes keep their data: the SQLite file, or on the PostgreSQL suite a database of its own. */
+  database: DatabaseTarget;
   taskQueue: string;
   apiPort: number;
   baseUrl: string;
@@ -243,12 +247,25 @@ export interface ProcessStack {
  * A worker and an API as child processes on a fresh data directory, a unique task queue and a
  * fixed loopback port (so the API comes back at the same address after a restart).
  */
+/** The PostgreSQL suite's server, when this is that suite and runs under vitest. */
+function postgresAdminUrl(): string | undefined {
+  try {
+    return inject('postgresAdminUrl') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startProcessStack(options: ProcessStackOptions): Promise<ProcessStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-faults-'));
   const taskQueue = `herald-faults-${randomUUID()}`;
   const apiPort = await freePort();
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  // The PostgreSQL suite (HERALD_TEST_DATABASE=postgres) gives the stack a fresh database, unless the test brings DATABASE_URL.
+  const ownDatabase = !options.env?.DATABASE_URL && postgresAdminUrl() ? await createTestDatabase(postgresAdminUrl()!) : undefined;
+  const databaseUrl = options.env?.DATABASE_URL ?? ownDatabase?.url;
+  const database: DatabaseTarget = databaseUrl ? { dialect: 'postgres', url: databaseUrl } : { dialect: 'sqlite', path: join(dataDir, 'herald.db') };
 
   const baseEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -263,6 +280,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     PORT: String(apiPort),
     // Encrypted payloads, as under `npm start`; worker and API share the key.
     HERALD_PAYLOAD_KEYS: `faults:${randomBytes(32).toString('base64')}`,
+    ...(databaseUrl && { DATABASE_URL: databaseUrl }),
     ...options.env,
   };
 
@@ -295,6 +313,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   const stack: ProcessStack = {
     dataDir,
     databasePath: join(dataDir, 'herald.db'),
+    database,
     taskQueue,
     apiPort,
     baseUrl,
@@ -318,6 +337,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
       if (stopped) return;
       stopped = true;
       await Promise.allSettled([api.stop(), worker.stop()]);
+      await ownDatabase?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -325,7 +345,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   // As `npm start` does: migrate once, before the processes start. Worker and API migrating the
   // same fresh file at once race (kysely takes no cross-process lock on SQLite) and one of them
   // dies with 'table "campaigns" already exists'.
-  await (await openMigratedDatabase(stack.databasePath)).destroy();
+  await (await openMigratedDatabase(stack.database)).destroy();
 
   if (options.start !== false) {
     try {

@@ -25,3 +25,18 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
 /** A JSON object for personalisation data, nested at most MAX_JSON_DEPTH levels. */
 export const jsonObject = () =>
   z.record(z.string(), z.unknown()).refine((value) => !nestsDeeperThan(value, MAX_JSON_DEPTH), `must not be nested more than ${MAX_JSON_DEPTH} levels deep`);
+
+/** True when a key or string anywhere in `value` holds U+0000 or a lone surrogate; bounded by MAX_JSON_DEPTH. */
+function holdsUnstorableText(value: unknown, limit = MAX_JSON_DEPTH): boolean {
+  const bad = (text: string) => text.includes('\u0000') || !text.isWellFormed();
+  if (typeof value === 'string') return bad(value);
+  if (value === null || typeof value !== 'object' || limit < 0) return false;
+  return Object.entries(value).some(([key, child]) => bad(key) || holdsUnstorableText(child, limit - 1));
+}
+
+/**
+ * A JSON object that is stored as queryable JSON (profile attributes): PostgreSQL's jsonb holds
+ * no U+0000 and no lone surrogate, so neither dialect accepts them, and both answer the same 400.
+ */
+export const queryableJsonObject = () =>
+  jsonObject().refine((value) => !holdsUnstorableText(value), 'must not contain the character U+0000 or lone UTF-16 surrogates in keys or strings');

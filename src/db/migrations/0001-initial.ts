@@ -1,4 +1,5 @@
 import { type Kysely, type Migration } from 'kysely';
+import { autoIncrementIdType, dialectOf } from '../dialect';
 
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -77,7 +78,7 @@ export const initial: Migration = {
 
     await db.schema
       .createTable('outbox')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', autoIncrementIdType(db), (c) => (dialectOf(db) === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
       .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
       .addColumn('channel', 'text', (c) => c.notNull())
       .addColumn('to', 'text', (c) => c.notNull())

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import { openDatabase, type DatabaseTarget } from '../../../src/db/database';
 import { expect } from 'vitest';
 import { providerIdempotencyKey } from '../../../src/channels/provider-idempotency-key';
 import { emailCampaign } from '../../support/campaigns';
@@ -112,14 +112,14 @@ export function expectEveryMessageDeliveredOnce(fake: FakeResend, accepted: { ex
   }
 }
 
-/** requestId => executionId as recorded in Herald's database, read from outside the processes. */
-export function claimedExecutions(databasePath: string): Map<string, string> {
-  const db = new Database(databasePath, { readonly: true, fileMustExist: true });
+/** requestId => executionId as recorded in Herald's database (SQLite or PostgreSQL), read from outside the processes. */
+export async function claimedExecutions(database: DatabaseTarget): Promise<Map<string, string>> {
+  const db = openDatabase(database);
   try {
-    const rows = db.prepare('select request_id, id from executions').all() as { request_id: string; id: string }[];
+    const rows = await db.selectFrom('executions').select(['request_id', 'id']).execute();
     return new Map(rows.map((row) => [row.request_id, row.id]));
   } finally {
-    db.close();
+    await db.destroy();
   }
 }
 

@@ -70,7 +70,7 @@ export const revokeApiKey = createRoute({
   tags,
   security,
   summary: 'Revoke an API key, at once, in every API process',
-  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  request: { params: z.object({ id: safeText(1, 64).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
     204: { description: 'Revoked' },
     400: problemContent('Invalid id'),

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AUDIT_ACTIONS, AUDIT_RESOURCE_TYPES } from '../../../domain/audit';
 import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
+import { safeText } from '../../schemas/safe-text';
 
 const Snapshot = z.record(z.string(), z.unknown());
 
@@ -27,10 +28,10 @@ export const listAuditLog = createRoute({
   request: {
     query: z.object({
       resourceType: z.enum(AUDIT_RESOURCE_TYPES).optional(),
-      resourceId: z.string().min(1).max(600).optional(),
-      actorKeyId: z.string().min(1).max(64).optional(),
+      resourceId: safeText(1, 600).optional(),
+      actorKeyId: safeText(1, 64).optional(),
       limit: z.coerce.number().int().min(1).max(500).default(100),
-      cursor: z.string().max(200).optional().openapi({ description: 'nextCursor from the previous page' }),
+      cursor: safeText(0, 200).optional().openapi({ description: 'nextCursor from the previous page' }),
     }),
   },
   responses: {

@@ -69,7 +69,7 @@ export const CampaignSchema = z
   })
   .openapi('Campaign');
 
-const IdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const IdParams = z.object({ id: safeText(1, 64).openapi({ param: { name: 'id', in: 'path' } }) });
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const tags = ['Campaigns'];
 const security = allowKeys('full');
@@ -104,7 +104,7 @@ export const listCampaigns = createRoute({
     query: z.object({
       status: z.enum(CAMPAIGN_STATUSES).optional(),
       limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: z.string().max(64).optional().openapi({ description: 'nextCursor from the previous page' }),
+      cursor: safeText(0, 64).optional().openapi({ description: 'nextCursor from the previous page' }),
     }),
   },
   responses: {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
-import { jsonObject, safeText } from '../../schemas/safe-text';
+import { queryableJsonObject, safeText } from '../../schemas/safe-text';
 
 const Consent = z.enum(['in', 'out']);
 export const ConsentsSchema = z.object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional() }).strict().openapi('Consents');
@@ -35,7 +35,7 @@ export const putProfile = createRoute({
   description: 'Replaces the attributes; consents given here are merged into the stored ones.',
   request: {
     params: ProfileParams,
-    body: { required: true, content: { 'application/json': { schema: z.object({ attributes: jsonObject(), consents: ConsentsSchema.optional() }).strict().openapi('ProfileUpsert') } } },
+    body: { required: true, content: { 'application/json': { schema: z.object({ attributes: queryableJsonObject(), consents: ConsentsSchema.optional() }).strict().openapi('ProfileUpsert') } } },
   },
   responses: { 200: json('Updated'), 201: json('Created'), 400: problemContent('Invalid profile'), ...v1Responses, 413: problemContent('Body too large') },
 });
