@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port';
 
 /**
  * A real PostgreSQL server for the PostgreSQL suite (HERALD_TEST_DATABASE=postgres): Debian's
@@ -37,17 +37,6 @@ function binDir(): string {
   }
   if (!dir) throw new Error('PostgreSQL binaries not found: install Debian\'s postgresql package (apt-get install postgresql)');
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgresServer(): Promise<PostgresServer> {

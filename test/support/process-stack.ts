@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { openMigratedDatabase, type DatabaseTarget } from '../../src/db/database';
 import { createTestDatabase } from './postgres-server';
+import { freePort } from './free-port';
+
+export { freePort };
 import { requestJson, type ApiResponse } from './http-json';
 
 /**
@@ -67,17 +69,6 @@ export async function waitFor<T>(what: string | (() => string), check: () => T |
   }
 }
 
-/** A TCP port that was free a moment ago (the kernel's pick), for servers that must keep their port across restarts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ManagedProcessOptions {
   name: string;
