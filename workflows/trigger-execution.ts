@@ -116,27 +116,42 @@ function sendFailureReason(error: unknown): string {
 }
 
 async function runByReference({ executionId, campaignId }: TriggerExecutionInput): Promise<TriggerExecutionCounts> {
-  let ready: number[];
-  try {
+  const { ready } = await closingOnStepFailure(executionId, async () => {
     const gate = await steps.loadCampaignGate(campaignId);
     const refusal = refusalOf(gate.status, gate.schedule);
     if (refusal) {
       await steps.closeExecution({ executionId, outcomes: [], failureReason: refusal });
-      throw ApplicationFailure.nonRetryable(`Campaign ${campaignId} does not accept triggers now (${refusal})`, refusal);
+      throw refused(campaignId, refusal);
     }
-    ({ ready } = await steps.prepareExecution({ executionId }));
-  } catch (error) {
-    if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
-    throw error;
-  }
+    return steps.prepareExecution({ executionId });
+  });
   const outcomes = patched(SEND_IN_THE_SAME_TASK) ? await sendQuicklyThenDurably(executionId, ready) : await sendDurably(executionId, ready);
+  const counts = await closingOnStepFailure(executionId, () => steps.closeExecution({ executionId, outcomes }));
+  return { executionId, ...counts };
+}
+
+/**
+ * Runs local steps that may keep failing past their bounded retries (the database stayed
+ * unreachable). Then it records the reason if the database answers now, and fails the workflow
+ * either way; the orphan sweep closes the execution from the workflow's status if that last write
+ * did not.
+ */
+async function closingOnStepFailure<T>(executionId: string, run: () => Promise<T>): Promise<T> {
   try {
-    return { executionId, ...(await steps.closeExecution({ executionId, outcomes })) };
+    return await run();
   } catch (error) {
-    if (error instanceof ActivityFailure) await closeAfterStepFailure(executionId, error);
+    if (error instanceof ActivityFailure) {
+      try {
+        await steps.closeExecution({ executionId, outcomes: [], failureReason: `internal-error: ${error.activityType ?? 'a step'} kept failing` });
+      } catch {
+        // The sweep reconciles it from the workflow's failed status.
+      }
+    }
     throw error;
   }
 }
+
+const refused = (campaignId: string, refusal: string) => ApplicationFailure.nonRetryable(`Campaign ${campaignId} does not accept triggers now (${refusal})`, refusal);
 
 /** One `sendMessage` activity per position, all at once, each retried until the provider accepts. */
 function sendDurably(executionId: string, positions: number[]): Promise<PositionOutcome[]> {
@@ -172,19 +187,6 @@ async function sendQuicklyThenDurably(executionId: string, positions: number[]):
     if (!(error instanceof ActivityFailure)) throw error;
   }
   return [...quickOutcomes, ...(await sendDurably(executionId, left))];
-}
-
-/**
- * A local step kept failing past its bounded retries (the database stayed unreachable). Record
- * the reason if the database answers now; either way the workflow then fails, and the orphan
- * sweep closes the execution from the workflow's status if this last write did not.
- */
-async function closeAfterStepFailure(executionId: string, error: ActivityFailure): Promise<void> {
-  try {
-    await steps.closeExecution({ executionId, outcomes: [], failureReason: `internal-error: ${error.activityType ?? 'a step'} kept failing` });
-  } catch {
-    // The sweep reconciles it from the workflow's failed status.
-  }
 }
 
 /** Executions started before PREPARE_IN_ONE_STEP ran two local activities per recipient. */
@@ -227,7 +229,7 @@ async function runWithContent(input: TriggerExecutionInput): Promise<TriggerExec
   const refusal = refusalOf(campaign.status, campaign.schedule);
   if (refusal) {
     await local.completeExecution(input.executionId, [], refusal);
-    throw ApplicationFailure.nonRetryable(`Campaign ${input.campaignId} does not accept triggers now (${refusal})`, refusal);
+    throw refused(input.campaignId, refusal);
   }
 
   const prepared = await prepareAll(input, input.recipients ?? [], campaign);
