@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../../temporal/dev-server';
+import { TEMPORAL_CALL_DEADLINE_MS } from '../../src/temporal-client/connection';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
 import { startHerald, type Herald } from '../support/herald-harness';
 
@@ -12,6 +13,11 @@ describe('when Temporal is down', () => {
     herald = await startHerald({ withoutWorker: true, temporalAddress: server.address });
   }, 120_000);
   afterAll(async () => {
+    // The Temporal client's retry interceptor schedules each retry with a timer it never cancels;
+    // one that fires after the connection is closed throws "Channel has been shut down" from the
+    // timer. Every chain here ends once its call's deadline (at most TEMPORAL_CALL_DEADLINE_MS)
+    // has passed plus one backoff, so let them drain before closing the connection.
+    await new Promise((resolve) => setTimeout(resolve, TEMPORAL_CALL_DEADLINE_MS + 5_000));
     await herald?.stop();
     await server?.teardown();
   });
