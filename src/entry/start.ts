@@ -7,11 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ConfigError } from '../config/env';
+import { ConfigError, loadConfig } from '../config/env';
 import { openMigratedDatabase } from '../db/database';
 import { CODEC_PATH } from '../api/middlewares/codec-cors';
 import { startDevServer } from '../../temporal/dev-server';
 import { childEnvironment, type ChildPart } from './child-environments';
+import { configureHousekeepingSchedules } from './configure-schedules';
 import { loadConfigOrExit } from './load-config-or-exit';
 import { loadOrCreatePayloadKeyFile } from './payload-key-file';
 import { logger } from './logger';
@@ -57,6 +58,16 @@ if (config.temporal.externalAddress) {
   childSettings.TEMPORAL_ADDRESS = `127.0.0.1:${config.temporal.port}`;
   log(`Temporal Web UI: http://127.0.0.1:${config.temporal.uiPort} (decodes payloads through ${codecEndpoint})`);
   if (config.http.apiKeys.length > 0) log('HERALD_API_KEYS is set: the Web UI sends no API key, so it shows payloads encrypted (README, "Payload encryption and the codec endpoint")');
+}
+
+// One machine, one configuration: the settings in this environment are the deployment's, so
+// apply the schedules' intervals here (the deploy step `npm run schedules` does it elsewhere).
+try {
+  await configureHousekeepingSchedules(loadConfig({ ...process.env, ...childSettings }), log);
+} catch (error) {
+  console.error(`[herald] configuring the Temporal schedules failed: ${(error as Error).message}`);
+  await devServer?.teardown();
+  process.exit(1);
 }
 
 interface Supervised {

@@ -4,7 +4,6 @@ import { openMigratedDatabase } from '../db/database';
 import { connect, connectClient, connectWorkerConnection } from '../temporal-client/connection';
 import { createWorker } from '../worker/create-worker';
 import { registerSearchAttributes } from '../../temporal/search-attributes';
-import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
 import { ConfigError } from '../config/env';
 import { loadConfigOrExit } from './load-config-or-exit';
 import { logger } from './logger';
@@ -23,14 +22,12 @@ if (config.temporal.externalAddress) {
 
 const connection = await connectWorkerConnection(config.temporal);
 const client = await connectClient(config.temporal, config.payloadKeys);
-const worker = await createWorker({ config, connection, client, db }).catch((error: unknown) => {
+const worker = await createWorker({ config, connection, client, db, log }).catch((error: unknown) => {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
   process.exit(78); // EX_CONFIG: the supervisor stops instead of restarting a worker that cannot work
 });
 log(`polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} (namespace ${config.temporal.namespace}); email via ${config.email.provider === 'resend' ? 'Resend' : 'the dev outbox'}`);
-log(`orphan sweep: schedule ${orphanSweepScheduleId(config.temporal.taskQueue)} every ${config.orphanSweep.intervalSeconds} s, for executions older than ${config.orphanSweep.graceSeconds} s`);
-log(`retention: schedule ${retentionScheduleId(config.temporal.taskQueue)} every ${config.retention.intervalSeconds} s purges delivery details older than ${config.retention.days} days`);
 // Ctrl-C under `npm start` delivers SIGINT to the whole group and the supervisor then sends
 // SIGTERM; a second shutdown() would throw and skip the clean close below.
 let stopping = false;

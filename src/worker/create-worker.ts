@@ -9,8 +9,7 @@ import type { HeraldDb } from '../db/database';
 import { OutboxRepository } from '../repositories/outbox';
 import { createTemplateRenderer } from '../rendering/template-renderer';
 import { heraldDataConverter } from '../temporal-client/data-converter';
-import { ensureOrphanSweepSchedule } from './orphan-sweep-schedule';
-import { ensureRetentionSchedule } from './retention-schedule';
+import { describeHousekeepingSchedule, ensureHousekeepingSchedules, housekeepingScheduleWarning } from './housekeeping-schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -30,12 +29,17 @@ export interface WorkerDependencies {
   db: HeraldDb;
   /** A prebuilt bundle (`{ code }` or `{ codePath }`); without it the worker bundles `workflows/` itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Where the worker reports its housekeeping schedules; without it, only a setting not in effect is reported (console.warn). */
+  log?: (line: string) => void;
 }
 
-export async function createWorker({ config, connection, client, db, workflowBundle }: WorkerDependencies): Promise<Worker> {
+export async function createWorker({ config, connection, client, db, workflowBundle, log }: WorkerDependencies): Promise<Worker> {
   const emailProvider = selectEmailProvider(config.email, new OutboxRepository(db));
-  await ensureOrphanSweepSchedule(client, config);
-  await ensureRetentionSchedule(client, config);
+  for (const schedule of await ensureHousekeepingSchedules(client, config, 'create-only')) {
+    const warning = housekeepingScheduleWarning(schedule);
+    if (warning) (log ?? console.warn)(warning);
+    log?.(describeHousekeepingSchedule(schedule));
+  }
   // The render sandbox: a worker-thread pool that lives exactly as long as the worker runs.
   const renderer = createTemplateRenderer(config.render);
   let worker: Worker;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ExecutionRepository } from '../../src/repositories/executions';
 import { ensureOrphanSweepSchedule } from '../../src/worker/orphan-sweep-schedule';
+import { describeSchedule } from '../support/schedule-description';
 import type { OrphanSweepTotals } from '../../workflows/sweep-orphaned-executions';
 import { activationWorkflowId, orphanSweepScheduleId } from '../../workflows/workflow-ids';
 import { startTcpProxy, type TcpProxy } from '../faults/support/tcp-proxy';
@@ -74,8 +75,8 @@ describe('orphan sweep', () => {
     expect(Date.parse(swept.completedAt) - Date.parse(swept.createdAt), 'an execution younger than the grace period is never swept').toBeGreaterThanOrEqual(GRACE_SECONDS * 1000);
 
     // Two more sweeps after the mark, and the completed execution is exactly as it was.
-    const taken = (await sweepSchedule().describe()).info.numActionsTaken;
-    await waitFor('two more sweeps', async () => (await sweepSchedule().describe()).info.numActionsTaken >= taken + 2, 10_000);
+    const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
+    await waitFor('two more sweeps', async () => (await describeSchedule(sweepSchedule())).info.numActionsTaken >= taken + 2, 10_000);
     expect(await executionStatus(normal.body.executionId)).toEqual(completed);
     expect(await executionStatus(orphanId)).toEqual(swept);
     // Even asked directly, as a sweep racing the workflow's own completion would, it keeps its outcome.
@@ -84,7 +85,7 @@ describe('orphan sweep', () => {
   }, 60_000);
 
   it('shows each sweep in Temporal, with what it checked and marked', async () => {
-    const description = await sweepSchedule().describe();
+    const description = await describeSchedule(sweepSchedule());
     expect(description.policies.overlap).toBe('SKIP');
     expect(description.spec.intervals?.map((interval) => interval.every)).toEqual([1000]);
     expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'sweepOrphanedExecutions', taskQueue: herald.config.temporal.taskQueue });
@@ -117,24 +118,32 @@ describe('orphan sweep', () => {
 
     // Another identical retry and two more sweeps change nothing and send nothing.
     expect((await herald.request('POST', '/v1/executions/unitary', retryCall)).body.executionId).toBe(orphan!.id);
-    const taken = (await sweepSchedule().describe()).info.numActionsTaken;
-    await waitFor('two more sweeps', async () => (await sweepSchedule().describe()).info.numActionsTaken >= taken + 2, 10_000);
+    const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
+    await waitFor('two more sweeps', async () => (await describeSchedule(sweepSchedule())).info.numActionsTaken >= taken + 2, 10_000);
     expect(await executionStatus(orphan!.id)).toEqual(completed);
     expect(await outboxFor(orphan!.id)).toHaveLength(1);
   });
 
-  it('ensuring the schedule again, from several workers at once, changes nothing; a new interval updates it in place', async () => {
-    const before = await sweepSchedule().describe();
-    expect(await Promise.all([ensureOrphanSweepSchedule(herald.client, herald.config), ensureOrphanSweepSchedule(herald.client, herald.config)])).toEqual(['unchanged', 'unchanged']);
-    const slower = { ...herald.config, orphanSweep: { ...herald.config.orphanSweep, intervalSeconds: 2 } };
-    expect(await ensureOrphanSweepSchedule(herald.client, slower)).toBe('updated');
-    const after = await sweepSchedule().describe();
-    expect(after.spec.intervals?.map((interval) => interval.every)).toEqual([2000]);
+  it('is created once: workers never change it, even with another interval; the deploy step configures it in place', async () => {
+    const before = await describeSchedule(sweepSchedule());
+    const configured = herald.config.orphanSweep.intervalSeconds;
+    const twoWorkers = await Promise.all([ensureOrphanSweepSchedule(herald.client, herald.config, 'create-only'), ensureOrphanSweepSchedule(herald.client, herald.config, 'create-only')]);
+    expect(twoWorkers).toEqual([{ outcome: 'unchanged', intervalSeconds: configured }, { outcome: 'unchanged', intervalSeconds: configured }]);
+    // A replica with another setting leaves the schedule alone and reports what is in effect.
+    const slower = { ...herald.config, orphanSweep: { ...herald.config.orphanSweep, intervalSeconds: configured + 1 } };
+    expect(await ensureOrphanSweepSchedule(herald.client, slower, 'create-only')).toEqual({ outcome: 'differs', intervalSeconds: configured });
+    expect((await describeSchedule(sweepSchedule())).spec.intervals?.map((interval) => interval.every)).toEqual([configured * 1000]);
+    // `npm run schedules` applies it.
+    expect(await ensureOrphanSweepSchedule(herald.client, slower, 'configure')).toEqual({ outcome: 'updated', intervalSeconds: configured + 1 });
+    const after = await describeSchedule(sweepSchedule());
+    expect(after.spec.intervals?.map((interval) => interval.every)).toEqual([(configured + 1) * 1000]);
     const { type, workflowType, workflowId, taskQueue, args, staticSummary, staticDetails } = before.action as Extract<typeof before.action, { type: 'startWorkflow' }>;
     expect(after.action).toMatchObject({ type, workflowType, workflowId, taskQueue, args, staticSummary, staticDetails });
     expect(after.policies).toEqual(before.policies);
     expect(after.info.createdAt).toEqual(before.info.createdAt);
-    expect(await ensureOrphanSweepSchedule(herald.client, slower)).toBe('unchanged');
+    expect(await ensureOrphanSweepSchedule(herald.client, slower, 'configure')).toEqual({ outcome: 'unchanged', intervalSeconds: configured + 1 });
+    // Back to the suite's interval, so the tests after this one sweep as often as before.
+    expect((await ensureOrphanSweepSchedule(herald.client, herald.config, 'configure')).outcome).toBe('updated');
   });
 
   it('asks Temporal about an execution whose workflow runs for a long time once per recheck interval, not on every sweep', async () => {
@@ -152,8 +161,8 @@ describe('orphan sweep', () => {
     }, 15_000);
     expect(confirmed.status).toBe('running');
 
-    const taken = (await sweepSchedule().describe()).info.numActionsTaken;
-    await waitFor('two more sweeps', async () => (await sweepSchedule().describe()).info.numActionsTaken >= taken + 2, 15_000);
+    const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
+    await waitFor('two more sweeps', async () => (await describeSchedule(sweepSchedule())).info.numActionsTaken >= taken + 2, 15_000);
     expect(await row(), 'later sweeps within RECHECK_AFTER_SECONDS neither look it up again nor fail it').toEqual(confirmed);
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeSchedule } from '../support/schedule-description';
 import { retentionScheduleId } from '../../workflows/workflow-ids';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
 import { startHerald, type Herald } from '../support/herald-harness';
@@ -30,7 +31,7 @@ describe('retention', () => {
   });
 
   it('is a Temporal Schedule that purges expired details and keeps the counts, and leaves recent executions alone', async () => {
-    const schedule = await herald.client.schedule.getHandle(retentionScheduleId(herald.config.temporal.taskQueue)).describe();
+    const schedule = await describeSchedule(herald.client.schedule.getHandle(retentionScheduleId(herald.config.temporal.taskQueue)));
     expect(schedule.spec.intervals?.map((i) => i.every)).toEqual([3_600_000]);
 
     const old = await trigger('old@example.com', 'old-code');
