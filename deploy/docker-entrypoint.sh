@@ -1,11 +1,11 @@
 #!/bin/sh
-# Entry point of the Herald image: `api` (default), `worker` or `migrate`; anything else is run as given.
+# Entry point of the Herald image: `api` (default), `worker`, `migrate` or `schedules`; anything else is run as given.
 # tsx is started directly (not through npm) so that SIGTERM reaches Node, and so that npm's
 # pre-scripts (scripts/ensure-dependencies.mjs) never try to install packages in a container.
 set -e
 command="${1:-api}"
 [ "$#" -gt 0 ] && shift
 case "$command" in
-  api|worker|migrate) exec tsx "src/entry/$command.ts" "$@" ;;
+  api|worker|migrate|schedules) exec tsx "src/entry/$command.ts" "$@" ;;
   *) exec "$command" "$@" ;;
 esac
