@@ -8,7 +8,8 @@ import { isTransientDependencyError } from './transient-errors';
 import { isUnstorableTextError } from '../db/dialect';
 import { authenticate } from './middlewares/api-key-auth';
 import { authorize } from './middlewares/authorize';
-import { apiLimiters, rateLimit, type ApiLimiters } from './middlewares/rate-limit';
+import { apiLimitersFor } from './middlewares/limiters-for-database';
+import { rateLimit, type ApiLimiters } from './middlewares/rate-limit';
 import { DomainError } from '../domain/errors';
 import { domainErrorProblem } from './domain-error-problem';
 import { Problem, problemResponse } from './problem';
@@ -25,8 +26,8 @@ import { profilesRouter } from './routes/profiles/profiles.index';
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** `limiters` is a parameter so that tests can look into them. */
-export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = apiLimiters(deps.config.http)) {
+/** `limiters` is a parameter so that tests can look into them; by default they follow the database (one place decides). */
+export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = apiLimitersFor(deps.config, deps.db)) {
   const app = createRouter();
   // Before everything else on /v1: the Temporal UI's preflights carry no credentials.
   app.use(`${CODEC_PATH}/*`, codecCors(deps.config.codec.corsOrigins));

@@ -16,6 +16,7 @@ import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
  * | `numUpdatedRows` etc.        | bigint                           | bigint (kysely converts `rowCount`)             |
  * | concurrent migrations        | retry the loser (database.ts)    | `pg_advisory_lock` (database.ts)                |
  * | merging JSON objects in SQL  | `json_patch(a, b)`               | `a || b` (jsonb): `mergeJsonObjects`            |
+ * | API rate limits              | in process, per API process      | table `rate_limit_counters`, shared by replicas (api/middlewares/limiters-for-database.ts) |
  */
 export type DialectName = 'sqlite' | 'postgres';
 

@@ -4,7 +4,7 @@ import type {} from '../app-env'; // types c.var.principal
 import { apiKeyAuthenticator } from '../../services/api-keys';
 import type { ServiceDependencies } from '../../services/service-dependencies';
 import { Problem, problemResponse } from '../problem';
-import { clientAddressKey, type AuthFailureLimiter } from './rate-limit';
+import { clientAddressKey, type FailedAuthLimiter } from './rate-limit';
 
 const BEARER = /^Bearer[ \t]+(\S+)$/i;
 
@@ -20,7 +20,7 @@ const unauthorized = (detail: string, error?: 'invalid_token') =>
  *   even looked at; a key that does not authenticate counts as a failure for its address and
  *   gets 401. Open mode does not excuse a wrong key.
  */
-export function authenticate(deps: ServiceDependencies, failures: AuthFailureLimiter): MiddlewareHandler {
+export function authenticate(deps: ServiceDependencies, failures: FailedAuthLimiter): MiddlewareHandler {
   const authenticateToken = apiKeyAuthenticator(deps);
   const open = deps.config.http.apiKeys.length === 0;
 
@@ -32,7 +32,7 @@ export function authenticate(deps: ServiceDependencies, failures: AuthFailureLim
       return next();
     }
     const address = clientAddressKey(c);
-    const retryAfter = failures.retryAfterSeconds(address);
+    const retryAfter = await failures.retryAfterSeconds(address);
     if (retryAfter > 0) {
       return problemResponse(
         c,
@@ -42,7 +42,7 @@ export function authenticate(deps: ServiceDependencies, failures: AuthFailureLim
     const token = BEARER.exec(header)?.[1];
     const principal = token === undefined ? undefined : await authenticateToken(token);
     if (!principal) {
-      failures.recordFailure(address);
+      await failures.recordFailure(address);
       return problemResponse(c, unauthorized('The API key is not valid: unknown, revoked, or not sent as Authorization: Bearer <key>.', 'invalid_token'));
     }
     c.set('principal', principal);

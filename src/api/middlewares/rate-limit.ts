@@ -47,11 +47,22 @@ export function clientAddressKey(c: Context): string {
 }
 
 /**
- * Failed authentications per client address: `perMinute` of them, refilled evenly over a
- * minute. Only failures create an entry, keyed by address and never by the token that failed;
- * an entry expires once its bucket would be full again.
+ * Failed authentications per client address. Only failures may create state, keyed by address
+ * and never by the token that failed; asking creates nothing. Answers may come at once (in
+ * process) or from the shared store (PostgreSQL).
  */
-export class AuthFailureLimiter {
+export interface FailedAuthLimiter {
+  readonly perMinute: number;
+  /** Seconds until this address may try again, or 0 when it may now. Creates no state. */
+  retryAfterSeconds(address: string): number | Promise<number>;
+  recordFailure(address: string): void | Promise<void>;
+}
+
+/**
+ * Failed authentications per client address, in this process: `perMinute` of them, refilled
+ * evenly over a minute. An entry expires once its bucket would be full again.
+ */
+export class AuthFailureLimiter implements FailedAuthLimiter {
   private readonly buckets: LRUCache<string, TokenBucket>;
 
   constructor(
@@ -86,8 +97,13 @@ export interface CallAllowance {
   retryAfterSeconds: number;
 }
 
-/** Calls per second per caller (an API key id, or an address when the API runs open). */
-export class CallRateLimiter {
+/** Calls per second per caller (`key:<id>`, or `address:<address>` when the API runs open). */
+export interface CallLimiter {
+  take(caller: string, rate: number): CallAllowance | Promise<CallAllowance>;
+}
+
+/** Calls per second per caller, in this process: a token bucket per caller. */
+export class CallRateLimiter implements CallLimiter {
   private readonly buckets: LRUCache<string, TokenBucket>;
 
   constructor(maxEntries = MAX_LIMITER_ENTRIES) {
@@ -120,22 +136,28 @@ export class CallRateLimiter {
   }
 }
 
-/** The API's limiters; one set per API process. */
+/** The API's limiters; one set per API process (see limiters-for-database.ts for which). */
 export interface ApiLimiters {
+  calls: CallLimiter;
+  authFailures: FailedAuthLimiter;
+}
+
+/** Limiters that count in this process only: each replica limits on its own. */
+export interface InProcessLimiters extends ApiLimiters {
   calls: CallRateLimiter;
   authFailures: AuthFailureLimiter;
 }
 
-export function apiLimiters(http: HeraldConfig['http']): ApiLimiters {
+export function apiLimiters(http: HeraldConfig['http']): InProcessLimiters {
   return { calls: new CallRateLimiter(), authFailures: new AuthFailureLimiter(http.authFailuresPerMinute) };
 }
 
 /**
- * Token bucket per API key id: HERALD_RATE_LIMIT calls a second, bursts up to one second's
- * worth. HERALD_RATE_LIMITS names a key by its value (bootstrap keys) or by its id. Runs after
- * authentication, so only keys that authenticated get buckets, and never under their token.
+ * HERALD_RATE_LIMIT calls a second per API key id, bursts up to one second's worth.
+ * HERALD_RATE_LIMITS names a key by its value (bootstrap keys) or by its id. Runs after
+ * authentication, so only keys that authenticated are counted, and never under their token.
  */
-export function rateLimit(http: HeraldConfig['http'], calls: CallRateLimiter): MiddlewareHandler {
+export function rateLimit(http: HeraldConfig['http'], calls: CallLimiter): MiddlewareHandler {
   const { perSecond, perKey } = http.rateLimit;
   const perKeyId = new Map(Object.entries(perKey).map(([name, rate]) => [http.apiKeys.includes(name) ? environmentKeyId(name) : name, rate]));
 
@@ -143,7 +165,7 @@ export function rateLimit(http: HeraldConfig['http'], calls: CallRateLimiter): M
     const { keyId } = c.get('principal');
     const caller = keyId === OPEN_PRINCIPAL.keyId ? `address:${clientAddressKey(c)}` : `key:${keyId}`;
     const rate = perKeyId.get(keyId) ?? perSecond;
-    const { allowed, headers, retryAfterSeconds } = calls.take(caller, rate);
+    const { allowed, headers, retryAfterSeconds } = await calls.take(caller, rate);
     if (!allowed) {
       return problemResponse(c, new Problem(429, 'rate-limited', 'Too many requests', `This API key may make ${rate} calls per second; retry after ${retryAfterSeconds} s.`, undefined, { ...headers, 'retry-after': String(retryAfterSeconds) }));
     }

@@ -4,10 +4,11 @@ import { orphanSweep } from './0002-orphan-sweep';
 import { referencesNotContent } from './0003-references-not-content';
 import { apiKeysAndAuditLog } from './0004-api-keys-and-audit-log';
 import { queryableProfiles } from './0005-queryable-profiles';
+import { rateLimitCounters } from './0006-rate-limit-counters';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': initial, '0002-orphan-sweep': orphanSweep, '0003-references-not-content': referencesNotContent, '0004-api-keys-and-audit-log': apiKeysAndAuditLog, '0005-queryable-profiles': queryableProfiles };
+    return { '0001-initial': initial, '0002-orphan-sweep': orphanSweep, '0003-references-not-content': referencesNotContent, '0004-api-keys-and-audit-log': apiKeysAndAuditLog, '0005-queryable-profiles': queryableProfiles, '0006-rate-limit-counters': rateLimitCounters };
   },
 };
