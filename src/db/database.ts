@@ -43,6 +43,12 @@ function postgresDialect(url: string): Dialect {
   // An idle connection that the server closes (a restart, 57P01) is an 'error' event on the pool;
   // unheard it would crash the process. The pool drops that client and connects anew on demand.
   pool.on('error', () => {});
+  // A connection checked out of the pool has no pool listener: pg-pool removes it while the
+  // client is lent. When the server ends it between two queries of a transaction (a restart
+  // while an activity holds it), pg emits 'error' on the client itself, and unheard that
+  // crashed the worker. Heard, the client is marked unusable: the transaction's next query
+  // fails (the activity retries), and the pool discards the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new PostgresDialect({ pool });
 }
 
