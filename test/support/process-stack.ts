@@ -247,6 +247,58 @@ function postgresAdminUrl(): string | undefined {
   }
 }
 
+/**
+ * What a Herald child process gets: the few variables a process needs from the test's own
+ * environment, and the settings a worker and an API must share. Payloads are encrypted, as under
+ * `npm start`, with a fresh key that every process of the stack shares.
+ */
+export function heraldChildEnv(stack: { dataDir: string; temporalAddress: string; taskQueue: string; payloadKeyId: string }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...(process.env.TMPDIR && { TMPDIR: process.env.TMPDIR }),
+    ...(process.env.XDG_CACHE_HOME && { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }),
+    NODE_ENV: 'test',
+    HERALD_DATA_DIR: stack.dataDir,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    HOST: '127.0.0.1',
+    HERALD_PAYLOAD_KEYS: `${stack.payloadKeyId}:${randomBytes(32).toString('base64')}`,
+  };
+}
+
+/** An API is ready once /health answers 200. */
+export function apiAnswers(baseUrl: string): () => Promise<boolean> {
+  return async () => {
+    try {
+      return (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3_000) })).status === 200;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Polls the execution-status API until the execution leaves `running`. A crashed process cannot
+ * finish anything, so a crash among `processes` is reported, with its last words.
+ */
+export function waitForExecution(request: (method: string, path: string) => Promise<ApiResponse>, executionId: string, timeoutMs: number, processes: ManagedProcess[]): Promise<any> {
+  let last: unknown;
+  return waitFor(
+    () => `execution ${executionId} to finish (last seen: ${JSON.stringify(last)})`,
+    async () => {
+      for (const part of processes) {
+        if (!part.running && part.unexpectedExits().length > 0) throw new Error(`${part.name} crashed while waiting for execution ${executionId}:\n${part.output()}`);
+      }
+      const { status, body } = await request('GET', `/v1/executions/${executionId}`);
+      last = body;
+      return status === 200 && body.status !== 'running' ? body : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
 export async function startProcessStack(options: ProcessStackOptions): Promise<ProcessStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-faults-'));
   const taskQueue = `herald-faults-${randomUUID()}`;
@@ -259,18 +311,8 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   const database: DatabaseTarget = databaseUrl ? { dialect: 'postgres', url: databaseUrl } : { dialect: 'sqlite', path: join(dataDir, 'herald.db') };
 
   const baseEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...(process.env.TMPDIR && { TMPDIR: process.env.TMPDIR }),
-    ...(process.env.XDG_CACHE_HOME && { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }),
-    NODE_ENV: 'test',
-    HERALD_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: options.temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    HOST: '127.0.0.1',
+    ...heraldChildEnv({ dataDir, temporalAddress: options.temporalAddress, taskQueue, payloadKeyId: 'faults' }),
     PORT: String(apiPort),
-    // Encrypted payloads, as under `npm start`; worker and API share the key.
-    HERALD_PAYLOAD_KEYS: `faults:${randomBytes(32).toString('base64')}`,
     ...(databaseUrl && { DATABASE_URL: databaseUrl }),
     ...options.env,
   };
@@ -291,13 +333,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     script: API_SCRIPT,
     env: { ...baseEnv, ...(options.apiTemporalAddress && { TEMPORAL_ADDRESS: options.apiTemporalAddress }), ...options.apiEnv },
     readyTimeoutMs,
-    readyProbe: async () => {
-      try {
-        return (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3_000) })).status === 200;
-      } catch {
-        return false;
-      }
-    },
+    readyProbe: apiAnswers(baseUrl),
   });
 
   let stopped = false;
@@ -311,19 +347,7 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
     worker,
     api,
     request,
-    async waitForExecution(executionId, timeoutMs = 60_000) {
-      let last: unknown;
-      return waitFor(
-        () => `execution ${executionId} to finish (last seen: ${JSON.stringify(last)})`,
-        async () => {
-          const { status, body } = await request('GET', `/v1/executions/${executionId}`);
-          last = body;
-          return status === 200 && body.status !== 'running' ? body : undefined;
-        },
-        timeoutMs,
-        200,
-      );
-    },
+    waitForExecution: (executionId, timeoutMs = 60_000) => waitForExecution(request, executionId, timeoutMs, [worker, api]),
     async stop() {
       if (stopped) return;
       stopped = true;
