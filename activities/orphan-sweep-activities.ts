@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { NOT_STARTED_REASON, type ExecutionRepository, type RunningExecutionCursor } from '../src/repositories/executions';
 
@@ -60,6 +60,8 @@ export function orphanSweepActivities(executions: ExecutionRepository, temporal:
       const candidates = await executions.listRunningToCheck(claimedBefore, checkedBefore, limit, after);
       const markedExecutionIds: string[] = [];
       for (const candidate of candidates) {
+        // Alive: a worker that dies mid-batch is noticed within the heartbeat timeout, not the batch's.
+        heartbeat();
         const state = await workflowState(temporal, candidate.workflowId);
         if (state === 'running' || state === 'completed') {
           // A completed workflow closed its execution itself; one the database still shows running is looked at again later.

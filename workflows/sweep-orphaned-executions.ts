@@ -21,10 +21,14 @@ export interface OrphanSweepTotals {
 
 /**
  * Each batch asks Temporal about up to a hundred workflows. A few attempts ride out a brief
- * outage; past that the run fails visibly and the next scheduled run starts over.
+ * outage; past that the run fails visibly and the next scheduled run starts over. The batch
+ * heartbeats per execution, so a worker that dies mid-batch costs 15 s, not the 2-minute timeout
+ * (the schedule skips new runs while this one is open). Timeouts are activity options, not
+ * commands, so histories recorded before the heartbeat replay unchanged.
  */
 const sweep = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
