@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activationWorkflowId } from '../../workflows/workflow-ids';
 import { emailCampaign, liveCampaign } from '../support/campaigns';
 import { startHerald, type Herald } from '../support/herald-harness';
+import { waitFor } from '../support/process-stack';
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
@@ -92,7 +93,13 @@ describe('campaigns', () => {
     expect(activated.body.status).toBe('scheduled');
     expect(activated.body.activatedAt).toEqual(expect.any(String));
     const handle = herald.client.workflow.getHandle(activationWorkflowId(body.id));
-    expect((await handle.query<{ status: string }>('state')).status).toBe('scheduled');
+    // The workflow reports `scheduled` once its first local step has recorded it (until then it
+    // still holds the draft it started from); under load the 2 s wait may even be over.
+    const seen = await waitFor('the activation workflow to leave draft', async () => {
+      const { status } = await handle.query<{ status: string }>('state');
+      return status !== 'draft' && status;
+    }, 20_000);
+    expect(['scheduled', 'live']).toContain(seen);
     await waitForStatus(herald, body.id, 'live');
     await waitForStatus(herald, body.id, 'completed');
     expect((await handle.result()).status).toBe('completed');

@@ -7,7 +7,7 @@ import { startDevServer } from '../../temporal/dev-server';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { freePort, sleep, startProcessStack, waitFor, type ProcessStack } from '../support/process-stack';
 import { startProviderProxy, type ProviderProxy } from './support/provider-proxy';
-import { attemptSummary, claimedExecutions, createLiveCampaign, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger } from './support/triggers';
+import { createLiveCampaign, planTriggers, triggerWithRetry, type AcceptedTrigger, expectExactlyOnceAfterOutage } from './support/triggers';
 
 /**
  * The Temporal server goes away in the middle of a run and comes back on the same port and the
@@ -72,20 +72,7 @@ describe('Temporal dev server restarted on the same database mid-run', () => {
     for (const { executionId } of accepted) executions.set(executionId, await stack.waitForExecution(executionId, 90_000));
 
     const duringAccepted = accepted.slice(before.length);
-    console.info(`[temporal-restart] ${deliveredBeforeOutage} messages accepted before the outage; attempts of the calls made during it: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
-    // However many attempts a call took, its requestId has one execution: the one the client got.
-    const claimed = await claimedExecutions(stack.database);
-    for (const call of duringAccepted) expect(call.executionId, call.trigger.requestId).toBe(claimed.get(call.trigger.requestId));
-    expect(claimed.size).toBe(accepted.length);
-    expectEveryMessageDeliveredOnce(fake, accepted, executions);
-    expect(deliveredBeforeOutage).toBeGreaterThanOrEqual(5);
-    expect(deliveredBeforeOutage).toBeLessThan(30);
-
-    // The same calls again, after the restart: same executions, nothing sent again.
-    const repeats = await Promise.all(accepted.map(({ trigger }) => triggerWithRetry(stack.baseUrl, trigger)));
-    expect(repeats.map((r) => r.executionId)).toEqual(accepted.map((a) => a.executionId));
-    await sleep(1_000);
-    expect(fake.deliveries).toHaveLength(30);
+    await expectExactlyOnceAfterOutage({ label: 'temporal-restart', baseUrl: stack.baseUrl, database: stack.database, fake, accepted, duringAccepted, executions, deliveredBeforeOutage, expectedDeliveries: 30 });
 
     // Worker and API rode out the outage without crashing.
     expect(stack.worker.unexpectedExits(), stack.worker.output()).toEqual([]);

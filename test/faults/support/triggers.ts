@@ -125,3 +125,38 @@ export async function claimedExecutions(database: DatabaseTarget): Promise<Map<s
 
 /** "202" or "503>0>202" per call, 0 meaning a connection error or a client timeout. */
 export const attemptSummary = (calls: AcceptedTrigger[]) => calls.map((c) => c.attempts.map((a) => a.status).join('>')).join(' ');
+
+export interface OutageOutcome {
+  /** For the log line, e.g. `temporal-restart`. */
+  label: string;
+  baseUrl: string;
+  database: DatabaseTarget;
+  fake: FakeResend;
+  /** Every accepted call, those of the outage included, and each one's finished execution. */
+  accepted: AcceptedTrigger[];
+  duringAccepted: AcceptedTrigger[];
+  executions: Map<string, any>;
+  deliveredBeforeOutage: number;
+  expectedDeliveries: number;
+}
+
+/**
+ * What every outage test proves once its calls have finished: one execution per requestId, the
+ * one the client got, however many attempts the call took; every message delivered exactly once;
+ * and the same calls again start nothing and send nothing.
+ */
+export async function expectExactlyOnceAfterOutage(outcome: OutageOutcome): Promise<void> {
+  const { label, fake, accepted, duringAccepted, executions, deliveredBeforeOutage } = outcome;
+  console.info(`[${label}] ${deliveredBeforeOutage} messages accepted before the outage; attempts of the calls made during it: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
+  const claimed = await claimedExecutions(outcome.database);
+  for (const call of duringAccepted) expect(call.executionId, call.trigger.requestId).toBe(claimed.get(call.trigger.requestId));
+  expect(claimed.size).toBe(accepted.length);
+  expectEveryMessageDeliveredOnce(fake, accepted, executions);
+  expect(deliveredBeforeOutage).toBeGreaterThanOrEqual(5);
+  expect(deliveredBeforeOutage).toBeLessThan(outcome.expectedDeliveries);
+
+  const repeats = await Promise.all(accepted.map(({ trigger }) => triggerWithRetry(outcome.baseUrl, trigger)));
+  expect(repeats.map((r) => r.executionId)).toEqual(accepted.map((a) => a.executionId));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(fake.deliveries).toHaveLength(outcome.expectedDeliveries);
+}
