@@ -1,5 +1,5 @@
 // The baseline's own worker process: bench/bare-workflow.ts on its own task queue, default worker
-// options (as Herald's worker uses). Reports finished executions to the parent over IPC.
+// options (as Herald's worker uses). Reports finished executions (count, and when each finished) to the parent over IPC.
 // Env: TEMPORAL_ADDRESS, BENCH_BARE_TASK_QUEUE, HERALD_PAYLOAD_KEYS (when set, Herald's data
 // converter encrypts every payload, exactly as in Herald's worker).
 import { fileURLToPath } from 'node:url';
@@ -14,10 +14,13 @@ const taskQueue = process.env.BENCH_BARE_TASK_QUEUE ?? 'bench-bare';
 let finished = 0;
 let lastFinishAt = 0;
 let reported = 0;
+/** When each execution finished since the last report (ms since the epoch). */
+let times: number[] = [];
 const report = setInterval(() => {
   if (finished === reported) return;
   reported = finished;
-  process.send?.({ type: 'finished', count: finished, at: lastFinishAt });
+  process.send?.({ type: 'finished', count: finished, at: lastFinishAt, times });
+  times = [];
 }, 50);
 
 const payloadKeys = process.env.HERALD_PAYLOAD_KEYS ? loadConfig({ HERALD_PAYLOAD_KEYS: process.env.HERALD_PAYLOAD_KEYS }).payloadKeys : undefined;
@@ -31,6 +34,7 @@ const worker = await Worker.create({
   activities: createBareActivities(() => {
     finished += 1;
     lastFinishAt = Date.now();
+    times.push(lastFinishAt);
   }),
 });
 process.once('SIGINT', () => worker.shutdown());

@@ -8,10 +8,13 @@
 //   recipients in the same workflow task, the durable per-recipient path being only for retries;
 // - local closeExecution last.
 // Keep this in step with trigger-execution.ts.
+// One more shape is no mirror of Herald but its ceiling: 'one-local-activity', a workflow of ONE
+// no-op local activity (closeExecution, which the bare worker counts), the least a durable
+// workflow per trigger can cost on a server. bench/run.ts reports Herald as a fraction of it.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BareActivities } from './bare-activities';
 
-export type BareShape = 'activity-per-recipient' | 'send-in-the-same-task';
+export type BareShape = 'activity-per-recipient' | 'send-in-the-same-task' | 'one-local-activity';
 
 export interface BareExecutionInput {
   recipients: number;
@@ -36,6 +39,10 @@ const delivery = proxyActivities<BareActivities>({
 });
 
 export async function bareExecution(input: BareExecutionInput): Promise<number> {
+  if (input.shape === 'one-local-activity') {
+    await steps.closeExecution();
+    return input.recipients;
+  }
   await steps.loadCampaignGate();
   const positions = Array.from({ length: input.recipients }, (_, i) => i);
   await steps.prepareExecution();

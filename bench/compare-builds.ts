@@ -326,7 +326,9 @@ async function runBench(build: Build, variant: VariantName, round: number, index
   const codec = VARIANTS[variant].codec;
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('BENCH_')) env[key] = value;
-  Object.assign(env, { BENCH_SCALE: SCALE, BENCH_PORT_BASE: String(portBase), BENCH_JSON: wantedJson, TMPDIR: runTmp, ...(codec && { BENCH_CODEC: codec }) });
+  // BENCH_CEILING=off: builds whose bench runs the ceiling (one-local-activity) would otherwise
+  // interleave extra runs into their 1-recipient pair that older builds do not.
+  Object.assign(env, { BENCH_SCALE: SCALE, BENCH_PORT_BASE: String(portBase), BENCH_JSON: wantedJson, TMPDIR: runTmp, BENCH_CEILING: 'off', ...(codec && { BENCH_CODEC: codec }) });
   log(`round ${round}/${ROUNDS}, ${VARIANTS[variant].title}: ${build.dir}/bench/run.ts ${SECTION}, ports ${portBase}/${portBase + 1}/${portBase + 233} ...`);
   const started = Date.now();
   const record: RunRecord = { variant, round, index, portBase, ok: false, seconds: 0, figures: {}, problems: [], logFile, markdownFile };

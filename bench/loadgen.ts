@@ -1,5 +1,6 @@
 // The load generator, always its own process (spawned by bench/run.ts with an IPC channel):
-// - mode "http": POST /v1/executions/unitary with unique requestIds at a fixed concurrency;
+// - mode "http": POST /v1/executions/unitary with unique requestIds at a fixed concurrency, call i
+//   to API port ports[i % ports.length] (round-robin over the replicas, as a load balancer would);
 // - mode "temporal": start bare workflows directly with @temporalio/client at a fixed concurrency.
 // Every loop is bounded by a call count and a deadline. Only 127.0.0.1.
 // Sends {type:'started', at} when the first call goes out and {type:'result', ...} at the end.
@@ -15,7 +16,8 @@ export type UserSelection = { kind: 'unique'; prefix: string } | { kind: 'pool';
 
 export interface HttpLoad {
   mode: 'http';
-  port: number;
+  /** One or more APIs (replicas); calls go round-robin over them. */
+  ports: number[];
   campaignId: string;
   recipients: number;
   concurrency: number;
@@ -111,10 +113,10 @@ function recipientIds(users: UserSelection, call: number, count: number): string
 
 async function runHttp(load: HttpLoad): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: load.concurrency });
-  const post = (body: string) =>
+  const post = (port: number, body: string) =>
     new Promise<string>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: load.port, method: 'POST', path: '/v1/executions/unitary', agent, timeout: 15_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host: '127.0.0.1', port, method: 'POST', path: '/v1/executions/unitary', agent, timeout: 15_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -131,7 +133,7 @@ async function runHttp(load: HttpLoad): Promise<LoadResult> {
     });
   const result = await runLoop(load, (i) => {
     const recipients = recipientIds(load.users, i, load.recipients).map((userId) => ({ userId, namespace: 'email', context: { code: String(1000 + (i % 9000)) } }));
-    return post(JSON.stringify({ requestId: `${load.requestPrefix}-${i}`, campaignId: load.campaignId, recipients }));
+    return post(load.ports[i % load.ports.length]!, JSON.stringify({ requestId: `${load.requestPrefix}-${i}`, campaignId: load.campaignId, recipients }));
   });
   agent.destroy();
   return result;

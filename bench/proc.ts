@@ -67,3 +67,38 @@ export function childrenNamed(parentPid: number, comm: string): number[] {
   }
   return found;
 }
+
+/**
+ * CPU seconds of a process and all its children so far: its own utime+stime, the cutime+cstime of
+ * the children it has reaped, and the utime+stime of its live children (one level down, which is
+ * all a PostgreSQL postmaster has: every backend and auxiliary process is its direct child).
+ * Deltas stay right across children that start or end between two readings. NaN once it is gone.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  if (!fields) return Number.NaN;
+  // [13]=cutime [14]=cstime (fields 16 and 17 of stat(5)).
+  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = statFields(Number(entry));
+    if (child && Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
+  }
+  return ticks / ticksPerSecond();
+}
+
+/** The PostgreSQL postmaster listening on `port`: a `postgres` process whose command line has `-p <port>`. */
+export function postmasterOnPort(port: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const at = args.indexOf('-p');
+      if (at >= 0 && args[at + 1] === String(port)) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined;
+}
