@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { EmailProvider } from '../src/channels/email/email-provider';
+import type { EmailSenderResolver } from '../src/channels/email/email-senders';
 import type { HeraldDb } from '../src/db/database';
 import { CampaignRepository } from '../src/repositories/campaigns';
 import { DeliveryRepository } from '../src/repositories/deliveries';
@@ -22,6 +23,8 @@ export interface ActivityDependencies {
   db: HeraldDb;
   emailProvider: EmailProvider;
   emailFrom: string;
+  /** Resolves a campaign's sender from its channel configuration; without it, every email goes through emailProvider as emailFrom. */
+  emailSenders?: EmailSenderResolver;
   /** Asks Temporal whether an execution's workflow exists, for the orphan sweep. */
   temporal: Client;
   orphanGraceSeconds: number;
@@ -45,7 +48,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
     // The reference-based trigger path (REFERENCES_NOT_CONTENT); the activities above stay for older executions.
     ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer }),
-    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom),
+    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders),
     ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays),
   };
 }

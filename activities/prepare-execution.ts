@@ -51,7 +51,7 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
             const { status, reason, profileCreated, address } = result.outcome;
             return { position: recipient.position, profileCreated, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };
           }
-          return { position: recipient.position, profileCreated: result.base.profileCreated, address: result.address, message: result.rendered };
+          return { position: recipient.position, profileCreated: result.base.profileCreated, address: result.address, message: result.rendered, ...(result.locale && { locale: result.locale }) };
         }),
       );
       await deliveries.recordPreparation(executionId, campaign.channel, prepared);

@@ -6,7 +6,7 @@ export type { ResolvedProfile, ResolveProfileInput };
 /** Finds the recipient's profile, creating it when the campaign allows; only what the workflow needs. */
 export async function resolveProfile(profiles: ProfileRepository, input: ResolveProfileInput): Promise<ResolvedProfile> {
   const { profile, created } = await profiles.resolve(input.namespace, input.userId, input);
-  return { created, ...(profile && { profile: { attributes: profile.attributes, consents: profile.consents } }) };
+  return { created, ...(profile && { profile: { attributes: profile.attributes, consents: profile.consents, ...(profile.locale && { locale: profile.locale }) } }) };
 }
 
 export function profileActivities(profiles: ProfileRepository) {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EmailProvider } from '../src/channels/email/email-provider';
+import type { EmailSender, EmailSenderResolver } from '../src/channels/email/email-senders';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
 import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
@@ -28,7 +29,11 @@ export interface SendPreparedNowResult {
 
 type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { kind: 'not-sendable'; detail: string } | { kind: 'unavailable'; error: ProviderUnavailableError };
 
-export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string) {
+/**
+ * `senderFor` resolves who a campaign's email is sent as (its channel configuration, read from
+ * Herald's database by campaign id); without it every message goes through `provider` as `from`.
+ */
+export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
@@ -50,8 +55,11 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
     if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
     let messageId: string;
     try {
-      ({ messageId } = await provider.send({
-        from,
+      const sender: EmailSender = senderFor ? await senderFor(message.campaignId) : { provider, from };
+      ({ messageId } = await sender.provider.send({
+        from: sender.from,
+        ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
+        ...(sender.headers !== undefined && { headers: sender.headers }),
         to,
         subject: singleLine(message.content.subject ?? ''),
         html: message.content.html ?? '',

@@ -16,6 +16,8 @@ import { Problem, problemResponse } from './problem';
 import { apiKeysRouter } from './routes/api-keys/api-keys.index';
 import { auditLogRouter } from './routes/audit-log/audit-log.index';
 import { campaignsRouter } from './routes/campaigns/campaigns.index';
+import { campaignToolsRouter } from './routes/campaign-tools/campaign-tools.index';
+import { channelConfigurationsRouter } from './routes/channel-configurations/channel-configurations.index';
 import { CODEC_PATH, codecCors, codecRouter } from './routes/codec/codec.index';
 import { docsRouter } from './routes/docs/docs.index';
 import { executionsRouter } from './routes/executions/executions.index';
@@ -49,6 +51,8 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
 
   app.route('/', healthRouter(deps));
   app.route('/', campaignsRouter(deps));
+  app.route('/', campaignToolsRouter(deps));
+  app.route('/', channelConfigurationsRouter(deps));
   app.route('/', profilesRouter(deps));
   app.route('/', executionsRouter(deps));
   // The outbox exists only while it is the email provider.

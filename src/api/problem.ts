@@ -51,8 +51,21 @@ export const problemContent = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
+/**
+ * A union that matched no option (content given flat or multilingual) reports the issues of the
+ * option that got furthest into the value (the deepest path; the first option on a tie), under the
+ * union's own path, rather than a bare "Invalid input".
+ */
+function flattenUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const depth = (branch: z.core.$ZodIssue[]) => Math.max(-1, ...branch.map((i) => i.path.length));
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (best.length === 0) return [issue];
+  return best.flatMap((inner) => flattenUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+}
+
 export function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): ProblemFieldError[] {
-  return issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+  return issues.flatMap(flattenUnion).map((issue) => ({ field: issue.path.map(String).join('.') || '(body)', message: issue.message }));
 }
 
 export const validationProblem = (errors: ProblemFieldError[], detail = 'The request does not match the API schema; see errors.') =>

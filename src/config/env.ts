@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { POSTGRES_URL } from '../db/dialect';
 import type { DatabaseTarget } from '../db/database';
+import { DEFAULT_SENDER_ENV_NAMES, envNameProblem } from '../domain/channel-configuration';
 
 const port = (name: string, fallback: number) =>
   z.coerce
@@ -47,6 +48,19 @@ const payloadKeys = optionalString.superRefine((value, ctx) => {
     ids.add(match[1]!);
   }
 });
+
+/** A comma list of environment variable names (never values), each one a provider credential may live in. */
+const envNameList = (name: string) =>
+  z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      for (const entry of (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+        const problem = envNameProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${name} lists "${entry.slice(0, 130)}": ${problem}` });
+      }
+    })
+    .transform((value) => (value === undefined ? undefined : [...new Set(value.split(',').map((item) => item.trim()).filter(Boolean))]));
 
 /** postgres:// or postgresql:// with a host; parsed, not just matched. */
 function isPostgresUrl(value: string): boolean {
@@ -133,6 +147,10 @@ const envSchema = z
 
     HERALD_AUTH_FAILURE_LIMIT: wholeNumber('HERALD_AUTH_FAILURE_LIMIT', 20, 1, 100_000, 'failed authentications per minute per client address'),
     HERALD_EMAIL_PROVIDER: z.enum(['resend', 'outbox'], { error: 'HERALD_EMAIL_PROVIDER must be resend or outbox' }).optional(),
+    // Names only: the extra variables provider credentials live in (channel configurations name them).
+    HERALD_SENDER_ENV: envNameList('HERALD_SENDER_ENV'),
+    // Names only: which of them are set for the worker, so the API can review without holding the values.
+    HERALD_SENDER_ENV_PRESENT: envNameList('HERALD_SENDER_ENV_PRESENT'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -185,6 +203,18 @@ export interface HeraldConfig {
     resendBaseUrl?: string;
     from: string;
     providerTimeoutMs: number;
+  };
+  /**
+   * Provider credentials that channel configurations name. The worker reads a named variable only
+   * when it is one of `envNames` (RESEND_API_KEY and HERALD_SENDER_ENV), so a configuration can
+   * never make it hand another variable to a provider.
+   */
+  sender: {
+    envNames: string[];
+    /** The values of those of `envNames` that are set. Secrets: never logged or returned. */
+    secrets: Record<string, string>;
+    /** HERALD_SENDER_ENV_PRESENT: the names set for the worker, as the supervisor or the operator tells the API; undefined when unset. */
+    presentInWorker?: string[];
   };
   /** Limits on every template render (see src/rendering). */
   render: { timeoutMs: number; maxBytes: number; threads: number };
@@ -255,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       from: e.EMAIL_FROM,
       providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     },
+    sender: senderSettings(env, e.HERALD_SENDER_ENV ?? [], e.HERALD_SENDER_ENV_PRESENT),
     render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, threads: e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
     ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),
     codec: {
@@ -265,6 +296,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     retention: { days: e.HERALD_RETENTION_DAYS, intervalSeconds: e.HERALD_RETENTION_SWEEP_INTERVAL_SECONDS },
     orphanSweep: { intervalSeconds: e.HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS, graceSeconds: e.HERALD_ORPHAN_GRACE_SECONDS },
   };
+}
+
+function senderSettings(env: NodeJS.ProcessEnv, listed: string[], presentInWorker: string[] | undefined): HeraldConfig['sender'] {
+  const envNames = [...new Set([...DEFAULT_SENDER_ENV_NAMES, ...listed])];
+  const secrets: Record<string, string> = {};
+  for (const name of envNames) {
+    const value = env[name]?.trim();
+    if (value) secrets[name] = value;
+  }
+  return { envNames, secrets, ...(presentInWorker !== undefined && { presentInWorker }) };
 }
 
 function parsePayloadKeys(value: string): PayloadKey[] {

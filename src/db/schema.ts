@@ -24,6 +24,10 @@ export interface CampaignTable {
   created_at: string;
   updated_at: string;
   activated_at: string | null;
+  /** The channel configuration it sends with; null: the channel's default provider. */
+  channel_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The campaign's contextSchema (JSON Schema, as JSON text); null: none declared. */
+  context_schema: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CampaignVersionTable {
@@ -42,6 +46,8 @@ export interface ProfileTable {
   created_by_execution: string | null;
   created_at: string;
   updated_at: string;
+  /** BCP 47 tag in canonical form; chooses the content's language variant. Null: unknown. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ExecutionTable {
@@ -84,6 +90,8 @@ export interface DeliveryTable {
   /** This recipient's own context and channelData (JSON), as the trigger call gave them. */
   context: Json | null;
   channel_data: Json | null;
+  /** The content variant the message was rendered from: `default` or a translation's tag; null until rendered. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** What one recipient is sent, rendered by the preparation step; the send activity reads it by reference. */
@@ -133,13 +141,25 @@ export interface AuditLogTable {
   occurred_at: string;
   actor_key_id: string;
   action: string;
-  resource_type: 'campaign' | 'api_key' | 'profile';
+  resource_type: 'campaign' | 'api_key' | 'profile' | 'channel_configuration';
   resource_id: string;
   before: Json | null;
   after: Json | null;
 }
 
+/** A channel configuration ("surface"); settings name environment variables, never hold a secret. */
+export interface ChannelConfigurationTable {
+  id: string;
+  name: string;
+  channel: 'email' | 'sms' | 'push';
+  provider: string;
+  settings: Json;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
+  channel_configurations: ChannelConfigurationTable;
   campaigns: CampaignTable;
   campaign_versions: CampaignVersionTable;
   profiles: ProfileTable;

@@ -1,5 +1,5 @@
 /** What the audit log records changes to. */
-export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile'] as const;
+export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile', 'channel_configuration'] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
 export const AUDIT_ACTIONS = [
@@ -11,5 +11,8 @@ export const AUDIT_ACTIONS = [
   'api_key.revoked',
   'profile.created',
   'profile.updated',
+  'channel_configuration.created',
+  'channel_configuration.updated',
+  'channel_configuration.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

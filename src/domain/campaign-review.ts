@@ -1,4 +1,5 @@
 import type { Campaign } from './campaign';
+import { canonicalLocale, contentVariants } from './locale';
 import { templateSyntaxError } from './template-renderer';
 import { templateSafetyProblem } from './template-safety.mjs';
 
@@ -12,21 +13,31 @@ export function reviewCampaign(campaign: Campaign, nowMs: number): ReviewIssue[]
   const issues: ReviewIssue[] = [];
   const { content, schedule } = campaign;
 
+  // Every language variant is checked alike, each reported under its own path
+  // (content.subject for flat content, content.translations.fr.subject for a translation).
+  const variants = contentVariants(content);
   if (campaign.channel === 'email') {
-    if (!content.subject || content.subject.trim() === '') issues.push({ field: 'content.subject', message: 'an email campaign needs a subject' });
-    if (!content.html || content.html.trim() === '') issues.push({ field: 'content.html', message: 'an email campaign needs an HTML body' });
+    for (const { path, content: variant } of variants) {
+      if (!variant.subject || variant.subject.trim() === '') issues.push({ field: `${path}.subject`, message: 'an email campaign needs a subject' });
+      if (!variant.html || variant.html.trim() === '') issues.push({ field: `${path}.html`, message: 'an email campaign needs an HTML body' });
+    }
   } else {
     issues.push({ field: 'channel', message: `the ${campaign.channel} channel is not available yet` });
   }
+  for (const { locale, path } of variants.slice(1)) {
+    if (canonicalLocale(locale) !== locale) issues.push({ field: path, message: `${locale} is not a canonical BCP 47 language tag` });
+  }
 
-  for (const field of ['subject', 'html', 'text'] as const) {
-    const source = content[field];
-    if (source === undefined) continue;
-    const error = templateSyntaxError(source);
-    if (error) issues.push({ field: `content.${field}`, message: `template does not parse: ${error}` });
-    // Drafts saved before templates were checked on save are checked here too.
-    const problem = error ? undefined : templateSafetyProblem(source);
-    if (problem) issues.push({ field: `content.${field}`, message: problem });
+  for (const { path, content: variant } of variants) {
+    for (const field of ['subject', 'html', 'text'] as const) {
+      const source = variant[field];
+      if (source === undefined) continue;
+      const error = templateSyntaxError(source);
+      if (error) issues.push({ field: `${path}.${field}`, message: `template does not parse: ${error}` });
+      // Drafts saved before templates were checked on save are checked here too.
+      const problem = error ? undefined : templateSafetyProblem(source);
+      if (problem) issues.push({ field: `${path}.${field}`, message: problem });
+    }
   }
 
   const startMs = schedule.startAt ? Date.parse(schedule.startAt) : undefined;

@@ -1,3 +1,5 @@
+import type { LocalizedContent } from './locale';
+
 export const CHANNELS = ['email', 'sms', 'push'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
@@ -12,6 +14,13 @@ export interface EmailContent {
   html: string;
   text?: string;
 }
+
+/**
+ * A campaign's content as stored and answered: one variant (the form from before translations,
+ * meaning the default alone) or `{default, translations?}`. Stored as given, never rewritten;
+ * src/domain/locale.ts reads both forms.
+ */
+export type CampaignContent = LocalizedContent<EmailContent>;
 
 export interface Audience {
   namespace: string;
@@ -30,7 +39,7 @@ export interface Campaign {
   tags: string[];
   type: CampaignType;
   channel: Channel;
-  content: EmailContent;
+  content: CampaignContent;
   audience: Audience;
   schedule: Schedule;
   status: CampaignStatus;
@@ -38,6 +47,10 @@ export interface Campaign {
   createdAt: string;
   updatedAt: string;
   activatedAt?: string;
+  /** The channel configuration it sends with; absent: the channel's default provider. */
+  channelConfigurationId?: string;
+  /** A JSON Schema (draft 2020-12) the trigger call's context must match (src/domain/context-schema.ts). */
+  contextSchema?: Record<string, unknown>;
 }
 
 /** The campaign as a trigger workflow needs it: frozen at one version. */

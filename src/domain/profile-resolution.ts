@@ -11,6 +11,7 @@ export interface ResolveProfileInput {
 
 /** Only what preparation needs of a profile. */
 export interface ResolvedProfile {
-  profile?: { attributes: Record<string, unknown>; consents: Consents };
+  /** `locale` (a canonical BCP 47 tag) chooses the content's language variant; absent or null: the default. */
+  profile?: { attributes: Record<string, unknown>; consents: Consents; locale?: string | null };
   created: boolean;
 }

@@ -2,10 +2,11 @@ import type { ResolvedProfile, ResolveProfileInput } from './profile-resolution'
 import type { RenderedEmail, RenderEmailInput } from './rendered-email';
 import type { CampaignSnapshot } from './campaign';
 import { consentExclusion } from './consent';
+import { selectContentVariant } from './locale';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';
 
 /** A recipient either already has its outcome (excluded, failed) or is ready to send. */
-export type PreparedRecipient = { outcome: RecipientOutcome } | { base: Pick<RecipientOutcome, 'userId' | 'profileCreated'>; address: string; rendered: RenderedEmail };
+export type PreparedRecipient = { outcome: RecipientOutcome } | { base: Pick<RecipientOutcome, 'userId' | 'profileCreated'>; address: string; rendered: RenderedEmail; locale?: string };
 
 /**
  * The IO the preparation needs. The trigger workflow supplies local activities (its pre-batching
@@ -39,8 +40,10 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
   if (!address) return { outcome: { ...base, status: 'failed', reason: 'no-email-address' } };
 
   try {
-    const rendered = await steps.render({ content: campaign.content, profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) });
-    return { base, address, rendered };
+    // The language variant follows the profile's locale (pt-BR → pt → default); flat content is the default alone.
+    const variant = selectContentVariant(campaign.content, profile.locale);
+    const rendered = await steps.render({ content: variant.content, profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) });
+    return { base, address, rendered, locale: variant.locale };
   } catch (error) {
     const message = steps.renderFailure(error);
     if (message === undefined) throw error;

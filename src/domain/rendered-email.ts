@@ -10,5 +10,6 @@ export interface RenderEmailInput {
 export interface RenderedEmail {
   subject: string;
   html: string;
+  /** The text template's output; without one, derived from `html` by the render thread. */
   text?: string;
 }

@@ -6,6 +6,8 @@
 // in NEITHER when only the supervisor does; test/entry/child-environments.test.ts fails until
 // every variable env.ts declares is classified.
 
+import { DEFAULT_SENDER_ENV_NAMES, envNameProblem } from '../domain/channel-configuration';
+
 export type ChildPart = 'worker' | 'api';
 
 /** Operating system and runtime: search path, home, locale, temp dirs, proxies, CA bundles, Node and tsx options. */
@@ -34,12 +36,16 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'RESEND_API_KEY', 'RESEND_BASE_URL', 'EMAIL_FROM', 'PROVIDER_TIMEOUT_MS',
     'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
     'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
+    // The names of further provider credentials; the variables it lists are passed too (senderVariables).
+    'HERALD_SENDER_ENV',
   ],
   // HTTP: listening, authentication, rate limits, the codec endpoint's CORS (TEMPORAL_UI_PORT is its default origin).
   api: [
     ...SHARED,
     'PORT', 'HOST', 'HERALD_API_KEYS', 'HERALD_RATE_LIMIT', 'HERALD_RATE_LIMITS', 'HERALD_AUTH_FAILURE_LIMIT',
     'HERALD_CODEC_CORS_ORIGINS', 'TEMPORAL_UI_PORT',
+    // Names only: which provider credentials the worker has, for the review of channel configurations.
+    'HERALD_SENDER_ENV_PRESENT',
   ],
 };
 
@@ -56,8 +62,19 @@ export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
 /** Read by the supervisor only (`npm start`), passed to neither part. */
 export const SUPERVISOR_ONLY: readonly string[] = ['TEMPORAL_CLI_PATH'];
 
-function isAllowed(part: ChildPart, name: string): boolean {
+/**
+ * The provider credentials channel configurations may name: RESEND_API_KEY and the names in
+ * HERALD_SENDER_ENV. Only the worker gets them, and never a name that is Herald's own or the
+ * runtime's (envNameProblem), so listing HERALD_API_KEYS or DATABASE_URL there passes nothing.
+ */
+export function senderVariables(parent: NodeJS.ProcessEnv): string[] {
+  const listed = (parent.HERALD_SENDER_ENV ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  return [...new Set([...DEFAULT_SENDER_ENV_NAMES, ...listed])].filter((name) => envNameProblem(name) === undefined);
+}
+
+function isAllowed(part: ChildPart, name: string, senders: readonly string[]): boolean {
   if (DENIED[part].includes(name)) return false;
+  if (senders.includes(name)) return part === 'worker';
   return SYSTEM_VARIABLES.includes(name) || SYSTEM_PREFIXES.some((prefix) => name.startsWith(prefix)) || ALLOWED[part].includes(name);
 }
 
@@ -68,11 +85,12 @@ function isAllowed(part: ChildPart, name: string): boolean {
  */
 export function childEnvironment(part: ChildPart, parent: NodeJS.ProcessEnv, set: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
+  const senders = senderVariables(parent);
   for (const [name, value] of Object.entries(parent)) {
-    if (value !== undefined && isAllowed(part, name)) env[name] = value;
+    if (value !== undefined && isAllowed(part, name, senders)) env[name] = value;
   }
   for (const [name, value] of Object.entries(set)) {
-    if (!isAllowed(part, name)) throw new Error(`${name} is not in the ${part}'s environment allow list (src/entry/child-environments.ts)`);
+    if (!isAllowed(part, name, senders)) throw new Error(`${name} is not in the ${part}'s environment allow list (src/entry/child-environments.ts)`);
     if (value === undefined) delete env[name];
     else env[name] = value;
   }

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from '../config/env';
 import { openMigratedDatabase } from '../db/database';
 import { CODEC_PATH } from '../api/middlewares/codec-cors';
 import { startDevServer } from '../../temporal/dev-server';
-import { childEnvironment, type ChildPart } from './child-environments';
+import { childEnvironment, senderVariables, type ChildPart } from './child-environments';
 import { configureHousekeepingSchedules } from './configure-schedules';
 import { loadConfigOrExit } from './load-config-or-exit';
 import { loadOrCreatePayloadKeyFile } from './payload-key-file';
@@ -79,10 +79,14 @@ interface Supervised {
 }
 
 const entryDir = fileURLToPath(new URL('.', import.meta.url));
+const workerEnv = childEnvironment('worker', process.env, childSettings);
+// The API reviews channel configurations against the worker's provider credentials by name only:
+// which of them are set for the worker, never their values.
+const senderEnvPresent = senderVariables(process.env).filter((name) => Boolean(workerEnv[name]?.trim()));
 const parts: Supervised[] = [
-  { name: 'worker', env: childEnvironment('worker', process.env, childSettings), script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
+  { name: 'worker', env: workerEnv, script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
   // The API learns which provider delivers from HERALD_EMAIL_PROVIDER; the provider's secret stays with the worker.
-  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
+  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider, HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(',') }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
 ];
 let stopping = false;
 

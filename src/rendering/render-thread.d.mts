@@ -13,7 +13,11 @@ export interface RenderTask {
   maxBytes: number;
 }
 
+/** Rendered HTML beyond this many characters is left out of a derived plain-text part. */
+export declare const MAX_PLAIN_TEXT_INPUT: number;
+
 export type RenderTaskResult =
+  /** `text` is the rendered text template, else derived from `html` (absent only if that failed). */
   | { ok: true; subject: string; html: string; text?: string }
   /** The template's fault: `message` is the recipient's failure reason; `limit` says which limit stopped it. */
   | { ok: false; message: string; limit?: 'time' | 'output' };

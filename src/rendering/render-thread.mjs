@@ -2,7 +2,7 @@
 // worker_thread with an empty environment and a capped heap).
 //
 // Plain JavaScript so it loads the same way under tsx, vitest and plain node; it imports only
-// nunjucks and the shared static check. Types: render-thread.d.mts.
+// nunjucks, html-to-text and the shared static check. Types: render-thread.d.mts.
 //
 // Campaign templates are hostile input. Besides the static check, this thread hardens the
 // nunjucks runtime that compiled templates call into (`runtime.memberLookup`, `callWrap`, ...),
@@ -15,6 +15,7 @@
 //   the deadline, so most runaway templates stop here with a clear message; the pool terminates
 //   the thread for the rest (a single native call that never returns).
 import { performance } from 'node:perf_hooks';
+import { convert as htmlToText } from 'html-to-text';
 import nunjucks from 'nunjucks';
 import { templateSafetyProblem } from '../domain/template-safety.mjs';
 
@@ -381,6 +382,24 @@ function renderPart(part, source, kind, variables) {
   }
 }
 
+/** HTML beyond this many characters is left out of the derived plain text (it ends in "..."). */
+export const MAX_PLAIN_TEXT_INPUT = 256 * 1024;
+
+/**
+ * The plain-text part of an email that has no `text` template, derived from its rendered HTML:
+ * block structure kept, lines wrapped at 80 columns, links as `text [url]`. Bounded, so that
+ * hostile HTML costs at most a few hundred milliseconds here, off the worker's event loop:
+ * content nested deeper than 100 elements is cut to "..." (no deep recursion) and the input is
+ * cut at MAX_PLAIN_TEXT_INPUT. Undefined if the conversion fails: the email then goes without text.
+ */
+function plainTextOf(html) {
+  try {
+    return htmlToText(html, { wordwrap: 80, limits: { maxDepth: 100, maxInputLength: MAX_PLAIN_TEXT_INPUT } });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Renders one email; never throws for a template's fault (see RenderTaskResult). */
 export default function renderEmailTask({ content, variables, timeoutMs, maxBytes }) {
   Object.assign(limits, { deadline: performance.now() + timeoutMs, timeoutMs, maxChars: maxBytes, maxBytes, produced: 0, steps: 0, exceeded: undefined });
@@ -391,7 +410,9 @@ export default function renderEmailTask({ content, variables, timeoutMs, maxByte
     const text = typeof content.text === 'string' ? renderPart('text', content.text, 'text', vars) : undefined;
     const bytes = Buffer.byteLength(subject) + Buffer.byteLength(html) + (text === undefined ? 0 : Buffer.byteLength(text));
     if (bytes > maxBytes) exceed(`output over ${maxBytes} bytes`);
-    return { ok: true, subject, html, ...(text !== undefined && { text }) };
+    // Without a text template, the plain-text part comes from the HTML (not counted in maxBytes).
+    const plain = text ?? plainTextOf(html);
+    return { ok: true, subject, html, ...(plain !== undefined && { text: plain }) };
   } catch (error) {
     if (limits.exceeded) return { ok: false, message: limits.exceeded, limit: limits.exceeded.startsWith('render timed out') ? 'time' : 'output' };
     if (error instanceof TemplateRefused) return { ok: false, message: error.message };

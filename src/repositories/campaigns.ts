@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 import type { HeraldDb } from '../db/database';
 import { inTransaction } from '../db/in-transaction';
 import type { CampaignRow } from '../db/schema';
-import type { Audience, Campaign, CampaignSnapshot, CampaignStatus, CampaignType, Channel, EmailContent, Schedule } from '../domain/campaign';
+import type { Audience, Campaign, CampaignContent, CampaignSnapshot, CampaignStatus, CampaignType, Channel, Schedule } from '../domain/campaign';
 
 const nextId = monotonicFactory();
 
@@ -12,9 +12,13 @@ export interface CampaignDraft {
   tags?: string[];
   type: CampaignType;
   channel: Channel;
-  content: EmailContent;
+  content: CampaignContent;
   audience: Audience;
   schedule?: Schedule;
+  /** null (or absent) sends with the channel's default provider. */
+  channelConfigurationId?: string | null;
+  /** null (or absent): no contextSchema. */
+  contextSchema?: Record<string, unknown> | null;
 }
 
 export type CampaignEdit = Partial<CampaignDraft>;
@@ -27,7 +31,7 @@ function toCampaign(row: CampaignRow): Campaign {
     tags: JSON.parse(row.tags) as string[],
     type: row.type,
     channel: row.channel,
-    content: JSON.parse(row.content) as EmailContent,
+    content: JSON.parse(row.content) as CampaignContent,
     audience: JSON.parse(row.audience) as Audience,
     schedule: { ...(row.start_at && { startAt: row.start_at }), ...(row.end_at && { endAt: row.end_at }) },
     status: row.status,
@@ -35,6 +39,8 @@ function toCampaign(row: CampaignRow): Campaign {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.activated_at && { activatedAt: row.activated_at }),
+    ...(row.channel_configuration_id && { channelConfigurationId: row.channel_configuration_id }),
+    ...(row.context_schema && { contextSchema: JSON.parse(row.context_schema) as Record<string, unknown> }),
   };
 }
 
@@ -53,6 +59,8 @@ function draftColumns(draft: CampaignEdit) {
     ...(draft.content !== undefined && { content: JSON.stringify(draft.content) }),
     ...(draft.audience !== undefined && { audience: JSON.stringify(draft.audience) }),
     ...(draft.schedule !== undefined && { start_at: draft.schedule.startAt ?? null, end_at: draft.schedule.endAt ?? null }),
+    ...(draft.channelConfigurationId !== undefined && { channel_configuration_id: draft.channelConfigurationId }),
+    ...(draft.contextSchema !== undefined && { context_schema: draft.contextSchema === null ? null : JSON.stringify(draft.contextSchema) }),
   };
 }
 
@@ -86,6 +94,8 @@ export class CampaignRepository {
           created_at: now,
           updated_at: now,
           activated_at: null,
+          channel_configuration_id: draft.channelConfigurationId ?? null,
+          context_schema: draft.contextSchema ? JSON.stringify(draft.contextSchema) : null,
         })
         .execute();
       await trx.insertInto('campaign_versions').values({ campaign_id: id, version: 1, snapshot: JSON.stringify(draft), created_at: now }).execute();

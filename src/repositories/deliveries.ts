@@ -17,6 +17,8 @@ export type PreparedDelivery = {
   position: number;
   profileCreated: boolean;
   address?: string;
+  /** The content variant rendered: `default` or a translation's tag. */
+  locale?: string;
 } & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string } });
 
 /** Everything the send activity needs for one recipient, read by reference. */
@@ -52,7 +54,7 @@ export class DeliveryRepository {
         const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : {};
         await trx
           .updateTable('deliveries')
-          .set({ ...final, address: p.address ?? null, profile_created: p.profileCreated ? 1 : 0, updated_at: now })
+          .set({ ...final, address: p.address ?? null, profile_created: p.profileCreated ? 1 : 0, locale: p.locale ?? null, updated_at: now })
           .where('execution_id', '=', executionId)
           .where('position', '=', p.position)
           .where(isOpen)

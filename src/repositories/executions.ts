@@ -15,6 +15,8 @@ export interface ExecutionRecipientView {
   reason?: string;
   profileCreated: boolean;
   messageId?: string;
+  /** The content variant the message was rendered from: `default` or a translation's tag. */
+  locale?: string;
 }
 
 export interface ExecutionCounts {
@@ -125,6 +127,7 @@ function recipientView(d: DeliveryRow): ExecutionRecipientView {
     ...(d.reason && { reason: d.reason }),
     profileCreated: d.profile_created === 1,
     ...(d.message_id && { messageId: d.message_id }),
+    ...(d.locale && { locale: d.locale }),
   };
 }
 

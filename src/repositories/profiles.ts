@@ -9,6 +9,8 @@ export interface Profile {
   userId: string;
   attributes: Record<string, unknown>;
   consents: Consents;
+  /** BCP 47 tag in canonical form, or null when unknown. */
+  locale: string | null;
   autoCreated: boolean;
   createdAt: string;
   updatedAt: string;
@@ -20,6 +22,7 @@ function toProfile(row: ProfileRow): Profile {
     userId: row.user_id,
     attributes: readJson<Record<string, unknown>>(row.attributes),
     consents: readJson<Consents>(row.consents),
+    locale: row.locale ?? null,
     autoCreated: row.auto_created === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -38,17 +41,22 @@ export class ProfileRepository {
     return this.db.selectFrom('profiles').selectAll().where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
   }
 
-  /** Replaces attributes and merges consents; returns whether the profile is new. */
-  async upsert(namespace: string, userId: string, attributes: Record<string, unknown>, consents: Consents | undefined): Promise<{ profile: Profile; created: boolean }> {
+  /**
+   * Replaces attributes and merges consents; `locale` is set when given (null clears it) and kept
+   * when undefined. Returns whether the profile is new.
+   */
+  async upsert(namespace: string, userId: string, attributes: Record<string, unknown>, consents: Consents | undefined, locale?: string | null): Promise<{ profile: Profile; created: boolean }> {
     const now = new Date().toISOString();
     return inTransaction(this.db, async (trx) => {
       const existing = await trx.selectFrom('profiles').select(['namespace']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
       // The database merges the consents in the upsert itself, so two concurrent calls both keep theirs.
       const row = await trx
         .insertInto('profiles')
-        .values({ namespace, user_id: userId, attributes: JSON.stringify(attributes), consents: JSON.stringify(consents ?? {}), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now })
+        .values({ namespace, user_id: userId, attributes: JSON.stringify(attributes), consents: JSON.stringify(consents ?? {}), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now, locale: locale ?? null })
         .onConflict((oc) =>
-          oc.columns(['namespace', 'user_id']).doUpdateSet({ attributes: JSON.stringify(attributes), consents: mergeJsonObjects(trx, 'profiles.consents', 'excluded.consents'), updated_at: now }),
+          oc
+            .columns(['namespace', 'user_id'])
+            .doUpdateSet({ attributes: JSON.stringify(attributes), consents: mergeJsonObjects(trx, 'profiles.consents', 'excluded.consents'), updated_at: now, ...(locale !== undefined && { locale }) }),
         )
         .returningAll()
         .executeTakeFirstOrThrow();

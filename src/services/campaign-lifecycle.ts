@@ -2,7 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { DomainError, notFound } from '../domain/errors';
 import type { ServiceDependencies } from './service-dependencies';
 import { type Campaign } from '../domain/campaign';
-import { reviewCampaign } from '../domain/campaign-review';
+import { reviewCampaign, type ReviewIssue } from '../domain/campaign-review';
+import { contextReviewWarnings } from '../domain/context-review';
 import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '../../workflows/search-attributes';
 import { activationWorkflowId } from '../../workflows/workflow-ids';
@@ -10,6 +11,8 @@ import { withCallDeadline } from '../temporal-client/connection';
 import type { CampaignRepository } from '../repositories/campaigns';
 import type { AuditAction } from '../domain/audit';
 import { withTransaction } from './transaction';
+import { reviewChannelConfiguration } from '../domain/channel-configuration';
+import { senderEnvPresence } from './channel-configurations';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
   const campaign = await campaigns.get(id);
@@ -35,13 +38,16 @@ function transition(deps: ServiceDependencies, id: string, actorKeyId: string, a
 }
 
 /** Reviews a draft and hands it to its long-lived activation workflow. */
-export async function activateCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign> {
+export async function activateCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign & { warnings: ReviewIssue[] }> {
   const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status !== 'draft') {
     throw new DomainError('conflict', 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status}; only a draft can be activated.`);
   }
   const nowMs = Date.now();
   const issues = reviewCampaign(campaign, nowMs);
+  // The channel configuration it references: exists, serves its channel, its variables set for the worker.
+  const configuration = campaign.channelConfigurationId === undefined ? undefined : await deps.channelConfigurations.get(campaign.channelConfigurationId);
+  issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
   if (issues.length > 0) {
     throw new DomainError('unprocessable', 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
   }
@@ -62,7 +68,9 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
   const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
-  return transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) => campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'));
+  const activated = await transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) => campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'));
+  // Non-blocking: the answer carries them, the campaign is live all the same.
+  return { ...activated, warnings: contextReviewWarnings(campaign) };
 }
 
 /**

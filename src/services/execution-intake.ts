@@ -11,6 +11,7 @@ import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestId
 import { executionWorkflowId } from '../../workflows/workflow-ids';
 import { NOT_STARTED_REASON, type ExecutionClaimRecord } from '../repositories/executions';
 import { withCallDeadline } from '../temporal-client/connection';
+import { checkTriggerContext } from './context-validation';
 
 const nextId = monotonicFactory();
 export const MAX_CONTEXT_BYTES = 200 * 1024;
@@ -129,6 +130,8 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   if (previous) return repeat(previous);
 
   checkAcceptsTriggers(campaign, trigger);
+  // Before the claim: a call that breaks the contextSchema leaves no execution and starts nothing.
+  checkTriggerContext(campaign, trigger.recipients, trigger.context);
   const claim = await deps.executions.claim({
     id: nextId(),
     requestId: trigger.requestId,

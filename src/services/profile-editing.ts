@@ -9,11 +9,11 @@ import { withTransaction } from './transaction';
  */
 export function upsertProfile(
   deps: ServiceDependencies,
-  profile: { namespace: string; userId: string; attributes: Record<string, unknown>; consents?: Consents },
+  profile: { namespace: string; userId: string; attributes: Record<string, unknown>; consents?: Consents; locale?: string | null },
   actorKeyId: string,
 ): Promise<{ profile: Profile; created: boolean }> {
   return withTransaction(deps, async ({ profiles, auditLog }) => {
-    const result = await profiles.upsert(profile.namespace, profile.userId, profile.attributes, profile.consents);
+    const result = await profiles.upsert(profile.namespace, profile.userId, profile.attributes, profile.consents, profile.locale);
     await auditLog.record({ actorKeyId, action: result.created ? 'profile.created' : 'profile.updated', resourceType: 'profile', resourceId: `${profile.namespace}/${profile.userId}` });
     return result;
   });

@@ -4,6 +4,7 @@ import type { HeraldDb } from '../db/database';
 import { ApiKeyRepository } from '../repositories/api-keys';
 import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository } from '../repositories/campaigns';
+import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import { ExecutionRepository } from '../repositories/executions';
 import { OutboxRepository } from '../repositories/outbox';
 import { ProfileRepository } from '../repositories/profiles';
@@ -18,6 +19,7 @@ export interface ServiceDependencies {
   outbox: OutboxRepository;
   apiKeys: ApiKeyRepository;
   auditLog: AuditLogRepository;
+  channelConfigurations: ChannelConfigurationRepository;
 }
 
 export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): ServiceDependencies {
@@ -31,5 +33,6 @@ export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal
     outbox: new OutboxRepository(db),
     apiKeys: new ApiKeyRepository(db),
     auditLog: new AuditLogRepository(db),
+    channelConfigurations: new ChannelConfigurationRepository(db),
   };
 }

@@ -1,6 +1,7 @@
 import { ApiKeyRepository } from '../repositories/api-keys';
 import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository } from '../repositories/campaigns';
+import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import { ProfileRepository } from '../repositories/profiles';
 import type { ServiceDependencies } from './service-dependencies';
 
@@ -10,6 +11,7 @@ export interface TransactionRepositories {
   profiles: ProfileRepository;
   apiKeys: ApiKeyRepository;
   auditLog: AuditLogRepository;
+  channelConfigurations: ChannelConfigurationRepository;
 }
 
 /**
@@ -18,6 +20,6 @@ export interface TransactionRepositories {
  */
 export function withTransaction<T>(deps: Pick<ServiceDependencies, 'db'>, work: (repositories: TransactionRepositories) => Promise<T>): Promise<T> {
   return deps.db.transaction().execute((trx) =>
-    work({ campaigns: new CampaignRepository(trx), profiles: new ProfileRepository(trx), apiKeys: new ApiKeyRepository(trx), auditLog: new AuditLogRepository(trx) }),
+    work({ campaigns: new CampaignRepository(trx), profiles: new ProfileRepository(trx), apiKeys: new ApiKeyRepository(trx), auditLog: new AuditLogRepository(trx), channelConfigurations: new ChannelConfigurationRepository(trx) }),
   );
 }

@@ -4,6 +4,8 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities/index';
 import { selectEmailProvider } from '../channels/email/select-email-provider';
+import { emailSenders } from '../channels/email/email-senders';
+import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import type { HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
 import { OutboxRepository } from '../repositories/outbox';
@@ -34,7 +36,10 @@ export interface WorkerDependencies {
 }
 
 export async function createWorker({ config, connection, client, db, workflowBundle, log }: WorkerDependencies): Promise<Worker> {
-  const emailProvider = selectEmailProvider(config.email, new OutboxRepository(db));
+  const outbox = new OutboxRepository(db);
+  const emailProvider = selectEmailProvider(config.email, outbox);
+  // Campaigns with a channel configuration send as it says, with credentials from HERALD_SENDER_ENV.
+  const senders = emailSenders({ configurations: new ChannelConfigurationRepository(db), outbox, defaultProvider: emailProvider, defaultFrom: config.email.from, email: config.email, sender: config.sender });
   for (const schedule of await ensureHousekeepingSchedules(client, config, 'create-only')) {
     const warning = housekeepingScheduleWarning(schedule);
     if (warning) (log ?? console.warn)(warning);
@@ -50,7 +55,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
       taskQueue: config.temporal.taskQueue,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
       dataConverter: heraldDataConverter(config.payloadKeys),
-      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer }),
+      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer }),
     });
   } catch (error) {
     await renderer.close();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ALLOWED, DENIED, SUPERVISOR_ONLY, childEnvironment } from '../../src/entry/child-environments';
+import { ALLOWED, DENIED, SUPERVISOR_ONLY, childEnvironment, senderVariables } from '../../src/entry/child-environments';
 
 const parent: NodeJS.ProcessEnv = {
   PATH: '/usr/bin',
@@ -55,6 +55,22 @@ describe('child environments of npm start', () => {
   it('refuses to set a denied variable, even on purpose', () => {
     expect(() => childEnvironment('worker', parent, { HERALD_API_KEYS: 'x' })).toThrow(/not in the worker's environment allow list/);
     expect(() => childEnvironment('api', parent, { RESEND_API_KEY: 'x' })).toThrow(/not in the api's environment allow list/);
+  });
+
+  it('passes the worker, and only the worker, the provider credentials HERALD_SENDER_ENV lists', () => {
+    const withSenders = { ...parent, HERALD_SENDER_ENV: 'ACME_RESEND_KEY, TWILIO_AUTH_TOKEN,HERALD_API_KEYS,DATABASE_URL', ACME_RESEND_KEY: 're_acme', TWILIO_AUTH_TOKEN: 'tw_secret', DATABASE_URL: 'postgres://u:p@db/herald' };
+    const worker = childEnvironment('worker', withSenders);
+    expect(worker).toMatchObject({ HERALD_SENDER_ENV: withSenders.HERALD_SENDER_ENV, ACME_RESEND_KEY: 're_acme', TWILIO_AUTH_TOKEN: 'tw_secret', RESEND_API_KEY: 're_secret' });
+    // Listing one of Herald's own variables passes nothing new: API keys never reach the worker.
+    expect(worker).not.toHaveProperty('HERALD_API_KEYS');
+    const api = childEnvironment('api', withSenders, { HERALD_SENDER_ENV_PRESENT: 'ACME_RESEND_KEY,TWILIO_AUTH_TOKEN' });
+    expect(api).not.toHaveProperty('ACME_RESEND_KEY');
+    expect(api).not.toHaveProperty('TWILIO_AUTH_TOKEN');
+    expect(api).not.toHaveProperty('HERALD_SENDER_ENV');
+    expect(api.HERALD_SENDER_ENV_PRESENT).toBe('ACME_RESEND_KEY,TWILIO_AUTH_TOKEN');
+    expect(Object.values(api).join('\n')).not.toMatch(/re_acme|tw_secret|re_secret/);
+    expect(() => childEnvironment('api', withSenders, { ACME_RESEND_KEY: 'x' })).toThrow(/not in the api's environment allow list/);
+    expect(senderVariables(withSenders)).toEqual(['RESEND_API_KEY', 'ACME_RESEND_KEY', 'TWILIO_AUTH_TOKEN']);
   });
 
   it('lets the supervisor override or remove a variable', () => {

@@ -4,6 +4,9 @@ export interface EmailMessage {
   subject: string;
   html: string;
   text?: string;
+  /** From the campaign's channel configuration, when it has one. */
+  replyTo?: string | string[];
+  headers?: Record<string, string>;
   /** Stable per execution, recipient and channel, so a retried send is delivered once. */
   idempotencyKey: string;
   campaignId: string;

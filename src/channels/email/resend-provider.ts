@@ -40,6 +40,8 @@ export class ResendEmailProvider implements EmailProvider {
           subject: message.subject,
           html: message.html,
           ...(message.text !== undefined && { text: message.text }),
+          ...(message.replyTo !== undefined && { replyTo: message.replyTo }),
+          ...(message.headers !== undefined && { headers: message.headers }),
           tags: [
             { name: 'campaign_id', value: message.campaignId },
             { name: 'execution_id', value: message.executionId },

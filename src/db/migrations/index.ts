@@ -5,10 +5,13 @@ import { referencesNotContent } from './0003-references-not-content';
 import { apiKeysAndAuditLog } from './0004-api-keys-and-audit-log';
 import { queryableProfiles } from './0005-queryable-profiles';
 import { rateLimitCounters } from './0006-rate-limit-counters';
+import { channelConfigurations } from './0007-channel-configurations';
+import { locales } from './0008-locales';
+import { contextSchema } from './0009-context-schema';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': initial, '0002-orphan-sweep': orphanSweep, '0003-references-not-content': referencesNotContent, '0004-api-keys-and-audit-log': apiKeysAndAuditLog, '0005-queryable-profiles': queryableProfiles, '0006-rate-limit-counters': rateLimitCounters };
+    return { '0001-initial': initial, '0002-orphan-sweep': orphanSweep, '0003-references-not-content': referencesNotContent, '0004-api-keys-and-audit-log': apiKeysAndAuditLog, '0005-queryable-profiles': queryableProfiles, '0006-rate-limit-counters': rateLimitCounters, '0007-channel-configurations': channelConfigurations, '0008-locales': locales, '0009-context-schema': contextSchema };
   },
 };

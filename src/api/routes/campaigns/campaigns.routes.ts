@@ -4,6 +4,8 @@ import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
 import { templateSafetyProblem } from '../../../domain/template-safety.mjs';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
+import { ContextSchemaField, ReviewWarningsSchema } from '../../schemas/context-schema';
+import { localizedContent } from '../../schemas/localized-content';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
 
@@ -42,9 +44,11 @@ const campaignFields = {
   tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
   channel: z.enum(['email']).openapi({ description: 'email today; sms and push are planned.' }),
-  content: EmailContentSchema,
+  content: localizedContent(EmailContentSchema, 'Email'),
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),
+  contextSchema: ContextSchemaField,
+  channelConfigurationId: safeText(1, 64).nullable().optional().openapi({ description: 'The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel\'s default provider.' }),
 };
 
 export const CampaignCreateSchema = z.object(campaignFields).strict().openapi('CampaignCreate');
@@ -140,7 +144,7 @@ export const activateCampaign = createRoute({
   description: 'Starts the campaign activation workflow `campaign/<id>`: scheduled until startAt, live until endAt, then completed.',
   request: { params: IdParams },
   responses: {
-    200: json(CampaignSchema, 'The activated campaign, scheduled or live'),
+    200: json(CampaignSchema.extend({ warnings: ReviewWarningsSchema }).openapi('ActivatedCampaign'), 'The activated campaign, scheduled or live, with the review\'s non-blocking warnings'),
     400: problemContent('Invalid id'),
     ...v1Responses,
     404: problemContent('Unknown campaign'),

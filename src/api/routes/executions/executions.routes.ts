@@ -77,6 +77,10 @@ export const ExecutionSchema = z
         }),
         profileCreated: z.boolean(),
         messageId: z.string().optional(),
+        locale: z.string().optional().openapi({
+          description: "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
+          example: 'pt-BR',
+        }),
       }),
     ),
   })

@@ -7,8 +7,8 @@ import type * as routes from './profiles.routes';
 export function profileHandlers(deps: ServiceDependencies) {
   const put: RouteHandler<typeof routes.putProfile> = async (c) => {
     const { namespace, userId } = c.req.valid('param');
-    const { attributes, consents } = c.req.valid('json');
-    const { profile, created } = await upsertProfile(deps, { namespace, userId, attributes, ...(consents && { consents }) }, c.var.principal.keyId);
+    const { attributes, consents, locale } = c.req.valid('json');
+    const { profile, created } = await upsertProfile(deps, { namespace, userId, attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) }, c.var.principal.keyId);
     return created ? c.json(profile, 201) : c.json(profile, 200);
   };
 

@@ -1,0 +1,136 @@
+import type { Campaign } from '../domain/campaign';
+import { consentExclusion, type ConsentValue } from '../domain/consent';
+import { contextViolations } from '../domain/context-schema';
+import { DomainError, invalidRequest, notFound, type FieldIssue } from '../domain/errors';
+import { DEFAULT_LOCALE, selectContentVariant } from '../domain/locale';
+import type { ResolvedProfile } from '../domain/profile-resolution';
+import { mergeContext, resolveEmailAddress, type Recipient } from '../domain/recipient';
+import { prepareRecipient, type PreparationSteps } from '../domain/recipient-preparation';
+import type { RenderedEmail } from '../domain/rendered-email';
+import { TemplateError } from '../domain/template-renderer';
+import type { TemplateRenderer } from '../rendering/template-renderer';
+import { toSnapshot } from '../repositories/campaigns';
+import { MAX_CONTEXT_BYTES } from './execution-intake';
+import type { ServiceDependencies } from './service-dependencies';
+import { compiledFor } from './context-validation';
+
+export interface PreviewInput {
+  recipient: {
+    userId: string;
+    namespace: string;
+    /** Laid over the stored profile's attributes (or standing in for a profile that does not exist); never stored. */
+    attributes?: Record<string, unknown>;
+    /** Replaces the profile's locale for this preview. */
+    locale?: string;
+    channelData?: Recipient['channelData'];
+  };
+  context?: Record<string, unknown>;
+}
+
+export type PreviewStatus = 'would-send' | 'excluded' | 'failed';
+
+export interface CampaignPreview {
+  campaign: { id: string; version: number; status: Campaign['status'] };
+  /** What the trigger path decides for this recipient: its first blocking outcome, or would-send. */
+  decision: { status: PreviewStatus; reason?: string };
+  /** Every reason that would stop this recipient, not only the first. */
+  exclusions: string[];
+  profile: { exists: boolean; wouldBeCreated: boolean; locale: string | null };
+  consent: { required: boolean; value: ConsentValue | null; decision: 'allowed' | 'excluded' };
+  address: string | null;
+  /** The content variant rendered: `default` or a translation's tag. */
+  locale: string;
+  rendered: RenderedEmail | null;
+  renderError?: string;
+  /** Violations of the campaign's contextSchema: a trigger with this context would answer 400. */
+  contextViolations: FieldIssue[];
+}
+
+const PREVIEW_EXECUTION_ID = 'preview';
+
+/**
+ * A dry run of one recipient through the trigger path: the same preparation (profile, consent,
+ * address, language variant, sandboxed render) with a profile step that only reads. Nothing is
+ * written: no profile is created (one that would be is simulated), no execution, delivery or
+ * message exists afterwards, and no provider is called.
+ */
+export async function previewCampaign(deps: ServiceDependencies, renderer: TemplateRenderer, campaignId: string, input: PreviewInput): Promise<CampaignPreview> {
+  const campaign = await deps.campaigns.get(campaignId);
+  if (!campaign) throw notFound(`Campaign ${campaignId}`);
+  const { recipient: given, context: shared } = input;
+  if (given.namespace !== campaign.audience.namespace) {
+    throw invalidRequest([{ field: 'recipient.namespace', message: `must be "${campaign.audience.namespace}", the campaign's namespace` }], 'The recipient must use the campaign audience namespace.');
+  }
+  if (shared && Buffer.byteLength(JSON.stringify(shared)) > MAX_CONTEXT_BYTES) {
+    throw new DomainError('too-large', 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON in total.`);
+  }
+  const recipient: Recipient = { userId: given.userId, namespace: given.namespace, ...(given.channelData && { channelData: given.channelData }) };
+  const stored = await deps.profiles.get(given.namespace, given.userId);
+  const overlay = given.attributes ?? {};
+
+  let simulated: ResolvedProfile['profile'];
+  const steps: PreparationSteps = {
+    // Reads, never writes: a profile the trigger would create is made up here, as it would be created.
+    async resolveProfile(request) {
+      if (stored) simulated = { attributes: { ...stored.attributes, ...overlay }, consents: stored.consents, locale: given.locale ?? stored.locale };
+      else if (request.createMissing) simulated = { attributes: { ...request.seedAttributes, ...overlay }, consents: {}, locale: given.locale ?? null };
+      else return { created: false };
+      return { created: !stored, profile: simulated };
+    },
+    render: (request) => renderer.renderEmail(request),
+    renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
+  };
+  const snapshot = toSnapshot(campaign);
+  const prepared = await prepareRecipient(steps, PREVIEW_EXECUTION_ID, snapshot, recipient, shared);
+
+  // The profile the message would be rendered with; a missing one previews with the given attributes alone.
+  const profile = simulated ?? { attributes: overlay, consents: {}, locale: given.locale ?? null };
+  const exclusionOf = consentExclusion(campaign.type, campaign.channel, profile.consents);
+  const address = 'outcome' in prepared ? (prepared.outcome.address ?? resolveEmailAddress(recipient, profile.attributes)) : prepared.address;
+  const variant = selectContentVariant(campaign.content, profile.locale);
+
+  let rendered: RenderedEmail | null = null;
+  let renderError: string | undefined;
+  if ('rendered' in prepared) {
+    rendered = prepared.rendered;
+  } else if (prepared.outcome.reason?.startsWith('render-error: ')) {
+    renderError = prepared.outcome.reason.slice('render-error: '.length);
+  } else {
+    // Excluded before rendering: render anyway, so the preview still shows the message.
+    try {
+      rendered = await renderer.renderEmail({ content: variant.content, profile: profile.attributes, context: mergeContext(shared, recipient.context) });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      renderError = error.message;
+    }
+  }
+
+  const exclusions = [
+    ...(!simulated ? ['profile-not-found'] : []),
+    ...(exclusionOf ? [exclusionOf] : []),
+    ...(!address ? ['no-email-address'] : []),
+    ...(renderError !== undefined ? [`render-error: ${renderError}`] : []),
+  ];
+  const decision: CampaignPreview['decision'] =
+    'outcome' in prepared ? { status: prepared.outcome.status === 'excluded' ? 'excluded' : 'failed', ...(prepared.outcome.reason && { reason: prepared.outcome.reason }) } : { status: 'would-send' };
+
+  return {
+    campaign: { id: campaign.id, version: campaign.version, status: campaign.status },
+    decision,
+    exclusions,
+    profile: { exists: stored !== undefined, wouldBeCreated: !stored && simulated !== undefined, locale: profile.locale ?? null },
+    consent: { required: campaign.type !== 'transactional', value: profile.consents[campaign.channel] ?? null, decision: exclusionOf ? 'excluded' : 'allowed' },
+    address: address ?? null,
+    locale: 'rendered' in prepared ? (prepared.locale ?? DEFAULT_LOCALE) : variant.locale,
+    rendered,
+    ...(renderError !== undefined && { renderError }),
+    contextViolations: previewContextViolations(campaign, shared),
+  };
+}
+
+function previewContextViolations(campaign: Campaign, context: Record<string, unknown> | undefined): FieldIssue[] {
+  const compiled = compiledFor(campaign);
+  if (!compiled) return [];
+  if (!compiled.ok) return compiled.issues;
+  return contextViolations(compiled.validate, context ?? {}).map(({ path, message }) => ({ field: ['context', ...path].join('.'), message }));
+}
