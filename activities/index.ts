@@ -16,6 +16,7 @@ import { prepareRecipientsActivities } from './prepare-recipients';
 import { profileActivities } from './profile-activities';
 import { renderActivities } from './render-activities';
 import { retentionActivities } from './retention-activities';
+import { runTriggerNowActivities } from './run-trigger-now';
 import { sendEmailActivities } from './send-email';
 import { sendMessageActivities } from './send-message';
 
@@ -38,17 +39,21 @@ export function createActivities(deps: ActivityDependencies) {
   const profiles = new ProfileRepository(deps.db);
   const executions = new ExecutionRepository(deps.db);
   const deliveries = new DeliveryRepository(deps.db);
-  return {
+  const steps = {
     ...campaignActivities(campaigns),
+    ...executionActivities(executions),
+    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer }),
+    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders),
+  };
+  return {
+    ...steps,
+    // The newest trigger path (ONE_STEP_ON_THE_HAPPY_PATH): the steps above in one local activity.
+    ...runTriggerNowActivities(steps),
     ...profileActivities(profiles),
     ...prepareRecipientsActivities(profiles, deps.renderer),
-    ...executionActivities(executions),
     ...orphanSweepActivities(executions, deps.temporal, deps.orphanGraceSeconds),
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
-    // The reference-based trigger path (REFERENCES_NOT_CONTENT); the activities above stay for older executions.
-    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer }),
-    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders),
     ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays),
   };
 }

@@ -8,9 +8,10 @@
 //   recipients in the same workflow task, the durable per-recipient path being only for retries;
 // - local closeExecution last.
 // Keep this in step with trigger-execution.ts.
-// One more shape is no mirror of Herald but its ceiling: 'one-local-activity', a workflow of ONE
-// no-op local activity (closeExecution, which the bare worker counts), the least a durable
-// workflow per trigger can cost on a server. bench/run.ts reports Herald as a fraction of it.
+// 'one-local-activity', a workflow of ONE no-op local activity (closeExecution, which the bare
+// worker counts), is the least a durable workflow per trigger can cost on a server: the ceiling,
+// which bench/run.ts reports Herald as a fraction of. Since the ONE_STEP_ON_THE_HAPPY_PATH patch
+// it is also the mirror of Herald's happy path (runTriggerNow, one local activity).
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BareActivities } from './bare-activities';
 

@@ -14,7 +14,9 @@
  * patch is deprecated: `*-per-recipient-steps.json` were recorded before the
  * prepare-recipients-in-one-local-activity patch, `*-with-content.json` before references-not-content
  * (their histories carry recipients and rendered content), `*-durable-sends.json` before
- * send-in-the-same-task (every send was a regular activity).
+ * send-in-the-same-task (every send was a regular activity), `*-four-local-steps.json` before
+ * one-local-step-on-the-happy-path (gate, preparation, quick sends and close were four local
+ * activities).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
