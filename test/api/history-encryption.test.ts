@@ -89,6 +89,9 @@ describe('Temporal history with payload encryption', () => {
     expect(outbox.body.items[0].html).toContain(secrets.context);
 
     const workflowId = executionWorkflowId(campaign.id, requestId);
+    // The execution is closed in Herald's database from inside the workflow's last step, a moment
+    // before the workflow records that step and its own result: wait for the workflow itself.
+    await herald.client.workflow.getHandle(workflowId).result();
     const stored = await storedHistory(workflowId);
     expectNothingReadable(stored, [secrets.userId, secrets.context, secrets.firstName, `ada.${tag}`]);
 
@@ -153,6 +156,7 @@ describe('Temporal history with payload encryption', () => {
     // The send activity refused the address (its failure message may name it) ...
     expect(execution.recipients[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('provider-rejected') });
 
+    await herald.client.workflow.getHandle(executionWorkflowId(campaign.id, requestId)).result();
     const stored = await storedHistory(executionWorkflowId(campaign.id, requestId));
     // ... and nothing of it is readable in the history: the quick send in the workflow task
     // records a refusal as an outcome, with its words in Herald's database.
