@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { EmailProvider } from '../src/channels/email/email-provider';
 import type { EmailSenderResolver } from '../src/channels/email/email-senders';
+import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
 import type { HeraldDb } from '../src/db/database';
 import { CampaignRepository } from '../src/repositories/campaigns';
 import { DeliveryRepository } from '../src/repositories/deliveries';
@@ -8,7 +9,9 @@ import { ExecutionRepository } from '../src/repositories/executions';
 import { ProfileRepository } from '../src/repositories/profiles';
 import { RetentionRepository } from '../src/repositories/retention';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
+import type { HeraldConfig } from '../src/config/env';
 import { campaignActivities } from './campaign-activities';
+import { campaignVersionActivities } from './campaign-version-activities';
 import { executionActivities } from './execution-activities';
 import { orphanSweepActivities } from './orphan-sweep-activities';
 import { prepareExecutionActivities } from './prepare-execution';
@@ -26,12 +29,16 @@ export interface ActivityDependencies {
   emailFrom: string;
   /** Resolves a campaign's sender from its channel configuration; without it, every email goes through emailProvider as emailFrom. */
   emailSenders?: EmailSenderResolver;
+  /** Resolves a campaign's SMS sender (its configuration, else TWILIO_* or the outbox); without it SMS cannot be sent. */
+  smsSenders?: SmsSenderResolver;
   /** Asks Temporal whether an execution's workflow exists, for the orphan sweep. */
   temporal: Client;
   orphanGraceSeconds: number;
   retentionDays: number;
   /** The sandboxed template renderer (a worker-thread pool); nothing renders on the worker's main thread. */
   renderer: TemplateRenderer;
+  /** Engagement tracking: HERALD_PUBLIC_URL and HERALD_TRACKING_SECRET (the worker's configuration, read at each preparation). */
+  tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -42,14 +49,16 @@ export function createActivities(deps: ActivityDependencies) {
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
-    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer }),
-    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders),
+    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer, tracking: deps.tracking }),
+    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders),
   };
   return {
     ...steps,
     // The newest trigger path (ONE_STEP_ON_THE_HAPPY_PATH): the steps above in one local activity.
     ...runTriggerNowActivities(steps),
     ...profileActivities(profiles),
+    // The activation workflow's activateVersion update.
+    ...campaignVersionActivities(deps.db),
     ...prepareRecipientsActivities(profiles, deps.renderer),
     ...orphanSweepActivities(executions, deps.temporal, deps.orphanGraceSeconds),
     ...renderActivities(deps.renderer),

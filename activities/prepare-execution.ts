@@ -7,6 +7,10 @@ import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/d
 import type { ExecutionRepository } from '../src/repositories/executions';
 import type { ProfileRepository } from '../src/repositories/profiles';
 import { resolveProfile } from './profile-activities';
+import { isTracked, TrackingTokens, trackingUrls } from '../src/domain/tracking';
+import type { EmailTracking } from '../src/domain/rendered-email';
+import type { Campaign } from '../src/domain/campaign';
+import type { HeraldConfig } from '../src/config/env';
 
 export interface PrepareExecutionInput {
   executionId: string;
@@ -23,9 +27,30 @@ export interface PrepareExecutionDependencies {
   executions: ExecutionRepository;
   deliveries: DeliveryRepository;
   renderer: TemplateRenderer;
+  /** Engagement tracking: HERALD_PUBLIC_URL and the HMAC keys, read at each preparation. */
+  tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
 }
 
-export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer }: PrepareExecutionDependencies) {
+/**
+ * The tracking of each recipient's render, for a tracked email campaign; undefined when the
+ * campaign tracks nothing. A worker without HERALD_TRACKING_SECRET (activation reviews the
+ * API's) sends untracked rather than not at all, and says so.
+ */
+function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependencies['tracking'], executionId: string): ((position: number) => EmailTracking) | undefined {
+  if (campaign.channel !== 'email' || !isTracked(campaign.tracking)) return undefined;
+  if (!settings || settings.tracking.secrets.length === 0) {
+    console.warn(`[herald] campaign ${campaign.id} tracks engagement but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent untracked`);
+    return undefined;
+  }
+  const tokens = new TrackingTokens(settings.tracking.secrets);
+  const { opens = false, clicks = false } = campaign.tracking;
+  return (position) => {
+    const urls = trackingUrls(settings.publicUrl, tokens, executionId, position);
+    return { opens, clicks, openUrl: urls.open, clickUrl: urls.click };
+  };
+}
+
+export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer, tracking }: PrepareExecutionDependencies) {
   const steps: PreparationSteps = {
     resolveProfile: (input) => resolveProfile(profiles, input),
     render: (input) => renderer.renderEmail(input),
@@ -41,12 +66,16 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
     async prepareExecution({ executionId }: PrepareExecutionInput): Promise<PreparedExecution> {
       const request = await executions.storedRequest(executionId);
       if (!request) throw ApplicationFailure.nonRetryable(`Execution ${executionId} does not exist`, 'ExecutionNotFound');
-      const campaign = await campaigns.get(request.campaignId);
+      // The version the execution recorded when it was accepted: a switch since does not change what it sends.
+      const campaign = await campaigns.getAtVersion(request.campaignId, request.campaignVersion);
       if (!campaign) throw ApplicationFailure.nonRetryable(`Campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
       const snapshot = toSnapshot(campaign);
+      const emailTracking = emailTrackingFor(campaign, tracking, executionId);
       const prepared = await Promise.all(
         request.recipients.map(async (recipient): Promise<PreparedDelivery> => {
-          const result = await prepareRecipient(steps, executionId, snapshot, recipient, request.context);
+          // Tracked: each recipient's render gets its own signed pixel and link addresses.
+          const recipientSteps: PreparationSteps = emailTracking ? { ...steps, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) } : steps;
+          const result = await prepareRecipient(recipientSteps, executionId, snapshot, recipient, request.context);
           if ('outcome' in result) {
             const { status, reason, profileCreated, address } = result.outcome;
             return { position: recipient.position, profileCreated, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };

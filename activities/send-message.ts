@@ -3,7 +3,9 @@ import type { EmailProvider } from '../src/channels/email/email-provider';
 import type { EmailSender, EmailSenderResolver } from '../src/channels/email/email-senders';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
 import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
+import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
+import { E164 } from '../src/domain/phone-number';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
 
@@ -32,12 +34,14 @@ type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { ki
 /**
  * `senderFor` resolves who a campaign's email is sent as (its channel configuration, read from
  * Herald's database by campaign id); without it every message goes through `provider` as `from`.
+ * `smsSenderFor` does the same for SMS (a Twilio account or the outbox); without it an SMS cannot be sent.
  */
-export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver) {
+export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver, smsSenderFor?: SmsSenderResolver) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
-   * deduplicates on a key derived from the execution and recipient. A permanent refusal is
+   * deduplicates on a key derived from the execution and recipient. Twilio has no such key: an SMS
+   * whose acceptance was lost (or not recorded) is sent again (README "SMS"). A permanent refusal is
    * recorded with its reason here, so no personal data travels back to the workflow.
    */
   async function attempt({ executionId, position }: SendMessageInput): Promise<Attempt> {
@@ -52,6 +56,31 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
       return { kind: 'rejected' };
     };
     const to = message.address ?? '';
+    const content = message.content;
+    const idempotencyKey = providerIdempotencyKey(message.executionId, message.userId, message.channel);
+    if (message.channel === 'sms') {
+      // The body was rendered into the message's text; the address was normalised to E.164 at preparation.
+      if (!E164.test(to)) return reject('not an E.164 phone number');
+      if (!smsSenderFor) return { kind: 'not-sendable', detail: `This worker has no SMS sender for ${executionId}#${position}` };
+      try {
+        const sms = await smsSenderFor(message.campaignId);
+        const { messageId } = await sms.provider.send({
+          to,
+          body: content.text ?? '',
+          ...(sms.messagingServiceSid !== undefined ? { messagingServiceSid: sms.messagingServiceSid } : { from: sms.from! }),
+          idempotencyKey,
+          campaignId: message.campaignId,
+          executionId: message.executionId,
+          userId: message.userId,
+        });
+        await deliveries.markSent(executionId, position, messageId);
+        return { kind: 'sent', messageId };
+      } catch (error) {
+        if (error instanceof ProviderRejectedError) return reject(error.message);
+        if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
+        throw error;
+      }
+    }
     if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
     let messageId: string;
     try {

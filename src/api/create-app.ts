@@ -17,6 +17,7 @@ import { apiKeysRouter } from './routes/api-keys/api-keys.index';
 import { auditLogRouter } from './routes/audit-log/audit-log.index';
 import { campaignsRouter } from './routes/campaigns/campaigns.index';
 import { campaignToolsRouter } from './routes/campaign-tools/campaign-tools.index';
+import { campaignVersionsRouter } from './routes/campaign-versions/campaign-versions.index';
 import { channelConfigurationsRouter } from './routes/channel-configurations/channel-configurations.index';
 import { CODEC_PATH, codecCors, codecRouter } from './routes/codec/codec.index';
 import { docsRouter } from './routes/docs/docs.index';
@@ -24,6 +25,7 @@ import { executionsRouter } from './routes/executions/executions.index';
 import { healthRouter } from './routes/health/health.index';
 import { outboxRouter } from './routes/outbox/outbox.index';
 import { profilesRouter } from './routes/profiles/profiles.index';
+import { trackingRouter } from './routes/tracking/tracking.index';
 
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -50,13 +52,16 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.use('/v1/*', authorize(() => operations(), (c) => notFound(c)));
 
   app.route('/', healthRouter(deps));
+  // Public, like /health: outside /v1, so no API key; limited per client address instead.
+  app.route('/', trackingRouter(deps, limiters.calls));
   app.route('/', campaignsRouter(deps));
   app.route('/', campaignToolsRouter(deps));
+  app.route('/', campaignVersionsRouter(deps));
   app.route('/', channelConfigurationsRouter(deps));
   app.route('/', profilesRouter(deps));
   app.route('/', executionsRouter(deps));
-  // The outbox exists only while it is the email provider.
-  if (deps.config.email.provider === 'outbox') app.route('/', outboxRouter(deps));
+  // The outbox exists only while it is the email or the SMS provider.
+  if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox') app.route('/', outboxRouter(deps));
   app.route('/', apiKeysRouter(deps));
   app.route('/', auditLogRouter(deps));
   app.route('/', codecRouter(deps));

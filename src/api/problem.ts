@@ -58,10 +58,16 @@ export const problemContent = (description: string) => ({
  */
 function flattenUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  // Nested unions (email or SMS content, each flat or multilingual) are flattened first. The
+  // option whose shape fits best wins: the fewest missing fields and unknown keys (an SMS body is
+  // not reported as an email without html), then the deepest issue.
+  const branches = issue.errors.map((branch) => branch.flatMap((inner) => flattenUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue)));
   const depth = (branch: z.core.$ZodIssue[]) => Math.max(-1, ...branch.map((i) => i.path.length));
-  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  const misfits = (branch: z.core.$ZodIssue[]) => branch.filter((i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && /received undefined$/.test(i.message))).length;
+  const better = (a: z.core.$ZodIssue[], b: z.core.$ZodIssue[]) => misfits(b) < misfits(a) || (misfits(b) === misfits(a) && depth(b) > depth(a));
+  const best = branches.reduce((a, b) => (better(a, b) ? b : a));
   if (best.length === 0) return [issue];
-  return best.flatMap((inner) => flattenUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+  return best;
 }
 
 export function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): ProblemFieldError[] {

@@ -116,6 +116,13 @@ const envSchema = z
       .max(25_000, 'PROVIDER_TIMEOUT_MS must stay below the 30 s send activity timeout')
       .default(10_000),
 
+    TWILIO_ACCOUNT_SID: optionalString,
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM: optionalString.refine((value) => value === undefined || /^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/.test(value), 'TWILIO_FROM must be an E.164 number (+14155550100) or an alphanumeric sender id of up to 11 characters'),
+    TWILIO_MESSAGING_SERVICE_SID: optionalString.refine((value) => value === undefined || /^MG[0-9a-fA-F]{32}$/.test(value), 'TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex digits'),
+    TWILIO_BASE_URL: z.url({ error: 'TWILIO_BASE_URL must be a URL such as https://api.twilio.com' }).optional(),
+    HERALD_SMS_PROVIDER: z.enum(['twilio', 'outbox'], { error: 'HERALD_SMS_PROVIDER must be twilio or outbox' }).optional(),
+
     HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: z.coerce
       .number({ error: 'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be a number of seconds, e.g. 60' })
       .int('HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be a whole number of seconds, e.g. 60')
@@ -151,6 +158,19 @@ const envSchema = z
     HERALD_SENDER_ENV: envNameList('HERALD_SENDER_ENV'),
     // Names only: which of them are set for the worker, so the API can review without holding the values.
     HERALD_SENDER_ENV_PRESENT: envNameList('HERALD_SENDER_ENV_PRESENT'),
+
+    // Engagement tracking: where the public reaches the API (tracked links point there), the key
+    // their tokens are signed with, and the per-address rate of the public /t/* endpoints.
+    HERALD_PUBLIC_URL: optionalString.superRefine((value, ctx) => {
+      const problem = value === undefined ? undefined : publicUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `HERALD_PUBLIC_URL ${problem}` });
+    }),
+    // Never echo the value: it is a secret.
+    HERALD_TRACKING_SECRET: optionalString.refine(
+      (value) => value === undefined || value.split(',').every((secret) => secret.trim().length >= 32),
+      'HERALD_TRACKING_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`); to rotate, list the new one first: new,old',
+    ),
+    HERALD_TRACKING_RATE_LIMIT: wholeNumber('HERALD_TRACKING_RATE_LIMIT', 100, 1, 1_000_000, 'requests per second per client address'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -161,6 +181,30 @@ const envSchema = z
       });
     }
   });
+
+/** Why HERALD_PUBLIC_URL is not usable as the base of tracked links, or undefined when it is. */
+function publicUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URL such as https://herald.example.com';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must start with http:// or https://';
+  if (url.username || url.password) return 'must not hold a user name or password';
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not have a query or a fragment (a path prefix such as https://example.com/herald is fine)';
+  return undefined;
+}
+
+/** The public base URL without a trailing slash; by default the API's own address (loopback for a wildcard HOST). */
+function publicUrl(value: string | undefined, host: string, port: number): string {
+  if (value !== undefined) {
+    const url = new URL(value);
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  }
+  const reachable = ['0.0.0.0', '::', '[::]'].includes(host) ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${reachable}:${port}`;
+}
 
 export interface PayloadKey {
   id: string;
@@ -204,6 +248,18 @@ export interface HeraldConfig {
     from: string;
     providerTimeoutMs: number;
   };
+  sms: {
+    /** Explicit HERALD_SMS_PROVIDER, else twilio when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID) are set, else the outbox. */
+    provider: 'twilio' | 'outbox';
+    accountSid?: string;
+    /** A secret: never logged or returned. */
+    authToken?: string;
+    from?: string;
+    messagingServiceSid?: string;
+    /** Twilio's API root (https://api.twilio.com); tests point it at a fake on loopback. */
+    baseUrl?: string;
+    providerTimeoutMs: number;
+  };
   /**
    * Provider credentials that channel configurations name. The worker reads a named variable only
    * when it is one of `envNames` (RESEND_API_KEY and HERALD_SENDER_ENV), so a configuration can
@@ -226,6 +282,10 @@ export interface HeraldConfig {
   retention: { days: number; intervalSeconds: number };
   /** Closing executions whose workflow never started (see workflows/sweep-orphaned-executions.ts). */
   orphanSweep: { intervalSeconds: number; graceSeconds: number };
+  /** HERALD_PUBLIC_URL without a trailing slash: where the public reaches the API (tracked links, the ready cURL). */
+  publicUrl: string;
+  /** Engagement tracking: HMAC keys for tokens (the first signs; none when unset) and the public endpoints' rate per client address. Secrets: never logged. */
+  tracking: { secrets: string[]; perSecond: number };
 }
 
 export class ConfigError extends Error {
@@ -285,6 +345,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       from: e.EMAIL_FROM,
       providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     },
+    sms: {
+      provider: e.HERALD_SMS_PROVIDER ?? (e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && (e.TWILIO_FROM || e.TWILIO_MESSAGING_SERVICE_SID) ? 'twilio' : 'outbox'),
+      ...(e.TWILIO_ACCOUNT_SID && { accountSid: e.TWILIO_ACCOUNT_SID }),
+      ...(e.TWILIO_AUTH_TOKEN && { authToken: e.TWILIO_AUTH_TOKEN }),
+      ...(e.TWILIO_FROM && { from: e.TWILIO_FROM }),
+      ...(e.TWILIO_MESSAGING_SERVICE_SID && { messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID }),
+      ...(e.TWILIO_BASE_URL && { baseUrl: e.TWILIO_BASE_URL }),
+      providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    },
     sender: senderSettings(env, e.HERALD_SENDER_ENV ?? [], e.HERALD_SENDER_ENV_PRESENT),
     render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, threads: e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
     ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),
@@ -295,6 +364,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     },
     retention: { days: e.HERALD_RETENTION_DAYS, intervalSeconds: e.HERALD_RETENTION_SWEEP_INTERVAL_SECONDS },
     orphanSweep: { intervalSeconds: e.HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS, graceSeconds: e.HERALD_ORPHAN_GRACE_SECONDS },
+    publicUrl: publicUrl(e.HERALD_PUBLIC_URL, e.HOST, e.PORT),
+    tracking: {
+      secrets: (e.HERALD_TRACKING_SECRET ?? '').split(',').map((secret) => secret.trim()).filter(Boolean),
+      perSecond: e.HERALD_TRACKING_RATE_LIMIT,
+    },
   };
 }
 

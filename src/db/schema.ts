@@ -28,6 +28,8 @@ export interface CampaignTable {
   channel_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** The campaign's contextSchema (JSON Schema, as JSON text); null: none declared. */
   context_schema: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Engagement tracking `{opens?, clicks?}` (JSON text, migration 0011); null: not tracked. */
+  tracking: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CampaignVersionTable {
@@ -35,6 +37,10 @@ export interface CampaignVersionTable {
   version: number;
   snapshot: Json;
   created_at: string;
+  /** draft | live | superseded (migration 0012); a new row is a draft. */
+  status: ColumnType<'draft' | 'live' | 'superseded', 'draft' | 'live' | 'superseded' | undefined, 'draft' | 'live' | 'superseded'>;
+  /** When the version went live; null until then. */
+  activated_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ProfileTable {
@@ -92,6 +98,28 @@ export interface DeliveryTable {
   channel_data: Json | null;
   /** The content variant the message was rendered from: `default` or a translation's tag; null until rendered. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What the rendered message tracks: `opens`, `clicks` or `opens,clicks` (migration 0011); null: untracked. */
+  tracking: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** The original URL of a rewritten link; the click endpoint redirects only to these. */
+export interface TrackedLinkTable {
+  execution_id: string;
+  position: number;
+  link_index: number;
+  url: string;
+}
+
+/** One recorded open or click of a delivery. No IP address is stored. */
+export interface DeliveryEventTable {
+  execution_id: string;
+  position: number;
+  type: 'opened' | 'clicked';
+  /** The link clicked; null for opens. */
+  link_index: number | null;
+  occurred_at: string;
+  /** Cut to 256 characters; null when the client sent none. */
+  user_agent: string | null;
 }
 
 /** What one recipient is sent, rendered by the preparation step; the send activity reads it by reference. */
@@ -169,6 +197,8 @@ export interface Database {
   api_keys: ApiKeyTable;
   audit_log: AuditLogTable;
   rendered_messages: RenderedMessageTable;
+  tracked_links: TrackedLinkTable;
+  delivery_events: DeliveryEventTable;
 }
 
 export type CampaignRow = Selectable<CampaignTable>;

@@ -6,6 +6,8 @@ export const AUDIT_ACTIONS = [
   'campaign.created',
   'campaign.updated',
   'campaign.activated',
+  /** A draft version replaced the live one (the activation workflow's activateVersion update). */
+  'campaign.version-activated',
   'campaign.stopped',
   'api_key.created',
   'api_key.revoked',

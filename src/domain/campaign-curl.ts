@@ -12,7 +12,8 @@ export interface CampaignCurl {
 /** A userId a developer can recognise as a placeholder, in the namespace's own form. */
 function exampleUserId(namespace: string): string {
   if (namespace === 'email') return 'user@example.com';
-  if (namespace === 'phone') return '+15555550123';
+  // A number libphonenumber's full metadata accepts (555-01xx numbers are fictional, hence invalid), so an SMS trigger built from it sends.
+  if (namespace === 'phone') return '+14155552671';
   return 'user-123';
 }
 

@@ -1,4 +1,4 @@
-import type { Campaign } from './campaign';
+import { isSmsContent, type Campaign } from './campaign';
 import { canonicalLocale, contentVariants } from './locale';
 import { templateSyntaxError } from './template-renderer';
 import { templateSafetyProblem } from './template-safety.mjs';
@@ -18,8 +18,16 @@ export function reviewCampaign(campaign: Campaign, nowMs: number): ReviewIssue[]
   const variants = contentVariants(content);
   if (campaign.channel === 'email') {
     for (const { path, content: variant } of variants) {
+      if (isSmsContent(variant)) {
+        issues.push({ field: `${path}.html`, message: 'an email campaign needs a subject and an HTML body, not an SMS body' });
+        continue;
+      }
       if (!variant.subject || variant.subject.trim() === '') issues.push({ field: `${path}.subject`, message: 'an email campaign needs a subject' });
       if (!variant.html || variant.html.trim() === '') issues.push({ field: `${path}.html`, message: 'an email campaign needs an HTML body' });
+    }
+  } else if (campaign.channel === 'sms') {
+    for (const { path, content: variant } of variants) {
+      if (!isSmsContent(variant) || typeof variant.body !== 'string' || variant.body.trim() === '') issues.push({ field: `${path}.body`, message: 'an SMS campaign needs a body' });
     }
   } else {
     issues.push({ field: 'channel', message: `the ${campaign.channel} channel is not available yet` });
@@ -29,8 +37,8 @@ export function reviewCampaign(campaign: Campaign, nowMs: number): ReviewIssue[]
   }
 
   for (const { path, content: variant } of variants) {
-    for (const field of ['subject', 'html', 'text'] as const) {
-      const source = variant[field];
+    for (const field of ['subject', 'html', 'text', 'body'] as const) {
+      const source = (variant as Partial<Record<typeof field, string>>)[field];
       if (source === undefined) continue;
       const error = templateSyntaxError(source);
       if (error) issues.push({ field: `${path}.${field}`, message: `template does not parse: ${error}` });

@@ -20,7 +20,19 @@ export interface EmailContent {
  * meaning the default alone) or `{default, translations?}`. Stored as given, never rewritten;
  * src/domain/locale.ts reads both forms.
  */
-export type CampaignContent = LocalizedContent<EmailContent>;
+export type CampaignContent = LocalizedContent<ChannelContent>;
+
+/** An SMS variant: one text template (not HTML: nothing is escaped). */
+export interface SmsContent {
+  body: string;
+}
+
+/** One variant of a campaign's content; which one follows the campaign's channel (the API keeps them apart). */
+export type ChannelContent = EmailContent | SmsContent;
+
+export function isSmsContent(content: ChannelContent): content is SmsContent {
+  return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html');
+}
 
 export interface Audience {
   namespace: string;
@@ -51,6 +63,8 @@ export interface Campaign {
   channelConfigurationId?: string;
   /** A JSON Schema (draft 2020-12) the trigger call's context must match (src/domain/context-schema.ts). */
   contextSchema?: Record<string, unknown>;
+  /** Engagement tracking (email): an open pixel and tracked links (src/domain/tracking.ts). Absent: none. */
+  tracking?: { opens?: boolean; clicks?: boolean };
 }
 
 /** The campaign as a trigger workflow needs it: frozen at one version. */

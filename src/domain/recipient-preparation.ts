@@ -1,8 +1,9 @@
 import type { ResolvedProfile, ResolveProfileInput } from './profile-resolution';
 import type { RenderedEmail, RenderEmailInput } from './rendered-email';
-import type { CampaignSnapshot } from './campaign';
+import { isSmsContent, type CampaignSnapshot } from './campaign';
 import { consentExclusion } from './consent';
 import { selectContentVariant } from './locale';
+import { resolvePhoneNumber } from './phone-number';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';
 
 /** A recipient either already has its outcome (excluded, failed) or is ready to send. */
@@ -22,7 +23,11 @@ export interface PreparationSteps {
 
 /** Resolves the profile, applies consent, finds the address and renders: everything before the provider call. */
 export async function prepareRecipient(steps: PreparationSteps, executionId: string, campaign: CampaignSnapshot, recipient: Recipient, sharedContext?: Record<string, unknown>): Promise<PreparedRecipient> {
-  const seedAttributes = recipient.channelData?.emailAddress ? { email: recipient.channelData.emailAddress } : {};
+  const sms = campaign.channel === 'sms';
+  const seedAttributes = {
+    ...(recipient.channelData?.emailAddress && { email: recipient.channelData.emailAddress }),
+    ...(sms && recipient.channelData?.mobilePhoneNumber && { phone: recipient.channelData.mobilePhoneNumber }),
+  };
   const { profile, created } = await steps.resolveProfile({
     namespace: recipient.namespace,
     userId: recipient.userId,
@@ -36,13 +41,29 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
   const exclusion = consentExclusion(campaign.type, campaign.channel, profile.consents);
   if (exclusion) return { outcome: { ...base, status: 'excluded', reason: exclusion } };
 
-  const address = resolveEmailAddress(recipient, profile.attributes);
+  let address: string | undefined;
+  if (sms) {
+    // SMS: channelData.mobilePhoneNumber, else the profile's phone, else a userId in the phone namespace; in E.164.
+    const phone = resolvePhoneNumber(recipient, profile.attributes);
+    if (!phone.found) return { outcome: { ...base, status: 'failed', reason: 'no-phone-number' } };
+    if (phone.e164 === undefined) return { outcome: { ...base, address: phone.raw, status: 'failed', reason: 'invalid-phone-number' } };
+    address = phone.e164;
+  } else {
+    address = resolveEmailAddress(recipient, profile.attributes);
+  }
   if (!address) return { outcome: { ...base, status: 'failed', reason: 'no-email-address' } };
 
   try {
     // The language variant follows the profile's locale (pt-BR → pt → default); flat content is the default alone.
     const variant = selectContentVariant(campaign.content, profile.locale);
-    const rendered = await steps.render({ content: variant.content, profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) });
+    const content = variant.content;
+    const variables = { profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) };
+    if (isSmsContent(content)) {
+      // An SMS body renders as the plain-text part (no HTML escaping) and is stored as the message's text.
+      const { text } = await steps.render({ content: { subject: '', html: '', text: content.body }, ...variables });
+      return { base, address, rendered: { subject: '', html: '', text: text ?? '' }, locale: variant.locale };
+    }
+    const rendered = await steps.render({ content, ...variables });
     return { base, address, rendered, locale: variant.locale };
   } catch (error) {
     const message = steps.renderFailure(error);

@@ -12,4 +12,17 @@ export interface RenderedEmail {
   html: string;
   /** The text template's output; without one, derived from `html` by the render thread. */
   text?: string;
+  /** Set when `html` carries engagement tracking: what is tracked, and each rewritten link's original URL by index. */
+  tracked?: { opens: boolean; clicks: boolean; links: string[] };
+}
+
+/**
+ * Engagement tracking for one recipient's render (src/domain/tracking.ts): the settings and the
+ * signed addresses of its pixel and of link `i`. The render thread never sees the signing key.
+ */
+export interface EmailTracking {
+  opens: boolean;
+  clicks: boolean;
+  openUrl(): string;
+  clickUrl(link: number): string;
 }

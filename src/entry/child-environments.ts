@@ -20,12 +20,15 @@ export const SYSTEM_VARIABLES: readonly string[] = [
 /** Families of system variables: locale (LC_*), tsx (TSX_*), gRPC tracing (GRPC_*). */
 export const SYSTEM_PREFIXES: readonly string[] = ['LC_', 'TSX_', 'GRPC_'];
 
-/** Both parts: where the data lives, how to reach Temporal, payload encryption, logging. */
+/** Both parts: where the data lives, how to reach Temporal, payload encryption, logging, tracking. */
 const SHARED: readonly string[] = [
-  'HERALD_DATA_DIR', 'HERALD_DB_PATH', 'DATABASE_URL', 'HERALD_LOG_LEVEL', 'HERALD_PAYLOAD_KEYS', 'HERALD_EMAIL_PROVIDER',
+  'HERALD_DATA_DIR', 'HERALD_DB_PATH', 'DATABASE_URL', 'HERALD_LOG_LEVEL', 'HERALD_PAYLOAD_KEYS', 'HERALD_EMAIL_PROVIDER', 'HERALD_SMS_PROVIDER',
   'HERALD_RENDER_TIMEOUT_MS', 'HERALD_RENDER_MAX_BYTES', 'HERALD_RENDER_THREADS',
   'TEMPORAL_ADDRESS', 'TEMPORAL_PORT', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE',
   'TEMPORAL_TLS', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_API_KEY',
+  // Engagement tracking: the worker signs tracked links under the public URL, the API verifies
+  // them (and prints the public URL in the ready cURL).
+  'HERALD_PUBLIC_URL', 'HERALD_TRACKING_SECRET',
 ];
 
 /** Per part, the Herald variables it reads on top of SYSTEM_* and SHARED. */
@@ -34,6 +37,7 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
   worker: [
     ...SHARED,
     'RESEND_API_KEY', 'RESEND_BASE_URL', 'EMAIL_FROM', 'PROVIDER_TIMEOUT_MS',
+    'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'TWILIO_MESSAGING_SERVICE_SID', 'TWILIO_BASE_URL',
     'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
     'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
     // The names of further provider credentials; the variables it lists are passed too (senderVariables).
@@ -43,7 +47,7 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
   api: [
     ...SHARED,
     'PORT', 'HOST', 'HERALD_API_KEYS', 'HERALD_RATE_LIMIT', 'HERALD_RATE_LIMITS', 'HERALD_AUTH_FAILURE_LIMIT',
-    'HERALD_CODEC_CORS_ORIGINS', 'TEMPORAL_UI_PORT',
+    'HERALD_CODEC_CORS_ORIGINS', 'TEMPORAL_UI_PORT', 'HERALD_TRACKING_RATE_LIMIT',
     // Names only: which provider credentials the worker has, for the review of channel configurations.
     'HERALD_SENDER_ENV_PRESENT',
   ],
@@ -56,7 +60,7 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
  */
 export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
   worker: ['HERALD_API_KEYS', 'HERALD_RATE_LIMITS'],
-  api: ['RESEND_API_KEY'],
+  api: ['RESEND_API_KEY', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
 };
 
 /** Read by the supervisor only (`npm start`), passed to neither part. */

@@ -15,6 +15,7 @@ import { childEnvironment, senderVariables, type ChildPart } from './child-envir
 import { configureHousekeepingSchedules } from './configure-schedules';
 import { loadConfigOrExit } from './load-config-or-exit';
 import { loadOrCreatePayloadKeyFile } from './payload-key-file';
+import { loadOrCreateTrackingSecretFile } from './tracking-secret-file';
 import { logger } from './logger';
 import { stopChild } from './stop-child';
 
@@ -32,6 +33,22 @@ if (config.payloadKeys) {
     const keyFile = loadOrCreatePayloadKeyFile(config.dataDir);
     childSettings.HERALD_PAYLOAD_KEYS = keyFile.value;
     log(`payload encryption: on, with the key in ${keyFile.path}${keyFile.created ? ' (new; keep it with the data: histories written with it need it)' : ''}`);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`[herald] ${error.message}`);
+    process.exit(78);
+  }
+}
+
+// Engagement tracking: both children sign and verify links with one key (HERALD_TRACKING_SECRET, or
+// else one kept in $HERALD_DATA_DIR/tracking-secret) under one public address (the worker has no
+// HOST or PORT to derive it from).
+childSettings.HERALD_PUBLIC_URL = config.publicUrl;
+if (config.tracking.secrets.length === 0) {
+  try {
+    const secretFile = loadOrCreateTrackingSecretFile(config.dataDir);
+    childSettings.HERALD_TRACKING_SECRET = secretFile.value;
+    log(`engagement tracking: links under ${config.publicUrl}, signed with the key in ${secretFile.path}${secretFile.created ? ' (new; keep it with the data: links already sent need it)' : ''}`);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`[herald] ${error.message}`);
@@ -86,7 +103,7 @@ const senderEnvPresent = senderVariables(process.env).filter((name) => Boolean(w
 const parts: Supervised[] = [
   { name: 'worker', env: workerEnv, script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
   // The API learns which provider delivers from HERALD_EMAIL_PROVIDER; the provider's secret stays with the worker.
-  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider, HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(',') }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
+  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider, HERALD_SMS_PROVIDER: config.sms.provider, HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(',') }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
 ];
 let stopping = false;
 

@@ -1,4 +1,5 @@
 import type { EmailContent } from '../domain/campaign';
+import type { TrackingRewrite } from './tracking-rewrite.mjs';
 
 /** `range()` in a template makes at most this many numbers. */
 export declare const MAX_RANGE_ITEMS: number;
@@ -11,6 +12,8 @@ export interface RenderTask {
   timeoutMs: number;
   /** Cap on subject + html + text, in UTF-8 bytes. */
   maxBytes: number;
+  /** Engagement tracking: the pixel and link addresses to write (placeholders; the caller signs them). */
+  tracking?: TrackingRewrite;
 }
 
 /** Rendered HTML beyond this many characters is left out of a derived plain-text part. */
@@ -18,7 +21,8 @@ export declare const MAX_PLAIN_TEXT_INPUT: number;
 
 export type RenderTaskResult =
   /** `text` is the rendered text template, else derived from `html` (absent only if that failed). */
-  | { ok: true; subject: string; html: string; text?: string }
+  /** `links` (with `tracking`): the original URL of each rewritten link, by index. */
+  | { ok: true; subject: string; html: string; text?: string; links?: string[] }
   /** The template's fault: `message` is the recipient's failure reason; `limit` says which limit stopped it. */
   | { ok: false; message: string; limit?: 'time' | 'output' };
 

@@ -2,7 +2,8 @@
 // worker_thread with an empty environment and a capped heap).
 //
 // Plain JavaScript so it loads the same way under tsx, vitest and plain node; it imports only
-// nunjucks, html-to-text and the shared static check. Types: render-thread.d.mts.
+// nunjucks, html-to-text, parse5 (tracking-rewrite.mjs) and the shared static check. Types:
+// render-thread.d.mts.
 //
 // Campaign templates are hostile input. Besides the static check, this thread hardens the
 // nunjucks runtime that compiled templates call into (`runtime.memberLookup`, `callWrap`, ...),
@@ -18,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { convert as htmlToText } from 'html-to-text';
 import nunjucks from 'nunjucks';
 import { templateSafetyProblem } from '../domain/template-safety.mjs';
+import { addTracking } from './tracking-rewrite.mjs';
 
 /** `range()` makes at most this many numbers. */
 export const MAX_RANGE_ITEMS = 10_000;
@@ -401,7 +403,19 @@ function plainTextOf(html) {
 }
 
 /** Renders one email; never throws for a template's fault (see RenderTaskResult). */
-export default function renderEmailTask({ content, variables, timeoutMs, maxBytes }) {
+/**
+ * The open pixel and rewritten links (tracking-rewrite.mjs). A failure here leaves the email
+ * untracked rather than failing the recipient: tracking is never worth a lost message.
+ */
+function trackedHtml(html, tracking) {
+  try {
+    return addTracking(html, tracking);
+  } catch {
+    return undefined;
+  }
+}
+
+export default function renderEmailTask({ content, variables, timeoutMs, maxBytes, tracking }) {
   Object.assign(limits, { deadline: performance.now() + timeoutMs, timeoutMs, maxChars: maxBytes, maxBytes, produced: 0, steps: 0, exceeded: undefined });
   try {
     const vars = { profile: variables.profile, context: variables.context };
@@ -412,7 +426,9 @@ export default function renderEmailTask({ content, variables, timeoutMs, maxByte
     if (bytes > maxBytes) exceed(`output over ${maxBytes} bytes`);
     // Without a text template, the plain-text part comes from the HTML (not counted in maxBytes).
     const plain = text ?? plainTextOf(html);
-    return { ok: true, subject, html, ...(plain !== undefined && { text: plain }) };
+    // Engagement tracking, on the rendered HTML (the plain text keeps the original links).
+    const tracked = tracking ? trackedHtml(html, tracking) : undefined;
+    return { ok: true, subject, html: tracked?.html ?? html, ...(plain !== undefined && { text: plain }), ...(tracked && { links: tracked.links }) };
   } catch (error) {
     if (limits.exceeded) return { ok: false, message: limits.exceeded, limit: limits.exceeded.startsWith('render timed out') ? 'time' : 'output' };
     if (error instanceof TemplateRefused) return { ok: false, message: error.message };

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Piscina } from 'piscina';
 import type { HeraldConfig } from '../config/env';
 import { singleLine } from '../domain/header-safety';
-import type { RenderedEmail, RenderEmailInput } from '../domain/rendered-email';
+import type { EmailTracking, RenderedEmail, RenderEmailInput } from '../domain/rendered-email';
 import { TemplateError } from '../domain/template-renderer';
 import type { RenderTask, RenderTaskResult } from './render-thread.mjs';
 
@@ -15,7 +15,8 @@ export type { RenderedEmail, RenderEmailInput } from '../domain/rendered-email';
  * rejection is an infrastructure problem and worth a retry.
  */
 export interface TemplateRenderer {
-  renderEmail(input: RenderEmailInput): Promise<RenderedEmail>;
+  /** With `tracking`, the HTML gets the open pixel and tracked links (`tracked` says which links). */
+  renderEmail(input: RenderEmailInput, tracking?: EmailTracking): Promise<RenderedEmail>;
   close(): Promise<void>;
 }
 
@@ -77,6 +78,15 @@ class Slots {
   rejectAll(error: Error): void {
     for (const waiter of this.waiting.splice(0)) waiter.reject(error);
   }
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** One linear pass: each `<nonce>o` / `<nonce><i>` the thread wrote becomes its signed address. */
+function signedPlaceholders(html: string, nonce: string, tracking: EmailTracking): string {
+  return html.replace(new RegExp(`${nonce}(o|\\d{1,3})`, 'g'), (_, what: string) => escapeAttribute(what === 'o' ? tracking.openUrl() : tracking.clickUrl(Number(what))));
 }
 
 export function createTemplateRenderer(limits: HeraldConfig['render']): TemplateRenderer {
@@ -146,21 +156,27 @@ export function createTemplateRenderer(limits: HeraldConfig['render']): Template
   }
 
   return {
-    async renderEmail(input) {
+    async renderEmail(input, tracking) {
       if (closed) throw new Error('the template renderer is closed');
+      // The thread writes placeholders with a fresh random nonce (no template can guess it), and
+      // they are swapped for the signed addresses here: the signing key never enters the thread.
+      const nonce = tracking && (tracking.opens || tracking.clicks) ? `herald-tracking-${randomBytes(12).toString('hex')}-` : undefined;
       const task: RenderTask = {
         content: { subject: input.content.subject, html: input.content.html, ...(input.content.text !== undefined && { text: input.content.text }) },
         variables: { profile: jsonData(input.profile, 'the profile'), context: jsonData(input.context, 'the context') },
         timeoutMs,
         maxBytes,
+        ...(nonce !== undefined && tracking !== undefined && { tracking: { opens: tracking.opens, clicks: tracking.clicks, pixelUrl: `${nonce}o`, linkUrlPrefix: nonce } }),
       };
       const result = await runTask(task);
       if (!result.ok) throw new TemplateError(result.message);
+      const tracked = nonce !== undefined && tracking !== undefined && result.links ? { opens: tracking.opens, clicks: tracking.clicks, links: result.links } : undefined;
       return {
         // The subject is text (no HTML entities) flattened to one header-safe line.
         subject: singleLine(result.subject),
-        html: result.html,
+        html: nonce !== undefined && tracking !== undefined && tracked ? signedPlaceholders(result.html, nonce, tracking) : result.html,
         ...(result.text !== undefined && { text: result.text }),
+        ...(tracked && { tracked }),
       };
     },
     async close() {

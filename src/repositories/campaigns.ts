@@ -2,6 +2,7 @@ import { monotonicFactory } from 'ulid';
 import type { HeraldDb } from '../db/database';
 import { inTransaction } from '../db/in-transaction';
 import type { CampaignRow } from '../db/schema';
+import { atVersion, CampaignVersionRepository } from './campaign-versions';
 import type { Audience, Campaign, CampaignContent, CampaignSnapshot, CampaignStatus, CampaignType, Channel, Schedule } from '../domain/campaign';
 
 const nextId = monotonicFactory();
@@ -19,6 +20,8 @@ export interface CampaignDraft {
   channelConfigurationId?: string | null;
   /** null (or absent): no contextSchema. */
   contextSchema?: Record<string, unknown> | null;
+  /** null (or absent): no engagement tracking. */
+  tracking?: { opens?: boolean; clicks?: boolean } | null;
 }
 
 export type CampaignEdit = Partial<CampaignDraft>;
@@ -41,6 +44,7 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.activated_at && { activatedAt: row.activated_at }),
     ...(row.channel_configuration_id && { channelConfigurationId: row.channel_configuration_id }),
     ...(row.context_schema && { contextSchema: JSON.parse(row.context_schema) as Record<string, unknown> }),
+    ...(row.tracking && { tracking: JSON.parse(row.tracking) as { opens?: boolean; clicks?: boolean } }),
   };
 }
 
@@ -49,7 +53,8 @@ export function toSnapshot(campaign: Campaign): CampaignSnapshot {
   return { id, version, type, channel, content, audience, schedule, status };
 }
 
-function draftColumns(draft: CampaignEdit) {
+/** The columns an edit writes; also what switching to a new version writes (services/campaign-versions.ts). */
+export function draftColumns(draft: CampaignEdit) {
   return {
     ...(draft.name !== undefined && { name: draft.name }),
     ...(draft.description !== undefined && { description: draft.description }),
@@ -61,6 +66,7 @@ function draftColumns(draft: CampaignEdit) {
     ...(draft.schedule !== undefined && { start_at: draft.schedule.startAt ?? null, end_at: draft.schedule.endAt ?? null }),
     ...(draft.channelConfigurationId !== undefined && { channel_configuration_id: draft.channelConfigurationId }),
     ...(draft.contextSchema !== undefined && { context_schema: draft.contextSchema === null ? null : JSON.stringify(draft.contextSchema) }),
+    ...(draft.tracking !== undefined && { tracking: draft.tracking === null ? null : JSON.stringify(draft.tracking) }),
   };
 }
 
@@ -96,6 +102,7 @@ export class CampaignRepository {
           activated_at: null,
           channel_configuration_id: draft.channelConfigurationId ?? null,
           context_schema: draft.contextSchema ? JSON.stringify(draft.contextSchema) : null,
+          tracking: draft.tracking ? JSON.stringify(draft.tracking) : null,
         })
         .execute();
       await trx.insertInto('campaign_versions').values({ campaign_id: id, version: 1, snapshot: JSON.stringify(draft), created_at: now }).execute();
@@ -106,6 +113,18 @@ export class CampaignRepository {
   async get(id: string): Promise<Campaign | undefined> {
     const row = await this.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toCampaign(row);
+  }
+
+  /**
+   * The campaign with the fields of one of its versions (its lifecycle as it is now): what an
+   * execution that recorded `version` renders. The campaign as it is when that version has no
+   * snapshot (executions from before versions were recorded all name the current one).
+   */
+  async getAtVersion(id: string, version: number): Promise<Campaign | undefined> {
+    const campaign = await this.get(id);
+    if (!campaign || campaign.version === version) return campaign;
+    const fields = await new CampaignVersionRepository(this.db).fields(id, version);
+    return fields ? atVersion(campaign, version, fields) : campaign;
   }
 
   /** Newest first; the cursor is the last id of the previous page (ids are time-ordered ULIDs). */
@@ -153,6 +172,9 @@ export class CampaignRepository {
       }))
       .where('id', '=', id)
       .execute();
+    // The version it was activated at goes live; the drafts edited before it are superseded.
+    const current = await this.db.selectFrom('campaigns').select('version').where('id', '=', id).executeTakeFirst();
+    if (current) await new CampaignVersionRepository(this.db).markLive(id, current.version, now);
   }
 
   /**

@@ -19,7 +19,13 @@ export type PreparedDelivery = {
   address?: string;
   /** The content variant rendered: `default` or a translation's tag. */
   locale?: string;
-} & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string } });
+} & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string; tracked?: { opens: boolean; clicks: boolean; links: string[] } } });
+
+/** `deliveries.tracking`: what a rendered message tracks, or null. */
+function trackingLabel(tracked: { opens: boolean; clicks: boolean } | undefined): string | null {
+  const parts = tracked ? [tracked.opens && 'opens', tracked.clicks && 'clicks'].filter(Boolean) : [];
+  return parts.length > 0 ? parts.join(',') : null;
+}
 
 /** Everything the send activity needs for one recipient, read by reference. */
 export interface MessageToSend {
@@ -52,9 +58,10 @@ export class DeliveryRepository {
     await this.db.transaction().execute(async (trx) => {
       for (const p of prepared) {
         const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : {};
+        const tracking = 'message' in p ? trackingLabel(p.message.tracked) : null;
         await trx
           .updateTable('deliveries')
-          .set({ ...final, address: p.address ?? null, profile_created: p.profileCreated ? 1 : 0, locale: p.locale ?? null, updated_at: now })
+          .set({ ...final, address: p.address ?? null, profile_created: p.profileCreated ? 1 : 0, locale: p.locale ?? null, tracking, updated_at: now })
           .where('execution_id', '=', executionId)
           .where('position', '=', p.position)
           .where(isOpen)
@@ -66,6 +73,17 @@ export class DeliveryRepository {
           .values({ execution_id: executionId, position: p.position, channel, ...content, created_at: now })
           .onConflict((oc) => oc.columns(['execution_id', 'position']).doUpdateSet(content))
           .execute();
+        // The links the message's tracked URLs stand for, replaced whole with the message
+        // (untracked messages cost no query here).
+        if (!p.message.tracked) continue;
+        await trx.deleteFrom('tracked_links').where('execution_id', '=', executionId).where('position', '=', p.position).execute();
+        const links = p.message.tracked.links;
+        if (links.length > 0) {
+          await trx
+            .insertInto('tracked_links')
+            .values(links.map((url, linkIndex) => ({ execution_id: executionId, position: p.position, link_index: linkIndex, url })))
+            .execute();
+        }
       }
     });
   }

@@ -6,6 +6,7 @@ import type { ChannelData, PositionOutcome, Recipient, RecipientOutcome, Recipie
 
 export type { PositionOutcome };
 import { isUniqueViolation } from '../db/unique-violation';
+import { TrackingRepository, type EngagementCounts } from './tracking';
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed';
 
@@ -17,6 +18,9 @@ export interface ExecutionRecipientView {
   messageId?: string;
   /** The content variant the message was rendered from: `default` or a translation's tag. */
   locale?: string;
+  /** Engagement (tracked messages only): opens and clicks recorded, repeats included. */
+  opens?: number;
+  clicks?: number;
 }
 
 export interface ExecutionCounts {
@@ -120,7 +124,8 @@ export interface ClosedCounts {
 
 const parseJson = <T>(value: string | null): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
 
-function recipientView(d: DeliveryRow): ExecutionRecipientView {
+function recipientView(d: DeliveryRow, engagement?: Map<number, EngagementCounts>): ExecutionRecipientView {
+  const tracked = d.tracking ? (engagement?.get(d.position) ?? { opens: 0, clicks: 0 }) : undefined;
   return {
     userId: d.user_id,
     status: d.status,
@@ -128,6 +133,7 @@ function recipientView(d: DeliveryRow): ExecutionRecipientView {
     profileCreated: d.profile_created === 1,
     ...(d.message_id && { messageId: d.message_id }),
     ...(d.locale && { locale: d.locale }),
+    ...(tracked && { opens: tracked.opens, clicks: tracked.clicks }),
   };
 }
 
@@ -209,6 +215,8 @@ export class ExecutionRepository {
     if (!execution) return undefined;
     const deliveries = await this.db.selectFrom('deliveries').selectAll().where('execution_id', '=', executionId).orderBy('position').execute();
     const live = (status: RecipientStatus) => deliveries.filter((d) => d.status === status).length;
+    // Engagement is counted only for executions with tracked messages: the others cost no query.
+    const engagement = deliveries.some((d) => d.tracking) ? await new TrackingRepository(this.db).countsByPosition(executionId) : undefined;
     // Closed executions carry their counts; running ones (and purged ones, which have no rows) are counted as they stand.
     const closed = execution.status !== 'running';
     return {
@@ -227,18 +235,20 @@ export class ExecutionRepository {
         pending: live('pending'),
       },
       ...(execution.details_purged_at && { detailsPurgedAt: execution.details_purged_at }),
-      recipients: deliveries.map(recipientView),
+      recipients: deliveries.map((d) => recipientView(d, engagement)),
     };
   }
 
   /** The trigger call's data for the preparation step: shared context and every recipient, in order. */
-  async storedRequest(executionId: string): Promise<{ campaignId: string; context?: Record<string, unknown>; recipients: StoredRecipient[] } | undefined> {
-    const execution = await this.db.selectFrom('executions').select(['campaign_id', 'context']).where('id', '=', executionId).executeTakeFirst();
+  async storedRequest(executionId: string): Promise<{ campaignId: string; campaignVersion: number; context?: Record<string, unknown>; recipients: StoredRecipient[] } | undefined> {
+    const execution = await this.db.selectFrom('executions').select(['campaign_id', 'campaign_version', 'context']).where('id', '=', executionId).executeTakeFirst();
     if (!execution) return undefined;
     const rows = await this.db.selectFrom('deliveries').select(['position', 'user_id', 'namespace', 'context', 'channel_data']).where('execution_id', '=', executionId).orderBy('position').execute();
     const context = parseJson<Record<string, unknown>>(execution.context);
     return {
       campaignId: execution.campaign_id,
+      // The version it was accepted at: preparation renders that version, whatever is live now.
+      campaignVersion: execution.campaign_version,
       ...(context && { context }),
       recipients: rows.map((row) => {
         const own = parseJson<Record<string, unknown>>(row.context);

@@ -10,7 +10,8 @@ export interface PurgedBatch {
 /**
  * Removes what an execution held about its recipients once it is old enough: the trigger's
  * context, the deliveries (addresses, reasons, provider ids), the rendered messages and the
- * outbox copies. The execution row stays, with its outcome counts and `details_purged_at`.
+ * outbox copies, and the tracked links and engagement events. The execution row stays, with its
+ * outcome counts and `details_purged_at`.
  */
 export class RetentionRepository {
   constructor(private readonly db: HeraldDb) {}
@@ -33,6 +34,9 @@ export class RetentionRepository {
       if (ids.length === 0) return { executions: 0, deliveries: 0, renderedMessages: 0, outboxMessages: 0 };
       const renderedMessages = await trx.deleteFrom('rendered_messages').where('execution_id', 'in', ids).executeTakeFirst();
       const outboxMessages = await trx.deleteFrom('outbox').where('execution_id', 'in', ids).executeTakeFirst();
+      // Engagement goes with the deliveries: tracked links (their URLs may carry personal data) and events.
+      await trx.deleteFrom('tracked_links').where('execution_id', 'in', ids).execute();
+      await trx.deleteFrom('delivery_events').where('execution_id', 'in', ids).execute();
       const deliveries = await trx.deleteFrom('deliveries').where('execution_id', 'in', ids).executeTakeFirst();
       await trx.updateTable('executions').set({ details_purged_at: now, context: null }).where('id', 'in', ids).execute();
       return {

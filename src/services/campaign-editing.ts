@@ -3,6 +3,8 @@ import type { Campaign } from '../domain/campaign';
 import type { CampaignDraft, CampaignEdit } from '../repositories/campaigns';
 import type { ServiceDependencies } from './service-dependencies';
 import { withTransaction } from './transaction';
+import { editsAsNewVersion, type CampaignWithDraft } from '../domain/campaign-version';
+import { editLiveCampaign } from './campaign-versions';
 
 /** Creates a draft and its audit entry in one transaction. */
 export function createCampaign(deps: ServiceDependencies, draft: CampaignDraft, actorKeyId: string): Promise<Campaign> {
@@ -13,8 +15,13 @@ export function createCampaign(deps: ServiceDependencies, draft: CampaignDraft, 
   });
 }
 
-/** Edits a draft (a new version) and records the campaign before and after, in one transaction. */
-export function editCampaign(deps: ServiceDependencies, id: string, edit: CampaignEdit, actorKeyId: string): Promise<Campaign> {
+/**
+ * Edits a draft (a new version) and records the campaign before and after, in one transaction.
+ * A scheduled or live campaign gets a new draft version instead; its live version keeps serving.
+ */
+export async function editCampaign(deps: ServiceDependencies, id: string, edit: CampaignEdit, actorKeyId: string): Promise<CampaignWithDraft> {
+  const current = await deps.campaigns.get(id);
+  if (current && editsAsNewVersion(current.status)) return editLiveCampaign(deps, id, edit, actorKeyId);
   return withTransaction(deps, async ({ campaigns, auditLog }) => {
     const before = await campaigns.get(id);
     if (!before) throw notFound(`Campaign ${id}`);

@@ -13,6 +13,8 @@ import type { AuditAction } from '../domain/audit';
 import { withTransaction } from './transaction';
 import { reviewChannelConfiguration } from '../domain/channel-configuration';
 import { senderEnvPresence } from './channel-configurations';
+import { activateDraftVersion } from './campaign-versions';
+import { reviewTracking } from '../domain/tracking';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
   const campaign = await campaigns.get(id);
@@ -37,17 +39,30 @@ function transition(deps: ServiceDependencies, id: string, actorKeyId: string, a
   });
 }
 
-/** Reviews a draft and hands it to its long-lived activation workflow. */
-export async function activateCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign & { warnings: ReviewIssue[] }> {
-  const campaign = await requireCampaign(deps.campaigns, id);
-  if (campaign.status !== 'draft') {
-    throw new DomainError('conflict', 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status}; only a draft can be activated.`);
-  }
-  const nowMs = Date.now();
+/** Every problem that blocks activation: of a draft campaign, or of a draft version laid over its live campaign. */
+async function reviewForActivation(deps: ServiceDependencies, campaign: Campaign, nowMs: number): Promise<ReviewIssue[]> {
   const issues = reviewCampaign(campaign, nowMs);
   // The channel configuration it references: exists, serves its channel, its variables set for the worker.
   const configuration = campaign.channelConfigurationId === undefined ? undefined : await deps.channelConfigurations.get(campaign.channelConfigurationId);
   issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
+  // Tracked links are signed with HERALD_TRACKING_SECRET: without it, nothing could verify them.
+  issues.push(...reviewTracking(campaign, deps.config.tracking.secrets.length > 0));
+  return issues;
+}
+
+/**
+ * Reviews a draft and hands it to its long-lived activation workflow. On a scheduled or live
+ * campaign with a draft version waiting, reviews that version and has the workflow switch to it.
+ */
+export async function activateCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign & { warnings: ReviewIssue[] }> {
+  const campaign = await requireCampaign(deps.campaigns, id);
+  if (campaign.status !== 'draft') {
+    const switched = await activateDraftVersion(deps, campaign, actorKeyId, (candidate) => reviewForActivation(deps, candidate, Date.now()));
+    if (switched) return switched;
+    throw new DomainError('conflict', 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status} and has no draft version; only a draft can be activated.`);
+  }
+  const nowMs = Date.now();
+  const issues = await reviewForActivation(deps, campaign, nowMs);
   if (issues.length > 0) {
     throw new DomainError('unprocessable', 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
   }
@@ -55,7 +70,7 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
     await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(campaignActivation, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: activationWorkflowId(id),
-      args: [{ campaignId: id, ...campaign.schedule }],
+      args: [{ campaignId: id, ...campaign.schedule, version: campaign.version }],
       typedSearchAttributes: [
         { key: CampaignIdAttribute, value: id },
         { key: ChannelAttribute, value: campaign.channel },

@@ -1,4 +1,6 @@
-import type { Campaign } from '../domain/campaign';
+import { smsSegments, type SmsSegments } from '../channels/sms/segments';
+import { isSmsContent, type Campaign } from '../domain/campaign';
+import { resolvePhoneNumber } from '../domain/phone-number';
 import { consentExclusion, type ConsentValue } from '../domain/consent';
 import { contextViolations } from '../domain/context-schema';
 import { DomainError, invalidRequest, notFound, type FieldIssue } from '../domain/errors';
@@ -40,13 +42,26 @@ export interface CampaignPreview {
   address: string | null;
   /** The content variant rendered: `default` or a translation's tag. */
   locale: string;
-  rendered: RenderedEmail | null;
+  /** Email: subject, html and text; SMS: the body with its encoding and segment count. */
+  rendered: RenderedEmail | RenderedSms | null;
   renderError?: string;
   /** Violations of the campaign's contextSchema: a trigger with this context would answer 400. */
   contextViolations: FieldIssue[];
 }
 
+export interface RenderedSms {
+  body: string;
+  sms: SmsSegments;
+}
+
 const PREVIEW_EXECUTION_ID = 'preview';
+
+/** A recipient's SMS address as preparation finds it: E.164, or the raw value when it is not a valid number. */
+function phoneAddress(recipient: Recipient, attributes: Record<string, unknown>): { address?: string; problem?: string } {
+  const phone = resolvePhoneNumber(recipient, attributes);
+  if (!phone.found) return { problem: 'no-phone-number' };
+  return phone.e164 === undefined ? { address: phone.raw, problem: 'invalid-phone-number' } : { address: phone.e164 };
+}
 
 /**
  * A dry run of one recipient through the trigger path: the same preparation (profile, consent,
@@ -86,7 +101,9 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   // The profile the message would be rendered with; a missing one previews with the given attributes alone.
   const profile = simulated ?? { attributes: overlay, consents: {}, locale: given.locale ?? null };
   const exclusionOf = consentExclusion(campaign.type, campaign.channel, profile.consents);
-  const address = 'outcome' in prepared ? (prepared.outcome.address ?? resolveEmailAddress(recipient, profile.attributes)) : prepared.address;
+  const sms = campaign.channel === 'sms';
+  const phone = sms ? phoneAddress(recipient, profile.attributes) : undefined;
+  const address = 'outcome' in prepared ? (prepared.outcome.address ?? (phone ? phone.address : resolveEmailAddress(recipient, profile.attributes))) : prepared.address;
   const variant = selectContentVariant(campaign.content, profile.locale);
 
   let rendered: RenderedEmail | null = null;
@@ -98,7 +115,11 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   } else {
     // Excluded before rendering: render anyway, so the preview still shows the message.
     try {
-      rendered = await renderer.renderEmail({ content: variant.content, profile: profile.attributes, context: mergeContext(shared, recipient.context) });
+      const content = variant.content;
+      const variables = { profile: profile.attributes, context: mergeContext(shared, recipient.context) };
+      rendered = isSmsContent(content)
+        ? { subject: '', html: '', text: (await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables })).text ?? '' }
+        : await renderer.renderEmail({ content, ...variables });
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       renderError = error.message;
@@ -108,7 +129,7 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   const exclusions = [
     ...(!simulated ? ['profile-not-found'] : []),
     ...(exclusionOf ? [exclusionOf] : []),
-    ...(!address ? ['no-email-address'] : []),
+    ...(phone?.problem ? [phone.problem] : !address ? ['no-email-address'] : []),
     ...(renderError !== undefined ? [`render-error: ${renderError}`] : []),
   ];
   const decision: CampaignPreview['decision'] =
@@ -122,7 +143,7 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     consent: { required: campaign.type !== 'transactional', value: profile.consents[campaign.channel] ?? null, decision: exclusionOf ? 'excluded' : 'allowed' },
     address: address ?? null,
     locale: 'rendered' in prepared ? (prepared.locale ?? DEFAULT_LOCALE) : variant.locale,
-    rendered,
+    rendered: rendered && sms ? { body: rendered.text ?? '', sms: smsSegments(rendered.text ?? '') } : rendered,
     ...(renderError !== undefined && { renderError }),
     contextViolations: previewContextViolations(campaign, shared),
   };

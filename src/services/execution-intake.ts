@@ -21,6 +21,8 @@ export interface UnitaryTrigger {
   campaignId: string;
   recipients: Recipient[];
   context?: Record<string, unknown>;
+  /** Pins the call to this version of the campaign: accepted only while it is the live one. */
+  campaignVersion?: number;
 }
 
 export interface AcceptedExecution {
@@ -44,6 +46,9 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
   if (wrongNamespace.length > 0) throw invalidRequest(wrongNamespace, 'Recipients must use the campaign audience namespace.');
   if (!acceptsTriggers(campaign.status)) {
     throw new DomainError('conflict', 'campaign-not-live', 'Campaign is not live', `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts triggers.`);
+  }
+  if (trigger.campaignVersion !== undefined && trigger.campaignVersion !== campaign.version) {
+    throw new DomainError('conflict', 'campaign-version-not-live', 'Campaign version is not live', `The call pins version ${trigger.campaignVersion} of campaign ${campaign.id}, whose live version is ${campaign.version}.`);
   }
   const position = scheduleWindowPosition(campaign.schedule, Date.now());
   if (position !== 'open') {

@@ -5,6 +5,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions, 
 import { createActivities } from '../../activities/index';
 import { selectEmailProvider } from '../channels/email/select-email-provider';
 import { emailSenders } from '../channels/email/email-senders';
+import { smsSenders } from '../channels/sms/sms-senders';
 import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import type { HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
@@ -40,6 +41,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
   const emailProvider = selectEmailProvider(config.email, outbox);
   // Campaigns with a channel configuration send as it says, with credentials from HERALD_SENDER_ENV.
   const senders = emailSenders({ configurations: new ChannelConfigurationRepository(db), outbox, defaultProvider: emailProvider, defaultFrom: config.email.from, email: config.email, sender: config.sender });
+  const smsSenderFor = smsSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sms: config.sms, sender: config.sender });
   for (const schedule of await ensureHousekeepingSchedules(client, config, 'create-only')) {
     const warning = housekeepingScheduleWarning(schedule);
     if (warning) (log ?? console.warn)(warning);
@@ -55,7 +57,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
       taskQueue: config.temporal.taskQueue,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
       dataConverter: heraldDataConverter(config.payloadKeys),
-      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer }),
+      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, smsSenders: smsSenderFor, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer, tracking: config }),
     });
   } catch (error) {
     await renderer.close();

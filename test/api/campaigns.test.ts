@@ -57,13 +57,18 @@ describe('campaigns', () => {
     expect((await herald.request('GET', '/v1/campaigns?status=bogus')).status).toBe(400);
   });
 
-  it('edits a draft as a new version and refuses to edit an active campaign', async () => {
+  it('edits a draft as a new version, an active campaign as a draft version, and refuses to edit a stopped one', async () => {
     const { body: draft } = await herald.request('POST', '/v1/campaigns', emailCampaign());
     const edited = await herald.request('PATCH', `/v1/campaigns/${draft.id}`, { name: 'Renamed' });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ name: 'Renamed', version: 2, status: 'draft' });
     expect((await herald.request('PATCH', `/v1/campaigns/${draft.id}`, {})).status).toBe(400);
     await herald.request('POST', `/v1/campaigns/${draft.id}/activate`);
+    // Live: the edit is a draft version; the live version is answered as before (test/api/campaign-versions.test.ts).
+    const versioned = await herald.request('PATCH', `/v1/campaigns/${draft.id}`, { name: 'Again' });
+    expect(versioned.status).toBe(200);
+    expect(versioned.body).toMatchObject({ name: 'Renamed', version: 2, status: 'live', draftVersion: 3 });
+    await herald.request('POST', `/v1/campaigns/${draft.id}/stop`);
     const refused = await herald.request('PATCH', `/v1/campaigns/${draft.id}`, { name: 'Again' });
     expect(refused.status).toBe(409);
     expect((await herald.request('PATCH', '/v1/campaigns/nope', { name: 'x' })).status).toBe(404);

@@ -136,8 +136,8 @@ describe('the outbox route', () => {
     }
   });
 
-  it('is a 404, absent from the OpenAPI document, with another provider', async () => {
-    const herald = await startHerald({ withoutWorker: true, env: { HERALD_API_KEYS: BOOT, HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test' } });
+  it('is a 404, absent from the OpenAPI document, with other providers for email and SMS', async () => {
+    const herald = await startHerald({ withoutWorker: true, env: { HERALD_API_KEYS: BOOT, HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test', HERALD_SMS_PROVIDER: 'twilio' } });
     try {
       const res = await withKey(herald, BOOT)('GET', '/v1/outbox');
       expect(res.status).toBe(404);

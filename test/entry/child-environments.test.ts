@@ -73,6 +73,15 @@ describe('child environments of npm start', () => {
     expect(senderVariables(withSenders)).toEqual(['RESEND_API_KEY', 'ACME_RESEND_KEY', 'TWILIO_AUTH_TOKEN']);
   });
 
+  it('gives both parts the tracking key and public URL (the worker signs links, the API verifies them), the API alone its rate', () => {
+    const withTracking = { ...parent, HERALD_TRACKING_SECRET: 't'.repeat(40), HERALD_PUBLIC_URL: 'https://mail.example.com', HERALD_TRACKING_RATE_LIMIT: '50' };
+    for (const part of ['worker', 'api'] as const) {
+      expect(childEnvironment(part, withTracking)).toMatchObject({ HERALD_TRACKING_SECRET: 't'.repeat(40), HERALD_PUBLIC_URL: 'https://mail.example.com' });
+    }
+    expect(childEnvironment('api', withTracking).HERALD_TRACKING_RATE_LIMIT).toBe('50');
+    expect(childEnvironment('worker', withTracking)).not.toHaveProperty('HERALD_TRACKING_RATE_LIMIT');
+  });
+
   it('lets the supervisor override or remove a variable', () => {
     expect(childEnvironment('worker', parent, { HERALD_PAYLOAD_KEYS: 'k2:other' }).HERALD_PAYLOAD_KEYS).toBe('k2:other');
     expect(childEnvironment('worker', parent, { HERALD_PAYLOAD_KEYS: undefined })).not.toHaveProperty('HERALD_PAYLOAD_KEYS');

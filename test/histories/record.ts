@@ -16,7 +16,8 @@
  * (their histories carry recipients and rendered content), `*-durable-sends.json` before
  * send-in-the-same-task (every send was a regular activity), `*-four-local-steps.json` before
  * one-local-step-on-the-happy-path (gate, preparation, quick sends and close were four local
- * activities).
+ * activities). `activation-*-before-versions.json` were recorded before version-switch-by-update (no patch
+ * marker before the run ends). `activation-version-switch.json` has the activateVersion update.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -271,6 +272,29 @@ async function purgeExpiredContentScenario(ctx: Ctx): Promise<void> {
   ctx.record('purge-expired-content', workflowId);
 }
 
+/**
+ * (h) Versions: a live campaign edited (a draft version 2), then activated again, which switches
+ * to version 2 through the activation workflow's activateVersion update; then stopped, so the
+ * history ends. Recorded after the version-switch-by-update patch.
+ */
+async function activationVersionSwitch(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Versions (replay fixture)' });
+  await activate(ctx, campaign.id);
+  const workflowId = activationWorkflowId(campaign.id);
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  for (let i = 0; i < 100 && (await handle.query<{ status: string }>('state')).status !== 'live'; i++) await sleep(50);
+  const edited = expectStatus(await ctx.request('PATCH', `/v1/campaigns/${campaign.id}`, { content: { subject: 'Version 2 for {{ profile.firstName }}', html: '<p>Version 2</p>' } }), 200, 'edit live campaign');
+  check(edited.status === 'live' && edited.version === 1 && edited.draftVersion === 2, 'activation-version-switch: the edit should be draft version 2 beside live version 1', edited);
+  const switched = await activate(ctx, campaign.id);
+  check(switched.status === 'live' && switched.version === 2 && switched.draftVersion === undefined, 'activation-version-switch: version 2 should be live', switched);
+  const state = await handle.query<{ liveVersion?: number }>('state');
+  check(state.liveVersion === 2, 'activation-version-switch: the workflow should report version 2 live', state);
+  expectStatus(await ctx.request('POST', `/v1/campaigns/${campaign.id}/stop`), 200, 'stop');
+  const final = await handle.result();
+  check(final.status === 'stopped' && final.liveVersion === 2, 'activation-version-switch: workflow should end stopped at version 2', final);
+  ctx.record('activation-version-switch', workflowId);
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   log('starting Temporal dev server and bundling workflows');
@@ -315,6 +339,7 @@ async function main(): Promise<void> {
       ['activation-stopped', activationStopped],
       ['sweep-orphaned-executions', sweepOrphanedExecutionsScenario],
       ['purge-expired-content', purgeExpiredContentScenario],
+      ['activation-version-switch', activationVersionSwitch],
     ];
     const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map(([name]) => name).join(', ')}`);

@@ -1,6 +1,6 @@
+import { listenOnLoopback } from './loopback-server';
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import stringify from 'safe-stable-stringify';
 
 /**
@@ -255,22 +255,10 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
     return send(200, { id });
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ statusCode: 500, name: 'internal_server_error', message: String(err) }));
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, url } = await listenOnLoopback(handle, (err) => ({ statusCode: 500, name: 'internal_server_error', message: String(err) }));
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     apiKey,
     requests,
     deliveries,

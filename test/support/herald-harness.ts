@@ -88,6 +88,9 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
   }
   const server = await serveApi(config, db, client, () => {});
   const baseUrl = `http://127.0.0.1:${server.port}`;
+  // The default HERALD_PUBLIC_URL is the API's own address, known only now (PORT 0); the worker
+  // reads it from the same config object at each preparation.
+  if (!options.env?.HERALD_PUBLIC_URL) config.publicUrl = baseUrl;
 
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => requestJson(baseUrl, method, path, body, headers);
 

@@ -17,8 +17,8 @@ export function campaignToolHandlers(deps: ServiceDependencies) {
     const { id } = c.req.valid('param');
     const campaign = await deps.campaigns.get(id);
     if (!campaign) throw notFoundProblem(`Campaign ${id}`);
-    // The address the caller reached this API at.
-    const baseUrl = new URL(c.req.url).origin;
+    // The address the public reaches this API at (HERALD_PUBLIC_URL; by default its own).
+    const baseUrl = deps.config.publicUrl;
     return c.json(campaignCurl(campaign, baseUrl, `example-${ulid()}`), 200);
   };
 

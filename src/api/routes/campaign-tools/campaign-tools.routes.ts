@@ -42,7 +42,7 @@ export const PreviewRequestSchema = z
         namespace: safeText(1, 255).openapi({ example: 'email' }),
         attributes: jsonObject().optional().openapi({ description: 'Laid over the stored profile\'s attributes, or standing in for a profile that does not exist. Never stored.' }),
         locale: safeText(1, 64).optional().openapi({ description: 'Preview as if the profile\'s locale were this BCP 47 tag.', example: 'fr' }),
-        channelData: z.object({ emailAddress: z.email().max(254).optional() }).strict().optional(),
+        channelData: z.object({ emailAddress: z.email().max(254).optional(), mobilePhoneNumber: z.string().max(64).optional() }).strict().optional(),
       })
       .strict(),
     context: jsonObject().optional(),
@@ -50,7 +50,20 @@ export const PreviewRequestSchema = z
   .strict()
   .openapi('PreviewRequest');
 
-const RenderedSchema = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).openapi('RenderedEmail');
+const RenderedEmailSchema = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).openapi('RenderedEmail');
+const RenderedSmsSchema = z
+  .object({
+    body: z.string(),
+    sms: z
+      .object({
+        encoding: z.enum(['GSM-7', 'UCS-2']),
+        segments: z.number().int().openapi({ description: 'How many SMS segments the body is sent as (153 GSM-7 or 67 UCS-2 characters each once it is split; 160 or 70 alone).' }),
+        characters: z.number().int(),
+      })
+      .openapi('SmsSegments'),
+  })
+  .openapi('RenderedSms');
+const RenderedSchema = z.union([RenderedEmailSchema, RenderedSmsSchema]);
 
 export const CampaignPreviewSchema = z
   .object({

@@ -3,6 +3,7 @@ import type { ServiceDependencies } from '../../../services/service-dependencies
 import { notFoundProblem } from '../../problem';
 import { activateCampaign as activate, stopCampaign as stop } from '../../../services/campaign-lifecycle';
 import { createCampaign, editCampaign } from '../../../services/campaign-editing';
+import { campaignWithDraft } from '../../../services/campaign-versions';
 import type * as routes from './campaigns.routes';
 
 export function campaignHandlers(deps: ServiceDependencies) {
@@ -12,7 +13,7 @@ export function campaignHandlers(deps: ServiceDependencies) {
     const { id } = c.req.valid('param');
     const campaign = await deps.campaigns.get(id);
     if (!campaign) throw notFoundProblem(`Campaign ${id}`);
-    return c.json(campaign, 200);
+    return c.json(await campaignWithDraft(deps, campaign), 200);
   };
 
   const list: RouteHandler<typeof routes.listCampaigns> = async (c) => c.json(await deps.campaigns.list(c.req.valid('query')), 200);

@@ -29,7 +29,26 @@ export const EmailContentSchema = z
       'Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped. Templates cannot reach JavaScript: `{% include %}`/`{% import %}`/`{% extends %}`, names such as `constructor`, `__proto__` or `prototype`, and calls of anything but macros, `range`, `cycler` and `joiner` are refused.',
   });
 
+export const SmsContentSchema = z
+  .object({
+    body: z.string().max(1600).openapi({ example: 'Your code is {{ context.code }}' }),
+  })
+  .strict()
+  .superRefine((content, ctx) => {
+    const problem = templateSafetyProblem(content.body);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['body'], message: problem });
+  })
+  .openapi('SmsContent', { description: 'A nunjucks text template (nothing is escaped), at most 1600 characters as Twilio allows; the same template rules as email.' });
+
 const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDateTime.optional() }).openapi('Schedule');
+
+const TrackingSchema = z
+  .object({
+    opens: z.boolean().optional().openapi({ description: 'Adds a 1×1 open pixel under HERALD_PUBLIC_URL (/t/o/{token}).' }),
+    clicks: z.boolean().optional().openapi({ description: 'Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original.' }),
+  })
+  .strict()
+  .openapi('Tracking', { description: 'Engagement tracking, email only. Review needs HERALD_TRACKING_SECRET. Opens and clicks are counted per recipient in GET /v1/executions/{id}.' });
 
 const AudienceSchema = z
   .object({
@@ -43,11 +62,12 @@ const campaignFields = {
   description: z.string().max(2000).optional(),
   tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
-  channel: z.enum(['email']).openapi({ description: 'email today; sms and push are planned.' }),
-  content: localizedContent(EmailContentSchema, 'Email'),
+  channel: z.enum(['email', 'sms']).openapi({ description: 'email or sms (content {body}); push is planned.' }),
+  content: z.union([localizedContent(EmailContentSchema, 'Email'), localizedContent(SmsContentSchema, 'Sms')]).openapi({ description: 'Email: {subject, html, text?}; SMS: {body}; either flat or {default, translations}. Review checks it matches the channel.' }),
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),
   contextSchema: ContextSchemaField,
+  tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking (email): `{opens, clicks}`. Absent or null: none.' }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({ description: 'The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel\'s default provider.' }),
 };
 
@@ -70,6 +90,7 @@ export const CampaignSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     activatedAt: z.string().optional(),
+    draftVersion: z.number().int().optional().openapi({ description: 'A draft version edited on the scheduled or live campaign, waiting for POST /activate; the fields shown are the live version\'s. See GET /v1/campaigns/{id}/versions.' }),
   })
   .openapi('Campaign');
 
@@ -123,14 +144,16 @@ export const patchCampaign = createRoute({
   path: '/v1/campaigns/{id}',
   tags,
   security,
-  summary: 'Edit a draft campaign (creates a new version)',
+  summary: 'Edit a campaign (a draft: in place as a new version; a scheduled or live one: a new draft version)',
+  description:
+    'On a scheduled or live campaign the edit becomes a new draft version (`draftVersion` in the answer; a later PATCH edits on top of it as another version), and the live version keeps serving triggers until POST /activate switches to it. `channel`, `schedule` and `channelConfigurationId` cannot change on an active campaign (409 `campaign-field-fixed-while-active`).',
   request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: CampaignPatchSchema } } } },
   responses: {
     200: json(CampaignSchema, 'The edited draft'),
     400: problemContent('Invalid edit'),
     ...v1Responses,
     404: problemContent('Unknown campaign'),
-    409: problemContent('The campaign is no longer a draft'),
+    409: problemContent('The campaign is stopped or completed, or the edit changes a field fixed while it is active'),
     413: problemContent('Body too large'),
   },
 });
@@ -141,14 +164,15 @@ export const activateCampaign = createRoute({
   tags,
   security,
   summary: 'Review and activate a draft',
-  description: 'Starts the campaign activation workflow `campaign/<id>`: scheduled until startAt, live until endAt, then completed.',
+  description:
+    'Starts the campaign activation workflow `campaign/<id>`: scheduled until startAt, live until endAt, then completed. On a scheduled or live campaign with a draft version, reviews that version and replaces the live one through the workflow\'s `activateVersion` update; executions already accepted finish on the version they recorded.',
   request: { params: IdParams },
   responses: {
     200: json(CampaignSchema.extend({ warnings: ReviewWarningsSchema }).openapi('ActivatedCampaign'), 'The activated campaign, scheduled or live, with the review\'s non-blocking warnings'),
     400: problemContent('Invalid id'),
     ...v1Responses,
     404: problemContent('Unknown campaign'),
-    409: problemContent('Not a draft'),
+    409: problemContent('Not a draft and no draft version waiting, or the version switch was refused'),
     422: problemContent('Review failed; every problem is listed in errors'),
   },
 });

@@ -14,7 +14,11 @@ const RecipientSchema = z
     namespace: safeText(1, 255).openapi({ example: 'email' }),
     context: JsonObject.optional().refine(noSystemKey, SYSTEM_RESERVED).openapi({ description: 'Overrides the shared context key by key for this recipient.' }),
     channelData: z
-      .object({ emailAddress: z.email().max(254).optional(), mobilePhoneNumber: z.e164().optional() })
+      .object({
+        emailAddress: z.email().max(254).optional(),
+        // Any international form (+44 7911 123456); SMS campaigns validate and normalise it to E.164, failing the recipient with invalid-phone-number otherwise.
+        mobilePhoneNumber: z.string().min(1).max(64).regex(/^[+0-9 ().\-]+$/, 'must be a phone number in international form, e.g. +14155552671').optional().openapi({ example: '+14155552671' }),
+      })
       .strict()
       .optional(),
   })
@@ -37,6 +41,13 @@ export const UnitaryTriggerSchema = z
         });
       }),
     context: JsonObject.optional().refine(noSystemKey, SYSTEM_RESERVED).openapi({ description: 'Shared personalisation data, at most 200 KB of JSON with all recipient contexts.' }),
+    campaignVersion: z
+      .number()
+      .int()
+      .min(1)
+      .max(2_147_483_647)
+      .optional()
+      .openapi({ description: 'Pins the call to this version of the campaign (its `version`): a version that is not the live one answers 409 `campaign-version-not-live`. Unpinned calls take the live version. Either way the execution records it as `campaignVersion` and renders it, even if another version goes live meanwhile.', example: 1 }),
   })
   .strict()
   .openapi('UnitaryTrigger');
@@ -72,7 +83,7 @@ export const ExecutionSchema = z
         userId: z.string(),
         status: z.enum(['pending', 'sent', 'failed', 'excluded']),
         reason: z.string().optional().openapi({
-          description: 'no-consent, profile-not-found, no-email-address, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
+          description: 'no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
           example: 'no-consent',
         }),
         profileCreated: z.boolean(),
@@ -81,6 +92,8 @@ export const ExecutionSchema = z
           description: "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
           example: 'pt-BR',
         }),
+        opens: z.number().int().optional().openapi({ description: 'Tracked messages only (campaign tracking.opens or clicks): opens recorded by the pixel, repeats included.', example: 1 }),
+        clicks: z.number().int().optional().openapi({ description: 'Tracked messages only: clicks recorded on its tracked links, repeats included.', example: 0 }),
       }),
     ),
   })
@@ -102,7 +115,7 @@ export const triggerUnitary = createRoute({
     400: problemContent('Schema violation, duplicate userId, context.system, or wrong namespace'),
     ...v1Responses,
     404: problemContent('Unknown campaign'),
-    409: problemContent('Campaign not live, or requestId reused with a different body'),
+    409: problemContent('Campaign not live, a pinned campaignVersion that is not the live one, or requestId reused with a different body'),
     413: problemContent('Context over 200 KB or body too large'),
     422: problemContent('Now is outside the campaign schedule (type campaign-outside-schedule)'),
   },

@@ -1,0 +1,70 @@
+import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import type { SmsMessage, SmsProvider } from './sms-provider';
+
+export const TWILIO_API = 'https://api.twilio.com';
+
+/** Twilio's error body: `{code, message, more_info, status}`. */
+interface TwilioError {
+  code?: number;
+  message?: string;
+  status?: number;
+}
+
+/**
+ * Twilio's Programmable Messaging REST API, called with fetch: `POST
+ * /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded `To`, `From` or
+ * `MessagingServiceSid`, `Body`, with basic auth (account SID and auth token). The official SDK
+ * reaches only Twilio's own hosts (region and edge), so a base URL (TWILIO_BASE_URL) is what lets
+ * tests talk to a fake on loopback.
+ *
+ * 429 (with Retry-After), 5xx and network errors are retryable; every other 4xx is a permanent
+ * refusal (21211 invalid To, 21610 unsubscribed recipient, 21408 region not enabled, 20003 bad
+ * credentials). Twilio has no idempotency key for sends: see README "SMS" for the guarantee.
+ */
+export class TwilioSmsProvider implements SmsProvider {
+  readonly name = 'twilio';
+  private readonly url: string;
+  private readonly authorization: string;
+
+  constructor(
+    accountSid: string,
+    authToken: string,
+    baseUrl: string | undefined,
+    /** A hung call is abandoned (and retried) long before the activity times out. */
+    private readonly timeoutMs: number,
+  ) {
+    this.url = `${(baseUrl ?? TWILIO_API).replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
+    this.authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+  }
+
+  async send(message: SmsMessage): Promise<{ messageId: string }> {
+    const form = new URLSearchParams({ To: message.to, Body: message.body });
+    if (message.messagingServiceSid !== undefined) form.set('MessagingServiceSid', message.messagingServiceSid);
+    else if (message.from !== undefined) form.set('From', message.from);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers: { authorization: this.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw new ProviderUnavailableError(`Twilio unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+    }
+    let body: (TwilioError & { sid?: string }) | undefined;
+    try {
+      body = text ? (JSON.parse(text) as TwilioError & { sid?: string }) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (response.ok && typeof body?.sid === 'string') return { messageId: body.sid };
+    const status = response.status;
+    const detail = `Twilio ${status}${body?.code !== undefined ? ` ${body.code}` : ''}: ${(body?.message ?? (response.ok ? 'an answer without a message sid' : 'no detail')).slice(0, 300)}`;
+    if (status === 429 || status >= 500 || response.ok) throw new ProviderUnavailableError(detail, parseRetryAfter(response.headers.get('retry-after')));
+    throw new ProviderRejectedError(detail);
+  }
+}
