@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { EmailProvider } from '../src/channels/email/email-provider';
 import type { EmailSenderResolver } from '../src/channels/email/email-senders';
 import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
+import type { PushSenderResolver } from '../src/channels/push/push-senders';
 import type { HeraldDb } from '../src/db/database';
 import { CampaignRepository } from '../src/repositories/campaigns';
 import { DeliveryRepository } from '../src/repositories/deliveries';
@@ -31,6 +32,8 @@ export interface ActivityDependencies {
   emailSenders?: EmailSenderResolver;
   /** Resolves a campaign's SMS sender (its configuration, else TWILIO_* or the outbox); without it SMS cannot be sent. */
   smsSenders?: SmsSenderResolver;
+  /** Resolves a campaign's push provider (its configuration, else the outbox); without it push cannot be sent. */
+  pushSenders?: PushSenderResolver;
   /** Asks Temporal whether an execution's workflow exists, for the orphan sweep. */
   temporal: Client;
   orphanGraceSeconds: number;
@@ -50,7 +53,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
     ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer, tracking: deps.tracking }),
-    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders),
+    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders, deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) }),
   };
   return {
     ...steps,

@@ -32,12 +32,14 @@ export interface PrepareExecutionDependencies {
 }
 
 /**
- * The tracking of each recipient's render, for a tracked email campaign; undefined when the
+ * The tracking of each recipient's render, for a tracked email or SMS campaign; undefined when the
  * campaign tracks nothing. A worker without HERALD_TRACKING_SECRET (activation reviews the
  * API's) sends untracked rather than not at all, and says so.
  */
 function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependencies['tracking'], executionId: string): ((position: number) => EmailTracking) | undefined {
-  if (campaign.channel !== 'email' || !isTracked(campaign.tracking)) return undefined;
+  // Email: the pixel and the HTML's links. SMS: the body's links (clicks only; review refuses opens).
+  const sms = campaign.channel === 'sms';
+  if ((campaign.channel !== 'email' && !sms) || !isTracked(campaign.tracking) || (sms && !campaign.tracking.clicks)) return undefined;
   if (!settings || settings.tracking.secrets.length === 0) {
     console.warn(`[herald] campaign ${campaign.id} tracks engagement but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent untracked`);
     return undefined;
@@ -46,7 +48,7 @@ function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependen
   const { opens = false, clicks = false } = campaign.tracking;
   return (position) => {
     const urls = trackingUrls(settings.publicUrl, tokens, executionId, position);
-    return { opens, clicks, openUrl: urls.open, clickUrl: urls.click };
+    return sms ? { opens: false, clicks, openUrl: urls.open, clickUrl: urls.click, part: 'text' } : { opens, clicks, openUrl: urls.open, clickUrl: urls.click };
   };
 }
 

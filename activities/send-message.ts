@@ -4,6 +4,9 @@ import type { EmailSender, EmailSenderResolver } from '../src/channels/email/ema
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
 import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
+import { PushTokenGoneError } from '../src/channels/push/push-provider';
+import type { PushSenderResolver } from '../src/channels/push/push-senders';
+import { parsePushAddress, type PushExtras } from '../src/domain/push';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
 import { E164 } from '../src/domain/phone-number';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
@@ -29,6 +32,12 @@ export interface SendPreparedNowResult {
   retryAfterMs?: number;
 }
 
+/** Push: who a campaign's messages go through, and how a token the provider reports as gone is forgotten. */
+export interface PushSending {
+  senderFor: PushSenderResolver;
+  forgetToken(userId: string, token: string): Promise<unknown>;
+}
+
 type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { kind: 'not-sendable'; detail: string } | { kind: 'unavailable'; error: ProviderUnavailableError };
 
 /**
@@ -36,7 +45,7 @@ type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { ki
  * Herald's database by campaign id); without it every message goes through `provider` as `from`.
  * `smsSenderFor` does the same for SMS (a Twilio account or the outbox); without it an SMS cannot be sent.
  */
-export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver, smsSenderFor?: SmsSenderResolver) {
+export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver, smsSenderFor?: SmsSenderResolver, push?: PushSending) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
@@ -55,16 +64,66 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
       await deliveries.markFailed(executionId, position, `provider-rejected: ${reason}`);
       return { kind: 'rejected' };
     };
+    /** Sends through a provider and records it sent; a refusal and an outage are outcomes, anything else throws. */
+    const sendAndRecord = async (send: () => Promise<{ messageId: string }>, refusal?: (error: unknown) => Promise<Attempt | undefined>): Promise<Attempt> => {
+      try {
+        const { messageId } = await send();
+        await deliveries.markSent(executionId, position, messageId);
+        return { kind: 'sent', messageId };
+      } catch (error) {
+        const handled = await refusal?.(error);
+        if (handled) return handled;
+        if (error instanceof ProviderRejectedError) return reject(error.message);
+        if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
+        throw error;
+      }
+    };
     const to = message.address ?? '';
     const content = message.content;
     const idempotencyKey = providerIdempotencyKey(message.executionId, message.userId, message.channel);
+    if (message.channel === 'push') {
+      // The target ({appID, platform, token}) is the address; title, body and {data, deepLink} JSON were rendered into subject, text and html.
+      const target = parsePushAddress(to);
+      if (!target) return reject('not a push target');
+      if (!push) return { kind: 'not-sendable', detail: `This worker has no push sender for ${executionId}#${position}` };
+      let extras: PushExtras = {};
+      try {
+        extras = content.html ? (JSON.parse(content.html) as PushExtras) : {};
+      } catch {
+        return reject('the rendered push message is unreadable');
+      }
+      return sendAndRecord(
+        async () => {
+          const sender = await push.senderFor(message.campaignId);
+          if (sender.platforms && !sender.platforms.includes(target.platform)) throw new ProviderRejectedError(`the ${sender.provider.name} push provider cannot reach ${target.platform} devices`);
+          return sender.provider.send({
+            target,
+            title: content.subject ?? '',
+            body: content.text ?? '',
+            ...(extras.data && { data: extras.data }),
+            ...(extras.deepLink && { deepLink: extras.deepLink }),
+            idempotencyKey,
+            campaignId: message.campaignId,
+            executionId: message.executionId,
+            userId: message.userId,
+          });
+        },
+        async (error) => {
+          if (!(error instanceof PushTokenGoneError)) return undefined;
+          // The device is gone: forget its token on the profile, so later sends do not try it again.
+          await push.forgetToken(message.userId, target.token);
+          await deliveries.markFailed(executionId, position, `push-token-gone: ${error.message}`);
+          return { kind: 'rejected' };
+        },
+      );
+    }
     if (message.channel === 'sms') {
       // The body was rendered into the message's text; the address was normalised to E.164 at preparation.
       if (!E164.test(to)) return reject('not an E.164 phone number');
       if (!smsSenderFor) return { kind: 'not-sendable', detail: `This worker has no SMS sender for ${executionId}#${position}` };
-      try {
+      return sendAndRecord(async () => {
         const sms = await smsSenderFor(message.campaignId);
-        const { messageId } = await sms.provider.send({
+        return sms.provider.send({
           to,
           body: content.text ?? '',
           ...(sms.messagingServiceSid !== undefined ? { messagingServiceSid: sms.messagingServiceSid } : { from: sms.from! }),
@@ -73,38 +132,25 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
           executionId: message.executionId,
           userId: message.userId,
         });
-        await deliveries.markSent(executionId, position, messageId);
-        return { kind: 'sent', messageId };
-      } catch (error) {
-        if (error instanceof ProviderRejectedError) return reject(error.message);
-        if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
-        throw error;
-      }
+      });
     }
     if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
-    let messageId: string;
-    try {
+    return sendAndRecord(async () => {
       const sender: EmailSender = senderFor ? await senderFor(message.campaignId) : { provider, from };
-      ({ messageId } = await sender.provider.send({
+      return sender.provider.send({
         from: sender.from,
         ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
         ...(sender.headers !== undefined && { headers: sender.headers }),
         to,
-        subject: singleLine(message.content.subject ?? ''),
-        html: message.content.html ?? '',
-        ...(message.content.text !== null && { text: message.content.text }),
-        idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel),
+        subject: singleLine(content.subject ?? ''),
+        html: content.html ?? '',
+        ...(content.text !== null && { text: content.text }),
+        idempotencyKey,
         campaignId: message.campaignId,
         executionId: message.executionId,
         userId: message.userId,
-      }));
-    } catch (error) {
-      if (error instanceof ProviderRejectedError) return reject(error.message);
-      if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
-      throw error;
-    }
-    await deliveries.markSent(executionId, position, messageId);
-    return { kind: 'sent', messageId };
+      });
+    });
   }
 
   return {

@@ -122,6 +122,8 @@ const envSchema = z
     TWILIO_MESSAGING_SERVICE_SID: optionalString.refine((value) => value === undefined || /^MG[0-9a-fA-F]{32}$/.test(value), 'TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex digits'),
     TWILIO_BASE_URL: z.url({ error: 'TWILIO_BASE_URL must be a URL such as https://api.twilio.com' }).optional(),
     HERALD_SMS_PROVIDER: z.enum(['twilio', 'outbox'], { error: 'HERALD_SMS_PROVIDER must be twilio or outbox' }).optional(),
+    FCM_BASE_URL: z.url({ error: 'FCM_BASE_URL must be a URL such as https://fcm.googleapis.com' }).optional(),
+    APNS_BASE_URL: z.url({ error: 'APNS_BASE_URL must be a URL such as https://api.push.apple.com' }).optional(),
 
     HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: z.coerce
       .number({ error: 'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be a number of seconds, e.g. 60' })
@@ -260,6 +262,13 @@ export interface HeraldConfig {
     baseUrl?: string;
     providerTimeoutMs: number;
   };
+  push: {
+    /** FCM's API root (https://fcm.googleapis.com); tests point it at a fake on loopback. */
+    fcmBaseUrl?: string;
+    /** APNs host for every configuration, production or not (tests: an h2c fake on loopback); unset: Apple's, by `production`. */
+    apnsBaseUrl?: string;
+    providerTimeoutMs: number;
+  };
   /**
    * Provider credentials that channel configurations name. The worker reads a named variable only
    * when it is one of `envNames` (RESEND_API_KEY and HERALD_SENDER_ENV), so a configuration can
@@ -354,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       ...(e.TWILIO_BASE_URL && { baseUrl: e.TWILIO_BASE_URL }),
       providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     },
+    push: { ...(e.FCM_BASE_URL && { fcmBaseUrl: e.FCM_BASE_URL }), ...(e.APNS_BASE_URL && { apnsBaseUrl: e.APNS_BASE_URL }), providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
     sender: senderSettings(env, e.HERALD_SENDER_ENV ?? [], e.HERALD_SENDER_ENV_PRESENT),
     render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, threads: e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
     ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),

@@ -186,7 +186,19 @@ export interface ChannelConfigurationTable {
   updated_at: string;
 }
 
+/** A device's push token on a profile (migration 0013); for platform `web` the token is the Web Push subscription JSON. */
+export interface PushTokenTable {
+  namespace: string;
+  user_id: string;
+  app_id: string;
+  platform: 'ios' | 'android' | 'web';
+  token: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
+  push_tokens: PushTokenTable;
   channel_configurations: ChannelConfigurationTable;
   campaigns: CampaignTable;
   campaign_versions: CampaignVersionTable;

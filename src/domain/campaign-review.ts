@@ -1,4 +1,5 @@
-import { isSmsContent, type Campaign } from './campaign';
+import { isPushContent, isSmsContent, type Campaign } from './campaign';
+import { deepLinkProblem } from './push';
 import { canonicalLocale, contentVariants } from './locale';
 import { templateSyntaxError } from './template-renderer';
 import { templateSafetyProblem } from './template-safety.mjs';
@@ -29,6 +30,22 @@ export function reviewCampaign(campaign: Campaign, nowMs: number): ReviewIssue[]
     for (const { path, content: variant } of variants) {
       if (!isSmsContent(variant) || typeof variant.body !== 'string' || variant.body.trim() === '') issues.push({ field: `${path}.body`, message: 'an SMS campaign needs a body' });
     }
+  } else if (campaign.channel === 'push') {
+    for (const { path, content: variant } of variants) {
+      if (!isPushContent(variant)) {
+        issues.push({ field: `${path}.title`, message: 'a push campaign needs a title and a body' });
+        continue;
+      }
+      if (typeof variant.title !== 'string' || variant.title.trim() === '') issues.push({ field: `${path}.title`, message: 'a push campaign needs a title' });
+      if (typeof variant.body !== 'string' || variant.body.trim() === '') issues.push({ field: `${path}.body`, message: 'a push campaign needs a body' });
+      for (const [key, value] of Object.entries((variant.data ?? {}) as Record<string, unknown>)) {
+        if (typeof value !== 'string') issues.push({ field: `${path}.data.${key}`, message: 'push data values must be strings' });
+      }
+      if (variant.deepLink !== undefined) {
+        const problem = deepLinkProblem(variant.deepLink);
+        if (problem) issues.push({ field: `${path}.deepLink`, message: problem });
+      }
+    }
   } else {
     issues.push({ field: 'channel', message: `the ${campaign.channel} channel is not available yet` });
   }
@@ -37,7 +54,7 @@ export function reviewCampaign(campaign: Campaign, nowMs: number): ReviewIssue[]
   }
 
   for (const { path, content: variant } of variants) {
-    for (const field of ['subject', 'html', 'text', 'body'] as const) {
+    for (const field of ['subject', 'html', 'text', 'body', 'title'] as const) {
       const source = (variant as Partial<Record<typeof field, string>>)[field];
       if (source === undefined) continue;
       const error = templateSyntaxError(source);

@@ -1,4 +1,5 @@
 import type { LocalizedContent } from './locale';
+import type { PushContent } from './push';
 
 export const CHANNELS = ['email', 'sms', 'push'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -28,10 +29,17 @@ export interface SmsContent {
 }
 
 /** One variant of a campaign's content; which one follows the campaign's channel (the API keeps them apart). */
-export type ChannelContent = EmailContent | SmsContent;
+export type ChannelContent = EmailContent | SmsContent | PushContent;
+
+export type { PushContent };
 
 export function isSmsContent(content: ChannelContent): content is SmsContent {
-  return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html');
+  return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html') && !Object.hasOwn(content, 'title');
+}
+
+/** A push variant has a title (and a body); src/domain/push.ts. */
+export function isPushContent(content: ChannelContent): content is PushContent {
+  return Object.hasOwn(content, 'title') && !Object.hasOwn(content, 'html');
 }
 
 export interface Audience {
@@ -63,7 +71,7 @@ export interface Campaign {
   channelConfigurationId?: string;
   /** A JSON Schema (draft 2020-12) the trigger call's context must match (src/domain/context-schema.ts). */
   contextSchema?: Record<string, unknown>;
-  /** Engagement tracking (email): an open pixel and tracked links (src/domain/tracking.ts). Absent: none. */
+  /** Engagement tracking: an open pixel and tracked links for email, tracked links for SMS (src/domain/tracking.ts). Absent: none. */
   tracking?: { opens?: boolean; clicks?: boolean };
 }
 

@@ -16,6 +16,8 @@ export const CHANNEL_PROVIDERS = {
 } as const satisfies Record<Channel, readonly string[]>;
 
 export const PROVIDERS = ['resend', 'twilio', 'fcm', 'apns', 'webpush', 'outbox'] as const;
+/** The providers a worker can send with; a configuration of another (modelled, not wired yet) fails review. */
+export const SENDING_PROVIDERS = ['resend', 'twilio', 'fcm', 'apns', 'webpush', 'outbox'] as const satisfies readonly Provider[];
 export type Provider = (typeof PROVIDERS)[number];
 
 /** The environment variable the worker has always read Resend's key from; a provider variable without being listed. */
@@ -163,6 +165,9 @@ export function reviewChannelConfiguration(
   const issues: FieldIssue[] = [];
   if (configuration.channel !== campaign.channel) {
     issues.push({ field, message: `channel configuration ${configuration.id} is for ${configuration.channel}, the campaign sends by ${campaign.channel}` });
+  }
+  if (!(SENDING_PROVIDERS as readonly string[]).includes(configuration.provider)) {
+    issues.push({ field, message: `the ${configuration.provider} ${configuration.channel} provider is not available yet` });
   }
   for (const name of namedEnvVariables(configuration)) {
     if (!isEnvPresent(name)) issues.push({ field, message: `channel configuration ${configuration.id} names the environment variable ${name}, which is not set for the worker` });

@@ -1,9 +1,10 @@
 import type { ResolvedProfile, ResolveProfileInput } from './profile-resolution';
 import type { RenderedEmail, RenderEmailInput } from './rendered-email';
-import { isSmsContent, type CampaignSnapshot } from './campaign';
+import { isPushContent, isSmsContent, type CampaignSnapshot } from './campaign';
 import { consentExclusion } from './consent';
 import { selectContentVariant } from './locale';
 import { resolvePhoneNumber } from './phone-number';
+import { pushAddress, type PushExtras, type PushTarget } from './push';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';
 
 /** A recipient either already has its outcome (excluded, failed) or is ready to send. */
@@ -24,6 +25,7 @@ export interface PreparationSteps {
 /** Resolves the profile, applies consent, finds the address and renders: everything before the provider call. */
 export async function prepareRecipient(steps: PreparationSteps, executionId: string, campaign: CampaignSnapshot, recipient: Recipient, sharedContext?: Record<string, unknown>): Promise<PreparedRecipient> {
   const sms = campaign.channel === 'sms';
+  const push = campaign.channel === 'push';
   const seedAttributes = {
     ...(recipient.channelData?.emailAddress && { email: recipient.channelData.emailAddress }),
     ...(sms && recipient.channelData?.mobilePhoneNumber && { phone: recipient.channelData.mobilePhoneNumber }),
@@ -34,6 +36,7 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
     createMissing: campaign.audience.createMissingProfiles,
     executionId,
     seedAttributes,
+    ...(push && { withPushTokens: true as const }),
   });
   const base = { userId: recipient.userId, profileCreated: created };
   if (!profile) return { outcome: { ...base, status: 'failed', reason: 'profile-not-found' } };
@@ -42,7 +45,12 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
   if (exclusion) return { outcome: { ...base, status: 'excluded', reason: exclusion } };
 
   let address: string | undefined;
-  if (sms) {
+  if (push) {
+    // Push: channelData.pushInfo, else the profile's most recently registered token.
+    const target = pushTarget(recipient, profile.pushTokens);
+    if (!target) return { outcome: { ...base, status: 'failed', reason: 'no-push-token' } };
+    address = pushAddress(target);
+  } else if (sms) {
     // SMS: channelData.mobilePhoneNumber, else the profile's phone, else a userId in the phone namespace; in E.164.
     const phone = resolvePhoneNumber(recipient, profile.attributes);
     if (!phone.found) return { outcome: { ...base, status: 'failed', reason: 'no-phone-number' } };
@@ -58,10 +66,17 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
     const variant = selectContentVariant(campaign.content, profile.locale);
     const content = variant.content;
     const variables = { profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) };
+    if (isPushContent(content)) {
+      // Title and body render as text (no HTML escaping); data and deepLink are sent as given, kept as JSON in `html`.
+      const { subject, text } = await steps.render({ content: { subject: content.title, html: '', text: content.body }, ...variables });
+      const extras: PushExtras = { ...(content.data && { data: content.data }), ...(content.deepLink && { deepLink: content.deepLink }) };
+      return { base, address, rendered: { subject, html: JSON.stringify(extras), text: text ?? '' }, locale: variant.locale };
+    }
     if (isSmsContent(content)) {
       // An SMS body renders as the plain-text part (no HTML escaping) and is stored as the message's text.
-      const { text } = await steps.render({ content: { subject: '', html: '', text: content.body }, ...variables });
-      return { base, address, rendered: { subject: '', html: '', text: text ?? '' }, locale: variant.locale };
+      // With click tracking, `text` already carries the signed links and `tracked` their original URLs.
+      const { text, tracked } = await steps.render({ content: { subject: '', html: '', text: content.body }, ...variables });
+      return { base, address, rendered: { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) }, locale: variant.locale };
     }
     const rendered = await steps.render({ content, ...variables });
     return { base, address, rendered, locale: variant.locale };
@@ -70,4 +85,15 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
     if (message === undefined) throw error;
     return { outcome: { ...base, address, status: 'failed', reason: `render-error: ${message}` } };
   }
+}
+
+/**
+ * A push recipient's device: `channelData.pushInfo` (normalised at the API), else the profile's
+ * tokens, the most recently registered first (the repository answers them in that order).
+ * One device per recipient and message.
+ */
+function pushTarget(recipient: Recipient, stored: PushTarget[] | undefined): PushTarget | undefined {
+  const given = recipient.channelData?.pushInfo;
+  if (given) return { appID: given.appID, platform: given.platform, token: given.token };
+  return stored?.[0];
 }

@@ -1,6 +1,10 @@
+import type { PushTarget } from './push';
+
 export interface ChannelData {
   emailAddress?: string;
   mobilePhoneNumber?: string;
+  /** Push: one device (src/domain/push.ts); a web token is the subscription JSON in canonical form. */
+  pushInfo?: PushTarget;
 }
 
 export interface Recipient {

@@ -12,7 +12,7 @@ export interface RenderedEmail {
   html: string;
   /** The text template's output; without one, derived from `html` by the render thread. */
   text?: string;
-  /** Set when `html` carries engagement tracking: what is tracked, and each rewritten link's original URL by index. */
+  /** Set when `html` (or, for an SMS, `text`) carries engagement tracking: what is tracked, and each rewritten link's original URL by index. */
   tracked?: { opens: boolean; clicks: boolean; links: string[] };
 }
 
@@ -23,6 +23,8 @@ export interface RenderedEmail {
 export interface EmailTracking {
   opens: boolean;
   clicks: boolean;
+  /** What is tracked: the HTML (email, the default) or the http(s) URLs of the text part (an SMS body; clicks only, `text` then carries the signed links). */
+  part?: 'html' | 'text';
   openUrl(): string;
   clickUrl(link: number): string;
 }

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Campaign } from './campaign';
 
-/** A campaign's engagement tracking (email): an open pixel, rewritten links, or both. */
+/** A campaign's engagement tracking: for email an open pixel, rewritten links, or both; for SMS rewritten links (clicks) only. */
 export interface TrackingSettings {
   opens?: boolean;
   clicks?: boolean;
@@ -98,11 +98,17 @@ export function trackingUrls(publicUrl: string, tokens: TrackingTokens, executio
   };
 }
 
-/** The activation review's tracking checks: email only, and the HMAC key must be set. */
+/** The activation review's tracking checks: email (opens and clicks) or SMS (clicks only), and the HMAC key must be set. */
 export function reviewTracking(campaign: Pick<Campaign, 'channel'> & { tracking?: TrackingSettings }, hasSecret: boolean): { field: string; message: string }[] {
   if (!isTracked(campaign.tracking)) return [];
   const issues: { field: string; message: string }[] = [];
-  if (campaign.channel !== 'email') issues.push({ field: 'tracking', message: `engagement tracking is available for email campaigns only, not ${campaign.channel}` });
+  if (campaign.channel === 'sms') {
+    if (campaign.tracking.opens) {
+      issues.push({ field: 'tracking.opens', message: 'an SMS has no open tracking (there is no pixel to load): set `tracking` to {"clicks": true} to track the links of the body' });
+    }
+  } else if (campaign.channel !== 'email') {
+    issues.push({ field: 'tracking', message: `engagement tracking is available for email and SMS campaigns only, not ${campaign.channel}` });
+  }
   if (!hasSecret) {
     issues.push({
       field: 'tracking',

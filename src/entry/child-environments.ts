@@ -38,6 +38,8 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     ...SHARED,
     'RESEND_API_KEY', 'RESEND_BASE_URL', 'EMAIL_FROM', 'PROVIDER_TIMEOUT_MS',
     'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'TWILIO_MESSAGING_SERVICE_SID', 'TWILIO_BASE_URL',
+    // Push: provider API roots (credentials come from configurations, through HERALD_SENDER_ENV).
+    'FCM_BASE_URL', 'APNS_BASE_URL',
     'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
     'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
     // The names of further provider credentials; the variables it lists are passed too (senderVariables).

@@ -2,7 +2,7 @@
 // worker_thread with an empty environment and a capped heap).
 //
 // Plain JavaScript so it loads the same way under tsx, vitest and plain node; it imports only
-// nunjucks, html-to-text, parse5 (tracking-rewrite.mjs) and the shared static check. Types:
+// nunjucks, html-to-text, htmlparser2 and linkify-it (tracking-rewrite.mjs) and the shared static check. Types:
 // render-thread.d.mts.
 //
 // Campaign templates are hostile input. Besides the static check, this thread hardens the
@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { convert as htmlToText } from 'html-to-text';
 import nunjucks from 'nunjucks';
 import { templateSafetyProblem } from '../domain/template-safety.mjs';
-import { addTracking } from './tracking-rewrite.mjs';
+import { addTextTracking, addTracking } from './tracking-rewrite.mjs';
 
 /** `range()` makes at most this many numbers. */
 export const MAX_RANGE_ITEMS = 10_000;
@@ -415,6 +415,15 @@ function trackedHtml(html, tracking) {
   }
 }
 
+/** The same for plain text (an SMS body): its http(s) URLs rewritten, no pixel. */
+function trackedText(text, tracking) {
+  try {
+    return addTextTracking(text, tracking);
+  } catch {
+    return undefined;
+  }
+}
+
 export default function renderEmailTask({ content, variables, timeoutMs, maxBytes, tracking }) {
   Object.assign(limits, { deadline: performance.now() + timeoutMs, timeoutMs, maxChars: maxBytes, maxBytes, produced: 0, steps: 0, exceeded: undefined });
   try {
@@ -426,6 +435,11 @@ export default function renderEmailTask({ content, variables, timeoutMs, maxByte
     if (bytes > maxBytes) exceed(`output over ${maxBytes} bytes`);
     // Without a text template, the plain-text part comes from the HTML (not counted in maxBytes).
     const plain = text ?? plainTextOf(html);
+    if (tracking?.part === 'text') {
+      // SMS click tracking, on the rendered text (the body): its URLs rewritten, nothing else.
+      const trackedBody = tracking.clicks && plain !== undefined ? trackedText(plain, tracking) : undefined;
+      return { ok: true, subject, html, ...(plain !== undefined && { text: trackedBody?.text ?? plain }), ...(trackedBody && { links: trackedBody.links }) };
+    }
     // Engagement tracking, on the rendered HTML (the plain text keeps the original links).
     const tracked = tracking ? trackedHtml(html, tracking) : undefined;
     return { ok: true, subject, html: tracked?.html ?? html, ...(plain !== undefined && { text: plain }), ...(tracked && { links: tracked.links }) };

@@ -5,6 +5,7 @@ import { singleLine } from '../domain/header-safety';
 import type { EmailTracking, RenderedEmail, RenderEmailInput } from '../domain/rendered-email';
 import { TemplateError } from '../domain/template-renderer';
 import type { RenderTask, RenderTaskResult } from './render-thread.mjs';
+import { TEXT_LINK_INDEX_DIGITS } from './tracking-rewrite.mjs';
 
 export type { RenderedEmail, RenderEmailInput } from '../domain/rendered-email';
 
@@ -89,6 +90,11 @@ function signedPlaceholders(html: string, nonce: string, tracking: EmailTracking
   return html.replace(new RegExp(`${nonce}(o|\\d{1,3})`, 'g'), (_, what: string) => escapeAttribute(what === 'o' ? tracking.openUrl() : tracking.clickUrl(Number(what))));
 }
 
+/** The same for text (an SMS body): each `<nonce><iii>` becomes its signed address, unescaped. */
+function signedTextPlaceholders(text: string, nonce: string, tracking: EmailTracking): string {
+  return text.replace(new RegExp(`${nonce}(\\d{${TEXT_LINK_INDEX_DIGITS}})`, 'g'), (_, index: string) => tracking.clickUrl(Number(index)));
+}
+
 export function createTemplateRenderer(limits: HeraldConfig['render']): TemplateRenderer {
   const { timeoutMs, maxBytes, threads } = limits;
   const heapMb = renderThreadHeapMb(maxBytes);
@@ -160,22 +166,25 @@ export function createTemplateRenderer(limits: HeraldConfig['render']): Template
       if (closed) throw new Error('the template renderer is closed');
       // The thread writes placeholders with a fresh random nonce (no template can guess it), and
       // they are swapped for the signed addresses here: the signing key never enters the thread.
-      const nonce = tracking && (tracking.opens || tracking.clicks) ? `herald-tracking-${randomBytes(12).toString('hex')}-` : undefined;
+      const textPart = tracking?.part === 'text';
+      const nonce = tracking && (textPart ? tracking.clicks : tracking.opens || tracking.clicks) ? `herald-tracking-${randomBytes(12).toString('hex')}-` : undefined;
       const task: RenderTask = {
         content: { subject: input.content.subject, html: input.content.html, ...(input.content.text !== undefined && { text: input.content.text }) },
         variables: { profile: jsonData(input.profile, 'the profile'), context: jsonData(input.context, 'the context') },
         timeoutMs,
         maxBytes,
-        ...(nonce !== undefined && tracking !== undefined && { tracking: { opens: tracking.opens, clicks: tracking.clicks, pixelUrl: `${nonce}o`, linkUrlPrefix: nonce } }),
+        ...(nonce !== undefined && tracking !== undefined && { tracking: { opens: tracking.opens && !textPart, clicks: tracking.clicks, pixelUrl: `${nonce}o`, linkUrlPrefix: nonce, ...(textPart && { part: 'text' as const }) } }),
       };
       const result = await runTask(task);
       if (!result.ok) throw new TemplateError(result.message);
-      const tracked = nonce !== undefined && tracking !== undefined && result.links ? { opens: tracking.opens, clicks: tracking.clicks, links: result.links } : undefined;
+      const tracked = nonce !== undefined && tracking !== undefined && result.links ? { opens: tracking.opens && !textPart, clicks: tracking.clicks, links: result.links } : undefined;
+      const signHtml = tracked !== undefined && !textPart;
+      const signText = tracked !== undefined && textPart && result.text !== undefined;
       return {
         // The subject is text (no HTML entities) flattened to one header-safe line.
         subject: singleLine(result.subject),
-        html: nonce !== undefined && tracking !== undefined && tracked ? signedPlaceholders(result.html, nonce, tracking) : result.html,
-        ...(result.text !== undefined && { text: result.text }),
+        html: signHtml && nonce !== undefined && tracking !== undefined ? signedPlaceholders(result.html, nonce, tracking) : result.html,
+        ...(result.text !== undefined && { text: signText && nonce !== undefined && tracking !== undefined ? signedTextPlaceholders(result.text, nonce, tracking) : result.text }),
         ...(tracked && { tracked }),
       };
     },

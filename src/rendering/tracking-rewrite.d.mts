@@ -10,9 +10,19 @@ export interface TrackingRewrite {
   clicks: boolean;
   /** The open pixel's address. */
   pixelUrl: string;
-  /** Link `i` becomes `${linkUrlPrefix}${i}`. */
+  /** Link `i` becomes `${linkUrlPrefix}${i}` (in `text`: `i` on TEXT_LINK_INDEX_DIGITS digits). */
   linkUrlPrefix: string;
+  /** What is tracked: the HTML (email, the default) or the URLs of the rendered text part (SMS, clicks only). */
+  part?: 'html' | 'text';
 }
 
 /** Adds the open pixel and rewrites absolute http(s) `<a href>` links; `links[i]` is link i's original URL. */
 export declare function addTracking(html: string, tracking: TrackingRewrite): { html: string; links: string[] };
+
+/** Text longer than this is not scanned for links: they stay untracked. */
+export declare const MAX_TEXT_TRACKING_INPUT: number;
+/** Link `i` of a text is written `${linkUrlPrefix}` + `i` on this many digits. */
+export declare const TEXT_LINK_INDEX_DIGITS: number;
+
+/** Rewrites the http(s) URLs of plain text (found by linkify-it); `links[i]` is link i's original URL, exactly as written. */
+export declare function addTextTracking(text: string, tracking: { linkUrlPrefix: string }): { text: string; links: string[] };

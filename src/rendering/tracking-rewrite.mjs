@@ -8,7 +8,11 @@
 // has, and it reports where each attribute lies in the source. Only the `href` attributes that
 // are rewritten and the pixel's insertion point change: everything else stays byte for byte as
 // rendered. Script, style, title and textarea contents are text to it, as to a browser.
+//
+// Plain text (an SMS body) is read by linkify-it, the link detector of markdown-it: only the
+// URLs written with an explicit http:// or https:// change, everything else stays as rendered.
 import { Parser } from 'htmlparser2';
+import LinkifyIt from 'linkify-it';
 
 /** Links past this many are left untracked (MAX_TRACKED_LINKS in src/domain/tracking.ts). */
 export const MAX_TRACKED_LINKS = 100;
@@ -16,6 +20,9 @@ export const MAX_TRACKED_LINKS = 100;
 export const MAX_TRACKED_URL_CHARS = 4096;
 /** HTML longer than this is not parsed: its links stay untracked and the pixel is appended. */
 export const MAX_TRACKING_INPUT = 2 * 1024 * 1024;
+
+/** Text longer than this is not scanned for links: they stay untracked (an SMS body is at most 1600 characters at Twilio). */
+export const MAX_TEXT_TRACKING_INPUT = 64 * 1024;
 
 /** ASCII whitespace, which browsers strip from both ends of a URL attribute. */
 const ASCII_WHITESPACE = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
@@ -28,7 +35,11 @@ function escapeAttribute(value) {
 function trackableUrl(attribs) {
   // The author's opt-out, e.g. for an unsubscribe link: `<a href="…" data-herald-untracked>`.
   if (Object.hasOwn(attribs, 'data-herald-untracked')) return undefined;
-  const url = attribs.href.replace(ASCII_WHITESPACE, '');
+  return trackableHttpUrl(attribs.href.replace(ASCII_WHITESPACE, ''));
+}
+
+/** `url` if it is an absolute http(s) URL worth tracking, else undefined. */
+function trackableHttpUrl(url) {
   if (url.length === 0 || url.length > MAX_TRACKED_URL_CHARS) return undefined;
   // Absolute http(s) only: mailto:, tel:, #anchors, relative and javascript: links stay as they are.
   if (!/^https?:\/\//i.test(url)) return undefined;
@@ -98,4 +109,40 @@ export function addTracking(html, { opens, clicks, pixelUrl, linkUrlPrefix }) {
     cursor = end;
   }
   return { html: out + html.slice(cursor), links };
+}
+
+/**
+ * URLs in plain text: explicit http:// and https:// links only. No fuzzy links (`example.com`),
+ * no e-mail addresses, no `//host`, `ftp:` or `mailto:` links.
+ */
+const linkify = new LinkifyIt({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false });
+linkify.add('ftp:', null).add('//', null).add('mailto:', null);
+
+/** Link `i` of a text is written `${linkUrlPrefix}` + `i` on this many digits (fixed width: a digit after the link cannot change its index). */
+export const TEXT_LINK_INDEX_DIGITS = 3;
+
+/**
+ * Rewrites the http(s) URLs of plain text (an SMS body) for click tracking: URL `i` (in text
+ * order, at most MAX_TRACKED_LINKS, found by linkify-it) becomes `${linkUrlPrefix}` followed
+ * by `i` on TEXT_LINK_INDEX_DIGITS digits; every other character stays as rendered. URLs longer
+ * than MAX_TRACKED_URL_CHARS, unsubscribe and opt-out URLs, and everything in a text over
+ * MAX_TEXT_TRACKING_INPUT characters stay as they are. Returns the new text and the original
+ * URL of each link (exactly as written), by index.
+ */
+export function addTextTracking(text, { linkUrlPrefix }) {
+  if (text.length > MAX_TEXT_TRACKING_INPUT) return { text, links: [] };
+  const matches = linkify.match(text) ?? [];
+  const links = [];
+  let out = '';
+  let cursor = 0;
+  for (const match of matches) {
+    if (links.length >= MAX_TRACKED_LINKS) break;
+    if (match.schema !== 'http:' && match.schema !== 'https:') continue;
+    const url = trackableHttpUrl(text.slice(match.index, match.lastIndex));
+    if (url === undefined) continue;
+    out += text.slice(cursor, match.index) + linkUrlPrefix + String(links.length).padStart(TEXT_LINK_INDEX_DIGITS, '0');
+    cursor = match.lastIndex;
+    links.push(url);
+  }
+  return { text: out + text.slice(cursor), links };
 }

@@ -3,6 +3,7 @@ import { mergeJsonObjects, readJson } from '../db/dialect';
 import { inTransaction } from '../db/in-transaction';
 import type { ProfileRow } from '../db/schema';
 import type { Consents } from '../domain/consent';
+import type { PushPlatform, PushTarget } from '../domain/push';
 
 export interface Profile {
   namespace: string;
@@ -83,4 +84,46 @@ export class ProfileRepository {
     if (!row) return { created: false };
     return { profile: toProfile(row), created: row.auto_created === 1 && row.created_by_execution === options.executionId };
   }
+
+  /** The profile's push tokens, the most recently registered (or re-registered) first. */
+  async pushTokens(namespace: string, userId: string): Promise<StoredPushToken[]> {
+    const rows = await this.db
+      .selectFrom('push_tokens')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .where('user_id', '=', userId)
+      .orderBy('updated_at', 'desc')
+      .orderBy('token')
+      .execute();
+    return rows.map((row) => ({ appID: row.app_id, platform: row.platform, token: row.token, createdAt: row.created_at, updatedAt: row.updated_at }));
+  }
+
+  /** Registers a device's token on an existing profile (false when there is none); registering it again refreshes it. */
+  async putPushToken(namespace: string, userId: string, target: PushTarget): Promise<boolean> {
+    const now = new Date().toISOString();
+    return inTransaction(this.db, async (trx) => {
+      const existing = await trx.selectFrom('profiles').select(['namespace']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+      if (!existing) return false;
+      await trx
+        .insertInto('push_tokens')
+        .values({ namespace, user_id: userId, app_id: target.appID, platform: target.platform, token: target.token, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['namespace', 'user_id', 'token']).doUpdateSet({ app_id: target.appID, platform: target.platform, updated_at: now }))
+        .execute();
+      return true;
+    });
+  }
+
+  /** Forgets a token a provider reported as gone (or a device unregistered); answers how many rows went. */
+  async removePushToken(userId: string, token: string, namespace?: string): Promise<number> {
+    let query = this.db.deleteFrom('push_tokens').where('user_id', '=', userId).where('token', '=', token);
+    if (namespace !== undefined) query = query.where('namespace', '=', namespace);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+export interface StoredPushToken extends PushTarget {
+  platform: PushPlatform;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -1,5 +1,6 @@
 import { smsSegments, type SmsSegments } from '../channels/sms/segments';
-import { isSmsContent, type Campaign } from '../domain/campaign';
+import { isPushContent, isSmsContent, type Campaign, type PushContent } from '../domain/campaign';
+import { pushAddress } from '../domain/push';
 import { resolvePhoneNumber } from '../domain/phone-number';
 import { consentExclusion, type ConsentValue } from '../domain/consent';
 import { contextViolations } from '../domain/context-schema';
@@ -8,7 +9,8 @@ import { DEFAULT_LOCALE, selectContentVariant } from '../domain/locale';
 import type { ResolvedProfile } from '../domain/profile-resolution';
 import { mergeContext, resolveEmailAddress, type Recipient } from '../domain/recipient';
 import { prepareRecipient, type PreparationSteps } from '../domain/recipient-preparation';
-import type { RenderedEmail } from '../domain/rendered-email';
+import type { EmailTracking, RenderedEmail } from '../domain/rendered-email';
+import { isTracked } from '../domain/tracking';
 import { TemplateError } from '../domain/template-renderer';
 import type { TemplateRenderer } from '../rendering/template-renderer';
 import { toSnapshot } from '../repositories/campaigns';
@@ -47,6 +49,12 @@ export interface CampaignPreview {
   renderError?: string;
   /** Violations of the campaign's contextSchema: a trigger with this context would answer 400. */
   contextViolations: FieldIssue[];
+  /**
+   * The engagement tracking applied to `rendered`, as a send would apply it but with the
+   * placeholder token `preview` (`{PUBLIC}/t/c/preview`, `{PUBLIC}/t/o/preview`), never a signed
+   * one: `links` are the original URLs rewritten, in order. Null when the message is untracked.
+   */
+  tracking: { opens: boolean; clicks: boolean; token: typeof PREVIEW_TOKEN; links: string[] } | null;
 }
 
 export interface RenderedSms {
@@ -55,6 +63,17 @@ export interface RenderedSms {
 }
 
 const PREVIEW_EXECUTION_ID = 'preview';
+/** The token of every tracked address in a preview: not a signed token, so it leads nowhere (the endpoints answer 400). */
+const PREVIEW_TOKEN = 'preview';
+
+/** The campaign's tracking with placeholder addresses (preview creates nothing, so it signs nothing); undefined when untracked. */
+function previewTracking(campaign: Campaign, publicUrl: string): EmailTracking | undefined {
+  if (!isTracked(campaign.tracking)) return undefined;
+  const { opens = false, clicks = false } = campaign.tracking;
+  const urls = { openUrl: () => `${publicUrl}/t/o/${PREVIEW_TOKEN}`, clickUrl: () => `${publicUrl}/t/c/${PREVIEW_TOKEN}` };
+  if (campaign.channel === 'sms') return clicks ? { opens: false, clicks, part: 'text', ...urls } : undefined;
+  return campaign.channel === 'email' ? { opens, clicks, ...urls } : undefined;
+}
 
 /** A recipient's SMS address as preparation finds it: E.164, or the raw value when it is not a valid number. */
 function phoneAddress(recipient: Recipient, attributes: Record<string, unknown>): { address?: string; problem?: string } {
@@ -84,15 +103,18 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   const overlay = given.attributes ?? {};
 
   let simulated: ResolvedProfile['profile'];
+  const tracking = previewTracking(campaign, deps.config.publicUrl);
   const steps: PreparationSteps = {
     // Reads, never writes: a profile the trigger would create is made up here, as it would be created.
     async resolveProfile(request) {
       if (stored) simulated = { attributes: { ...stored.attributes, ...overlay }, consents: stored.consents, locale: given.locale ?? stored.locale };
       else if (request.createMissing) simulated = { attributes: { ...request.seedAttributes, ...overlay }, consents: {}, locale: given.locale ?? null };
       else return { created: false };
+      // Push: the stored devices, as the trigger's profile step reads them (only for push, as there).
+      if (request.withPushTokens && stored) simulated = { ...simulated, pushTokens: (await deps.profiles.pushTokens(stored.namespace, stored.userId)).map(({ appID, platform, token }) => ({ appID, platform, token })) };
       return { created: !stored, profile: simulated };
     },
-    render: (request) => renderer.renderEmail(request),
+    render: (request) => renderer.renderEmail(request, tracking),
     renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
   };
   const snapshot = toSnapshot(campaign);
@@ -103,7 +125,12 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   const exclusionOf = consentExclusion(campaign.type, campaign.channel, profile.consents);
   const sms = campaign.channel === 'sms';
   const phone = sms ? phoneAddress(recipient, profile.attributes) : undefined;
-  const address = 'outcome' in prepared ? (prepared.outcome.address ?? (phone ? phone.address : resolveEmailAddress(recipient, profile.attributes))) : prepared.address;
+  // Push: the device preparation would send to (channelData.pushInfo, else the profile's latest token), as JSON.
+  const pushDevice = campaign.channel === 'push' ? (recipient.channelData?.pushInfo ?? (stored ? (await deps.profiles.pushTokens(stored.namespace, stored.userId))[0] : undefined)) : undefined;
+  const address =
+    'outcome' in prepared
+      ? (prepared.outcome.address ?? (campaign.channel === 'push' ? (pushDevice && pushAddress(pushDevice)) : phone ? phone.address : resolveEmailAddress(recipient, profile.attributes)))
+      : prepared.address;
   const variant = selectContentVariant(campaign.content, profile.locale);
 
   let rendered: RenderedEmail | null = null;
@@ -117,9 +144,14 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     try {
       const content = variant.content;
       const variables = { profile: profile.attributes, context: mergeContext(shared, recipient.context) };
-      rendered = isSmsContent(content)
-        ? { subject: '', html: '', text: (await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables })).text ?? '' }
-        : await renderer.renderEmail({ content, ...variables });
+      rendered = isPushContent(content)
+        ? await renderPushPreview(renderer, content, variables)
+        : isSmsContent(content)
+        ? await (async () => {
+            const { text, tracked } = await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables }, tracking);
+            return { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) };
+          })()
+        : await renderer.renderEmail({ content, ...variables }, tracking);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       renderError = error.message;
@@ -129,7 +161,7 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   const exclusions = [
     ...(!simulated ? ['profile-not-found'] : []),
     ...(exclusionOf ? [exclusionOf] : []),
-    ...(phone?.problem ? [phone.problem] : !address ? ['no-email-address'] : []),
+    ...(phone?.problem ? [phone.problem] : !address ? [campaign.channel === 'push' ? 'no-push-token' : 'no-email-address'] : []),
     ...(renderError !== undefined ? [`render-error: ${renderError}`] : []),
   ];
   const decision: CampaignPreview['decision'] =
@@ -143,10 +175,16 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     consent: { required: campaign.type !== 'transactional', value: profile.consents[campaign.channel] ?? null, decision: exclusionOf ? 'excluded' : 'allowed' },
     address: address ?? null,
     locale: 'rendered' in prepared ? (prepared.locale ?? DEFAULT_LOCALE) : variant.locale,
-    rendered: rendered && sms ? { body: rendered.text ?? '', sms: smsSegments(rendered.text ?? '') } : rendered,
+    // SMS: the segments of the body as sent, tracked links included (they lengthen it).
+    rendered: rendered && sms ? { body: rendered.text ?? '', sms: smsSegments(rendered.text ?? '') } : rendered && withoutTracked(rendered),
     ...(renderError !== undefined && { renderError }),
     contextViolations: previewContextViolations(campaign, shared),
+    tracking: rendered?.tracked ? { opens: rendered.tracked.opens, clicks: rendered.tracked.clicks, token: PREVIEW_TOKEN, links: rendered.tracked.links } : null,
   };
+}
+
+function withoutTracked({ tracked: _tracked, ...rendered }: RenderedEmail): RenderedEmail {
+  return rendered;
 }
 
 function previewContextViolations(campaign: Campaign, context: Record<string, unknown> | undefined): FieldIssue[] {
@@ -154,4 +192,11 @@ function previewContextViolations(campaign: Campaign, context: Record<string, un
   if (!compiled) return [];
   if (!compiled.ok) return compiled.issues;
   return contextViolations(compiled.validate, context ?? {}).map(({ path, message }) => ({ field: ['context', ...path].join('.'), message }));
+}
+
+/** A push variant renders as preparation renders it: the title as the subject, the body as the text, {data, deepLink} as JSON in html. */
+async function renderPushPreview(renderer: TemplateRenderer, content: PushContent, variables: { profile: Record<string, unknown>; context: Record<string, unknown> }): Promise<RenderedEmail> {
+  const { subject, text } = await renderer.renderEmail({ content: { subject: content.title, html: '', text: content.body }, ...variables });
+  const extras = { ...(content.data && { data: content.data }), ...(content.deepLink && { deepLink: content.deepLink }) };
+  return { subject, html: JSON.stringify(extras), text: text ?? '' };
 }

@@ -1,4 +1,5 @@
 import type { Consents } from '../domain/consent';
+import type { PushTarget } from '../domain/push';
 import type { Profile } from '../repositories/profiles';
 import type { ServiceDependencies } from './service-dependencies';
 import { withTransaction } from './transaction';
@@ -16,5 +17,17 @@ export function upsertProfile(
     const result = await profiles.upsert(profile.namespace, profile.userId, profile.attributes, profile.consents, profile.locale);
     await auditLog.record({ actorKeyId, action: result.created ? 'profile.created' : 'profile.updated', resourceType: 'profile', resourceId: `${profile.namespace}/${profile.userId}` });
     return result;
+  });
+}
+
+/**
+ * Registers a device's push token on an existing profile (false when the profile does not exist)
+ * and records who did it; the audit entry names the profile, never the token.
+ */
+export function registerPushToken(deps: ServiceDependencies, input: { namespace: string; userId: string; target: PushTarget }, actorKeyId: string): Promise<boolean> {
+  return withTransaction(deps, async ({ profiles, auditLog }) => {
+    const registered = await profiles.putPushToken(input.namespace, input.userId, input.target);
+    if (registered) await auditLog.record({ actorKeyId, action: 'profile.updated', resourceType: 'profile', resourceId: `${input.namespace}/${input.userId}` });
+    return registered;
   });
 }

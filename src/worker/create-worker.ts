@@ -6,6 +6,7 @@ import { createActivities } from '../../activities/index';
 import { selectEmailProvider } from '../channels/email/select-email-provider';
 import { emailSenders } from '../channels/email/email-senders';
 import { smsSenders } from '../channels/sms/sms-senders';
+import { pushSenders } from '../channels/push/push-senders';
 import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import type { HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
@@ -42,6 +43,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
   // Campaigns with a channel configuration send as it says, with credentials from HERALD_SENDER_ENV.
   const senders = emailSenders({ configurations: new ChannelConfigurationRepository(db), outbox, defaultProvider: emailProvider, defaultFrom: config.email.from, email: config.email, sender: config.sender });
   const smsSenderFor = smsSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sms: config.sms, sender: config.sender });
+  const pushSenderFor = pushSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sender: config.sender, push: config.push });
   for (const schedule of await ensureHousekeepingSchedules(client, config, 'create-only')) {
     const warning = housekeepingScheduleWarning(schedule);
     if (warning) (log ?? console.warn)(warning);
@@ -57,7 +59,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
       taskQueue: config.temporal.taskQueue,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
       dataConverter: heraldDataConverter(config.payloadKeys),
-      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, smsSenders: smsSenderFor, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer, tracking: config }),
+      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, smsSenders: smsSenderFor, pushSenders: pushSenderFor, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, renderer, tracking: config }),
     });
   } catch (error) {
     await renderer.close();

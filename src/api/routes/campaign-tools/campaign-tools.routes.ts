@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
+import { PushInfoSchema } from '../../schemas/push-info';
 
 const IdParams = z.object({ id: safeText(1, 64).openapi({ param: { name: 'id', in: 'path' } }) });
 const tags = ['Campaigns'];
@@ -42,7 +43,7 @@ export const PreviewRequestSchema = z
         namespace: safeText(1, 255).openapi({ example: 'email' }),
         attributes: jsonObject().optional().openapi({ description: 'Laid over the stored profile\'s attributes, or standing in for a profile that does not exist. Never stored.' }),
         locale: safeText(1, 64).optional().openapi({ description: 'Preview as if the profile\'s locale were this BCP 47 tag.', example: 'fr' }),
-        channelData: z.object({ emailAddress: z.email().max(254).optional(), mobilePhoneNumber: z.string().max(64).optional() }).strict().optional(),
+        channelData: z.object({ emailAddress: z.email().max(254).optional(), mobilePhoneNumber: z.string().max(64).optional(), pushInfo: PushInfoSchema.optional() }).strict().optional(),
       })
       .strict(),
     context: jsonObject().optional(),
@@ -77,6 +78,13 @@ export const CampaignPreviewSchema = z
     rendered: RenderedSchema.nullable().openapi({ description: 'The message through the same sandboxed renderer and limits as a real send; rendered even when the recipient would be excluded.' }),
     renderError: z.string().optional(),
     contextViolations: z.array(z.object({ field: z.string(), message: z.string() })).openapi({ description: 'Violations of the contextSchema: a trigger with this context would answer 400.' }),
+    tracking: z
+      .object({ opens: z.boolean(), clicks: z.boolean(), token: z.literal('preview'), links: z.array(z.string()).openapi({ description: 'The original URLs rewritten, in order.' }) })
+      .nullable()
+      .openapi({
+        description:
+          'The engagement tracking applied to `rendered`, as a send would apply it (an SMS\'s segment count includes its longer tracked links) but with the placeholder token `preview` (`{HERALD_PUBLIC_URL}/t/c/preview`), never a signed one. Null when untracked.',
+      }),
   })
   .openapi('CampaignPreview');
 

@@ -40,6 +40,26 @@ export const SmsContentSchema = z
   })
   .openapi('SmsContent', { description: 'A nunjucks text template (nothing is escaped), at most 1600 characters as Twilio allows; the same template rules as email.' });
 
+export const PushContentSchema = z
+  .object({
+    title: z.string().max(256).openapi({ example: 'Your order {{ context.orderId }} shipped' }),
+    body: z.string().max(2048).openapi({ example: 'Hi {{ profile.firstName }}, it arrives tomorrow.' }),
+    data: z
+      .record(z.string().min(1).max(64), z.unknown())
+      .optional()
+      .openapi({ description: 'Custom key/value pairs for the app, string values only (as FCM and APNs carry them); sent as given, not rendered. Review reports non-string values.' }),
+    deepLink: z.string().max(2048).optional().openapi({ description: 'Opened on tap: an https URL or an app scheme link (myapp://orders/42); sent as given. Review checks it.', example: 'myapp://orders/42' }),
+  })
+  .strict()
+  .superRefine((content, ctx) => {
+    for (const field of ['title', 'body'] as const) {
+      const problem = templateSafetyProblem(content[field]);
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+    }
+    if (content.data && Object.keys(content.data).length > 50) ctx.addIssue({ code: 'custom', path: ['data'], message: 'at most 50 data keys' });
+  })
+  .openapi('PushContent', { description: 'Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `data` and `deepLink` are sent as given.' });
+
 const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDateTime.optional() }).openapi('Schedule');
 
 const TrackingSchema = z
@@ -48,7 +68,7 @@ const TrackingSchema = z
     clicks: z.boolean().optional().openapi({ description: 'Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original.' }),
   })
   .strict()
-  .openapi('Tracking', { description: 'Engagement tracking, email only. Review needs HERALD_TRACKING_SECRET. Opens and clicks are counted per recipient in GET /v1/executions/{id}.' });
+  .openapi('Tracking', { description: 'Engagement tracking: email (opens and clicks) or SMS (clicks only: the http(s) URLs of the body are rewritten, which lengthens it). Review needs HERALD_TRACKING_SECRET. Opens and clicks are counted per recipient in GET /v1/executions/{id}.' });
 
 const AudienceSchema = z
   .object({
@@ -62,12 +82,12 @@ const campaignFields = {
   description: z.string().max(2000).optional(),
   tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
-  channel: z.enum(['email', 'sms']).openapi({ description: 'email or sms (content {body}); push is planned.' }),
-  content: z.union([localizedContent(EmailContentSchema, 'Email'), localizedContent(SmsContentSchema, 'Sms')]).openapi({ description: 'Email: {subject, html, text?}; SMS: {body}; either flat or {default, translations}. Review checks it matches the channel.' }),
+  channel: z.enum(['email', 'sms', 'push']).openapi({ description: 'email, sms (content {body}) or push (content {title, body, data?, deepLink?}).' }),
+  content: z.union([localizedContent(EmailContentSchema, 'Email'), localizedContent(SmsContentSchema, 'Sms'), localizedContent(PushContentSchema, 'Push')]).openapi({ description: 'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel.' }),
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),
   contextSchema: ContextSchemaField,
-  tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking (email): `{opens, clicks}`. Absent or null: none.' }),
+  tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none.' }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({ description: 'The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel\'s default provider.' }),
 };
 

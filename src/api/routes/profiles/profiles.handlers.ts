@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
-import { upsertProfile } from '../../../services/profile-editing';
+import { registerPushToken, upsertProfile } from '../../../services/profile-editing';
 import { notFoundProblem } from '../../problem';
 import type * as routes from './profiles.routes';
 
@@ -9,15 +9,25 @@ export function profileHandlers(deps: ServiceDependencies) {
     const { namespace, userId } = c.req.valid('param');
     const { attributes, consents, locale } = c.req.valid('json');
     const { profile, created } = await upsertProfile(deps, { namespace, userId, attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) }, c.var.principal.keyId);
-    return created ? c.json(profile, 201) : c.json(profile, 200);
+    const answer = { ...profile, pushTokens: await deps.profiles.pushTokens(namespace, userId) };
+    return created ? c.json(answer, 201) : c.json(answer, 200);
   };
 
   const get: RouteHandler<typeof routes.getProfile> = async (c) => {
     const { namespace, userId } = c.req.valid('param');
     const profile = await deps.profiles.get(namespace, userId);
     if (!profile) throw notFoundProblem(`Profile ${namespace}/${userId}`);
-    return c.json(profile, 200);
+    return c.json({ ...profile, pushTokens: await deps.profiles.pushTokens(namespace, userId) }, 200);
   };
 
-  return { put, get };
+  const putPushToken: RouteHandler<typeof routes.putPushToken> = async (c) => {
+    const { namespace, userId } = c.req.valid('param');
+    const target = c.req.valid('json');
+    if (!(await registerPushToken(deps, { namespace, userId, target }, c.var.principal.keyId))) throw notFoundProblem(`Profile ${namespace}/${userId}`);
+    const profile = await deps.profiles.get(namespace, userId);
+    if (!profile) throw notFoundProblem(`Profile ${namespace}/${userId}`);
+    return c.json({ ...profile, pushTokens: await deps.profiles.pushTokens(namespace, userId) }, 200);
+  };
+
+  return { put, get, putPushToken };
 }

@@ -5,5 +5,5 @@ import * as routes from './profiles.routes';
 
 export function profilesRouter(deps: ServiceDependencies) {
   const handlers = profileHandlers(deps);
-  return createRouter().openapi(routes.putProfile, handlers.put).openapi(routes.getProfile, handlers.get);
+  return createRouter().openapi(routes.putProfile, handlers.put).openapi(routes.getProfile, handlers.get).openapi(routes.putPushToken, handlers.putPushToken);
 }

@@ -26,7 +26,7 @@ const errors = {
   },
 };
 
-// Public: these addresses are in the emails Herald sends, so they take no API key. They are
+// Public: these addresses are in the emails and SMS Herald sends, so they take no API key. They are
 // outside /v1 (no authentication, no API key rate limit) and declare an empty security list.
 export const trackOpen = createRoute({
   method: 'get',
@@ -51,7 +51,7 @@ export const trackClick = createRoute({
   tags,
   security: [],
   summary: 'Tracked link: records a click and redirects to the original URL',
-  description: 'The address a tracked link in an email points to. Needs no API key. The token names the delivery and the link; the destination is read from Herald\'s database, never from the token, so a forged token (404) can never redirect anywhere.',
+  description: 'The address a tracked link in an email or SMS points to. Needs no API key. The token names the delivery and the link; the destination is read from Herald\'s database, never from the token, so a forged token (404) can never redirect anywhere.',
   request: { params: TokenParams },
   responses: {
     302: {

@@ -1,0 +1,124 @@
+import type { HeraldConfig } from '../../config/env';
+import type { PushPlatform } from '../../domain/push';
+import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
+import type { OutboxRepository } from '../../repositories/outbox';
+import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { APNS_PRODUCTION, APNS_SANDBOX, ApnsPushProvider, type ApnsCredentials } from './apns-provider';
+import { FcmPushProvider, parseServiceAccount } from './fcm-provider';
+import { OutboxPushProvider } from './outbox-push-provider';
+import type { PushProvider } from './push-provider';
+import { WebPushProvider } from './webpush-provider';
+
+/** The provider a campaign's push messages go through, and the platforms it can reach (undefined: any, the outbox). */
+export interface PushSender {
+  provider: PushProvider;
+  platforms?: readonly PushPlatform[];
+}
+
+export interface PushSenderDependencies {
+  configurations: ChannelConfigurationRepository;
+  outbox: OutboxRepository;
+  sender: HeraldConfig['sender'];
+  /** Provider API roots (FCM_BASE_URL) and PROVIDER_TIMEOUT_MS: a hung call is abandoned (and retried) long before the activity times out. */
+  push: HeraldConfig['push'];
+}
+
+interface ApnsSettings {
+  teamId: string;
+  keyId: string;
+  bundleId: string;
+  privateKeyEnv: string;
+  production?: boolean;
+}
+
+interface FcmSettings {
+  projectId: string;
+  serviceAccountEnv: string;
+}
+
+interface WebPushSettings {
+  vapidSubject: string;
+  vapidPublicKeyEnv: string;
+  vapidPrivateKeyEnv: string;
+}
+
+/**
+ * Resolves the provider of a campaign's push messages at send time, from Herald's database, as
+ * smsSenders does for SMS: the campaign's channel configuration when it references one (its
+ * credentials from the variables it names, which the worker may read only when HERALD_SENDER_ENV
+ * lists them), else the channel's default, the outbox.
+ *
+ * A reference that cannot serve is a permanent refusal; a credential missing in this worker is
+ * retried, so setting it and restarting the worker loses nothing. Each provider reaches its own
+ * platform: webpush `web`, fcm `android`, apns `ios`.
+ */
+export function pushSenders(deps: PushSenderDependencies) {
+  const outboxProvider = new OutboxPushProvider(deps.outbox);
+  const webPushByKeys = new Map<string, WebPushProvider>();
+  const fcmByAccount = new Map<string, FcmPushProvider>();
+  const apnsByKey = new Map<string, ApnsPushProvider>();
+
+  function secret(configurationId: string, name: string): string {
+    if (!deps.sender.envNames.includes(name)) {
+      throw new ProviderUnavailableError(`channel configuration ${configurationId} names ${name}, which this worker may not read: add it to HERALD_SENDER_ENV`);
+    }
+    const value = deps.sender.secrets[name];
+    if (!value) throw new ProviderUnavailableError(`channel configuration ${configurationId} names ${name}, which is not set in this worker`);
+    return value;
+  }
+
+  function webPush(subject: string, publicKey: string, privateKey: string): WebPushProvider {
+    const key = `${subject}\u0000${publicKey}\u0000${privateKey}`;
+    let provider = webPushByKeys.get(key);
+    if (!provider) {
+      provider = new WebPushProvider({ subject, publicKey, privateKey }, deps.push.providerTimeoutMs);
+      webPushByKeys.set(key, provider);
+    }
+    return provider;
+  }
+
+  function fcm(projectId: string, serviceAccountJson: string): FcmPushProvider {
+    const key = `${projectId}\u0000${serviceAccountJson}`;
+    let provider = fcmByAccount.get(key);
+    if (!provider) {
+      provider = new FcmPushProvider(parseServiceAccount(serviceAccountJson), projectId, deps.push.fcmBaseUrl, deps.push.providerTimeoutMs);
+      fcmByAccount.set(key, provider);
+    }
+    return provider;
+  }
+
+  function apns(credentials: ApnsCredentials, baseUrl: string): ApnsPushProvider {
+    const key = JSON.stringify([credentials, baseUrl]);
+    let provider = apnsByKey.get(key);
+    if (!provider) {
+      provider = new ApnsPushProvider(credentials, baseUrl, deps.push.providerTimeoutMs);
+      apnsByKey.set(key, provider);
+    }
+    return provider;
+  }
+
+  return async function senderFor(campaignId: string): Promise<PushSender> {
+    const found = await deps.configurations.forCampaign(campaignId);
+    if (found.kind === 'none') return { provider: outboxProvider };
+    if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
+    const { configuration } = found;
+    if (configuration.channel !== 'push') throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
+    if (configuration.provider === 'outbox') return { provider: outboxProvider };
+    if (configuration.provider === 'webpush') {
+      const settings = configuration.settings as unknown as WebPushSettings;
+      return { provider: webPush(settings.vapidSubject, secret(configuration.id, settings.vapidPublicKeyEnv), secret(configuration.id, settings.vapidPrivateKeyEnv)), platforms: ['web'] };
+    }
+    if (configuration.provider === 'fcm') {
+      const settings = configuration.settings as unknown as FcmSettings;
+      return { provider: fcm(settings.projectId, secret(configuration.id, settings.serviceAccountEnv)), platforms: ['android'] };
+    }
+    if (configuration.provider === 'apns') {
+      const settings = configuration.settings as unknown as ApnsSettings;
+      const credentials = { teamId: settings.teamId, keyId: settings.keyId, bundleId: settings.bundleId, privateKey: secret(configuration.id, settings.privateKeyEnv) };
+      return { provider: apns(credentials, deps.push.apnsBaseUrl ?? (settings.production ? APNS_PRODUCTION : APNS_SANDBOX)), platforms: ['ios'] };
+    }
+    throw new ProviderRejectedError(`the ${configuration.provider} push provider is not available yet (channel configuration ${configuration.id})`);
+  };
+}
+
+export type PushSenderResolver = ReturnType<typeof pushSenders>;

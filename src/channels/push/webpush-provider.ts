@@ -1,0 +1,75 @@
+import webpush from 'web-push';
+import { webPushSubscription } from '../../domain/push';
+import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { collapseTagFromKey, PushTokenGoneError, type PushMessage, type PushProvider } from './push-provider';
+
+export interface VapidKeys {
+  subject: string;
+  publicKey: string;
+  privateKey: string;
+}
+
+/**
+ * Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291), built by
+ * the maintained `web-push` library (`generateRequestDetails`: the encrypted body and the
+ * Authorization, TTL, Content-Encoding and Topic headers) and posted with fetch to the
+ * subscription's endpoint, which is the target: there is no base URL to override, a fake push
+ * service is simply an endpoint on loopback.
+ *
+ * The payload is the JSON `{title, body, data?, deepLink?}` the site's service worker reads.
+ * 201 (or any 2xx) is accepted, with the push service's `Location` as the message id. 404 and 410
+ * mean the subscription is gone (PushTokenGoneError); 429 (with Retry-After), 5xx and network
+ * errors are retryable; every other 4xx (400, 403 bad VAPID, 413 too large) is a refusal.
+ *
+ * Idempotency: Web Push has no idempotency key. The `Topic` header, derived from the idempotency
+ * key, makes the push service replace a still-undelivered message with the same topic, so a
+ * retry after a lost answer collapses into one notification while the first is queued; once the
+ * first was delivered to the browser a retry shows again (README "Push").
+ */
+export class WebPushProvider implements PushProvider {
+  readonly name = 'webpush';
+
+  constructor(
+    private readonly vapid: VapidKeys,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(message: PushMessage): Promise<{ messageId: string }> {
+    const parsed = webPushSubscription(message.target.token);
+    if ('problem' in parsed) throw new ProviderRejectedError(`not a Web Push subscription: ${parsed.problem}`);
+    const topic = collapseTagFromKey(message.idempotencyKey);
+    const payload = JSON.stringify({ title: message.title, body: message.body, ...(message.data && { data: message.data }), ...(message.deepLink && { deepLink: message.deepLink }) });
+    let request: ReturnType<typeof webpush.generateRequestDetails>;
+    try {
+      request = webpush.generateRequestDetails(parsed.subscription, payload, {
+        vapidDetails: { subject: this.vapid.subject, publicKey: this.vapid.publicKey, privateKey: this.vapid.privateKey },
+        contentEncoding: 'aes128gcm',
+        topic,
+        urgency: 'normal',
+      });
+    } catch (error) {
+      // Bad VAPID keys or subscription keys, or a payload over the 4 KB Web Push allows.
+      throw new ProviderRejectedError(`Web Push request not built: ${(error as Error).message}`.slice(0, 300));
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(request.endpoint, {
+        method: 'POST',
+        headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
+        ...(request.body && { body: new Uint8Array(request.body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw new ProviderUnavailableError(`Web Push service unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+    }
+    const status = response.status;
+    if (response.ok) return { messageId: response.headers.get('location') ?? `webpush-${topic}` };
+    const detail = `Web Push ${status}: ${(text || 'no detail').slice(0, 300)}`;
+    if (status === 404 || status === 410) throw new PushTokenGoneError(detail);
+    if (status === 429 || status >= 500) throw new ProviderUnavailableError(detail, parseRetryAfter(response.headers.get('retry-after')));
+    throw new ProviderRejectedError(detail);
+  }
+}
