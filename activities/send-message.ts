@@ -94,7 +94,7 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
       }
       return sendAndRecord(
         async () => {
-          const sender = await push.senderFor(message.campaignId);
+          const sender = await push.senderFor(message.campaignId, target.platform);
           if (sender.platforms && !sender.platforms.includes(target.platform)) throw new ProviderRejectedError(`the ${sender.provider.name} push provider cannot reach ${target.platform} devices`);
           return sender.provider.send({
             target,

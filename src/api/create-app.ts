@@ -60,8 +60,8 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', channelConfigurationsRouter(deps));
   app.route('/', profilesRouter(deps));
   app.route('/', executionsRouter(deps));
-  // The outbox exists only while it is the email or the SMS provider.
-  if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox') app.route('/', outboxRouter(deps));
+  // The outbox exists only while it is the email or the SMS provider, or a push platform's default.
+  if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox' || deps.config.push.outboxDefault) app.route('/', outboxRouter(deps));
   app.route('/', apiKeysRouter(deps));
   app.route('/', auditLogRouter(deps));
   app.route('/', codecRouter(deps));

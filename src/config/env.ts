@@ -62,6 +62,27 @@ const envNameList = (name: string) =>
     })
     .transform((value) => (value === undefined ? undefined : [...new Set(value.split(',').map((item) => item.trim()).filter(Boolean))]));
 
+/** The variables of each push provider's default, all or none (APNS_PRODUCTION is optional). */
+const PUSH_DEFAULT_VARIABLES = {
+  webpush: ['VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY'],
+  fcm: ['FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT'],
+  apns: ['APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY'],
+} as const;
+
+/** The length of URL-safe base64 (no padding), or -1 when it is not that. */
+function base64UrlBytes(value: string): number {
+  return /^[A-Za-z0-9_-]+$/.test(value) ? Buffer.from(value, 'base64url').length : -1;
+}
+
+function isServiceAccountJson(value: string): boolean {
+  try {
+    const parsed = JSON.parse(value) as { client_email?: unknown; private_key?: unknown } | null;
+    return typeof parsed?.client_email === 'string' && typeof parsed.private_key === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /** postgres:// or postgresql:// with a host; parsed, not just matched. */
 function isPostgresUrl(value: string): boolean {
   if (!POSTGRES_URL.test(value)) return false;
@@ -124,6 +145,23 @@ const envSchema = z
     HERALD_SMS_PROVIDER: z.enum(['twilio', 'outbox'], { error: 'HERALD_SMS_PROVIDER must be twilio or outbox' }).optional(),
     FCM_BASE_URL: z.url({ error: 'FCM_BASE_URL must be a URL such as https://fcm.googleapis.com' }).optional(),
     APNS_BASE_URL: z.url({ error: 'APNS_BASE_URL must be a URL such as https://api.push.apple.com' }).optional(),
+    // The push channel's defaults, per platform (a campaign with no channel configuration): each
+    // provider with all of its variables, else the outbox. Never echo a value: the keys are secrets.
+    VAPID_SUBJECT: optionalString.refine((value) => value === undefined || /^(mailto:|https:\/\/)/.test(value), 'VAPID_SUBJECT must be a mailto: or https:// URL, e.g. mailto:ops@example.com'),
+    VAPID_PUBLIC_KEY: optionalString.refine((value) => value === undefined || base64UrlBytes(value) === 65, 'VAPID_PUBLIC_KEY must be the URL-safe base64 public key of a P-256 pair (65 bytes), e.g. from `npx web-push generate-vapid-keys`'),
+    VAPID_PRIVATE_KEY: optionalString.refine((value) => value === undefined || base64UrlBytes(value) === 32, 'VAPID_PRIVATE_KEY must be the URL-safe base64 private key of a P-256 pair (32 bytes), e.g. from `npx web-push generate-vapid-keys`'),
+    FCM_PROJECT_ID: optionalString,
+    FCM_SERVICE_ACCOUNT: optionalString.refine((value) => value === undefined || isServiceAccountJson(value), 'FCM_SERVICE_ACCOUNT must be the service-account key file Firebase downloads (JSON with client_email and private_key)'),
+    APNS_TEAM_ID: optionalString,
+    APNS_KEY_ID: optionalString,
+    APNS_BUNDLE_ID: optionalString,
+    APNS_PRIVATE_KEY: optionalString.refine((value) => value === undefined || value.includes('-----BEGIN PRIVATE KEY-----'), 'APNS_PRIVATE_KEY must be the .p8 key Apple gives, in PEM (-----BEGIN PRIVATE KEY-----...)'),
+    APNS_PRODUCTION: flag,
+    // For the API (npm start sets it): whether a push platform defaults to the outbox, so /v1/outbox is mounted.
+    HERALD_PUSH_OUTBOX: z
+      .enum(['true', 'false', '1', '0', ''], { error: 'HERALD_PUSH_OUTBOX must be true or false' })
+      .optional()
+      .transform((value) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1')),
 
     HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: z.coerce
       .number({ error: 'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS must be a number of seconds, e.g. 60' })
@@ -175,6 +213,16 @@ const envSchema = z
     HERALD_TRACKING_RATE_LIMIT: wholeNumber('HERALD_TRACKING_RATE_LIMIT', 100, 1, 1_000_000, 'requests per second per client address'),
   })
   .superRefine((env, ctx) => {
+    for (const [provider, names] of Object.entries(PUSH_DEFAULT_VARIABLES)) {
+      const missing = names.filter((name) => !env[name]);
+      if (missing.length > 0 && missing.length < names.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing[0]!],
+          message: `the ${provider} push default needs ${names.join(', ')} together; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing (set ${missing.length === 1 ? 'it' : 'them'}, or unset the others to keep that platform in the outbox)`,
+        });
+      }
+    }
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
       ctx.addIssue({
         code: 'custom',
@@ -268,6 +316,14 @@ export interface HeraldConfig {
     /** APNs host for every configuration, production or not (tests: an h2c fake on loopback); unset: Apple's, by `production`. */
     apnsBaseUrl?: string;
     providerTimeoutMs: number;
+    /** The web default: Web Push with VAPID_SUBJECT, VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (secret), else the outbox. */
+    webpush?: { subject: string; publicKey: string; privateKey: string };
+    /** The android default: FCM with FCM_PROJECT_ID and FCM_SERVICE_ACCOUNT (secret JSON), else the outbox. */
+    fcm?: { projectId: string; serviceAccountJson: string };
+    /** The ios default: APNs with APNS_TEAM_ID, APNS_KEY_ID, APNS_BUNDLE_ID, APNS_PRIVATE_KEY (secret PEM) and APNS_PRODUCTION, else the outbox. */
+    apns?: { teamId: string; keyId: string; bundleId: string; privateKey: string; production: boolean };
+    /** Whether some platform defaults to the outbox (the API mounts /v1/outbox): HERALD_PUSH_OUTBOX, else computed from the variables above. */
+    outboxDefault: boolean;
   };
   /**
    * Provider credentials that channel configurations name. The worker reads a named variable only
@@ -363,7 +419,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       ...(e.TWILIO_BASE_URL && { baseUrl: e.TWILIO_BASE_URL }),
       providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
     },
-    push: { ...(e.FCM_BASE_URL && { fcmBaseUrl: e.FCM_BASE_URL }), ...(e.APNS_BASE_URL && { apnsBaseUrl: e.APNS_BASE_URL }), providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
+    push: pushSettings(e),
     sender: senderSettings(env, e.HERALD_SENDER_ENV ?? [], e.HERALD_SENDER_ENV_PRESENT),
     render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, threads: e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
     ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),
@@ -379,6 +435,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       secrets: (e.HERALD_TRACKING_SECRET ?? '').split(',').map((secret) => secret.trim()).filter(Boolean),
       perSecond: e.HERALD_TRACKING_RATE_LIMIT,
     },
+  };
+}
+
+function pushSettings(e: z.infer<typeof envSchema>): HeraldConfig['push'] {
+  const webpush = e.VAPID_SUBJECT && e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY ? { subject: e.VAPID_SUBJECT, publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY } : undefined;
+  const fcm = e.FCM_PROJECT_ID && e.FCM_SERVICE_ACCOUNT ? { projectId: e.FCM_PROJECT_ID, serviceAccountJson: e.FCM_SERVICE_ACCOUNT } : undefined;
+  const apns =
+    e.APNS_TEAM_ID && e.APNS_KEY_ID && e.APNS_BUNDLE_ID && e.APNS_PRIVATE_KEY
+      ? { teamId: e.APNS_TEAM_ID, keyId: e.APNS_KEY_ID, bundleId: e.APNS_BUNDLE_ID, privateKey: e.APNS_PRIVATE_KEY, production: e.APNS_PRODUCTION }
+      : undefined;
+  return {
+    ...(e.FCM_BASE_URL && { fcmBaseUrl: e.FCM_BASE_URL }),
+    ...(e.APNS_BASE_URL && { apnsBaseUrl: e.APNS_BASE_URL }),
+    providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    ...(webpush && { webpush }),
+    ...(fcm && { fcm }),
+    ...(apns && { apns }),
+    outboxDefault: e.HERALD_PUSH_OUTBOX ?? !(webpush && fcm && apns),
   };
 }
 

@@ -38,8 +38,11 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     ...SHARED,
     'RESEND_API_KEY', 'RESEND_BASE_URL', 'EMAIL_FROM', 'PROVIDER_TIMEOUT_MS',
     'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'TWILIO_MESSAGING_SERVICE_SID', 'TWILIO_BASE_URL',
-    // Push: provider API roots (credentials come from configurations, through HERALD_SENDER_ENV).
+    // Push: provider API roots (configurations' credentials come through HERALD_SENDER_ENV), and
+    // the per-platform defaults' settings and credentials.
     'FCM_BASE_URL', 'APNS_BASE_URL',
+    'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT',
+    'APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY', 'APNS_PRODUCTION',
     'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
     'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
     // The names of further provider credentials; the variables it lists are passed too (senderVariables).
@@ -52,6 +55,8 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'HERALD_CODEC_CORS_ORIGINS', 'TEMPORAL_UI_PORT', 'HERALD_TRACKING_RATE_LIMIT',
     // Names only: which provider credentials the worker has, for the review of channel configurations.
     'HERALD_SENDER_ENV_PRESENT',
+    // Whether a push platform defaults to the outbox (the supervisor computes it from the worker's variables).
+    'HERALD_PUSH_OUTBOX',
   ],
 };
 
@@ -62,7 +67,11 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
  */
 export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
   worker: ['HERALD_API_KEYS', 'HERALD_RATE_LIMITS'],
-  api: ['RESEND_API_KEY', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+  api: [
+    'RESEND_API_KEY', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN',
+    'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT',
+    'APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY', 'APNS_PRODUCTION',
+  ],
 };
 
 /** Read by the supervisor only (`npm start`), passed to neither part. */

@@ -103,7 +103,7 @@ const senderEnvPresent = senderVariables(process.env).filter((name) => Boolean(w
 const parts: Supervised[] = [
   { name: 'worker', env: workerEnv, script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
   // The API learns which provider delivers from HERALD_EMAIL_PROVIDER; the provider's secret stays with the worker.
-  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider, HERALD_SMS_PROVIDER: config.sms.provider, HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(',') }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
+  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider, HERALD_SMS_PROVIDER: config.sms.provider, HERALD_PUSH_OUTBOX: String(config.push.outboxDefault), HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(',') }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
 ];
 let stopping = false;
 

@@ -136,8 +136,14 @@ describe('the outbox route', () => {
     }
   });
 
-  it('is a 404, absent from the OpenAPI document, with other providers for email and SMS', async () => {
-    const herald = await startHerald({ withoutWorker: true, env: { HERALD_API_KEYS: BOOT, HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test', HERALD_SMS_PROVIDER: 'twilio' } });
+  it('is a 404, absent from the OpenAPI document, with other providers for email, SMS and every push platform', async () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nunused\n-----END PRIVATE KEY-----';
+    const push = {
+      VAPID_SUBJECT: 'mailto:ops@example.com', VAPID_PUBLIC_KEY: Buffer.alloc(65, 4).toString('base64url'), VAPID_PRIVATE_KEY: Buffer.alloc(32, 7).toString('base64url'),
+      FCM_PROJECT_ID: 'acme', FCM_SERVICE_ACCOUNT: JSON.stringify({ client_email: 'herald@acme.example', private_key: pem }),
+      APNS_TEAM_ID: 'TEAM123456', APNS_KEY_ID: 'KEY1234567', APNS_BUNDLE_ID: 'com.example.app', APNS_PRIVATE_KEY: pem,
+    };
+    const herald = await startHerald({ withoutWorker: true, env: { HERALD_API_KEYS: BOOT, HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test', HERALD_SMS_PROVIDER: 'twilio', ...push } });
     try {
       const res = await withKey(herald, BOOT)('GET', '/v1/outbox');
       expect(res.status).toBe(404);

@@ -46,7 +46,9 @@ interface WebPushSettings {
  * Resolves the provider of a campaign's push messages at send time, from Herald's database, as
  * smsSenders does for SMS: the campaign's channel configuration when it references one (its
  * credentials from the variables it names, which the worker may read only when HERALD_SENDER_ENV
- * lists them), else the channel's default, the outbox.
+ * lists them), else the channel's default for the target's platform: web Web Push with VAPID_*,
+ * android FCM with FCM_PROJECT_ID and FCM_SERVICE_ACCOUNT, ios APNs with APNS_*, each only when
+ * all of its variables are set (see HeraldConfig['push']), else the outbox.
  *
  * A reference that cannot serve is a permanent refusal; a credential missing in this worker is
  * retried, so setting it and restarting the worker loses nothing. Each provider reaches its own
@@ -97,9 +99,22 @@ export function pushSenders(deps: PushSenderDependencies) {
     return provider;
   }
 
-  return async function senderFor(campaignId: string): Promise<PushSender> {
+  /** The default for a platform, built as a configuration of that provider would be, from the push defaults' variables. */
+  function defaultSender(platform: PushPlatform | undefined): PushSender {
+    const { webpush: web, fcm: android, apns: ios } = deps.push;
+    if (platform === 'web' && web) return { provider: webPush(web.subject, web.publicKey, web.privateKey), platforms: ['web'] };
+    if (platform === 'android' && android) return { provider: fcm(android.projectId, android.serviceAccountJson), platforms: ['android'] };
+    if (platform === 'ios' && ios) {
+      const credentials = { teamId: ios.teamId, keyId: ios.keyId, bundleId: ios.bundleId, privateKey: ios.privateKey };
+      return { provider: apns(credentials, deps.push.apnsBaseUrl ?? (ios.production ? APNS_PRODUCTION : APNS_SANDBOX)), platforms: ['ios'] };
+    }
+    return { provider: outboxProvider };
+  }
+
+  /** `platform`: the target's, which picks the default when the campaign references no configuration. */
+  return async function senderFor(campaignId: string, platform?: PushPlatform): Promise<PushSender> {
     const found = await deps.configurations.forCampaign(campaignId);
-    if (found.kind === 'none') return { provider: outboxProvider };
+    if (found.kind === 'none') return defaultSender(platform);
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
     if (configuration.channel !== 'push') throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
