@@ -95,6 +95,63 @@ function outcomeOf(execution: any, userId: string): any {
   return execution.recipients.find((r: any) => r.userId === userId);
 }
 
+/** An SMS campaign (outbox): one French recipient by phone number, one by profile attribute. */
+async function triggerSmsSent(ctx: Ctx): Promise<void> {
+  await putProfile(ctx, 'crm', 'sms-replay-user', { attributes: { phone: '+14155552671' } });
+  const campaign = expectStatus(
+    await ctx.request('POST', '/v1/campaigns', {
+      name: 'OTP by SMS (replay fixture)',
+      type: 'transactional',
+      channel: 'sms',
+      content: { default: { body: 'Your code is {{ context.code }}' }, translations: { fr: { body: 'Votre code est {{ context.code }}' } } },
+      audience: { namespace: 'crm', createMissingProfiles: true },
+    }),
+    201,
+    'create SMS campaign',
+  );
+  await activate(ctx, campaign.id);
+  const { workflowId, execution } = await trigger(
+    ctx,
+    campaign.id,
+    'replay-trigger-sms-sent',
+    [
+      { userId: 'sms-replay-user', namespace: 'crm' },
+      { userId: 'sms-replay-fr', namespace: 'crm', channelData: { mobilePhoneNumber: '+33 6 12 34 56 78' } },
+    ],
+    { code: '4711' },
+  );
+  check(execution.status === 'completed' && execution.counts.sent === 2, 'trigger-sms-sent: both SMS should be sent', execution);
+  ctx.record('trigger-sms-sent', workflowId);
+}
+
+/** A push campaign (outbox): one target from channelData, one profile without a token (excluded). */
+async function triggerPushSent(ctx: Ctx): Promise<void> {
+  const campaign = expectStatus(
+    await ctx.request('POST', '/v1/campaigns', {
+      name: 'Order shipped by push (replay fixture)',
+      type: 'transactional',
+      channel: 'push',
+      content: { title: 'Order {{ context.order }}', body: 'On its way', data: { order: '42' } },
+      audience: { namespace: 'crm', createMissingProfiles: true },
+    }),
+    201,
+    'create push campaign',
+  );
+  await activate(ctx, campaign.id);
+  const { workflowId, execution } = await trigger(
+    ctx,
+    campaign.id,
+    'replay-trigger-push-sent',
+    [
+      { userId: 'push-replay-user', namespace: 'crm', channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: 'dGVzdC1mY20tdG9rZW4:APA91bHunvR1_replay-registration-token' } } },
+      { userId: 'push-replay-no-token', namespace: 'crm' },
+    ],
+    { order: 'A-7' },
+  );
+  check(execution.status === 'completed' && execution.counts.sent === 1 && execution.counts.sent + execution.counts.failed + execution.counts.excluded === 2, 'trigger-push-sent: one push sent, one without a token not sent', execution);
+  ctx.record('trigger-push-sent', workflowId);
+}
+
 /** (a) Transactional campaign, one existing profile and one auto-created, both sent. */
 async function triggerSent(ctx: Ctx): Promise<void> {
   await putProfile(ctx, 'email', 'ada@example.com', { attributes: { firstName: 'Ada', email: 'ada@example.com' } });
@@ -332,6 +389,8 @@ async function main(): Promise<void> {
   try {
     const allScenarios: Array<[string, (ctx: Ctx) => Promise<void>]> = [
       ['trigger-sent', triggerSent],
+      ['trigger-sms-sent', triggerSmsSent],
+      ['trigger-push-sent', triggerPushSent],
       ['trigger-excluded-and-failed', triggerExcludedAndFailed],
       ['trigger-outside-schedule', triggerOutsideSchedule],
       ['trigger-campaign-stopped', triggerCampaignStopped],
