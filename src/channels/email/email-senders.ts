@@ -1,8 +1,9 @@
+import { configuredSecret } from '../configured-secret';
 import type { HeraldConfig } from '../../config/env';
 import type { ResendSettings } from '../../domain/channel-configuration';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
-import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { ProviderRejectedError } from '../provider-errors';
 import type { EmailProvider } from './email-provider';
 import { OutboxEmailProvider } from './outbox-provider';
 import { ResendEmailProvider } from './resend-provider';
@@ -50,11 +51,7 @@ export function emailSenders(deps: EmailSenderDependencies) {
 
     const settings = configuration.settings as ResendSettings;
     const apiKeyEnv = settings.apiKeyEnv ?? 'RESEND_API_KEY';
-    if (!deps.sender.envNames.includes(apiKeyEnv)) {
-      throw new ProviderUnavailableError(`channel configuration ${configuration.id} names ${apiKeyEnv}, which this worker may not read: add it to HERALD_SENDER_ENV`);
-    }
-    const apiKey = deps.sender.secrets[apiKeyEnv];
-    if (!apiKey) throw new ProviderUnavailableError(`channel configuration ${configuration.id} names ${apiKeyEnv}, which is not set in this worker`);
+    const apiKey = configuredSecret(deps.sender, configuration.id, apiKeyEnv);
     let provider = resendByKey.get(apiKey);
     if (!provider) {
       provider = new ResendEmailProvider(apiKey, deps.email.resendBaseUrl, deps.email.providerTimeoutMs);

@@ -1,8 +1,9 @@
+import { configuredSecret } from '../configured-secret';
 import type { HeraldConfig } from '../../config/env';
 import type { PushPlatform } from '../../domain/push';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
-import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { ProviderRejectedError } from '../provider-errors';
 import { APNS_PRODUCTION, APNS_SANDBOX, ApnsPushProvider, type ApnsCredentials } from './apns-provider';
 import { FcmPushProvider, parseServiceAccount } from './fcm-provider';
 import { OutboxPushProvider } from './outbox-push-provider';
@@ -60,14 +61,7 @@ export function pushSenders(deps: PushSenderDependencies) {
   const fcmByAccount = new Map<string, FcmPushProvider>();
   const apnsByKey = new Map<string, ApnsPushProvider>();
 
-  function secret(configurationId: string, name: string): string {
-    if (!deps.sender.envNames.includes(name)) {
-      throw new ProviderUnavailableError(`channel configuration ${configurationId} names ${name}, which this worker may not read: add it to HERALD_SENDER_ENV`);
-    }
-    const value = deps.sender.secrets[name];
-    if (!value) throw new ProviderUnavailableError(`channel configuration ${configurationId} names ${name}, which is not set in this worker`);
-    return value;
-  }
+  const secret = (configurationId: string, name: string): string => configuredSecret(deps.sender, configurationId, name);
 
   function webPush(subject: string, publicKey: string, privateKey: string): WebPushProvider {
     const key = `${subject}\u0000${publicKey}\u0000${privateKey}`;

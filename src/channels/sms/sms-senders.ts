@@ -1,3 +1,4 @@
+import { configuredSecret } from '../configured-secret';
 import type { HeraldConfig } from '../../config/env';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
@@ -61,14 +62,7 @@ export function smsSenders(deps: SmsSenderDependencies) {
     return { provider: twilio(accountSid, authToken), ...(messagingServiceSid ? { messagingServiceSid } : { from: from! }) };
   }
 
-  function secret(configurationId: string, name: string): string {
-    if (!deps.sender.envNames.includes(name)) {
-      throw new ProviderUnavailableError(`channel configuration ${configurationId} names ${name}, which this worker may not read: add it to HERALD_SENDER_ENV`);
-    }
-    const value = deps.sender.secrets[name];
-    if (!value) throw new ProviderUnavailableError(`channel configuration ${configurationId} names ${name}, which is not set in this worker`);
-    return value;
-  }
+  const secret = (configurationId: string, name: string): string => configuredSecret(deps.sender, configurationId, name);
 
   return async function senderFor(campaignId: string): Promise<SmsSender> {
     const found = await deps.configurations.forCampaign(campaignId);
