@@ -1,4 +1,4 @@
-import { listenOnLoopback } from './loopback-server';
+import { listenOnLoopback, readBody } from './loopback-server';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import stringify from 'safe-stable-stringify';
@@ -128,15 +128,6 @@ function matches(match: FakeResendMatch, to: string[], idempotencyKey: string | 
   if (match.to !== undefined && !to.includes(match.to)) return false;
   if (match.idempotencyKey !== undefined && match.idempotencyKey !== idempotencyKey) return false;
   return true;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export async function startFakeResend(options: { apiKey?: string } = {}): Promise<FakeResend> {

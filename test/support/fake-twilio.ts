@@ -1,4 +1,4 @@
-import { listenOnLoopback } from './loopback-server';
+import { listenOnLoopback, readBody } from './loopback-server';
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
@@ -78,15 +78,6 @@ const ERROR_MESSAGES: Record<number, string> = {
   21617: 'The concatenated message body exceeds the 1600 character limit.',
 };
 const CODE_FOR_STATUS: Record<number, number> = { 401: 20003, 404: 20404, 429: 20429, 500: 20500, 502: 20500, 503: 20500 };
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 

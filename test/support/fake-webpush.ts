@@ -1,6 +1,6 @@
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback-server';
+import { listenOnLoopback, readBodyBytes } from './loopback-server';
 
 /**
  * A real Web Push service (RFC 8030) on loopback: a subscription's endpoint is
@@ -115,15 +115,6 @@ function vapidProblem(authorization: string | undefined, origin: string, expecte
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export async function startFakeWebPush(): Promise<FakeWebPush> {
   // The application server's VAPID keys, as `web-push generate-vapid-keys` makes them.
   const serverKeys = createECDH('prime256v1');
@@ -137,7 +128,7 @@ export async function startFakeWebPush(): Promise<FakeWebPush> {
   let origin = '';
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const body = await readBody(req);
+    const body = await readBodyBytes(req);
     const match = /^\/push\/([A-Za-z0-9_-]+)$/.exec((req.url ?? '').split('?')[0] ?? '');
     const subscriptionId = match?.[1] ?? '';
     const record: FakeWebPushRequest = { receivedAt: Date.now(), subscriptionId, headers: req.headers, status: 0 };
