@@ -21,3 +21,17 @@ const HEADER_SAFE = /^[\x21-\x7E]{1,255}$/;
 export function headerSafeIdempotencyKey(key: string): string {
   return HEADER_SAFE.test(key) ? key : `herald-${createHash('sha256').update(key).digest('hex')}`;
 }
+
+/**
+ * The key a provider deduplicates one batch of an execution's sends on (Resend's `POST /emails/batch`
+ * takes one key for the whole call). `batchIndex` numbers the execution's batches from 0 and must
+ * always name the same recipients in the same order: the provider answers a repeated key with the
+ * first call's ids, and refuses it (409) when the payload differs. Execution ids are ULIDs, so the
+ * key stays readable in the provider's logs (`herald-batch/<executionId>/<n>`); one a header could
+ * not carry is hashed instead, which cannot collide with the readable form (`-` after `batch`).
+ */
+export function batchIdempotencyKey(executionId: string, batchIndex: number): string {
+  if (!Number.isSafeInteger(batchIndex) || batchIndex < 0) throw new Error(`A batch index is a whole number from 0, not ${batchIndex}`);
+  const readable = `herald-batch/${executionId}/${batchIndex}`;
+  return HEADER_SAFE.test(readable) ? readable : `herald-batch-${createHash('sha256').update(JSON.stringify([executionId, batchIndex])).digest('hex')}`;
+}

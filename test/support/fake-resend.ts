@@ -15,6 +15,17 @@ import stringify from 'safe-stable-stringify';
  *   sends are remembered, so a key whose earlier attempts failed can still be sent.
  * - `from`, `to`, `subject` and one of `html`/`text` are required (422 `missing_required_field`).
  * - 429 carries a `retry-after` header in seconds and the `ratelimit-*` headers.
+ *
+ * `POST /emails/batch` (strict validation, the SDK's default; `x-batch-validation: permissive` is
+ * not modelled) is answered the same way: the body
+ * is an array of 1 to 100 emails, each validated as above, and one invalid or rejected email
+ * refuses the whole batch (nothing is delivered). Success is 200 `{"data":[{"id"}...]}` in request
+ * order. The batch's one `Idempotency-Key` covers the whole array: the same key with the same
+ * array answers the same ids and delivers nothing new; with a different array, 409. Each accepted
+ * email is recorded as a delivery of its own, carrying the batch key and its `batchIndex`. The
+ * fake is stricter than Resend in one respect: `attachments` and `scheduled_at`, which the batch
+ * endpoint does not support, are refused (422) instead of ignored. Faults and rejected addresses
+ * apply to a batch as to a single send: a fault matches when any email of the batch goes to `to`.
  */
 
 export interface FakeResendFault {
@@ -58,7 +69,10 @@ export interface FakeResendRequest {
 
 export interface FakeResendDelivery {
   id: string;
+  /** The request's key: for a batch, the batch key, shared by all its emails. */
   idempotencyKey?: string;
+  /** Position in its `POST /emails/batch` request; absent for a single send. */
+  batchIndex?: number;
   receivedAt: number;
   from: string;
   /** Resend accepts a string or an array; recorded as an array. */
@@ -83,6 +97,10 @@ export interface FakeResend {
   /** Requests that carried this idempotency key. */
   requestsFor(idempotencyKey: string): FakeResendRequest[];
   deliveriesFor(idempotencyKey: string): FakeResendDelivery[];
+  /** Accepted deliveries addressed to this recipient, single or batched. */
+  deliveriesTo(address: string): FakeResendDelivery[];
+  /** Accepted deliveries per recipient address, single or batched. */
+  deliveriesByRecipient(): Record<string, number>;
   /** Answers the next matching requests with these faults, in order, before behaving normally. */
   failNext(faults: FakeResendFault[], match?: FakeResendMatch): void;
   /** Always answers `status` (422 by default) for messages to this address. */
@@ -117,12 +135,24 @@ const ERROR_MESSAGES: Record<string, string> = {
   internal_server_error: 'An unexpected error occurred.',
 };
 
+/** Resend's limit on `POST /emails/batch`. */
+const MAX_BATCH = 100;
+
 function recipientsOf(body: any): string[] {
   const to = body?.to;
   if (typeof to === 'string') return [to];
   if (Array.isArray(to)) return to.filter((value): value is string => typeof value === 'string');
   return [];
 }
+
+/** Why an email cannot be sent, in Resend's words (422 `missing_required_field`), or undefined. */
+function missingFields(email: any): string | undefined {
+  const missing = ['from', 'to', 'subject'].filter((field) => email[field] === undefined || email[field] === '' || (Array.isArray(email[field]) && email[field].length === 0));
+  if (email.html === undefined && email.text === undefined && email.react === undefined && email.template === undefined) missing.push('html or text');
+  return missing.length > 0 ? `Missing \`${missing.join('`, `')}\` field.` : undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function matches(match: FakeResendMatch, to: string[], idempotencyKey: string | undefined): boolean {
   if (match.to !== undefined && !to.includes(match.to)) return false;
@@ -135,7 +165,7 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
   const requests: FakeResendRequest[] = [];
   const deliveries: FakeResendDelivery[] = [];
   /** Idempotency key => the accepted send it produced, for 24 h in Resend; for the fake's life here. */
-  const remembered = new Map<string, { id: string; payloadHash: string }>();
+  const remembered = new Map<string, { ids: string[]; payloadHash: string }>();
   let faults: { fault: FakeResendFault; match: FakeResendMatch }[] = [];
   let rejected = new Map<string, { status: number; message?: string }>();
 
@@ -171,14 +201,16 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
     const error = (status: number, name = ERROR_NAMES[status] ?? 'application_error', message = ERROR_MESSAGES[name] ?? `Error ${status}`, headers: Record<string, string> = {}) =>
       send(status, { statusCode: status, name, message }, headers);
 
-    if (record.path !== '/emails') return error(404);
+    const batch = record.path === '/emails/batch';
+    if (record.path !== '/emails' && !batch) return error(404);
     if (record.method !== 'POST') return error(405);
 
     const authorization = req.headers.authorization;
     if (!authorization || !/^Bearer\s+\S/.test(authorization)) return error(401, 'missing_api_key');
     if (authorization !== `Bearer ${apiKey}`) return error(403, 'invalid_api_key');
 
-    const to = recipientsOf(body);
+    const emails: any[] = batch ? (Array.isArray(body) ? body : []) : [body];
+    const to = emails.flatMap(recipientsOf);
     const index = faults.findIndex(({ match }) => matches(match, to, idempotencyKey));
     const fault = index >= 0 ? faults.splice(index, 1)[0]!.fault : undefined;
     const dropAfterAccepting = fault?.acceptThenDrop === true;
@@ -202,48 +234,64 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 256)) {
       return error(400, 'invalid_idempotency_key', 'The key must be between 1-256 chars.');
     }
-    if (!parsedJson || typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return error(422, 'validation_error', 'Invalid JSON body.');
+    if (!parsedJson || (batch ? !Array.isArray(body) : !isObject(body))) {
+      return error(422, 'validation_error', batch ? 'The batch must be an array of emails.' : 'Invalid JSON body.');
     }
-    const missing = ['from', 'to', 'subject'].filter((field) => body[field] === undefined || body[field] === '' || (Array.isArray(body[field]) && body[field].length === 0));
-    if (body.html === undefined && body.text === undefined && body.react === undefined && body.template === undefined) missing.push('html or text');
-    if (missing.length > 0) return error(422, 'missing_required_field', `Missing \`${missing.join('`, `')}\` field.`);
+    if (batch) {
+      if (emails.length === 0) return error(422, 'validation_error', 'The batch must contain at least 1 email.');
+      if (emails.length > MAX_BATCH) return error(422, 'validation_error', `Too many emails in the batch: the limit is ${MAX_BATCH}, got ${emails.length}.`);
+    }
+    // Strict validation: the first invalid email refuses the batch, naming its index.
+    for (const [position, email] of emails.entries()) {
+      const at = batch ? `emails[${position}]: ` : '';
+      if (!isObject(email)) return error(422, 'validation_error', `${at}An email must be an object.`);
+      if (batch && (email.attachments !== undefined || email.scheduled_at !== undefined)) {
+        return error(422, 'validation_error', `${at}\`attachments\` and \`scheduled_at\` are not supported in batch sending.`);
+      }
+      const missing = missingFields(email);
+      if (missing) return error(422, 'missing_required_field', `${at}${missing}`);
+    }
 
     const refusal = to.map((address) => rejected.get(address)).find(Boolean);
     if (refusal) {
       return error(refusal.status, undefined, refusal.message ?? `Invalid \`to\` field. The email address needs to follow the \`email@example.com\` or \`Name <email@example.com>\` format.`);
     }
 
-    const payloadHash = createHash('sha256').update(stringify(body) ?? '').digest('hex');
+    // The endpoint is part of the payload: a key used for a single send cannot answer a batch.
+    const payloadHash = createHash('sha256').update(`${record.path} ${stringify(body) ?? ''}`).digest('hex');
+    const answer = (ids: string[]) => (batch ? { data: ids.map((id) => ({ id })) } : { id: ids[0]! });
     if (idempotencyKey !== undefined) {
       const previous = remembered.get(idempotencyKey);
       if (previous) {
         if (previous.payloadHash !== payloadHash) return error(409, 'invalid_idempotent_request');
-        return send(200, { id: previous.id });
+        return send(200, answer(previous.ids));
       }
     }
 
-    const id = randomUUID();
-    if (idempotencyKey !== undefined) remembered.set(idempotencyKey, { id, payloadHash });
-    deliveries.push({
-      id,
-      ...(idempotencyKey !== undefined && { idempotencyKey }),
-      receivedAt: record.receivedAt,
-      from: body.from,
-      to,
-      subject: body.subject,
-      ...(body.html !== undefined && { html: body.html }),
-      ...(body.text !== undefined && { text: body.text }),
-      ...(body.tags !== undefined && { tags: body.tags }),
-      headers: req.headers,
-      body,
-    });
+    const ids = emails.map(() => randomUUID());
+    if (idempotencyKey !== undefined) remembered.set(idempotencyKey, { ids, payloadHash });
+    for (const [position, email] of emails.entries()) {
+      deliveries.push({
+        id: ids[position]!,
+        ...(idempotencyKey !== undefined && { idempotencyKey }),
+        ...(batch && { batchIndex: position }),
+        receivedAt: record.receivedAt,
+        from: email.from,
+        to: recipientsOf(email),
+        subject: email.subject,
+        ...(email.html !== undefined && { html: email.html }),
+        ...(email.text !== undefined && { text: email.text }),
+        ...(email.tags !== undefined && { tags: email.tags }),
+        headers: req.headers,
+        body: email,
+      });
+    }
     if (dropAfterAccepting) {
-      record.response = { id };
+      record.response = answer(ids);
       req.socket.destroy();
       return;
     }
-    return send(200, { id });
+    return send(200, answer(ids));
   };
 
   const { server, url } = await listenOnLoopback(handle, (err) => ({ statusCode: 500, name: 'internal_server_error', message: String(err) }));
@@ -262,6 +310,12 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
     },
     requestsFor: (idempotencyKey) => requests.filter((r) => r.idempotencyKey === idempotencyKey),
     deliveriesFor: (idempotencyKey) => deliveries.filter((d) => d.idempotencyKey === idempotencyKey),
+    deliveriesTo: (address) => deliveries.filter((d) => d.to.includes(address)),
+    deliveriesByRecipient() {
+      const counts: Record<string, number> = {};
+      for (const delivery of deliveries) for (const address of delivery.to) counts[address] = (counts[address] ?? 0) + 1;
+      return counts;
+    },
     failNext(newFaults, match = {}) {
       faults.push(...newFaults.map((fault) => ({ fault, match })));
     },

@@ -18,4 +18,14 @@ export interface EmailProvider {
   readonly name: string;
   /** Resolves with the provider's message id; throws ProviderUnavailableError or ProviderRejectedError. */
   send(message: EmailMessage): Promise<{ messageId: string }>;
+  /**
+   * Sends up to MAX_EMAIL_BATCH messages in one provider call, deduplicated as a whole on
+   * `batchIdempotencyKey` (see batchIdempotencyKey). All are accepted, and their ids resolve in the
+   * order of `messages`, or the call throws ProviderUnavailableError or ProviderRejectedError and
+   * none is: a retry must repeat the same messages under the same key.
+   */
+  sendBatch(messages: EmailMessage[], batchIdempotencyKey: string): Promise<{ messageIds: string[] }>;
 }
+
+/** Resend's limit for `POST /emails/batch`; a larger batch is a programming error, not a provider answer. */
+export const MAX_EMAIL_BATCH = 100;

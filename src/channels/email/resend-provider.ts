@@ -1,6 +1,6 @@
 import { Resend } from 'resend';
 import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
-import type { EmailMessage, EmailProvider } from './email-provider';
+import { MAX_EMAIL_BATCH, type EmailMessage, type EmailProvider } from './email-provider';
 
 /** Resend's error names that may succeed later; every other named error is permanent. */
 const RETRYABLE_NAMES = new Set(['rate_limit_exceeded', 'daily_quota_exceeded', 'concurrent_idempotent_requests', 'application_error', 'internal_server_error']);
@@ -33,31 +33,60 @@ export class ResendEmailProvider implements EmailProvider {
   async send(message: EmailMessage): Promise<{ messageId: string }> {
     let response;
     try {
-      response = await this.client.emails.send(
-        {
-          from: message.from,
-          to: message.to,
-          subject: message.subject,
-          html: message.html,
-          ...(message.text !== undefined && { text: message.text }),
-          ...(message.replyTo !== undefined && { replyTo: message.replyTo }),
-          ...(message.headers !== undefined && { headers: message.headers }),
-          tags: [
-            { name: 'campaign_id', value: message.campaignId },
-            { name: 'execution_id', value: message.executionId },
-          ],
-        },
-        { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) } as { idempotencyKey: string },
-      );
+      response = await this.client.emails.send(resendEmail(message), { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       throw new ProviderUnavailableError(`Resend unreachable: ${(error as Error).message}`);
     }
     const { data, error, headers } = response;
     if (data) return { messageId: data.id };
-
-    const status = (error as { statusCode?: number | null } | null)?.statusCode ?? undefined;
-    const detail = `Resend ${status ?? 'error'} ${error?.name ?? ''}: ${error?.message ?? 'no detail'}`.trim();
-    if (isRetryable(status, error?.name)) throw new ProviderUnavailableError(detail, parseRetryAfter(headers?.['retry-after']));
-    throw new ProviderRejectedError(detail);
+    throw providerError(error, headers);
   }
+
+  /**
+   * One `POST /emails/batch` in Resend's strict validation mode (the SDK's default): every email
+   * is accepted or none is. The batch key is the only deduplication Resend applies to a batch
+   * (items carry no key of their own), so a retry must send the same emails under the same key:
+   * Resend then answers the first call's ids, for 24 hours, and a different payload is a 409.
+   */
+  async sendBatch(messages: EmailMessage[], batchIdempotencyKey: string): Promise<{ messageIds: string[] }> {
+    if (messages.length > MAX_EMAIL_BATCH) throw new Error(`A Resend batch holds at most ${MAX_EMAIL_BATCH} emails, not ${messages.length}`);
+    if (messages.length === 0) return { messageIds: [] };
+    let response;
+    try {
+      response = await this.client.batch.send(messages.map(resendEmail), { idempotencyKey: batchIdempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw new ProviderUnavailableError(`Resend unreachable: ${(error as Error).message}`);
+    }
+    const { data, error, headers } = response;
+    if (!data) throw providerError(error, headers);
+    const messageIds = data.data.map((email) => email.id);
+    // Strict mode answers one id per email, in order; anything else cannot be matched to recipients.
+    if (messageIds.length !== messages.length) throw new ProviderRejectedError(`Resend answered ${messageIds.length} ids for a batch of ${messages.length} emails`);
+    return { messageIds };
+  }
+}
+
+/** The same fields on `POST /emails` and in a batch, so a message reads the same whichever way it goes. */
+function resendEmail(message: EmailMessage) {
+  return {
+    from: message.from,
+    to: message.to,
+    subject: message.subject,
+    html: message.html,
+    ...(message.text !== undefined && { text: message.text }),
+    ...(message.replyTo !== undefined && { replyTo: message.replyTo }),
+    ...(message.headers !== undefined && { headers: message.headers }),
+    tags: [
+      { name: 'campaign_id', value: message.campaignId },
+      { name: 'execution_id', value: message.executionId },
+    ],
+  };
+}
+
+/** Resend's error answer as the error Herald acts on: retried later, or refused for good. */
+function providerError(error: { name?: string; message?: string } | null, headers: Record<string, string> | null): ProviderUnavailableError | ProviderRejectedError {
+  const status = (error as { statusCode?: number | null } | null)?.statusCode ?? undefined;
+  const detail = `Resend ${status ?? 'error'} ${error?.name ?? ''}: ${error?.message ?? 'no detail'}`.trim();
+  if (isRetryable(status, error?.name)) return new ProviderUnavailableError(detail, parseRetryAfter(headers?.['retry-after']));
+  return new ProviderRejectedError(detail);
 }

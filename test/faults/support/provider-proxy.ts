@@ -81,11 +81,17 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** The recipients of a send, or of every email of a batch (`POST /emails/batch` sends an array). */
 function recipientsOf(body: Buffer): string[] {
-  try {
-    const to = JSON.parse(body.toString('utf8'))?.to;
+  const of = (email: any): string[] => {
+    const to = email?.to;
     if (typeof to === 'string') return [to];
     if (Array.isArray(to)) return to.filter((value): value is string => typeof value === 'string');
+    return [];
+  };
+  try {
+    const parsed = JSON.parse(body.toString('utf8'));
+    return Array.isArray(parsed) ? parsed.flatMap(of) : of(parsed);
   } catch {
     // Not JSON: no recipients to match.
   }
