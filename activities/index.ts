@@ -11,6 +11,10 @@ import { ProfileRepository } from '../src/repositories/profiles';
 import { RetentionRepository } from '../src/repositories/retention';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import type { HeraldConfig } from '../src/config/env';
+import { AudienceRunRepository } from '../src/repositories/audience-runs';
+import { AudienceRepository } from '../src/repositories/audiences';
+import { CappingRepository } from '../src/repositories/capping';
+import { audienceRunActivities } from './audience-run';
 import { campaignActivities } from './campaign-activities';
 import { campaignVersionActivities } from './campaign-version-activities';
 import { executionActivities } from './execution-activities';
@@ -38,6 +42,8 @@ export interface ActivityDependencies {
   temporal: Client;
   orphanGraceSeconds: number;
   retentionDays: number;
+  /** HERALD_AUDIENCE_MAX_RUNTIME: an audience run's window. */
+  audienceMaxRuntimeMs: number;
   /** The sandboxed template renderer (a worker-thread pool); nothing renders on the worker's main thread. */
   renderer: TemplateRenderer;
   /** Engagement tracking: HERALD_PUBLIC_URL and HERALD_TRACKING_SECRET (the worker's configuration, read at each preparation). */
@@ -52,7 +58,7 @@ export function createActivities(deps: ActivityDependencies) {
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
-    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer: deps.renderer, tracking: deps.tracking }),
+    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), renderer: deps.renderer, tracking: deps.tracking }),
     ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders, deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) }),
   };
   return {
@@ -67,6 +73,19 @@ export function createActivities(deps: ActivityDependencies) {
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
     ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays),
+    // Audience executions: batches of many recipients each (workflows/audience-execution.ts).
+    ...audienceRunActivities({
+      runs: new AudienceRunRepository(deps.db),
+      audiences: new AudienceRepository(deps.db),
+      campaigns,
+      deliveries,
+      capping: new CappingRepository(deps.db),
+      renderer: deps.renderer,
+      tracking: deps.tracking,
+      maxRuntimeMs: deps.audienceMaxRuntimeMs,
+      emailSenderFor: async (campaignId) => (deps.emailSenders ? deps.emailSenders(campaignId) : { provider: deps.emailProvider, from: deps.emailFrom }),
+      sendPreparedNow: steps.sendPreparedNow,
+    }),
   };
 }
 

@@ -11,14 +11,30 @@ import { isTracked, TrackingTokens, trackingUrls } from '../src/domain/tracking'
 import type { EmailTracking } from '../src/domain/rendered-email';
 import type { Campaign } from '../src/domain/campaign';
 import type { HeraldConfig } from '../src/config/env';
+import type { CappingRepository } from '../src/repositories/capping';
+import { QUIET_HOURS_DEFERRED, quietHoursDecision } from '../src/domain/quiet-hours';
+import type { Recipient } from '../src/domain/recipient';
 
 export interface PrepareExecutionInput {
   executionId: string;
+  /**
+   * Workflow time, by which capping and quiet hours are judged. Absent (the older paths, which
+   * cannot wait for a deferral): the worker's clock, and quiet hours' `defer` sends at once.
+   */
+  nowMs?: number;
+}
+
+/** Positions rendered and stored but held back by quiet hours until `untilMs` (epoch ms). */
+export interface DeferredPositions {
+  untilMs: number;
+  positions: number[];
 }
 
 export interface PreparedExecution {
   /** Positions ready to send; every other recipient's outcome is already recorded in Herald's database. */
   ready: number[];
+  /** Positions to send only once their quiet hours end, grouped by that instant, earliest first. Absent: none. */
+  deferred?: DeferredPositions[];
 }
 
 export interface PrepareExecutionDependencies {
@@ -26,6 +42,8 @@ export interface PrepareExecutionDependencies {
   profiles: ProfileRepository;
   executions: ExecutionRepository;
   deliveries: DeliveryRepository;
+  /** Marketing capping; absent: nothing is capped. */
+  capping?: CappingRepository;
   renderer: TemplateRenderer;
   /** Engagement tracking: HERALD_PUBLIC_URL and the HMAC keys, read at each preparation. */
   tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
@@ -36,7 +54,7 @@ export interface PrepareExecutionDependencies {
  * campaign tracks nothing. A worker without HERALD_TRACKING_SECRET (activation reviews the
  * API's) sends untracked rather than not at all, and says so.
  */
-function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependencies['tracking'], executionId: string): ((position: number) => EmailTracking) | undefined {
+export function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependencies['tracking'], executionId: string): ((position: number) => EmailTracking) | undefined {
   // Email: the pixel and the HTML's links. SMS: the body's links (clicks only; review refuses opens).
   const sms = campaign.channel === 'sms';
   if ((campaign.channel !== 'email' && !sms) || !isTracked(campaign.tracking) || (sms && !campaign.tracking.clicks)) return undefined;
@@ -52,7 +70,24 @@ function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependen
   };
 }
 
-export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, renderer, tracking }: PrepareExecutionDependencies) {
+/**
+ * The recipients of a marketing campaign capped at `nowMs`: by the campaign's capping or the
+ * channel's global rule, a few grouped queries per namespace. This execution's own sends do not
+ * count, so a retried preparation never caps what it already sent.
+ */
+async function cappedRecipients(capping: CappingRepository | undefined, campaign: Campaign, executionId: string, recipients: Recipient[], nowMs: number): Promise<Set<Recipient>> {
+  const capped = new Set<Recipient>();
+  if (!capping || campaign.type !== 'marketing') return capped;
+  const byNamespace = new Map<string, Recipient[]>();
+  for (const recipient of recipients) byNamespace.set(recipient.namespace, [...(byNamespace.get(recipient.namespace) ?? []), recipient]);
+  for (const [namespace, members] of byNamespace) {
+    const userIds = await capping.cappedUserIds({ campaign, namespace, userIds: members.map((m) => m.userId), nowMs, exceptExecutionId: executionId });
+    for (const member of members) if (userIds.has(member.userId)) capped.add(member);
+  }
+  return capped;
+}
+
+export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping, renderer, tracking }: PrepareExecutionDependencies) {
   const steps: PreparationSteps = {
     resolveProfile: (input) => resolveProfile(profiles, input),
     render: (input) => renderer.renderEmail(input),
@@ -65,7 +100,10 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
      * stores the outcome or the rendered message of each. Only positions go back to the workflow,
      * so no address, context or body enters its history. Safe to retry as a whole.
      */
-    async prepareExecution({ executionId }: PrepareExecutionInput): Promise<PreparedExecution> {
+    async prepareExecution(input: PrepareExecutionInput): Promise<PreparedExecution> {
+      const { executionId } = input;
+      const nowMs = input.nowMs ?? Date.now();
+      const canDefer = input.nowMs !== undefined;
       const request = await executions.storedRequest(executionId);
       if (!request) throw ApplicationFailure.nonRetryable(`Execution ${executionId} does not exist`, 'ExecutionNotFound');
       // The version the execution recorded when it was accepted: a switch since does not change what it sends.
@@ -73,20 +111,45 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
       if (!campaign) throw ApplicationFailure.nonRetryable(`Campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
       const snapshot = toSnapshot(campaign);
       const emailTracking = emailTrackingFor(campaign, tracking, executionId);
+      const capped = await cappedRecipients(capping, campaign, executionId, request.recipients, nowMs);
+      const deferredUntil = new Map<number, number>();
       const prepared = await Promise.all(
         request.recipients.map(async (recipient): Promise<PreparedDelivery> => {
+          // Capped recipients are not resolved, created or rendered (as on the audience path).
+          if (capped.has(recipient)) return { position: recipient.position, profileCreated: false, outcome: { status: 'excluded', reason: 'capped' } };
+          // Quiet hours read the profile's timezone: kept from its resolution for after the render.
+          let attributes: Record<string, unknown> = {};
+          const resolveProfile: PreparationSteps['resolveProfile'] = async (input) => {
+            const resolved = await steps.resolveProfile(input);
+            attributes = resolved.profile?.attributes ?? {};
+            return resolved;
+          };
+          const resolving: PreparationSteps = { ...steps, resolveProfile };
           // Tracked: each recipient's render gets its own signed pixel and link addresses.
-          const recipientSteps: PreparationSteps = emailTracking ? { ...steps, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) } : steps;
+          const recipientSteps: PreparationSteps = emailTracking ? { ...resolving, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) } : resolving;
           const result = await prepareRecipient(recipientSteps, executionId, snapshot, recipient, request.context);
           if ('outcome' in result) {
             const { status, reason, profileCreated, address } = result.outcome;
             return { position: recipient.position, profileCreated, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };
           }
-          return { position: recipient.position, profileCreated: result.base.profileCreated, address: result.address, message: result.rendered, ...(result.locale && { locale: result.locale }) };
+          const base = { position: recipient.position, profileCreated: result.base.profileCreated, address: result.address, ...(result.locale && { locale: result.locale }) };
+          // Judged once consent and the address passed, so those reasons win over quiet hours.
+          const quiet = campaign.type === 'marketing' ? quietHoursDecision(campaign.quietHours, attributes, nowMs) : { kind: 'send' as const };
+          if (quiet.kind === 'discard') return { ...base, outcome: { status: 'excluded', reason: 'quiet-hours' } };
+          if (quiet.kind === 'defer' && canDefer) {
+            deferredUntil.set(recipient.position, quiet.untilMs);
+            return { ...base, message: result.rendered, deferred: { notBefore: new Date(quiet.untilMs).toISOString(), reason: QUIET_HOURS_DEFERRED } };
+          }
+          return { ...base, message: result.rendered };
         }),
       );
       await deliveries.recordPreparation(executionId, campaign.channel, prepared);
-      return { ready: prepared.filter((p) => 'message' in p).map((p) => p.position) };
+      const ready = prepared.filter((p) => 'message' in p && !deferredUntil.has(p.position)).map((p) => p.position);
+      if (deferredUntil.size === 0) return { ready };
+      const groups = new Map<number, number[]>();
+      for (const [position, untilMs] of deferredUntil) groups.set(untilMs, [...(groups.get(untilMs) ?? []), position]);
+      const deferred = [...groups].map(([untilMs, positions]) => ({ untilMs, positions })).sort((a, b) => a.untilMs - b.untilMs);
+      return { ready, deferred };
     },
   };
 }

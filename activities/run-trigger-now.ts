@@ -3,7 +3,7 @@ import { triggerRefusal } from '../src/domain/trigger-refusal';
 import type { ClosedCounts } from '../src/repositories/executions';
 import type { CampaignGate } from './campaign-activities';
 import type { CloseExecutionInput } from './execution-activities';
-import type { PrepareExecutionInput, PreparedExecution } from './prepare-execution';
+import type { DeferredPositions, PrepareExecutionInput, PreparedExecution } from './prepare-execution';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 
 export interface RunTriggerNowInput {
@@ -16,12 +16,13 @@ export interface RunTriggerNowInput {
 /**
  * `refused`: the campaign did not take the trigger; the execution is closed with the reason.
  * `closed`: every recipient was prepared and sent or refused, and the execution is closed.
- * `unfinished`: some messages still have to be sent the durable way, then the execution closed.
+ * `unfinished`: some messages still have to be sent the durable way (`retry` now, `deferred` once
+ * their quiet hours end), then the execution closed.
  */
 export type RunTriggerNowResult =
   | { kind: 'refused'; refusal: string }
   | { kind: 'closed'; counts: ClosedCounts }
-  | { kind: 'unfinished'; outcomes: PositionOutcome[]; retry: number[]; retryAfterMs?: number };
+  | { kind: 'unfinished'; outcomes: PositionOutcome[]; retry: number[]; retryAfterMs?: number; deferred?: DeferredPositions[] };
 
 /** The steps this one is made of, each an activity of its own on the older paths. */
 export interface TriggerSteps {
@@ -48,14 +49,14 @@ export function runTriggerNowActivities(steps: TriggerSteps) {
         await steps.closeExecution({ executionId, outcomes: [], failureReason: refusal });
         return { kind: 'refused', refusal };
       }
-      const { ready } = await steps.prepareExecution({ executionId });
+      const { ready, deferred = [] } = await steps.prepareExecution({ executionId, nowMs });
       const attempt: SendPreparedNowResult = ready.length > 0 ? await steps.sendPreparedNow({ executionId, positions: ready }) : { sent: [], rejected: [], retry: [] };
       const outcomes: PositionOutcome[] = [
         ...attempt.sent.map((position): PositionOutcome => ({ position, status: 'sent' })),
         ...attempt.rejected.map((position): PositionOutcome => ({ position, status: 'failed', reason: 'provider-rejected' })),
       ];
-      if (attempt.retry.length > 0) {
-        return { kind: 'unfinished', outcomes, retry: attempt.retry, ...(attempt.retryAfterMs !== undefined && { retryAfterMs: attempt.retryAfterMs }) };
+      if (attempt.retry.length > 0 || deferred.length > 0) {
+        return { kind: 'unfinished', outcomes, retry: attempt.retry, ...(attempt.retryAfterMs !== undefined && { retryAfterMs: attempt.retryAfterMs }), ...(deferred.length > 0 && { deferred }) };
       }
       return { kind: 'closed', counts: await steps.closeExecution({ executionId, outcomes }) };
     },

@@ -1,5 +1,8 @@
 // `npm run bench [-- <section>...] [--profile] [--keep-data]`
-// Sections: accept, e2e, resources, growth (= growth-recipients + growth-profiles), all (default).
+// Sections: accept, e2e, resources, growth (= growth-recipients + growth-profiles), import, all (default).
+// import (bench/profile-import.ts): 100,000 profiles (× BENCH_SCALE) through POST /v1/profiles/import, one streamed NDJSON body.
+// audience (bench/audience-run.ts): 100,000 profiles (× BENCH_SCALE) imported, then one unthrottled audience run of a
+// marketing email campaign to all of them through the outbox provider: total time, messages/s, peak worker RSS.
 // Starts its own embedded stack (bench/stack.ts) on non-default ports with a temporary
 // HERALD_DATA_DIR and the outbox email provider, runs the sections, prints tables, stops it all.
 // BENCH_SCALE (default 1) multiplies every call count, e.g. BENCH_SCALE=0.2 for a smoke run.
@@ -40,11 +43,13 @@ import { openDatabase, type HeraldDb } from '../src/db/database';
 import type { BareShape } from './bare-workflow';
 import type { Load, LoadResult, UserSelection } from './loadgen';
 import { summarizeProfiles } from './profile-summary';
+import { benchProfileImport, type ProfileImportBenchResult } from './profile-import';
+import { benchAudienceRun, type AudienceRunBenchResult } from './audience-run';
 import { cpuSeconds, memory, treeCpuSeconds } from './proc';
 import { BARE_TASK_QUEUE, repoRoot, Stack, UNPOLLED_BARE_TASK_QUEUE, type CodecMode, type DatabaseMode, type TemporalDbMode, type TemporalMode } from './stack';
 import { fmt, summarize, type LatencySummary } from './stats';
 
-const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles'] as const;
+const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles', 'import', 'audience'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -608,6 +613,8 @@ interface Results {
   accept?: AcceptRow[];
   pairs: Pair[];
   profiles?: ProfileRow[];
+  profileImport?: ProfileImportBenchResult;
+  audienceRun?: AudienceRunBenchResult;
   /** Peak and final RSS by process name (api, worker-2, temporal, ...). */
   memory: Record<string, ReturnType<typeof memory>>;
   totalCpu: CpuSnapshot;
@@ -730,6 +737,32 @@ function report(results: Results, sections: Set<Section>): string {
       '',
     );
   }
+  if (results.profileImport) {
+    const r = results.profileImport;
+    out.push(
+      '## Bulk profile import: POST /v1/profiles/import, one streamed NDJSON body',
+      '',
+      `${r.profiles.toLocaleString('en')} new profiles (${fmt(r.bytes / 2 ** 20)} MiB of NDJSON, sent as it is generated), timed from the first byte to the answer. API RSS: before the import, and its peak during it (${r.peakSource === 'VmHWM' ? 'VmHWM, reset just before' : r.peakSource === 'sampled' ? 'sampled every 50 ms' : 'unknown'}).`,
+      '',
+      '| profiles | MiB sent | seconds | profiles/s | created | updated | rejected | API RSS before MiB | API peak RSS MiB |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${r.profiles.toLocaleString('en')} | ${fmt(r.bytes / 2 ** 20)} | ${fmt(r.seconds)} | ${fmt(r.profilesPerSecond, 0)} | ${r.summary.created} | ${r.summary.updated} | ${r.summary.rejected} | ${fmt(r.apiRssBeforeMiB, 0)} | ${fmt(r.apiPeakRssMiB, 0)} |`,
+      '',
+    );
+  }
+  if (results.audienceRun) {
+    const r = results.audienceRun;
+    out.push(
+      '## Audience execution: POST /v1/executions/audience, one unthrottled run to the outbox provider',
+      '',
+      `A rule audience of ${r.profiles.toLocaleString('en')} profiles (imported in ${fmt(r.importSeconds)} s), a marketing email campaign rendering profile attributes and context, timed from the call to the execution's completion. Freezing is the run's first activity (one INSERT … SELECT of every member); sending is the batches after it. Peak RSS is the kernel's VmHWM, reset just before the run.`,
+      '',
+      '| members | sent | seconds | messages/s end to end | freeze s | messages/s while sending | worker peak RSS MiB | API peak RSS MiB |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${r.profiles.toLocaleString('en')} | ${r.sent.toLocaleString('en')} | ${fmt(r.seconds)} | ${fmt(r.messagesPerSecond, 0)} | ${fmt(r.freezeSeconds)} | ${fmt(r.sendingMessagesPerSecond, 0)} | ${fmt(r.workerPeakRssMiB, 0)} | ${fmt(r.apiPeakRssMiB, 0)} |`,
+      '',
+    );
+  }
   if (sections.has('resources') || sections.has('e2e')) {
     const kindOf = (name: string): ProcName | undefined =>
       name.startsWith('accept-api') ? 'acceptApi' : name.startsWith('api') ? 'api' : name.startsWith('worker') ? 'worker' : name === 'bare-worker' ? 'bareWorker' : name.startsWith('temporal') ? 'temporal' : undefined;
@@ -804,6 +837,18 @@ async function runTopology(topology: Topology, order: number, round: number, cpu
     }
     if (wanted.has('growth-profiles')) results.profiles = await profileRows(stack);
     if (wanted.has('accept')) results.accept = await acceptRows(stack);
+    if (wanted.has('import')) {
+      const count = Math.max(1000, Math.round(100_000 * SCALE));
+      log(`bulk profile import: ${count} profiles in one streamed NDJSON body ...`);
+      results.profileImport = await benchProfileImport({ port: stack.apiPorts[0]!, count, prefix: `${runId}-import`, apiPid: stack.parts.apis[0]!.pid });
+      log(`  ${fmt(results.profileImport.seconds)} s, ${fmt(results.profileImport.profilesPerSecond, 0)} profiles/s, API peak RSS ${fmt(results.profileImport.apiPeakRssMiB, 0)} MiB`);
+    }
+    if (wanted.has('audience')) {
+      const count = Math.max(1000, Math.round(100_000 * SCALE));
+      log(`audience run: ${count} members, unthrottled, to the outbox ...`);
+      results.audienceRun = await benchAudienceRun({ port: stack.apiPorts[0]!, count, prefix: `${runId}-audience`, apiPid: stack.parts.apis[0]!.pid, workerPid: stack.parts.workers[0]!.pid, log });
+      log(`  ${fmt(results.audienceRun.seconds)} s, ${fmt(results.audienceRun.messagesPerSecond, 0)} messages/s, worker peak RSS ${fmt(results.audienceRun.workerPeakRssMiB, 0)} MiB`);
+    }
     const processes: Array<[string, number]> = [...stack.allParts().map((part): [string, number] => [part.name, part.pid]), ...stack.temporalPids().map((pid, i): [string, number] => [i === 0 ? 'temporal' : `temporal-${i + 1}`, pid])];
     results.memory = Object.fromEntries(processes.map(([name, pid]) => [name, memory(pid)]));
     results.totalCpu = cpuDelta(cpuAtStart, cpuSnapshot(stack));

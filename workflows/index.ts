@@ -2,3 +2,4 @@ export { campaignActivation } from './campaign-activation';
 export { purgeExpiredContent } from './purge-expired-content';
 export { sweepOrphanedExecutions } from './sweep-orphaned-executions';
 export { triggerExecution } from './trigger-execution';
+export { audienceExecution } from './audience-execution';

@@ -54,6 +54,12 @@ export const SEND_IN_THE_SAME_TASK = 'send-in-the-same-task';
  */
 export const ONE_STEP_ON_THE_HAPPY_PATH = 'one-local-step-on-the-happy-path';
 
+/**
+ * Patch: messages of a marketing campaign held back by quiet hours (runTriggerNow's `deferred`)
+ * wait on a durable timer until their window ends, then go through the durable `sendMessage`.
+ */
+export const QUIET_HOURS_DEFER = 'quiet-hours-defer';
+
 /** Patch: prepare every recipient in one local activity (prepareRecipients) instead of two per recipient. */
 export const PREPARE_IN_ONE_STEP = 'prepare-recipients-in-one-local-activity';
 
@@ -143,11 +149,25 @@ async function runInOneStep({ executionId, campaignId }: TriggerExecutionInput):
   const step = await closingOnStepFailure(executionId, () => steps.runTriggerNow({ executionId, campaignId, nowMs: Date.now() }));
   if (step.kind === 'refused') throw refused(campaignId, step.refusal);
   if (step.kind === 'closed') return { executionId, ...step.counts };
-  // The provider said when to come back (429 Retry-After): the durable attempts start then.
-  if (step.retryAfterMs) await sleep(Math.min(step.retryAfterMs, MAX_RETRY_AFTER_MS));
-  const durable = await sendDurably(executionId, step.retry);
-  const counts = await closingOnStepFailure(executionId, () => steps.closeExecution({ executionId, outcomes: [...step.outcomes, ...durable] }));
+  const deferred = step.deferred ?? [];
+  const [durable, ...afterQuietHours] = await Promise.all([
+    (async () => {
+      // The provider said when to come back (429 Retry-After): the durable attempts start then.
+      if (step.retryAfterMs) await sleep(Math.min(step.retryAfterMs, MAX_RETRY_AFTER_MS));
+      return sendDurably(executionId, step.retry);
+    })(),
+    // Only results from after the patch carry deferrals, so the marker is written only then.
+    ...(deferred.length > 0 && patched(QUIET_HOURS_DEFER) ? deferred.map((group) => sendAfter(executionId, group.untilMs, group.positions)) : []),
+  ]);
+  const counts = await closingOnStepFailure(executionId, () => steps.closeExecution({ executionId, outcomes: [...step.outcomes, ...durable, ...afterQuietHours.flat()] }));
   return { executionId, ...counts };
+}
+
+/** Waits on a durable timer until `untilMs` (the end of the recipients' quiet hours), then sends durably. */
+async function sendAfter(executionId: string, untilMs: number, positions: number[]): Promise<PositionOutcome[]> {
+  const waitMs = untilMs - Date.now();
+  if (waitMs > 0) await sleep(waitMs);
+  return sendDurably(executionId, positions);
 }
 
 /**

@@ -15,13 +15,16 @@ import { domainErrorProblem } from './domain-error-problem';
 import { Problem, problemResponse } from './problem';
 import { apiKeysRouter } from './routes/api-keys/api-keys.index';
 import { auditLogRouter } from './routes/audit-log/audit-log.index';
+import { audiencesRouter } from './routes/audiences/audiences.index';
 import { campaignsRouter } from './routes/campaigns/campaigns.index';
 import { campaignToolsRouter } from './routes/campaign-tools/campaign-tools.index';
 import { campaignVersionsRouter } from './routes/campaign-versions/campaign-versions.index';
 import { channelConfigurationsRouter } from './routes/channel-configurations/channel-configurations.index';
+import { cappingRulesRouter } from './routes/capping-rules/capping-rules.index';
 import { CODEC_PATH, codecCors, codecRouter } from './routes/codec/codec.index';
 import { docsRouter } from './routes/docs/docs.index';
 import { executionsRouter } from './routes/executions/executions.index';
+import { audienceExecutionsRouter } from './routes/audience-executions/audience-executions.index';
 import { healthRouter } from './routes/health/health.index';
 import { outboxRouter } from './routes/outbox/outbox.index';
 import { profilesRouter } from './routes/profiles/profiles.index';
@@ -30,21 +33,27 @@ import { trackingRouter } from './routes/tracking/tracking.index';
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Routes whose body is an NDJSON stream (bulk profiles, audience members): exempt from MAX_BODY_BYTES, bounded per line and in total instead. */
+const NDJSON_STREAM_ROUTES = [/^\/v1\/profiles\/import$/, /^\/v1\/audiences\/[^/]+\/members$/];
+
+export function isNdjsonStreamRoute(method: string, path: string): boolean {
+  return (method === 'POST' || method === 'DELETE') && NDJSON_STREAM_ROUTES.some((route) => route.test(path));
+}
+
 /** `limiters` is a parameter so that tests can look into them; by default they follow the database (one place decides). */
 export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = apiLimitersFor(deps.config, deps.db)) {
   const app = createRouter();
   // Before everything else on /v1: the Temporal UI's preflights carry no credentials.
   app.use(`${CODEC_PATH}/*`, codecCors(deps.config.codec.corsOrigins));
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      // The rest of the body is never read, so the socket cannot be reused: tell the client to close it.
-      onError: (c) =>
-        problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    // The rest of the body is never read, so the socket cannot be reused: tell the client to close it.
+    onError: (c) =>
+      problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
+  });
+  // NDJSON streams are read line by line under their own limits (src/api/ndjson-lines.ts).
+  app.use('/v1/*', (c, next) => (isNdjsonStreamRoute(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
   // Who is calling (401, or 429 after too many failures), how often (429), and whether the
   // operation's declared scopes admit the caller's key (403; 404 for anything undeclared).
   app.use('/v1/*', authenticate(deps, limiters.authFailures));
@@ -58,7 +67,10 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', campaignToolsRouter(deps));
   app.route('/', campaignVersionsRouter(deps));
   app.route('/', channelConfigurationsRouter(deps));
+  app.route('/', cappingRulesRouter(deps));
   app.route('/', profilesRouter(deps));
+  app.route('/', audiencesRouter(deps));
+  app.route('/', audienceExecutionsRouter(deps));
   app.route('/', executionsRouter(deps));
   // The outbox exists only while it is the email or the SMS provider, or a push platform's default.
   if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox' || deps.config.push.outboxDefault) app.route('/', outboxRouter(deps));

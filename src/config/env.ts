@@ -191,6 +191,14 @@ const envSchema = z
 
     HERALD_RETENTION_DAYS: wholeNumber('HERALD_RETENTION_DAYS', 30, 1, 3650, 'days'),
     HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: wholeNumber('HERALD_RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 1, 86_400, 'seconds'),
+    // How long an audience run may take (AJO: 12 hours); members not reached by then are excluded as window-expired.
+    HERALD_AUDIENCE_MAX_RUNTIME: z
+      .string()
+      .trim()
+      .regex(/^\d+(ms|s|m|h)?$/, 'HERALD_AUDIENCE_MAX_RUNTIME must be a duration such as 12h, 90m, 30s or 5000ms (a bare number is seconds)')
+      .optional()
+      .transform((value) => durationMs(value ?? '12h'))
+      .refine((ms) => ms >= 1000 && ms <= 7 * 24 * 3_600_000, 'HERALD_AUDIENCE_MAX_RUNTIME must be between 1s and 168h (a week)'),
 
     HERALD_AUTH_FAILURE_LIMIT: wholeNumber('HERALD_AUTH_FAILURE_LIMIT', 20, 1, 100_000, 'failed authentications per minute per client address'),
     HERALD_EMAIL_PROVIDER: z.enum(['resend', 'outbox'], { error: 'HERALD_EMAIL_PROVIDER must be resend or outbox' }).optional(),
@@ -211,6 +219,9 @@ const envSchema = z
       'HERALD_TRACKING_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`); to rotate, list the new one first: new,old',
     ),
     HERALD_TRACKING_RATE_LIMIT: wholeNumber('HERALD_TRACKING_RATE_LIMIT', 100, 1, 1_000_000, 'requests per second per client address'),
+    // POST /v1/profiles/import reads its NDJSON body as a stream under these limits, not MAX_BODY_BYTES.
+    HERALD_IMPORT_MAX_BYTES: wholeNumber('HERALD_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 2 ** 50, 'bytes'),
+    HERALD_IMPORT_MAX_LINE_BYTES: wholeNumber('HERALD_IMPORT_MAX_LINE_BYTES', 64 * 1024, 256, 64 * 1024 * 1024, 'bytes'),
   })
   .superRefine((env, ctx) => {
     for (const [provider, names] of Object.entries(PUSH_DEFAULT_VARIABLES)) {
@@ -345,12 +356,16 @@ export interface HeraldConfig {
   codec: { corsOrigins: string[] };
   /** Rendered content, outbox rows and delivery details older than `days` are purged by a Temporal Schedule. */
   retention: { days: number; intervalSeconds: number };
+  /** HERALD_AUDIENCE_MAX_RUNTIME: an audience run's window, in milliseconds. */
+  audienceMaxRuntimeMs: number;
   /** Closing executions whose workflow never started (see workflows/sweep-orphaned-executions.ts). */
   orphanSweep: { intervalSeconds: number; graceSeconds: number };
   /** HERALD_PUBLIC_URL without a trailing slash: where the public reaches the API (tracked links, the ready cURL). */
   publicUrl: string;
   /** Engagement tracking: HMAC keys for tokens (the first signs; none when unset) and the public endpoints' rate per client address. Secrets: never logged. */
   tracking: { secrets: string[]; perSecond: number };
+  /** Bulk profile import (POST /v1/profiles/import): bytes per request body and per NDJSON line. */
+  profileImport: { maxBytes: number; maxLineBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -429,13 +444,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
         : [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
     },
     retention: { days: e.HERALD_RETENTION_DAYS, intervalSeconds: e.HERALD_RETENTION_SWEEP_INTERVAL_SECONDS },
+    audienceMaxRuntimeMs: e.HERALD_AUDIENCE_MAX_RUNTIME,
     orphanSweep: { intervalSeconds: e.HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS, graceSeconds: e.HERALD_ORPHAN_GRACE_SECONDS },
     publicUrl: publicUrl(e.HERALD_PUBLIC_URL, e.HOST, e.PORT),
     tracking: {
       secrets: (e.HERALD_TRACKING_SECRET ?? '').split(',').map((secret) => secret.trim()).filter(Boolean),
       perSecond: e.HERALD_TRACKING_RATE_LIMIT,
     },
+    profileImport: { maxBytes: e.HERALD_IMPORT_MAX_BYTES, maxLineBytes: e.HERALD_IMPORT_MAX_LINE_BYTES },
   };
+}
+
+/** `12h`, `90m`, `30s`, `5000ms`; a bare number is seconds. */
+function durationMs(value: string): number {
+  const [, amount, unit = 's'] = /^(\d+)(ms|s|m|h)?$/.exec(value) ?? [];
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  return Number(amount) * factor;
 }
 
 function pushSettings(e: z.infer<typeof envSchema>): HeraldConfig['push'] {

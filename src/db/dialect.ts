@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 
 /**
  * Everything that differs between Herald's two SQL dialects, in one place. Repositories speak
@@ -16,6 +16,7 @@ import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
  * | `numUpdatedRows` etc.        | bigint                           | bigint (kysely converts `rowCount`)             |
  * | concurrent migrations        | retry the loser (database.ts)    | `pg_advisory_lock` (database.ts)                |
  * | merging JSON objects in SQL  | `json_patch(a, b)`               | `a || b` (jsonb): `mergeJsonObjects`            |
+ * | typed tests on queryable JSON | `json_type`/`json_extract`, `json_each` | `#>`, `jsonb_typeof`, jsonb comparisons: `queryableJson` |
  * | API rate limits              | in process, per API process      | table `rate_limit_counters`, shared by replicas (api/middlewares/limiters-for-database.ts) |
  */
 export type DialectName = 'sqlite' | 'postgres';
@@ -43,6 +44,98 @@ export function readJson<T>(value: unknown): T {
  */
 export function mergeJsonObjects(db: Kysely<any>, existing: string, incoming: string): RawBuilder<string> {
   return dialectOf(db) === 'postgres' ? sql<string>`${sql.ref(existing)} || ${sql.ref(incoming)}` : sql<string>`json_patch(${sql.ref(existing)}, ${sql.ref(incoming)})`;
+}
+
+/** A JSON scalar a queryable JSON value is compared with. */
+export type JsonScalar = string | number | boolean;
+
+/**
+ * Typed tests on the value at a path of object keys in a queryable JSON column (profile
+ * attributes, consents), as the audience rules need them. Each answers true or false, never
+ * NULL (a missing path is false), so that NOT of a test is its exact opposite. Values compare
+ * only with values of their own JSON type: 30 never equals "30", and a boolean never equals 1
+ * (SQLite's json_extract turns true into 1, so SQLite tests json_type first). Strings compare
+ * by code point in both (SQLite's BINARY collation; `collate "C"` on PostgreSQL, whose default
+ * collation may follow the locale). Paths and values are always bound parameters.
+ */
+export interface QueryableJsonTests {
+  /** Present and not JSON null. */
+  exists(path: string[]): RawBuilder<SqlBool>;
+  /** Of the value's type and equal to it. */
+  equals(path: string[], value: JsonScalar): RawBuilder<SqlBool>;
+  /** Equal to one of the values (each compared within its own type). */
+  oneOf(path: string[], values: JsonScalar[]): RawBuilder<SqlBool>;
+  /** A number compared with a number, or a string with a string; any other type is false. */
+  compare(path: string[], op: '>' | '>=' | '<' | '<=', value: string | number): RawBuilder<SqlBool>;
+  /** A string holding `value` (a string) as a substring, or an array with an element equal to `value`. */
+  contains(path: string[], value: JsonScalar): RawBuilder<SqlBool>;
+}
+
+export function queryableJson(db: Kysely<any>, column: string): QueryableJsonTests {
+  return dialectOf(db) === 'postgres' ? postgresJsonTests(column) : sqliteJsonTests(column);
+}
+
+const definitely = (test: RawBuilder<unknown>) => sql<SqlBool>`coalesce(${test}, false)`;
+const COMPARISONS = { '>': sql`>`, '>=': sql`>=`, '<': sql`<`, '<=': sql`<=` } as const;
+
+function sqliteJsonTests(column: string): QueryableJsonTests {
+  const col = sql.ref(column);
+  // Keys are quoted: `$."first-name"`. attributePath (src/domain/audience-rule.ts) admits no quote or dot in a key.
+  const jsonPath = (path: string[]) => '$' + path.map((key) => `."${key}"`).join('');
+  const type = (path: string[]) => sql`json_type(${col}, ${jsonPath(path)})`;
+  const value = (path: string[]) => sql`json_extract(${col}, ${jsonPath(path)})`;
+  /** The json_type names of a JS scalar's JSON type; booleans by value, since their type is their value. */
+  const typeTest = (path: string[], scalar: JsonScalar) =>
+    typeof scalar === 'string' ? sql`${type(path)} = 'text'` : typeof scalar === 'number' ? sql`${type(path)} in ('integer', 'real')` : sql`${type(path)} = ${scalar ? 'true' : 'false'}`;
+  const equals = (path: string[], scalar: JsonScalar) => (typeof scalar === 'boolean' ? typeTest(path, scalar) : sql`(${typeTest(path, scalar)} and ${value(path)} = ${scalar})`);
+  return {
+    exists: (path) => sql<SqlBool>`(coalesce(${type(path)}, 'null') <> 'null')`,
+    equals: (path, scalar) => definitely(equals(path, scalar)),
+    oneOf(path, values) {
+      const strings = values.filter((v) => typeof v === 'string');
+      const numbers = values.filter((v) => typeof v === 'number');
+      const booleans = [...new Set(values.filter((v) => typeof v === 'boolean'))].map((v) => (v ? 'true' : 'false'));
+      const tests = [
+        ...(strings.length > 0 ? [sql`(${type(path)} = 'text' and ${value(path)} in (select value from json_each(${JSON.stringify(strings)})))`] : []),
+        ...(numbers.length > 0 ? [sql`(${type(path)} in ('integer', 'real') and ${value(path)} in (select value from json_each(${JSON.stringify(numbers)})))`] : []),
+        ...(booleans.length > 0 ? [sql`${type(path)} in (select value from json_each(${JSON.stringify(booleans)}))`] : []),
+      ];
+      return definitely(sql`(${sql.join(tests, sql` or `)})`);
+    },
+    compare: (path, op, scalar) => definitely(sql`(${typeTest(path, scalar)} and ${value(path)} ${COMPARISONS[op]} ${scalar})`),
+    contains(path, scalar) {
+      const elementType = typeof scalar === 'string' ? sql`e.type = 'text'` : typeof scalar === 'number' ? sql`e.type in ('integer', 'real')` : sql`e.type = ${scalar ? 'true' : 'false'}`;
+      const element = typeof scalar === 'boolean' ? elementType : sql`${elementType} and e.value = ${scalar}`;
+      const inArray = sql`(${type(path)} = 'array' and exists (select 1 from json_each(${col}, ${jsonPath(path)}) as e where ${element}))`;
+      return definitely(typeof scalar === 'string' ? sql`((${type(path)} = 'text' and instr(${value(path)}, ${scalar}) > 0) or ${inArray})` : inArray);
+    },
+  };
+}
+
+function postgresJsonTests(column: string): QueryableJsonTests {
+  const col = sql.ref(column);
+  // `pg` sends a JS array as a text[] literal; jsonb values go as JSON text, so jsonb compares them typed.
+  const at = (path: string[]) => sql`(${col} #> cast(${path} as text[]))`;
+  const textAt = (path: string[]) => sql`(${col} #>> cast(${path} as text[]))`;
+  const jsonb = (value: unknown) => sql`cast(${JSON.stringify(value)} as jsonb)`;
+  /** `{"a": {"b": value}}`: containment, which the GIN index on attributes serves. */
+  const nested = (path: string[], value: unknown): unknown => path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+  return {
+    exists: (path) => sql<SqlBool>`(coalesce(jsonb_typeof(${at(path)}), 'null') <> 'null')`,
+    // For a scalar, containment is equality: `{"k": ["x"]} @> {"k": "x"}` is false (arrays contain scalars only at the top level).
+    equals: (path, scalar) => definitely(sql`(${col} @> ${jsonb(nested(path, scalar))})`),
+    oneOf: (path, values) => definitely(sql`(${at(path)} in (select jsonb_array_elements(${jsonb(values)})))`),
+    compare: (path, op, scalar) =>
+      definitely(
+        typeof scalar === 'number'
+          ? sql`(jsonb_typeof(${at(path)}) = 'number' and ${at(path)} ${COMPARISONS[op]} ${jsonb(scalar)})`
+          : sql`(jsonb_typeof(${at(path)}) = 'string' and ${textAt(path)} collate "C" ${COMPARISONS[op]} cast(${scalar} as text) collate "C")`,
+      ),
+    contains(path, scalar) {
+      const inArray = sql`(jsonb_typeof(${at(path)}) = 'array' and ${at(path)} @> ${jsonb([scalar])})`;
+      return definitely(typeof scalar === 'string' ? sql`((jsonb_typeof(${at(path)}) = 'string' and strpos(${textAt(path)}, cast(${scalar} as text)) > 0) or ${inArray})` : inArray);
+    },
+  };
 }
 
 /** The column type of an auto-increment integer primary key (pair it with `autoIncrement()` only on SQLite). */

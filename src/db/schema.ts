@@ -30,6 +30,18 @@ export interface CampaignTable {
   context_schema: ColumnType<string | null, string | null | undefined, string | null>;
   /** Engagement tracking `{opens?, clicks?}` (JSON text, migration 0011); null: not tracked. */
   tracking: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Marketing capping `{max, periodHours}` (JSON text, migration 0016); null: none. */
+  capping: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Marketing quiet hours `{from, to, timezone?, action}` (JSON text, migration 0016); null: none. */
+  quiet_hours: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A global capping rule: the most marketing messages one profile gets on a channel in a period (migration 0016). */
+export interface CappingRuleTable {
+  channel: 'email' | 'sms' | 'push';
+  max: number;
+  period_hours: number;
+  updated_at: string;
 }
 
 export interface CampaignVersionTable {
@@ -78,6 +90,17 @@ export interface ExecutionTable {
   excluded_count: ColumnType<number, number | undefined, number>;
   /** Set once retention has removed its deliveries, rendered messages and outbox rows. */
   details_purged_at: string | null;
+  /** `unitary` (1–20 recipients in the call) or `audience` (migration 0015). */
+  kind: ColumnType<'unitary' | 'audience', 'unitary' | 'audience' | undefined, 'unitary' | 'audience'>;
+  audience_id: ColumnType<string | null, string | null | undefined, string | null>;
+  throttle_per_second: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Members frozen by an audience run; null until the run starts. */
+  targeted_count: ColumnType<number | null, number | null | undefined, number | null>;
+  run_started_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A scheduled audience run: its schedule id, when it fires, and when it was cancelled. */
+  schedule_id: ColumnType<string | null, string | null | undefined, string | null>;
+  execute_at: ColumnType<string | null, string | null | undefined, string | null>;
+  schedule_cancelled_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeliveryTable {
@@ -99,7 +122,8 @@ export interface DeliveryTable {
   /** The content variant the message was rendered from: `default` or a translation's tag; null until rendered. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
   /** What the rendered message tracks: `opens`, `clicks` or `opens,clicks` (migration 0011); null: untracked. */
-  tracking: ColumnType<string | null, string | null | undefined, string | null>;
+  tracking: ColumnType<string | null, string | null | undefined, string | null>;  /** Quiet hours deferred this message: it is not sent before this instant (migration 0015). */
+  not_before: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The original URL of a rewritten link; the click endpoint redirects only to these. */
@@ -169,7 +193,7 @@ export interface AuditLogTable {
   occurred_at: string;
   actor_key_id: string;
   action: string;
-  resource_type: 'campaign' | 'api_key' | 'profile' | 'channel_configuration';
+  resource_type: 'campaign' | 'api_key' | 'profile' | 'channel_configuration' | 'capping_rule' | 'audience';
   resource_id: string;
   before: Json | null;
   after: Json | null;
@@ -197,10 +221,32 @@ export interface PushTokenTable {
   updated_at: string;
 }
 
+/** An audience (migration 0014): a rule over profiles or a static list; `definition` is its JSON. */
+export interface AudienceTable {
+  id: string;
+  name: string;
+  namespace: string;
+  type: 'rule' | 'static';
+  definition: Json;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A user id in a static audience; it needs no profile yet. */
+export interface AudienceMemberTable {
+  audience_id: string;
+  namespace: string;
+  user_id: string;
+  added_at: string;
+}
+
 export interface Database {
+  audiences: AudienceTable;
+  audience_members: AudienceMemberTable;
   push_tokens: PushTokenTable;
   channel_configurations: ChannelConfigurationTable;
   campaigns: CampaignTable;
+  capping_rules: CappingRuleTable;
   campaign_versions: CampaignVersionTable;
   profiles: ProfileTable;
   executions: ExecutionTable;

@@ -1,5 +1,5 @@
 /** What the audit log records changes to. */
-export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile', 'channel_configuration'] as const;
+export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile', 'channel_configuration', 'capping_rule', 'audience'] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
 export const AUDIT_ACTIONS = [
@@ -13,8 +13,14 @@ export const AUDIT_ACTIONS = [
   'api_key.revoked',
   'profile.created',
   'profile.updated',
+  /** A bulk import (POST /v1/profiles/import): one entry per import, resource id `import`, counts only. */
+  'profile.imported',
   'channel_configuration.created',
   'channel_configuration.updated',
   'channel_configuration.deleted',
+  'capping_rule.set',
+  'capping_rule.deleted',
+  'audience.created',
+  'audience.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

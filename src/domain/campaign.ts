@@ -73,10 +73,32 @@ export interface Campaign {
   contextSchema?: Record<string, unknown>;
   /** Engagement tracking: an open pixel and tracked links for email, tracked links for SMS (src/domain/tracking.ts). Absent: none. */
   tracking?: { opens?: boolean; clicks?: boolean };
+  /** Marketing only: the most messages one profile gets from this campaign in a period (src/repositories/capping.ts). */
+  capping?: Capping;
+  /** Marketing only: local hours in which nothing is sent, deferred or discarded (src/domain/quiet-hours.ts). */
+  quietHours?: QuietHours;
+}
+
+/** At most `max` messages to one profile in any `periodHours` hours. */
+export interface Capping {
+  max: number;
+  periodHours: number;
+}
+
+/**
+ * A window [from, to) of local time ("HH:MM", 24 h; it may wrap midnight; from == to: no window),
+ * in the profile's `timezone` attribute, else `timezone` (IANA), else UTC. A message that falls in
+ * it is deferred to the window's end or discarded.
+ */
+export interface QuietHours {
+  from: string;
+  to: string;
+  timezone?: string;
+  action: 'defer' | 'discard';
 }
 
 /** The campaign as a trigger workflow needs it: frozen at one version. */
-export type CampaignSnapshot = Pick<Campaign, 'id' | 'version' | 'type' | 'channel' | 'content' | 'audience' | 'schedule' | 'status'>;
+export type CampaignSnapshot = Pick<Campaign, 'id' | 'version' | 'type' | 'channel' | 'content' | 'audience' | 'schedule' | 'status'> & Pick<Partial<Campaign>, 'capping' | 'quietHours'>;
 
 export type ScheduleWindowPosition = 'before-start' | 'open' | 'after-end';
 

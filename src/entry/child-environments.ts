@@ -44,7 +44,7 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT',
     'APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY', 'APNS_PRODUCTION',
     'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
-    'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
+    'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS', 'HERALD_AUDIENCE_MAX_RUNTIME',
     // The names of further provider credentials; the variables it lists are passed too (senderVariables).
     'HERALD_SENDER_ENV',
   ],
@@ -57,6 +57,8 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'HERALD_SENDER_ENV_PRESENT',
     // Whether a push platform defaults to the outbox (the supervisor computes it from the worker's variables).
     'HERALD_PUSH_OUTBOX',
+    // Limits of the streamed bulk profile import.
+    'HERALD_IMPORT_MAX_BYTES', 'HERALD_IMPORT_MAX_LINE_BYTES',
   ],
 };
 

@@ -7,6 +7,19 @@ import type { HeraldDb } from '../db/database';
 
 export class OpenApiRefusedError extends Error {}
 
+/** The slowest upload a bulk profile import of HERALD_IMPORT_MAX_BYTES is given time for. */
+const IMPORT_MIN_BYTES_PER_SECOND = 512 * 1024;
+
+/**
+ * Node ends a request whose body has not all arrived after `requestTimeout` (300 s by default, a
+ * guard against slow senders), answering 408 in the middle of it. POST /v1/profiles/import streams
+ * bodies of up to HERALD_IMPORT_MAX_BYTES, written as they arrive (a 1 GiB import takes minutes):
+ * it gets the time to send that much at IMPORT_MIN_BYTES_PER_SECOND, never less than Node's default.
+ */
+function requestTimeoutMs(config: HeraldConfig): number {
+  return Math.max(300_000, Math.ceil((config.profileImport.maxBytes / IMPORT_MIN_BYTES_PER_SECOND) * 1000));
+}
+
 /** Starts the HTTP API; refuses to run without API keys on anything but loopback. */
 export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Client, log: (line: string) => void): Promise<ServerType & { port: number }> {
   if (config.http.apiKeys.length === 0) {
@@ -17,7 +30,7 @@ export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Cli
   }
   const app = createApp(serviceDependencies(config, db, temporal));
   return new Promise<ServerType & { port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => {
+    const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: { requestTimeout: requestTimeoutMs(config) } }, (info) => {
       resolve(Object.assign(server, { port: info.port }));
     });
     server.once('error', reject);

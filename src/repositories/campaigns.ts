@@ -3,7 +3,7 @@ import type { HeraldDb } from '../db/database';
 import { inTransaction } from '../db/in-transaction';
 import type { CampaignRow } from '../db/schema';
 import { atVersion, CampaignVersionRepository } from './campaign-versions';
-import type { Audience, Campaign, CampaignContent, CampaignSnapshot, CampaignStatus, CampaignType, Channel, Schedule } from '../domain/campaign';
+import type { Audience, Campaign, CampaignContent, CampaignSnapshot, CampaignStatus, CampaignType, Capping, Channel, QuietHours, Schedule } from '../domain/campaign';
 
 const nextId = monotonicFactory();
 
@@ -22,6 +22,10 @@ export interface CampaignDraft {
   contextSchema?: Record<string, unknown> | null;
   /** null (or absent): no engagement tracking. */
   tracking?: { opens?: boolean; clicks?: boolean } | null;
+  /** null (or absent): no campaign capping. Marketing only. */
+  capping?: Capping | null;
+  /** null (or absent): no quiet hours. Marketing only. */
+  quietHours?: QuietHours | null;
 }
 
 export type CampaignEdit = Partial<CampaignDraft>;
@@ -45,12 +49,15 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.channel_configuration_id && { channelConfigurationId: row.channel_configuration_id }),
     ...(row.context_schema && { contextSchema: JSON.parse(row.context_schema) as Record<string, unknown> }),
     ...(row.tracking && { tracking: JSON.parse(row.tracking) as { opens?: boolean; clicks?: boolean } }),
+    ...(row.capping && { capping: JSON.parse(row.capping) as Capping }),
+    ...(row.quiet_hours && { quietHours: JSON.parse(row.quiet_hours) as QuietHours }),
   };
 }
 
 export function toSnapshot(campaign: Campaign): CampaignSnapshot {
-  const { id, version, type, channel, content, audience, schedule, status } = campaign;
-  return { id, version, type, channel, content, audience, schedule, status };
+  const { id, version, type, channel, content, audience, schedule, status, capping, quietHours } = campaign;
+  // Only when set: the snapshots of campaigns without them stay as they were (the oldest trigger path records them in history).
+  return { id, version, type, channel, content, audience, schedule, status, ...(capping && { capping }), ...(quietHours && { quietHours }) };
 }
 
 /** The columns an edit writes; also what switching to a new version writes (services/campaign-versions.ts). */
@@ -67,6 +74,8 @@ export function draftColumns(draft: CampaignEdit) {
     ...(draft.channelConfigurationId !== undefined && { channel_configuration_id: draft.channelConfigurationId }),
     ...(draft.contextSchema !== undefined && { context_schema: draft.contextSchema === null ? null : JSON.stringify(draft.contextSchema) }),
     ...(draft.tracking !== undefined && { tracking: draft.tracking === null ? null : JSON.stringify(draft.tracking) }),
+    ...(draft.capping !== undefined && { capping: draft.capping === null ? null : JSON.stringify(draft.capping) }),
+    ...(draft.quietHours !== undefined && { quiet_hours: draft.quietHours === null ? null : JSON.stringify(draft.quietHours) }),
   };
 }
 
@@ -103,6 +112,8 @@ export class CampaignRepository {
           channel_configuration_id: draft.channelConfigurationId ?? null,
           context_schema: draft.contextSchema ? JSON.stringify(draft.contextSchema) : null,
           tracking: draft.tracking ? JSON.stringify(draft.tracking) : null,
+          capping: draft.capping ? JSON.stringify(draft.capping) : null,
+          quiet_hours: draft.quietHours ? JSON.stringify(draft.quietHours) : null,
         })
         .execute();
       await trx.insertInto('campaign_versions').values({ campaign_id: id, version: 1, snapshot: JSON.stringify(draft), created_at: now }).execute();

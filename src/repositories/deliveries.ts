@@ -19,7 +19,7 @@ export type PreparedDelivery = {
   address?: string;
   /** The content variant rendered: `default` or a translation's tag. */
   locale?: string;
-} & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string; tracked?: { opens: boolean; clicks: boolean; links: string[] } } });
+} & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string; tracked?: { opens: boolean; clicks: boolean; links: string[] } }; deferred?: { notBefore: string; reason: string } });
 
 /** `deliveries.tracking`: what a rendered message tracks, or null. */
 function trackingLabel(tracked: { opens: boolean; clicks: boolean } | undefined): string | null {
@@ -57,7 +57,8 @@ export class DeliveryRepository {
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
       for (const p of prepared) {
-        const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : {};
+        // A deferred message (quiet hours) stays pending with why and until when; sending clears the reason.
+        const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : p.deferred ? { reason: p.deferred.reason, not_before: p.deferred.notBefore } : {};
         const tracking = 'message' in p ? trackingLabel(p.message.tracked) : null;
         await trx
           .updateTable('deliveries')

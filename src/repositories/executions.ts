@@ -1,6 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
-import type { Database, DeliveryRow } from '../db/schema';
+import type { Database, DeliveryRow, ExecutionRow, ExecutionTable } from '../db/schema';
+import type { Insertable } from 'kysely';
+import { AudienceRunRepository } from './audience-runs';
 import type { Channel } from '../domain/campaign';
 import type { ChannelData, PositionOutcome, Recipient, RecipientOutcome, RecipientStatus } from '../domain/recipient';
 
@@ -42,7 +44,23 @@ export interface ExecutionView {
   counts: ExecutionCounts;
   /** Set once retention removed the per-recipient details; the counts stay. */
   detailsPurgedAt?: string;
-  recipients: ExecutionRecipientView[];
+  /** Unitary executions list every recipient here; audience runs page them (GET …/recipients). */
+  recipients?: ExecutionRecipientView[];
+  kind: 'unitary' | 'audience';
+  /** Audience runs only. */
+  audience?: AudienceRunView;
+}
+
+/** What an audience run adds to the execution status. */
+export interface AudienceRunView {
+  audienceId: string;
+  /** Members frozen at start; absent until the run starts (a scheduled run before it fires). */
+  targetedProfileCount?: number;
+  throttle?: { messagesPerSecond: number };
+  schedule?: { scheduleId: string; executeAt: string };
+  excludedByReason: Record<string, number>;
+  /** Recipients with an outcome, of those targeted. */
+  progress: { processed: number; targeted: number; percent: number };
 }
 
 export interface NewExecution {
@@ -57,6 +75,9 @@ export interface NewExecution {
   context?: Record<string, unknown>;
   startedByKeyId?: string;
 }
+
+/** What an audience execution records beside the columns every execution has (migration 0015). */
+export type ExecutionKindColumns = Partial<Pick<Insertable<ExecutionTable>, 'kind' | 'audience_id' | 'throttle_per_second' | 'schedule_id' | 'execute_at'>>;
 
 export interface ExecutionClaimRecord {
   executionId: string;
@@ -90,7 +111,7 @@ async function failOpenDeliveries(trx: Transaction<Database>, executionId: strin
 }
 
 /** Closes the execution and stores its outcome counts, which outlive the per-recipient rows. */
-async function closeWithCounts(trx: Transaction<Database>, executionId: string, failureReason: string | undefined, now: string): Promise<ClosedCounts> {
+export async function closeWithCounts(trx: Transaction<Database>, executionId: string, failureReason: string | undefined, now: string): Promise<ClosedCounts> {
   if (failureReason) await failOpenDeliveries(trx, executionId, failureReason, now);
   const counts = await trx
     .selectFrom('deliveries')
@@ -137,6 +158,31 @@ function recipientView(d: DeliveryRow, engagement?: Map<number, EngagementCounts
   };
 }
 
+/**
+ * What every execution's status starts with. Closed executions carry their counts; running ones
+ * (and purged ones, which have no rows) are counted as they stand (`live`).
+ */
+function executionHeader(execution: ExecutionRow, live: ExecutionCounts): Omit<ExecutionView, 'kind'> & { counts: ExecutionCounts } {
+  const closed = execution.status !== 'running';
+  return {
+    executionId: execution.id,
+    requestId: execution.request_id,
+    campaignId: execution.campaign_id,
+    campaignVersion: execution.campaign_version,
+    status: execution.status,
+    ...(execution.failure_reason && { reason: execution.failure_reason }),
+    createdAt: execution.created_at,
+    ...(execution.completed_at && { completedAt: execution.completed_at }),
+    counts: {
+      sent: closed ? execution.sent_count : live.sent,
+      failed: closed ? execution.failed_count : live.failed,
+      excluded: closed ? execution.excluded_count : live.excluded,
+      pending: live.pending,
+    },
+    ...(execution.details_purged_at && { detailsPurgedAt: execution.details_purged_at }),
+  };
+}
+
 export class ExecutionRepository {
   constructor(private readonly db: HeraldDb) {}
 
@@ -145,7 +191,7 @@ export class ExecutionRepository {
    * context, and creates their pending deliveries; a repeat with the same request hash gets the
    * same execution; a different body is a conflict. The unique index on request_id decides.
    */
-  async claim(execution: NewExecution): Promise<ExecutionClaim> {
+  async claim(execution: NewExecution, columns: ExecutionKindColumns = {}): Promise<ExecutionClaim> {
     const now = new Date().toISOString();
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -166,8 +212,11 @@ export class ExecutionRepository {
             context: execution.context === undefined ? null : JSON.stringify(execution.context),
             started_by_key_id: execution.startedByKeyId ?? null,
             details_purged_at: null,
+            ...columns,
           })
           .execute();
+        // An audience execution has no recipient yet: its run freezes the audience's members when it starts.
+        if (execution.recipients.length === 0) return;
         await trx
           .insertInto('deliveries')
           .values(
@@ -213,29 +262,50 @@ export class ExecutionRepository {
   async get(executionId: string): Promise<ExecutionView | undefined> {
     const execution = await this.db.selectFrom('executions').selectAll().where('id', '=', executionId).executeTakeFirst();
     if (!execution) return undefined;
+    if (execution.kind === 'audience') return this.audienceView(execution);
     const deliveries = await this.db.selectFrom('deliveries').selectAll().where('execution_id', '=', executionId).orderBy('position').execute();
     const live = (status: RecipientStatus) => deliveries.filter((d) => d.status === status).length;
     // Engagement is counted only for executions with tracked messages: the others cost no query.
     const engagement = deliveries.some((d) => d.tracking) ? await new TrackingRepository(this.db).countsByPosition(executionId) : undefined;
-    // Closed executions carry their counts; running ones (and purged ones, which have no rows) are counted as they stand.
+    return {
+      ...executionHeader(execution, { sent: live('sent'), failed: live('failed'), excluded: live('excluded'), pending: live('pending') }),
+      recipients: deliveries.map((d) => recipientView(d, engagement)),
+      kind: 'unitary',
+    };
+  }
+
+  /** An audience run's status: counts by a grouped query, never its recipients (they are paged). */
+  private async audienceView(execution: ExecutionRow): Promise<ExecutionView> {
+    const live = await new AudienceRunRepository(this.db).counts(execution.id);
+    const header = executionHeader(execution, live);
+    const { counts } = header;
+    const targeted = execution.targeted_count ?? 0;
+    const processed = counts.sent + counts.failed + counts.excluded;
     const closed = execution.status !== 'running';
     return {
-      executionId: execution.id,
-      requestId: execution.request_id,
-      campaignId: execution.campaign_id,
-      campaignVersion: execution.campaign_version,
-      status: execution.status,
-      ...(execution.failure_reason && { reason: execution.failure_reason }),
-      createdAt: execution.created_at,
-      ...(execution.completed_at && { completedAt: execution.completed_at }),
-      counts: {
-        sent: closed ? execution.sent_count : live('sent'),
-        failed: closed ? execution.failed_count : live('failed'),
-        excluded: closed ? execution.excluded_count : live('excluded'),
-        pending: live('pending'),
+      ...header,
+      kind: 'audience',
+      audience: {
+        audienceId: execution.audience_id ?? '',
+        ...(execution.targeted_count !== null && { targetedProfileCount: execution.targeted_count }),
+        ...(execution.throttle_per_second !== null && { throttle: { messagesPerSecond: execution.throttle_per_second } }),
+        ...(execution.schedule_id && execution.execute_at && { schedule: { scheduleId: execution.schedule_id, executeAt: execution.execute_at } }),
+        excludedByReason: live.excludedByReason,
+        progress: { processed, targeted, percent: targeted === 0 ? (closed ? 100 : 0) : Math.floor((processed * 1000) / targeted) / 10 },
       },
-      ...(execution.details_purged_at && { detailsPurgedAt: execution.details_purged_at }),
-      recipients: deliveries.map((d) => recipientView(d, engagement)),
+    };
+  }
+
+  /** One page of an execution's recipients in position order, after `afterPosition`; undefined for an unknown execution. */
+  async recipientsPage(executionId: string, afterPosition: number, limit: number): Promise<{ items: (ExecutionRecipientView & { position: number })[]; nextAfter?: number } | undefined> {
+    const execution = await this.db.selectFrom('executions').select('id').where('id', '=', executionId).executeTakeFirst();
+    if (!execution) return undefined;
+    const rows = await this.db.selectFrom('deliveries').selectAll().where('execution_id', '=', executionId).where('position', '>', afterPosition).orderBy('position').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const engagement = page.some((d) => d.tracking) ? await new TrackingRepository(this.db).countsByPosition(executionId) : undefined;
+    return {
+      items: page.map((d) => ({ position: d.position, ...recipientView(d, engagement) })),
+      ...(rows.length > limit && { nextAfter: page[page.length - 1]!.position }),
     };
   }
 

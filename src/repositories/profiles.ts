@@ -30,6 +30,21 @@ function toProfile(row: ProfileRow): Profile {
   };
 }
 
+/** A profile as an upsert gives it: `locale` undefined keeps the stored one, null clears it. */
+export interface ProfileUpsert {
+  namespace: string;
+  userId: string;
+  attributes: Record<string, unknown>;
+  consents?: Consents;
+  locale?: string | null;
+}
+
+/**
+ * Rows per `upsertMany` call. A row binds 9 parameters: 1000 rows stay far below SQLite's 32766
+ * per statement (and PostgreSQL's 65535).
+ */
+export const MAX_UPSERT_MANY_ROWS = 1000;
+
 export class ProfileRepository {
   constructor(private readonly db: HeraldDb) {}
 
@@ -62,6 +77,73 @@ export class ProfileRepository {
         .returningAll()
         .executeTakeFirstOrThrow();
       return { profile: toProfile(row), created: !existing };
+    });
+  }
+
+  /**
+   * Upserts many profiles, each as `upsert` would (attributes replaced, consents merged, locale set
+   * when given and kept when absent), in one transaction: one query for the keys that exist, then
+   * one multi-row upsert for the rows that set the locale and one for those that keep it. Rows
+   * apply in order: a key given twice ends as two `upsert`s one after the other would leave it,
+   * and counts as they would (created once, then updated). At most MAX_UPSERT_MANY_ROWS rows.
+   */
+  async upsertMany(rows: readonly ProfileUpsert[]): Promise<{ created: number; updated: number }> {
+    if (rows.length > MAX_UPSERT_MANY_ROWS) throw new RangeError(`upsertMany takes at most ${MAX_UPSERT_MANY_ROWS} rows, got ${rows.length}`);
+    if (rows.length === 0) return { created: 0, updated: 0 };
+    // One statement cannot touch a row twice (PostgreSQL refuses it): fold repeated keys first.
+    const merged = new Map<string, { row: ProfileUpsert; occurrences: number }>();
+    for (const row of rows) {
+      const key = JSON.stringify([row.namespace, row.userId]);
+      const earlier = merged.get(key);
+      if (!earlier) {
+        merged.set(key, { row, occurrences: 1 });
+        continue;
+      }
+      const consents = earlier.row.consents || row.consents ? { ...earlier.row.consents, ...row.consents } : undefined;
+      const locale = row.locale !== undefined ? row.locale : earlier.row.locale;
+      merged.set(key, { row: { namespace: row.namespace, userId: row.userId, attributes: row.attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) }, occurrences: earlier.occurrences + 1 });
+    }
+    const userIdsByNamespace = new Map<string, string[]>();
+    for (const { row } of merged.values()) {
+      const userIds = userIdsByNamespace.get(row.namespace);
+      if (userIds) userIds.push(row.userId);
+      else userIdsByNamespace.set(row.namespace, [row.userId]);
+    }
+    const now = new Date().toISOString();
+    return inTransaction(this.db, async (trx) => {
+      const found = await trx
+        .selectFrom('profiles')
+        .select(['namespace', 'user_id'])
+        .where((eb) => eb.or([...userIdsByNamespace].map(([namespace, userIds]) => eb.and([eb('namespace', '=', namespace), eb('user_id', 'in', userIds)]))))
+        .execute();
+      const existing = new Set(found.map((row) => JSON.stringify([row.namespace, row.user_id])));
+      let created = 0;
+      let updated = 0;
+      for (const [key, { occurrences }] of merged) {
+        const isNew = !existing.has(key);
+        created += isNew ? 1 : 0;
+        updated += isNew ? occurrences - 1 : occurrences;
+      }
+      // `excluded.locale` of a row without one is null, which would clear the stored one: the
+      // rows that keep their locale go in a statement that does not set it.
+      const all = [...merged.values()].map(({ row }) => row);
+      for (const setsLocale of [true, false]) {
+        const group = all.filter((row) => (row.locale !== undefined) === setsLocale);
+        if (group.length === 0) continue;
+        await trx
+          .insertInto('profiles')
+          .values(group.map((row) => ({ namespace: row.namespace, user_id: row.userId, attributes: JSON.stringify(row.attributes), consents: JSON.stringify(row.consents ?? {}), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now, locale: row.locale ?? null })))
+          .onConflict((oc) =>
+            oc.columns(['namespace', 'user_id']).doUpdateSet((eb) => ({
+              attributes: eb.ref('excluded.attributes'),
+              consents: mergeJsonObjects(trx, 'profiles.consents', 'excluded.consents'),
+              updated_at: now,
+              ...(setsLocale && { locale: eb.ref('excluded.locale') }),
+            })),
+          )
+          .execute();
+      }
+      return { created, updated };
     });
   }
 

@@ -5,9 +5,11 @@ import type { ServiceDependencies } from './service-dependencies';
 import { withTransaction } from './transaction';
 import { editsAsNewVersion, type CampaignWithDraft } from '../domain/campaign-version';
 import { editLiveCampaign } from './campaign-versions';
+import { assertMarketingOnlyFields } from '../domain/marketing-only';
 
 /** Creates a draft and its audit entry in one transaction. */
 export function createCampaign(deps: ServiceDependencies, draft: CampaignDraft, actorKeyId: string): Promise<Campaign> {
+  assertMarketingOnlyFields(draft);
   return withTransaction(deps, async ({ campaigns, auditLog }) => {
     const campaign = await campaigns.create(draft);
     await auditLog.record({ actorKeyId, action: 'campaign.created', resourceType: 'campaign', resourceId: campaign.id, after: campaign });
@@ -25,6 +27,8 @@ export async function editCampaign(deps: ServiceDependencies, id: string, edit: 
   return withTransaction(deps, async ({ campaigns, auditLog }) => {
     const before = await campaigns.get(id);
     if (!before) throw notFound(`Campaign ${id}`);
+    // The campaign as the edit leaves it (a null clears a field).
+    assertMarketingOnlyFields({ type: edit.type ?? before.type, capping: edit.capping === undefined ? before.capping : edit.capping, quietHours: edit.quietHours === undefined ? before.quietHours : edit.quietHours });
     const after = before.status === 'draft' ? await campaigns.editDraft(id, edit) : undefined;
     if (!after) throw new DomainError('conflict', 'campaign-not-draft', 'Only drafts can be edited', `Campaign ${id} is ${before.status}; only a draft can be edited.`);
     await auditLog.record({ actorKeyId, action: 'campaign.updated', resourceType: 'campaign', resourceId: id, before, after });

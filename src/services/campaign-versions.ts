@@ -6,6 +6,7 @@ import { editsAsNewVersion, FIXED_WHILE_ACTIVE, type CampaignVersion, type Campa
 import { contextReviewWarnings } from '../domain/context-review';
 import { DomainError, notFound } from '../domain/errors';
 import { isUniqueViolation } from '../db/unique-violation';
+import { assertMarketingOnlyFields } from '../domain/marketing-only';
 import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository, type CampaignEdit } from '../repositories/campaigns';
 import { applyEdit, atVersion, CampaignVersionRepository, versionFields } from '../repositories/campaign-versions';
@@ -48,6 +49,7 @@ export async function editLiveCampaign(deps: ServiceDependencies, id: string, ed
       const live = versionFields(campaign);
       const pending = await versions.pendingDraft(id, campaign.version);
       const fields = applyEdit(pending?.fields ?? live, edit as Record<string, unknown>);
+      assertMarketingOnlyFields(fields);
       const fixed = FIXED_WHILE_ACTIVE.filter((key) => !isDeepStrictEqual(fields[key] ?? null, live[key] ?? null));
       if (fixed.length > 0) {
         throw new DomainError(

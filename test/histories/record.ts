@@ -200,6 +200,37 @@ async function triggerExcludedAndFailed(ctx: Ctx): Promise<void> {
 }
 
 /**
+ * (b2) Quiet hours: a marketing campaign whose UTC window ends at the next minute boundary (at
+ * least 5 s away; windows have minute resolution). One recipient is deferred: runTriggerNow
+ * returns it, the workflow sleeps on a timer until the window ends (after the quiet-hours-defer
+ * patch marker) and sends it with the durable sendMessage. The other, whose profile timezone
+ * (Asia/Kolkata) puts it outside the window, is sent at once.
+ */
+async function triggerQuietHoursDeferred(ctx: Ctx): Promise<void> {
+  await putProfile(ctx, 'crm', 'qh-deferred-user', { attributes: { email: 'qh-deferred@example.com', firstName: 'Quinn' }, consents: { email: 'in' } });
+  await putProfile(ctx, 'crm', 'qh-kolkata-user', { attributes: { email: 'qh-kolkata@example.com', firstName: 'Kiran', timezone: 'Asia/Kolkata' }, consents: { email: 'in' } });
+  const now = Date.now();
+  let windowEnd = Math.ceil(now / 60_000) * 60_000;
+  if (windowEnd - now < 5_000) windowEnd += 60_000;
+  const hhmm = (ms: number) => iso(ms).slice(11, 16);
+  const campaign = await createCampaign(ctx, {
+    name: 'Quiet hours (replay fixture)',
+    type: 'marketing',
+    content: { subject: 'Hi {{ profile.firstName }}', html: '<p>Offers for {{ profile.firstName }}</p>' },
+    audience: { namespace: 'crm', createMissingProfiles: false },
+    quietHours: { from: hhmm(windowEnd - 3_600_000), to: hhmm(windowEnd), timezone: 'UTC', action: 'defer' },
+  });
+  await activate(ctx, campaign.id);
+  const { workflowId, execution } = await trigger(ctx, campaign.id, 'replay-trigger-quiet-hours-deferred', [
+    { userId: 'qh-deferred-user', namespace: 'crm' },
+    { userId: 'qh-kolkata-user', namespace: 'crm' },
+  ]);
+  check(Date.now() >= windowEnd, 'trigger-quiet-hours-deferred: the workflow should end after the window', { windowEnd: iso(windowEnd) });
+  check(execution.status === 'completed' && execution.counts.sent === 2, 'trigger-quiet-hours-deferred: both should be sent, one after the window', execution);
+  ctx.record('trigger-quiet-hours-deferred', workflowId);
+}
+
+/**
  * (c) The workflow's own window check. The API refuses these calls up front, so the race it
  * guards against (campaign changes between accept and run) is reproduced by starting the
  * workflow directly: once for a campaign that is scheduled but not yet open, once for a
@@ -392,6 +423,7 @@ async function main(): Promise<void> {
       ['trigger-sms-sent', triggerSmsSent],
       ['trigger-push-sent', triggerPushSent],
       ['trigger-excluded-and-failed', triggerExcludedAndFailed],
+      ['trigger-quiet-hours-deferred', triggerQuietHoursDeferred],
       ['trigger-outside-schedule', triggerOutsideSchedule],
       ['trigger-campaign-stopped', triggerCampaignStopped],
       ['activation-scheduled-live-completed', activationScheduledLiveCompleted],

@@ -57,6 +57,16 @@ describe('workflow replay', () => {
     expect(types).toEqual(new Set(['campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution']));
   });
 
+  it('covers a quiet-hours deferral: a durable timer, then the durable send', () => {
+    const deferred = recorded.find((r) => r.scenario === 'trigger-quiet-hours-deferred');
+    expect(deferred, 'npm run record-histories -- trigger-quiet-hours-deferred').toBeDefined();
+    const events = deferred!.history.events ?? [];
+    const timer = events.findIndex((e) => e.timerStartedEventAttributes);
+    const send = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage');
+    expect(timer).toBeGreaterThan(0);
+    expect(send).toBeGreaterThan(timer);
+  });
+
   it('replays one result per history', () => {
     expect(results.map((r) => r.workflowId).sort()).toEqual(recorded.map((r) => r.workflowId).sort());
   });

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { allowKeys } from '../../access';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
+import { CappingSchema, QuietHoursSchema } from '../../schemas/capping-and-quiet-hours';
 import { templateSafetyProblem } from '../../../domain/template-safety.mjs';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
@@ -88,6 +89,8 @@ const campaignFields = {
   schedule: ScheduleSchema.optional(),
   contextSchema: ContextSchemaField,
   tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none.' }),
+  capping: CappingSchema.nullable().optional().openapi({ description: 'Marketing only: the most messages one profile gets from this campaign in `periodHours` hours; recipients over it are excluded (`capped`). Global rules per channel: /v1/rules/capping. Absent or null: none.' }),
+  quietHours: QuietHoursSchema.nullable().optional().openapi({ description: 'Marketing only: local hours in which nothing is sent; a message then is deferred to the end of the window or discarded (excluded `quiet-hours`). Absent or null: none.' }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({ description: 'The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel\'s default provider.' }),
 };
 

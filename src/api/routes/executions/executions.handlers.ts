@@ -29,5 +29,13 @@ export function executionHandlers(deps: ServiceDependencies) {
     return c.json(execution, 200);
   };
 
-  return { trigger, get };
+  const recipients: RouteHandler<typeof routes.listRecipients> = async (c) => {
+    const { executionId } = c.req.valid('param');
+    const { after, limit } = c.req.valid('query');
+    const page = await deps.executions.recipientsPage(executionId, after, limit);
+    if (!page) throw notFoundProblem(`Execution ${executionId}`);
+    return c.json(page, 200);
+  };
+
+  return { trigger, get, recipients };
 }

@@ -57,6 +57,23 @@ export const UnitaryTriggerSchema = z
 
 const AcceptedSchema = z.object({ executionId: z.string(), requestId: z.string(), campaignId: z.string() }).openapi('ExecutionAccepted');
 
+const RecipientViewSchema = z.object({
+  userId: z.string(),
+  status: z.enum(['pending', 'sent', 'failed', 'excluded']),
+  reason: z.string().optional().openapi({
+    description: 'no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
+    example: 'no-consent',
+  }),
+  profileCreated: z.boolean(),
+  messageId: z.string().optional(),
+  locale: z.string().optional().openapi({
+    description: "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
+    example: 'pt-BR',
+  }),
+  opens: z.number().int().optional().openapi({ description: 'Tracked messages only (campaign tracking.opens or clicks): opens recorded by the pixel, repeats included.', example: 1 }),
+  clicks: z.number().int().optional().openapi({ description: 'Tracked messages only: clicks recorded on its tracked links, repeats included.', example: 0 }),
+});
+
 export const ExecutionSchema = z
   .object({
     executionId: z.string(),
@@ -81,24 +98,21 @@ export const ExecutionSchema = z
       .string()
       .optional()
       .openapi({ description: 'When retention (HERALD_RETENTION_DAYS) removed the per-recipient details; recipients is then empty and counts remain.' }),
+    kind: z.enum(['unitary', 'audience']).openapi({ description: 'unitary: a call for 1–20 recipients; audience: a call for a whole audience (POST /v1/executions/audience).' }),
+    audience: z
+      .object({
+        audienceId: z.string(),
+        targetedProfileCount: z.number().int().optional().openapi({ description: 'Members frozen when the run started; absent before (a scheduled run that has not fired).' }),
+        throttle: z.object({ messagesPerSecond: z.number().int() }).optional(),
+        schedule: z.object({ scheduleId: z.string(), executeAt: z.string() }).optional(),
+        excludedByReason: z.record(z.string(), z.number().int()).openapi({ description: 'Excluded recipients by reason: no-consent, capped, quiet-hours, window-expired, campaign-stopped, campaign-ended, …', example: { 'no-consent': 12, capped: 3 } }),
+        progress: z.object({ processed: z.number().int(), targeted: z.number().int(), percent: z.number() }).openapi({ description: 'Recipients with an outcome (sent, failed or excluded) of those targeted.' }),
+      })
+      .optional()
+      .openapi({ description: 'Audience executions only. Their recipients are paged: GET /v1/executions/{executionId}/recipients.' }),
     recipients: z.array(
-      z.object({
-        userId: z.string(),
-        status: z.enum(['pending', 'sent', 'failed', 'excluded']),
-        reason: z.string().optional().openapi({
-          description: 'no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
-          example: 'no-consent',
-        }),
-        profileCreated: z.boolean(),
-        messageId: z.string().optional(),
-        locale: z.string().optional().openapi({
-          description: "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
-          example: 'pt-BR',
-        }),
-        opens: z.number().int().optional().openapi({ description: 'Tracked messages only (campaign tracking.opens or clicks): opens recorded by the pixel, repeats included.', example: 1 }),
-        clicks: z.number().int().optional().openapi({ description: 'Tracked messages only: clicks recorded on its tracked links, repeats included.', example: 0 }),
-      }),
-    ),
+      RecipientViewSchema,
+    ).optional().openapi({ description: 'Unitary executions: every recipient, in the order of the call. Absent for audience executions.' }),
   })
   .openapi('Execution');
 
@@ -134,6 +148,40 @@ export const getExecution = createRoute({
   responses: {
     200: { description: 'The execution', content: { 'application/json': { schema: ExecutionSchema } } },
     400: problemContent('Invalid id'),
+    ...v1Responses,
+    404: problemContent('Unknown execution'),
+  },
+});
+
+export const listRecipients = createRoute({
+  method: 'get',
+  path: '/v1/executions/{executionId}/recipients',
+  tags,
+  // Full access only: a trigger key reads its own executions, recipients included, through GET /v1/executions/{executionId}.
+  security: allowKeys('full'),
+  summary: "An execution's recipients, a page at a time",
+  request: {
+    params: z.object({ executionId: z.string().min(1).max(64).openapi({ param: { name: 'executionId', in: 'path' } }) }),
+    query: z.object({
+      after: z.coerce.number().int().min(-1).max(2_147_483_647).default(-1).openapi({ description: 'The nextAfter of the previous page; omit for the first page.' }),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'Recipients in position order (an audience run numbers its members in userId order when it starts)',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              items: z.array(RecipientViewSchema.extend({ position: z.number().int() })),
+              nextAfter: z.number().int().optional().openapi({ description: 'Pass as `after` for the next page; absent on the last page.' }),
+            })
+            .openapi('ExecutionRecipientsPage'),
+        },
+      },
+    },
+    400: problemContent('Invalid id or query'),
     ...v1Responses,
     404: problemContent('Unknown execution'),
   },

@@ -2,8 +2,14 @@ import type { ServiceDependencies } from '../../../services/service-dependencies
 import { createRouter } from '../../create-router';
 import { profileHandlers } from './profiles.handlers';
 import * as routes from './profiles.routes';
+import { profileImportHandlers } from './profile-import.handlers';
+import { importProfiles } from './profile-import.routes';
+import { ProfileImportLineSchema } from '../../schemas/profile-upsert';
 
 export function profilesRouter(deps: ServiceDependencies) {
   const handlers = profileHandlers(deps);
-  return createRouter().openapi(routes.putProfile, handlers.put).openapi(routes.getProfile, handlers.get).openapi(routes.putPushToken, handlers.putPushToken);
+  const router = createRouter().openapi(routes.putProfile, handlers.put).openapi(routes.getProfile, handlers.get).openapi(routes.putPushToken, handlers.putPushToken);
+  // The import's lines are a string body in the document; the line schema is listed for reference.
+  router.openAPIRegistry.register('ProfileImportLine', ProfileImportLineSchema);
+  return router.openapi(importProfiles, profileImportHandlers(deps).importNdjson);
 }

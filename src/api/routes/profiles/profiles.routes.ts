@@ -1,13 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
-import { queryableJsonObject, safeText } from '../../schemas/safe-text';
-import { localeTag } from '../../schemas/localized-content';
+import { safeText } from '../../schemas/safe-text';
+import { ConsentsSchema, ProfileUpsertSchema } from '../../schemas/profile-upsert';
 import { PushInfoSchema } from '../../schemas/push-info';
 import { PUSH_PLATFORMS } from '../../../domain/push';
 
-const Consent = z.enum(['in', 'out']);
-export const ConsentsSchema = z.object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional() }).strict().openapi('Consents');
+export { ConsentsSchema };
 
 export const ProfileSchema = z
   .object({
@@ -45,7 +44,7 @@ export const putProfile = createRoute({
     'Replaces the attributes; consents given here are merged into the stored ones. `locale` (a BCP 47 tag, stored in canonical form) is set when given, cleared by null and kept when absent.',
   request: {
     params: ProfileParams,
-    body: { required: true, content: { 'application/json': { schema: z.object({ attributes: queryableJsonObject(), consents: ConsentsSchema.optional(), locale: localeTag().nullable().optional().openapi({ description: 'A BCP 47 language tag, stored in its canonical form (pt-br → pt-BR); null clears it, absent keeps it.', example: 'pt-BR' }) }).strict().openapi('ProfileUpsert') } } },
+    body: { required: true, content: { 'application/json': { schema: ProfileUpsertSchema } } },
   },
   responses: { 200: json('Updated'), 201: json('Created'), 400: problemContent('Invalid profile'), ...v1Responses, 413: problemContent('Body too large') },
 });

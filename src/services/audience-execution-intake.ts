@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import stringify from 'safe-stable-stringify';
+import { monotonicFactory } from 'ulid';
+import { DomainError, notFound } from '../domain/errors';
+import type { Campaign } from '../domain/campaign';
+import { triggerRefusal } from '../domain/trigger-refusal';
+import { audienceScheduleStatus, SCHEDULE_CANCELLED_REASON, type AudienceScheduleStatus } from '../domain/audience-execution';
+import { audienceExecution, type AudienceExecutionInput } from '../../workflows/audience-execution';
+import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
+import { audienceExecutionWorkflowId } from '../../workflows/workflow-ids';
+import { AudienceRepository } from '../repositories/audiences';
+import { AudienceRunRepository, type AudienceScheduleRecord } from '../repositories/audience-runs';
+import { NOT_STARTED_REASON, type ExecutionClaimRecord } from '../repositories/executions';
+import { withCallDeadline } from '../temporal-client/connection';
+import { checkTriggerContext } from './context-validation';
+import { MAX_CONTEXT_BYTES } from './execution-intake';
+import type { ServiceDependencies } from './service-dependencies';
+import type { TriggerCaller } from './execution-intake';
+
+const nextId = monotonicFactory();
+
+/** How far ahead a run may be scheduled. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3_600_000;
+
+export interface AudienceTrigger {
+  /** Idempotency key; absent: every call is a new run. */
+  requestId?: string;
+  campaignId: string;
+  audienceId: string;
+  context?: Record<string, unknown>;
+  throttlePerSecond?: number;
+  /** ISO 8601 instant: the run starts then instead of now. */
+  executeAt?: string;
+}
+
+export type AcceptedAudienceExecution =
+  | { kind: 'started'; executionId: string; requestId: string; campaignId: string }
+  | { kind: 'scheduled'; scheduleId: string; executeAt: string; status: AudienceScheduleStatus };
+
+export interface AudienceScheduleView {
+  scheduleId: string;
+  executionId: string;
+  campaignId: string;
+  audienceId: string;
+  executeAt: string;
+  status: AudienceScheduleStatus;
+  createdAt: string;
+}
+
+function requestHash(trigger: AudienceTrigger): string {
+  return createHash('sha256').update(stringify({ ...trigger, kind: 'audience' }) ?? '').digest('hex');
+}
+
+/** What operators see in the Temporal UI: ids and counts, never an address or userId. */
+function startMetadata(campaign: Campaign, trigger: AudienceTrigger, requestId: string, executionId: string) {
+  const throttle = trigger.throttlePerSecond ? ` at most ${trigger.throttlePerSecond}/s` : '';
+  return {
+    typedSearchAttributes: [
+      { key: CampaignIdAttribute, value: campaign.id },
+      { key: RequestIdAttribute, value: requestId },
+      { key: ChannelAttribute, value: campaign.channel },
+      { key: CampaignTypeAttribute, value: campaign.type },
+    ],
+    staticSummary: `${campaign.channel} "${campaign.name}" to audience ${trigger.audienceId}${throttle} (request ${requestId})`,
+    staticDetails: `Audience execution ${executionId} · campaign ${campaign.id} v${campaign.version} · audience ${trigger.audienceId}${trigger.executeAt ? ` · scheduled for ${trigger.executeAt}` : ''}. Progress is in the current details; recipients are in Herald: GET /v1/executions/${executionId}`,
+  };
+}
+
+function checkCampaign(campaign: Campaign, executeAt: string | undefined): void {
+  if (campaign.type !== 'marketing') {
+    throw new DomainError('unprocessable', 'campaign-not-marketing', 'Campaign is not a marketing campaign', `Campaign ${campaign.id} is ${campaign.type}; audience executions run marketing campaigns only.`);
+  }
+  const refusal = triggerRefusal(campaign.status, campaign.schedule, Date.now());
+  if (refusal === 'campaign-not-live') {
+    throw new DomainError('conflict', 'campaign-not-live', 'Campaign is not live', `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts executions.`);
+  }
+  // A scheduled run is judged against the campaign's window when it fires.
+  if (refusal === 'campaign-outside-schedule' && !executeAt) {
+    throw new DomainError('unprocessable', 'campaign-outside-schedule', 'Campaign is outside its schedule', `Campaign ${campaign.id} does not accept executions now (startAt ${campaign.schedule.startAt ?? '-'}, endAt ${campaign.schedule.endAt ?? '-'}).`);
+  }
+}
+
+function checkExecuteAt(executeAt: string | undefined): void {
+  if (!executeAt) return;
+  const at = Date.parse(executeAt);
+  if (at <= Date.now()) throw new DomainError('unprocessable', 'schedule-in-the-past', 'executeAt is not in the future', `schedule.executeAt ${executeAt} has passed; omit schedule to run now.`);
+  if (at - Date.now() > MAX_SCHEDULE_AHEAD_MS) throw new DomainError('unprocessable', 'schedule-too-far', 'executeAt is too far ahead', 'schedule.executeAt may be at most 366 days ahead.');
+}
+
+async function startWorkflow(deps: ServiceDependencies, campaign: Campaign, trigger: AudienceTrigger, requestId: string, executionId: string, workflowId: string): Promise<void> {
+  const input: AudienceExecutionInput = { executionId, campaignId: campaign.id };
+  const delayMs = trigger.executeAt ? Date.parse(trigger.executeAt) - Date.now() : 0;
+  try {
+    await withCallDeadline(deps.temporal, () =>
+      deps.temporal.workflow.start(audienceExecution, {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // Temporal holds the first workflow task until then: no timer of ours, nothing to poll.
+        ...(delayMs > 0 && { startDelay: delayMs }),
+        ...startMetadata(campaign, trigger, requestId, executionId),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
+
+function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
+  return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
+}
+
+function scheduleView(record: AudienceScheduleRecord): AudienceScheduleView {
+  return {
+    scheduleId: record.scheduleId,
+    executionId: record.executionId,
+    campaignId: record.campaignId,
+    audienceId: record.audienceId,
+    executeAt: record.executeAt,
+    status: audienceScheduleStatus(record),
+    createdAt: record.createdAt,
+  };
+}
+
+/**
+ * Accepts a run of a marketing campaign for a whole audience, now or at `executeAt`: checks
+ * what it can synchronously, records the call (idempotent by requestId, like unitary calls), and
+ * starts one workflow, delayed by Temporal itself when scheduled.
+ */
+export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: AudienceTrigger, caller: TriggerCaller = {}): Promise<AcceptedAudienceExecution> {
+  if (trigger.context && Buffer.byteLength(JSON.stringify(trigger.context)) > MAX_CONTEXT_BYTES) {
+    throw new DomainError('too-large', 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON.`);
+  }
+  const campaign = await deps.campaigns.get(trigger.campaignId);
+  if (!campaign) throw notFound(`Campaign ${trigger.campaignId}`);
+  const runs = new AudienceRunRepository(deps.db);
+  const requestId = trigger.requestId ?? `audience-${nextId()}`;
+  const hash = requestHash(trigger);
+
+  const answer = async (executionId: string): Promise<AcceptedAudienceExecution> => {
+    const record = await runs.scheduleOf(executionId);
+    if (record) return { kind: 'scheduled', scheduleId: record.scheduleId, executeAt: record.executeAt, status: audienceScheduleStatus(record) };
+    return { kind: 'started', executionId, requestId, campaignId: campaign.id };
+  };
+  const conflict = () => new DomainError('conflict', 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);
+  const repeat = async (claim: ExecutionClaimRecord) => {
+    if (claim.requestHash !== hash) throw conflict();
+    if (mayLackWorkflow(claim)) {
+      if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
+      await startWorkflow(deps, campaign, trigger, requestId, claim.executionId, claim.workflowId);
+    }
+    return answer(claim.executionId);
+  };
+  if (trigger.requestId) {
+    const previous = await deps.executions.findClaim(trigger.requestId);
+    if (previous) return repeat(previous);
+  }
+
+  checkCampaign(campaign, trigger.executeAt);
+  checkExecuteAt(trigger.executeAt);
+  const audience = await new AudienceRepository(deps.db).get(trigger.audienceId);
+  if (!audience) throw notFound(`Audience ${trigger.audienceId}`);
+  if (audience.namespace !== campaign.audience.namespace) {
+    throw new DomainError('unprocessable', 'audience-namespace-mismatch', 'Audience and campaign namespaces differ', `Audience ${audience.id} holds profiles of namespace "${audience.namespace}"; campaign ${campaign.id} sends to namespace "${campaign.audience.namespace}".`);
+  }
+  // Members have no context of their own: the shared context is what each of them renders with.
+  checkTriggerContext(campaign, [{ userId: '', namespace: audience.namespace }], trigger.context);
+
+  const executionId = nextId();
+  const claim = await runs.claim({
+    id: executionId,
+    requestId,
+    requestHash: hash,
+    campaignId: campaign.id,
+    campaignVersion: campaign.version,
+    workflowId: audienceExecutionWorkflowId(campaign.id, requestId),
+    audienceId: audience.id,
+    ...(trigger.context && { context: trigger.context }),
+    ...(trigger.throttlePerSecond !== undefined && { throttlePerSecond: trigger.throttlePerSecond }),
+    ...(trigger.executeAt && { schedule: { id: `sch_${executionId}`, executeAt: new Date(trigger.executeAt).toISOString() } }),
+    ...(caller.startedByKeyId && { startedByKeyId: caller.startedByKeyId }),
+  }, campaign.channel);
+  if (claim.kind === 'conflict') throw conflict();
+  if (claim.kind === 'repeat') return repeat(claim.claim);
+  await startWorkflow(deps, campaign, trigger, requestId, claim.executionId, claim.workflowId);
+  return answer(claim.executionId);
+}
+
+export async function getAudienceSchedule(deps: ServiceDependencies, scheduleId: string): Promise<AudienceScheduleView> {
+  const record = await new AudienceRunRepository(deps.db).schedule(scheduleId);
+  if (!record) throw notFound(`Schedule ${scheduleId}`);
+  return scheduleView(record);
+}
+
+/**
+ * Cancels a scheduled run before it fires: recorded first (the run's own start checks it, so
+ * whichever comes first wins), then its delayed workflow is terminated. A run that has started
+ * answers 409; cancelling twice answers the cancelled schedule.
+ */
+export async function cancelAudienceSchedule(deps: ServiceDependencies, scheduleId: string): Promise<AudienceScheduleView> {
+  const runs = new AudienceRunRepository(deps.db);
+  const record = await runs.schedule(scheduleId);
+  if (!record) throw notFound(`Schedule ${scheduleId}`);
+  if (!record.cancelledAt) {
+    const cancelled = await runs.cancelSchedule(scheduleId, SCHEDULE_CANCELLED_REASON);
+    if (!cancelled) {
+      throw new DomainError('conflict', 'schedule-already-started', 'The scheduled run has started', `Schedule ${scheduleId} fired at ${record.executeAt}; stop the campaign to stop its run.`);
+    }
+  }
+  const execution = await deps.db.selectFrom('executions').select('workflow_id').where('id', '=', record.executionId).executeTakeFirstOrThrow();
+  try {
+    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(execution.workflow_id).terminate('schedule cancelled'));
+  } catch (error) {
+    // Already gone (or never started): the run refuses itself anyway.
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+  return scheduleView((await runs.schedule(scheduleId))!);
+}
