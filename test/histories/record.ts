@@ -35,7 +35,7 @@ import { startDevServer } from '../../temporal/dev-server';
 import { sweepOrphanedExecutions } from '../../workflows/sweep-orphaned-executions';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
 import { purgeExpiredContent } from '../../workflows/purge-expired-content';
-import { activationWorkflowId, executionWorkflowId, orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
+import { activationWorkflowId, audienceExecutionWorkflowId, executionWorkflowId, orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
@@ -383,6 +383,24 @@ async function activationVersionSwitch(ctx: Ctx): Promise<void> {
   ctx.record('activation-version-switch', workflowId);
 }
 
+/**
+ * (i) An audience execution: six members (one without consent) of a rule audience, throttled to 2
+ * messages per second, so the run is three batches with a pacing timer after each; then closed.
+ */
+async function audienceThrottledRun(ctx: Ctx): Promise<void> {
+  for (let i = 0; i < 6; i++) await putProfile(ctx, 'email', `replay-audience-${i}@example.com`, { attributes: { firstName: `A${i}`, segment: 'replay-audience' }, consents: { email: i === 5 ? 'out' : 'in' } });
+  const audience = expectStatus(await ctx.request('POST', '/v1/audiences', { name: 'Replay audience', namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: 'replay-audience' }] } }), 201, 'create audience');
+  const campaign = await createCampaign(ctx, { name: 'Audience (replay fixture)', type: 'marketing', audience: { namespace: 'email', createMissingProfiles: false } });
+  await activate(ctx, campaign.id);
+  const requestId = 'replay-audience-throttled';
+  const accepted = expectStatus(await ctx.request('POST', '/v1/executions/audience', { requestId, campaignId: campaign.id, audience: { id: audience.id }, context: { code: 'A' }, throttle: { messagesPerSecond: 2 } }), 202, 'audience execution');
+  const workflowId = audienceExecutionWorkflowId(campaign.id, requestId);
+  await ctx.client.workflow.getHandle(workflowId).result();
+  const execution = expectStatus(await ctx.request('GET', `/v1/executions/${accepted.executionId}`), 200, 'get audience execution');
+  check(execution.status === 'completed' && execution.counts.sent === 5 && execution.counts.excluded === 1, 'audience-throttled-run: 5 sent, 1 excluded (no-consent)', execution);
+  ctx.record('audience-throttled-run', workflowId);
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   log('starting Temporal dev server and bundling workflows');
@@ -431,6 +449,7 @@ async function main(): Promise<void> {
       ['sweep-orphaned-executions', sweepOrphanedExecutionsScenario],
       ['purge-expired-content', purgeExpiredContentScenario],
       ['activation-version-switch', activationVersionSwitch],
+      ['audience-throttled-run', audienceThrottledRun],
     ];
     const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map(([name]) => name).join(', ')}`);

@@ -35,6 +35,19 @@ function loadHistories(): Recorded[] {
     });
 }
 
+/** Every payload of a history, decoded to text (the recorded histories are not encrypted). */
+function payloadTexts(value: unknown, out: string[] = []): string[] {
+  if (value instanceof Uint8Array) return out;
+  if (Array.isArray(value)) value.forEach((item) => payloadTexts(item, out));
+  else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'data' && item instanceof Uint8Array) out.push(Buffer.from(item).toString('utf8'));
+      else payloadTexts(item, out);
+    }
+  }
+  return out;
+}
+
 const bundlerLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
 
 describe('workflow replay', () => {
@@ -54,7 +67,7 @@ describe('workflow replay', () => {
   it('finds the recorded histories', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(5);
     const types = new Set(recorded.map(({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    expect(types).toEqual(new Set(['campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution']));
+    expect(types).toEqual(new Set(['audienceExecution', 'campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution']));
   });
 
   it('covers a quiet-hours deferral: a durable timer, then the durable send', () => {
@@ -65,6 +78,17 @@ describe('workflow replay', () => {
     const send = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage');
     expect(timer).toBeGreaterThan(0);
     expect(send).toBeGreaterThan(timer);
+  });
+
+  it('covers an audience run: batches paced by timers, no member in history', () => {
+    const run = recorded.find((r) => r.scenario === 'audience-throttled-run');
+    expect(run, 'npm run record-histories -- audience-throttled-run').toBeDefined();
+    const events = run!.history.events ?? [];
+    const batches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAudienceBatch');
+    expect(batches).toHaveLength(3);
+    expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeGreaterThanOrEqual(2);
+    expect(payloadTexts(run!.history).join('\n')).toContain('replay-audience-throttled');
+    expect(payloadTexts(run!.history).join('\n')).not.toContain('replay-audience-1@example.com');
   });
 
   it('replays one result per history', () => {
