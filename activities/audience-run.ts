@@ -17,9 +17,12 @@ import { toSnapshot, type CampaignRepository } from '../src/repositories/campaig
 import type { CappingRepository } from '../src/repositories/capping';
 import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/deliveries';
 import type { ClosedCounts } from '../src/repositories/executions';
+import type { SuppressionRepository } from '../src/repositories/suppressions';
+import { excludeSuppressed } from './suppressed-recipients';
 import { emailTrackingFor, type PrepareExecutionDependencies } from './prepare-execution';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
+import type { EmailHeadersFor } from './unsubscribe-headers';
 
 /** Messages sent one by one (SMS, push, an email batch the provider refused) go this many at a time. */
 const SINGLE_SEND_CONCURRENCY = 50;
@@ -60,6 +63,8 @@ export interface AudienceRunDependencies extends Pick<PrepareExecutionDependenci
   campaigns: CampaignRepository;
   deliveries: DeliveryRepository;
   capping: CappingRepository;
+  /** The suppression list; absent: nothing is suppressed. */
+  suppressions?: SuppressionRepository;
   renderer: TemplateRenderer;
   /** HERALD_AUDIENCE_MAX_RUNTIME: how long a run may take before the rest is excluded as window-expired. */
   maxRuntimeMs: number;
@@ -67,6 +72,8 @@ export interface AudienceRunDependencies extends Pick<PrepareExecutionDependenci
   emailSenderFor(campaignId: string): Promise<EmailSender>;
   /** One attempt at each message, by reference (SMS, push, and emails the batch endpoint refused). */
   sendPreparedNow(input: SendPreparedNowInput): Promise<SendPreparedNowResult>;
+  /** A marketing email's one-click unsubscribe headers on top of the configuration's (activities/unsubscribe-headers.ts). */
+  emailHeadersFor?: EmailHeadersFor;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -134,7 +141,7 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
     };
     const deferrals: { position: number; notBefore: string }[] = [];
-    const prepared = await Promise.all(
+    const candidates = await Promise.all(
       members.map(async (member): Promise<PreparedDelivery> => {
         const excluded = (reason: string): PreparedDelivery => ({ position: member.position, profileCreated: false, outcome: { status: 'excluded', reason } });
         if (capped.has(member.userId)) return excluded('capped');
@@ -151,6 +158,11 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
         return { position: member.position, profileCreated: false, address: result.address, message: result.rendered, ...(result.locale && { locale: result.locale }) };
       }),
     );
+    // One query for the whole batch's addresses; a suppressed member deferred by quiet hours is not deferred.
+    const prepared = await excludeSuppressed(deps.suppressions, campaign.channel, candidates, (position) => {
+      const at = deferrals.findIndex((d) => d.position === position);
+      if (at >= 0) deferrals.splice(at, 1);
+    });
     heartbeat();
     await deliveries.recordPreparation(executionId, campaign.channel, prepared);
     await runs.defer(executionId, deferrals, QUIET_HOURS_DEFERRED);
@@ -174,10 +186,11 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
     }
     if (deliverable.length === 0) return { sent: 0, failed, single: [] };
     const sender = await deps.emailSenderFor(campaignId);
-    const batch: EmailMessage[] = deliverable.map((m) => ({
+    const headers = await Promise.all(deliverable.map((m) => (deps.emailHeadersFor ? deps.emailHeadersFor(executionId, m.position, sender.headers) : sender.headers)));
+    const batch: EmailMessage[] = deliverable.map((m, i) => ({
       from: sender.from,
       ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
-      ...(sender.headers !== undefined && { headers: sender.headers }),
+      ...(headers[i] !== undefined && { headers: headers[i] }),
       to: m.address,
       subject: singleLine(m.subject ?? ''),
       html: m.html ?? '',

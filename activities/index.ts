@@ -14,6 +14,7 @@ import type { HeraldConfig } from '../src/config/env';
 import { AudienceRunRepository } from '../src/repositories/audience-runs';
 import { AudienceRepository } from '../src/repositories/audiences';
 import { CappingRepository } from '../src/repositories/capping';
+import { SuppressionRepository } from '../src/repositories/suppressions';
 import { audienceRunActivities } from './audience-run';
 import { campaignActivities } from './campaign-activities';
 import { campaignVersionActivities } from './campaign-version-activities';
@@ -27,6 +28,10 @@ import { retentionActivities } from './retention-activities';
 import { runTriggerNowActivities } from './run-trigger-now';
 import { sendEmailActivities } from './send-email';
 import { sendMessageActivities } from './send-message';
+import { webhookDeliveryActivities, type WebhookDeliverySettings } from './webhook-delivery';
+import { WebhookEndpointRepository } from '../src/repositories/webhook-endpoints';
+import { FeedbackEventRepository } from '../src/repositories/feedback-events';
+import { unsubscribeHeadersFor } from './unsubscribe-headers';
 
 export interface ActivityDependencies {
   db: HeraldDb;
@@ -48,6 +53,8 @@ export interface ActivityDependencies {
   renderer: TemplateRenderer;
   /** Engagement tracking: HERALD_PUBLIC_URL and HERALD_TRACKING_SECRET (the worker's configuration, read at each preparation). */
   tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
+  /** Feedback webhooks out: the worker's configuration (payload keys open the sealed secrets), read at each delivery; without it, secrets cannot be opened. */
+  webhooks?: WebhookDeliverySettings;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -55,11 +62,13 @@ export function createActivities(deps: ActivityDependencies) {
   const profiles = new ProfileRepository(deps.db);
   const executions = new ExecutionRepository(deps.db);
   const deliveries = new DeliveryRepository(deps.db);
+  // Marketing email's one-click unsubscribe headers, computed at each send (single and batch).
+  const emailHeadersFor = unsubscribeHeadersFor(executions, campaigns, deps.tracking);
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
-    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), renderer: deps.renderer, tracking: deps.tracking }),
-    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders, deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) }),
+    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), suppressions: new SuppressionRepository(deps.db), renderer: deps.renderer, tracking: deps.tracking }),
+    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders, deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) }, emailHeadersFor),
   };
   return {
     ...steps,
@@ -72,7 +81,9 @@ export function createActivities(deps: ActivityDependencies) {
     ...orphanSweepActivities(executions, deps.temporal, deps.orphanGraceSeconds),
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
-    ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays),
+    ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays, new FeedbackEventRepository(deps.db)),
+    // Feedback webhooks out (workflows/webhook-dispatcher.ts).
+    ...webhookDeliveryActivities(new WebhookEndpointRepository(deps.db), deps.webhooks ?? { webhooks: { allowPrivate: false, timeoutMs: 10_000, disableAfterFailures: 0, retryInitialMs: 5_000, pollMs: 1_000 } }),
     // Audience executions: batches of many recipients each (workflows/audience-execution.ts).
     ...audienceRunActivities({
       runs: new AudienceRunRepository(deps.db),
@@ -80,11 +91,13 @@ export function createActivities(deps: ActivityDependencies) {
       campaigns,
       deliveries,
       capping: new CappingRepository(deps.db),
+      suppressions: new SuppressionRepository(deps.db),
       renderer: deps.renderer,
       tracking: deps.tracking,
       maxRuntimeMs: deps.audienceMaxRuntimeMs,
       emailSenderFor: async (campaignId) => (deps.emailSenders ? deps.emailSenders(campaignId) : { provider: deps.emailProvider, from: deps.emailFrom }),
       sendPreparedNow: steps.sendPreparedNow,
+      emailHeadersFor,
     }),
   };
 }

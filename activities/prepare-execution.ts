@@ -14,6 +14,8 @@ import type { HeraldConfig } from '../src/config/env';
 import type { CappingRepository } from '../src/repositories/capping';
 import { QUIET_HOURS_DEFERRED, quietHoursDecision } from '../src/domain/quiet-hours';
 import type { Recipient } from '../src/domain/recipient';
+import type { SuppressionRepository } from '../src/repositories/suppressions';
+import { excludeSuppressed } from './suppressed-recipients';
 
 export interface PrepareExecutionInput {
   executionId: string;
@@ -44,6 +46,8 @@ export interface PrepareExecutionDependencies {
   deliveries: DeliveryRepository;
   /** Marketing capping; absent: nothing is capped. */
   capping?: CappingRepository;
+  /** The suppression list; absent: nothing is suppressed. */
+  suppressions?: SuppressionRepository;
   renderer: TemplateRenderer;
   /** Engagement tracking: HERALD_PUBLIC_URL and the HMAC keys, read at each preparation. */
   tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
@@ -87,7 +91,7 @@ async function cappedRecipients(capping: CappingRepository | undefined, campaign
   return capped;
 }
 
-export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping, renderer, tracking }: PrepareExecutionDependencies) {
+export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping, suppressions, renderer, tracking }: PrepareExecutionDependencies) {
   const steps: PreparationSteps = {
     resolveProfile: (input) => resolveProfile(profiles, input),
     render: (input) => renderer.renderEmail(input),
@@ -113,7 +117,7 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
       const emailTracking = emailTrackingFor(campaign, tracking, executionId);
       const capped = await cappedRecipients(capping, campaign, executionId, request.recipients, nowMs);
       const deferredUntil = new Map<number, number>();
-      const prepared = await Promise.all(
+      const candidates = await Promise.all(
         request.recipients.map(async (recipient): Promise<PreparedDelivery> => {
           // Capped recipients are not resolved, created or rendered (as on the audience path).
           if (capped.has(recipient)) return { position: recipient.position, profileCreated: false, outcome: { status: 'excluded', reason: 'capped' } };
@@ -143,6 +147,7 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
           return { ...base, message: result.rendered };
         }),
       );
+      const prepared = await excludeSuppressed(suppressions, campaign.channel, candidates, (position) => deferredUntil.delete(position));
       await deliveries.recordPreparation(executionId, campaign.channel, prepared);
       const ready = prepared.filter((p) => 'message' in p && !deferredUntil.has(p.position)).map((p) => p.position);
       if (deferredUntil.size === 0) return { ready };

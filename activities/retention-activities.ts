@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { PurgedBatch, RetentionRepository } from '../src/repositories/retention';
+import type { FeedbackEventRepository } from '../src/repositories/feedback-events';
 
 /** Executions purged per transaction: small enough to keep the write lock short. */
 const MAX_BATCH_SIZE = 500;
@@ -13,13 +14,16 @@ export interface PurgeBatchResult extends PurgedBatch {
   more: boolean;
 }
 
-export function retentionActivities(retention: RetentionRepository, retentionDays: number) {
+export function retentionActivities(retention: RetentionRepository, retentionDays: number, feedbackEvents?: FeedbackEventRepository) {
   return {
     /** Purges the details of one batch of executions closed more than `retentionDays` ago. Safe to repeat. */
     async purgeExpiredExecutionDetails({ batchSize }: PurgeBatchInput): Promise<PurgeBatchResult> {
       const limit = Math.min(Math.max(1, Math.floor(batchSize)), MAX_BATCH_SIZE);
       const cutoff = new Date(Date.now() - retentionDays * 86_400_000).toISOString();
       const purged = await retention.purgeExecutionDetails(cutoff, limit);
+      // Feedback webhook events and attempts past retention (events an enabled endpoint has not read yet are kept).
+      const feedbackPurged = (await feedbackEvents?.purgeBefore(cutoff)) ?? 0;
+      if (feedbackPurged > 0) log.info('purged feedback webhook events past retention', { feedbackPurged, retentionDays });
       if (purged.executions > 0) log.info('purged execution details past retention', { ...purged, retentionDays });
       return { ...purged, more: purged.executions === limit };
     },

@@ -11,6 +11,7 @@ import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safe
 import { E164 } from '../src/domain/phone-number';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
+import type { EmailHeadersFor } from './unsubscribe-headers';
 
 export interface SendMessageInput {
   executionId: string;
@@ -44,8 +45,9 @@ type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { ki
  * `senderFor` resolves who a campaign's email is sent as (its channel configuration, read from
  * Herald's database by campaign id); without it every message goes through `provider` as `from`.
  * `smsSenderFor` does the same for SMS (a Twilio account or the outbox); without it an SMS cannot be sent.
+ * `emailHeadersFor` adds a marketing email's one-click unsubscribe headers (activities/unsubscribe-headers.ts).
  */
-export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver, smsSenderFor?: SmsSenderResolver, push?: PushSending) {
+export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver, smsSenderFor?: SmsSenderResolver, push?: PushSending, emailHeadersFor?: EmailHeadersFor) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
@@ -137,10 +139,11 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
     if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
     return sendAndRecord(async () => {
       const sender: EmailSender = senderFor ? await senderFor(message.campaignId) : { provider, from };
+      const headers = emailHeadersFor ? await emailHeadersFor(executionId, position, sender.headers) : sender.headers;
       return sender.provider.send({
         from: sender.from,
         ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
-        ...(sender.headers !== undefined && { headers: sender.headers }),
+        ...(headers !== undefined && { headers }),
         to,
         subject: singleLine(content.subject ?? ''),
         html: content.html ?? '',

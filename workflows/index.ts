@@ -3,3 +3,4 @@ export { purgeExpiredContent } from './purge-expired-content';
 export { sweepOrphanedExecutions } from './sweep-orphaned-executions';
 export { triggerExecution } from './trigger-execution';
 export { audienceExecution } from './audience-execution';
+export { webhookDispatcher } from './webhook-dispatcher';

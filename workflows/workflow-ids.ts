@@ -8,5 +8,7 @@ export const executionWorkflowId = (campaignId: string, requestId: string) => `e
 export const orphanSweepScheduleId = (taskQueue: string) => `herald/orphan-sweep/${taskQueue}`;
 /** One retention purge per deployment, like the orphan sweep. */
 export const retentionScheduleId = (taskQueue: string) => `herald/retention/${taskQueue}`;
+/** One feedback webhook dispatcher per endpoint. */
+export const webhookDispatcherWorkflowId = (endpointId: string) => `webhook/${endpointId}`;
 /** One audience execution per campaign and requestId. */
 export const audienceExecutionWorkflowId = (campaignId: string, requestId: string) => `audience-execution/${campaignId}/${requestId}`;

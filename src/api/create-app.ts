@@ -29,12 +29,19 @@ import { healthRouter } from './routes/health/health.index';
 import { outboxRouter } from './routes/outbox/outbox.index';
 import { profilesRouter } from './routes/profiles/profiles.index';
 import { trackingRouter } from './routes/tracking/tracking.index';
+import { providerEventsRouter } from './routes/provider-events/provider-events.index';
+import { suppressionsRouter } from './routes/suppressions/suppressions.index';
+import { webhooksRouter } from './routes/webhooks/webhooks.index';
+import { unsubscribeRouter } from './routes/unsubscribe/unsubscribe.index';
+import { twilioInboundRouter } from './routes/twilio-inbound/twilio-inbound.index';
+import { reportsRouter } from './routes/reports/reports.index';
+import { reportPageRouter } from './routes/reports/report-page.index';
 
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Routes whose body is an NDJSON stream (bulk profiles, audience members): exempt from MAX_BODY_BYTES, bounded per line and in total instead. */
-const NDJSON_STREAM_ROUTES = [/^\/v1\/profiles\/import$/, /^\/v1\/audiences\/[^/]+\/members$/];
+const NDJSON_STREAM_ROUTES = [/^\/v1\/profiles\/import$/, /^\/v1\/audiences\/[^/]+\/members$/, /^\/v1\/suppressions\/import$/];
 
 export function isNdjsonStreamRoute(method: string, path: string): boolean {
   return (method === 'POST' || method === 'DELETE') && NDJSON_STREAM_ROUTES.some((route) => route.test(path));
@@ -63,6 +70,11 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', healthRouter(deps));
   // Public, like /health: outside /v1, so no API key; limited per client address instead.
   app.route('/', trackingRouter(deps, limiters.calls));
+  // Provider events in (Resend, Twilio status callbacks): public too, verified by the provider's signature.
+  app.route('/', providerEventsRouter(deps, limiters.calls));
+  // One-click unsubscribe (RFC 8058) and Twilio's inbound SMS (STOP/START): public too, token or signature verified.
+  app.route('/', unsubscribeRouter(deps, limiters.calls));
+  app.route('/', twilioInboundRouter(deps, limiters.calls));
   app.route('/', campaignsRouter(deps));
   app.route('/', campaignToolsRouter(deps));
   app.route('/', campaignVersionsRouter(deps));
@@ -76,8 +88,13 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox' || deps.config.push.outboxDefault) app.route('/', outboxRouter(deps));
   app.route('/', apiKeysRouter(deps));
   app.route('/', auditLogRouter(deps));
+  app.route('/', suppressionsRouter(deps));
+  app.route('/', webhooksRouter(deps));
   app.route('/', codecRouter(deps));
   app.route('/', docsRouter());
+  app.route('/', reportsRouter(deps));
+  // The report page: public HTML that asks for an API key and reads /v1/campaigns/{id}/report with it.
+  app.route('/', reportPageRouter());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -219,6 +219,16 @@ const envSchema = z
       'HERALD_TRACKING_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`); to rotate, list the new one first: new,old',
     ),
     HERALD_TRACKING_RATE_LIMIT: wholeNumber('HERALD_TRACKING_RATE_LIMIT', 100, 1, 1_000_000, 'requests per second per client address'),
+    // Provider events in (POST /webhooks/resend): the signing secret of the Resend webhook. Never echo it.
+    RESEND_WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(value), 'RESEND_WEBHOOK_SECRET must be the webhook\'s signing secret as Resend shows it: whsec_ followed by base64'),
+    HERALD_PROVIDER_EVENTS_RATE_LIMIT: wholeNumber('HERALD_PROVIDER_EVENTS_RATE_LIMIT', 500, 1, 1_000_000, 'requests per second per client address on /webhooks/resend and /webhooks/twilio'),
+    // Feedback webhooks out: private targets (loopback, RFC 1918, link-local, ULA) only for tests and
+    // closed networks; the retry pace and request timeout; disabling an endpoint after N failures.
+    HERALD_WEBHOOKS_ALLOW_PRIVATE: flag,
+    HERALD_WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber('HERALD_WEBHOOK_DISABLE_AFTER_FAILURES', 0, 0, 1_000_000, 'consecutive failed requests (0: only after 24 hours of failures)'),
+    HERALD_WEBHOOK_RETRY_INITIAL_MS: wholeNumber('HERALD_WEBHOOK_RETRY_INITIAL_MS', 5_000, 100, 600_000, 'milliseconds'),
+    HERALD_WEBHOOK_TIMEOUT_MS: wholeNumber('HERALD_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000, 'milliseconds'),
+    HERALD_WEBHOOK_POLL_MS: wholeNumber('HERALD_WEBHOOK_POLL_MS', 1_000, 100, 60_000, 'milliseconds'),
     // POST /v1/profiles/import reads its NDJSON body as a stream under these limits, not MAX_BODY_BYTES.
     HERALD_IMPORT_MAX_BYTES: wholeNumber('HERALD_IMPORT_MAX_BYTES', 1024 ** 3, 1024, 2 ** 50, 'bytes'),
     HERALD_IMPORT_MAX_LINE_BYTES: wholeNumber('HERALD_IMPORT_MAX_LINE_BYTES', 64 * 1024, 256, 64 * 1024 * 1024, 'bytes'),
@@ -364,6 +374,10 @@ export interface HeraldConfig {
   publicUrl: string;
   /** Engagement tracking: HMAC keys for tokens (the first signs; none when unset) and the public endpoints' rate per client address. Secrets: never logged. */
   tracking: { secrets: string[]; perSecond: number };
+  /** Provider events in (/webhooks/resend, /webhooks/twilio): Resend's signing secret (absent: that endpoint refuses everything) and the rate per client address. Twilio's are verified with TWILIO_AUTH_TOKEN (sms.authToken). */
+  providerEvents: { resendWebhookSecret?: string; perSecond: number };
+  /** Feedback webhooks out (src/services/webhooks.ts, workflows/webhook-dispatcher.ts). */
+  webhooks: { allowPrivate: boolean; disableAfterFailures: number; retryInitialMs: number; timeoutMs: number; pollMs: number };
   /** Bulk profile import (POST /v1/profiles/import): bytes per request body and per NDJSON line. */
   profileImport: { maxBytes: number; maxLineBytes: number };
 }
@@ -450,6 +464,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     tracking: {
       secrets: (e.HERALD_TRACKING_SECRET ?? '').split(',').map((secret) => secret.trim()).filter(Boolean),
       perSecond: e.HERALD_TRACKING_RATE_LIMIT,
+    },
+    providerEvents: { ...(e.RESEND_WEBHOOK_SECRET && { resendWebhookSecret: e.RESEND_WEBHOOK_SECRET }), perSecond: e.HERALD_PROVIDER_EVENTS_RATE_LIMIT },
+    webhooks: {
+      allowPrivate: e.HERALD_WEBHOOKS_ALLOW_PRIVATE,
+      disableAfterFailures: e.HERALD_WEBHOOK_DISABLE_AFTER_FAILURES,
+      retryInitialMs: e.HERALD_WEBHOOK_RETRY_INITIAL_MS,
+      timeoutMs: e.HERALD_WEBHOOK_TIMEOUT_MS,
+      pollMs: e.HERALD_WEBHOOK_POLL_MS,
     },
     profileImport: { maxBytes: e.HERALD_IMPORT_MAX_BYTES, maxLineBytes: e.HERALD_IMPORT_MAX_LINE_BYTES },
   };

@@ -46,6 +46,12 @@ export function mergeJsonObjects(db: Kysely<any>, existing: string, incoming: st
   return dialectOf(db) === 'postgres' ? sql<string>`${sql.ref(existing)} || ${sql.ref(incoming)}` : sql<string>`json_patch(${sql.ref(existing)}, ${sql.ref(incoming)})`;
 }
 
+/** `column` (a queryable JSON object) with the keys of `value` on top, in one UPDATE's `set`; same rules as mergeJsonObjects. */
+export function mergeJsonValue(db: Kysely<any>, column: string, value: Record<string, string | number | boolean>): RawBuilder<string> {
+  const incoming = JSON.stringify(value);
+  return dialectOf(db) === 'postgres' ? sql<string>`${sql.ref(column)} || cast(${incoming} as jsonb)` : sql<string>`json_patch(${sql.ref(column)}, ${incoming})`;
+}
+
 /** A JSON scalar a queryable JSON value is compared with. */
 export type JsonScalar = string | number | boolean;
 
@@ -192,4 +198,40 @@ export function isTransientDatabaseError(error: unknown): boolean {
   const nested = (error as { errors?: unknown[] } | undefined)?.errors;
   if (Array.isArray(nested) && nested.length > 0 && nested.every(isTransientDatabaseError)) return true;
   return typeof message === 'string' && POSTGRES_TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
+}
+
+/**
+ * Rows given as a table with named columns, to join or `update … from`: PostgreSQL names the
+ * columns of a VALUES list in its alias, SQLite calls them column1, column2, … Every value is a
+ * bound parameter, typed as text by `pg`: cast in the join where a column is not text.
+ */
+export function valuesTable(db: Kysely<any>, alias: string, columns: string[], rows: unknown[][]): RawBuilder<unknown> {
+  const values = sql.join(rows.map((row) => sql`(${sql.join(row)})`));
+  if (dialectOf(db) === 'postgres') return sql`(values ${values}) as ${sql.ref(alias)}(${sql.join(columns.map((c) => sql.ref(c)))})`;
+  const named = sql.join(columns.map((c, i) => sql`${sql.ref(`column${i + 1}`)} as ${sql.ref(c)}`));
+  return sql`(select ${named} from (values ${values})) as ${sql.ref(alias)}`;
+}
+
+/**
+ * A condition that picks the rows `subquery` (selecting the physical row identity as `row_identity`) picked:
+ * rowid on SQLite, ctid on PostgreSQL (through an array, which PostgreSQL answers with a TID scan).
+ * For claiming a bounded number of rows in one UPDATE … RETURNING on tables without a primary key.
+ */
+export function rowIdentity(db: Kysely<any>): RawBuilder<unknown> {
+  return dialectOf(db) === 'postgres' ? sql`ctid` : sql`rowid`;
+}
+export function rowIdentityIn(db: Kysely<any>, subquery: RawBuilder<unknown>): RawBuilder<SqlBool> {
+  return dialectOf(db) === 'postgres' ? sql<SqlBool>`ctid = any(array(${subquery}))` : sql<SqlBool>`rowid in (${subquery})`;
+}
+
+/**
+ * For the rest of the transaction, index scans over sequential and bitmap scans (PostgreSQL; SQLite
+ * needs nothing). PostgreSQL cannot estimate a partial index's predicate such as `a is distinct
+ * from b` (it guesses most rows match) and would scan the whole table to find the few that do;
+ * plain index scans also mark the dead entries an update leaves behind, so later scans skip them.
+ */
+export async function preferIndexScans(trx: Kysely<any>): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') return;
+  await sql`set local enable_seqscan = off`.execute(trx);
+  await sql`set local enable_bitmapscan = off`.execute(trx);
 }

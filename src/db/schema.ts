@@ -124,6 +124,12 @@ export interface DeliveryTable {
   /** What the rendered message tracks: `opens`, `clicks` or `opens,clicks` (migration 0011); null: untracked. */
   tracking: ColumnType<string | null, string | null | undefined, string | null>;  /** Quiet hours deferred this message: it is not sent before this instant (migration 0015). */
   not_before: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The furthest provider feedback (migration 0017): delayed < delivered < bounced < complained; never moves back. */
+  feedback: ColumnType<'delayed' | 'delivered' | 'bounced' | 'complained' | null, 'delayed' | 'delivered' | 'bounced' | 'complained' | null | undefined, 'delayed' | 'delivered' | 'bounced' | 'complained' | null>;
+  bounce_type: ColumnType<'hard' | 'soft' | null, 'hard' | 'soft' | null | undefined, 'hard' | 'soft' | null>;
+  feedback_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The delivery as reports last folded it (migration 0020); null: never folded. */
+  report_signature: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The original URL of a rewritten link; the click endpoint redirects only to these. */
@@ -138,12 +144,28 @@ export interface TrackedLinkTable {
 export interface DeliveryEventTable {
   execution_id: string;
   position: number;
-  type: 'opened' | 'clicked';
-  /** The link clicked; null for opens. */
+  /** Opens and clicks (Herald's tracking or the provider's), and provider feedback (migration 0017). */
+  type: 'opened' | 'clicked' | 'delivered' | 'delayed' | 'bounced' | 'complained' | 'unsubscribed';
+  /** The link clicked; null for opens (and for clicks a provider tracked). */
   link_index: number | null;
   occurred_at: string;
   /** Cut to 256 characters; null when the client sent none. */
   user_agent: string | null;
+  /** The provider's raw reason (≤ 1 KB), migration 0017; null for Herald's own tracking. */
+  detail: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The provider's event id, unique where set: a replayed event is refused (migration 0017). */
+  provider_event_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The report fold that counted it (migration 0020); null: not folded yet. */
+  report_folded: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** An address Herald does not send to on a channel (migration 0017); normalised (email lower-cased, phone E.164). */
+export interface SuppressionTable {
+  channel: 'email' | 'sms' | 'push';
+  address: string;
+  reason: 'hard-bounce' | 'complaint' | 'manual' | 'import';
+  detail: string | null;
+  created_at: string;
 }
 
 /** What one recipient is sent, rendered by the preparation step; the send activity reads it by reference. */
@@ -193,7 +215,7 @@ export interface AuditLogTable {
   occurred_at: string;
   actor_key_id: string;
   action: string;
-  resource_type: 'campaign' | 'api_key' | 'profile' | 'channel_configuration' | 'capping_rule' | 'audience';
+  resource_type: 'campaign' | 'api_key' | 'profile' | 'channel_configuration' | 'capping_rule' | 'audience' | 'suppression' | 'webhook_endpoint';
   resource_id: string;
   before: Json | null;
   after: Json | null;
@@ -240,6 +262,67 @@ export interface AudienceMemberTable {
   added_at: string;
 }
 
+/** What happened to a delivery, for the customer's feedback webhooks (migration 0019); ordered by id. */
+export interface FeedbackEventTable {
+  id: Generated<number>;
+  type: 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'excluded' | 'opened' | 'clicked' | 'unsubscribed';
+  execution_id: string;
+  position: number;
+  occurred_at: string;
+  /** `{category?, code?, reason?, bounceType?, url?}` as JSON text; null: none. */
+  detail: Json | null;
+  created_at: string;
+}
+
+/** A customer's feedback webhook endpoint (migration 0019). The secret is stored encrypted, never in clear. */
+export interface WebhookEndpointTable {
+  id: string;
+  url: string;
+  /** JSON array of the event types it receives. */
+  events: Json;
+  /** JSON array of campaign ids it is limited to; null: every campaign. */
+  campaign_ids: Json | null;
+  /** The `whsec_…` signing secret, AES-256-GCM encrypted with a payload key (src/services/webhook-secrets.ts). */
+  secret: string;
+  status: 'enabled' | 'disabled';
+  disabled_reason: string | null;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  /** The id of the last feedback event it acknowledged (or skipped); its dispatcher reads the ones after. */
+  cursor_event_id: ColumnType<number, number | undefined, number>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One HTTP request to a webhook endpoint (migration 0019). */
+export interface WebhookAttemptTable {
+  id: Generated<number>;
+  endpoint_id: string;
+  /** The Standard Webhooks message id (`webhook-id` header). */
+  message_id: string;
+  /** JSON array of the feedback event ids the request carried (empty for a test event). */
+  event_ids: Json;
+  status_code: number | null;
+  error: string | null;
+  attempted_at: string;
+  duration_ms: number;
+}
+
+/** Report counts per campaign, time bucket, metric and key (migration 0020); bigint on PostgreSQL, read through Number(). */
+export interface ReportRollupTable {
+  campaign_id: string;
+  bucket_start: string;
+  metric: string;
+  key: string;
+  count: ColumnType<number, number, number>;
+}
+
+/** The one row every report fold locks first (migration 0020). */
+export interface ReportFoldTable {
+  id: number;
+  seq: number;
+  folded_at: string | null;
+}
+
 export interface Database {
   audiences: AudienceTable;
   audience_members: AudienceMemberTable;
@@ -257,6 +340,12 @@ export interface Database {
   rendered_messages: RenderedMessageTable;
   tracked_links: TrackedLinkTable;
   delivery_events: DeliveryEventTable;
+  report_rollups: ReportRollupTable;
+  report_folds: ReportFoldTable;
+  suppressions: SuppressionTable;
+  feedback_events: FeedbackEventTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 export type CampaignRow = Selectable<CampaignTable>;

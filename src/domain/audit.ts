@@ -1,5 +1,5 @@
 /** What the audit log records changes to. */
-export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile', 'channel_configuration', 'capping_rule', 'audience'] as const;
+export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile', 'channel_configuration', 'capping_rule', 'audience', 'suppression', 'webhook_endpoint'] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
 export const AUDIT_ACTIONS = [
@@ -22,5 +22,13 @@ export const AUDIT_ACTIONS = [
   'capping_rule.deleted',
   'audience.created',
   'audience.deleted',
+  /** The suppression list (resource id `<channel>/<address>`; an import: `import`, counts only). */
+  'suppression.added',
+  'suppression.deleted',
+  'suppression.imported',
+  /** Feedback webhook endpoints (never their secret). */
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -7,8 +7,15 @@ export interface TrackingSettings {
   clicks?: boolean;
 }
 
-/** What one tracking token names: the delivery (execution and recipient position) and, for a click, the link's index. */
-export type TrackingTarget = { kind: 'open'; executionId: string; position: number } | { kind: 'click'; executionId: string; position: number; link: number };
+/**
+ * What one tracking token names: the delivery (execution and recipient position) and, for a click,
+ * the link's index. `unsubscribe` is the one-click unsubscribe link of a marketing email (RFC 8058,
+ * src/domain/unsubscribe.ts): the same keys sign it, under its own payload prefix.
+ */
+export type TrackingTarget =
+  | { kind: 'open'; executionId: string; position: number }
+  | { kind: 'click'; executionId: string; position: number; link: number }
+  | { kind: 'unsubscribe'; executionId: string; position: number };
 
 /** Links past this many in one message are left as they are (untracked). */
 export const MAX_TRACKED_LINKS = 100;
@@ -34,7 +41,14 @@ export function isTracked(tracking: TrackingSettings | undefined): tracking is T
 }
 
 function payloadOf(target: TrackingTarget): string {
-  return target.kind === 'open' ? `o:${target.executionId}:${target.position}` : `c:${target.executionId}:${target.position}:${target.link}`;
+  switch (target.kind) {
+    case 'open':
+      return `o:${target.executionId}:${target.position}`;
+    case 'click':
+      return `c:${target.executionId}:${target.position}:${target.link}`;
+    case 'unsubscribe':
+      return `u:${target.executionId}:${target.position}`;
+  }
 }
 
 function parsePayload(payload: string): TrackingTarget | undefined {
@@ -42,6 +56,7 @@ function parsePayload(payload: string): TrackingTarget | undefined {
   const [kind, executionId, position, link] = parts;
   if (!executionId || !EXECUTION_ID.test(executionId) || !isIndex(position, MAX_POSITION)) return undefined;
   if (kind === 'o' && parts.length === 3) return { kind: 'open', executionId, position: Number(position) };
+  if (kind === 'u' && parts.length === 3) return { kind: 'unsubscribe', executionId, position: Number(position) };
   if (kind === 'c' && parts.length === 4 && isIndex(link, MAX_TRACKED_LINKS - 1)) return { kind: 'click', executionId, position: Number(position), link: Number(link) };
   return undefined;
 }
@@ -52,7 +67,8 @@ function isIndex(value: string | undefined, max: number): boolean {
 
 /**
  * Signs and verifies tracking tokens: `base64url(payload).base64url(HMAC-SHA256(key, context ‖ payload))`,
- * the payload naming the delivery (`o:<executionId>:<position>` or `c:<executionId>:<position>:<link>`).
+ * the payload naming the delivery (`o:<executionId>:<position>`, `c:<executionId>:<position>:<link>`
+ * or `u:<executionId>:<position>` for an unsubscribe link).
  * The first key signs; every key verifies (HERALD_TRACKING_SECRET lists older keys after the
  * current one while links signed with them may still be clicked). A token never carries a URL:
  * the click endpoint reads the destination from Herald's database, so a token only ever leads

@@ -29,6 +29,8 @@ const SHARED: readonly string[] = [
   // Engagement tracking: the worker signs tracked links under the public URL, the API verifies
   // them (and prints the public URL in the ready cURL).
   'HERALD_PUBLIC_URL', 'HERALD_TRACKING_SECRET',
+  // Feedback webhooks out: the worker delivers, the API checks targets and sends /test.
+  'HERALD_WEBHOOKS_ALLOW_PRIVATE', 'HERALD_WEBHOOK_DISABLE_AFTER_FAILURES', 'HERALD_WEBHOOK_RETRY_INITIAL_MS', 'HERALD_WEBHOOK_TIMEOUT_MS', 'HERALD_WEBHOOK_POLL_MS',
 ];
 
 /** Per part, the Herald variables it reads on top of SYSTEM_* and SHARED. */
@@ -59,6 +61,9 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'HERALD_PUSH_OUTBOX',
     // Limits of the streamed bulk profile import.
     'HERALD_IMPORT_MAX_BYTES', 'HERALD_IMPORT_MAX_LINE_BYTES',
+    // Provider events in: the Resend webhook's signing secret, and TWILIO_AUTH_TOKEN, the only key
+    // Twilio signs its callbacks with (without TWILIO_ACCOUNT_SID, which stays denied, it sends nothing).
+    'RESEND_WEBHOOK_SECRET', 'HERALD_PROVIDER_EVENTS_RATE_LIMIT', 'TWILIO_AUTH_TOKEN',
   ],
 };
 
@@ -70,7 +75,7 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
 export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
   worker: ['HERALD_API_KEYS', 'HERALD_RATE_LIMITS'],
   api: [
-    'RESEND_API_KEY', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN',
+    'RESEND_API_KEY', 'TWILIO_ACCOUNT_SID',
     'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT',
     'APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY', 'APNS_PRODUCTION',
   ],
@@ -91,7 +96,8 @@ export function senderVariables(parent: NodeJS.ProcessEnv): string[] {
 
 function isAllowed(part: ChildPart, name: string, senders: readonly string[]): boolean {
   if (DENIED[part].includes(name)) return false;
-  if (senders.includes(name)) return part === 'worker';
+  // A credential a configuration names goes to the worker; to the API only when its own list names it too (TWILIO_AUTH_TOKEN).
+  if (senders.includes(name)) return part === 'worker' || ALLOWED[part].includes(name);
   return SYSTEM_VARIABLES.includes(name) || SYSTEM_PREFIXES.some((prefix) => name.startsWith(prefix)) || ALLOWED[part].includes(name);
 }
 

@@ -6,6 +6,8 @@ import { readJson } from '../db/dialect';
 import type { Consents } from '../domain/consent';
 import type { PushTarget } from '../domain/push';
 import { closeWithCounts, ExecutionRepository, type ClosedCounts, type ExecutionClaim } from './executions';
+import { failureDetail } from '../domain/feedback-webhook';
+import { FeedbackEventRepository } from './feedback-events';
 
 export interface NewAudienceExecution {
   id: string;
@@ -219,14 +221,18 @@ export class AudienceRunRepository {
 
   /** Excludes every recipient still pending (from `from` on) with `reason`; answers how many. */
   async excludePending(executionId: string, reason: string, from = 0): Promise<number> {
-    const result = await this.db
-      .updateTable('deliveries')
-      .set({ status: 'excluded', reason, updated_at: new Date().toISOString() })
-      .where('execution_id', '=', executionId)
-      .where('position', '>=', from)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const now = new Date().toISOString();
+    const exclude = (db: Kysely<Database>) =>
+      db.updateTable('deliveries').set({ status: 'excluded', reason, updated_at: now }).where('execution_id', '=', executionId).where('position', '>=', from).where('status', '=', 'pending');
+    const feedback = new FeedbackEventRepository(this.db);
+    // Positions are read back (RETURNING) only for a deployment with webhook endpoints.
+    if (!(await feedback.active())) return Number((await exclude(this.db).executeTakeFirst()).numUpdatedRows);
+    return this.db.transaction().execute(async (trx) => {
+      const excluded = await exclude(trx).returning('position').execute();
+      const detail = failureDetail('execution', reason);
+      await feedback.append(excluded.map(({ position }) => ({ type: 'excluded' as const, executionId, position: Number(position), occurredAt: now, detail })), trx);
+      return excluded.length;
+    });
   }
 
   /** Closes the run with its counts, `failed` with the reason when given. */
@@ -307,15 +313,18 @@ export class AudienceRunRepository {
   async markSentMany(executionId: string, sent: { position: number; messageId: string }[]): Promise<void> {
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
+      const closed: number[] = [];
       for (const { position, messageId } of sent) {
-        await trx
+        const updated = await trx
           .updateTable('deliveries')
           .set({ status: 'sent', reason: null, message_id: messageId, updated_at: now })
           .where('execution_id', '=', executionId)
           .where('position', '=', position)
           .where('status', '=', 'pending')
-          .execute();
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) > 0) closed.push(position);
       }
+      await new FeedbackEventRepository(this.db).append(closed.map((position) => ({ type: 'sent' as const, executionId, position, occurredAt: now })), trx);
     });
   }
 

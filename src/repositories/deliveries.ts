@@ -1,8 +1,11 @@
-import type { ExpressionBuilder } from 'kysely';
+import type { ExpressionBuilder, Updateable } from 'kysely';
+import { inTransaction } from '../db/in-transaction';
 import type { HeraldDb } from '../db/database';
-import type { Database } from '../db/schema';
+import type { Database, DeliveryTable } from '../db/schema';
 import type { Channel } from '../domain/campaign';
+import { failureDetail } from '../domain/feedback-webhook';
 import { NOT_STARTED_REASON } from './executions';
+import { FeedbackEventRepository, type NewFeedbackEvent } from './feedback-events';
 
 /**
  * A delivery without an outcome yet: pending, or closed as not-started by the orphan sweep
@@ -46,7 +49,11 @@ export interface MessageToSend {
  * only (executionId, position); addresses and bodies stay in these rows.
  */
 export class DeliveryRepository {
-  constructor(private readonly db: HeraldDb) {}
+  private readonly feedback: FeedbackEventRepository;
+
+  constructor(private readonly db: HeraldDb) {
+    this.feedback = new FeedbackEventRepository(db);
+  }
 
   /**
    * Stores the preparation of every recipient at once: addresses, final outcomes of those
@@ -56,17 +63,23 @@ export class DeliveryRepository {
   async recordPreparation(executionId: string, channel: Channel, prepared: PreparedDelivery[]): Promise<void> {
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
+      // Failed and excluded outcomes this call closed, for the customer's feedback webhooks.
+      const closed: NewFeedbackEvent[] = [];
       for (const p of prepared) {
         // A deferred message (quiet hours) stays pending with why and until when; sending clears the reason.
         const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : p.deferred ? { reason: p.deferred.reason, not_before: p.deferred.notBefore } : {};
         const tracking = 'message' in p ? trackingLabel(p.message.tracked) : null;
-        await trx
+        const updated = await trx
           .updateTable('deliveries')
           .set({ ...final, address: p.address ?? null, profile_created: p.profileCreated ? 1 : 0, locale: p.locale ?? null, tracking, updated_at: now })
           .where('execution_id', '=', executionId)
           .where('position', '=', p.position)
           .where(isOpen)
-          .execute();
+          .executeTakeFirst();
+        if ('outcome' in p && Number(updated.numUpdatedRows) > 0) {
+          // Decided before any provider call: consent, suppression, no profile or address.
+          closed.push({ type: p.outcome.status, executionId, position: p.position, occurredAt: now, detail: failureDetail('recipient', p.outcome.reason) });
+        }
         if (!('message' in p)) continue;
         const content = { subject: p.message.subject ?? null, html: p.message.html ?? null, text: p.message.text ?? null };
         await trx
@@ -86,6 +99,7 @@ export class DeliveryRepository {
             .execute();
         }
       }
+      await this.feedback.append(closed, trx);
     });
   }
 
@@ -114,23 +128,30 @@ export class DeliveryRepository {
 
   /** Records the provider's acceptance; a recipient already closed keeps its outcome. */
   async markSent(executionId: string, position: number, messageId: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'sent', reason: null, message_id: messageId, updated_at: new Date().toISOString() })
-      .where('execution_id', '=', executionId)
-      .where('position', '=', position)
-      .where(isOpen)
-      .execute();
+    const now = new Date().toISOString();
+    await this.close(executionId, position, { status: 'sent', reason: null, message_id: messageId, updated_at: now }, { type: 'sent', executionId, position, occurredAt: now });
   }
 
   /** Records a permanent failure with its full reason, which stays in Herald's database only. */
   async markFailed(executionId: string, position: number, reason: string): Promise<void> {
-    await this.db
-      .updateTable('deliveries')
-      .set({ status: 'failed', reason, updated_at: new Date().toISOString() })
-      .where('execution_id', '=', executionId)
-      .where('position', '=', position)
-      .where(isOpen)
-      .execute();
+    const now = new Date().toISOString();
+    await this.close(executionId, position, { status: 'failed', reason, updated_at: now }, { type: 'failed', executionId, position, occurredAt: now, detail: failureDetail('provider', reason) });
+  }
+
+  /**
+   * Closes an open delivery and records its feedback event in the same transaction. Without an
+   * enabled webhook endpoint (a cached answer) it is the bare update, no transaction: sending
+   * pays nothing for webhooks it does not have.
+   */
+  private async close(executionId: string, position: number, set: Updateable<DeliveryTable>, event: NewFeedbackEvent): Promise<void> {
+    const update = (db: HeraldDb) => db.updateTable('deliveries').set(set).where('execution_id', '=', executionId).where('position', '=', position).where(isOpen).executeTakeFirst();
+    if (!(await this.feedback.active())) {
+      await update(this.db);
+      return;
+    }
+    await inTransaction(this.db, async (trx) => {
+      const updated = await update(trx);
+      if (Number(updated.numUpdatedRows) > 0) await this.feedback.append([event], trx);
+    });
   }
 }

@@ -9,6 +9,8 @@ import type { ChannelData, PositionOutcome, Recipient, RecipientOutcome, Recipie
 export type { PositionOutcome };
 import { isUniqueViolation } from '../db/unique-violation';
 import { TrackingRepository, type EngagementCounts } from './tracking';
+import { failureDetail } from '../domain/feedback-webhook';
+import { FeedbackEventRepository } from './feedback-events';
 
 export type ExecutionStatus = 'running' | 'completed' | 'failed';
 
@@ -102,12 +104,20 @@ export interface StoredRecipient extends Recipient {
  * not-started by the orphan sweep before a later run of the workflow was refused.
  */
 async function failOpenDeliveries(trx: Transaction<Database>, executionId: string, reason: string, now: string): Promise<void> {
-  await trx
+  const fail = trx
     .updateTable('deliveries')
     .set({ status: 'failed', reason, updated_at: now })
     .where('execution_id', '=', executionId)
-    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('reason', '=', NOT_STARTED_REASON)]))
-    .execute();
+    .where((eb) => eb.or([eb('status', '=', 'pending'), eb('reason', '=', NOT_STARTED_REASON)]));
+  const feedback = new FeedbackEventRepository(trx);
+  // Positions are read back (RETURNING) only for a deployment with webhook endpoints.
+  if (!(await feedback.active(trx))) {
+    await fail.execute();
+    return;
+  }
+  const failed = await fail.returning('position').execute();
+  const detail = failureDetail('execution', reason);
+  await feedback.append(failed.map(({ position }) => ({ type: 'failed' as const, executionId, position: Number(position), occurredAt: now, detail })), trx);
 }
 
 /** Closes the execution and stores its outcome counts, which outlive the per-recipient rows. */
@@ -257,6 +267,12 @@ export class ExecutionRepository {
   async startedByKeyId(executionId: string): Promise<string | null | undefined> {
     const row = await this.db.selectFrom('executions').select('started_by_key_id').where('id', '=', executionId).executeTakeFirst();
     return row ? row.started_by_key_id : undefined;
+  }
+
+  /** The campaign and version an execution runs; undefined when there is no such execution. */
+  async campaignVersionOf(executionId: string): Promise<{ campaignId: string; campaignVersion: number } | undefined> {
+    const row = await this.db.selectFrom('executions').select(['campaign_id', 'campaign_version']).where('id', '=', executionId).executeTakeFirst();
+    return row && { campaignId: row.campaign_id, campaignVersion: row.campaign_version };
   }
 
   async get(executionId: string): Promise<ExecutionView | undefined> {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { HeraldDb } from '../db/database';
+import { inTransaction } from '../db/in-transaction';
+import { FeedbackEventRepository } from './feedback-events';
 import { MAX_EVENTS_PER_DELIVERY } from '../domain/tracking';
 
 export type EngagementType = 'opened' | 'clicked';
@@ -45,17 +47,30 @@ export class TrackingRepository {
       .where('type', '=', event.type)
       .executeTakeFirst();
     if (Number(recorded?.count ?? 0) >= MAX_EVENTS_PER_DELIVERY) return false;
-    await this.db
-      .insertInto('delivery_events')
-      .values({
-        execution_id: event.executionId,
-        position: event.position,
-        type: event.type,
-        link_index: event.linkIndex ?? null,
-        occurred_at: new Date().toISOString(),
-        user_agent: event.userAgent,
-      })
-      .execute();
+    const occurredAt = new Date().toISOString();
+    const insert = (db: HeraldDb) =>
+      db
+        .insertInto('delivery_events')
+        .values({
+          execution_id: event.executionId,
+          position: event.position,
+          type: event.type,
+          link_index: event.linkIndex ?? null,
+          occurred_at: occurredAt,
+          user_agent: event.userAgent,
+        })
+        .execute();
+    const feedback = new FeedbackEventRepository(this.db);
+    // With webhook endpoints, the open or click is also a feedback event (a click with its URL), in the same transaction.
+    if (!(await feedback.active())) {
+      await insert(this.db);
+      return true;
+    }
+    const url = event.type === 'clicked' && event.linkIndex !== undefined ? await this.linkUrl(event.executionId, event.position, event.linkIndex) : undefined;
+    await inTransaction(this.db, async (trx) => {
+      await insert(trx);
+      await feedback.append([{ type: event.type, executionId: event.executionId, position: event.position, occurredAt, ...(url !== undefined && { detail: { url } }) }], trx);
+    });
     return true;
   }
 
@@ -65,6 +80,8 @@ export class TrackingRepository {
       .selectFrom('delivery_events')
       .select(['position', 'type', sql<number | string>`count(*)`.as('count')])
       .where('execution_id', '=', executionId)
+      // The table also holds provider feedback (delivered, bounced…): only opens and clicks count here.
+      .where('type', 'in', ['opened', 'clicked'])
       .groupBy(['position', 'type'])
       .execute();
     const counts = new Map<number, EngagementCounts>();

@@ -59,7 +59,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
       taskQueue: config.temporal.taskQueue,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
       dataConverter: heraldDataConverter(config.payloadKeys),
-      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, smsSenders: smsSenderFor, pushSenders: pushSenderFor, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, audienceMaxRuntimeMs: config.audienceMaxRuntimeMs, renderer, tracking: config }),
+      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, smsSenders: smsSenderFor, pushSenders: pushSenderFor, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, audienceMaxRuntimeMs: config.audienceMaxRuntimeMs, renderer, tracking: config, webhooks: config }),
     });
   } catch (error) {
     await renderer.close();

@@ -19,6 +19,7 @@
  * activities). `activation-*-before-versions.json` were recorded before version-switch-by-update (no patch
  * marker before the run ends). `activation-version-switch.json` has the activateVersion update.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,10 +36,11 @@ import { startDevServer } from '../../temporal/dev-server';
 import { sweepOrphanedExecutions } from '../../workflows/sweep-orphaned-executions';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
 import { purgeExpiredContent } from '../../workflows/purge-expired-content';
-import { activationWorkflowId, audienceExecutionWorkflowId, executionWorkflowId, orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
+import { activationWorkflowId, audienceExecutionWorkflowId, executionWorkflowId, orphanSweepScheduleId, retentionScheduleId, webhookDispatcherWorkflowId } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
+import { listenOnLoopback, readBody } from '../support/loopback-server';
 
 const historiesDir = fileURLToPath(new URL('.', import.meta.url));
 const TASK_QUEUE = 'herald-record-histories';
@@ -401,12 +403,43 @@ async function audienceThrottledRun(ctx: Ctx): Promise<void> {
   ctx.record('audience-throttled-run', workflowId);
 }
 
+/**
+ * A feedback webhook dispatcher: a customer endpoint on loopback fails its first request (500,
+ * retried by Temporal), then acknowledges the sent event; the endpoint is then disabled in the
+ * database and the dispatcher ends at its next poll. Its history holds the endpoint id and counts.
+ */
+async function webhookDispatcherScenario(ctx: Ctx): Promise<void> {
+  const bodies: string[] = [];
+  const { server, url } = await listenOnLoopback(async (req, res) => {
+    bodies.push(await readBody(req));
+    res.writeHead(bodies.length === 1 ? 500 : 200);
+    res.end();
+  }, () => ({}));
+  try {
+    const campaign = await createCampaign(ctx, { name: 'Webhook (replay fixture)' });
+    await activate(ctx, campaign.id);
+    const endpoint = expectStatus(await ctx.request('POST', '/v1/webhooks', { url: `${url}/hook`, events: ['sent'], campaignIds: [campaign.id] }), 201, 'create webhook');
+    const { execution } = await trigger(ctx, campaign.id, 'replay-webhook', [{ userId: 'replay-webhook@example.com', namespace: 'email' }], { code: 'W' });
+    check(execution.recipients[0].status === 'sent', 'webhook-dispatcher: the message is sent', execution);
+    const deadline = Date.now() + 60_000;
+    while (bodies.length < 2 && Date.now() < deadline) await sleep(200);
+    check(bodies.length === 2 && JSON.parse(bodies[1]!).type === 'message.sent', 'webhook-dispatcher: one failed request, then the sent event', bodies);
+    await ctx.db.updateTable('webhook_endpoints').set({ status: 'disabled', disabled_reason: 'replay fixture done' }).where('id', '=', endpoint.id).execute();
+    const workflowId = webhookDispatcherWorkflowId(endpoint.id);
+    const result = await ctx.client.workflow.getHandle(workflowId).result();
+    check(result.ended === 'stopped' && result.delivered === 1, 'webhook-dispatcher: stopped after one event', result);
+    ctx.record('webhook-dispatcher', workflowId);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   log('starting Temporal dev server and bundling workflows');
   const [env, workflowBundle] = await Promise.all([startDevServer(), bundleWorkflows()]);
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-record-'));
-  const config = loadConfig({ HERALD_DATA_DIR: dataDir, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: '1' });
+  const config = loadConfig({ HERALD_DATA_DIR: dataDir, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: '1', HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true' });
   config.http.port = 0;
   const db = await openMigratedDatabase(config.databasePath);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -418,6 +451,9 @@ async function main(): Promise<void> {
   await client.schedule.getHandle(orphanSweepScheduleId(TASK_QUEUE)).pause('record-histories starts the sweep itself');
   await client.schedule.getHandle(retentionScheduleId(TASK_QUEUE)).pause('record-histories starts the purge itself');
   const workerRun = worker.run();
+  // Webhook secrets are sealed with a payload key. Set only now: the client and the worker were
+  // built without one, so the recorded histories stay unencrypted.
+  config.payloadKeys = [{ id: 'record-histories', key: randomBytes(32) }];
   const server = await serveApi(config, db, client, () => {});
   const baseUrl = `http://127.0.0.1:${server.port}`;
 
@@ -450,6 +486,7 @@ async function main(): Promise<void> {
       ['purge-expired-content', purgeExpiredContentScenario],
       ['activation-version-switch', activationVersionSwitch],
       ['audience-throttled-run', audienceThrottledRun],
+      ['webhook-dispatcher', webhookDispatcherScenario],
     ];
     const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map(([name]) => name).join(', ')}`);

@@ -67,7 +67,20 @@ describe('workflow replay', () => {
   it('finds the recorded histories', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(5);
     const types = new Set(recorded.map(({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    expect(types).toEqual(new Set(['audienceExecution', 'campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution']));
+    expect(types).toEqual(new Set(['audienceExecution', 'campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution', 'webhookDispatcher']));
+  });
+
+  it('covers a webhook dispatcher: deliveries polled with durable timers, ids and counts only', () => {
+    const dispatcher = recorded.find((r) => r.scenario === 'webhook-dispatcher');
+    expect(dispatcher, 'npm run record-histories -- webhook-dispatcher').toBeDefined();
+    const events = dispatcher!.history.events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverWebhookBatch').length).toBeGreaterThanOrEqual(2);
+    expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
+    const text = payloadTexts(dispatcher!.history).join('\n');
+    expect(text).toContain('"endpointId"');
+    expect(text).not.toContain('whsec_');
+    expect(text).not.toContain('127.0.0.1');
+    expect(text).not.toContain('replay-webhook@example.com');
   });
 
   it('covers a quiet-hours deferral: a durable timer, then the durable send', () => {

@@ -16,6 +16,7 @@ const page = `<!doctype html>
     <style>body { margin: 0; font-family: system-ui, sans-serif; }</style>
   </head>
   <body>
+    <a href="/reports" style="position: fixed; right: 12px; bottom: 12px; z-index: 1000; padding: 6px 10px; border-radius: 6px; background: #1d2433; color: #fff; text-decoration: none">Campaign reports</a>
     <script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts":false,"telemetry":false,"showDeveloperTools":"never","agent":{"disabled":true}}'></script>
     <script src="/docs/assets/scalar.js"></script>
   </body>

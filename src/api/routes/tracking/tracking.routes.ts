@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { problemContent } from '../../problem';
+import { publicTokenErrors } from '../../public-token-errors';
 
 const tags = ['Tracking'];
 
@@ -12,19 +12,7 @@ const TokenParams = z.object({
     .openapi({ param: { name: 'token', in: 'path' }, example: 'bzowMUtFWEFNUExFOjA.SGVyYWxkIHRyYWNraW5nIHRva2VuIGV4YW1wbGUgb25seQ' }),
 });
 
-const integer = (description: string) => ({ description, schema: { type: 'integer' as const } });
-const errors = {
-  400: problemContent('Not a token at all (too long, or characters outside base64url)'),
-  404: problemContent('A token Herald did not sign (forged, altered or garbled), or a link retention has removed. Nothing is recorded.'),
-  429: {
-    ...problemContent('Too many requests from this client address (HERALD_TRACKING_RATE_LIMIT per second)'),
-    headers: { 'Retry-After': integer('Seconds to wait before retrying') },
-  },
-  503: {
-    ...problemContent('The database is briefly unavailable'),
-    headers: { 'Retry-After': integer('Seconds to wait before retrying') },
-  },
-};
+const errors = publicTokenErrors('A token Herald did not sign (forged, altered or garbled), or a link retention has removed. Nothing is recorded.');
 
 // Public: these addresses are in the emails and SMS Herald sends, so they take no API key. They are
 // outside /v1 (no authentication, no API key rate limit) and declare an empty security list.

@@ -1,0 +1,127 @@
+import type { Channel } from '../domain/campaign';
+import { invalidRequest, notFound } from '../domain/errors';
+import { normaliseAddress, type SuppressionReason } from '../domain/provider-feedback';
+import { AuditLogRepository } from '../repositories/audit-log';
+import { SuppressionRepository, type NewSuppression, type Suppression } from '../repositories/suppressions';
+import { CHANNELS } from '../domain/campaign';
+import type { ServiceDependencies } from './service-dependencies';
+
+/** Rows per transaction of an import. */
+const IMPORT_BATCH_ROWS = 500;
+const MAX_IMPORT_ERRORS = 1000;
+
+type Deps = Pick<ServiceDependencies, 'db'>;
+
+/** The address in its stored form, or 400 naming what a valid one looks like. */
+export function storedAddress(channel: Channel, address: string, field = 'address'): string {
+  const normalised = normaliseAddress(channel, address);
+  if (normalised === undefined) {
+    const expected = channel === 'email' ? 'an email address' : channel === 'sms' ? 'an international phone number (+44 7911 123456)' : 'a push token';
+    throw invalidRequest([{ field, message: `must be ${expected}` }]);
+  }
+  return normalised;
+}
+
+/** The cursor is opaque to clients: the last entry's key, base64url JSON. */
+const encodeCursor = (entry: Suppression) => Buffer.from(JSON.stringify([entry.channel, entry.address]), 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): { channel: Channel; address: string } {
+  try {
+    const [channel, address] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if ((CHANNELS as readonly unknown[]).includes(channel) && typeof address === 'string') return { channel: channel as Channel, address };
+  } catch {
+    // fall through
+  }
+  throw invalidRequest([{ field: 'cursor', message: 'not a cursor from a previous page' }], 'Pass nextCursor from the previous page as it was.');
+}
+
+export async function listSuppressions(deps: Deps, query: { channel?: Channel; limit: number; cursor?: string }): Promise<{ items: Suppression[]; nextCursor?: string }> {
+  const { items, hasMore } = await new SuppressionRepository(deps.db).list({ ...(query.channel && { channel: query.channel }), ...(query.cursor !== undefined && { after: decodeCursor(query.cursor) }), limit: query.limit });
+  return { items, ...(hasMore && { nextCursor: encodeCursor(items[items.length - 1]!) }) };
+}
+
+/** Adds an address (normalised) with its audit entry; `created` false when it was there already (the entry is left as it was). */
+export function addSuppression(deps: Deps, request: { channel: Channel; address: string; reason?: SuppressionReason; detail?: string }, actorKeyId: string): Promise<{ suppression: Suppression; created: boolean }> {
+  const address = storedAddress(request.channel, request.address);
+  return deps.db.transaction().execute(async (trx) => {
+    const suppressions = new SuppressionRepository(trx);
+    const created = await suppressions.add({ channel: request.channel, address, reason: request.reason ?? 'manual', ...(request.detail !== undefined && { detail: request.detail }) });
+    const suppression = (await suppressions.get(request.channel, address))!;
+    if (created) await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.added', resourceType: 'suppression', resourceId: `${request.channel}/${address}`, after: { reason: suppression.reason } });
+    return { suppression, created };
+  });
+}
+
+/** Removes an address (normalised) with its audit entry: later sends go to it again. Not found when it is not listed. */
+export function removeSuppression(deps: Deps, channel: Channel, rawAddress: string, actorKeyId: string): Promise<void> {
+  const address = storedAddress(channel, rawAddress);
+  return deps.db.transaction().execute(async (trx) => {
+    const suppressions = new SuppressionRepository(trx);
+    const before = await suppressions.get(channel, address);
+    if (!before || !(await suppressions.remove(channel, address))) throw notFound(`Suppression of ${channel} address ${address}`);
+    await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.deleted', resourceType: 'suppression', resourceId: `${channel}/${address}`, before: { reason: before.reason } });
+  });
+}
+
+export type SuppressionImportEntry =
+  | { line: number; kind: 'suppression'; channel: Channel; address: string }
+  | { line: number; kind: 'rejected'; reason: string }
+  | { line: number; kind: 'unread'; reason: string };
+
+export interface SuppressionImportSummary {
+  received: number;
+  added: number;
+  /** Lines naming an address already listed (or listed twice in the body). */
+  alreadySuppressed: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+  errorsTruncated?: true;
+}
+
+/**
+ * Adds the addresses of `entries` as they arrive, IMPORT_BATCH_ROWS per transaction (reason
+ * `import`), so an import of any size holds one batch in memory; addresses already listed keep
+ * their entry. One audit entry, resource id `import`, records the counts (no address), with the
+ * last batch. `complete` is false when an `unread` entry ended it early.
+ */
+export async function importSuppressions(deps: Deps, entries: AsyncIterable<SuppressionImportEntry>, actorKeyId: string): Promise<{ summary: SuppressionImportSummary; complete: boolean }> {
+  const summary: SuppressionImportSummary = { received: 0, added: 0, alreadySuppressed: 0, rejected: 0, errors: [] };
+  const report = (line: number, reason: string) => {
+    if (summary.errors.length < MAX_IMPORT_ERRORS) summary.errors.push({ line, reason });
+    else summary.errorsTruncated = true;
+  };
+  let batch: NewSuppression[] = [];
+  let complete = true;
+  const flush = async (last: boolean) => {
+    const rows = batch;
+    batch = [];
+    await deps.db.transaction().execute(async (trx) => {
+      const added = await new SuppressionRepository(trx).addMany(rows);
+      summary.added += added;
+      summary.alreadySuppressed += rows.length - added;
+      if (last) {
+        const { received, added: addedTotal, alreadySuppressed, rejected } = summary;
+        await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.imported', resourceType: 'suppression', resourceId: 'import', after: { received, added: addedTotal, alreadySuppressed, rejected, ...(!complete && { complete }) } });
+      }
+    });
+  };
+  for await (const entry of entries) {
+    if (entry.kind === 'unread') {
+      report(entry.line, entry.reason);
+      complete = false;
+      break;
+    }
+    summary.received += 1;
+    const address = entry.kind === 'suppression' ? normaliseAddress(entry.channel, entry.address) : undefined;
+    if (entry.kind === 'rejected' || address === undefined) {
+      summary.rejected += 1;
+      report(entry.line, entry.kind === 'rejected' ? entry.reason : `address: not a valid ${entry.channel} address`);
+      continue;
+    }
+    // Two lines with one address in a batch: the second is counted as already suppressed.
+    batch.push({ channel: entry.channel, address, reason: 'import' });
+    if (batch.length >= IMPORT_BATCH_ROWS) await flush(false);
+  }
+  await flush(true);
+  return { summary, complete };
+}
