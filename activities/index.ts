@@ -16,6 +16,8 @@ import { AudienceRepository } from '../src/repositories/audiences';
 import { CappingRepository } from '../src/repositories/capping';
 import { SuppressionRepository } from '../src/repositories/suppressions';
 import { audienceRunActivities } from './audience-run';
+import { reportActivities } from './report-activities';
+import { ReportRollupRepository } from '../src/repositories/report-rollups';
 import { campaignActivities } from './campaign-activities';
 import { campaignVersionActivities } from './campaign-version-activities';
 import { executionActivities } from './execution-activities';
@@ -84,6 +86,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays, new FeedbackEventRepository(deps.db)),
     // Feedback webhooks out (workflows/webhook-dispatcher.ts).
     ...webhookDeliveryActivities(new WebhookEndpointRepository(deps.db), deps.webhooks ?? { webhooks: { allowPrivate: false, timeoutMs: 10_000, disableAfterFailures: 0, retryInitialMs: 5_000, pollMs: 1_000 } }),
+    // The report-rollup fold's schedule (workflows/fold-report-rollups.ts).
+    ...reportActivities(new ReportRollupRepository(deps.db)),
     // Audience executions: batches of many recipients each (workflows/audience-execution.ts).
     ...audienceRunActivities({
       runs: new AudienceRunRepository(deps.db),

@@ -4,3 +4,4 @@ export { sweepOrphanedExecutions } from './sweep-orphaned-executions';
 export { triggerExecution } from './trigger-execution';
 export { audienceExecution } from './audience-execution';
 export { webhookDispatcher } from './webhook-dispatcher';
+export { foldReportRollups } from './fold-report-rollups';

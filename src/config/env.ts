@@ -191,6 +191,7 @@ const envSchema = z
 
     HERALD_RETENTION_DAYS: wholeNumber('HERALD_RETENTION_DAYS', 30, 1, 3650, 'days'),
     HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: wholeNumber('HERALD_RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 1, 86_400, 'seconds'),
+    HERALD_REPORT_FOLD_INTERVAL_SECONDS: wholeNumber('HERALD_REPORT_FOLD_INTERVAL_SECONDS', 60, 1, 86_400, 'seconds'),
     // How long an audience run may take (AJO: 12 hours); members not reached by then are excluded as window-expired.
     HERALD_AUDIENCE_MAX_RUNTIME: z
       .string()
@@ -366,6 +367,8 @@ export interface HeraldConfig {
   codec: { corsOrigins: string[] };
   /** Rendered content, outbox rows and delivery details older than `days` are purged by a Temporal Schedule. */
   retention: { days: number; intervalSeconds: number };
+  /** HERALD_REPORT_FOLD_INTERVAL_SECONDS: how often the report rollups fold in what changed. */
+  reports: { foldIntervalSeconds: number };
   /** HERALD_AUDIENCE_MAX_RUNTIME: an audience run's window, in milliseconds. */
   audienceMaxRuntimeMs: number;
   /** Closing executions whose workflow never started (see workflows/sweep-orphaned-executions.ts). */
@@ -458,6 +461,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
         : [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
     },
     retention: { days: e.HERALD_RETENTION_DAYS, intervalSeconds: e.HERALD_RETENTION_SWEEP_INTERVAL_SECONDS },
+    reports: { foldIntervalSeconds: e.HERALD_REPORT_FOLD_INTERVAL_SECONDS },
     audienceMaxRuntimeMs: e.HERALD_AUDIENCE_MAX_RUNTIME,
     orphanSweep: { intervalSeconds: e.HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS, graceSeconds: e.HERALD_ORPHAN_GRACE_SECONDS },
     publicUrl: publicUrl(e.HERALD_PUBLIC_URL, e.HOST, e.PORT),

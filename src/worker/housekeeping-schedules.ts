@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { HeraldConfig } from '../config/env';
-import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
+import { orphanSweepScheduleId, reportRollupScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
 import type { ScheduleMode, ScheduleState } from './ensure-schedule';
 import { ensureOrphanSweepSchedule } from './orphan-sweep-schedule';
+import { ensureReportRollupSchedule } from './report-rollup-schedule';
 import { ensureRetentionSchedule } from './retention-schedule';
 
 export interface HousekeepingSchedule {
@@ -17,7 +18,7 @@ export interface HousekeepingSchedule {
 
 /**
  * The deployment's housekeeping schedules, one of each per task queue, however many workers run:
- * the orphan sweep and the retention purge. Workers call this in `create-only` mode; the deploy
+ * the orphan sweep, the retention purge and the report-rollup fold. Workers call this in `create-only` mode; the deploy
  * step (`npm run schedules`) and `npm start` call it in `configure` mode.
  */
 export async function ensureHousekeepingSchedules(client: Client, config: HeraldConfig, mode: ScheduleMode): Promise<HousekeepingSchedule[]> {
@@ -36,6 +37,13 @@ export async function ensureHousekeepingSchedules(client: Client, config: Herald
       setting: 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
       configuredSeconds: config.retention.intervalSeconds,
       state: await ensureRetentionSchedule(client, config, mode),
+    },
+    {
+      scheduleId: reportRollupScheduleId(taskQueue),
+      purpose: 'folds delivery changes into the report rollups',
+      setting: 'HERALD_REPORT_FOLD_INTERVAL_SECONDS',
+      configuredSeconds: config.reports.foldIntervalSeconds,
+      state: await ensureReportRollupSchedule(client, config, mode),
     },
   ];
 }

@@ -36,7 +36,8 @@ import { startDevServer } from '../../temporal/dev-server';
 import { sweepOrphanedExecutions } from '../../workflows/sweep-orphaned-executions';
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
 import { purgeExpiredContent } from '../../workflows/purge-expired-content';
-import { activationWorkflowId, audienceExecutionWorkflowId, executionWorkflowId, orphanSweepScheduleId, retentionScheduleId, webhookDispatcherWorkflowId } from '../../workflows/workflow-ids';
+import { foldReportRollups } from '../../workflows/fold-report-rollups';
+import { activationWorkflowId, audienceExecutionWorkflowId, executionWorkflowId, orphanSweepScheduleId, reportRollupScheduleId, retentionScheduleId, webhookDispatcherWorkflowId } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
@@ -434,6 +435,17 @@ async function webhookDispatcherScenario(ctx: Ctx): Promise<void> {
   }
 }
 
+/** (k) The report-rollup fold: one delivery to count, folded by the workflow its schedule starts. */
+async function foldReportRollupsScenario(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, { name: 'Report fold (replay fixture)' });
+  await activate(ctx, campaign.id);
+  await trigger(ctx, campaign.id, 'replay-report-fold', [{ userId: 'fold@example.com', namespace: 'email' }], { code: 'F' });
+  const workflowId = 'record/fold-report-rollups';
+  const folded = await ctx.client.workflow.execute(foldReportRollups, { taskQueue: TASK_QUEUE, workflowId, args: [{}] });
+  check(folded.deliveries >= 1, 'fold-report-rollups: expected at least the one delivery folded', folded);
+  ctx.record('fold-report-rollups', workflowId);
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   log('starting Temporal dev server and bundling workflows');
@@ -450,6 +462,7 @@ async function main(): Promise<void> {
   // The sweep scenario runs the sweep itself; a scheduled run in between would take its orphan.
   await client.schedule.getHandle(orphanSweepScheduleId(TASK_QUEUE)).pause('record-histories starts the sweep itself');
   await client.schedule.getHandle(retentionScheduleId(TASK_QUEUE)).pause('record-histories starts the purge itself');
+  await client.schedule.getHandle(reportRollupScheduleId(TASK_QUEUE)).pause('record-histories starts the fold itself');
   const workerRun = worker.run();
   // Webhook secrets are sealed with a payload key. Set only now: the client and the worker were
   // built without one, so the recorded histories stay unencrypted.
@@ -486,6 +499,7 @@ async function main(): Promise<void> {
       ['purge-expired-content', purgeExpiredContentScenario],
       ['activation-version-switch', activationVersionSwitch],
       ['audience-throttled-run', audienceThrottledRun],
+      ['fold-report-rollups', foldReportRollupsScenario],
       ['webhook-dispatcher', webhookDispatcherScenario],
     ];
     const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../../src/db/database';
 import { migrationProvider } from '../../src/db/migrations/index';
 import type { OrphanSweepTotals } from '../../workflows/sweep-orphaned-executions';
-import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
+import { housekeepingScheduleIds } from '../../workflows/workflow-ids';
 import { startProviderProxy, type ProviderProxy } from '../faults/support/provider-proxy';
 import { startTcpProxy, type TcpProxy } from '../faults/support/tcp-proxy';
 import { claimedExecutions, createLiveCampaign, expectEveryMessageDeliveredOnce, keyFor, planTriggers, type PlannedTrigger } from '../faults/support/triggers';
@@ -96,10 +96,10 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
       await db.destroy();
     }
 
-    // One sweep schedule and one retention schedule for the deployment, whichever worker made them.
+    // One of each housekeeping schedule for the deployment (sweep, retention, report fold), whichever worker made them.
     const client = await stack.temporalClient();
     try {
-      for (const scheduleId of [orphanSweepScheduleId(stack.taskQueue), retentionScheduleId(stack.taskQueue)]) {
+      for (const scheduleId of housekeepingScheduleIds(stack.taskQueue)) {
         const description = await client.schedule.getHandle(scheduleId).describe();
         expect(description.action).toMatchObject({ type: 'startWorkflow', taskQueue: stack.taskQueue });
       }

@@ -13,7 +13,7 @@ import { heraldDataConverter } from '../../src/temporal-client/data-converter';
 import { requestJson, type ApiResponse } from './http-json';
 import { randomPayloadKeys } from './payload-keys';
 import { createTestDatabase } from './postgres-server';
-import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
+import { housekeepingScheduleIds } from '../../workflows/workflow-ids';
 
 export type { ApiResponse };
 export { randomPayloadKeys };
@@ -142,7 +142,7 @@ export async function sharedDatabase(dataDir: string): Promise<{ env: Record<str
 
 /** The run's task queue dies with this Herald; its schedules would keep firing into it. */
 async function deleteHousekeepingSchedules(client: Client, config: HeraldConfig): Promise<void> {
-  for (const scheduleId of [orphanSweepScheduleId(config.temporal.taskQueue), retentionScheduleId(config.temporal.taskQueue)]) {
+  for (const scheduleId of housekeepingScheduleIds(config.temporal.taskQueue)) {
     try {
       await client.schedule.getHandle(scheduleId).delete();
     } catch (error) {

@@ -7,7 +7,7 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config/env';
 import { openMigratedDatabase, type DatabaseTarget } from '../../src/db/database';
 import { connectClient } from '../../src/temporal-client/connection';
-import { orphanSweepScheduleId, retentionScheduleId } from '../../workflows/workflow-ids';
+import { housekeepingScheduleIds } from '../../workflows/workflow-ids';
 import { freePort } from './free-port';
 import { requestJson, type ApiResponse } from './http-json';
 import { apiAnswers, heraldChildEnv, ManagedProcess, sleep, waitFor, waitForExecution } from './process-stack';
@@ -151,7 +151,7 @@ export async function startReplicaStack(options: ReplicaStackOptions): Promise<R
       try {
         const client = await temporalClient();
         try {
-          for (const scheduleId of [orphanSweepScheduleId(taskQueue), retentionScheduleId(taskQueue)]) {
+          for (const scheduleId of housekeepingScheduleIds(taskQueue)) {
             await client.schedule
               .getHandle(scheduleId)
               .delete()
