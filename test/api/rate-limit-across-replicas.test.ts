@@ -58,9 +58,12 @@ describe('rate limits across API replicas on PostgreSQL', () => {
     console.info(`[rate-limit-across-replicas] 60 calls over 2 replicas in ${elapsedMs} ms: ${ok.length} answered 200 (A ${ok.filter((a) => a.replica === 0).length}, B ${ok.filter((a) => a.replica === 1).length})`);
 
     expect(ok.length + limited.length).toBe(60);
-    // One second's window (a second one only if the burst straddled a window edge), never 10 per replica.
+    // 10 per one-second window shared by both replicas, never 10 per replica. A loaded machine can
+    // stretch the burst over more than one window (it took 1.3 s once in CI): each window it
+    // touched allows 10 more, still half of what two replicas counting alone would allow.
+    const windows = Math.floor(elapsedMs / 1000) + 1;
     expect(ok.length).toBeGreaterThanOrEqual(10);
-    expect(ok.length).toBeLessThanOrEqual(12);
+    expect(ok.length).toBeLessThanOrEqual(10 * windows + 2);
     // Both replicas turned calls away, each counting what the other let through.
     expect(limited.some((a) => a.replica === 0)).toBe(true);
     expect(limited.some((a) => a.replica === 1)).toBe(true);
