@@ -3,6 +3,8 @@
 // import (bench/profile-import.ts): 100,000 profiles (× BENCH_SCALE) through POST /v1/profiles/import, one streamed NDJSON body.
 // audience (bench/audience-run.ts): 100,000 profiles (× BENCH_SCALE) imported, then one unthrottled audience run of a
 // marketing email campaign to all of them through the outbox provider: total time, messages/s, peak worker RSS.
+// executions-list (bench/execution-listing.ts): 1,000,000 executions (× BENCH_SCALE) written straight into the database,
+// then GET /v1/executions timed per filter combination: first page and page 200 (via the cursor), median and p95, with the plans.
 // Starts its own embedded stack (bench/stack.ts) on non-default ports with a temporary
 // HERALD_DATA_DIR and the outbox email provider, runs the sections, prints tables, stops it all.
 // BENCH_SCALE (default 1) multiplies every call count, e.g. BENCH_SCALE=0.2 for a smoke run.
@@ -45,11 +47,12 @@ import type { Load, LoadResult, UserSelection } from './loadgen';
 import { summarizeProfiles } from './profile-summary';
 import { benchProfileImport, type ProfileImportBenchResult } from './profile-import';
 import { benchAudienceRun, type AudienceRunBenchResult } from './audience-run';
+import { benchExecutionListing, type ExecutionListingBenchResult } from './execution-listing';
 import { cpuSeconds, memory, treeCpuSeconds } from './proc';
 import { BARE_TASK_QUEUE, repoRoot, Stack, UNPOLLED_BARE_TASK_QUEUE, type CodecMode, type DatabaseMode, type TemporalDbMode, type TemporalMode } from './stack';
 import { fmt, summarize, type LatencySummary } from './stats';
 
-const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles', 'import', 'audience'] as const;
+const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles', 'import', 'audience', 'executions-list'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -615,6 +618,7 @@ interface Results {
   profiles?: ProfileRow[];
   profileImport?: ProfileImportBenchResult;
   audienceRun?: AudienceRunBenchResult;
+  executionListing?: ExecutionListingBenchResult;
   /** Peak and final RSS by process name (api, worker-2, temporal, ...). */
   memory: Record<string, ReturnType<typeof memory>>;
   totalCpu: CpuSnapshot;
@@ -763,6 +767,23 @@ function report(results: Results, sections: Set<Section>): string {
       '',
     );
   }
+  if (results.executionListing) {
+    const r = results.executionListing;
+    out.push(
+      '## Execution listing: GET /v1/executions at scale',
+      '',
+      `${r.executions.toLocaleString('en')} executions over 180 days (20 campaigns, 2% failed, 50 running, 0.1% audience, 1% by one trigger key), written straight into the database in ${fmt(r.seedSeconds, 0)} s${r.dialect === 'postgres' ? ' (then ANALYZE, as autovacuum would)' : ' (no ANALYZE: Herald runs none)'}. Each figure: ms per call through the HTTP API, limit 50, 30 calls after 3 warm-ups; the deep page is page 200 through the cursor (or the last page when there are fewer).`,
+      '',
+      '| filter | matching | first page p50 ms | first page p95 ms | deep page | deep p50 ms | deep p95 ms |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      ...r.rows.map((row) => `| ${row.label} | ${row.matches.toLocaleString('en')} | ${fmt(row.first.p50)} | ${fmt(row.first.p95)} | ${row.deepPage} | ${fmt(row.deep.p50)} | ${fmt(row.deep.p95)} |`),
+      '',
+      '| filter | plan, first page | plan, deep page |',
+      '|---|---|---|',
+      ...r.rows.map((row) => `| ${row.label} | ${row.planFirst.replaceAll('|', '\\|')} | ${row.planDeep.replaceAll('|', '\\|')} |`),
+      '',
+    );
+  }
   if (sections.has('resources') || sections.has('e2e')) {
     const kindOf = (name: string): ProcName | undefined =>
       name.startsWith('accept-api') ? 'acceptApi' : name.startsWith('api') ? 'api' : name.startsWith('worker') ? 'worker' : name === 'bare-worker' ? 'bareWorker' : name.startsWith('temporal') ? 'temporal' : undefined;
@@ -848,6 +869,11 @@ async function runTopology(topology: Topology, order: number, round: number, cpu
       log(`audience run: ${count} members, unthrottled, to the outbox ...`);
       results.audienceRun = await benchAudienceRun({ port: stack.apiPorts[0]!, count, prefix: `${runId}-audience`, apiPid: stack.parts.apis[0]!.pid, workerPid: stack.parts.workers[0]!.pid, log });
       log(`  ${fmt(results.audienceRun.seconds)} s, ${fmt(results.audienceRun.messagesPerSecond, 0)} messages/s, worker peak RSS ${fmt(results.audienceRun.workerPeakRssMiB, 0)} MiB`);
+    }
+    if (wanted.has('executions-list')) {
+      const count = Math.max(10_000, Math.round(1_000_000 * SCALE));
+      log(`execution listing: ${count} executions, then GET /v1/executions per filter ...`);
+      results.executionListing = await benchExecutionListing({ port: stack.apiPorts[0]!, db: dbOf(stack), count, prefix: `${runId}-list`, log });
     }
     const processes: Array<[string, number]> = [...stack.allParts().map((part): [string, number] => [part.name, part.pid]), ...stack.temporalPids().map((pid, i): [string, number] => [i === 0 ? 'temporal' : `temporal-${i + 1}`, pid])];
     results.memory = Object.fromEntries(processes.map(([name, pid]) => [name, memory(pid)]));

@@ -168,6 +168,22 @@ function recipientView(d: DeliveryRow, engagement?: Map<number, EngagementCounts
   };
 }
 
+type StatusLineRow = Pick<ExecutionRow, 'id' | 'request_id' | 'campaign_id' | 'campaign_version' | 'status' | 'failure_reason' | 'created_at' | 'completed_at'>;
+
+/** What every view of an execution starts with, its status and its listing alike: which call it is and how it stands. */
+export function executionStatusLine(row: StatusLineRow) {
+  return {
+    executionId: row.id,
+    requestId: row.request_id,
+    campaignId: row.campaign_id,
+    campaignVersion: row.campaign_version,
+    status: row.status,
+    ...(row.failure_reason && { reason: row.failure_reason }),
+    createdAt: row.created_at,
+    ...(row.completed_at && { completedAt: row.completed_at }),
+  };
+}
+
 /**
  * What every execution's status starts with. Closed executions carry their counts; running ones
  * (and purged ones, which have no rows) are counted as they stand (`live`).
@@ -175,14 +191,7 @@ function recipientView(d: DeliveryRow, engagement?: Map<number, EngagementCounts
 function executionHeader(execution: ExecutionRow, live: ExecutionCounts): Omit<ExecutionView, 'kind'> & { counts: ExecutionCounts } {
   const closed = execution.status !== 'running';
   return {
-    executionId: execution.id,
-    requestId: execution.request_id,
-    campaignId: execution.campaign_id,
-    campaignVersion: execution.campaign_version,
-    status: execution.status,
-    ...(execution.failure_reason && { reason: execution.failure_reason }),
-    createdAt: execution.created_at,
-    ...(execution.completed_at && { completedAt: execution.completed_at }),
+    ...executionStatusLine(execution),
     counts: {
       sent: closed ? execution.sent_count : live.sent,
       failed: closed ? execution.failed_count : live.failed,

@@ -34,9 +34,10 @@ export interface AudienceTrigger {
   executeAt?: string;
 }
 
+/** `replayed`: the call repeats an earlier one (same requestId and body) and started nothing new. */
 export type AcceptedAudienceExecution =
-  | { kind: 'started'; executionId: string; requestId: string; campaignId: string }
-  | { kind: 'scheduled'; scheduleId: string; executeAt: string; status: AudienceScheduleStatus };
+  | { kind: 'started'; executionId: string; requestId: string; campaignId: string; replayed: boolean }
+  | { kind: 'scheduled'; scheduleId: string; executeAt: string; status: AudienceScheduleStatus; replayed: boolean };
 
 export interface AudienceScheduleView {
   scheduleId: string;
@@ -140,10 +141,10 @@ export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: 
   const requestId = trigger.requestId ?? `audience-${nextId()}`;
   const hash = requestHash(trigger);
 
-  const answer = async (executionId: string): Promise<AcceptedAudienceExecution> => {
+  const answer = async (executionId: string, replayed: boolean): Promise<AcceptedAudienceExecution> => {
     const record = await runs.scheduleOf(executionId);
-    if (record) return { kind: 'scheduled', scheduleId: record.scheduleId, executeAt: record.executeAt, status: audienceScheduleStatus(record) };
-    return { kind: 'started', executionId, requestId, campaignId: campaign.id };
+    if (record) return { kind: 'scheduled', scheduleId: record.scheduleId, executeAt: record.executeAt, status: audienceScheduleStatus(record), replayed };
+    return { kind: 'started', executionId, requestId, campaignId: campaign.id, replayed };
   };
   const conflict = () => new DomainError('conflict', 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);
   const repeat = async (claim: ExecutionClaimRecord) => {
@@ -152,7 +153,7 @@ export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: 
       if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
       await startWorkflow(deps, campaign, trigger, requestId, claim.executionId, claim.workflowId);
     }
-    return answer(claim.executionId);
+    return answer(claim.executionId, true);
   };
   if (trigger.requestId) {
     const previous = await deps.executions.findClaim(trigger.requestId);
@@ -186,7 +187,7 @@ export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: 
   if (claim.kind === 'conflict') throw conflict();
   if (claim.kind === 'repeat') return repeat(claim.claim);
   await startWorkflow(deps, campaign, trigger, requestId, claim.executionId, claim.workflowId);
-  return answer(claim.executionId);
+  return answer(claim.executionId, false);
 }
 
 export async function getAudienceSchedule(deps: ServiceDependencies, scheduleId: string): Promise<AudienceScheduleView> {

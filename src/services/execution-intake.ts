@@ -29,6 +29,8 @@ export interface AcceptedExecution {
   executionId: string;
   requestId: string;
   campaignId: string;
+  /** True when the call repeats an earlier one (same requestId and body): nothing new was started. */
+  replayed: boolean;
 }
 
 /** Same body, same hash: key order and whitespace do not matter. */
@@ -123,13 +125,15 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
 
   const hash = requestHash(trigger);
   const accepted = { requestId: trigger.requestId, campaignId: campaign.id };
-  const repeat = async (claim: ExecutionClaimRecord) => {
+  // A repeat, even one racing the first call's start, starts nothing new: the workflow id is the
+  // requestId's and the start uses the existing run, so it answers once that workflow exists.
+  const repeat = async (claim: ExecutionClaimRecord): Promise<AcceptedExecution> => {
     if (claim.requestHash !== hash) throw requestIdConflict(trigger.requestId);
     if (mayLackWorkflow(claim)) {
       if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
       await startWorkflow(deps, campaign, trigger, claim.executionId, claim.workflowId);
     }
-    return { executionId: claim.executionId, ...accepted };
+    return { executionId: claim.executionId, ...accepted, replayed: true };
   };
   const previous = await deps.executions.findClaim(trigger.requestId);
   if (previous) return repeat(previous);
@@ -152,7 +156,7 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   if (claim.kind === 'conflict') throw requestIdConflict(trigger.requestId);
   if (claim.kind === 'repeat') return repeat(claim.claim);
   await startWorkflow(deps, campaign, trigger, claim.executionId, claim.workflowId);
-  return { executionId: claim.executionId, ...accepted };
+  return { executionId: claim.executionId, ...accepted, replayed: false };
 }
 
 const requestIdConflict = (requestId: string) =>

@@ -42,7 +42,7 @@ describe('API key scopes', () => {
       expect(['full', 'trigger'], name).toEqual(expect.arrayContaining(scopes));
     }
     const forTriggerKeys = operations.filter(({ operation }) => operation.security!.some((r) => r.bearerAuth?.includes('trigger'))).map(({ name }) => name);
-    expect(forTriggerKeys.sort()).toEqual(['GET /v1/executions/{executionId}', 'POST /v1/executions/unitary']);
+    expect(forTriggerKeys.sort()).toEqual(['GET /v1/executions', 'GET /v1/executions/{executionId}', 'POST /v1/executions/unitary']);
   });
 
   it('a trigger key gets 403 from every operation in the document except triggering and reading its own executions', async () => {
@@ -64,7 +64,7 @@ describe('API key scopes', () => {
         }
       }
     }
-    const allowed = { 'POST /v1/executions/unitary': 202, 'GET /v1/executions/{executionId}': 200 };
+    const allowed = { 'POST /v1/executions/unitary': 202, 'GET /v1/executions/{executionId}': 200, 'GET /v1/executions': 200 };
     expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((name) => [name, allowed[name as keyof typeof allowed] ?? 403])));
     expect(Object.keys(answers).length).toBeGreaterThan(10);
   });

@@ -137,9 +137,12 @@ describe('audience executions', () => {
     const first = await herald.request('POST', '/v1/executions/audience', body);
     const second = await herald.request('POST', '/v1/executions/audience', body);
     expect(second.body.executionId).toBe(first.body.executionId);
+    expect(first.headers.get('idempotency-replay')).toBeNull();
+    expect(second.headers.get('idempotency-replay')).toBe('true');
     await herald.waitForExecution(first.body.executionId, 60_000);
     const third = await herald.request('POST', '/v1/executions/audience', body);
     expect(third.body.executionId).toBe(first.body.executionId);
+    expect(third.headers.get('idempotency-replay')).toBe('true');
     expect(await outbox(herald, campaign.id)).toHaveLength(5);
     const changed = await herald.request('POST', '/v1/executions/audience', { ...body, context: { offer: 'other' } });
     expect(changed.status).toBe(409);

@@ -2,6 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { acceptAudienceTrigger, cancelAudienceSchedule, getAudienceSchedule } from '../../../services/audience-execution-intake';
 import { OPEN_PRINCIPAL } from '../../../domain/api-key';
+import { markReplay } from '../../idempotency-replay';
 import type * as routes from './audience-executions.routes';
 
 export function audienceExecutionHandlers(deps: ServiceDependencies) {
@@ -21,6 +22,7 @@ export function audienceExecutionHandlers(deps: ServiceDependencies) {
       },
       { ...(startedByKeyId && { startedByKeyId }) },
     );
+    markReplay(c, accepted.replayed);
     if (accepted.kind === 'scheduled') return c.json({ scheduleId: accepted.scheduleId, executeAt: accepted.executeAt, status: accepted.status }, 202);
     return c.json({ executionId: accepted.executionId, requestId: accepted.requestId, campaignId: accepted.campaignId }, 202);
   };

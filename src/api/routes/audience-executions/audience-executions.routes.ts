@@ -3,6 +3,7 @@ import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
 import { MAX_THROTTLE_PER_SECOND, MIN_THROTTLE_PER_SECOND } from '../../../domain/audience-execution';
+import { idempotencyReplayResponseHeader } from '../../idempotency-replay';
 
 const tags = ['Audience executions'];
 // Whole-audience runs are a marketer's action, not a backend's trigger: full-access keys only.
@@ -60,7 +61,8 @@ export const triggerAudience = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: AudienceTriggerSchema } } } },
   responses: {
     202: {
-      description: 'Accepted: `{executionId}` for a run that starts now, `{scheduleId, executeAt, status}` for a scheduled one',
+      description: 'Accepted: `{executionId}` for a run that starts now, `{scheduleId, executeAt, status}` for a scheduled one. A repeat with the same requestId and body answers the same, with `Idempotency-Replay: true`.',
+      headers: idempotencyReplayResponseHeader,
       content: { 'application/json': { schema: z.union([StartedSchema, ScheduledSchema]) } },
     },
     400: problemContent('Schema violation or context.system'),

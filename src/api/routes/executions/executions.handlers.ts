@@ -4,6 +4,8 @@ import { notFoundProblem } from '../../problem';
 import { acceptUnitaryTrigger } from '../../../services/execution-intake';
 import { mayTriggerCampaign, OPEN_PRINCIPAL } from '../../../domain/api-key';
 import { forbidden } from '../../../domain/errors';
+import { listExecutions } from '../../../services/execution-listing';
+import { markReplay } from '../../idempotency-replay';
 import type * as routes from './executions.routes';
 
 export function executionHandlers(deps: ServiceDependencies) {
@@ -14,7 +16,9 @@ export function executionHandlers(deps: ServiceDependencies) {
     if (!mayTriggerCampaign(principal, body.campaignId)) throw forbidden(`This API key may not trigger campaign ${body.campaignId}.`);
     const recipients = body.recipients.map(({ type: _t, ...recipient }) => recipient);
     const startedByKeyId = principal.keyId === OPEN_PRINCIPAL.keyId ? undefined : principal.keyId;
-    return c.json(await acceptUnitaryTrigger(deps, { ...body, recipients }, { startedByKeyId }), 202);
+    const { replayed, ...accepted } = await acceptUnitaryTrigger(deps, { ...body, recipients }, { startedByKeyId });
+    markReplay(c, replayed);
+    return c.json(accepted, 202);
   };
 
   const get: RouteHandler<typeof routes.getExecution> = async (c) => {
@@ -29,6 +33,8 @@ export function executionHandlers(deps: ServiceDependencies) {
     return c.json(execution, 200);
   };
 
+  const list: RouteHandler<typeof routes.listExecutions> = async (c) => c.json(await listExecutions(deps, c.var.principal, c.req.valid('query')), 200);
+
   const recipients: RouteHandler<typeof routes.listRecipients> = async (c) => {
     const { executionId } = c.req.valid('param');
     const { after, limit } = c.req.valid('query');
@@ -37,5 +43,5 @@ export function executionHandlers(deps: ServiceDependencies) {
     return c.json(page, 200);
   };
 
-  return { trigger, get, recipients };
+  return { trigger, get, list, recipients };
 }

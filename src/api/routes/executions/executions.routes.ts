@@ -3,6 +3,7 @@ import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
 import { PushInfoSchema } from '../../schemas/push-info';
+import { idempotencyReplayResponseHeader } from '../../idempotency-replay';
 
 const JsonObject = jsonObject();
 const noSystemKey = (context: Record<string, unknown> | undefined) => context === undefined || !Object.hasOwn(context, 'system');
@@ -128,7 +129,11 @@ export const triggerUnitary = createRoute({
   summary: 'Trigger a campaign for 1–20 recipients',
   request: { body: { required: true, content: { 'application/json': { schema: UnitaryTriggerSchema } } } },
   responses: {
-    202: { description: 'Accepted; delivery runs in the workflow execution/<campaignId>/<requestId>', content: { 'application/json': { schema: AcceptedSchema } } },
+    202: {
+      description: 'Accepted; delivery runs in the workflow `execution/<campaignId>/<requestId>`. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.',
+      headers: idempotencyReplayResponseHeader,
+      content: { 'application/json': { schema: AcceptedSchema } },
+    },
     400: problemContent('Schema violation, duplicate userId, context.system, or wrong namespace'),
     ...v1Responses,
     404: problemContent('Unknown campaign'),
@@ -150,6 +155,54 @@ export const getExecution = createRoute({
     400: problemContent('Invalid id'),
     ...v1Responses,
     404: problemContent('Unknown execution'),
+  },
+});
+
+const ExecutionSummarySchema = ExecutionSchema.pick({ executionId: true, requestId: true, campaignId: true, campaignVersion: true, kind: true, status: true, reason: true, createdAt: true, completedAt: true })
+  .extend({
+    counts: ExecutionSchema.shape.counts.optional().openapi({
+      description: 'Recipients by outcome: stored when the execution closed (nothing is pending then), counted as they stand for a running unitary execution. Absent for a running audience execution: GET /v1/executions/{executionId} shows its progress.',
+    }),
+    audienceId: z.string().optional().openapi({ description: 'Audience executions only.' }),
+  })
+  .openapi('ExecutionSummary');
+
+export const listExecutions = createRoute({
+  method: 'get',
+  path: '/v1/executions',
+  tags,
+  security,
+  summary: 'Executions, newest first, filtered and a page at a time',
+  description:
+    'Newest first by createdAt (then executionId). Filters combine (AND). Page with `limit` and the opaque `nextCursor`: pass it back as `cursor` with the same filters; it is absent on the last page. A trigger key lists only the executions it started, whatever it filters by. Recipients are not listed: GET /v1/executions/{executionId} has them.',
+  request: {
+    query: z.object({
+      campaignId: safeText(1, 64).optional(),
+      status: z.enum(['running', 'completed', 'failed']).optional(),
+      requestId: safeText(1, 128).optional().openapi({ description: 'The execution a trigger call with this requestId created (at most one).' }),
+      kind: z.enum(['unitary', 'audience']).optional(),
+      createdAfter: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Created at or after this instant (ISO 8601 date-time).', example: '2026-12-01T00:00:00Z' }),
+      createdBefore: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Created before this instant (ISO 8601 date-time); later than createdAfter.', example: '2026-12-02T00:00:00Z' }),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: safeText(1, 300).optional().openapi({ description: 'nextCursor from the previous page' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of executions',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              items: z.array(ExecutionSummarySchema),
+              nextCursor: z.string().optional().openapi({ description: 'Pass as `cursor` (with the same filters) for the next page; absent on the last page.' }),
+            })
+            .openapi('ExecutionPage'),
+        },
+      },
+    },
+    400: problemContent('Invalid filter, limit or cursor, or createdAfter not before createdBefore'),
+    ...v1Responses,
   },
 });
 
