@@ -36,6 +36,8 @@ import { unsubscribeRouter } from './routes/unsubscribe/unsubscribe.index';
 import { twilioInboundRouter } from './routes/twilio-inbound/twilio-inbound.index';
 import { reportsRouter } from './routes/reports/reports.index';
 import { reportPageRouter } from './routes/reports/report-page.index';
+import { openApiDocumentConfig } from './openapi/document-config';
+import { withCodeSamples } from './openapi/code-samples';
 
 /** Big enough for 20 recipients and 200 KB of context; larger bodies are cut off while streaming. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -102,19 +104,13 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
     description:
       'An API key: one of HERALD_API_KEYS (full access) or one made with POST /v1/api-keys. Each operation lists the key scopes it admits: full, trigger. Without HERALD_API_KEYS (loopback only), a request without a key has full access.',
   });
-  const documentConfig = {
-    openapi: '3.1.0',
-    info: {
-      title: 'Herald API',
-      version: '0.1.0',
-      description: 'API-triggered campaigns on Temporal. Errors are application/problem+json (RFC 9457).',
-    },
-  };
-  app.doc31('/openapi.json', documentConfig);
+  // Built once, on first use, when every route is registered; the operations are read back from it.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openApiDocument = () => (document ??= withCodeSamples(app.getOpenAPI31Document(openApiDocumentConfig(deps.config)), deps.config.publicUrl));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
-  // Read back from the document on first use, once every route is registered.
   let declared: DeclaredOperations | undefined;
-  const operations = () => (declared ??= declaredOperations(app.getOpenAPI31Document(documentConfig)));
+  const operations = () => (declared ??= declaredOperations(openApiDocument()));
   const notFound = (c: Context) => {
     const allowed = operations().methods(c.req.path);
     if (allowed && !allowed.includes(c.req.method)) {
