@@ -76,7 +76,8 @@ const AudienceSchema = z
     namespace: safeText(1, 255).openapi({ example: 'email' }),
     createMissingProfiles: z.boolean().default(false),
   })
-  .openapi('Audience');
+  // Not 'Audience': that name is the audience resource's (routes/audiences); one name, one schema in the document.
+  .openapi('CampaignAudience');
 
 const campaignFields = {
   name: safeText(1, 255).openapi({ example: 'Password reset' }),
