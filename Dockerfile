@@ -4,7 +4,7 @@
 #   docker run herald migrate  # one-off database migrations (tsx src/entry/migrate.ts)
 # Configuration comes from the environment at run time (src/config/env.ts); no secret is baked in.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- dependencies: native modules (better-sqlite3) may build from source here ----
 FROM ${NODE_IMAGE} AS deps

@@ -279,6 +279,30 @@ const attributeFilters = {
   },
 };
 
+/**
+ * Filters that build their whole result in one native call, replaced by versions that stop at the
+ * output limit while they build. Checking the result afterwards is not enough: on Node 24 the
+ * thread's heap limit no longer stops JSON.stringify (it built a 490 MB string in a thread capped
+ * at 64 MB), so `dump` must never build more than the output limit allows.
+ */
+const boundedFilters = {
+  dump(obj, spaces) {
+    const indent = typeof spaces === 'number' ? Math.min(10, Math.max(0, Math.floor(spaces))) : typeof spaces === 'string' ? Math.min(10, spaces.length) : 0;
+    const depths = new WeakMap();
+    let size = 0;
+    // Called for every value before it is written (`this` is its parent): the size counts a lower
+    // bound of what the value adds (its key, its indentation, a primitive's characters).
+    return JSON.stringify(obj, function countOutput(key, value) {
+      step();
+      const depth = (depths.get(this) ?? 0) + 1;
+      if (value !== null && typeof value === 'object') depths.set(value, depth);
+      size += key.length + 2 + indent * depth + (typeof value === 'object' || typeof value === 'function' || value === undefined ? 0 : String(value).length);
+      if (size > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes`);
+      return value;
+    }, spaces);
+  },
+};
+
 /** Filters whose numeric argument sizes what they build: refused before they build it. */
 const sizeArguments = { center: 'chars', indent: 'chars', batch: 'items', slice: 'items' };
 
@@ -293,7 +317,7 @@ function hardenEnvironment(env) {
   const builtin = env.filters;
   const filters = Object.create(null);
   for (const name of Object.keys(builtin)) {
-    const filter = hasOwn(attributeFilters, name) ? attributeFilters[name] : builtin[name];
+    const filter = hasOwn(attributeFilters, name) ? attributeFilters[name] : hasOwn(boundedFilters, name) ? boundedFilters[name] : builtin[name];
     filters[name] = function checkedFilter(...args) {
       step();
       checkSizeArgument(name, args[1]);

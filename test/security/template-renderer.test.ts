@@ -8,6 +8,8 @@ import { SSTI_PAYLOADS } from './ssti-payloads';
 
 /** The sandboxed renderer on its own, without Temporal: fast checks of every guard. */
 const canary = `canary-${randomUUID()}`;
+// 10^8 numbers held as ten references per level: cheap to hold, about 490 MB once written out.
+const HUNDRED_MILLION_NUMBERS = '{% set a = range(10000) %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}{% set e = [d,d,d,d,d,d,d,d,d,d] %}';
 process.env.HERALD_CANARY = canary;
 
 const email = (html: string, extra: Partial<RenderEmailInput> = {}): RenderEmailInput => ({
@@ -214,7 +216,7 @@ describe('template renderer (worker-thread sandbox)', () => {
     });
 
     it('a render that exhausts its heap kills only its thread', async () => {
-      const html = '{% set a = range(10000) %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}{% set e = [d,d,d,d,d,d,d,d,d,d] %}{{ e | dump | length }}';
+      const html = `${HUNDRED_MILLION_NUMBERS}{{ e | join(",") | length }}`;
       // A long time limit, so the heap limit is what stops it even on a busy machine.
       const patient = createTemplateRenderer({ timeoutMs: 30_000, maxBytes: 1024 * 1024, threads: 1 });
       try {
@@ -223,6 +225,12 @@ describe('template renderer (worker-thread sandbox)', () => {
       } finally {
         await patient.close();
       }
+    });
+
+    it('dump stops at the output limit while it builds (on Node 24 the heap limit no longer stops JSON.stringify)', async () => {
+      await expect(renderer.renderEmail(email(`${HUNDRED_MILLION_NUMBERS}{{ e | dump | length }}`))).rejects.toThrow(/^output over \d+ bytes$/);
+      await expect(renderer.renderEmail(email(`${HUNDRED_MILLION_NUMBERS}{{ e | dump(10) | length }}`))).rejects.toThrow(/^output over \d+ bytes$/);
+      expect((await renderer.renderEmail(email('{{ {"a": [1, "x"]} | dump }} {{ [1, 2] | dump(2) | length }}'))).html).toBe('{&quot;a&quot;:[1,&quot;x&quot;]} 12');
     });
 
     it('deep recursion fails the render, not the thread', async () => {
