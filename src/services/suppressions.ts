@@ -5,10 +5,7 @@ import { AuditLogRepository } from '../repositories/audit-log';
 import { SuppressionRepository, type NewSuppression, type Suppression } from '../repositories/suppressions';
 import { CHANNELS } from '../domain/campaign';
 import type { ServiceDependencies } from './service-dependencies';
-
-/** Rows per transaction of an import. */
-const IMPORT_BATCH_ROWS = 500;
-const MAX_IMPORT_ERRORS = 1000;
+import { importInBatches, type ImportTally, type RejectedImportLine, type UnreadImportLine } from './batched-import';
 
 type Deps = Pick<ServiceDependencies, 'db'>;
 
@@ -63,19 +60,12 @@ export function removeSuppression(deps: Deps, channel: Channel, rawAddress: stri
   });
 }
 
-export type SuppressionImportEntry =
-  | { line: number; kind: 'suppression'; channel: Channel; address: string }
-  | { line: number; kind: 'rejected'; reason: string }
-  | { line: number; kind: 'unread'; reason: string };
+export type SuppressionImportEntry = { line: number; kind: 'suppression'; channel: Channel; address: string } | RejectedImportLine | UnreadImportLine;
 
-export interface SuppressionImportSummary {
-  received: number;
+export interface SuppressionImportSummary extends ImportTally {
   added: number;
   /** Lines naming an address already listed (or listed twice in the body). */
   alreadySuppressed: number;
-  rejected: number;
-  errors: { line: number; reason: string }[];
-  errorsTruncated?: true;
 }
 
 /**
@@ -86,42 +76,25 @@ export interface SuppressionImportSummary {
  */
 export async function importSuppressions(deps: Deps, entries: AsyncIterable<SuppressionImportEntry>, actorKeyId: string): Promise<{ summary: SuppressionImportSummary; complete: boolean }> {
   const summary: SuppressionImportSummary = { received: 0, added: 0, alreadySuppressed: 0, rejected: 0, errors: [] };
-  const report = (line: number, reason: string) => {
-    if (summary.errors.length < MAX_IMPORT_ERRORS) summary.errors.push({ line, reason });
-    else summary.errorsTruncated = true;
-  };
-  let batch: NewSuppression[] = [];
-  let complete = true;
-  const flush = async (last: boolean) => {
-    const rows = batch;
-    batch = [];
-    await deps.db.transaction().execute(async (trx) => {
-      const added = await new SuppressionRepository(trx).addMany(rows);
-      summary.added += added;
-      summary.alreadySuppressed += rows.length - added;
-      if (last) {
-        const { received, added: addedTotal, alreadySuppressed, rejected } = summary;
-        await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.imported', resourceType: 'suppression', resourceId: 'import', after: { received, added: addedTotal, alreadySuppressed, rejected, ...(!complete && { complete }) } });
-      }
-    });
-  };
-  for await (const entry of entries) {
-    if (entry.kind === 'unread') {
-      report(entry.line, entry.reason);
-      complete = false;
-      break;
-    }
-    summary.received += 1;
-    const address = entry.kind === 'suppression' ? normaliseAddress(entry.channel, entry.address) : undefined;
-    if (entry.kind === 'rejected' || address === undefined) {
-      summary.rejected += 1;
-      report(entry.line, entry.kind === 'rejected' ? entry.reason : `address: not a valid ${entry.channel} address`);
-      continue;
-    }
-    // Two lines with one address in a batch: the second is counted as already suppressed.
-    batch.push({ channel: entry.channel, address, reason: 'import' });
-    if (batch.length >= IMPORT_BATCH_ROWS) await flush(false);
-  }
-  await flush(true);
+  const complete = await importInBatches(entries, summary, {
+    rowOf(entry: Extract<SuppressionImportEntry, { kind: 'suppression' }>) {
+      const address = normaliseAddress(entry.channel, entry.address);
+      // Two lines with one address in a batch: the second is counted as already suppressed.
+      return address === undefined ? { rejected: `address: not a valid ${entry.channel} address` } : { row: { channel: entry.channel, address, reason: 'import' as const } };
+    },
+    writeBatch: (rows: NewSuppression[], last, complete) =>
+      deps.db.transaction().execute(async (trx) => {
+        const added = await new SuppressionRepository(trx).addMany(rows);
+        if (last) {
+          const after = { received: summary.received, added: summary.added + added, alreadySuppressed: summary.alreadySuppressed + rows.length - added, rejected: summary.rejected, ...(!complete && { complete }) };
+          await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.imported', resourceType: 'suppression', resourceId: 'import', after });
+        }
+        // Counted once the transaction commits: a batch the database refused goes again.
+        return added;
+      }).then((added) => {
+        summary.added += added;
+        summary.alreadySuppressed += rows.length - added;
+      }),
+  });
   return { summary, complete };
 }
