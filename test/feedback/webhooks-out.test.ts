@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postWebhook } from '../../src/channels/webhooks/post-webhook';
+import { checkedLookup, postWebhook } from '../../src/channels/webhooks/post-webhook';
 import { isPublicAddress, webhookUrlProblem } from '../../src/domain/webhook-target';
 import { TrackingTokens, trackingUrls } from '../../src/domain/tracking';
 import { FeedbackEventRepository } from '../../src/repositories/feedback-events';
@@ -337,12 +337,71 @@ describe('feedback webhook targets', () => {
     }
   });
 
+  it('at delivery, judges a name by every address it resolves to, however the name is spelt', async () => {
+    // A resolver that answers for `localhost.` as many do (this machine's may not).
+    const resolver = ((name: string, _options: object, callback: (error: Error | null, addresses: { address: string; family: number }[]) => void) => {
+      const answers: Record<string, { address: string; family: number }[]> = {
+        'localhost.': [{ address: '127.0.0.1', family: 4 }],
+        'mixed.example.': [{ address: '93.184.216.34', family: 4 }, { address: '::ffff:7f00:1', family: 6 }],
+        'nat64.example.': [{ address: '64:ff9b::a9fe:a9fe', family: 6 }],
+        'compatible.example.': [{ address: '::7f00:1', family: 6 }],
+        'public.example.': [{ address: '93.184.216.34', family: 4 }, { address: '2606:4700::1111', family: 6 }],
+      };
+      callback(null, answers[name] ?? []);
+    }) as unknown as typeof import('node:dns').lookup;
+    const lookUp = (name: string, allowPrivate = false) =>
+      new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) => checkedLookup(allowPrivate, resolver)(name, {}, (error, address) => resolve({ error, address })));
+
+    for (const name of ['localhost.', 'mixed.example.', 'nat64.example.', 'compatible.example.']) {
+      const { error } = await lookUp(name);
+      expect(error?.code, name).toBe('EREFUSEDTARGET');
+      expect(error?.message).toContain('resolves to');
+    }
+    expect(await lookUp('public.example.')).toEqual({ error: null, address: '93.184.216.34' });
+    expect(await lookUp('localhost.', true)).toEqual({ error: null, address: '127.0.0.1' });
+    // The real resolver, on a name every machine resolves to loopback.
+    expect((await new Promise<NodeJS.ErrnoException | null>((resolve) => checkedLookup(false)('localhost', {}, (error) => resolve(error))))?.code).toBe('EREFUSEDTARGET');
+
+    // And a whole delivery to a trailing-dot name never connects.
+    const customer = await startCustomer();
+    try {
+      const port = new URL(customer.url).port;
+      const request = { secret: 'whsec_' + Buffer.alloc(24, 1).toString('base64'), messageId: 'msg_1', body: '{}', timeoutMs: 2000, allowPrivate: false };
+      for (const url of [`http://localhost.:${port}/`, `http://LOCALHOST.:${port}/`, `http://[::7f00:1]:${port}/`, `http://[::ffff:0:7f00:1]:${port}/`]) {
+        // Refused as a private target, not merely failing to resolve or connect.
+        expect(await postWebhook({ ...request, url }), url).toMatchObject({ ok: false, statusCode: null, error: expect.stringContaining('HERALD_WEBHOOKS_ALLOW_PRIVATE') });
+      }
+      expect(customer.received).toHaveLength(0);
+    } finally {
+      await new Promise<void>((resolve) => customer.server.close(() => resolve()));
+    }
+  });
+
   it('over the API: 400 for a private target without HERALD_WEBHOOKS_ALLOW_PRIVATE, 409 without a payload key', async () => {
     const herald = await startHerald({ withoutWorker: true, encryption: false });
     try {
-      for (const url of ['http://127.0.0.1:9/x', 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://localhost:9/']) {
+      for (const url of [
+        'http://127.0.0.1:9/x',
+        'http://169.254.169.254/latest',
+        'http://[::1]/x',
+        'http://localhost:9/',
+        'http://localhost./',
+        'http://LOCALHOST./',
+        'http://foo.localhost./',
+        'http://[::7f00:1]/',
+        'http://[::127.0.0.1]/',
+        'http://[::ffff:7f00:1]/',
+        'http://[0:0:0:0:0:ffff:127.0.0.1]/',
+        'http://[::ffff:0:7f00:1]/',
+        'http://[64:ff9b::7f00:1]/',
+        'http://[2002:a9fe:a9fe::1]/',
+        'http://127.1/',
+        'http://0x7f.1/',
+        'http://2130706433/',
+      ]) {
         const res = await herald.request('POST', '/v1/webhooks', { url, events: ['sent'] });
         expect(res.status, url).toBe(400);
+        expect(res.headers.get('content-type'), url).toContain('application/problem+json');
         expect(JSON.stringify(res.body)).toContain('HERALD_WEBHOOKS_ALLOW_PRIVATE');
       }
       const noKey = await herald.request('POST', '/v1/webhooks', { url: 'https://hooks.example.com/herald', events: ['sent'] });

@@ -16,9 +16,12 @@ const unauthorized = (detail: string, error?: 'invalid_token') =>
  *
  * - No Authorization header: 401, or full access when the API runs open (HERALD_API_KEYS unset,
  *   loopback only).
- * - Credentials presented: an address that failed too often recently gets 429 before its key is
- *   even looked at; a key that does not authenticate counts as a failure for its address and
- *   gets 401. Open mode does not excuse a wrong key.
+ * - Credentials presented: the key is checked first (in constant time, see apiKeyAuthenticator),
+ *   and a valid key always passes, whatever its address did: behind a shared proxy or NAT one
+ *   client's wrong keys must not lock out everyone else's right ones. Only a key that does not
+ *   authenticate meets the per-address limit: 429 with Retry-After when its address failed too
+ *   often recently (not counted again, so the address gets its next try on time), otherwise
+ *   counted as a failure and 401. Open mode does not excuse a wrong key.
  */
 export function authenticate(deps: ServiceDependencies, failures: FailedAuthLimiter): MiddlewareHandler {
   const authenticateToken = apiKeyAuthenticator(deps);
@@ -31,21 +34,21 @@ export function authenticate(deps: ServiceDependencies, failures: FailedAuthLimi
       c.set('principal', OPEN_PRINCIPAL);
       return next();
     }
+    const token = BEARER.exec(header)?.[1];
+    const principal = token === undefined ? undefined : await authenticateToken(token);
+    if (principal) {
+      c.set('principal', principal);
+      return next();
+    }
     const address = clientAddressKey(c);
     const retryAfter = await failures.retryAfterSeconds(address);
     if (retryAfter > 0) {
       return problemResponse(
         c,
-        new Problem(429, 'too-many-failed-authentications', 'Too many failed authentications', `This address sent ${failures.perMinute} wrong keys within a minute; retry after ${retryAfter} s.`, undefined, { 'retry-after': String(retryAfter) }),
+        new Problem(429, 'too-many-failed-authentications', 'Too many failed authentications', `This address sent ${failures.perMinute} wrong keys within a minute; retry after ${retryAfter} s. A valid key is not limited.`, undefined, { 'retry-after': String(retryAfter) }),
       );
     }
-    const token = BEARER.exec(header)?.[1];
-    const principal = token === undefined ? undefined : await authenticateToken(token);
-    if (!principal) {
-      await failures.recordFailure(address);
-      return problemResponse(c, unauthorized('The API key is not valid: unknown, revoked, or not sent as Authorization: Bearer <key>.', 'invalid_token'));
-    }
-    c.set('principal', principal);
-    await next();
+    await failures.recordFailure(address);
+    return problemResponse(c, unauthorized('The API key is not valid: unknown, revoked, or not sent as Authorization: Bearer <key>.', 'invalid_token'));
   };
 }

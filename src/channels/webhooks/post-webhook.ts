@@ -36,11 +36,13 @@ class RefusedTargetError extends Error {
  * A DNS lookup that refuses the name when any address it resolves to is private, loopback,
  * link-local or reserved. The connection is made to the address this lookup checked (Node
  * connects to what `lookup` answers), so a name cannot be re-resolved to another address between
- * the check and the connection (DNS rebinding).
+ * the check and the connection (DNS rebinding). The name is judged only by what it resolves to,
+ * so no spelling of it (a trailing dot, another case) gets around the check. `resolve` is
+ * replaceable for tests.
  */
-function checkedLookup(allowPrivate: boolean) {
+export function checkedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup) {
   return (hostname: string, options: LookupAllOptions | object, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
-    dnsLookup(hostname, { ...(options as object), all: true }, (error, addresses) => {
+    resolve(hostname, { ...(options as object), all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       if (!allowPrivate) {
         const refused = addresses.find((entry) => !isPublicAddress(entry.address));
