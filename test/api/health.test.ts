@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type Herald } from '../support/herald-harness';
 
@@ -14,6 +15,21 @@ describe('service routes', () => {
       expect(res.status, path).toBe(200);
       expect(res.body, path).toEqual({ status: 'ok' });
       expect(res.headers.get('cache-control'), path).toBe('no-store');
+    }
+  });
+
+  it('GET /health/ready answers 503 when Temporal answers but lacks the namespace', async () => {
+    // The frontend is up (getSystemInfo answers), but this API could start no workflow.
+    const lost = await startHerald({ withoutWorker: true, env: { TEMPORAL_NAMESPACE: `missing-${randomUUID()}` } });
+    try {
+      for (const path of ['/health/ready', '/health']) {
+        const res = await lost.request('GET', path);
+        expect(res.status, path).toBe(503);
+        expect(res.body, path).toEqual({ type: 'not-ready', title: 'Not ready', status: 503 });
+      }
+      expect((await lost.request('GET', '/health/live')).status).toBe(200);
+    } finally {
+      await lost.stop();
     }
   });
 

@@ -35,9 +35,11 @@ export function healthRouter(deps: ServiceDependencies) {
   const noStore = { 'cache-control': 'no-store' };
   const checks: Record<string, () => Promise<unknown>> = {
     database: () => sql`select 1`.execute(deps.db),
+    // The namespace, not only the frontend: a server that is up without it (a new cluster, a
+    // dev server still registering it, a typo in TEMPORAL_NAMESPACE) starts no workflow.
     // Bounded by an abort signal, not only raced: the client's retries would otherwise go on
     // after the answer, and outlive a connection that is closed in the meantime.
-    temporal: () => deps.temporal.withAbortSignal(AbortSignal.timeout(CHECK_TIMEOUT_MS), () => deps.temporal.workflowService.getSystemInfo({})),
+    temporal: () => deps.temporal.withAbortSignal(AbortSignal.timeout(CHECK_TIMEOUT_MS), () => deps.temporal.workflowService.describeNamespace({ namespace: deps.temporal.options.namespace })),
   };
   const checkReady: RouteHandler<typeof ready> = async (c) => {
     const results = await Promise.all(
