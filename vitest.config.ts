@@ -1,13 +1,99 @@
-import { defineConfig } from 'vitest/config';
+/**
+ * Two tiers (issue 19), as two vitest projects of one run:
+ *
+ * - `unit` (`npm run test:unit`): tests that run entirely in the test process: no Temporal server
+ *   (so no Temporal CLI binary), no worker, no database server, no Herald API or worker process.
+ *   Template renders in their own child processes and fake providers on loopback are fine. The
+ *   project has no global setup, so `inject()` returns nothing there.
+ * - `stack` (`npm run test:stack`): everything else, with the global setup (one Temporal server,
+ *   the workflow bundle and, for HERALD_TEST_DATABASE=postgres, one PostgreSQL server).
+ *
+ * `npm test` runs both. The rule for where a file goes:
+ * - every `*.test.ts` under UNIT_DIRECTORIES is unit, unless it is listed in NOT_UNIT or its text
+ *   shows it needs the stack (STACK_MARKERS: the harness, a process stack, a PostgreSQL server,
+ *   a Temporal server, worker or test environment, or `inject()` of the global setup's values);
+ *   such a file goes to stack by itself, and belongs in NOT_UNIT all the same;
+ * - outside those directories only the files in UNIT_FILES are unit (add one there when it
+ *   meets the rule above);
+ * - all other test files are stack. A file is in exactly one project.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configDefaults, defineConfig } from 'vitest/config';
+import type { Plugin } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+const UNIT_DIRECTORIES = ['test/domain', 'test/rendering', 'test/channels', 'test/temporal-client'];
+
+/** Test files under UNIT_DIRECTORIES that need the stack (none today). */
+const NOT_UNIT: readonly string[] = [];
+
+/** Unit test files outside UNIT_DIRECTORIES, each read for the rule above. */
+const UNIT_FILES = [
+  'test/db/dialect.test.ts',
+  'test/entry/child-environments.test.ts',
+  'test/entry/payload-key-file.test.ts',
+  'test/entry/push-config.test.ts',
+  'test/entry/tracking-config.test.ts',
+  // Builds the OpenAPI document in process, on an in-memory SQLite, with an unconnected Temporal client.
+  'test/sdk/generated-types.test.ts',
+  // The renderer itself, in process; test/security's other files drive a whole Herald.
+  'test/security/template-renderer.test.ts',
+];
+
+/** What a file that needs the stack shows in its own text (a safety net for new files, not the rule). */
+const STACK_MARKERS = /herald-harness|process-stack|replica-stack|postgres-server|global-setup|startDevServer|startTemporalCluster|TestWorkflowEnvironment|@temporalio\/(worker|testing)|(?<![.\w])inject\(/;
+
+function unitFiles(): string[] {
+  const inDirectories = UNIT_DIRECTORIES.flatMap((dir) =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.test.ts'))
+      .map((name) => `${dir}/${name.split('\\').join('/')}`),
+  ).filter((file) => !NOT_UNIT.includes(file) && !STACK_MARKERS.test(readFileSync(join(root, file), 'utf8')));
+  return [...inDirectories, ...UNIT_FILES].sort();
+}
+
+const unit = unitFiles();
+
+/**
+ * Vitest 4 applies a command line `--exclude` to the root config only, not to projects
+ * (vitest-dev/vitest#7368), so `npm run test:cluster` would run the file it leaves out: this hands
+ * the root's parsed `cliExclude` on to each project before it looks for test files.
+ */
+const cliExcludeInProjects: Plugin = {
+  name: 'herald:cli-exclude-in-projects',
+  configureVitest({ project, vitest }) {
+    const cliExclude = vitest.config.cliExclude ?? [];
+    for (const glob of cliExclude) if (!project.config.exclude.includes(glob)) project.config.exclude.push(glob);
+  },
+};
 
 export default defineConfig({
+  plugins: [cliExcludeInProjects],
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    // Files share one Temporal dev server; each runs its own worker on its own task queue.
+    // Both projects inherit these (extends: true).
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: unit },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'stack',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...unit],
+          // Files share one Temporal dev server; each runs its own worker on its own task queue.
+          // Vitest calls it only when a stack file is queued, so `npx vitest run test/domain` starts no server.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -53,7 +53,7 @@ export function webhookDeliveryActivities(endpoints: WebhookEndpointRepository, 
      */
     async deliverWebhookBatch({ endpointId }: { endpointId: string }): Promise<WebhookBatchResult> {
       const endpoint = await endpoints.forDelivery(endpointId);
-      if (!endpoint || endpoint.status !== 'enabled') return { kind: 'stopped' };
+      if (endpoint?.status !== 'enabled') return { kind: 'stopped' };
       const scanned = await endpoints.eventsAfter(endpoint.cursorEventId, SCAN_EVENTS);
       const usable = withoutRecentGap(endpoint.cursorEventId, scanned, Date.now());
       const batch: PendingFeedbackEvent[] = [];

@@ -134,7 +134,7 @@ function workingTreeBuild(): Build {
   try {
     for (const file of [...new Set(files)].sort()) {
       const from = join(MAIN, file);
-      let stat;
+      let stat: ReturnType<typeof lstatSync>;
       try {
         stat = lstatSync(from);
       } catch {

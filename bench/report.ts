@@ -36,7 +36,10 @@ const LINKS = ['https://example.com/offer', 'https://example.com/more', 'https:/
 /** A seeded generator, so both databases get the same records. */
 function random(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 async function insertChunks<T>(db: HeraldDb, table: 'deliveries' | 'delivery_events' | 'tracked_links' | 'executions', rows: T[], perStatement: number) {

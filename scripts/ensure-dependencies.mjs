@@ -98,7 +98,11 @@ function ensureSqliteBinary() {
     const nodedir = headersFromNpm();
     if (nodedir) env = { ...env, npm_config_nodedir: nodedir };
   }
-  const status = spawnSync('npm', ['rebuild', 'better-sqlite3'], { cwd: root, stdio: 'inherit', env }).status;
+  // package.json's allowScripts denies better-sqlite3's install script (npm 11 skips unlisted ones
+  // anyway, and offline its prebuild-install step only fails): the build happens here, once per
+  // Node ABI, through the package's own `build-release` script (node-gyp, which npm bundles), so
+  // `npm rebuild`, which npm 11 would skip just the same, is not needed.
+  const status = spawnSync('npm', ['run', 'build-release'], { cwd: join(root, 'node_modules', 'better-sqlite3'), stdio: 'inherit', env }).status;
   if (status !== 0 || !sqliteLoads()) {
     console.error(`[herald] better-sqlite3 does not load in Node ${process.versions.node}; see the output above.`);
     return status || 1;

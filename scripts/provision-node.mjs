@@ -1,4 +1,4 @@
-// Provisions the Node LTS that CI runs the suite on besides the system Node, and prints its bin
+// Provisions a supported Node LTS (24 or 26) for CI and the Node scripts, and prints its bin
 // directory, so that `PATH="$(node scripts/provision-node.mjs):$PATH" npm test` runs the suite on
 // it. Kept dependency-free on purpose: it runs before anything is installed, on any Node >= 20.
 //
@@ -12,13 +12,34 @@ import { homedir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const NODE_LTS_VERSION = '24.22.3';
-
-// `npm view node-<platform>-<arch>@<version> dist.integrity`; the registry serves these two.
-const INTEGRITY = {
-  'linux-x64': 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
-  'linux-arm64': 'sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw==',
+// The LTS lines Herald supports, each pinned to one release and its tarballs' sha512
+// (`npm view node-<platform>-<arch>@<version> dist.integrity`; the registry serves these).
+// `node scripts/provision-node.mjs [24|26]` provisions one (24 when none is named).
+const RELEASES = {
+  24: {
+    version: '24.22.3',
+    integrity: {
+      'linux-x64': 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
+      'linux-arm64': 'sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw==',
+    },
+  },
+  26: {
+    version: '26.12.1',
+    integrity: {
+      'linux-x64': 'sha512-jk5LMAmgHlPlPMWpsUrSOqNaEZG+11UNd35hWQ+p5/XGaelWuTqJ69IcAy/5xtPPN4d5ZRBNOGB6gLMCh2kL9A==',
+      'linux-arm64': 'sha512-8Oxs6Y7rDcKufVIM/zYRSwytj46WOrZk7yFCLTKDcs17bBjAeD9HMAqo97hMfMyxozIud0S4vZCs5WB/3iavNQ==',
+    },
+  },
 };
+
+const major = process.argv[2] ?? '24';
+const release = RELEASES[major];
+if (!release) {
+  console.error(`[herald] usage: node scripts/provision-node.mjs [${Object.keys(RELEASES).join('|')}]`);
+  process.exit(2);
+}
+const NODE_LTS_VERSION = release.version;
+const INTEGRITY = release.integrity;
 
 function fail(message) {
   console.error(`[herald] ${message}`);
@@ -34,7 +55,7 @@ function reportsVersion(nodeBinary) {
 
 const platform = `${process.platform}-${process.arch}`;
 const integrity = INTEGRITY[platform];
-if (!integrity) fail(`no pinned Node ${NODE_LTS_VERSION} package for ${platform}; install Node 24 yourself and put it first on PATH`);
+if (!integrity) fail(`no pinned Node ${NODE_LTS_VERSION} package for ${platform}; install Node ${major} yourself and put it first on PATH`);
 
 const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'herald');
 const home = join(cache, `node-v${NODE_LTS_VERSION}-${platform}`);

@@ -44,7 +44,7 @@ export async function webhookDispatcher(input: WebhookDispatcherInput): Promise<
   let delivered = input.delivered ?? 0;
   let idlePolls = 0;
   for (let poll = 0; poll < POLLS_PER_RUN; poll++) {
-    let result;
+    let result: Awaited<ReturnType<typeof deliverWebhookBatch>>;
     try {
       result = await deliverWebhookBatch({ endpointId: input.endpointId });
     } catch (error) {

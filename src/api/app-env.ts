@@ -11,5 +11,3 @@ declare module 'hono' {
     principal: Principal;
   }
 }
-
-export {};

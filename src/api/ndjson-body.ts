@@ -9,7 +9,7 @@ const MAX_REASON_CHARS = 500;
 
 /** 415 unless the body is declared NDJSON; `what` says what each line holds. */
 export function requireNdjson(contentType: string | undefined, what: string): void {
-  const type = contentType?.split(';')[0]!.trim().toLowerCase();
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
   if (NDJSON_MEDIA_TYPES.some((accepted) => accepted === type)) return;
   throw new Problem(415, 'unsupported-media-type', 'Unsupported media type', `Send ${what} as NDJSON, with Content-Type ${NDJSON_MEDIA_TYPES.join(' or ')}.`, undefined, { connection: 'close' });
 }

@@ -109,7 +109,7 @@ export function ruleSizeIssues(definition: unknown): RuleIssue[] {
     }
     for (const [key, child] of children) visit(child, `${field}.${key}`, depth + 1);
   };
-  where.slice(0, MAX_RULE_CONDITIONS + 1).forEach((condition, index) => visit(condition, `where.${index}`, 0));
+  for (const [index, condition] of where.slice(0, MAX_RULE_CONDITIONS + 1).entries()) visit(condition, `where.${index}`, 0);
   if (count > MAX_RULE_CONDITIONS || where.length > MAX_RULE_CONDITIONS) issues.push({ field: 'where', message: `a rule holds at most ${MAX_RULE_CONDITIONS} conditions, groups included` });
   if (tooDeep) issues.push({ field: tooDeep, message: `groups (and, or, not) nest at most ${MAX_RULE_NESTING} levels` });
   return issues;
@@ -120,7 +120,7 @@ function groupChildren(condition: Record<string, unknown>): [string, unknown][] 
   const children: [string, unknown][] = [];
   for (const group of ['and', 'or'] as const) {
     const list = condition[group];
-    if (Array.isArray(list)) list.slice(0, MAX_RULE_CONDITIONS + 1).forEach((child, index) => children.push([`${group}.${index}`, child]));
+    if (Array.isArray(list)) for (const [index, child] of list.slice(0, MAX_RULE_CONDITIONS + 1).entries()) children.push([`${group}.${index}`, child]);
   }
   if ('not' in condition) children.push(['not', condition.not]);
   return children;

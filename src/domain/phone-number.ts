@@ -15,7 +15,7 @@ import type { Recipient } from './recipient';
 export function toE164(raw: string): string | undefined {
   if (raw.length > 64) return undefined;
   const parsed = parsePhoneNumberFromString(raw.trim());
-  if (!parsed || !parsed.isValid()) return undefined;
+  if (!parsed?.isValid()) return undefined;
   return parsed.number;
 }
 

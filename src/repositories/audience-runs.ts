@@ -5,7 +5,10 @@ import type { Channel } from '../domain/campaign';
 import { readJson } from '../db/dialect';
 import type { Consents } from '../domain/consent';
 import type { PushTarget } from '../domain/push';
+import { audienceRunCounts, type AudienceRunCounts } from './audience-run-counts';
 import { closeWithCounts, ExecutionRepository, type ClosedCounts, type ExecutionClaim } from './executions';
+
+export type { AudienceRunCounts } from './audience-run-counts';
 import { failureDetail } from '../domain/feedback-webhook';
 import { FeedbackEventRepository } from './feedback-events';
 
@@ -75,14 +78,6 @@ export interface BatchMessage {
 }
 
 /** Counts of a run as they stand, with exclusions by reason. */
-export interface AudienceRunCounts {
-  pending: number;
-  sent: number;
-  failed: number;
-  excluded: number;
-  excludedByReason: Record<string, number>;
-}
-
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
@@ -109,7 +104,7 @@ export class AudienceRunRepository {
       .select(['id', 'campaign_id', 'campaign_version', 'audience_id', 'context', 'throttle_per_second', 'targeted_count', 'run_started_at', 'schedule_cancelled_at', 'kind'])
       .where('id', '=', executionId)
       .executeTakeFirst();
-    if (!row || row.kind !== 'audience' || !row.audience_id) return undefined;
+    if (row?.kind !== 'audience' || !row.audience_id) return undefined;
     return {
       executionId: row.id,
       campaignId: row.campaign_id,
@@ -241,19 +236,7 @@ export class AudienceRunRepository {
   }
 
   async counts(executionId: string): Promise<AudienceRunCounts> {
-    const rows = await this.db
-      .selectFrom('deliveries')
-      .select((eb) => ['status', 'reason', eb.fn.countAll<number>().as('n')])
-      .where('execution_id', '=', executionId)
-      .groupBy(['status', 'reason'])
-      .execute();
-    const counts: AudienceRunCounts = { pending: 0, sent: 0, failed: 0, excluded: 0, excludedByReason: {} };
-    for (const row of rows) {
-      const n = Number(row.n);
-      counts[row.status] += n;
-      if (row.status === 'excluded') counts.excludedByReason[row.reason ?? 'unknown'] = (counts.excludedByReason[row.reason ?? 'unknown'] ?? 0) + n;
-    }
-    return counts;
+    return audienceRunCounts(this.db, executionId);
   }
 
   /** One page of recipients, in position order, after the cursor's position. */
@@ -345,7 +328,7 @@ export class AudienceRunRepository {
       .select(['id', 'campaign_id', 'audience_id', 'schedule_id', 'execute_at', 'run_started_at', 'schedule_cancelled_at', 'created_at', 'started_by_key_id'])
       .where(column, '=', value)
       .executeTakeFirst();
-    if (!row || !row.schedule_id || !row.execute_at || !row.audience_id) return undefined;
+    if (!row?.schedule_id || !row.execute_at || !row.audience_id) return undefined;
     return {
       scheduleId: row.schedule_id,
       executionId: row.id,

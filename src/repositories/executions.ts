@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
 import type { Database, DeliveryRow, ExecutionRow, ExecutionTable } from '../db/schema';
 import type { Insertable } from 'kysely';
-import { AudienceRunRepository } from './audience-runs';
+import { audienceRunCounts } from './audience-run-counts';
 import type { Channel } from '../domain/campaign';
 import type { ChannelData, PositionOutcome, Recipient, RecipientOutcome, RecipientStatus } from '../domain/recipient';
 
@@ -301,7 +301,7 @@ export class ExecutionRepository {
 
   /** An audience run's status: counts by a grouped query, never its recipients (they are paged). */
   private async audienceView(execution: ExecutionRow): Promise<ExecutionView> {
-    const live = await new AudienceRunRepository(this.db).counts(execution.id);
+    const live = await audienceRunCounts(this.db, execution.id);
     const header = executionHeader(execution, live);
     const { counts } = header;
     const targeted = execution.targeted_count ?? 0;

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { DomainError, notFound } from '../domain/errors';
 import type { ServiceDependencies } from './service-dependencies';
-import { type Campaign } from '../domain/campaign';
+import type { Campaign } from '../domain/campaign';
 import { reviewCampaign, type ReviewIssue } from '../domain/campaign-review';
 import { contextReviewWarnings } from '../domain/context-review';
 import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';

@@ -15,7 +15,7 @@ interface PayloadJson {
 
 /** Every payload in a proto-JSON history with where it was, except search attributes (the server indexes them: plain by design). */
 function payloadsOf(node: unknown, path = '', found: Array<{ path: string; payload: PayloadJson }> = []) {
-  if (Array.isArray(node)) node.forEach((item, i) => payloadsOf(item, `${path}[${i}]`, found));
+  if (Array.isArray(node)) for (const [i, item] of node.entries()) payloadsOf(item, `${path}[${i}]`, found);
   else if (node && typeof node === 'object') {
     const record = node as Record<string, unknown>;
     if (record.metadata && typeof record.metadata === 'object' && 'encoding' in (record.metadata as object)) found.push({ path, payload: record as PayloadJson });

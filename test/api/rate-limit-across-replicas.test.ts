@@ -24,7 +24,11 @@ describe('rate limits across API replicas on PostgreSQL', () => {
   const cleanups: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    adminUrl = inject('postgresAdminUrl') || (ownServer = await startPostgresServer()).adminUrl;
+    adminUrl = inject('postgresAdminUrl');
+    if (!adminUrl) {
+      ownServer = await startPostgresServer();
+      adminUrl = ownServer.adminUrl;
+    }
   }, 120_000);
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

@@ -21,7 +21,11 @@ describe('a PostgreSQL session ended in the middle of a transaction', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
 
   beforeAll(async () => {
-    adminUrl = inject('postgresAdminUrl') || (ownServer = await startPostgresServer()).adminUrl;
+    adminUrl = inject('postgresAdminUrl');
+    if (!adminUrl) {
+      ownServer = await startPostgresServer();
+      adminUrl = ownServer.adminUrl;
+    }
     database = await createTestDatabase(adminUrl);
   }, 120_000);
   afterAll(async () => {

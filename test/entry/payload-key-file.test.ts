@@ -12,7 +12,9 @@ describe('the payload key file of npm start', () => {
     dirs.push(dir);
     return dir;
   };
-  afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('creates one key once, mode 0600, in HERALD_PAYLOAD_KEYS format, and reads the same key later', () => {
     const dir = dataDir();

@@ -41,7 +41,9 @@ describe('the tracking secret file of npm start', () => {
     dirs.push(dir);
     return dir;
   };
-  afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('creates one secret once, mode 0600, and reads the same one later', () => {
     const dir = dataDir();

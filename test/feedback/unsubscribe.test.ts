@@ -86,6 +86,7 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
   const oneClick = (url: string, init: RequestInit = { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }) => fetch(local(url), { method: 'POST', ...init });
 
   let marketingId: string;
+  // biome-ignore lint/suspicious/noDuplicateTestHooks: runs after the stack's hook above, next to the helpers it needs
   beforeAll(async () => {
     marketingId = (await liveCampaign(herald, marketing())).id;
   });

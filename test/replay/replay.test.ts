@@ -38,7 +38,7 @@ function loadHistories(): Recorded[] {
 /** Every payload of a history, decoded to text (the recorded histories are not encrypted). */
 function payloadTexts(value: unknown, out: string[] = []): string[] {
   if (value instanceof Uint8Array) return out;
-  if (Array.isArray(value)) value.forEach((item) => payloadTexts(item, out));
+  if (Array.isArray(value)) for (const item of value) payloadTexts(item, out);
   else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       if (key === 'data' && item instanceof Uint8Array) out.push(Buffer.from(item).toString('utf8'));

@@ -93,6 +93,7 @@ describe('@herald/client: a trigger whose retry crosses an API restart', () => {
     let restarted: Promise<void> | undefined;
     proxy.inject('POST', '/v1/executions/unitary', {
       kind: 'lose-answer',
+      // biome-ignore lint/suspicious/noThenProperty: the fake proxy's own option (what to do after losing the answer), never awaited
       then: async (answer) => {
         lost = answer;
         await stack.api.kill('SIGKILL');

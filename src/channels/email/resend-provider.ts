@@ -31,12 +31,7 @@ export class ResendEmailProvider implements EmailProvider {
   }
 
   async send(message: EmailMessage): Promise<{ messageId: string }> {
-    let response;
-    try {
-      response = await this.client.emails.send(resendEmail(message), { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new ProviderUnavailableError(`Resend unreachable: ${(error as Error).message}`);
-    }
+    const response = await this.client.emails.send(resendEmail(message), { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) }).catch(unreachable);
     const { data, error, headers } = response;
     if (data) return { messageId: data.id };
     throw providerError(error, headers);
@@ -51,12 +46,7 @@ export class ResendEmailProvider implements EmailProvider {
   async sendBatch(messages: EmailMessage[], batchIdempotencyKey: string): Promise<{ messageIds: string[] }> {
     if (messages.length > MAX_EMAIL_BATCH) throw new Error(`A Resend batch holds at most ${MAX_EMAIL_BATCH} emails, not ${messages.length}`);
     if (messages.length === 0) return { messageIds: [] };
-    let response;
-    try {
-      response = await this.client.batch.send(messages.map(resendEmail), { idempotencyKey: batchIdempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new ProviderUnavailableError(`Resend unreachable: ${(error as Error).message}`);
-    }
+    const response = await this.client.batch.send(messages.map(resendEmail), { idempotencyKey: batchIdempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) }).catch(unreachable);
     const { data, error, headers } = response;
     if (!data) throw providerError(error, headers);
     const messageIds = data.data.map((email) => email.id);
@@ -64,6 +54,11 @@ export class ResendEmailProvider implements EmailProvider {
     if (messageIds.length !== messages.length) throw new ProviderRejectedError(`Resend answered ${messageIds.length} ids for a batch of ${messages.length} emails`);
     return { messageIds };
   }
+}
+
+/** The SDK threw before any answer (connection refused, reset, timed out): worth a retry. */
+function unreachable(error: unknown): never {
+  throw new ProviderUnavailableError(`Resend unreachable: ${(error as Error).message}`);
 }
 
 /** The same fields on `POST /emails` and in a batch, so a message reads the same whichever way it goes. */

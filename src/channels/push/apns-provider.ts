@@ -31,7 +31,7 @@ export interface ApnsCredentials {
  *
  * Idempotency: `apns-id` is a UUID derived from the provider idempotency key, so every attempt
  * carries the same id, and `apns-collapse-id` (also derived from it) makes the device replace a
- * displayed notification with the same id instead of showing a second (README "Push").
+ * displayed notification with the same id instead of showing a second (docs/channels.md, "Push").
  */
 export class ApnsPushProvider implements PushProvider {
   readonly name = 'apns';
@@ -80,7 +80,7 @@ export class ApnsPushProvider implements PushProvider {
     });
     const authorization = `bearer ${await this.providerToken()}`;
     const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      let stream;
+      let stream: ReturnType<ReturnType<typeof this.connection>['request']>;
       try {
         stream = this.connection().request({
           [constants.HTTP2_HEADER_METHOD]: 'POST',

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 
 /**
  * Channel configurations (AJO's "surfaces") and the campaigns' reference to one.

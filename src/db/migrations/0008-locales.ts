@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 
 /**
  * Multilingual content. `profiles.locale` is the profile's BCP 47 language tag (canonical form,

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 
 /**
  * A campaign's `contextSchema` (a JSON Schema the trigger call's context must match), kept as

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 
 /**
  * Push tokens registered on a profile (`PUT /v1/profiles/{namespace}/{userId}/push-tokens`): one

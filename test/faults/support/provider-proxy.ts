@@ -225,7 +225,7 @@ export async function startProviderProxy(upstreamUrl: string): Promise<ProviderP
     holding = false;
     const release = held;
     held = [];
-    release.forEach((resolve) => resolve());
+    for (const resolve of release) resolve();
   };
 
   return {

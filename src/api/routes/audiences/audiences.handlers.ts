@@ -5,7 +5,7 @@ import { addMembers, audienceView, createAudience, deleteAudience, listAudiences
 import { NdjsonBodyTooLarge, ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
 import { lineRejection, NdjsonCutShort, requireNdjson } from '../../ndjson-body';
 import { safeText } from '../../schemas/safe-text';
-import { type addMembers as addRoute, type createAudience as createRoute, type deleteAudience as deleteRoute, type getAudience as getRoute, type listAudiences as listRoute, type removeMember as removeOneRoute, type removeMembers as removeRoute } from './audiences.routes';
+import type { addMembers as addRoute, createAudience as createRoute, deleteAudience as deleteRoute, getAudience as getRoute, listAudiences as listRoute, removeMember as removeOneRoute, removeMembers as removeRoute } from './audiences.routes';
 
 const MemberLineSchema = z.object({ userId: safeText(1, 255) }).strict();
 

@@ -19,7 +19,7 @@ const RecipientSchema = z
       .object({
         emailAddress: z.email().max(254).optional(),
         // Any international form (+44 7911 123456); SMS campaigns validate and normalise it to E.164, failing the recipient with invalid-phone-number otherwise.
-        mobilePhoneNumber: z.string().min(1).max(64).regex(/^[+0-9 ().\-]+$/, 'must be a phone number in international form, e.g. +14155552671').optional().openapi({ example: '+14155552671' }),
+        mobilePhoneNumber: z.string().min(1).max(64).regex(/^[+0-9 ().-]+$/, 'must be a phone number in international form, e.g. +14155552671').optional().openapi({ example: '+14155552671' }),
         // Push campaigns send to this device instead of the profile's stored tokens.
         pushInfo: PushInfoSchema.optional(),
       })

@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
-import { importProfiles, type ProfileImportEntry, type ProfileImportSummary } from '../../../services/profile-import';
+import { importProfiles, type ProfileImportEntry, } from '../../../services/profile-import';
 import { NdjsonBodyTooLarge, ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
 import { lineRejection, NdjsonCutShort, requireNdjson } from '../../ndjson-body';
 import { ProfileImportLineSchema } from '../../schemas/profile-upsert';
