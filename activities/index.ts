@@ -15,6 +15,7 @@ import { AudienceRunRepository } from '../src/repositories/audience-runs';
 import { AudienceRepository } from '../src/repositories/audiences';
 import { CappingRepository } from '../src/repositories/capping';
 import { SuppressionRepository } from '../src/repositories/suppressions';
+import { AddressHasher } from '../src/domain/address-hash';
 import { audienceRunActivities } from './audience-run';
 import { reportActivities } from './report-activities';
 import { ReportRollupRepository } from '../src/repositories/report-rollups';
@@ -64,12 +65,14 @@ export function createActivities(deps: ActivityDependencies) {
   const profiles = new ProfileRepository(deps.db);
   const executions = new ExecutionRepository(deps.db);
   const deliveries = new DeliveryRepository(deps.db);
+  // The send-time suppression check also recognises the keyed hashes erasures leave (src/domain/address-hash.ts).
+  const suppressions = new SuppressionRepository(deps.db, new AddressHasher(() => deps.tracking?.tracking.secrets ?? []));
   // Marketing email's one-click unsubscribe headers, computed at each send (single and batch).
   const emailHeadersFor = unsubscribeHeadersFor(executions, campaigns, deps.tracking);
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
-    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), suppressions: new SuppressionRepository(deps.db), renderer: deps.renderer, tracking: deps.tracking }),
+    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), suppressions, renderer: deps.renderer, tracking: deps.tracking }),
     ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders, deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) }, emailHeadersFor),
   };
   return {
@@ -95,7 +98,7 @@ export function createActivities(deps: ActivityDependencies) {
       campaigns,
       deliveries,
       capping: new CappingRepository(deps.db),
-      suppressions: new SuppressionRepository(deps.db),
+      suppressions,
       renderer: deps.renderer,
       tracking: deps.tracking,
       maxRuntimeMs: deps.audienceMaxRuntimeMs,

@@ -8,6 +8,8 @@ import type { ExecutionRepository } from '../src/repositories/executions';
 import type { ProfileRepository } from '../src/repositories/profiles';
 import { resolveProfile } from './profile-activities';
 import { isTracked, TrackingTokens, trackingUrls } from '../src/domain/tracking';
+import { trackedLinkHosts } from '../src/domain/tracked-link-hosts';
+import { LRUCache } from 'lru-cache';
 import type { EmailTracking } from '../src/domain/rendered-email';
 import type { Campaign } from '../src/domain/campaign';
 import type { HeraldConfig } from '../src/config/env';
@@ -68,10 +70,24 @@ export function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionD
   }
   const tokens = new TrackingTokens(settings.tracking.secrets);
   const { opens = false, clicks = false } = campaign.tracking;
+  const allowedHosts = clicks ? linkHostsOf(campaign) : [];
   return (position) => {
     const urls = trackingUrls(settings.publicUrl, tokens, executionId, position);
-    return sms ? { opens: false, clicks, openUrl: urls.open, clickUrl: urls.click, part: 'text' } : { opens, clicks, openUrl: urls.open, clickUrl: urls.click };
+    return sms ? { opens: false, clicks, allowedHosts, openUrl: urls.open, clickUrl: urls.click, part: 'text' } : { opens, clicks, allowedHosts, openUrl: urls.open, clickUrl: urls.click };
   };
+}
+
+/** The hosts of each campaign version's tracked links, computed once per version (a version never changes; the content is up to megabytes). */
+const linkHostsByVersion = new LRUCache<string, readonly string[]>({ max: 500 });
+
+function linkHostsOf(campaign: Campaign): readonly string[] {
+  const key = `${campaign.id}:${campaign.version}`;
+  let hosts = linkHostsByVersion.get(key);
+  if (hosts === undefined) {
+    hosts = trackedLinkHosts(campaign);
+    linkHostsByVersion.set(key, hosts);
+  }
+  return hosts;
 }
 
 /**

@@ -31,6 +31,14 @@ const wholeNumber = (name: string, example: number, min: number, max: number, un
     .max(max, `${name} must be at most ${max}`)
     .default(example);
 
+const renderProcesses = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number of render processes, e.g. ${name}=2` })
+    .int(`${name} must be a whole number of render processes, e.g. ${name}=2`)
+    .min(1, `${name} must be at least 1`)
+    .max(64, `${name} must be at most 64`)
+    .optional();
+
 /** `id:base64key[,id:base64key...]`: AES-256 keys for the payload codec, the first one encrypts. */
 const PAYLOAD_KEY_ENTRY = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/]{43}=)$/;
 const payloadKeys = optionalString.superRefine((value, ctx) => {
@@ -179,12 +187,10 @@ const envSchema = z
 
     HERALD_RENDER_TIMEOUT_MS: wholeNumber('HERALD_RENDER_TIMEOUT_MS', 2000, 10, 60_000, 'milliseconds'),
     HERALD_RENDER_MAX_BYTES: wholeNumber('HERALD_RENDER_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024, 'bytes'),
-    HERALD_RENDER_THREADS: z.coerce
-      .number({ error: 'HERALD_RENDER_THREADS must be a number of threads, e.g. 2' })
-      .int('HERALD_RENDER_THREADS must be a whole number of threads, e.g. 2')
-      .min(1, 'HERALD_RENDER_THREADS must be at least 1')
-      .max(64, 'HERALD_RENDER_THREADS must be at most 64')
-      .optional(),
+    // How many render processes (each with its own heap); HERALD_RENDER_THREADS is its name from
+    // when renders ran on worker threads, still read so an existing deployment keeps its setting.
+    HERALD_RENDER_PROCESSES: renderProcesses('HERALD_RENDER_PROCESSES'),
+    HERALD_RENDER_THREADS: renderProcesses('HERALD_RENDER_THREADS'),
 
     HERALD_PAYLOAD_KEYS: payloadKeys,
     HERALD_CODEC_CORS_ORIGINS: optionalString,
@@ -360,7 +366,7 @@ export interface HeraldConfig {
     presentInWorker?: string[];
   };
   /** Limits on every template render (see src/rendering). */
-  render: { timeoutMs: number; maxBytes: number; threads: number };
+  render: { timeoutMs: number; maxBytes: number; processes: number };
   /** AES-256-GCM payload encryption for Temporal; undefined when HERALD_PAYLOAD_KEYS is unset. The first key encrypts. */
   payloadKeys?: PayloadKey[];
   /** The Temporal UI origins allowed to call the codec endpoint. */
@@ -394,7 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || 'environment'}: ${issue.message}`);
-    throw new ConfigError(`Invalid Herald configuration:\n${lines.join('\n')}\nFix the variables above (see README.md, "Configuration") and start again.`);
+    throw new ConfigError(`Invalid Herald configuration:\n${lines.join('\n')}\nFix the variables above (see docs/configuration.md) and start again.`);
   }
   const e = parsed.data;
   const dataDir = resolve(e.HERALD_DATA_DIR);
@@ -453,7 +459,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     },
     push: pushSettings(e),
     sender: senderSettings(env, e.HERALD_SENDER_ENV ?? [], e.HERALD_SENDER_ENV_PRESENT),
-    render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, threads: e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
+    render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, processes: e.HERALD_RENDER_PROCESSES ?? e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
     ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),
     codec: {
       corsOrigins: e.HERALD_CODEC_CORS_ORIGINS

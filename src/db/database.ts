@@ -27,6 +27,10 @@ function sqliteDialect(databasePath: string): Dialect {
       sqlite.pragma('busy_timeout = 10000');
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
+      // Deleted and overwritten content is zeroed, not left in free space: after an erasure
+      // (DELETE /v1/profiles/…) the person's data is not in the file, only the new page images.
+      // Per connection, so every process that opens the file sets it.
+      sqlite.pragma('secure_delete = ON');
       return withStatementCache(sqlite);
     },
   });
@@ -58,6 +62,25 @@ function postgresDialect(url: string): Dialect {
  */
 function createDialect(target: DatabaseTarget): Dialect {
   return target.dialect === 'postgres' ? postgresDialect(target.url) : sqliteDialect(target.path);
+}
+
+/**
+ * After an erasure, on SQLite: copies the WAL into the database file and truncates the WAL, so the
+ * frames that still held the person's rows (the WAL keeps old page images until a checkpoint) are
+ * gone; secure_delete has already zeroed the content in the new ones. A reader of another process
+ * (the worker) can hold the checkpoint back for a moment: it is tried again a few times, and
+ * whether it completed is answered. PostgreSQL has nothing comparable to run in-band: the old row
+ * versions are dead tuples until (auto)VACUUM prunes them and later writes reuse the space, and
+ * they stay in its WAL and backups for as long as those are kept (see docs/privacy.md).
+ */
+export async function checkpointAfterErasure(db: HeraldDb, attempts = 5): Promise<boolean> {
+  if (dialectOf(db) === 'postgres') return false;
+  for (let attempt = 1; ; attempt++) {
+    const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    if (rows[0]?.busy === 0) return true;
+    if (attempt >= attempts) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  }
 }
 
 export function openDatabase(target: DatabaseTarget | string): HeraldDb {

@@ -28,7 +28,7 @@ export interface CampaignTable {
   channel_configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** The campaign's contextSchema (JSON Schema, as JSON text); null: none declared. */
   context_schema: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Engagement tracking `{opens?, clicks?}` (JSON text, migration 0011); null: not tracked. */
+  /** Engagement tracking `{opens?, clicks?, allowedLinkHosts?}` (JSON text, migration 0011); null: not tracked. */
   tracking: ColumnType<string | null, string | null | undefined, string | null>;
   /** Marketing capping `{max, periodHours}` (JSON text, migration 0016); null: none. */
   capping: ColumnType<string | null, string | null | undefined, string | null>;
@@ -56,6 +56,8 @@ export interface CampaignVersionTable {
 }
 
 export interface ProfileTable {
+  /** The internal id (`prf_…`, migration 0022) the audit log names a profile by; the database makes it. */
+  id: ColumnType<string, never, never>;
   namespace: string;
   user_id: string;
   attributes: QueryableJson;

@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'profile.updated',
   /** A bulk import (POST /v1/profiles/import): one entry per import, resource id `import`, counts only. */
   'profile.imported',
+  /** DELETE /v1/profiles/{namespace}/{userId} (GDPR Art. 17): resource id the profile's internal id (`erased` when there was no profile), counts only. */
+  'profile.erased',
   'channel_configuration.created',
   'channel_configuration.updated',
   'channel_configuration.deleted',

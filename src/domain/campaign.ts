@@ -72,7 +72,7 @@ export interface Campaign {
   /** A JSON Schema (draft 2020-12) the trigger call's context must match (src/domain/context-schema.ts). */
   contextSchema?: Record<string, unknown>;
   /** Engagement tracking: an open pixel and tracked links for email, tracked links for SMS (src/domain/tracking.ts). Absent: none. */
-  tracking?: { opens?: boolean; clicks?: boolean };
+  tracking?: { opens?: boolean; clicks?: boolean; allowedLinkHosts?: string[] };
   /** Marketing only: the most messages one profile gets from this campaign in a period (src/repositories/capping.ts). */
   capping?: Capping;
   /** Marketing only: local hours in which nothing is sent, deferred or discarded (src/domain/quiet-hours.ts). */

@@ -25,6 +25,8 @@ export interface EmailTracking {
   clicks: boolean;
   /** What is tracked: the HTML (email, the default) or the http(s) URLs of the text part (an SMS body; clicks only, `text` then carries the signed links). */
   part?: 'html' | 'text';
+  /** The hosts links may be tracked to (src/domain/tracked-link-hosts.ts): a link to any other host is sent untracked. Absent: none is. */
+  allowedHosts?: readonly string[];
   openUrl(): string;
   clickUrl(link: number): string;
 }

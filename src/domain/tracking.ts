@@ -5,6 +5,8 @@ import type { Campaign } from './campaign';
 export interface TrackingSettings {
   opens?: boolean;
   clicks?: boolean;
+  /** Hosts (or `*.domain` wildcards) links may be tracked to besides those written in the content (src/domain/tracked-link-hosts.ts). */
+  allowedLinkHosts?: string[];
 }
 
 /**

@@ -23,7 +23,7 @@ export const SYSTEM_PREFIXES: readonly string[] = ['LC_', 'TSX_', 'GRPC_'];
 /** Both parts: where the data lives, how to reach Temporal, payload encryption, logging, tracking. */
 const SHARED: readonly string[] = [
   'HERALD_DATA_DIR', 'HERALD_DB_PATH', 'DATABASE_URL', 'HERALD_LOG_LEVEL', 'HERALD_PAYLOAD_KEYS', 'HERALD_EMAIL_PROVIDER', 'HERALD_SMS_PROVIDER',
-  'HERALD_RENDER_TIMEOUT_MS', 'HERALD_RENDER_MAX_BYTES', 'HERALD_RENDER_THREADS',
+  'HERALD_RENDER_TIMEOUT_MS', 'HERALD_RENDER_MAX_BYTES', 'HERALD_RENDER_PROCESSES', 'HERALD_RENDER_THREADS',
   'TEMPORAL_ADDRESS', 'TEMPORAL_PORT', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE',
   'TEMPORAL_TLS', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_API_KEY',
   // Engagement tracking: the worker signs tracked links under the public URL, the API verifies

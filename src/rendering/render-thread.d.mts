@@ -1,14 +1,14 @@
 import type { EmailContent } from '../domain/campaign';
 import type { TrackingRewrite } from './tracking-rewrite.mjs';
 
-/** `range()` in a template makes at most this many numbers. */
+/** `range()` in a template makes at most this many numbers (and `list`/`reverse` of a string at most this many items). */
 export declare const MAX_RANGE_ITEMS: number;
 
-/** One render, as posted to a render thread: plain JSON data only. */
+/** One render, as posted to a render process (over IPC): plain JSON data only. */
 export interface RenderTask {
   content: EmailContent;
   variables: { profile: Record<string, unknown>; context: Record<string, unknown> };
-  /** The thread stops the render itself past this; the pool terminates the thread a little later. */
+  /** The process stops the render itself past this; the pool kills the process a little later. */
   timeoutMs: number;
   /** Cap on subject + html + text, in UTF-8 bytes. */
   maxBytes: number;
@@ -26,5 +26,5 @@ export type RenderTaskResult =
   /** The template's fault: `message` is the recipient's failure reason; `limit` says which limit stopped it. */
   | { ok: false; message: string; limit?: 'time' | 'output' };
 
-/** Renders one email; throws only for faults of the thread itself. */
+/** Renders one email; throws only for faults of the render process itself. */
 export default function renderEmailTask(task: RenderTask): RenderTaskResult;

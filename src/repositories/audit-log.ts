@@ -27,7 +27,8 @@ export interface AuditEntry {
 
 export interface AuditLogFilter {
   resourceType?: AuditResourceType;
-  resourceId?: string;
+  /** One id, or several that name the same resource (a profile's internal id and its older `<namespace>/<userId>`). */
+  resourceId?: string | string[];
   actorKeyId?: string;
   limit: number;
   /** Entries older than this id (the last id of the previous page). */
@@ -56,11 +57,27 @@ export class AuditLogRepository {
       .execute();
   }
 
+  /**
+   * The resource id a profile's entries carry: its internal id (`prf_…`), never the userId, which
+   * is often an email address or phone number. Read in the transaction that changed the profile.
+   */
+  async profileResourceId(namespace: string, userId: string): Promise<string> {
+    // Every caller has just written the profile; a missing one (erased meanwhile) is named as erased.
+    return (await this.profileIdOf(namespace, userId)) ?? 'erased';
+  }
+
+  /** A profile's internal id; undefined when there is no such profile. */
+  async profileIdOf(namespace: string, userId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('profiles').select('id').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+    return row?.id ?? undefined;
+  }
+
   /** Newest first; one more row than asked tells whether there is a next page. */
   async list(filter: AuditLogFilter): Promise<{ items: AuditEntry[]; hasMore: boolean }> {
     let query = this.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(filter.limit + 1);
     if (filter.resourceType) query = query.where('resource_type', '=', filter.resourceType);
-    if (filter.resourceId) query = query.where('resource_id', '=', filter.resourceId);
+    if (typeof filter.resourceId === 'string') query = query.where('resource_id', '=', filter.resourceId);
+    else if (filter.resourceId && filter.resourceId.length > 0) query = query.where('resource_id', 'in', filter.resourceId);
     if (filter.actorKeyId) query = query.where('actor_key_id', '=', filter.actorKeyId);
     if (filter.before) query = query.where('id', '<', filter.before);
     const rows = await query.execute();

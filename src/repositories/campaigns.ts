@@ -21,7 +21,7 @@ export interface CampaignDraft {
   /** null (or absent): no contextSchema. */
   contextSchema?: Record<string, unknown> | null;
   /** null (or absent): no engagement tracking. */
-  tracking?: { opens?: boolean; clicks?: boolean } | null;
+  tracking?: { opens?: boolean; clicks?: boolean; allowedLinkHosts?: string[] } | null;
   /** null (or absent): no campaign capping. Marketing only. */
   capping?: Capping | null;
   /** null (or absent): no quiet hours. Marketing only. */
@@ -48,7 +48,7 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.activated_at && { activatedAt: row.activated_at }),
     ...(row.channel_configuration_id && { channelConfigurationId: row.channel_configuration_id }),
     ...(row.context_schema && { contextSchema: JSON.parse(row.context_schema) as Record<string, unknown> }),
-    ...(row.tracking && { tracking: JSON.parse(row.tracking) as { opens?: boolean; clicks?: boolean } }),
+    ...(row.tracking && { tracking: JSON.parse(row.tracking) as NonNullable<Campaign['tracking']> }),
     ...(row.capping && { capping: JSON.parse(row.capping) as Capping }),
     ...(row.quiet_hours && { quietHours: JSON.parse(row.quiet_hours) as QuietHours }),
   };

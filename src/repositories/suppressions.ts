@@ -1,11 +1,14 @@
 import type { HeraldDb } from '../db/database';
 import type { Channel } from '../domain/campaign';
+import { isHashedAddress, UNKEYED_HASHER, type AddressHasher } from '../domain/address-hash';
 import { normaliseAddress, type SuppressionReason } from '../domain/provider-feedback';
 
 export interface Suppression {
   channel: Channel;
-  /** Normalised: email lower-cased, phone E.164. */
-  address: string;
+  /** Normalised: email lower-cased, phone E.164. Absent for an erased person's address, kept only as `addressHash`. */
+  address?: string;
+  /** The keyed hash an erasure left in place of the address (`hmac-sha256:…`); sends to the address are still refused. */
+  addressHash?: string;
   reason: SuppressionReason;
   detail?: string;
   createdAt: string;
@@ -25,23 +28,33 @@ const LOOKUP_CHUNK = 500;
 const INSERT_CHUNK = 500;
 
 function toSuppression(row: { channel: Channel; address: string; reason: SuppressionReason; detail: string | null; created_at: string }): Suppression {
-  return { channel: row.channel, address: row.address, reason: row.reason, ...(row.detail !== null && { detail: row.detail }), createdAt: row.created_at };
+  const stored = isHashedAddress(row.address) ? { addressHash: row.address } : { address: row.address };
+  return { channel: row.channel, ...stored, reason: row.reason, ...(row.detail !== null && { detail: row.detail }), createdAt: row.created_at };
 }
+
+/** The key of a stored entry, plain or hashed (list cursors carry it). */
+export const storedKeyOf = (entry: Suppression) => entry.address ?? entry.addressHash!;
 
 /** The suppression list (`suppressions`): addresses Herald does not send to, per channel. */
 export class SuppressionRepository {
-  constructor(private readonly db: HeraldDb) {}
+  /** `hasher` recognises the hashes erasures left; without one, only the unkeyed form is recognised. */
+  constructor(
+    private readonly db: HeraldDb,
+    private readonly hasher: AddressHasher = UNKEYED_HASHER,
+  ) {}
 
   /**
    * Which of `addresses` (as preparation found them, not normalised) are suppressed on
-   * `channel`: one indexed query per 500 distinct addresses, so a whole batch is checked at once.
-   * The set holds the addresses as given.
+   * `channel`, as themselves or as the hash an erasure left: one indexed query per 500 stored
+   * forms, so a whole batch is checked at once. The set holds the addresses as given.
    */
   async suppressedAddresses(channel: Channel, addresses: string[]): Promise<Set<string>> {
     const byNormalised = new Map<string, string[]>();
     for (const address of addresses) {
       const normalised = normaliseAddress(channel, address);
-      if (normalised !== undefined) byNormalised.set(normalised, [...(byNormalised.get(normalised) ?? []), address]);
+      if (normalised === undefined) continue;
+      const given = [...(byNormalised.get(normalised) ?? []), address];
+      for (const stored of [normalised, ...this.hasher.candidates(channel, normalised)]) byNormalised.set(stored, given);
     }
     const suppressed = new Set<string>();
     const keys = [...byNormalised.keys()];
@@ -83,10 +96,38 @@ export class SuppressionRepository {
     return added;
   }
 
-  /** Whether there was an entry to remove. */
+  /** Whether there was an entry to remove: the address itself, or the hash an erasure left of it. */
   async remove(channel: Channel, address: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('suppressions').where('channel', '=', channel).where('address', '=', address).executeTakeFirst();
+    const result = await this.db.deleteFrom('suppressions').where('channel', '=', channel).where('address', 'in', [address, ...this.hasher.candidates(channel, address)]).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  /** The entry of an address, or of the hash an erasure left of it. */
+  async find(channel: Channel, address: string): Promise<Suppression | undefined> {
+    const row = await this.db.selectFrom('suppressions').selectAll().where('channel', '=', channel).where('address', 'in', [address, ...this.hasher.candidates(channel, address)]).orderBy('created_at').executeTakeFirst();
+    return row && toSuppression(row);
+  }
+
+  /**
+   * Erasure: each listed entry of `addresses` (normalised) is replaced by its keyed hash, with its
+   * reason and time (not its detail: a provider's text may quote the address), so sending to the
+   * address stays refused while the address itself is gone. How many entries were hashed.
+   */
+  async hashAddresses(channel: Channel, addresses: string[]): Promise<number> {
+    let hashed = 0;
+    for (let i = 0; i < addresses.length; i += LOOKUP_CHUNK) {
+      const rows = await this.db.selectFrom('suppressions').selectAll().where('channel', '=', channel).where('address', 'in', addresses.slice(i, i + LOOKUP_CHUNK)).execute();
+      for (const row of rows) {
+        await this.db
+          .insertInto('suppressions')
+          .values({ channel, address: this.hasher.hash(channel, row.address), reason: row.reason, detail: null, created_at: row.created_at })
+          .onConflict((oc) => oc.columns(['channel', 'address']).doNothing())
+          .execute();
+        await this.db.deleteFrom('suppressions').where('channel', '=', channel).where('address', '=', row.address).execute();
+        hashed++;
+      }
+    }
+    return hashed;
   }
 
   /** A page in (channel, address) order, after the key given; `hasMore` when more follow. */

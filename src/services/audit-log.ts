@@ -13,9 +13,22 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
+/**
+ * The ids a `resourceId` filter matches. Profiles are named by their internal id since migration
+ * 0022; a caller that asks by `<namespace>/<userId>` gets the entries under both names while the
+ * profile exists (after an erasure only the internal id is left, and nothing leads to it).
+ */
+async function resourceIdsOf(deps: ServiceDependencies, resourceType: AuditLogFilter['resourceType'], resourceId: string | undefined): Promise<string | string[] | undefined> {
+  const slash = resourceId?.indexOf('/') ?? -1;
+  if (resourceId === undefined || slash <= 0 || (resourceType !== undefined && resourceType !== 'profile')) return resourceId;
+  const profileId = await deps.auditLog.profileIdOf(resourceId.slice(0, slash), resourceId.slice(slash + 1));
+  return profileId === undefined ? resourceId : [resourceId, profileId];
+}
+
 /** Audit entries newest first, filtered, a page at a time. */
-export async function listAuditLog(deps: ServiceDependencies, query: Omit<AuditLogFilter, 'before'> & { cursor?: string }): Promise<{ items: AuditEntry[]; nextCursor?: string }> {
-  const { cursor, ...filter } = query;
-  const { items, hasMore } = await deps.auditLog.list({ ...filter, ...(cursor !== undefined && { before: decodeCursor(cursor) }) });
+export async function listAuditLog(deps: ServiceDependencies, query: Omit<AuditLogFilter, 'before' | 'resourceId'> & { resourceId?: string; cursor?: string }): Promise<{ items: AuditEntry[]; nextCursor?: string }> {
+  const { cursor, resourceId, ...filter } = query;
+  const resourceIds = await resourceIdsOf(deps, filter.resourceType, resourceId);
+  const { items, hasMore } = await deps.auditLog.list({ ...filter, ...(resourceIds !== undefined && { resourceId: resourceIds }), ...(cursor !== undefined && { before: decodeCursor(cursor) }) });
   return { items, ...(hasMore && { nextCursor: encodeCursor(items[items.length - 1]!.id) }) };
 }

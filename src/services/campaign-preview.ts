@@ -11,6 +11,8 @@ import { mergeContext, resolveEmailAddress, type Recipient } from '../domain/rec
 import { prepareRecipient, type PreparationSteps } from '../domain/recipient-preparation';
 import type { EmailTracking, RenderedEmail } from '../domain/rendered-email';
 import { isTracked } from '../domain/tracking';
+import { trackedLinkHosts } from '../domain/tracked-link-hosts';
+import { untrackedLinks, untrackedTextLinks, type UntrackedLink } from '../rendering/tracking-rewrite.mjs';
 import { TemplateError } from '../domain/template-renderer';
 import type { TemplateRenderer } from '../rendering/template-renderer';
 import { toSnapshot } from '../repositories/campaigns';
@@ -52,9 +54,11 @@ export interface CampaignPreview {
   /**
    * The engagement tracking applied to `rendered`, as a send would apply it but with the
    * placeholder token `preview` (`{PUBLIC}/t/c/preview`, `{PUBLIC}/t/o/preview`), never a signed
-   * one: `links` are the original URLs rewritten, in order. Null when the message is untracked.
+   * one: `links` are the original URLs rewritten, in order; `untrackedLinks` the http(s) links
+   * sent as they are, with why (a host neither written in the content nor allowlisted, userinfo,
+   * an unsubscribe link...). Null when the message is untracked.
    */
-  tracking: { opens: boolean; clicks: boolean; token: typeof PREVIEW_TOKEN; links: string[] } | null;
+  tracking: { opens: boolean; clicks: boolean; token: typeof PREVIEW_TOKEN; links: string[]; untrackedLinks: UntrackedLink[] } | null;
 }
 
 export interface RenderedSms {
@@ -66,13 +70,26 @@ const PREVIEW_EXECUTION_ID = 'preview';
 /** The token of every tracked address in a preview: not a signed token, so it leads nowhere (the endpoints answer 400). */
 const PREVIEW_TOKEN = 'preview';
 
+function previewClickUrl(publicUrl: string): string {
+  return `${publicUrl}/t/c/${PREVIEW_TOKEN}`;
+}
+
+/** The http(s) links of a tracked preview left as they are, with why (tracking-rewrite.mjs reads them as the rewrite did). */
+function previewUntrackedLinks(rendered: RenderedEmail, tracking: EmailTracking | undefined, publicUrl: string, sms: boolean): UntrackedLink[] {
+  if (!tracking?.clicks) return [];
+  const options = { trackedUrl: previewClickUrl(publicUrl), ...(tracking.allowedHosts && { allowedHosts: tracking.allowedHosts }) };
+  return sms ? untrackedTextLinks(rendered.text ?? '', options) : untrackedLinks(rendered.html, options);
+}
+
 /** The campaign's tracking with placeholder addresses (preview creates nothing, so it signs nothing); undefined when untracked. */
 function previewTracking(campaign: Campaign, publicUrl: string): EmailTracking | undefined {
   if (!isTracked(campaign.tracking)) return undefined;
   const { opens = false, clicks = false } = campaign.tracking;
-  const urls = { openUrl: () => `${publicUrl}/t/o/${PREVIEW_TOKEN}`, clickUrl: () => `${publicUrl}/t/c/${PREVIEW_TOKEN}` };
-  if (campaign.channel === 'sms') return clicks ? { opens: false, clicks, part: 'text', ...urls } : undefined;
-  return campaign.channel === 'email' ? { opens, clicks, ...urls } : undefined;
+  const urls = { openUrl: () => `${publicUrl}/t/o/${PREVIEW_TOKEN}`, clickUrl: () => previewClickUrl(publicUrl) };
+  // As a send computes them (activities/prepare-execution.ts), from the version previewed.
+  const allowedHosts = clicks ? trackedLinkHosts(campaign) : [];
+  if (campaign.channel === 'sms') return clicks ? { opens: false, clicks, part: 'text', allowedHosts, ...urls } : undefined;
+  return campaign.channel === 'email' ? { opens, clicks, allowedHosts, ...urls } : undefined;
 }
 
 /** A recipient's SMS address as preparation finds it: E.164, or the raw value when it is not a valid number. */
@@ -179,7 +196,9 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     rendered: rendered && sms ? { body: rendered.text ?? '', sms: smsSegments(rendered.text ?? '') } : rendered && withoutTracked(rendered),
     ...(renderError !== undefined && { renderError }),
     contextViolations: previewContextViolations(campaign, shared),
-    tracking: rendered?.tracked ? { opens: rendered.tracked.opens, clicks: rendered.tracked.clicks, token: PREVIEW_TOKEN, links: rendered.tracked.links } : null,
+    tracking: rendered?.tracked
+      ? { opens: rendered.tracked.opens, clicks: rendered.tracked.clicks, token: PREVIEW_TOKEN, links: rendered.tracked.links, untrackedLinks: previewUntrackedLinks(rendered, tracking, deps.config.publicUrl, sms) }
+      : null,
   };
 }
 

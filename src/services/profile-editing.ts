@@ -6,7 +6,7 @@ import { withTransaction } from './transaction';
 
 /**
  * Creates or replaces a profile and records who did it, in one transaction. The audit entry
- * names the profile but copies none of its attributes: they are personal data.
+ * names the profile by its internal id and copies none of its attributes: they are personal data.
  */
 export function upsertProfile(
   deps: ServiceDependencies,
@@ -15,7 +15,7 @@ export function upsertProfile(
 ): Promise<{ profile: Profile; created: boolean }> {
   return withTransaction(deps, async ({ profiles, auditLog }) => {
     const result = await profiles.upsert(profile.namespace, profile.userId, profile.attributes, profile.consents, profile.locale);
-    await auditLog.record({ actorKeyId, action: result.created ? 'profile.created' : 'profile.updated', resourceType: 'profile', resourceId: `${profile.namespace}/${profile.userId}` });
+    await auditLog.record({ actorKeyId, action: result.created ? 'profile.created' : 'profile.updated', resourceType: 'profile', resourceId: await auditLog.profileResourceId(profile.namespace, profile.userId) });
     return result;
   });
 }
@@ -27,7 +27,7 @@ export function upsertProfile(
 export function registerPushToken(deps: ServiceDependencies, input: { namespace: string; userId: string; target: PushTarget }, actorKeyId: string): Promise<boolean> {
   return withTransaction(deps, async ({ profiles, auditLog }) => {
     const registered = await profiles.putPushToken(input.namespace, input.userId, input.target);
-    if (registered) await auditLog.record({ actorKeyId, action: 'profile.updated', resourceType: 'profile', resourceId: `${input.namespace}/${input.userId}` });
+    if (registered) await auditLog.record({ actorKeyId, action: 'profile.updated', resourceType: 'profile', resourceId: await auditLog.profileResourceId(input.namespace, input.userId) });
     return registered;
   });
 }

@@ -27,11 +27,12 @@ export async function unsubscribeDelivery(deps: Pick<ServiceDependencies, 'db'>,
       const occurredAt = new Date().toISOString();
       await consents.recordUnsubscribed(delivery.executionId, delivery.position, occurredAt, delivery.userAgent);
       await new FeedbackEventRepository(trx).append([{ type: 'unsubscribed', executionId: delivery.executionId, position: delivery.position, occurredAt }], trx);
-      await new AuditLogRepository(trx).record({
+      const auditLog = new AuditLogRepository(trx);
+      await auditLog.record({
         actorKeyId: UNSUBSCRIBE_ACTOR,
         action: 'profile.updated',
         resourceType: 'profile',
-        resourceId: `${recipient.namespace}/${recipient.userId}`,
+        resourceId: await auditLog.profileResourceId(recipient.namespace, recipient.userId),
         after: { consents: { [recipient.channel]: 'out' }, via: 'one-click unsubscribe', executionId: delivery.executionId },
       });
     }
@@ -60,7 +61,7 @@ export async function applySmsKeyword(deps: Pick<ServiceDependencies, 'db'>, pho
         actorKeyId: SMS_KEYWORD_ACTOR,
         action: 'profile.updated',
         resourceType: 'profile',
-        resourceId: `${profile.namespace}/${profile.userId}`,
+        resourceId: await auditLog.profileResourceId(profile.namespace, profile.userId),
         after: { consents: { sms: consent }, via: consent === 'out' ? 'inbound SMS opt-out keyword' : 'inbound SMS opt-in keyword', ...(messageSid && { messageSid }) },
       });
     }

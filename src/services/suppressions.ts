@@ -1,13 +1,21 @@
 import type { Channel } from '../domain/campaign';
 import { invalidRequest, notFound } from '../domain/errors';
 import { normaliseAddress, type SuppressionReason } from '../domain/provider-feedback';
+import { AddressHasher } from '../domain/address-hash';
 import { AuditLogRepository } from '../repositories/audit-log';
-import { SuppressionRepository, type NewSuppression, type Suppression } from '../repositories/suppressions';
+import { SuppressionRepository, storedKeyOf, type NewSuppression, type Suppression } from '../repositories/suppressions';
 import { CHANNELS } from '../domain/campaign';
 import type { ServiceDependencies } from './service-dependencies';
 import { importInBatches, type ImportTally, type RejectedImportLine, type UnreadImportLine } from './batched-import';
 
 type Deps = Pick<ServiceDependencies, 'db'>;
+
+/**
+ * What recognises (and makes) the hashes erasures leave of suppressed addresses: keyed with
+ * HERALD_TRACKING_SECRET (src/domain/address-hash.ts). The worker builds the same from its own
+ * configuration for the send-time check.
+ */
+export const addressHasherOf = (config: Pick<ServiceDependencies['config'], 'tracking'> | undefined) => new AddressHasher(() => config?.tracking.secrets ?? []);
 
 /** The address in its stored form, or 400 naming what a valid one looks like. */
 export function storedAddress(channel: Channel, address: string, field = 'address'): string {
@@ -20,7 +28,7 @@ export function storedAddress(channel: Channel, address: string, field = 'addres
 }
 
 /** The cursor is opaque to clients: the last entry's key, base64url JSON. */
-const encodeCursor = (entry: Suppression) => Buffer.from(JSON.stringify([entry.channel, entry.address]), 'utf8').toString('base64url');
+const encodeCursor = (entry: Suppression) => Buffer.from(JSON.stringify([entry.channel, storedKeyOf(entry)]), 'utf8').toString('base64url');
 
 function decodeCursor(cursor: string): { channel: Channel; address: string } {
   try {
@@ -49,14 +57,17 @@ export function addSuppression(deps: Deps, request: { channel: Channel; address:
   });
 }
 
-/** Removes an address (normalised) with its audit entry: later sends go to it again. Not found when it is not listed. */
-export function removeSuppression(deps: Deps, channel: Channel, rawAddress: string, actorKeyId: string): Promise<void> {
+/**
+ * Removes an address (normalised) with its audit entry: later sends go to it again. Not found
+ * when it is not listed. An erased person's entry (kept as a hash) is found by the address too.
+ */
+export function removeSuppression(deps: Deps & Partial<Pick<ServiceDependencies, 'config'>>, channel: Channel, rawAddress: string, actorKeyId: string): Promise<void> {
   const address = storedAddress(channel, rawAddress);
   return deps.db.transaction().execute(async (trx) => {
-    const suppressions = new SuppressionRepository(trx);
-    const before = await suppressions.get(channel, address);
+    const suppressions = new SuppressionRepository(trx, addressHasherOf(deps.config));
+    const before = await suppressions.find(channel, address);
     if (!before || !(await suppressions.remove(channel, address))) throw notFound(`Suppression of ${channel} address ${address}`);
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.deleted', resourceType: 'suppression', resourceId: `${channel}/${address}`, before: { reason: before.reason } });
+    await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.deleted', resourceType: 'suppression', resourceId: `${channel}/${before.address ?? before.addressHash}`, before: { reason: before.reason } });
   });
 }
 

@@ -65,7 +65,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
     await renderer.close();
     throw error;
   }
-  // Every caller awaits run() to the end of the worker's life; the pool's threads stop with it.
+  // Every caller awaits run() to the end of the worker's life; the pool's render processes stop with it.
   const run = worker.run.bind(worker);
   worker.run = () => run().finally(() => renderer.close());
   return worker;

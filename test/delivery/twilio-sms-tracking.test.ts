@@ -124,7 +124,7 @@ describe('SMS click tracking', () => {
     const expected = renderedBody('4711').replace('https://example.com/o/4711?a=1&b=2', `${PUBLIC_URL}/t/c/preview`).replace('HTTPS://Example.com/Path#frag', `${PUBLIC_URL}/t/c/preview`);
     expect(res.body.rendered.body).toBe(expected);
     expect(res.body.rendered.sms.characters).toBe(expected.length);
-    expect(res.body.tracking).toEqual({ opens: false, clicks: true, token: 'preview', links: ['https://example.com/o/4711?a=1&b=2', 'HTTPS://Example.com/Path#frag'] });
+    expect(res.body.tracking).toEqual({ opens: false, clicks: true, token: 'preview', links: ['https://example.com/o/4711?a=1&b=2', 'HTTPS://Example.com/Path#frag'], untrackedLinks: [{ url: 'https://example.com/opt-out', reason: 'unsubscribe-link' }] });
     expect(await herald.db.selectFrom('tracked_links').selectAll().execute()).not.toContainEqual(expect.objectContaining({ execution_id: 'preview' }));
 
     const untracked = await herald.request('POST', '/v1/campaigns', smsCampaign());
@@ -147,6 +147,6 @@ describe('SMS click tracking', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.rendered.html).toBe(`<body><a href="${PUBLIC_URL}/t/c/preview">A</a><img src="${PUBLIC_URL}/t/o/preview" width="1" height="1" alt=""></body>`);
     expect(res.body.rendered).not.toHaveProperty('tracked');
-    expect(res.body.tracking).toEqual({ opens: true, clicks: true, token: 'preview', links: ['https://example.com/a'] });
+    expect(res.body.tracking).toEqual({ opens: true, clicks: true, token: 'preview', links: ['https://example.com/a'], untrackedLinks: [] });
   });
 });

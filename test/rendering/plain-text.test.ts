@@ -5,7 +5,7 @@ import { createTemplateRenderer, type TemplateRenderer } from '../../src/renderi
 describe('derived plain text', () => {
   let renderer: TemplateRenderer;
   beforeAll(() => {
-    renderer = createTemplateRenderer({ timeoutMs: 2000, maxBytes: 1024 * 1024, threads: 1 });
+    renderer = createTemplateRenderer({ timeoutMs: 2000, maxBytes: 1024 * 1024, processes: 1 });
   });
   afterAll(() => renderer.close());
 

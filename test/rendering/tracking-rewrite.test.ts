@@ -3,7 +3,8 @@ import { addTracking, MAX_TRACKED_LINKS } from '../../src/rendering/tracking-rew
 import { createTemplateRenderer, type TemplateRenderer } from '../../src/rendering/template-renderer';
 import { TrackingTokens, trackingUrls } from '../../src/domain/tracking';
 
-const options = { opens: true, clicks: true, pixelUrl: 'P', linkUrlPrefix: 'L' };
+/** The hosts of these links, allowed as a send allows the hosts written in its content (tracked-link-hosts.test.ts covers the rest). */
+const options = { opens: true, clicks: true, pixelUrl: 'P', linkUrlPrefix: 'L', allowedHosts: ['example.com'] };
 const pixel = '<img src="P" width="1" height="1" alt="">';
 
 /** The open pixel and link rewriting on rendered HTML (htmlparser2's streaming parser, with source positions). */
@@ -62,7 +63,7 @@ describe('tracking rewrite', () => {
 describe('tracked rendering in the render thread', () => {
   let renderer: TemplateRenderer;
   beforeAll(() => {
-    renderer = createTemplateRenderer({ timeoutMs: 2000, maxBytes: 1024 * 1024, threads: 1 });
+    renderer = createTemplateRenderer({ timeoutMs: 2000, maxBytes: 1024 * 1024, processes: 1 });
   });
   afterAll(() => renderer.close());
 
@@ -71,7 +72,7 @@ describe('tracked rendering in the render thread', () => {
     const urls = trackingUrls('https://t.example', tokens, '01EXECUTION', 3);
     const rendered = await renderer.renderEmail(
       { content: { subject: 'Hi', html: '<p>{{ context.fake }}</p><a href="{{ context.url }}">Go</a>' }, profile: {}, context: { url: 'https://example.com/go?a=1&b=2', fake: 'herald-tracking-000000000000000000000000-o' } },
-      { opens: true, clicks: true, openUrl: urls.open, clickUrl: urls.click },
+      { opens: true, clicks: true, allowedHosts: ['example.com'], openUrl: urls.open, clickUrl: urls.click },
     );
     expect(rendered.html).toBe(`<p>herald-tracking-000000000000000000000000-o</p><a href="${urls.click(0)}">Go</a><img src="${urls.open()}" width="1" height="1" alt="">`);
     expect(rendered.tracked).toEqual({ opens: true, clicks: true, links: ['https://example.com/go?a=1&b=2'] });

@@ -14,7 +14,7 @@ import { sleep, waitFor } from '../support/process-stack';
 import { replicaAttemptSummary, startReplicaStack, triggerViaReplicas, type ReplicaAcceptedTrigger, type ReplicaStack } from '../support/replica-stack';
 
 /**
- * The multi-process layout of the README ("Running several APIs and workers"): two API processes
+ * The multi-process layout of docs/operations.md ("Running several APIs and workers"): two API processes
  * and two worker processes, real children (`node --import tsx src/entry/…`), against one
  * PostgreSQL database and one Temporal dev server, with the same task queue and payload keys. It
  * runs in both suites: on the SQLite suite it starts a PostgreSQL server of its own.
@@ -49,7 +49,11 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
   };
 
   beforeAll(async () => {
-    const adminUrl = inject('postgresAdminUrl') || (ownServer = await startPostgresServer()).adminUrl;
+    let adminUrl = inject('postgresAdminUrl');
+    if (!adminUrl) {
+      ownServer = await startPostgresServer();
+      adminUrl = ownServer.adminUrl;
+    }
     database = await createTestDatabase(adminUrl);
     fake = await startFakeResend();
     providerProxy = await startProviderProxy(fake.url);
@@ -67,7 +71,7 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
         HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: String(SWEEP_INTERVAL_SECONDS),
         HERALD_ORPHAN_GRACE_SECONDS: String(GRACE_SECONDS),
         // Two cores for four processes and the rest of the suite.
-        HERALD_RENDER_THREADS: '1',
+        HERALD_RENDER_PROCESSES: '1',
       },
     });
   }, 180_000);

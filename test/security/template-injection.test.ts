@@ -30,7 +30,7 @@ describe('campaign templates are untrusted input', () => {
   let herald: Herald;
 
   beforeAll(async () => {
-    herald = await startHerald({ env: { HERALD_RENDER_TIMEOUT_MS: String(TIMEOUT_MS), HERALD_RENDER_MAX_BYTES: String(MAX_BYTES), HERALD_RENDER_THREADS: '3' } });
+    herald = await startHerald({ env: { HERALD_RENDER_TIMEOUT_MS: String(TIMEOUT_MS), HERALD_RENDER_MAX_BYTES: String(MAX_BYTES), HERALD_RENDER_PROCESSES: '3' } });
   });
   afterAll(() => herald?.stop());
 
@@ -115,7 +115,7 @@ describe('campaign templates are untrusted input', () => {
     );
   });
 
-  it('a live campaign saved before the check fails its recipients: the render threads check too', async () => {
+  it('a live campaign saved before the check fails its recipients: the render processes check too', async () => {
     const campaign = await liveCampaign(herald);
     await overwriteContent(campaign.id, { subject: 'Hi', html: '<p>{{ range.constructor("return process.env.HERALD_CANARY")() }}</p>' });
     const execution = await herald.waitForExecution(await trigger(campaign.id));
@@ -163,10 +163,10 @@ describe('campaign templates are untrusted input', () => {
       expect(slow.ms).toBeLessThan(15_000);
       expect(stuck.ms).toBeLessThan(15_000);
 
-      // The same runaway content now fails at once instead of taking a thread again.
+      // The same runaway content with the same data now fails at once instead of taking a process again.
       const again = Date.now();
       const repeat = await herald.waitForExecution(await trigger(runaway.id));
-      expect(repeat.recipients[0].reason).toMatch(/^render-error: render timed out after \d+ ms \(on an earlier recipient; this content is not rendered again for 60 s\)$/);
+      expect(repeat.recipients[0].reason).toMatch(/^render-error: render timed out after \d+ ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/);
       expect(Date.now() - again).toBeLessThan(TIMEOUT_MS + 5000);
     });
 

@@ -4558,6 +4558,205 @@ export interface paths {
             };
         };
         post?: never;
+        /**
+         * Erase a person (GDPR Art. 17)
+         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries. Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 200 with what was erased, table by table; 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    namespace: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Erased */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfileErasure"];
+                    };
+                };
+                /** @description Invalid path */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Nothing is held about this profile */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{namespace}/{userId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export everything held about a person (GDPR Art. 15, 20)
+         * @description The profile, push tokens (in full), audience memberships, its audit history (consent changes included), suppressions of its addresses, and its deliveries with status, campaign, rendered content and tracking events, newest first, 1000 deliveries per page (`truncated` and `nextCursor` when more follow).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    namespace: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The export */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfileExport"];
+                    };
+                };
+                /** @description Invalid path or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Nothing is held about this profile */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6664,7 +6863,7 @@ export interface components {
         };
         AuditEntry: {
             /** @enum {string} */
-            action: "campaign.created" | "campaign.updated" | "campaign.activated" | "campaign.version-activated" | "campaign.stopped" | "api_key.created" | "api_key.revoked" | "profile.created" | "profile.updated" | "profile.imported" | "channel_configuration.created" | "channel_configuration.updated" | "channel_configuration.deleted" | "capping_rule.set" | "capping_rule.deleted" | "audience.created" | "audience.deleted" | "suppression.added" | "suppression.deleted" | "suppression.imported" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted";
+            action: "campaign.created" | "campaign.updated" | "campaign.activated" | "campaign.version-activated" | "campaign.stopped" | "api_key.created" | "api_key.revoked" | "profile.created" | "profile.updated" | "profile.imported" | "profile.erased" | "channel_configuration.created" | "channel_configuration.updated" | "channel_configuration.deleted" | "capping_rule.set" | "capping_rule.deleted" | "audience.created" | "audience.deleted" | "suppression.added" | "suppression.deleted" | "suppression.imported" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted";
             /**
              * @description The API key that made the change: a key id, env-<12 hex> for a key from HERALD_API_KEYS, or open
              * @example env-5e884898da28
@@ -6680,7 +6879,7 @@ export interface components {
             };
             id: string;
             occurredAt: string;
-            /** @description A campaign or key id, or <namespace>/<userId> for a profile */
+            /** @description A campaign or key id; a profile's internal id (`prf_…`; entries written before it existed: <namespace>/<userId>). Filtering by <namespace>/<userId> finds both while the profile exists. */
             resourceId: string;
             /** @enum {string} */
             resourceType: "campaign" | "api_key" | "profile" | "channel_configuration" | "capping_rule" | "audience" | "suppression" | "webhook_endpoint";
@@ -6757,9 +6956,17 @@ export interface components {
             /** @enum {string} */
             status: "draft" | "scheduled" | "live" | "stopped" | "completed";
             tags: string[];
-            /** @description Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none. */
+            /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
-                /** @description Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original. */
+                /**
+                 * @description Hosts tracked links may also lead to, for links whose host comes from a variable: `example.com` (that host exactly) or `*.example.com` (its subdomains, not example.com itself); no scheme, port or path. Compared lowercase and punycode. At most 100.
+                 * @example [
+                 *       "example.com",
+                 *       "*.example.com"
+                 *     ]
+                 */
+                allowedLinkHosts?: string[];
+                /** @description Rewrites absolute http(s) <a href> links (SMS: URLs of the body) to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original, when their host is written literally in the content (`https://shop.example.com/{{ context.path }}`) or named in `allowedLinkHosts`; any other link (a host from a variable, userinfo) is sent as it is, untracked, so the redirect never leads where a trigger caller chooses. */
                 clicks?: boolean;
                 /** @description Adds a 1×1 open pixel under HERALD_PUBLIC_URL (/t/o/{token}). */
                 opens?: boolean;
@@ -6836,9 +7043,17 @@ export interface components {
             } | null;
             schedule?: components["schemas"]["Schedule"];
             tags?: string[];
-            /** @description Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none. */
+            /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
-                /** @description Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original. */
+                /**
+                 * @description Hosts tracked links may also lead to, for links whose host comes from a variable: `example.com` (that host exactly) or `*.example.com` (its subdomains, not example.com itself); no scheme, port or path. Compared lowercase and punycode. At most 100.
+                 * @example [
+                 *       "example.com",
+                 *       "*.example.com"
+                 *     ]
+                 */
+                allowedLinkHosts?: string[];
+                /** @description Rewrites absolute http(s) <a href> links (SMS: URLs of the body) to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original, when their host is written literally in the content (`https://shop.example.com/{{ context.path }}`) or named in `allowedLinkHosts`; any other link (a host from a variable, userinfo) is sent as it is, untracked, so the redirect never leads where a trigger caller chooses. */
                 clicks?: boolean;
                 /** @description Adds a 1×1 open pixel under HERALD_PUBLIC_URL (/t/o/{token}). */
                 opens?: boolean;
@@ -6916,9 +7131,17 @@ export interface components {
             } | null;
             schedule?: components["schemas"]["Schedule"];
             tags?: string[];
-            /** @description Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none. */
+            /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
-                /** @description Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original. */
+                /**
+                 * @description Hosts tracked links may also lead to, for links whose host comes from a variable: `example.com` (that host exactly) or `*.example.com` (its subdomains, not example.com itself); no scheme, port or path. Compared lowercase and punycode. At most 100.
+                 * @example [
+                 *       "example.com",
+                 *       "*.example.com"
+                 *     ]
+                 */
+                allowedLinkHosts?: string[];
+                /** @description Rewrites absolute http(s) <a href> links (SMS: URLs of the body) to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original, when their host is written literally in the content (`https://shop.example.com/{{ context.path }}`) or named in `allowedLinkHosts`; any other link (a host from a variable, userinfo) is sent as it is, untracked, so the redirect never leads where a trigger caller chooses. */
                 clicks?: boolean;
                 /** @description Adds a 1×1 open pixel under HERALD_PUBLIC_URL (/t/o/{token}). */
                 opens?: boolean;
@@ -6966,11 +7189,13 @@ export interface components {
             /** @description The engagement tracking applied to `rendered`, as a send would apply it (an SMS's segment count includes its longer tracked links) but with the placeholder token `preview` (`{HERALD_PUBLIC_URL}/t/c/preview`), never a signed one. Null when untracked. */
             tracking: {
                 clicks: boolean;
-                /** @description The original URLs rewritten, in order. */
+                /** @description The original URLs rewritten (tracked), in order. */
                 links: string[];
                 opens: boolean;
                 /** @enum {string} */
                 token: "preview";
+                /** @description The http(s) links sent as they are, in order (at most 100), with why: `host-not-allowed` (its host is neither written literally in the content nor in `tracking.allowedLinkHosts`, e.g. a URL from the context), `credentials-in-url` (userinfo such as `https://shop.example.com@other.example/`), `invalid-url`, `unsubscribe-link`, `opted-out` (data-herald-untracked), `too-long`, `too-many-links`. */
+                untrackedLinks: components["schemas"]["UntrackedLink"][];
             } | null;
         };
         CampaignReport: {
@@ -7138,9 +7363,17 @@ export interface components {
              */
             status: "draft" | "live" | "superseded";
             tags: string[];
-            /** @description Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none. */
+            /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
-                /** @description Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original. */
+                /**
+                 * @description Hosts tracked links may also lead to, for links whose host comes from a variable: `example.com` (that host exactly) or `*.example.com` (its subdomains, not example.com itself); no scheme, port or path. Compared lowercase and punycode. At most 100.
+                 * @example [
+                 *       "example.com",
+                 *       "*.example.com"
+                 *     ]
+                 */
+                allowedLinkHosts?: string[];
+                /** @description Rewrites absolute http(s) <a href> links (SMS: URLs of the body) to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original, when their host is written literally in the content (`https://shop.example.com/{{ context.path }}`) or named in `allowedLinkHosts`; any other link (a host from a variable, userinfo) is sent as it is, untracked, so the redirect never leads where a trigger caller chooses. */
                 clicks?: boolean;
                 /** @description Adds a 1×1 open pixel under HERALD_PUBLIC_URL (/t/o/{token}). */
                 opens?: boolean;
@@ -7293,6 +7526,32 @@ export interface components {
              */
             subject?: string;
             text?: string;
+        };
+        ErasureCounts: {
+            /** @description Static audience memberships deleted. */
+            audienceMemberships: number;
+            /** @description Audit entries that named the person, now naming the internal id or the hash. */
+            auditEntries: number;
+            /** @description Deliveries kept for the counts with the person taken out: userId becomes `erased:<position>`; address, provider message id, context and channelData are cleared. */
+            deliveries: number;
+            /** @description Executions whose trigger context (the person's alone) was cleared or whose requestId named the person (renamed `erased:<executionId>`). */
+            executions: number;
+            /** @description Outbox copies deleted. */
+            outboxMessages: number;
+            /** @description The profile (0 when only other rows were held about the key). */
+            profiles: number;
+            /** @description Push tokens deleted. */
+            pushTokens: number;
+            /** @description Rendered messages deleted. */
+            renderedMessages: number;
+            /** @description Suppressions of the person's addresses, now kept as keyed hashes: sends to them are still refused. */
+            suppressionsHashed: number;
+            /** @description Tracked links of the person's messages deleted. */
+            trackedLinks: number;
+            /** @description Opens, clicks and provider events deleted. */
+            trackingEvents: number;
+            /** @description Feedback webhook events about the deliveries deleted (those not yet posted are not posted). */
+            webhookEvents: number;
         };
         Execution: {
             /** @description Audience executions only. Their recipients are paged: GET /v1/executions/{executionId}/recipients. */
@@ -7451,6 +7710,41 @@ export interface components {
             /** @enum {string} */
             status: "running" | "completed" | "failed";
         };
+        ExportedDelivery: {
+            address?: string;
+            bounceType?: string;
+            campaignId: string;
+            campaignName?: string;
+            /** @enum {string} */
+            channel: "email" | "sms" | "push";
+            channelData?: unknown;
+            context?: unknown;
+            events: {
+                detail?: string;
+                linkIndex?: number;
+                occurredAt: string;
+                type: string;
+                url?: string;
+                userAgent?: string;
+            }[];
+            executionId: string;
+            feedback?: string;
+            feedbackAt?: string;
+            locale?: string;
+            messageId?: string;
+            position: number;
+            reason?: string;
+            /** @description What was sent, while retention (HERALD_RETENTION_DAYS) keeps it. */
+            rendered?: {
+                html?: string;
+                subject?: string;
+                text?: string;
+            };
+            requestId: string;
+            status: string;
+            triggeredAt: string;
+            updatedAt: string;
+        };
         HealthStatus: {
             /** @enum {string} */
             status: "ok";
@@ -7561,6 +7855,64 @@ export interface components {
             /** @description The devices registered with PUT …/push-tokens, the most recently registered first (push campaigns send to the first). */
             pushTokens?: components["schemas"]["StoredPushToken"][];
             updatedAt: string;
+            userId: string;
+        };
+        ProfileErasure: {
+            erased: components["schemas"]["ErasureCounts"];
+        };
+        ProfileExport: {
+            audienceMemberships: {
+                addedAt: string;
+                audienceId: string;
+                audienceName: string;
+            }[];
+            /** @description Newest first, at most 1000 per page. */
+            deliveries: components["schemas"]["ExportedDelivery"][];
+            exportedAt: string;
+            /** @description The audit entries about the profile, oldest first: who changed it, and consent changes with how they came (one-click unsubscribe, SMS keyword). */
+            history: {
+                action: string;
+                actor: string;
+                after?: {
+                    [key: string]: unknown;
+                };
+                occurredAt: string;
+            }[];
+            /** @description More than 1000 audit entries: the oldest 1000 are listed. */
+            historyTruncated: boolean;
+            namespace: string;
+            nextCursor?: string;
+            /** @description Null when Herald holds deliveries or other rows about the key but no profile. */
+            profile: {
+                attributes: {
+                    [key: string]: unknown;
+                };
+                autoCreated: boolean;
+                consents: components["schemas"]["Consents"];
+                createdAt: string;
+                /** @description The internal id the audit log names the profile by. */
+                id?: string;
+                locale: string | null;
+                updatedAt: string;
+            } | null;
+            /** @description In full (Art. 20): treat the export as a secret. */
+            pushTokens: {
+                appID: string;
+                createdAt: string;
+                /** @enum {string} */
+                platform: "ios" | "android" | "web";
+                token: string;
+                updatedAt: string;
+            }[];
+            suppressions: {
+                address: string;
+                /** @enum {string} */
+                channel: "email" | "sms" | "push";
+                createdAt: string;
+                reason: string;
+            }[];
+            /** @description More deliveries follow: ask again with `cursor` set to `nextCursor`. */
+            truncated: boolean;
             userId: string;
         };
         ProfileImportCutShort: components["schemas"]["Problem"] & {
@@ -7722,10 +8074,12 @@ export interface components {
         /** @description An address Herald does not send to on this channel: every later message to it, transactional ones included, is excluded with reason `suppressed`. */
         Suppression: {
             /**
-             * @description Normalised: an email address lower-cased, a phone number in E.164
+             * @description Normalised: an email address lower-cased, a phone number in E.164. Absent once the person was erased (see addressHash).
              * @example ann@example.com
              */
-            address: string;
+            address?: string;
+            /** @description Set instead of `address` after DELETE /v1/profiles/{namespace}/{userId} erased the person: a keyed hash of the address (`hmac-sha256:…`), which still refuses every send to it. DELETE /v1/suppressions/{channel}/{address} with the address removes it. */
+            addressHash?: string;
             /** @enum {string} */
             channel: "email" | "sms" | "push";
             createdAt: string;
@@ -7797,6 +8151,11 @@ export interface components {
              * @example reset-4711
              */
             requestId: string;
+        };
+        UntrackedLink: {
+            /** @enum {string} */
+            reason: "host-not-allowed" | "credentials-in-url" | "invalid-url" | "unsubscribe-link" | "opted-out" | "too-long" | "too-many-links";
+            url: string;
         };
         Webhook: {
             campaignIds: string[] | null;

@@ -9,7 +9,7 @@ import type * as routes from './campaign-tools.routes';
 
 export function campaignToolHandlers(deps: ServiceDependencies) {
   // The preview renders in the same sandboxed pool and limits as the worker; made on first use
-  // (its idle threads are unref'd and end after a minute, so an API that never previews has none).
+  // (its idle render processes are unref'd and end after a minute, so an API that never previews has none).
   let renderer: TemplateRenderer | undefined;
   const previewRenderer = () => (renderer ??= createTemplateRenderer(deps.config.render));
 

@@ -79,7 +79,25 @@ export const CampaignPreviewSchema = z
     renderError: z.string().optional(),
     contextViolations: z.array(z.object({ field: z.string(), message: z.string() })).openapi({ description: 'Violations of the contextSchema: a trigger with this context would answer 400.' }),
     tracking: z
-      .object({ opens: z.boolean(), clicks: z.boolean(), token: z.literal('preview'), links: z.array(z.string()).openapi({ description: 'The original URLs rewritten, in order.' }) })
+      .object({
+        opens: z.boolean(),
+        clicks: z.boolean(),
+        token: z.literal('preview'),
+        links: z.array(z.string()).openapi({ description: 'The original URLs rewritten (tracked), in order.' }),
+        untrackedLinks: z
+          .array(
+            z
+              .object({
+                url: z.string(),
+                reason: z.enum(['host-not-allowed', 'credentials-in-url', 'invalid-url', 'unsubscribe-link', 'opted-out', 'too-long', 'too-many-links']),
+              })
+              .openapi('UntrackedLink'),
+          )
+          .openapi({
+            description:
+              'The http(s) links sent as they are, in order (at most 100), with why: `host-not-allowed` (its host is neither written literally in the content nor in `tracking.allowedLinkHosts`, e.g. a URL from the context), `credentials-in-url` (userinfo such as `https://shop.example.com@other.example/`), `invalid-url`, `unsubscribe-link`, `opted-out` (data-herald-untracked), `too-long`, `too-many-links`.',
+          }),
+      })
       .nullable()
       .openapi({
         description:

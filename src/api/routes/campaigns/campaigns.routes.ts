@@ -3,6 +3,7 @@ import { allowKeys } from '../../access';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
 import { CappingSchema, QuietHoursSchema } from '../../schemas/capping-and-quiet-hours';
 import { templateSafetyProblem } from '../../../domain/template-safety.mjs';
+import { allowedLinkHostProblem, MAX_ALLOWED_LINK_HOSTS } from '../../../domain/link-hosts.mjs';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
 import { ContextSchemaField, ReviewWarningsSchema } from '../../schemas/context-schema';
@@ -66,7 +67,23 @@ const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDat
 const TrackingSchema = z
   .object({
     opens: z.boolean().optional().openapi({ description: 'Adds a 1×1 open pixel under HERALD_PUBLIC_URL (/t/o/{token}).' }),
-    clicks: z.boolean().optional().openapi({ description: 'Rewrites absolute http(s) <a href> links to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original.' }),
+    clicks: z.boolean().optional().openapi({
+      description:
+        'Rewrites absolute http(s) <a href> links (SMS: URLs of the body) to HERALD_PUBLIC_URL/t/c/{token}, which redirects to the original, when their host is written literally in the content (`https://shop.example.com/{{ context.path }}`) or named in `allowedLinkHosts`; any other link (a host from a variable, userinfo) is sent as it is, untracked, so the redirect never leads where a trigger caller chooses.',
+    }),
+    allowedLinkHosts: z
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = allowedLinkHostProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .max(MAX_ALLOWED_LINK_HOSTS)
+      .optional()
+      .openapi({
+        description: `Hosts tracked links may also lead to, for links whose host comes from a variable: \`example.com\` (that host exactly) or \`*.example.com\` (its subdomains, not example.com itself); no scheme, port or path. Compared lowercase and punycode. At most ${MAX_ALLOWED_LINK_HOSTS}.`,
+        example: ['example.com', '*.example.com'],
+      }),
   })
   .strict()
   .openapi('Tracking', { description: 'Engagement tracking: email (opens and clicks) or SMS (clicks only: the http(s) URLs of the body are rewritten, which lengthens it). Review needs HERALD_TRACKING_SECRET. Opens and clicks are counted per recipient in GET /v1/executions/{id}.' });
@@ -89,7 +106,7 @@ const campaignFields = {
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),
   contextSchema: ContextSchemaField,
-  tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking: `{opens, clicks}` for email, `{clicks}` for SMS. Absent or null: none.' }),
+  tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none.' }),
   capping: CappingSchema.nullable().optional().openapi({ description: 'Marketing only: the most messages one profile gets from this campaign in `periodHours` hours; recipients over it are excluded (`capped`). Global rules per channel: /v1/rules/capping. Absent or null: none.' }),
   quietHours: QuietHoursSchema.nullable().optional().openapi({ description: 'Marketing only: local hours in which nothing is sent; a message then is deferred to the end of the window or discarded (excluded `quiet-hours`). Absent or null: none.' }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({ description: 'The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel\'s default provider.' }),

@@ -9,7 +9,11 @@ import { safeText } from '../../schemas/safe-text';
 export const SuppressionSchema = z
   .object({
     channel: z.enum(CHANNELS),
-    address: z.string().openapi({ description: 'Normalised: an email address lower-cased, a phone number in E.164', example: 'ann@example.com' }),
+    address: z.string().optional().openapi({ description: 'Normalised: an email address lower-cased, a phone number in E.164. Absent once the person was erased (see addressHash).', example: 'ann@example.com' }),
+    addressHash: z
+      .string()
+      .optional()
+      .openapi({ description: 'Set instead of `address` after DELETE /v1/profiles/{namespace}/{userId} erased the person: a keyed hash of the address (`hmac-sha256:…`), which still refuses every send to it. DELETE /v1/suppressions/{channel}/{address} with the address removes it.' }),
     reason: z.enum(SUPPRESSION_REASONS).openapi({ description: '`hard-bounce` and `complaint` come from provider events; `manual` from POST /v1/suppressions; `import` from the NDJSON import' }),
     detail: z.string().optional().openapi({ description: "The provider's raw reason, or the note given" }),
     createdAt: z.string(),

@@ -1,6 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { storedUserAgent, TrackingTokens, type TrackingTarget } from '../../../domain/tracking';
+import { linkHostProblem } from '../../../domain/link-hosts.mjs';
 import { TrackingRepository } from '../../../repositories/tracking';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { clientAddressKey, type CallLimiter } from '../../middlewares/rate-limit';
@@ -61,6 +62,9 @@ export function trackingHandlers(deps: ServiceDependencies) {
     const url = await events.linkUrl(target.executionId, target.position, target.link);
     // Only ever http(s): preparation stores nothing else, and this holds even for a row put there by hand.
     if (url === undefined || !/^https?:\/\//i.test(url)) throw unknownToken();
+    // Nor one whose authority carries userinfo (`https://shop.example.com@attacker.example/` leads
+    // to attacker.example): preparation no longer stores such links, rows stored before may hold them.
+    if (linkHostProblem(url, () => true) !== undefined) throw unknownToken();
     if (records(c)) await events.record({ executionId: target.executionId, position: target.position, type: 'clicked', linkIndex: target.link, userAgent: storedUserAgent(c.req.header('user-agent')) });
     return c.body(null, 302, { location: location(url), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
   };

@@ -1,0 +1,82 @@
+import { invalidRequest } from '../domain/errors';
+import { AuditLogRepository } from '../repositories/audit-log';
+import { ProfileErasureRepository } from '../repositories/profile-erasure';
+import { ProfileExportRepository, type DeliveryKey, type ExportedDelivery, type ExportedHistoryEntry } from '../repositories/profile-export';
+import type { Profile } from '../repositories/profiles';
+import { ProfileRepository } from '../repositories/profiles';
+import { nothingHeld } from './profile-erasure';
+import type { ServiceDependencies } from './service-dependencies';
+
+/**
+ * Deliveries per export page: each may carry its rendered message (up to HERALD_RENDER_MAX_BYTES),
+ * so a person with years of messages is read a page at a time (`nextCursor`), never all at once.
+ */
+export const EXPORT_DELIVERIES_PER_PAGE = 1000;
+/** Audit entries about the profile in an export; beyond that, `historyTruncated`. */
+export const EXPORT_HISTORY_LIMIT = 1000;
+
+export interface ProfileExport {
+  exportedAt: string;
+  namespace: string;
+  userId: string;
+  profile: (Omit<Profile, 'namespace' | 'userId'> & { id?: string }) | null;
+  pushTokens: Awaited<ReturnType<ProfileExportRepository['pushTokens']>>;
+  audienceMemberships: Awaited<ReturnType<ProfileExportRepository['audienceMemberships']>>;
+  history: ExportedHistoryEntry[];
+  historyTruncated: boolean;
+  suppressions: Awaited<ReturnType<ProfileExportRepository['suppressions']>>;
+  deliveries: ExportedDelivery[];
+  /** More deliveries than this page holds: ask again with `cursor=nextCursor`. */
+  truncated: boolean;
+  nextCursor?: string;
+}
+
+const encodeCursor = (key: DeliveryKey) => Buffer.from(JSON.stringify([key.executionId, key.position]), 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): DeliveryKey {
+  try {
+    const [executionId, position] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof executionId === 'string' && Number.isInteger(position)) return { executionId, position: position as number };
+  } catch {
+    // fall through
+  }
+  throw invalidRequest([{ field: 'cursor', message: 'not a cursor from a previous page' }], 'Pass nextCursor from the previous page as it was.');
+}
+
+/**
+ * Everything Herald holds about a person (GDPR Art. 15, and Art. 20 as machine-readable JSON):
+ * the profile, its push tokens (in full: they are the person's data, though a device's secret),
+ * audience memberships, the audit entries about it (consent changes with how they came), the
+ * suppressions of its addresses, and its deliveries with their status, campaign, rendered content
+ * and tracking events, a page of EXPORT_DELIVERIES_PER_PAGE at a time. Read in one transaction.
+ * Not found when Herald holds nothing about the key.
+ */
+export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, namespace: string, userId: string, cursor?: string): Promise<ProfileExport> {
+  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  return deps.db.transaction().execute(async (trx) => {
+    const erasure = new ProfileErasureRepository(trx);
+    const reader = new ProfileExportRepository(trx);
+    const stored = await erasure.profile(namespace, userId);
+    const addresses = await erasure.addresses(namespace, userId, stored?.attributes);
+    if (!(await erasure.holdsAnything(namespace, userId, addresses))) throw nothingHeld();
+    const profile = await new ProfileRepository(trx).get(namespace, userId);
+    const profileId = await new AuditLogRepository(trx).profileIdOf(namespace, userId);
+    const history = await reader.history([`${namespace}/${userId}`, ...(profileId ? [profileId] : [])], EXPORT_HISTORY_LIMIT);
+    const deliveries = await reader.deliveries(namespace, userId, EXPORT_DELIVERIES_PER_PAGE, after);
+    const { namespace: _namespace, userId: _userId, ...profileFields } = profile ?? ({} as Profile);
+    return {
+      exportedAt: new Date().toISOString(),
+      namespace,
+      userId,
+      profile: profile ? { ...(profileId && { id: profileId }), ...profileFields } : null,
+      pushTokens: await reader.pushTokens(namespace, userId),
+      audienceMemberships: await reader.audienceMemberships(namespace, userId),
+      history: history.items,
+      historyTruncated: history.truncated,
+      suppressions: await reader.suppressions(addresses),
+      deliveries: deliveries.items,
+      truncated: deliveries.next !== undefined,
+      ...(deliveries.next && { nextCursor: encodeCursor(deliveries.next) }),
+    };
+  });
+}
