@@ -52,7 +52,7 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
    * deduplicates on a key derived from the execution and recipient. Twilio has no such key: an SMS
-   * whose acceptance was lost (or not recorded) is sent again (README "SMS"). A permanent refusal is
+   * whose acceptance was lost (or not recorded) is sent again (docs/channels.md, "SMS"). A permanent refusal is
    * recorded with its reason here, so no personal data travels back to the workflow.
    */
   async function attempt({ executionId, position }: SendMessageInput): Promise<Attempt> {

@@ -12,7 +12,7 @@
 //   (test/support/postgres-server.ts) with one fresh database, passed as DATABASE_URL to every
 //   worker and API; 'sqlite' (default) is <dataDir>/herald.db as `npm start`;
 // - replicas N: N workers on the one task queue, N trigger APIs and N accept-only APIs, all on the
-//   same database (so N > 1 needs PostgreSQL), as the README's "Running several APIs and workers";
+//   same database (so N > 1 needs PostgreSQL), as docs/operations.md, "Running several APIs and workers";
 // - temporal 'cluster': a real Temporal server on PostgreSQL (temporal/cluster.ts, see
 //   startClusterForBench) instead of the dev server.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -115,7 +115,7 @@ if (config.temporal.externalAddress) {
   }
   childSettings.TEMPORAL_ADDRESS = `127.0.0.1:${config.temporal.port}`;
   log(`Temporal Web UI: http://127.0.0.1:${config.temporal.uiPort} (decodes payloads through ${codecEndpoint})`);
-  if (config.http.apiKeys.length > 0) log('HERALD_API_KEYS is set: the Web UI sends no API key, so it shows payloads encrypted (README, "Payload encryption and the codec endpoint")');
+  if (config.http.apiKeys.length > 0) log('HERALD_API_KEYS is set: the Web UI sends no API key, so it shows payloads encrypted (docs/security.md, "Payload encryption and the codec endpoint")');
 }
 
 // One machine, one configuration: the settings in this environment are the deployment's, so

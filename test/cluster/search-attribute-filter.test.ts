@@ -5,7 +5,7 @@ import { startHerald, type Herald } from '../support/herald-harness';
 import { waitFor } from '../support/process-stack';
 
 /**
- * What the README tells operators to do in the Temporal UI, on the server production runs: filter
+ * What docs/operations.md tells operators to do in the Temporal UI, on the server production runs: filter
  * workflows with `CampaignId = "<id>"`. On the cluster that is PostgreSQL's SQL visibility (no
  * Elasticsearch), where Herald's Keyword attributes are mapped onto the schema's Keyword columns,
  * so it is worth proving there. Visibility is eventually consistent: the list is polled.

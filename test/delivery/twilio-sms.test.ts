@@ -179,7 +179,7 @@ describe('SMS through Twilio', () => {
   });
 
   it('is at least once, not exactly once, when Twilio accepted but the answer was lost (documented)', async () => {
-    // Twilio has no idempotency key: a retry after a lost answer is a new message. README "SMS" says so.
+    // Twilio has no idempotency key: a retry after a lost answer is a new message. docs/channels.md, "SMS", says so.
     const to = nextNumber();
     fake.failNext([{ acceptThenDrop: true }], { to });
     const executionId = await trigger({ recipients: [{ userId: to, namespace: 'phone' }], context: { code: '6' } });

@@ -10,10 +10,10 @@ import { connectClient } from '../../src/temporal-client/connection';
 import { housekeepingScheduleIds } from '../../workflows/workflow-ids';
 import { freePort } from './free-port';
 import { requestJson, type ApiResponse } from './http-json';
-import { apiAnswers, heraldChildEnv, ManagedProcess, sleep, waitFor, waitForExecution } from './process-stack';
+import { apiAnswers, heraldChildEnv, ManagedProcess, sleep, waitForExecution } from './process-stack';
 
 /**
- * Herald as a replicated deployment, the layout the README describes under "Running several APIs
+ * Herald as a replicated deployment, the layout docs/operations.md describes under "Running several APIs
  * and workers": N API processes and M worker processes (`node --import tsx src/entry/{api,worker}.ts`,
  * ManagedProcess from process-stack.ts) against ONE PostgreSQL database and ONE Temporal server,
  * all with the same DATABASE_URL, TEMPORAL_TASK_QUEUE and HERALD_PAYLOAD_KEYS, each API on a port

@@ -43,7 +43,7 @@ export function parseServiceAccount(json: string): ServiceAccount {
  *
  * Idempotency: FCM v1 has no idempotency key. The collapse key (android `collapse_key`, APNs
  * `apns-collapse-id`, Web Push `Topic`), derived from the provider idempotency key, makes a retry
- * replace a still-undelivered first copy on the device's queue (README "Push").
+ * replace a still-undelivered first copy on the device's queue (docs/channels.md, "Push").
  */
 export class FcmPushProvider implements PushProvider {
   readonly name = 'fcm';

@@ -10,7 +10,7 @@ export interface PushMessage {
   deepLink?: string;
   /**
    * Stable per execution, recipient and channel (providerIdempotencyKey). The outbox
-   * deduplicates on it; each provider passes what it has derived from it (README "Push").
+   * deduplicates on it; each provider passes what it has derived from it (docs/channels.md, "Push").
    */
   idempotencyKey: string;
   campaignId: string;

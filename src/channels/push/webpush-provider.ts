@@ -24,7 +24,7 @@ export interface VapidKeys {
  * Idempotency: Web Push has no idempotency key. The `Topic` header, derived from the idempotency
  * key, makes the push service replace a still-undelivered message with the same topic, so a
  * retry after a lost answer collapses into one notification while the first is queued; once the
- * first was delivered to the browser a retry shows again (README "Push").
+ * first was delivered to the browser a retry shows again (docs/channels.md, "Push").
  */
 export class WebPushProvider implements PushProvider {
   readonly name = 'webpush';

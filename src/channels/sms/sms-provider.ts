@@ -7,7 +7,7 @@ export interface SmsMessage {
   messagingServiceSid?: string;
   /**
    * Stable per execution, recipient and channel. Twilio has no idempotency key for sends, so only
-   * the outbox deduplicates on it; see README "SMS" for what Herald guarantees with Twilio.
+   * the outbox deduplicates on it; see docs/channels.md, "SMS", for what Herald guarantees with Twilio.
    */
   idempotencyKey: string;
   campaignId: string;

@@ -19,7 +19,7 @@ interface TwilioError {
  *
  * 429 (with Retry-After), 5xx and network errors are retryable; every other 4xx is a permanent
  * refusal (21211 invalid To, 21610 unsubscribed recipient, 21408 region not enabled, 20003 bad
- * credentials). Twilio has no idempotency key for sends: see README "SMS" for the guarantee.
+ * credentials). Twilio has no idempotency key for sends: see docs/channels.md, "SMS", for the guarantee.
  */
 export class TwilioSmsProvider implements SmsProvider {
   readonly name = 'twilio';
