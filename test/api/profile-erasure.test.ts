@@ -144,7 +144,7 @@ describe('erasing a person', () => {
     expect((await withKey(herald, triggerKey.key)('DELETE', `/v1/profiles/crm/${USER_ID}`)).status).toBe(403);
 
     const erased = await full('DELETE', `/v1/profiles/crm/${USER_ID}`);
-    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(erased.status, JSON.stringify(erased.body)).toBe(202);
     expect(erased.body).toEqual({
       erased: {
         profiles: 1,
@@ -203,7 +203,7 @@ describe('erasing a person', () => {
     const campaign = await liveCampaign({ name: 'Receipt', type: 'transactional', channel: 'email', content: { subject: 'Receipt', html: '<p>Thanks</p>' }, audience: { namespace: 'email', createMissingProfiles: false } });
     expect((await trigger(campaign, [{ userId: address, namespace: 'email' }])).recipients[0]).toMatchObject({ status: 'failed', reason: 'profile-not-found' });
     const erased = await full('DELETE', `/v1/profiles/email/${encodeURIComponent(address)}`);
-    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(erased.status, JSON.stringify(erased.body)).toBe(202);
     expect(erased.body.erased).toMatchObject({ profiles: 0, deliveries: 1 });
     const rows = await herald.db.selectFrom('deliveries').select(['user_id', 'address']).where('user_id', '=', address).execute();
     expect(rows).toEqual([]);

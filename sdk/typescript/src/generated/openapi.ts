@@ -4560,7 +4560,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a person (GDPR Art. 17)
-         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries. Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 200 with what was erased, table by table; 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
+         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries. Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
          */
         delete: {
             parameters: {
@@ -4574,8 +4574,8 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Erased */
-                200: {
+                /** @description Erased (complete when this answers) */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };

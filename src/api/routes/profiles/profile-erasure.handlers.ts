@@ -7,7 +7,7 @@ import type * as routes from './profile-erasure.routes';
 export function profileErasureHandlers(deps: ServiceDependencies) {
   const erase: RouteHandler<typeof routes.eraseProfile> = async (c) => {
     const { namespace, userId } = c.req.valid('param');
-    return c.json({ erased: await eraseProfile(deps, namespace, userId, c.var.principal.keyId) }, 200);
+    return c.json({ erased: await eraseProfile(deps, namespace, userId, c.var.principal.keyId) }, 202);
   };
 
   const exportAll: RouteHandler<typeof routes.exportProfile> = async (c) => {
