@@ -1,14 +1,20 @@
 /**
- * Two tiers (issue 19), as two vitest projects of one run:
+ * Three tiers (issue 19), as three vitest projects of one run:
  *
  * - `unit` (`npm run test:unit`): tests that run entirely in the test process: no Temporal server
  *   (so no Temporal CLI binary), no worker, no database server, no Herald API or worker process.
  *   Template renders in their own child processes and fake providers on loopback are fine. The
  *   project has no global setup, so `inject()` returns nothing there.
+ * - `workflow` (`npm run test:workflow`): the files under WORKFLOW_DIRECTORIES, which run Herald's
+ *   workflows in Temporal's time-skipping test environment (`TestWorkflowEnvironment.createTimeSkipping`,
+ *   the Java test server of temporal/test-server-binary.ts, started by each file itself) with a
+ *   worker of their own, so timers take workflow time, not wall-clock time. No global setup: no dev
+ *   server, no shared bundle, no `inject()`.
  * - `stack` (`npm run test:stack`): everything else, with the global setup (one Temporal server,
  *   the workflow bundle and, for HERALD_TEST_DATABASE=postgres, one PostgreSQL server).
  *
- * `npm test` runs both. The rule for where a file goes:
+ * `npm test` runs all three. The rule for where a file goes:
+ * - every `*.test.ts` under WORKFLOW_DIRECTORIES is workflow (and nothing else);
  * - every `*.test.ts` under UNIT_DIRECTORIES is unit, unless it is listed in NOT_UNIT or its text
  *   shows it needs the stack (STACK_MARKERS: the harness, a process stack, a PostgreSQL server,
  *   a Temporal server, worker or test environment, or `inject()` of the global setup's values);
@@ -26,6 +32,10 @@ import type { Plugin } from 'vitest/config';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 const UNIT_DIRECTORIES = ['test/domain', 'test/rendering', 'test/channels', 'test/temporal-client'];
+
+/** Workflows in the time-skipping test environment; a file here needs no dev server and gets none. */
+const WORKFLOW_DIRECTORIES = ['test/workflows'];
+const workflow = WORKFLOW_DIRECTORIES.map((dir) => `${dir}/**/*.test.ts`);
 
 /** Test files under UNIT_DIRECTORIES that need the stack (none today). */
 const NOT_UNIT: readonly string[] = [];
@@ -57,6 +67,10 @@ function unitFiles(): string[] {
 
 const unit = unitFiles();
 
+// A file is in exactly one project: a workflow file is never also unit (UNIT_FILES, or a directory overlap).
+const unitAndWorkflow = unit.filter((file) => WORKFLOW_DIRECTORIES.some((dir) => file.startsWith(`${dir}/`)));
+if (unitAndWorkflow.length > 0) throw new Error(`vitest.config.ts: ${unitAndWorkflow.join(', ')} would be both unit and workflow`);
+
 /**
  * Vitest 4 applies a command line `--exclude` to the root config only, not to projects
  * (vitest-dev/vitest#7368), so `npm run test:cluster` would run the file it leaves out: this hands
@@ -73,7 +87,7 @@ const cliExcludeInProjects: Plugin = {
 export default defineConfig({
   plugins: [cliExcludeInProjects],
   test: {
-    // Both projects inherit these (extends: true).
+    // Every project inherits these (extends: true).
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
@@ -85,10 +99,15 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Each file starts its own time-skipping test server and worker; deliberately no globalSetup.
+        test: { name: 'workflow', include: workflow },
+      },
+      {
+        extends: true,
         test: {
           name: 'stack',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...unit],
+          exclude: [...configDefaults.exclude, ...unit, ...workflow],
           // Files share one Temporal dev server; each runs its own worker on its own task queue.
           // Vitest calls it only when a stack file is queued, so `npx vitest run test/domain` starts no server.
           globalSetup: ['test/support/global-setup.ts'],

@@ -111,24 +111,6 @@ describe('audience executions', () => {
     expect((await outbox(herald, campaign.id)).some((m) => m.to === 'frozen-late@example.com')).toBe(false);
   });
 
-  it('honours the throttle: 30 messages at 10 per second take about three seconds', async () => {
-    await seed(herald, 'throttle', 30);
-    const audienceId = await ruleAudience(herald, 'throttle');
-    const campaign = await liveCampaign(herald, marketing());
-    const { executionId } = await runAudience(herald, { campaignId: campaign.id, audience: { id: audienceId }, throttle: { messagesPerSecond: 10 } });
-    const execution = await herald.waitForExecution(executionId, 60_000);
-    expect(execution.counts.sent).toBe(30);
-    const times = (await outbox(herald, campaign.id)).map((m) => Date.parse(m.createdAt)).sort((a, b) => a - b);
-    const spanMs = times[times.length - 1]! - times[0]!;
-    // Three batches of ten, each at least a second after the one before: at least 2 s from first to last.
-    expect(spanMs).toBeGreaterThanOrEqual(1900);
-    // …and not slowed down far past the throttle.
-    expect(spanMs).toBeLessThan(8000);
-    // No one-second window holds more than one batch's worth (10) plus the next batch's first messages arriving at its edge.
-    const inAnySecond = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
-    expect(inAnySecond).toBeLessThanOrEqual(10);
-  });
-
   it('is idempotent by requestId', async () => {
     await seed(herald, 'idem', 5);
     const audienceId = await ruleAudience(herald, 'idem');
@@ -270,8 +252,9 @@ describe('audience run window', () => {
     const { executionId } = await runAudience(herald, { campaignId: campaign.id, audience: { id: audienceId }, throttle: { messagesPerSecond: 5 } });
     const execution = await herald.waitForExecution(executionId, 60_000);
     expect(execution.status).toBe('completed');
-    // About 3 s at 5 per second: three or four batches of five.
-    expect(execution.counts.sent).toBeGreaterThanOrEqual(10);
+    // At 5 per second a 3 s window holds about three batches of five at most, however slow the machine (this
+    // bound, with margin, is all that does not depend on the wall clock); how many batches the window reaches
+    // is checked in workflow time in test/workflows/audience-throttle.test.ts.
     expect(execution.counts.sent).toBeLessThanOrEqual(25);
     expect(execution.audience.excludedByReason['window-expired']).toBe(40 - execution.counts.sent);
     expect(execution.audience.progress).toEqual({ processed: 40, targeted: 40, percent: 100 });
