@@ -52,7 +52,7 @@ export interface ActivityDependencies {
   retentionDays: number;
   /** HERALD_AUDIENCE_MAX_RUNTIME: an audience run's window. */
   audienceMaxRuntimeMs: number;
-  /** The sandboxed template renderer (a worker-thread pool); nothing renders on the worker's main thread. */
+  /** The sandboxed template renderer (a pool of child processes); nothing renders in the worker process itself. */
   renderer: TemplateRenderer;
   /** Engagement tracking: HERALD_PUBLIC_URL and HERALD_TRACKING_SECRET (the worker's configuration, read at each preparation). */
   tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;

@@ -9,7 +9,7 @@ const internals = nunjucks as unknown as {
 
 /**
  * Campaign templates are nunjucks, and hostile input. Nothing here renders: templates render
- * only in the sandboxed worker-thread pool (src/rendering/template-renderer.ts). This module
+ * only in the sandboxed pool of render processes (src/rendering/template-renderer.ts). This module
  * holds what the API and the activation review need: the error type a render fails with, and
  * the checks that run before a template is ever accepted.
  */

@@ -49,7 +49,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
     if (warning) (log ?? console.warn)(warning);
     log?.(describeHousekeepingSchedule(schedule));
   }
-  // The render sandbox: a worker-thread pool that lives exactly as long as the worker runs.
+  // The render sandbox: a pool of child processes that lives exactly as long as the worker runs.
   const renderer = createTemplateRenderer(config.render);
   let worker: Worker;
   try {
