@@ -1,22 +1,18 @@
-import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import stringify from 'safe-stable-stringify';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { monotonicFactory } from 'ulid';
 import { DomainError, notFound } from '../domain/errors';
 import type { Campaign } from '../domain/campaign';
 import { triggerRefusal } from '../domain/trigger-refusal';
 import { audienceScheduleStatus, SCHEDULE_CANCELLED_REASON, type AudienceScheduleStatus } from '../domain/audience-execution';
-import { audienceExecution, type AudienceExecutionInput } from '../../workflows/audience-execution';
-import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
+import { audienceExecution } from '../../workflows/audience-execution';
 import { audienceExecutionWorkflowId } from '../../workflows/workflow-ids';
 import { AudienceRepository } from '../repositories/audiences';
 import { AudienceRunRepository, type AudienceScheduleRecord } from '../repositories/audience-runs';
-import { NOT_STARTED_REASON, type ExecutionClaimRecord } from '../repositories/executions';
 import { withCallDeadline } from '../temporal-client/connection';
 import { checkTriggerContext } from './context-validation';
 import { MAX_CONTEXT_BYTES } from './execution-intake';
+import { idempotentStart, requestHash, type TriggerCaller, type WorkflowDescription } from './idempotent-start';
 import type { ServiceDependencies } from './service-dependencies';
-import type { TriggerCaller } from './execution-intake';
 
 const nextId = monotonicFactory();
 
@@ -49,22 +45,12 @@ export interface AudienceScheduleView {
   createdAt: string;
 }
 
-function requestHash(trigger: AudienceTrigger): string {
-  return createHash('sha256').update(stringify({ ...trigger, kind: 'audience' }) ?? '').digest('hex');
-}
-
 /** What operators see in the Temporal UI: ids and counts, never an address or userId. */
-function startMetadata(campaign: Campaign, trigger: AudienceTrigger, requestId: string, executionId: string) {
+function audienceRunDescription(campaign: Campaign, trigger: AudienceTrigger, requestId: string, executionId: string): WorkflowDescription {
   const throttle = trigger.throttlePerSecond ? ` at most ${trigger.throttlePerSecond}/s` : '';
   return {
-    typedSearchAttributes: [
-      { key: CampaignIdAttribute, value: campaign.id },
-      { key: RequestIdAttribute, value: requestId },
-      { key: ChannelAttribute, value: campaign.channel },
-      { key: CampaignTypeAttribute, value: campaign.type },
-    ],
-    staticSummary: `${campaign.channel} "${campaign.name}" to audience ${trigger.audienceId}${throttle} (request ${requestId})`,
-    staticDetails: `Audience execution ${executionId} · campaign ${campaign.id} v${campaign.version} · audience ${trigger.audienceId}${trigger.executeAt ? ` · scheduled for ${trigger.executeAt}` : ''}. Progress is in the current details; recipients are in Herald: GET /v1/executions/${executionId}`,
+    summary: `${campaign.channel} "${campaign.name}" to audience ${trigger.audienceId}${throttle} (request ${requestId})`,
+    details: `Audience execution ${executionId} · campaign ${campaign.id} v${campaign.version} · audience ${trigger.audienceId}${trigger.executeAt ? ` · scheduled for ${trigger.executeAt}` : ''}. Progress is in the current details; recipients are in Herald: GET /v1/executions/${executionId}`,
   };
 }
 
@@ -87,31 +73,6 @@ function checkExecuteAt(executeAt: string | undefined): void {
   const at = Date.parse(executeAt);
   if (at <= Date.now()) throw new DomainError('unprocessable', 'schedule-in-the-past', 'executeAt is not in the future', `schedule.executeAt ${executeAt} has passed; omit schedule to run now.`);
   if (at - Date.now() > MAX_SCHEDULE_AHEAD_MS) throw new DomainError('unprocessable', 'schedule-too-far', 'executeAt is too far ahead', 'schedule.executeAt may be at most 366 days ahead.');
-}
-
-async function startWorkflow(deps: ServiceDependencies, campaign: Campaign, trigger: AudienceTrigger, requestId: string, executionId: string, workflowId: string): Promise<void> {
-  const input: AudienceExecutionInput = { executionId, campaignId: campaign.id };
-  const delayMs = trigger.executeAt ? Date.parse(trigger.executeAt) - Date.now() : 0;
-  try {
-    await withCallDeadline(deps.temporal, () =>
-      deps.temporal.workflow.start(audienceExecution, {
-        taskQueue: deps.config.temporal.taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        // Temporal holds the first workflow task until then: no timer of ours, nothing to poll.
-        ...(delayMs > 0 && { startDelay: delayMs }),
-        ...startMetadata(campaign, trigger, requestId, executionId),
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
-}
-
-function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
-  return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
 }
 
 function scheduleView(record: AudienceScheduleRecord): AudienceScheduleView {
@@ -139,55 +100,49 @@ export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: 
   if (!campaign) throw notFound(`Campaign ${trigger.campaignId}`);
   const runs = new AudienceRunRepository(deps.db);
   const requestId = trigger.requestId ?? `audience-${nextId()}`;
-  const hash = requestHash(trigger);
-
-  const answer = async (executionId: string, replayed: boolean): Promise<AcceptedAudienceExecution> => {
-    const record = await runs.scheduleOf(executionId);
-    if (record) return { kind: 'scheduled', scheduleId: record.scheduleId, executeAt: record.executeAt, status: audienceScheduleStatus(record), replayed };
-    return { kind: 'started', executionId, requestId, campaignId: campaign.id, replayed };
-  };
-  const conflict = () => new DomainError('conflict', 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);
-  const repeat = async (claim: ExecutionClaimRecord) => {
-    if (claim.requestHash !== hash) throw conflict();
-    if (mayLackWorkflow(claim)) {
-      if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
-      await startWorkflow(deps, campaign, trigger, requestId, claim.executionId, claim.workflowId);
-    }
-    return answer(claim.executionId, true);
-  };
-  if (trigger.requestId) {
-    const previous = await deps.executions.findClaim(trigger.requestId);
-    if (previous) return repeat(previous);
-  }
-
-  checkCampaign(campaign, trigger.executeAt);
-  checkExecuteAt(trigger.executeAt);
-  const audience = await new AudienceRepository(deps.db).get(trigger.audienceId);
-  if (!audience) throw notFound(`Audience ${trigger.audienceId}`);
-  if (audience.namespace !== campaign.audience.namespace) {
-    throw new DomainError('unprocessable', 'audience-namespace-mismatch', 'Audience and campaign namespaces differ', `Audience ${audience.id} holds profiles of namespace "${audience.namespace}"; campaign ${campaign.id} sends to namespace "${campaign.audience.namespace}".`);
-  }
-  // Members have no context of their own: the shared context is what each of them renders with.
-  checkTriggerContext(campaign, [{ userId: '', namespace: audience.namespace }], trigger.context);
-
-  const executionId = nextId();
-  const claim = await runs.claim({
-    id: executionId,
+  return idempotentStart(deps, {
+    campaign,
     requestId,
-    requestHash: hash,
-    campaignId: campaign.id,
-    campaignVersion: campaign.version,
+    mayRepeat: Boolean(trigger.requestId),
+    requestHash: requestHash({ ...trigger, kind: 'audience' }),
     workflowId: audienceExecutionWorkflowId(campaign.id, requestId),
-    audienceId: audience.id,
-    ...(trigger.context && { context: trigger.context }),
-    ...(trigger.throttlePerSecond !== undefined && { throttlePerSecond: trigger.throttlePerSecond }),
-    ...(trigger.executeAt && { schedule: { id: `sch_${executionId}`, executeAt: new Date(trigger.executeAt).toISOString() } }),
-    ...(caller.startedByKeyId && { startedByKeyId: caller.startedByKeyId }),
-  }, campaign.channel);
-  if (claim.kind === 'conflict') throw conflict();
-  if (claim.kind === 'repeat') return repeat(claim.claim);
-  await startWorkflow(deps, campaign, trigger, requestId, claim.executionId, claim.workflowId);
-  return answer(claim.executionId, false);
+    caller,
+    check: async () => {
+      checkCampaign(campaign, trigger.executeAt);
+      checkExecuteAt(trigger.executeAt);
+      const audience = await new AudienceRepository(deps.db).get(trigger.audienceId);
+      if (!audience) throw notFound(`Audience ${trigger.audienceId}`);
+      if (audience.namespace !== campaign.audience.namespace) {
+        throw new DomainError('unprocessable', 'audience-namespace-mismatch', 'Audience and campaign namespaces differ', `Audience ${audience.id} holds profiles of namespace "${audience.namespace}"; campaign ${campaign.id} sends to namespace "${campaign.audience.namespace}".`);
+      }
+      // Members have no context of their own: the shared context is what each of them renders with.
+      checkTriggerContext(campaign, [{ userId: '', namespace: audience.namespace }], trigger.context);
+      return audience;
+    },
+    claim: (identity, audience) =>
+      runs.claim(
+        {
+          ...identity,
+          audienceId: audience.id,
+          ...(trigger.context && { context: trigger.context }),
+          ...(trigger.throttlePerSecond !== undefined && { throttlePerSecond: trigger.throttlePerSecond }),
+          ...(trigger.executeAt && { schedule: { id: `sch_${identity.id}`, executeAt: new Date(trigger.executeAt).toISOString() } }),
+        },
+        campaign.channel,
+      ),
+    workflow: (executionId) => ({
+      workflow: audienceExecution,
+      input: { executionId, campaignId: campaign.id },
+      // Judged at each start: a repeat of a scheduled call keeps its instant.
+      startDelayMs: trigger.executeAt ? Date.parse(trigger.executeAt) - Date.now() : 0,
+      ...audienceRunDescription(campaign, trigger, requestId, executionId),
+    }),
+    answer: async (executionId, replayed): Promise<AcceptedAudienceExecution> => {
+      const record = await runs.scheduleOf(executionId);
+      if (record) return { kind: 'scheduled', scheduleId: record.scheduleId, executeAt: record.executeAt, status: audienceScheduleStatus(record), replayed };
+      return { kind: 'started', executionId, requestId, campaignId: campaign.id, replayed };
+    },
+  });
 }
 
 export async function getAudienceSchedule(deps: ServiceDependencies, scheduleId: string): Promise<AudienceScheduleView> {

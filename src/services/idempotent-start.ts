@@ -1,0 +1,167 @@
+/**
+ * The one start path of every execution a call starts (unitary triggers, audience runs; campaign
+ * steps' digests and high-throughput dispatch are meant to come through it too): find an earlier
+ * claim of the requestId, answer a repeat from it, else run the kind's checks, claim, start the
+ * workflow and answer.
+ *
+ * What it guarantees, and why:
+ * - A repeated requestId never starts a second workflow, so never sends a second time. The claim
+ *   (the unique index on request_id) gives concurrent calls one execution; the workflow id is the
+ *   requestId's, started with REJECT_DUPLICATE (a closed run is not run again) and USE_EXISTING (a
+ *   racing start joins the running one); and a repeat of a finished execution answers from
+ *   Herald's database alone, since once Temporal's retention forgets its workflow a start would
+ *   succeed and run it again.
+ * - A requestId reused with another body is refused (409 request-id-conflict): the claim keeps the
+ *   body's hash. Each kind's hash is stored in databases, so a kind must never change how it
+ *   hashes.
+ * - A call the checks refuse leaves no execution and starts nothing: they run before the claim.
+ * - A crash between claim and start is healed: a repeat starts the workflow while the execution
+ *   may lack one, and otherwise the orphan sweep fails it as not-started, which a later repeat
+ *   reopens and starts.
+ */
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import stringify from 'safe-stable-stringify';
+import { monotonicFactory } from 'ulid';
+import { DomainError } from '../domain/errors';
+import type { Campaign } from '../domain/campaign';
+import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
+import { NOT_STARTED_REASON, type ExecutionClaim, type ExecutionClaimRecord, type NewExecution } from '../repositories/executions';
+import { withCallDeadline } from '../temporal-client/connection';
+import type { ServiceDependencies } from './service-dependencies';
+
+const nextId = monotonicFactory();
+
+export interface TriggerCaller {
+  /** The API key that makes the call, recorded so a trigger-scoped key can read what it started. */
+  startedByKeyId?: string;
+}
+
+/** What every claim records, whatever its kind: the start path fills it in. */
+export type ClaimIdentity = Pick<NewExecution, 'id' | 'requestId' | 'requestHash' | 'campaignId' | 'campaignVersion' | 'workflowId' | 'startedByKeyId'>;
+
+/** What operators read in the Temporal UI: ids and counts only, never an address or userId. */
+export interface WorkflowDescription {
+  summary: string;
+  details: string;
+}
+
+/** The workflow an execution runs: its input carries ids only (history is no place for personal data). */
+export interface WorkflowToStart<W extends Workflow> extends WorkflowDescription {
+  workflow: W;
+  input: Parameters<W>[0];
+  /** Positive: Temporal holds the first workflow task that long (a scheduled run), no timer of ours. */
+  startDelayMs?: number;
+}
+
+/** A call to start an execution, with what its kind does its own way; `Checked` is what its checks hand to its claim. */
+export interface IdempotentStart<W extends Workflow, Checked, Answer> {
+  campaign: Pick<Campaign, 'id' | 'version' | 'channel' | 'type'>;
+  requestId: string;
+  /** False when the caller gave no requestId and one was made up: nothing can have claimed it. */
+  mayRepeat: boolean;
+  /** The body's hash, stored with the claim: see the guarantees above before changing one. */
+  requestHash: string;
+  /** Derived from the requestId, so Temporal refuses a second workflow too. */
+  workflowId: string;
+  caller: TriggerCaller;
+  /** A new call's checks, before anything is recorded: they throw to refuse. A repeat skips them. */
+  check: () => Checked | Promise<Checked>;
+  /** Records the call with the identity given and the kind's own data; a repository's claim. */
+  claim: (identity: ClaimIdentity, checked: Checked) => Promise<ExecutionClaim>;
+  workflow: (executionId: string) => WorkflowToStart<W>;
+  answer: (executionId: string, replayed: boolean) => Answer | Promise<Answer>;
+}
+
+/** Same body, same hash: key order and whitespace do not matter. */
+export function requestHash(body: unknown): string {
+  return createHash('sha256').update(stringify(body) ?? '').digest('hex');
+}
+
+/**
+ * The search attributes every execution's workflow carries (operators filter on them, e.g.
+ * `CampaignId = "01J…"`), with its summary and details.
+ */
+export function workflowStartMetadata(campaign: Pick<Campaign, 'id' | 'channel' | 'type'>, requestId: string, description: WorkflowDescription) {
+  return {
+    typedSearchAttributes: [
+      { key: CampaignIdAttribute, value: campaign.id },
+      { key: RequestIdAttribute, value: requestId },
+      { key: ChannelAttribute, value: campaign.channel },
+      { key: CampaignTypeAttribute, value: campaign.type },
+    ],
+    staticSummary: description.summary,
+    staticDetails: description.details,
+  };
+}
+
+/**
+ * A repeat only (re)starts the workflow while the execution may still lack one: it is running
+ * (the first call may have stopped between its claim and the start), or the orphan sweep closed
+ * it as not-started. A finished execution answers from Herald's database alone: once Temporal's
+ * retention has forgotten its workflow, starting it again would send a second time.
+ */
+function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
+  return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
+}
+
+async function startWorkflow<W extends Workflow>(deps: ServiceDependencies, call: Pick<IdempotentStart<W, unknown, unknown>, 'campaign' | 'requestId' | 'workflow'>, executionId: string, workflowId: string): Promise<void> {
+  const { workflow, input, startDelayMs = 0, ...description } = call.workflow(executionId);
+  // The kind's input was checked against its workflow (WorkflowToStart): here any workflow will do.
+  const options: WorkflowStartOptions<Workflow> = {
+    taskQueue: deps.config.temporal.taskQueue,
+    workflowId,
+    args: [input],
+    // A repeat after a crash between claim and start starts it; a repeat of a finished run does not.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    ...(startDelayMs > 0 && { startDelay: startDelayMs }),
+    ...workflowStartMetadata(call.campaign, call.requestId, description),
+  };
+  try {
+    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start<Workflow>(workflow, options));
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
+
+/**
+ * Starts one execution per requestId: a repeat (same body) answers the first call's execution,
+ * even one racing the first call's start, and starts nothing new once that workflow exists.
+ */
+export async function idempotentStart<W extends Workflow, Checked, Answer>(deps: ServiceDependencies, call: IdempotentStart<W, Checked, Answer>): Promise<Answer> {
+  const repeat = async (claim: ExecutionClaimRecord): Promise<Answer> => {
+    if (claim.requestHash !== call.requestHash) throw requestIdConflict(call.requestId);
+    if (mayLackWorkflow(claim)) {
+      if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
+      await startWorkflow(deps, call, claim.executionId, claim.workflowId);
+    }
+    return call.answer(claim.executionId, true);
+  };
+  if (call.mayRepeat) {
+    const previous = await deps.executions.findClaim(call.requestId);
+    if (previous) return repeat(previous);
+  }
+
+  const checked = await call.check();
+  const claim = await call.claim(
+    {
+      id: nextId(),
+      requestId: call.requestId,
+      requestHash: call.requestHash,
+      campaignId: call.campaign.id,
+      campaignVersion: call.campaign.version,
+      workflowId: call.workflowId,
+      ...(call.caller.startedByKeyId && { startedByKeyId: call.caller.startedByKeyId }),
+    },
+    checked,
+  );
+  if (claim.kind === 'conflict') throw requestIdConflict(call.requestId);
+  if (claim.kind === 'repeat') return repeat(claim.claim);
+  await startWorkflow(deps, call, claim.executionId, claim.workflowId);
+  return call.answer(claim.executionId, false);
+}
+
+const requestIdConflict = (requestId: string) =>
+  new DomainError('conflict', 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);
