@@ -73,7 +73,15 @@ export function createActivities(deps: ActivityDependencies) {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
     ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), suppressions, renderer: deps.renderer, tracking: deps.tracking }),
-    ...sendMessageActivities(deliveries, deps.emailProvider, deps.emailFrom, deps.emailSenders, deps.smsSenders, deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) }, emailHeadersFor),
+    ...sendMessageActivities({
+      deliveries,
+      emailProvider: deps.emailProvider,
+      emailFrom: deps.emailFrom,
+      emailSenderFor: deps.emailSenders,
+      smsSenderFor: deps.smsSenders,
+      push: deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) },
+      emailHeadersFor,
+    }),
   };
   return {
     ...steps,
@@ -83,10 +91,10 @@ export function createActivities(deps: ActivityDependencies) {
     // The activation workflow's activateVersion update.
     ...campaignVersionActivities(deps.db),
     ...prepareRecipientsActivities(profiles, deps.renderer),
-    ...orphanSweepActivities(executions, deps.temporal, deps.orphanGraceSeconds),
+    ...orphanSweepActivities({ executions, temporal: deps.temporal, graceSeconds: deps.orphanGraceSeconds }),
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
-    ...retentionActivities(new RetentionRepository(deps.db), deps.retentionDays, new FeedbackEventRepository(deps.db)),
+    ...retentionActivities({ retention: new RetentionRepository(deps.db), retentionDays: deps.retentionDays, feedbackEvents: new FeedbackEventRepository(deps.db) }),
     // Feedback webhooks out (workflows/webhook-dispatcher.ts).
     ...webhookDeliveryActivities(new WebhookEndpointRepository(deps.db), deps.webhooks ?? { webhooks: { allowPrivate: false, timeoutMs: 10_000, disableAfterFailures: 0, retryInitialMs: 5_000, pollMs: 1_000 } }),
     // The report-rollup fold's schedule (workflows/fold-report-rollups.ts).

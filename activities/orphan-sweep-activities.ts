@@ -38,11 +38,18 @@ async function workflowState(temporal: Client, workflowId: string): Promise<'abs
 /** Running executions whose workflow was seen running are looked at again after this long. */
 export const RECHECK_AFTER_SECONDS = 600;
 
-/**
- * `graceSeconds` must exceed how long the API may still be starting a workflow after its
- * claim; the config enforces that, so a start in flight is never taken for an orphan.
- */
-export function orphanSweepActivities(executions: ExecutionRepository, temporal: Client, graceSeconds: number) {
+export interface OrphanSweepDependencies {
+  executions: ExecutionRepository;
+  /** Asks Temporal whether an execution's workflow exists. */
+  temporal: Client;
+  /**
+   * HERALD_ORPHAN_GRACE_SECONDS: must exceed how long the API may still be starting a workflow
+   * after its claim; the config enforces that, so a start in flight is never taken for an orphan.
+   */
+  graceSeconds: number;
+}
+
+export function orphanSweepActivities({ executions, temporal, graceSeconds }: OrphanSweepDependencies) {
   return {
     /**
      * Reconciles running executions, claimed more than the grace period ago, with their workflow's

@@ -14,7 +14,15 @@ export interface PurgeBatchResult extends PurgedBatch {
   more: boolean;
 }
 
-export function retentionActivities(retention: RetentionRepository, retentionDays: number, feedbackEvents?: FeedbackEventRepository) {
+export interface RetentionDependencies {
+  retention: RetentionRepository;
+  /** HERALD_RETENTION_DAYS: executions closed longer ago than this lose their details. */
+  retentionDays: number;
+  /** Feedback webhook events past retention are purged too; absent: they are kept. */
+  feedbackEvents?: FeedbackEventRepository;
+}
+
+export function retentionActivities({ retention, retentionDays, feedbackEvents }: RetentionDependencies) {
   return {
     /** Purges the details of one batch of executions closed more than `retentionDays` ago. Safe to repeat. */
     async purgeExpiredExecutionDetails({ batchSize }: PurgeBatchInput): Promise<PurgeBatchResult> {

@@ -41,13 +41,25 @@ export interface PushSending {
 
 type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { kind: 'not-sendable'; detail: string } | { kind: 'unavailable'; error: ProviderUnavailableError };
 
-/**
- * `senderFor` resolves who a campaign's email is sent as (its channel configuration, read from
- * Herald's database by campaign id); without it every message goes through `provider` as `from`.
- * `smsSenderFor` does the same for SMS (a Twilio account or the outbox); without it an SMS cannot be sent.
- * `emailHeadersFor` adds a marketing email's one-click unsubscribe headers (activities/unsubscribe-headers.ts).
- */
-export function sendMessageActivities(deliveries: DeliveryRepository, provider: EmailProvider, from: string, senderFor?: EmailSenderResolver, smsSenderFor?: SmsSenderResolver, push?: PushSending, emailHeadersFor?: EmailHeadersFor) {
+export interface SendMessageDependencies {
+  deliveries: DeliveryRepository;
+  /** The default email provider and sender, for every email when `emailSenderFor` is absent. */
+  emailProvider: EmailProvider;
+  emailFrom: string;
+  /**
+   * Resolves who a campaign's email is sent as (its channel configuration, read from Herald's
+   * database by campaign id); without it every message goes through `emailProvider` as `emailFrom`.
+   */
+  emailSenderFor?: EmailSenderResolver;
+  /** The same for SMS (a Twilio account or the outbox); without it an SMS cannot be sent. */
+  smsSenderFor?: SmsSenderResolver;
+  /** Push senders and forgetting gone tokens; without it a push message cannot be sent. */
+  push?: PushSending;
+  /** Adds a marketing email's one-click unsubscribe headers (activities/unsubscribe-headers.ts). */
+  emailHeadersFor?: EmailHeadersFor;
+}
+
+export function sendMessageActivities({ deliveries, emailProvider, emailFrom, emailSenderFor, smsSenderFor, push, emailHeadersFor }: SendMessageDependencies) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
@@ -138,7 +150,7 @@ export function sendMessageActivities(deliveries: DeliveryRepository, provider: 
     }
     if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
     return sendAndRecord(async () => {
-      const sender: EmailSender = senderFor ? await senderFor(message.campaignId) : { provider, from };
+      const sender: EmailSender = emailSenderFor ? await emailSenderFor(message.campaignId) : { provider: emailProvider, from: emailFrom };
       const headers = emailHeadersFor ? await emailHeadersFor(executionId, position, sender.headers) : sender.headers;
       return sender.provider.send({
         from: sender.from,

@@ -2,9 +2,9 @@
 // supervisor's environment: the worker never sees an API key, the API never sees a provider
 // secret, and a variable nobody listed (a cloud token, a shell secret) reaches neither.
 //
-// When you add a variable to src/config/env.ts, list it below for the part(s) that read it, or
-// in NEITHER when only the supervisor does; test/entry/child-environments.test.ts fails until
-// every variable env.ts declares is classified.
+// When you add a variable to src/config (a concern's schema, composed into envSchema by env.ts),
+// list it below for the part(s) that read it, or in NEITHER when only the supervisor does;
+// test/entry/child-environments.test.ts fails until every variable envSchema declares is classified.
 
 import { DEFAULT_SENDER_ENV_NAMES, envNameProblem } from '../domain/channel-configuration';
 

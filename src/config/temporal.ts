@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { flag, optionalString, port } from './zod-helpers';
+
+/** How to reach Temporal: the embedded dev server on TEMPORAL_PORT, or a cluster at TEMPORAL_ADDRESS with TLS or an API key. */
+export const temporalVariables = z.object({
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_PORT: port('TEMPORAL_PORT', 7233),
+  TEMPORAL_UI_PORT: port('TEMPORAL_UI_PORT', 8233),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
+  TEMPORAL_TLS: flag,
+  TEMPORAL_TLS_CERT_PATH: optionalString,
+  TEMPORAL_TLS_KEY_PATH: optionalString,
+  TEMPORAL_TLS_CA_PATH: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_CLI_PATH: optionalString,
+});
+
+export type TemporalVariables = z.infer<typeof temporalVariables>;
+
+/** mTLS needs the client certificate and its key together. */
+export function checkTemporalVariables(env: TemporalVariables, ctx: z.RefinementCtx): void {
+  if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TEMPORAL_TLS_CERT_PATH'],
+      message: 'set both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH for mTLS, or neither',
+    });
+  }
+}
+
+export interface TemporalConfig {
+  temporal: {
+    /** Set when the cluster is external; unset means the embedded dev server on `port`. */
+    externalAddress?: string;
+    address: string;
+    port: number;
+    uiPort: number;
+    namespace: string;
+    taskQueue: string;
+    tls?: { certPath?: string; keyPath?: string; caPath?: string };
+    apiKey?: string;
+    cliPath?: string;
+  };
+}
+
+export function temporalConfig(e: TemporalVariables): TemporalConfig {
+  const useTls = e.TEMPORAL_TLS || Boolean(e.TEMPORAL_TLS_CERT_PATH) || Boolean(e.TEMPORAL_API_KEY);
+  return {
+    temporal: {
+      externalAddress: e.TEMPORAL_ADDRESS,
+      address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: useTls ? { certPath: e.TEMPORAL_TLS_CERT_PATH, keyPath: e.TEMPORAL_TLS_KEY_PATH, caPath: e.TEMPORAL_TLS_CA_PATH } : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+      cliPath: e.TEMPORAL_CLI_PATH,
+    },
+  };
+}
