@@ -25,8 +25,12 @@ function upToDate() {
 // directory goes first on PATH too (node-gyp and prebuild-install run under `node` from PATH).
 function buildEnv() {
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+  // Under an npm script (`npm test` runs this as pretest) npm exports its own nodedir setting:
+  // Debian's npm says /usr, whose headers are the system Node's, not this one's (a Node 26 build
+  // against Node 20's headers compiles and then does not load). Only headers of this very Node count.
   const prefix = join(dirname(process.execPath), '..');
-  if (!env.npm_config_nodedir && nodeHeadersMatch(prefix)) env.npm_config_nodedir = prefix;
+  if (nodeHeadersMatch(prefix)) env.npm_config_nodedir = prefix;
+  else if (env.npm_config_nodedir && !nodeHeadersMatch(env.npm_config_nodedir)) delete env.npm_config_nodedir;
   return env;
 }
 

@@ -61,15 +61,15 @@ function buildIntoCache(dir: string, log: (line: string) => void): void {
   mkdirSync(parent, { recursive: true });
   const scratch = mkdtempSync(join(parent, '.temporal-server-build-'));
   try {
+    // Both packages in one go install (same module and version): one build graph, so their shared
+    // dependencies compile once and in parallel.
     const install = (extraEnv: Record<string, string>) => {
-      for (const pkg of ['cmd/server', 'cmd/tools/sql']) {
-        const result = spawnSync(goCommand(), ['install', `${SERVER_MODULE}/${pkg}@${TEMPORAL_SERVER_VERSION}`], {
-          stdio: ['ignore', 'inherit', 'inherit'],
-          env: { ...process.env, GOBIN: scratch, ...extraEnv },
-        });
-        if (result.status !== 0) return false;
-      }
-      return true;
+      const packages = ['cmd/server', 'cmd/tools/sql'].map((pkg) => `${SERVER_MODULE}/${pkg}@${TEMPORAL_SERVER_VERSION}`);
+      const result = spawnSync(goCommand(), ['install', ...packages], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, GOBIN: scratch, ...extraEnv },
+      });
+      return result.status === 0;
     };
     log(`building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install (first run only; about 2–3 minutes on 2 cores with empty Go caches) ...`);
     const startedAt = Date.now();
