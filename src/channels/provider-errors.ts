@@ -19,3 +19,13 @@ export function parseRetryAfter(value: string | null | undefined, nowMs = Date.n
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
+
+/** An HTTP status that may succeed later: rate limited (429) or the provider's own failure (5xx). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** A provider's failed answer as the error Herald acts on: retried after its Retry-After (when it has one), or refused for good. */
+export function providerError(retryable: boolean, detail: string, retryAfter: string | null | undefined): ProviderUnavailableError | ProviderRejectedError {
+  return retryable ? new ProviderUnavailableError(detail, parseRetryAfter(retryAfter)) : new ProviderRejectedError(detail);
+}

@@ -1,14 +1,12 @@
-import type { NewOutboxMessage, OutboxRepository } from '../../repositories/outbox';
+import { OutboxChannelProvider, type OutboxContent } from '../outbox-channel-provider';
 import { MAX_EMAIL_BATCH, type EmailMessage, type EmailProvider } from './email-provider';
 
 /** The development provider: stores rendered email in Herald's outbox instead of sending it. */
-export class OutboxEmailProvider implements EmailProvider {
-  readonly name = 'outbox';
+export class OutboxEmailProvider extends OutboxChannelProvider<EmailMessage> implements EmailProvider {
+  protected readonly channel = 'email';
 
-  constructor(private readonly outbox: OutboxRepository) {}
-
-  async send(message: EmailMessage): Promise<{ messageId: string }> {
-    return { messageId: await this.outbox.store(outboxMessage(message)) };
+  protected content(message: EmailMessage): OutboxContent {
+    return { to: message.to, subject: message.subject, html: message.html, text: message.text ?? null };
   }
 
   /**
@@ -17,20 +15,6 @@ export class OutboxEmailProvider implements EmailProvider {
    */
   async sendBatch(messages: EmailMessage[], _batchIdempotencyKey: string): Promise<{ messageIds: string[] }> {
     if (messages.length > MAX_EMAIL_BATCH) throw new Error(`An email batch holds at most ${MAX_EMAIL_BATCH} messages, not ${messages.length}`);
-    return { messageIds: await this.outbox.storeMany(messages.map(outboxMessage)) };
+    return { messageIds: await this.outbox.storeMany(messages.map((message) => this.outboxMessage(message))) };
   }
-}
-
-function outboxMessage(message: EmailMessage): NewOutboxMessage {
-  return {
-    idempotencyKey: message.idempotencyKey,
-    channel: 'email',
-    to: message.to,
-    subject: message.subject,
-    html: message.html,
-    text: message.text ?? null,
-    campaignId: message.campaignId,
-    executionId: message.executionId,
-    userId: message.userId,
-  };
 }

@@ -1,5 +1,5 @@
 import { Resend } from 'resend';
-import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { isRetryableStatus, ProviderRejectedError, ProviderUnavailableError, providerError } from '../provider-errors';
 import { MAX_EMAIL_BATCH, type EmailMessage, type EmailProvider } from './email-provider';
 
 /** Resend's error names that may succeed later; every other named error is permanent. */
@@ -13,7 +13,7 @@ const RETRYABLE_NAMES = new Set(['rate_limit_exceeded', 'daily_quota_exceeded', 
 function isRetryable(status: number | undefined, name: string | undefined): boolean {
   if (name && RETRYABLE_NAMES.has(name)) return true;
   if (status === 409) return false; // invalid_idempotent_request: same key, different payload
-  if (status !== undefined) return status === 429 || status >= 500;
+  if (status !== undefined) return isRetryableStatus(status);
   return true;
 }
 
@@ -34,7 +34,7 @@ export class ResendEmailProvider implements EmailProvider {
     const response = await this.client.emails.send(resendEmail(message), { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) }).catch(unreachable);
     const { data, error, headers } = response;
     if (data) return { messageId: data.id };
-    throw providerError(error, headers);
+    throw resendError(error, headers);
   }
 
   /**
@@ -48,7 +48,7 @@ export class ResendEmailProvider implements EmailProvider {
     if (messages.length === 0) return { messageIds: [] };
     const response = await this.client.batch.send(messages.map(resendEmail), { idempotencyKey: batchIdempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) }).catch(unreachable);
     const { data, error, headers } = response;
-    if (!data) throw providerError(error, headers);
+    if (!data) throw resendError(error, headers);
     const messageIds = data.data.map((email) => email.id);
     // Strict mode answers one id per email, in order; anything else cannot be matched to recipients.
     if (messageIds.length !== messages.length) throw new ProviderRejectedError(`Resend answered ${messageIds.length} ids for a batch of ${messages.length} emails`);
@@ -79,9 +79,8 @@ function resendEmail(message: EmailMessage) {
 }
 
 /** Resend's error answer as the error Herald acts on: retried later, or refused for good. */
-function providerError(error: { name?: string; message?: string } | null, headers: Record<string, string> | null): ProviderUnavailableError | ProviderRejectedError {
+function resendError(error: { name?: string; message?: string } | null, headers: Record<string, string> | null): ProviderUnavailableError | ProviderRejectedError {
   const status = (error as { statusCode?: number | null } | null)?.statusCode ?? undefined;
   const detail = `Resend ${status ?? 'error'} ${error?.name ?? ''}: ${error?.message ?? 'no detail'}`.trim();
-  if (isRetryable(status, error?.name)) return new ProviderUnavailableError(detail, parseRetryAfter(headers?.['retry-after']));
-  return new ProviderRejectedError(detail);
+  return providerError(isRetryable(status, error?.name), detail, headers?.['retry-after']);
 }

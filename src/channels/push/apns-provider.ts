@@ -1,6 +1,7 @@
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { importPKCS8, SignJWT } from 'jose';
-import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { isRetryableStatus, ProviderRejectedError, ProviderUnavailableError, providerError } from '../provider-errors';
+import { jsonOrUndefined } from '../provider-http';
 import { collapseTagFromKey, PushTokenGoneError, uuidFromKey, type PushMessage, type PushProvider } from './push-provider';
 
 export const APNS_PRODUCTION = 'https://api.push.apple.com';
@@ -119,12 +120,7 @@ export class ApnsPushProvider implements PushProvider {
       stream.end(payload);
     });
     if (status === 200) return { messageId: String(headers['apns-id'] ?? apnsId) };
-    let reason: string | undefined;
-    try {
-      reason = (JSON.parse(body) as { reason?: string }).reason;
-    } catch {
-      reason = undefined;
-    }
+    const reason = jsonOrUndefined<{ reason?: string }>(body)?.reason;
     const detail = `APNs ${status}${reason ? ` ${reason}` : ''}`;
     if (status === 410 || reason === 'Unregistered') throw new PushTokenGoneError(detail);
     if (status === 403 && reason === 'ExpiredProviderToken') {
@@ -132,7 +128,6 @@ export class ApnsPushProvider implements PushProvider {
       throw new ProviderUnavailableError(detail);
     }
     const retryAfter = headers['retry-after'];
-    if (status === 429 || status >= 500) throw new ProviderUnavailableError(detail, parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined));
-    throw new ProviderRejectedError(detail);
+    throw providerError(isRetryableStatus(status), detail, typeof retryAfter === 'string' ? retryAfter : undefined);
   }
 }

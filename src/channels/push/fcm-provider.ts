@@ -1,5 +1,6 @@
 import { gaxios, JWT } from 'google-auth-library';
-import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { answerError, callProvider, jsonOrUndefined } from '../provider-http';
 import { collapseTagFromKey, PushTokenGoneError, type PushMessage, type PushProvider } from './push-provider';
 
 export const FCM_API = 'https://fcm.googleapis.com';
@@ -95,32 +96,13 @@ export class FcmPushProvider implements PushProvider {
       },
     };
     const token = await this.accessToken();
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(this.url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new ProviderUnavailableError(`FCM unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
-    }
-    let parsed: (FcmError & { name?: string }) | undefined;
-    try {
-      parsed = text ? (JSON.parse(text) as FcmError & { name?: string }) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (response.ok && typeof parsed?.name === 'string') return { messageId: parsed.name };
-    const status = response.status;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8', accept: 'application/json' };
+    const answer = await callProvider('FCM', this.url, { method: 'POST', headers, body: JSON.stringify(body) }, this.timeoutMs);
+    const parsed = jsonOrUndefined<FcmError & { name?: string }>(answer.text);
+    if (answer.ok && typeof parsed?.name === 'string') return { messageId: parsed.name };
     const errorCode = parsed?.error?.details?.find((d) => d.errorCode)?.errorCode ?? parsed?.error?.status;
-    const detail = `FCM ${status}${errorCode ? ` ${errorCode}` : ''}: ${(parsed?.error?.message ?? (response.ok ? 'an answer without a message name' : 'no detail')).slice(0, 300)}`;
-    if (errorCode === 'UNREGISTERED' || status === 404) throw new PushTokenGoneError(detail);
-    if (status === 429 || status >= 500 || response.ok) throw new ProviderUnavailableError(detail, parseRetryAfter(response.headers.get('retry-after')));
-    throw new ProviderRejectedError(detail);
+    const detail = `FCM ${answer.status}${errorCode ? ` ${errorCode}` : ''}: ${(parsed?.error?.message ?? (answer.ok ? 'an answer without a message name' : 'no detail')).slice(0, 300)}`;
+    if (errorCode === 'UNREGISTERED' || answer.status === 404) throw new PushTokenGoneError(detail);
+    throw answerError(answer, detail);
   }
 }

@@ -1,6 +1,7 @@
 import webpush from 'web-push';
 import { webPushSubscription } from '../../domain/push';
-import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { ProviderRejectedError } from '../provider-errors';
+import { answerError, callProvider } from '../provider-http';
 import { collapseTagFromKey, PushTokenGoneError, type PushMessage, type PushProvider } from './push-provider';
 
 export interface VapidKeys {
@@ -51,25 +52,11 @@ export class WebPushProvider implements PushProvider {
       // Bad VAPID keys or subscription keys, or a payload over the 4 KB Web Push allows.
       throw new ProviderRejectedError(`Web Push request not built: ${(error as Error).message}`.slice(0, 300));
     }
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(request.endpoint, {
-        method: 'POST',
-        headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
-        ...(request.body && { body: new Uint8Array(request.body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new ProviderUnavailableError(`Web Push service unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
-    }
-    const status = response.status;
-    if (response.ok) return { messageId: response.headers.get('location') ?? `webpush-${topic}` };
-    const detail = `Web Push ${status}: ${(text || 'no detail').slice(0, 300)}`;
-    if (status === 404 || status === 410) throw new PushTokenGoneError(detail);
-    if (status === 429 || status >= 500) throw new ProviderUnavailableError(detail, parseRetryAfter(response.headers.get('retry-after')));
-    throw new ProviderRejectedError(detail);
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
+    const answer = await callProvider('Web Push service', request.endpoint, { method: 'POST', headers, ...(request.body && { body: new Uint8Array(request.body) }) }, this.timeoutMs);
+    if (answer.ok) return { messageId: answer.headers.get('location') ?? `webpush-${topic}` };
+    const detail = `Web Push ${answer.status}: ${(answer.text || 'no detail').slice(0, 300)}`;
+    if (answer.status === 404 || answer.status === 410) throw new PushTokenGoneError(detail);
+    throw answerError(answer, detail);
   }
 }

@@ -1,4 +1,4 @@
-import { parseRetryAfter, ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { answerError, callProvider, jsonOrUndefined } from '../provider-http';
 import type { SmsMessage, SmsProvider } from './sms-provider';
 
 export const TWILIO_API = 'https://api.twilio.com';
@@ -41,30 +41,10 @@ export class TwilioSmsProvider implements SmsProvider {
     const form = new URLSearchParams({ To: message.to, Body: message.body });
     if (message.messagingServiceSid !== undefined) form.set('MessagingServiceSid', message.messagingServiceSid);
     else if (message.from !== undefined) form.set('From', message.from);
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(this.url, {
-        method: 'POST',
-        headers: { authorization: this.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: form,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new ProviderUnavailableError(`Twilio unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
-    }
-    let body: (TwilioError & { sid?: string }) | undefined;
-    try {
-      body = text ? (JSON.parse(text) as TwilioError & { sid?: string }) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (response.ok && typeof body?.sid === 'string') return { messageId: body.sid };
-    const status = response.status;
-    const detail = `Twilio ${status}${body?.code !== undefined ? ` ${body.code}` : ''}: ${(body?.message ?? (response.ok ? 'an answer without a message sid' : 'no detail')).slice(0, 300)}`;
-    if (status === 429 || status >= 500 || response.ok) throw new ProviderUnavailableError(detail, parseRetryAfter(response.headers.get('retry-after')));
-    throw new ProviderRejectedError(detail);
+    const headers = { authorization: this.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const answer = await callProvider('Twilio', this.url, { method: 'POST', headers, body: form }, this.timeoutMs);
+    const body = jsonOrUndefined<TwilioError & { sid?: string }>(answer.text);
+    if (answer.ok && typeof body?.sid === 'string') return { messageId: body.sid };
+    throw answerError(answer, `Twilio ${answer.status}${body?.code !== undefined ? ` ${body.code}` : ''}: ${(body?.message ?? (answer.ok ? 'an answer without a message sid' : 'no detail')).slice(0, 300)}`);
   }
 }
