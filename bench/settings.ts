@@ -1,0 +1,30 @@
+// What every part of one `npm run bench` shares, parsed once by bench/run.ts from the command line
+// and the environment and handed down: the modes, the topology loop and the reports read these
+// instead of process.env, so the knobs are read (and checked) in one place.
+import type { CodecMode } from './stack';
+
+/** The sections, in the order they run on each stack; `growth` is growth-recipients + growth-profiles. */
+export const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles', 'import', 'audience', 'executions-list'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchSettings {
+  /** Names the run's request ids, user ids and JSON file, so that runs never collide. */
+  runId: string;
+  sections: Set<Section>;
+  /** BENCH_SCALE: multiplies every call count. */
+  scale: number;
+  /** A call count times the scale, at least 10. */
+  scaled: (n: number) => number;
+  /** BENCH_PORT_BASE. */
+  portBase: number;
+  /** BENCH_CODEC. */
+  codec: CodecMode;
+  /** BENCH_CEILING: whether the 1-recipient end-to-end pair also runs the ceiling. */
+  ceiling: boolean;
+  /** BENCH_ROUNDS. */
+  rounds: number;
+  /** --keep-data: leave each stack's data directory behind. */
+  keepData: boolean;
+  /** Progress to stderr; stdout carries only the markdown report. */
+  log: (line: string) => void;
+}
