@@ -1,13 +1,14 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { EmailMessage } from '../src/channels/email/email-provider';
 import type { EmailSender } from '../src/channels/email/email-senders';
+import { channelOf } from '../src/channels/registry';
 import { batchIdempotencyKey, providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
 import { AUDIENCE_EXCLUSIONS, EMAIL_BATCH_SIZE, audienceBatchSize, type AudienceStopReason } from '../src/domain/audience-execution';
 import type { Campaign } from '../src/domain/campaign';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
 import { QUIET_HOURS_DEFERRED, quietHoursDecision } from '../src/domain/quiet-hours';
-import { prepareRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
+import { prepareChannelRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
 import { TemplateError } from '../src/domain/template-renderer';
 import { triggerRefusal } from '../src/domain/trigger-refusal';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
@@ -125,8 +126,9 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
     if (members.length === 0) return { excluded: 0, failed: 0, deferred: 0 };
     const namespace = campaign.audience.namespace;
     const userIds = members.map((m) => m.userId);
+    const { rules } = channelOf(campaign.channel);
     const [profiles, capped] = await Promise.all([
-      runs.profilesOf(namespace, userIds, campaign.channel === 'push'),
+      runs.profilesOf(namespace, userIds, rules.needsPushTokens),
       deps.capping.cappedUserIds({ campaign, namespace, userIds, nowMs, exceptExecutionId: executionId }),
     ]);
     const snapshot = toSnapshot(campaign);
@@ -149,7 +151,7 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
         const quiet = campaign.type === 'marketing' && profile ? quietHoursDecision(campaign.quietHours, profile.attributes, nowMs) : { kind: 'send' as const };
         if (quiet.kind === 'discard') return excluded('quiet-hours');
         const memberSteps = tracking ? { ...steps, render: (input: Parameters<PreparationSteps['render']>[0]) => deps.renderer.renderEmail(input, tracking(member.position)) } : steps;
-        const result = await prepareRecipient(memberSteps, executionId, snapshot, { userId: member.userId, namespace: member.namespace }, context);
+        const result = await prepareChannelRecipient(rules, memberSteps, executionId, snapshot, { userId: member.userId, namespace: member.namespace }, context);
         if ('outcome' in result) {
           const { status, reason, address } = result.outcome;
           return { position: member.position, profileCreated: false, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };
@@ -279,7 +281,7 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       if (limit !== undefined) ready = ready.slice(0, limit);
       let sent = 0;
       let failed = prepared.failed;
-      if (campaign.channel === 'email') {
+      if (channelOf(campaign.channel).sendsInBatches) {
         const single: number[] = [];
         for (const [block, positions] of emailBlocks(ready)) {
           const result = await sendEmailBlock(executionId, campaign.id, block, positions);

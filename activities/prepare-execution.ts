@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { prepareRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
+import { channelRulesOf } from '../src/channels/registry';
+import { prepareChannelRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
 import { TemplateError } from '../src/domain/template-renderer';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import { toSnapshot, type CampaignRepository } from '../src/repositories/campaigns';
@@ -7,7 +8,7 @@ import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/d
 import type { ExecutionRepository } from '../src/repositories/executions';
 import type { ProfileRepository } from '../src/repositories/profiles';
 import { resolveProfile } from './profile-activities';
-import { isTracked, TrackingTokens, trackingUrls } from '../src/domain/tracking';
+import { appliedTracking, TrackingTokens, trackingUrls } from '../src/domain/tracking';
 import { trackedLinkHosts } from '../src/domain/tracked-link-hosts';
 import { LRUCache } from 'lru-cache';
 import type { EmailTracking } from '../src/domain/rendered-email';
@@ -61,19 +62,19 @@ export interface PrepareExecutionDependencies {
  * API's) sends untracked rather than not at all, and says so.
  */
 export function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependencies['tracking'], executionId: string): ((position: number) => EmailTracking) | undefined {
-  // Email: the pixel and the HTML's links. SMS: the body's links (clicks only; review refuses opens).
-  const sms = campaign.channel === 'sms';
-  if ((campaign.channel !== 'email' && !sms) || !isTracked(campaign.tracking) || (sms && !campaign.tracking.clicks)) return undefined;
+  // Email: the pixel and the HTML's links. SMS: the body's links (clicks only; review refuses opens). Push: none.
+  const applied = appliedTracking(channelRulesOf(campaign.channel).tracking, campaign.tracking);
+  if (!applied) return undefined;
   if (!settings || settings.tracking.secrets.length === 0) {
     console.warn(`[herald] campaign ${campaign.id} tracks engagement but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent untracked`);
     return undefined;
   }
   const tokens = new TrackingTokens(settings.tracking.secrets);
-  const { opens = false, clicks = false } = campaign.tracking;
+  const { opens, clicks, part } = applied;
   const allowedHosts = clicks ? linkHostsOf(campaign) : [];
   return (position) => {
     const urls = trackingUrls(settings.publicUrl, tokens, executionId, position);
-    return sms ? { opens: false, clicks, allowedHosts, openUrl: urls.open, clickUrl: urls.click, part: 'text' } : { opens, clicks, allowedHosts, openUrl: urls.open, clickUrl: urls.click };
+    return { opens, clicks, allowedHosts, openUrl: urls.open, clickUrl: urls.click, ...(part && { part }) };
   };
 }
 
@@ -130,6 +131,7 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
       const campaign = await campaigns.getAtVersion(request.campaignId, request.campaignVersion);
       if (!campaign) throw ApplicationFailure.nonRetryable(`Campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
       const snapshot = toSnapshot(campaign);
+      const rules = channelRulesOf(campaign.channel);
       const emailTracking = emailTrackingFor(campaign, tracking, executionId);
       const capped = await cappedRecipients(capping, campaign, executionId, request.recipients, nowMs);
       const deferredUntil = new Map<number, number>();
@@ -147,7 +149,7 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
           const resolving: PreparationSteps = { ...steps, resolveProfile };
           // Tracked: each recipient's render gets its own signed pixel and link addresses.
           const recipientSteps: PreparationSteps = emailTracking ? { ...resolving, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) } : resolving;
-          const result = await prepareRecipient(recipientSteps, executionId, snapshot, recipient, request.context);
+          const result = await prepareChannelRecipient(rules, recipientSteps, executionId, snapshot, recipient, request.context);
           if ('outcome' in result) {
             const { status, reason, profileCreated, address } = result.outcome;
             return { position: recipient.position, profileCreated, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };

@@ -63,12 +63,22 @@ export function suppressionReasonOf(event: Pick<ProviderEvent, 'type' | 'bounceT
  * Undefined: not an address of that channel.
  */
 export function normaliseAddress(channel: Channel, address: string): string | undefined {
+  if (!Object.hasOwn(ADDRESS_NORMALISERS, channel)) throw new Error(`unknown channel ${JSON.stringify(channel)}: no address normalisation`);
   const trimmed = address.trim();
   if (trimmed === '') return undefined;
-  if (channel === 'email') return trimmed.includes('@') ? trimmed.toLowerCase() : undefined;
-  if (channel === 'sms') return toE164(trimmed);
-  return trimmed;
+  return ADDRESS_NORMALISERS[channel](trimmed);
 }
+
+/**
+ * Each channel's normalisation of a trimmed, non-empty address. A lookup here in the domain rather
+ * than a member of the channel's rules: repositories (suppressions, profile erasure) normalise by
+ * channel name, and a channel missing from it does not compile.
+ */
+const ADDRESS_NORMALISERS: Readonly<Record<Channel, (trimmed: string) => string | undefined>> = {
+  email: (trimmed) => (trimmed.includes('@') ? trimmed.toLowerCase() : undefined),
+  sms: toE164,
+  push: (trimmed) => trimmed,
+};
 
 /** Resend's `data.bounce.type`: `Permanent` is a hard bounce; `Transient` and `Undetermined` are soft. */
 export function resendBounceType(type: unknown): BounceType {

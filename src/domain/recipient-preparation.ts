@@ -1,10 +1,10 @@
 import type { ResolvedProfile, ResolveProfileInput } from './profile-resolution';
 import type { RenderedEmail, RenderEmailInput } from './rendered-email';
 import { isPushContent, isSmsContent, type CampaignSnapshot } from './campaign';
+import type { ChannelRules } from './channel-rules';
 import { consentExclusion } from './consent';
 import { selectContentVariant } from './locale';
-import { resolvePhoneNumber } from './phone-number';
-import { pushAddress, type PushExtras, type PushTarget } from './push';
+import type { PushExtras } from './push';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';
 
 /** A recipient either already has its outcome (excluded, failed) or is ready to send. */
@@ -22,13 +22,43 @@ export interface PreparationSteps {
   renderFailure(error: unknown): string | undefined;
 }
 
-/** Resolves the profile, applies consent, finds the address and renders: everything before the provider call. */
-export async function prepareRecipient(steps: PreparationSteps, executionId: string, campaign: CampaignSnapshot, recipient: Recipient, sharedContext?: Record<string, unknown>): Promise<PreparedRecipient> {
-  const sms = campaign.channel === 'sms';
-  const push = campaign.channel === 'push';
+/**
+ * The preparation of the content paths from before REFERENCES_NOT_CONTENT, kept for replay
+ * (workflows/trigger-execution-legacy.ts and activities/prepare-recipients.ts): they sent email
+ * only (SMS and push came later) and cannot reach the channel registry from workflow code, so
+ * their address is always the email address, as it always was for them.
+ */
+export function prepareRecipient(steps: PreparationSteps, executionId: string, campaign: CampaignSnapshot, recipient: Recipient, sharedContext?: Record<string, unknown>): Promise<PreparedRecipient> {
+  return prepareChannelRecipient(EMAIL_BEFORE_CHANNELS, steps, executionId, campaign, recipient, sharedContext);
+}
+
+/** The part of a channel's rules preparation uses. */
+export type PreparationRules = Pick<ChannelRules, 'needsPushTokens' | 'seedAttributes' | 'resolveAddress'>;
+
+/** The address rules of the paths from before REFERENCES_NOT_CONTENT: email, as src/channels/email/email-rules.ts resolves it. */
+const EMAIL_BEFORE_CHANNELS: PreparationRules = {
+  needsPushTokens: false,
+  resolveAddress(recipient, { attributes }) {
+    const address = resolveEmailAddress(recipient, attributes);
+    return address ? { address } : { reason: 'no-email-address' };
+  },
+};
+
+/**
+ * Resolves the profile, applies consent, finds the address by the campaign's channel rules and
+ * renders: everything before the provider call.
+ */
+export async function prepareChannelRecipient(
+  rules: PreparationRules,
+  steps: PreparationSteps,
+  executionId: string,
+  campaign: CampaignSnapshot,
+  recipient: Recipient,
+  sharedContext?: Record<string, unknown>,
+): Promise<PreparedRecipient> {
   const seedAttributes = {
     ...(recipient.channelData?.emailAddress && { email: recipient.channelData.emailAddress }),
-    ...(sms && recipient.channelData?.mobilePhoneNumber && { phone: recipient.channelData.mobilePhoneNumber }),
+    ...rules.seedAttributes?.(recipient),
   };
   const { profile, created } = await steps.resolveProfile({
     namespace: recipient.namespace,
@@ -36,7 +66,7 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
     createMissing: campaign.audience.createMissingProfiles,
     executionId,
     seedAttributes,
-    ...(push && { withPushTokens: true as const }),
+    ...(rules.needsPushTokens && { withPushTokens: true as const }),
   });
   const base = { userId: recipient.userId, profileCreated: created };
   if (!profile) return { outcome: { ...base, status: 'failed', reason: 'profile-not-found' } };
@@ -44,22 +74,9 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
   const exclusion = consentExclusion(campaign.type, campaign.channel, profile.consents);
   if (exclusion) return { outcome: { ...base, status: 'excluded', reason: exclusion } };
 
-  let address: string | undefined;
-  if (push) {
-    // Push: channelData.pushInfo, else the profile's most recently registered token.
-    const target = pushTarget(recipient, profile.pushTokens);
-    if (!target) return { outcome: { ...base, status: 'failed', reason: 'no-push-token' } };
-    address = pushAddress(target);
-  } else if (sms) {
-    // SMS: channelData.mobilePhoneNumber, else the profile's phone, else a userId in the phone namespace; in E.164.
-    const phone = resolvePhoneNumber(recipient, profile.attributes);
-    if (!phone.found) return { outcome: { ...base, status: 'failed', reason: 'no-phone-number' } };
-    if (phone.e164 === undefined) return { outcome: { ...base, address: phone.raw, status: 'failed', reason: 'invalid-phone-number' } };
-    address = phone.e164;
-  } else {
-    address = resolveEmailAddress(recipient, profile.attributes);
-  }
-  if (!address) return { outcome: { ...base, status: 'failed', reason: 'no-email-address' } };
+  const resolution = rules.resolveAddress(recipient, profile);
+  if ('reason' in resolution) return { outcome: { ...base, ...(resolution.address !== undefined && { address: resolution.address }), status: 'failed', reason: resolution.reason } };
+  const { address } = resolution;
 
   try {
     // The language variant follows the profile's locale (pt-BR → pt → default); flat content is the default alone.
@@ -87,13 +104,3 @@ export async function prepareRecipient(steps: PreparationSteps, executionId: str
   }
 }
 
-/**
- * A push recipient's device: `channelData.pushInfo` (normalised at the API), else the profile's
- * tokens, the most recently registered first (the repository answers them in that order).
- * One device per recipient and message.
- */
-function pushTarget(recipient: Recipient, stored: PushTarget[] | undefined): PushTarget | undefined {
-  const given = recipient.channelData?.pushInfo;
-  if (given) return { appID: given.appID, platform: given.platform, token: given.token };
-  return stored?.[0];
-}

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Campaign } from './campaign';
+import type { ChannelRules, ChannelTracking } from './channel-rules';
 
 /** A campaign's engagement tracking: for email an open pixel, rewritten links, or both; for SMS rewritten links (clicks) only. */
 export interface TrackingSettings {
@@ -116,16 +117,30 @@ export function trackingUrls(publicUrl: string, tokens: TrackingTokens, executio
   };
 }
 
-/** The activation review's tracking checks: email (opens and clicks) or SMS (clicks only), and the HMAC key must be set. */
-export function reviewTracking(campaign: Pick<Campaign, 'channel'> & { tracking?: TrackingSettings }, hasSecret: boolean): { field: string; message: string }[] {
+/** The tracking a channel applies to a campaign's messages: what the campaign asks for and the channel can carry; undefined when nothing is tracked. */
+export interface AppliedTracking {
+  opens: boolean;
+  clicks: boolean;
+  /** The plain text carries the tracked links (SMS); absent: the HTML does, with the pixel. */
+  part?: 'text';
+}
+
+export function appliedTracking(channel: ChannelTracking | undefined, settings: TrackingSettings | undefined): AppliedTracking | undefined {
+  if (!channel || !isTracked(settings)) return undefined;
+  const opens = channel.noOpens === undefined && (settings.opens ?? false);
+  const clicks = settings.clicks ?? false;
+  if (!opens && !clicks) return undefined;
+  return { opens, clicks, ...(channel.part && { part: channel.part }) };
+}
+
+/** The activation review's tracking checks, by the channel's rules (email: opens and clicks; SMS: clicks only), and the HMAC key must be set. */
+export function reviewTracking(campaign: Pick<Campaign, 'channel'> & { tracking?: TrackingSettings }, hasSecret: boolean, rules: Pick<ChannelRules, 'tracking'>): { field: string; message: string }[] {
   if (!isTracked(campaign.tracking)) return [];
   const issues: { field: string; message: string }[] = [];
-  if (campaign.channel === 'sms') {
-    if (campaign.tracking.opens) {
-      issues.push({ field: 'tracking.opens', message: 'an SMS has no open tracking (there is no pixel to load): set `tracking` to {"clicks": true} to track the links of the body' });
-    }
-  } else if (campaign.channel !== 'email') {
+  if (!rules.tracking) {
     issues.push({ field: 'tracking', message: `engagement tracking is available for email and SMS campaigns only, not ${campaign.channel}` });
+  } else if (rules.tracking.noOpens !== undefined && campaign.tracking.opens) {
+    issues.push({ field: 'tracking.opens', message: rules.tracking.noOpens });
   }
   if (!hasSecret) {
     issues.push({

@@ -15,6 +15,7 @@ import { reviewChannelConfiguration } from '../domain/channel-configuration';
 import { senderEnvPresence } from './channel-configurations';
 import { activateDraftVersion } from './campaign-versions';
 import { reviewTracking } from '../domain/tracking';
+import { channelRulesOf } from '../channels/registry';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
   const campaign = await campaigns.get(id);
@@ -41,12 +42,13 @@ function transition(deps: ServiceDependencies, id: string, actorKeyId: string, a
 
 /** Every problem that blocks activation: of a draft campaign, or of a draft version laid over its live campaign. */
 async function reviewForActivation(deps: ServiceDependencies, campaign: Campaign, nowMs: number): Promise<ReviewIssue[]> {
-  const issues = reviewCampaign(campaign, nowMs);
+  const rules = channelRulesOf(campaign.channel);
+  const issues = reviewCampaign(campaign, nowMs, rules);
   // The channel configuration it references: exists, serves its channel, its variables set for the worker.
   const configuration = campaign.channelConfigurationId === undefined ? undefined : await deps.channelConfigurations.get(campaign.channelConfigurationId);
   issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
   // Tracked links are signed with HERALD_TRACKING_SECRET: without it, nothing could verify them.
-  issues.push(...reviewTracking(campaign, deps.config.tracking.secrets.length > 0));
+  issues.push(...reviewTracking(campaign, deps.config.tracking.secrets.length > 0, rules));
   return issues;
 }
 

@@ -1,16 +1,15 @@
-import { smsSegments, type SmsSegments } from '../channels/sms/segments';
+import { channelOf, type RenderedSms } from '../channels/registry';
 import { isPushContent, isSmsContent, type Campaign, type PushContent } from '../domain/campaign';
-import { pushAddress } from '../domain/push';
-import { resolvePhoneNumber } from '../domain/phone-number';
 import { consentExclusion, type ConsentValue } from '../domain/consent';
 import { contextViolations } from '../domain/context-schema';
 import { DomainError, invalidRequest, notFound, type FieldIssue } from '../domain/errors';
 import { DEFAULT_LOCALE, selectContentVariant } from '../domain/locale';
 import type { ResolvedProfile } from '../domain/profile-resolution';
-import { mergeContext, resolveEmailAddress, type Recipient } from '../domain/recipient';
-import { prepareRecipient, type PreparationSteps } from '../domain/recipient-preparation';
+import { mergeContext, type Recipient } from '../domain/recipient';
+import { prepareChannelRecipient, type PreparationSteps } from '../domain/recipient-preparation';
 import type { EmailTracking, RenderedEmail } from '../domain/rendered-email';
-import { isTracked } from '../domain/tracking';
+import { appliedTracking } from '../domain/tracking';
+import type { ChannelRules } from '../domain/channel-rules';
 import { trackedLinkHosts } from '../domain/tracked-link-hosts';
 import { untrackedLinks, untrackedTextLinks, type UntrackedLink } from '../rendering/tracking-rewrite.mjs';
 import { TemplateError } from '../domain/template-renderer';
@@ -61,10 +60,7 @@ export interface CampaignPreview {
   tracking: { opens: boolean; clicks: boolean; token: typeof PREVIEW_TOKEN; links: string[]; untrackedLinks: UntrackedLink[] } | null;
 }
 
-export interface RenderedSms {
-  body: string;
-  sms: SmsSegments;
-}
+export type { RenderedSms } from '../channels/registry';
 
 const PREVIEW_EXECUTION_ID = 'preview';
 /** The token of every tracked address in a preview: not a signed token, so it leads nowhere (the endpoints answer 400). */
@@ -75,28 +71,20 @@ function previewClickUrl(publicUrl: string): string {
 }
 
 /** The http(s) links of a tracked preview left as they are, with why (tracking-rewrite.mjs reads them as the rewrite did). */
-function previewUntrackedLinks(rendered: RenderedEmail, tracking: EmailTracking | undefined, publicUrl: string, sms: boolean): UntrackedLink[] {
+function previewUntrackedLinks(rendered: RenderedEmail, tracking: EmailTracking | undefined, publicUrl: string): UntrackedLink[] {
   if (!tracking?.clicks) return [];
   const options = { trackedUrl: previewClickUrl(publicUrl), ...(tracking.allowedHosts && { allowedHosts: tracking.allowedHosts }) };
-  return sms ? untrackedTextLinks(rendered.text ?? '', options) : untrackedLinks(rendered.html, options);
+  return tracking.part === 'text' ? untrackedTextLinks(rendered.text ?? '', options) : untrackedLinks(rendered.html, options);
 }
 
 /** The campaign's tracking with placeholder addresses (preview creates nothing, so it signs nothing); undefined when untracked. */
-function previewTracking(campaign: Campaign, publicUrl: string): EmailTracking | undefined {
-  if (!isTracked(campaign.tracking)) return undefined;
-  const { opens = false, clicks = false } = campaign.tracking;
+function previewTracking(campaign: Campaign, rules: ChannelRules, publicUrl: string): EmailTracking | undefined {
+  // As a send computes it (activities/prepare-execution.ts), from the version previewed.
+  const applied = appliedTracking(rules.tracking, campaign.tracking);
+  if (!applied) return undefined;
   const urls = { openUrl: () => `${publicUrl}/t/o/${PREVIEW_TOKEN}`, clickUrl: () => previewClickUrl(publicUrl) };
-  // As a send computes them (activities/prepare-execution.ts), from the version previewed.
-  const allowedHosts = clicks ? trackedLinkHosts(campaign) : [];
-  if (campaign.channel === 'sms') return clicks ? { opens: false, clicks, part: 'text', allowedHosts, ...urls } : undefined;
-  return campaign.channel === 'email' ? { opens, clicks, allowedHosts, ...urls } : undefined;
-}
-
-/** A recipient's SMS address as preparation finds it: E.164, or the raw value when it is not a valid number. */
-function phoneAddress(recipient: Recipient, attributes: Record<string, unknown>): { address?: string; problem?: string } {
-  const phone = resolvePhoneNumber(recipient, attributes);
-  if (!phone.found) return { problem: 'no-phone-number' };
-  return phone.e164 === undefined ? { address: phone.raw, problem: 'invalid-phone-number' } : { address: phone.e164 };
+  const allowedHosts = applied.clicks ? trackedLinkHosts(campaign) : [];
+  return { ...applied, allowedHosts, ...urls };
 }
 
 /**
@@ -119,8 +107,10 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   const stored = await deps.profiles.get(given.namespace, given.userId);
   const overlay = given.attributes ?? {};
 
+  const channel = channelOf(campaign.channel);
+  const { rules } = channel;
   let simulated: ResolvedProfile['profile'];
-  const tracking = previewTracking(campaign, deps.config.publicUrl);
+  const tracking = previewTracking(campaign, rules, deps.config.publicUrl);
   const steps: PreparationSteps = {
     // Reads, never writes: a profile the trigger would create is made up here, as it would be created.
     async resolveProfile(request) {
@@ -135,19 +125,14 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
   };
   const snapshot = toSnapshot(campaign);
-  const prepared = await prepareRecipient(steps, PREVIEW_EXECUTION_ID, snapshot, recipient, shared);
+  const prepared = await prepareChannelRecipient(rules, steps, PREVIEW_EXECUTION_ID, snapshot, recipient, shared);
 
   // The profile the message would be rendered with; a missing one previews with the given attributes alone.
   const profile = simulated ?? { attributes: overlay, consents: {}, locale: given.locale ?? null };
   const exclusionOf = consentExclusion(campaign.type, campaign.channel, profile.consents);
-  const sms = campaign.channel === 'sms';
-  const phone = sms ? phoneAddress(recipient, profile.attributes) : undefined;
-  // Push: the device preparation would send to (channelData.pushInfo, else the profile's latest token), as JSON.
-  const pushDevice = campaign.channel === 'push' ? (recipient.channelData?.pushInfo ?? (stored ? (await deps.profiles.pushTokens(stored.namespace, stored.userId))[0] : undefined)) : undefined;
-  const address =
-    'outcome' in prepared
-      ? (prepared.outcome.address ?? (campaign.channel === 'push' ? (pushDevice && pushAddress(pushDevice)) : phone ? phone.address : resolveEmailAddress(recipient, profile.attributes)))
-      : prepared.address;
+  // The address preparation found or would find (push: the device, channelData.pushInfo else the profile's latest token, as JSON), or why there is none.
+  const resolution = rules.resolveAddress(recipient, profile);
+  const address = 'outcome' in prepared ? (prepared.outcome.address ?? ('address' in resolution ? resolution.address : undefined)) : prepared.address;
   const variant = selectContentVariant(campaign.content, profile.locale);
 
   let rendered: RenderedEmail | null = null;
@@ -178,7 +163,7 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
   const exclusions = [
     ...(!simulated ? ['profile-not-found'] : []),
     ...(exclusionOf ? [exclusionOf] : []),
-    ...(phone?.problem ? [phone.problem] : !address ? [campaign.channel === 'push' ? 'no-push-token' : 'no-email-address'] : []),
+    ...('reason' in resolution ? [resolution.reason] : []),
     ...(renderError !== undefined ? [`render-error: ${renderError}`] : []),
   ];
   const decision: CampaignPreview['decision'] =
@@ -193,11 +178,11 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     address: address ?? null,
     locale: 'rendered' in prepared ? (prepared.locale ?? DEFAULT_LOCALE) : variant.locale,
     // SMS: the segments of the body as sent, tracked links included (they lengthen it).
-    rendered: rendered && sms ? { body: rendered.text ?? '', sms: smsSegments(rendered.text ?? '') } : rendered && withoutTracked(rendered),
+    rendered: rendered && (channel.previewForm ? channel.previewForm(rendered) : withoutTracked(rendered)),
     ...(renderError !== undefined && { renderError }),
     contextViolations: previewContextViolations(campaign, shared),
     tracking: rendered?.tracked
-      ? { opens: rendered.tracked.opens, clicks: rendered.tracked.clicks, token: PREVIEW_TOKEN, links: rendered.tracked.links, untrackedLinks: previewUntrackedLinks(rendered, tracking, deps.config.publicUrl, sms) }
+      ? { opens: rendered.tracked.opens, clicks: rendered.tracked.clicks, token: PREVIEW_TOKEN, links: rendered.tracked.links, untrackedLinks: previewUntrackedLinks(rendered, tracking, deps.config.publicUrl) }
       : null,
   };
 }

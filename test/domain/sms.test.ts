@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { smsSegments } from '../../src/channels/sms/segments';
 import type { Campaign } from '../../src/domain/campaign';
+import { smsRules } from '../../src/channels/sms/sms-rules';
 import { reviewCampaign } from '../../src/domain/campaign-review';
 import { resolvePhoneNumber, toE164 } from '../../src/domain/phone-number';
 
@@ -61,10 +62,10 @@ describe('review of SMS campaigns', () => {
     ({ id: 'c', name: 'OTP', tags: [], type: 'transactional', channel: 'sms', content, audience: { namespace: 'phone', createMissingProfiles: true }, schedule: {}, status: 'draft', version: 1, createdAt: '', updatedAt: '' }) as Campaign;
 
   it('needs a body in every variant and checks each template', () => {
-    expect(reviewCampaign(campaign({ body: 'Code {{ context.code }}' }), 0)).toEqual([]);
-    expect(reviewCampaign(campaign({ body: ' ' }), 0)).toEqual([{ field: 'content.body', message: 'an SMS campaign needs a body' }]);
-    expect(reviewCampaign(campaign({ subject: 'x', html: '<p>x</p>' }), 0)).toEqual([{ field: 'content.body', message: 'an SMS campaign needs a body' }]);
-    const issues = reviewCampaign(campaign({ default: { body: 'Code' }, translations: { fr: { body: '' }, de: { body: '{{ constructor }}' }, es: { body: '{% if %}' } } }), 0);
+    expect(reviewCampaign(campaign({ body: 'Code {{ context.code }}' }), 0, smsRules)).toEqual([]);
+    expect(reviewCampaign(campaign({ body: ' ' }), 0, smsRules)).toEqual([{ field: 'content.body', message: 'an SMS campaign needs a body' }]);
+    expect(reviewCampaign(campaign({ subject: 'x', html: '<p>x</p>' }), 0, smsRules)).toEqual([{ field: 'content.body', message: 'an SMS campaign needs a body' }]);
+    const issues = reviewCampaign(campaign({ default: { body: 'Code' }, translations: { fr: { body: '' }, de: { body: '{{ constructor }}' }, es: { body: '{% if %}' } } }), 0, smsRules);
     expect(issues.map((issue) => issue.field)).toEqual(['content.translations.fr.body', 'content.translations.de.body', 'content.translations.es.body']);
   });
 });

@@ -4,6 +4,7 @@ import type { ResendSettings } from '../../domain/channel-configuration';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
 import { ProviderRejectedError } from '../provider-errors';
+import { emailRules } from './email-rules';
 import type { EmailProvider } from './email-provider';
 import { OutboxEmailProvider } from './outbox-provider';
 import { ResendEmailProvider } from './resend-provider';
@@ -45,7 +46,7 @@ export function emailSenders(deps: EmailSenderDependencies) {
     if (found.kind === 'none') return { provider: deps.defaultProvider, from: deps.defaultFrom };
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
-    if (configuration.channel !== 'email') throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not email`);
+    if (configuration.channel !== emailRules.name) throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not email`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider, from: deps.defaultFrom };
     if (configuration.provider !== 'resend') throw new ProviderRejectedError(`channel configuration ${configuration.id} names the provider ${configuration.provider}, which cannot send email`);
 

@@ -4,6 +4,7 @@ import type { PushPlatform } from '../../domain/push';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
 import { ProviderRejectedError } from '../provider-errors';
+import { pushRules } from './push-rules';
 import { APNS_PRODUCTION, APNS_SANDBOX, ApnsPushProvider, type ApnsCredentials } from './apns-provider';
 import { FcmPushProvider, parseServiceAccount } from './fcm-provider';
 import { OutboxPushProvider } from './outbox-push-provider';
@@ -111,7 +112,7 @@ export function pushSenders(deps: PushSenderDependencies) {
     if (found.kind === 'none') return defaultSender(platform);
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
-    if (configuration.channel !== 'push') throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
+    if (configuration.channel !== pushRules.name) throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider };
     if (configuration.provider === 'webpush') {
       const settings = configuration.settings as unknown as WebPushSettings;

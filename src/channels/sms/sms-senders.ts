@@ -3,6 +3,7 @@ import type { HeraldConfig } from '../../config/env';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
 import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
+import { smsRules } from './sms-rules';
 import { OutboxSmsProvider } from './outbox-sms-provider';
 import type { SmsProvider } from './sms-provider';
 import { TwilioSmsProvider } from './twilio-provider';
@@ -69,7 +70,7 @@ export function smsSenders(deps: SmsSenderDependencies) {
     if (found.kind === 'none') return defaultSender();
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
-    if (configuration.channel !== 'sms') throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not sms`);
+    if (configuration.channel !== smsRules.name) throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not sms`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider };
     if (configuration.provider !== 'twilio') throw new ProviderRejectedError(`channel configuration ${configuration.id} names the provider ${configuration.provider}, which cannot send SMS`);
     const settings = configuration.settings as unknown as TwilioSettings;

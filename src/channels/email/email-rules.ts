@@ -1,0 +1,26 @@
+import { isSmsContent } from '../../domain/campaign';
+import type { ChannelRules, ReviewIssue } from '../../domain/channel-rules';
+import { resolveEmailAddress } from '../../domain/recipient';
+
+/** Email: an address from channelData, the profile or the userId; a subject and an HTML body; opens and clicks tracked in the HTML. */
+export const emailRules: ChannelRules = {
+  name: 'email',
+  needsPushTokens: false,
+  resolveAddress(recipient, { attributes }) {
+    const address = resolveEmailAddress(recipient, attributes);
+    return address ? { address } : { reason: 'no-email-address' };
+  },
+  reviewContent(variants) {
+    const issues: ReviewIssue[] = [];
+    for (const { path, content: variant } of variants) {
+      if (isSmsContent(variant)) {
+        issues.push({ field: `${path}.html`, message: 'an email campaign needs a subject and an HTML body, not an SMS body' });
+        continue;
+      }
+      if (!variant.subject || variant.subject.trim() === '') issues.push({ field: `${path}.subject`, message: 'an email campaign needs a subject' });
+      if (!variant.html || variant.html.trim() === '') issues.push({ field: `${path}.html`, message: 'an email campaign needs an HTML body' });
+    }
+    return issues;
+  },
+  tracking: {},
+};

@@ -1,0 +1,51 @@
+import type { Channel } from '../domain/campaign';
+import type { ChannelRules } from '../domain/channel-rules';
+import type { RenderedEmail } from '../domain/rendered-email';
+import { emailRules } from './email/email-rules';
+import { pushRules } from './push/push-rules';
+import { smsSegments, type SmsSegments } from './sms/segments';
+import { smsRules } from './sms/sms-rules';
+
+/** An SMS as a preview shows it: the body as sent (tracked links included: they lengthen it) and its segments. */
+export interface RenderedSms {
+  body: string;
+  sms: SmsSegments;
+}
+
+/** One channel as the services and activities see it: its pure rules, and how its messages leave. */
+export interface ChannelEntry {
+  rules: ChannelRules;
+  /**
+   * Whether an audience run sends its messages in blocks through the provider's batch endpoint
+   * (activities/audience-run.ts; email's today); otherwise each goes by itself through `sendPreparedNow`.
+   */
+  sendsInBatches: boolean;
+  /** How a preview shows a rendered message when not as subject, html and text (src/services/campaign-preview.ts). */
+  previewForm?(rendered: RenderedEmail): RenderedSms;
+}
+
+/** Every channel by name: the one place a channel is listed (CHANNELS in src/domain/campaign.ts names them). */
+export const CHANNEL_REGISTRY: Readonly<Record<Channel, ChannelEntry>> = {
+  email: { rules: emailRules, sendsInBatches: true },
+  sms: { rules: smsRules, sendsInBatches: false, previewForm: ({ text }) => ({ body: text ?? '', sms: smsSegments(text ?? '') }) },
+  push: { rules: pushRules, sendsInBatches: false },
+};
+
+/** A channel name no registry entry answers: a stored row or a call naming a channel this build does not know. */
+export class UnknownChannelError extends Error {
+  constructor(readonly channel: string) {
+    super(`unknown channel ${JSON.stringify(channel)}: the registry (src/channels/registry.ts) has no such channel`);
+    this.name = 'UnknownChannelError';
+  }
+}
+
+/** The registry entry of a channel; an unknown name throws UnknownChannelError. */
+export function channelOf(name: string): ChannelEntry {
+  if (!Object.hasOwn(CHANNEL_REGISTRY, name)) throw new UnknownChannelError(name);
+  return CHANNEL_REGISTRY[name as Channel];
+}
+
+/** A channel's rules; an unknown name throws UnknownChannelError. */
+export function channelRulesOf(name: string): ChannelRules {
+  return channelOf(name).rules;
+}

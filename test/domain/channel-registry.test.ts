@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { CampaignCreateSchema } from '../../src/api/routes/campaigns/campaigns.routes';
+import { CHANNEL_REGISTRY, UnknownChannelError, channelOf, channelRulesOf } from '../../src/channels/registry';
+import { CHANNELS } from '../../src/domain/campaign';
+import { reviewCampaign } from '../../src/domain/campaign-review';
+import type { Campaign, ChannelContent } from '../../src/domain/campaign';
+import { contentVariants } from '../../src/domain/locale';
+import { pushAddress } from '../../src/domain/push';
+import type { Recipient } from '../../src/domain/recipient';
+import { appliedTracking, reviewTracking } from '../../src/domain/tracking';
+
+const recipient = (namespace: string, userId: string, channelData?: Recipient['channelData']): Recipient => ({ namespace, userId, ...(channelData && { channelData }) });
+const device = { appID: 'app', platform: 'android' as const, token: 'tok-1' };
+
+describe('the channel registry', () => {
+  it('has one entry per channel of the campaign schema, named as it is', () => {
+    expect([...CampaignCreateSchema.shape.channel.options].sort()).toEqual([...CHANNELS].sort());
+    for (const name of CHANNELS) expect(channelOf(name).rules.name).toBe(name);
+    expect(Object.keys(CHANNEL_REGISTRY).sort()).toEqual([...CHANNELS].sort());
+  });
+
+  it('answers an unknown channel with a typed error, never undefined', () => {
+    expect(() => channelOf('fax')).toThrow(UnknownChannelError);
+    expect(() => channelRulesOf('toString')).toThrow(UnknownChannelError);
+  });
+
+  it('sends email audiences in batches, the other channels one by one', () => {
+    expect(CHANNELS.filter((name) => channelOf(name).sendsInBatches)).toEqual(['email']);
+  });
+});
+
+describe('each channel resolves the address', () => {
+  it('email: channelData, then the profile, then the userId in the email namespace', () => {
+    const { rules } = channelOf('email');
+    expect(rules.resolveAddress(recipient('users', 'u1', { emailAddress: 'given@x.com' }), { attributes: { email: 'stored@x.com' } })).toEqual({ address: 'given@x.com' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { email: 'stored@x.com' } })).toEqual({ address: 'stored@x.com' });
+    expect(rules.resolveAddress(recipient('email', 'me@x.com'), { attributes: {} })).toEqual({ address: 'me@x.com' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-email-address' });
+    expect(rules.needsPushTokens).toBe(false);
+  });
+
+  it('sms: E.164 from channelData or the profile, the raw value when invalid, and the phone seeds a created profile', () => {
+    const { rules } = channelOf('sms');
+    expect(rules.resolveAddress(recipient('users', 'u1', { mobilePhoneNumber: '+44 7911 123456' }), { attributes: {} })).toEqual({ address: '+447911123456' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { phone: '+447911123456' } })).toEqual({ address: '+447911123456' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { phone: '12' } })).toEqual({ address: '12', reason: 'invalid-phone-number' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-phone-number' });
+    expect(rules.seedAttributes?.(recipient('users', 'u1', { mobilePhoneNumber: '+447911123456' }))).toEqual({ phone: '+447911123456' });
+    expect(rules.seedAttributes?.(recipient('users', 'u1'))).toEqual({});
+  });
+
+  it('push: channelData.pushInfo, else the latest stored device; the devices are loaded', () => {
+    const { rules } = channelOf('push');
+    const stored = { ...device, token: 'tok-stored' };
+    expect(rules.needsPushTokens).toBe(true);
+    expect(rules.resolveAddress(recipient('users', 'u1', { pushInfo: device }), { attributes: {}, pushTokens: [stored] })).toEqual({ address: pushAddress(device) });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {}, pushTokens: [stored, device] })).toEqual({ address: pushAddress(stored) });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-push-token' });
+  });
+});
+
+describe('each channel reviews its content and tracking', () => {
+  const campaign = (channel: Campaign['channel'], content: unknown, tracking?: Campaign['tracking']): Campaign =>
+    ({ id: 'c', name: 'n', tags: [], type: 'transactional', channel, content, audience: { namespace: 'users', createMissingProfiles: false }, schedule: {}, status: 'draft', version: 1, createdAt: '', updatedAt: '', ...(tracking && { tracking }) }) as Campaign;
+
+  it('finds what each channel needs in the content', () => {
+    const variants = (content: unknown) => contentVariants(content as ChannelContent);
+    expect(channelRulesOf('email').reviewContent(variants({ subject: 'Hi', html: '<p>x</p>' }))).toEqual([]);
+    expect(channelRulesOf('email').reviewContent(variants({ body: 'x' }))).toEqual([{ field: 'content.html', message: 'an email campaign needs a subject and an HTML body, not an SMS body' }]);
+    expect(channelRulesOf('push').reviewContent(variants({ title: 'T', body: '', data: { n: 1 } }))).toEqual([
+      { field: 'content.body', message: 'a push campaign needs a body' },
+      { field: 'content.data.n', message: 'push data values must be strings' },
+    ]);
+    expect(reviewCampaign(campaign('push', { subject: 's', html: 'h' }), 0, channelRulesOf('push'))).toEqual([{ field: 'content.title', message: 'a push campaign needs a title and a body' }]);
+  });
+
+  it('tracks opens and clicks in email, clicks in the SMS text, nothing in push', () => {
+    expect(appliedTracking(channelRulesOf('email').tracking, { opens: true })).toEqual({ opens: true, clicks: false });
+    expect(appliedTracking(channelRulesOf('sms').tracking, { opens: true, clicks: true })).toEqual({ opens: false, clicks: true, part: 'text' });
+    expect(appliedTracking(channelRulesOf('sms').tracking, { opens: true })).toBeUndefined();
+    expect(appliedTracking(channelRulesOf('push').tracking, { clicks: true })).toBeUndefined();
+    expect(reviewTracking(campaign('sms', {}, { opens: true }), true, channelRulesOf('sms')).map((issue) => issue.field)).toEqual(['tracking.opens']);
+    expect(reviewTracking(campaign('push', {}, { clicks: true }), true, channelRulesOf('push'))).toEqual([{ field: 'tracking', message: 'engagement tracking is available for email and SMS campaigns only, not push' }]);
+    expect(reviewTracking(campaign('email', {}, { opens: true, clicks: true }), true, channelRulesOf('email'))).toEqual([]);
+  });
+});
