@@ -49,7 +49,9 @@ export interface AudienceBatchInput {
 }
 
 /** Counts and no personal data: this result is workflow history. */
-export type AudienceBatchResult = { kind: 'stopped'; reason: AudienceStopReason } | { kind: 'done'; sent: number; failed: number; excluded: number; deferred: number };
+export type AudienceBatchResult =
+  | { kind: 'stopped'; reason: AudienceStopReason }
+  | { kind: 'done'; sent: number; failed: number; excluded: number; deferred: number };
 
 export interface CloseAudienceRunInput {
   executionId: string;
@@ -121,7 +123,14 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
    * then every outcome and rendered message in one transaction. A retry prepares only what an
    * earlier attempt did not record, so an email batch is rebuilt from the same messages.
    */
-  async function prepareRange(executionId: string, campaign: Campaign, context: Record<string, unknown> | undefined, from: number, to: number, nowMs: number): Promise<{ excluded: number; failed: number; deferred: number }> {
+  async function prepareRange(
+    executionId: string,
+    campaign: Campaign,
+    context: Record<string, unknown> | undefined,
+    from: number,
+    to: number,
+    nowMs: number,
+  ): Promise<{ excluded: number; failed: number; deferred: number }> {
     const members = await runs.toPrepare(executionId, from, to);
     if (members.length === 0) return { excluded: 0, failed: 0, deferred: 0 };
     const namespace = campaign.audience.namespace;
@@ -150,14 +159,34 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
         const profile = profiles.get(member.userId);
         const quiet = campaign.type === 'marketing' && profile ? quietHoursDecision(campaign.quietHours, profile.attributes, nowMs) : { kind: 'send' as const };
         if (quiet.kind === 'discard') return excluded('quiet-hours');
-        const memberSteps = tracking ? { ...steps, render: (input: Parameters<PreparationSteps['render']>[0]) => deps.renderer.renderEmail(input, tracking(member.position)) } : steps;
-        const result = await prepareChannelRecipient(rules, memberSteps, executionId, snapshot, { userId: member.userId, namespace: member.namespace }, context);
+        const memberSteps = tracking
+          ? { ...steps, render: (input: Parameters<PreparationSteps['render']>[0]) => deps.renderer.renderEmail(input, tracking(member.position)) }
+          : steps;
+        const result = await prepareChannelRecipient(
+          rules,
+          memberSteps,
+          executionId,
+          snapshot,
+          { userId: member.userId, namespace: member.namespace },
+          context,
+        );
         if ('outcome' in result) {
           const { status, reason, address } = result.outcome;
-          return { position: member.position, profileCreated: false, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };
+          return {
+            position: member.position,
+            profileCreated: false,
+            ...(address && { address }),
+            outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status },
+          };
         }
         if (quiet.kind === 'defer') deferrals.push({ position: member.position, notBefore: new Date(quiet.untilMs).toISOString() });
-        return { position: member.position, profileCreated: false, address: result.address, message: result.rendered, ...(result.locale && { locale: result.locale }) };
+        return {
+          position: member.position,
+          profileCreated: false,
+          address: result.address,
+          message: result.rendered,
+          ...(result.locale && { locale: result.locale }),
+        };
       }),
     );
     // One query for the whole batch's addresses; a suppressed member deferred by quiet hours is not deferred.
@@ -178,7 +207,12 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
    * provider refuses as a whole is sent message by message instead (each with its own key), so
    * one bad address fails only itself.
    */
-  async function sendEmailBlock(executionId: string, campaignId: string, block: number, positions: number[]): Promise<{ sent: number; failed: number; single: number[] }> {
+  async function sendEmailBlock(
+    executionId: string,
+    campaignId: string,
+    block: number,
+    positions: number[],
+  ): Promise<{ sent: number; failed: number; single: number[] }> {
     const messages = await runs.messagesFor(executionId, positions);
     const deliverable = messages.filter((m) => isDeliverableEmailAddress(m.address));
     let failed = 0;
@@ -188,7 +222,9 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
     }
     if (deliverable.length === 0) return { sent: 0, failed, single: [] };
     const sender = await deps.emailSenderFor(campaignId);
-    const headers = await Promise.all(deliverable.map((m) => (deps.emailHeadersFor ? deps.emailHeadersFor(executionId, m.position, sender.headers) : sender.headers)));
+    const headers = await Promise.all(
+      deliverable.map((m) => (deps.emailHeadersFor ? deps.emailHeadersFor(executionId, m.position, sender.headers) : sender.headers)),
+    );
     const batch: EmailMessage[] = deliverable.map((m, i) => ({
       from: sender.from,
       ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
@@ -204,7 +240,10 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
     }));
     try {
       const { messageIds } = await sender.provider.sendBatch(batch, batchIdempotencyKey(executionId, block));
-      await runs.markSentMany(executionId, deliverable.map((m, i) => ({ position: m.position, messageId: messageIds[i]! })));
+      await runs.markSentMany(
+        executionId,
+        deliverable.map((m, i) => ({ position: m.position, messageId: messageIds[i]! })),
+      );
       return { sent: deliverable.length, failed, single: [] };
     } catch (error) {
       if (error instanceof ProviderRejectedError) return { sent: 0, failed, single: deliverable.map((m) => m.position) };
@@ -253,7 +292,9 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       }
       const audience = await deps.audiences.get(run.audienceId);
       if (!audience && !run.runStartedAt) return refuse('audience-not-found');
-      const frozen = await runs.freeze(executionId, campaign.channel, campaign.audience.namespace, new Date(nowMs).toISOString(), (db) => deps.audiences.memberUserIds(db, audience!));
+      const frozen = await runs.freeze(executionId, campaign.channel, campaign.audience.namespace, new Date(nowMs).toISOString(), (db) =>
+        deps.audiences.memberUserIds(db, audience!),
+      );
       if (frozen.kind === 'cancelled') return { kind: 'refused', reason: 'schedule-cancelled' };
       const runStartedMs = Date.parse(frozen.runStartedAt);
       return {

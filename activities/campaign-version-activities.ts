@@ -28,7 +28,11 @@ export function campaignVersionActivities(db: HeraldDb) {
         if (before.version === version) return;
         if (!editsAsNewVersion(before.status)) throw ApplicationFailure.nonRetryable(`Campaign ${campaignId} is ${before.status}`, 'CampaignNotActive');
         const fields = version > before.version && (await versions.isDraft(campaignId, version)) ? await versions.fields(campaignId, version) : undefined;
-        if (!fields) throw ApplicationFailure.nonRetryable(`Version ${version} of campaign ${campaignId} is not a draft waiting for activation`, 'CampaignVersionNotDraft');
+        if (!fields)
+          throw ApplicationFailure.nonRetryable(
+            `Version ${version} of campaign ${campaignId} is not a draft waiting for activation`,
+            'CampaignVersionNotDraft',
+          );
 
         // Every versioned field the new version does not have is cleared; the fixed ones stay.
         const edit: Record<string, unknown> = {};
@@ -45,7 +49,14 @@ export function campaignVersionActivities(db: HeraldDb) {
         if (Number(switched.numUpdatedRows) === 0) throw new Error(`Campaign ${campaignId} changed during the switch; retrying`);
         await versions.markLive(campaignId, version, now);
         const after = await campaigns.get(campaignId);
-        await new AuditLogRepository(trx).record({ actorKeyId, action: 'campaign.version-activated', resourceType: 'campaign', resourceId: campaignId, before, after: after! });
+        await new AuditLogRepository(trx).record({
+          actorKeyId,
+          action: 'campaign.version-activated',
+          resourceType: 'campaign',
+          resourceId: campaignId,
+          before,
+          after: after!,
+        });
       });
     },
   };

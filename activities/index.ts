@@ -72,7 +72,16 @@ export function createActivities(deps: ActivityDependencies) {
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
-    ...prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping: new CappingRepository(deps.db), suppressions, renderer: deps.renderer, tracking: deps.tracking }),
+    ...prepareExecutionActivities({
+      campaigns,
+      profiles,
+      executions,
+      deliveries,
+      capping: new CappingRepository(deps.db),
+      suppressions,
+      renderer: deps.renderer,
+      tracking: deps.tracking,
+    }),
     ...sendMessageActivities({
       deliveries,
       emailProvider: deps.emailProvider,
@@ -94,9 +103,16 @@ export function createActivities(deps: ActivityDependencies) {
     ...orphanSweepActivities({ executions, temporal: deps.temporal, graceSeconds: deps.orphanGraceSeconds }),
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
-    ...retentionActivities({ retention: new RetentionRepository(deps.db), retentionDays: deps.retentionDays, feedbackEvents: new FeedbackEventRepository(deps.db) }),
+    ...retentionActivities({
+      retention: new RetentionRepository(deps.db),
+      retentionDays: deps.retentionDays,
+      feedbackEvents: new FeedbackEventRepository(deps.db),
+    }),
     // Feedback webhooks out (workflows/webhook-dispatcher.ts).
-    ...webhookDeliveryActivities(new WebhookEndpointRepository(deps.db), deps.webhooks ?? { webhooks: { allowPrivate: false, timeoutMs: 10_000, disableAfterFailures: 0, retryInitialMs: 5_000, pollMs: 1_000 } }),
+    ...webhookDeliveryActivities(
+      new WebhookEndpointRepository(deps.db),
+      deps.webhooks ?? { webhooks: { allowPrivate: false, timeoutMs: 10_000, disableAfterFailures: 0, retryInitialMs: 5_000, pollMs: 1_000 } },
+    ),
     // The report-rollup fold's schedule (workflows/fold-report-rollups.ts).
     ...reportActivities(new ReportRollupRepository(deps.db)),
     // Audience executions: batches of many recipients each (workflows/audience-execution.ts).

@@ -78,7 +78,12 @@ export function orphanSweepActivities({ executions, temporal, graceSeconds }: Or
         const reason = state === 'absent' ? NOT_STARTED_REASON : `workflow-${state.abnormal}`;
         if (await executions.failIfRunning(candidate.executionId, reason)) {
           markedExecutionIds.push(candidate.executionId);
-          log.warn('execution closed from its workflow\'s state', { executionId: candidate.executionId, executionWorkflowId: candidate.workflowId, claimedAt: candidate.createdAt, reason });
+          log.warn("execution closed from its workflow's state", {
+            executionId: candidate.executionId,
+            executionWorkflowId: candidate.workflowId,
+            claimedAt: candidate.createdAt,
+            reason,
+          });
         }
       }
       const last = candidates.at(-1);

@@ -61,12 +61,18 @@ export interface PrepareExecutionDependencies {
  * campaign tracks nothing. A worker without HERALD_TRACKING_SECRET (activation reviews the
  * API's) sends untracked rather than not at all, and says so.
  */
-export function emailTrackingFor(campaign: Campaign, settings: PrepareExecutionDependencies['tracking'], executionId: string): ((position: number) => EmailTracking) | undefined {
+export function emailTrackingFor(
+  campaign: Campaign,
+  settings: PrepareExecutionDependencies['tracking'],
+  executionId: string,
+): ((position: number) => EmailTracking) | undefined {
   // Email: the pixel and the HTML's links. SMS: the body's links (clicks only; review refuses opens). Push: none.
   const applied = appliedTracking(channelRulesOf(campaign.channel).tracking, campaign.tracking);
   if (!applied) return undefined;
   if (!settings || settings.tracking.secrets.length === 0) {
-    console.warn(`[herald] campaign ${campaign.id} tracks engagement but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent untracked`);
+    console.warn(
+      `[herald] campaign ${campaign.id} tracks engagement but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent untracked`,
+    );
     return undefined;
   }
   const tokens = new TrackingTokens(settings.tracking.secrets);
@@ -96,7 +102,13 @@ function linkHostsOf(campaign: Campaign): readonly string[] {
  * channel's global rule, a few grouped queries per namespace. This execution's own sends do not
  * count, so a retried preparation never caps what it already sent.
  */
-async function cappedRecipients(capping: CappingRepository | undefined, campaign: Campaign, executionId: string, recipients: Recipient[], nowMs: number): Promise<Set<Recipient>> {
+async function cappedRecipients(
+  capping: CappingRepository | undefined,
+  campaign: Campaign,
+  executionId: string,
+  recipients: Recipient[],
+  nowMs: number,
+): Promise<Set<Recipient>> {
   const capped = new Set<Recipient>();
   if (!capping || campaign.type !== 'marketing') return capped;
   const byNamespace = new Map<string, Recipient[]>();
@@ -108,7 +120,16 @@ async function cappedRecipients(capping: CappingRepository | undefined, campaign
   return capped;
 }
 
-export function prepareExecutionActivities({ campaigns, profiles, executions, deliveries, capping, suppressions, renderer, tracking }: PrepareExecutionDependencies) {
+export function prepareExecutionActivities({
+  campaigns,
+  profiles,
+  executions,
+  deliveries,
+  capping,
+  suppressions,
+  renderer,
+  tracking,
+}: PrepareExecutionDependencies) {
   const steps: PreparationSteps = {
     resolveProfile: (input) => resolveProfile(profiles, input),
     render: (input) => renderer.renderEmail(input),
@@ -148,13 +169,25 @@ export function prepareExecutionActivities({ campaigns, profiles, executions, de
           };
           const resolving: PreparationSteps = { ...steps, resolveProfile };
           // Tracked: each recipient's render gets its own signed pixel and link addresses.
-          const recipientSteps: PreparationSteps = emailTracking ? { ...resolving, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) } : resolving;
+          const recipientSteps: PreparationSteps = emailTracking
+            ? { ...resolving, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) }
+            : resolving;
           const result = await prepareChannelRecipient(rules, recipientSteps, executionId, snapshot, recipient, request.context);
           if ('outcome' in result) {
             const { status, reason, profileCreated, address } = result.outcome;
-            return { position: recipient.position, profileCreated, ...(address && { address }), outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status } };
+            return {
+              position: recipient.position,
+              profileCreated,
+              ...(address && { address }),
+              outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status },
+            };
           }
-          const base = { position: recipient.position, profileCreated: result.base.profileCreated, address: result.address, ...(result.locale && { locale: result.locale }) };
+          const base = {
+            position: recipient.position,
+            profileCreated: result.base.profileCreated,
+            address: result.address,
+            ...(result.locale && { locale: result.locale }),
+          };
           // Judged once consent and the address passed, so those reasons win over quiet hours.
           const quiet = campaign.type === 'marketing' ? quietHoursDecision(campaign.quietHours, attributes, nowMs) : { kind: 'send' as const };
           if (quiet.kind === 'discard') return { ...base, outcome: { status: 'excluded', reason: 'quiet-hours' } };

@@ -50,13 +50,20 @@ export function runTriggerNowActivities(steps: TriggerSteps) {
         return { kind: 'refused', refusal };
       }
       const { ready, deferred = [] } = await steps.prepareExecution({ executionId, nowMs });
-      const attempt: SendPreparedNowResult = ready.length > 0 ? await steps.sendPreparedNow({ executionId, positions: ready }) : { sent: [], rejected: [], retry: [] };
+      const attempt: SendPreparedNowResult =
+        ready.length > 0 ? await steps.sendPreparedNow({ executionId, positions: ready }) : { sent: [], rejected: [], retry: [] };
       const outcomes: PositionOutcome[] = [
         ...attempt.sent.map((position): PositionOutcome => ({ position, status: 'sent' })),
         ...attempt.rejected.map((position): PositionOutcome => ({ position, status: 'failed', reason: 'provider-rejected' })),
       ];
       if (attempt.retry.length > 0 || deferred.length > 0) {
-        return { kind: 'unfinished', outcomes, retry: attempt.retry, ...(attempt.retryAfterMs !== undefined && { retryAfterMs: attempt.retryAfterMs }), ...(deferred.length > 0 && { deferred }) };
+        return {
+          kind: 'unfinished',
+          outcomes,
+          retry: attempt.retry,
+          ...(attempt.retryAfterMs !== undefined && { retryAfterMs: attempt.retryAfterMs }),
+          ...(deferred.length > 0 && { deferred }),
+        };
       }
       return { kind: 'closed', counts: await steps.closeExecution({ executionId, outcomes }) };
     },

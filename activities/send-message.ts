@@ -41,7 +41,11 @@ export interface PushSending {
   forgetToken(userId: string, token: string): Promise<unknown>;
 }
 
-type Attempt = { kind: 'sent'; messageId: string } | { kind: 'rejected' } | { kind: 'not-sendable'; detail: string } | { kind: 'unavailable'; error: ProviderUnavailableError };
+type Attempt =
+  | { kind: 'sent'; messageId: string }
+  | { kind: 'rejected' }
+  | { kind: 'not-sendable'; detail: string }
+  | { kind: 'unavailable'; error: ProviderUnavailableError };
 
 export interface SendMessageDependencies {
   deliveries: DeliveryRepository;
@@ -74,7 +78,10 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
     if (!message) return { kind: 'not-sendable', detail: `No delivery ${executionId}#${position}` };
     if (message.status === 'sent' && message.messageId) return { kind: 'sent', messageId: message.messageId };
     if (message.status !== 'pending' || !message.content) {
-      return { kind: 'not-sendable', detail: `Delivery ${executionId}#${position} is ${message.status} and has ${message.content ? 'a' : 'no'} rendered message` };
+      return {
+        kind: 'not-sendable',
+        detail: `Delivery ${executionId}#${position} is ${message.status} and has ${message.content ? 'a' : 'no'} rendered message`,
+      };
     }
     const reject = async (reason: string): Promise<Attempt> => {
       await deliveries.markFailed(executionId, position, `provider-rejected: ${reason}`);
@@ -113,7 +120,8 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
         return sendAndRecord(
           async () => {
             const sender = await push.senderFor(message.campaignId, target.platform);
-            if (sender.platforms && !sender.platforms.includes(target.platform)) throw new ProviderRejectedError(`the ${sender.provider.name} push provider cannot reach ${target.platform} devices`);
+            if (sender.platforms && !sender.platforms.includes(target.platform))
+              throw new ProviderRejectedError(`the ${sender.provider.name} push provider cannot reach ${target.platform} devices`);
             return sender.provider.send({
               target,
               title: content.subject ?? '',
@@ -184,7 +192,10 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
         case 'sent':
           return { messageId: result.messageId };
         case 'rejected':
-          throw ApplicationFailure.nonRetryable(`The provider refused message ${input.executionId}#${input.position}; the reason is on the execution`, 'ProviderRejected');
+          throw ApplicationFailure.nonRetryable(
+            `The provider refused message ${input.executionId}#${input.position}; the reason is on the execution`,
+            'ProviderRejected',
+          );
         case 'not-sendable':
           throw ApplicationFailure.nonRetryable(result.detail, 'MessageNotSendable');
         case 'unavailable':
@@ -202,7 +213,9 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
     async sendPreparedNow({ executionId, positions }: SendPreparedNowInput): Promise<SendPreparedNowResult> {
       const results = await Promise.all(positions.map((position) => attempt({ executionId, position }).catch(() => ({ kind: 'failed' }) as const)));
       const where = (kind: Attempt['kind']) => positions.filter((_, i) => results[i]!.kind === kind);
-      const retryAfter = results.flatMap((result) => (result.kind === 'unavailable' && result.error.retryAfterMs !== undefined ? [result.error.retryAfterMs] : []));
+      const retryAfter = results.flatMap((result) =>
+        result.kind === 'unavailable' && result.error.retryAfterMs !== undefined ? [result.error.retryAfterMs] : [],
+      );
       return {
         sent: where('sent'),
         rejected: where('rejected'),

@@ -12,7 +12,12 @@ export const SUPPRESSED = 'suppressed';
  * addresses, once they are known. `onSuppressed` hears each position excluded this way (so the
  * caller can drop it from what it defers).
  */
-export async function excludeSuppressed(suppressions: SuppressionRepository | undefined, channel: Channel, prepared: PreparedDelivery[], onSuppressed?: (position: number) => void): Promise<PreparedDelivery[]> {
+export async function excludeSuppressed(
+  suppressions: SuppressionRepository | undefined,
+  channel: Channel,
+  prepared: PreparedDelivery[],
+  onSuppressed?: (position: number) => void,
+): Promise<PreparedDelivery[]> {
   const addresses = prepared.flatMap((p) => ('message' in p && p.address !== undefined ? [p.address] : []));
   if (!suppressions || addresses.length === 0) return prepared;
   const suppressed = await suppressions.suppressedAddresses(channel, addresses);
@@ -20,6 +25,12 @@ export async function excludeSuppressed(suppressions: SuppressionRepository | un
   return prepared.map((p): PreparedDelivery => {
     if (!('message' in p) || p.address === undefined || !suppressed.has(p.address)) return p;
     onSuppressed?.(p.position);
-    return { position: p.position, profileCreated: p.profileCreated, address: p.address, ...(p.locale && { locale: p.locale }), outcome: { status: 'excluded', reason: SUPPRESSED } };
+    return {
+      position: p.position,
+      profileCreated: p.profileCreated,
+      address: p.address,
+      ...(p.locale && { locale: p.locale }),
+      outcome: { status: 'excluded', reason: SUPPRESSED },
+    };
   });
 }

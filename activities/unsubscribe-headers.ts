@@ -8,7 +8,11 @@ import type { ExecutionRepository } from '../src/repositories/executions';
 const REMEMBERED_EXECUTIONS = 1_000;
 
 /** The headers of one email as sent: the configuration's, and for marketing the RFC 8058 unsubscribe pair. */
-export type EmailHeadersFor = (executionId: string, position: number, configured: Record<string, string> | undefined) => Promise<Record<string, string> | undefined>;
+export type EmailHeadersFor = (
+  executionId: string,
+  position: number,
+  configured: Record<string, string> | undefined,
+) => Promise<Record<string, string> | undefined>;
 
 /**
  * Computes each marketing email's `List-Unsubscribe` and `List-Unsubscribe-Post` at send time,
@@ -17,7 +21,11 @@ export type EmailHeadersFor = (executionId: string, position: number, configured
  * it runs, read once per execution. A worker without HERALD_TRACKING_SECRET (which signs the link)
  * sends marketing email without them and says so once per execution, as tracking does.
  */
-export function unsubscribeHeadersFor(executions: ExecutionRepository, campaigns: CampaignRepository, settings: Pick<HeraldConfig, 'publicUrl' | 'tracking'> | undefined): EmailHeadersFor {
+export function unsubscribeHeadersFor(
+  executions: ExecutionRepository,
+  campaigns: CampaignRepository,
+  settings: Pick<HeraldConfig, 'publicUrl' | 'tracking'> | undefined,
+): EmailHeadersFor {
   const carries = new Map<string, boolean>();
 
   async function carriesLink(executionId: string): Promise<boolean> {
@@ -27,7 +35,9 @@ export function unsubscribeHeadersFor(executions: ExecutionRepository, campaigns
     const campaign = run && (await campaigns.getAtVersion(run.campaignId, run.campaignVersion));
     const marketing = campaign !== undefined && carriesUnsubscribe(campaign.type, campaign.channel);
     if (marketing && (!settings || settings.tracking.secrets.length === 0)) {
-      console.warn(`[herald] campaign ${campaign.id} is marketing but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent without a one-click unsubscribe link (List-Unsubscribe)`);
+      console.warn(
+        `[herald] campaign ${campaign.id} is marketing but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent without a one-click unsubscribe link (List-Unsubscribe)`,
+      );
     }
     if (carries.size >= REMEMBERED_EXECUTIONS) carries.delete(carries.keys().next().value!);
     carries.set(executionId, marketing);

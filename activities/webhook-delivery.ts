@@ -71,13 +71,21 @@ export function webhookDeliveryActivities(endpoints: WebhookEndpointRepository, 
         return { kind: 'delivered', events: 0, more: more && usable.length === scanned.length };
       }
       const { allowPrivate, timeoutMs, disableAfterFailures } = settings.webhooks;
-      if (!settings.payloadKeys) throw ApplicationFailure.retryable('HERALD_PAYLOAD_KEYS is not set for the worker: the webhook secret cannot be read', 'WebhookSecretUnavailable');
+      if (!settings.payloadKeys)
+        throw ApplicationFailure.retryable('HERALD_PAYLOAD_KEYS is not set for the worker: the webhook secret cannot be read', 'WebhookSecretUnavailable');
       const secret = openWebhookSecret(endpoint.sealedSecret, settings.payloadKeys);
       const attempt = Context.current().info.attempt;
       const messageId = `msg_${endpointId}_${batch[0]!.id}_${batch.at(-1)!.id}`;
       const body = JSON.stringify(feedbackRequestBody(batch, attempt, new Date()));
       const answer = await postWebhook({ url: endpoint.url, secret, messageId, body, timeoutMs, allowPrivate });
-      await endpoints.recordAttempt({ endpointId, messageId, eventIds: batch.map((event) => event.id), statusCode: answer.statusCode, error: answer.error, durationMs: answer.durationMs });
+      await endpoints.recordAttempt({
+        endpointId,
+        messageId,
+        eventIds: batch.map((event) => event.id),
+        statusCode: answer.statusCode,
+        error: answer.error,
+        durationMs: answer.durationMs,
+      });
       if (answer.ok) {
         await endpoints.advance(endpointId, through);
         return { kind: 'delivered', events: batch.length, more };

@@ -20,28 +20,53 @@ export interface AudienceRunBenchResult {
 }
 
 async function call(port: number, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 1000)}`);
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function benchAudienceRun(options: { port: number; count: number; prefix: string; apiPid: number; workerPid: number; log: (line: string) => void }): Promise<AudienceRunBenchResult> {
+export async function benchAudienceRun(options: {
+  port: number;
+  count: number;
+  prefix: string;
+  apiPid: number;
+  workerPid: number;
+  log: (line: string) => void;
+}): Promise<AudienceRunBenchResult> {
   const { port, count, prefix } = options;
   const segment = `${prefix}-audience`;
   const imported = await benchProfileImport({
     port,
     count,
     prefix: segment,
-    line: (i) => JSON.stringify({ namespace: 'email', userId: `${segment}-${i}@bench.test`, attributes: { firstName: `Pat${i}`, segment, score: i % 101 }, consents: { email: 'in' } }),
+    line: (i) =>
+      JSON.stringify({
+        namespace: 'email',
+        userId: `${segment}-${i}@bench.test`,
+        attributes: { firstName: `Pat${i}`, segment, score: i % 101 },
+        consents: { email: 'in' },
+      }),
   });
   options.log(`  imported ${count} profiles in ${imported.seconds.toFixed(1)} s`);
-  const audience = await call(port, 'POST', '/v1/audiences', { name: segment, namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] } });
+  const audience = await call(port, 'POST', '/v1/audiences', {
+    name: segment,
+    namespace: 'email',
+    definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] },
+  });
   const campaign = await call(port, 'POST', '/v1/campaigns', {
     name: `Bench sale ${prefix}`,
     type: 'marketing',
     channel: 'email',
-    content: { subject: 'Hello {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}, {{ context.offer }} (score {{ profile.score }})</p>', text: '{{ context.offer }}' },
+    content: {
+      subject: 'Hello {{ profile.firstName }}',
+      html: '<p>Hi {{ profile.firstName }}, {{ context.offer }} (score {{ profile.score }})</p>',
+      text: '{{ context.offer }}',
+    },
     audience: { namespace: 'email', createMissingProfiles: false },
   });
   await call(port, 'POST', `/v1/campaigns/${campaign.id}/activate`);
@@ -49,7 +74,12 @@ export async function benchAudienceRun(options: { port: number; count: number; p
   const worker = peakRssTracker(options.workerPid);
   const api = peakRssTracker(options.apiPid);
   const started = performance.now();
-  const { executionId } = await call(port, 'POST', '/v1/executions/audience', { requestId: `${segment}-run`, campaignId: campaign.id, audience: { id: audience.id }, context: { offer: '20% off' } });
+  const { executionId } = await call(port, 'POST', '/v1/executions/audience', {
+    requestId: `${segment}-run`,
+    campaignId: campaign.id,
+    audience: { id: audience.id },
+    context: { offer: '20% off' },
+  });
   let frozenAt: number | undefined;
   let execution: any;
   for (let polls = 0; ; polls++) {
@@ -60,7 +90,8 @@ export async function benchAudienceRun(options: { port: number; count: number; p
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const seconds = (performance.now() - started) / 1000;
-  if (execution.status !== 'completed' || execution.counts.sent !== count) throw new Error(`the audience run ended ${execution.status} with ${JSON.stringify(execution.counts)}`);
+  if (execution.status !== 'completed' || execution.counts.sent !== count)
+    throw new Error(`the audience run ended ${execution.status} with ${JSON.stringify(execution.counts)}`);
   const freezeSeconds = ((frozenAt ?? performance.now()) - started) / 1000;
   return {
     profiles: count,

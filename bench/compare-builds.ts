@@ -28,7 +28,21 @@
 // package the working tree dropped). Worktree and copy are removed at the end, also on failure or Ctrl-C.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createWriteStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,7 +142,9 @@ function worktreeBuild(name: Build['name'], ref: string): Build {
 function workingTreeBuild(): Build {
   const head = git('rev-parse', '--short', 'HEAD');
   const changed = git('status', '--porcelain').split('\n').filter(Boolean).length;
-  const files = execFileSync('git', ['-C', MAIN, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['-C', MAIN, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' })
+    .split('\0')
+    .filter(Boolean);
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-new-'));
   const hash = createHash('sha256');
   try {
@@ -328,14 +344,26 @@ async function runBench(build: Build, variant: VariantName, round: number, index
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('BENCH_')) env[key] = value;
   // BENCH_CEILING=off: builds whose bench runs the ceiling (one-local-activity) would otherwise
   // interleave extra runs into their 1-recipient pair that older builds do not.
-  Object.assign(env, { BENCH_SCALE: SCALE, BENCH_PORT_BASE: String(portBase), BENCH_JSON: wantedJson, TMPDIR: runTmp, BENCH_CEILING: 'off', ...(codec && { BENCH_CODEC: codec }) });
+  Object.assign(env, {
+    BENCH_SCALE: SCALE,
+    BENCH_PORT_BASE: String(portBase),
+    BENCH_JSON: wantedJson,
+    TMPDIR: runTmp,
+    BENCH_CEILING: 'off',
+    ...(codec && { BENCH_CODEC: codec }),
+  });
   log(`round ${round}/${ROUNDS}, ${VARIANTS[variant].title}: ${build.dir}/bench/run.ts ${SECTION}, ports ${portBase}/${portBase + 1}/${portBase + 233} ...`);
   const started = Date.now();
   const record: RunRecord = { variant, round, index, portBase, ok: false, seconds: 0, figures: {}, problems: [], logFile, markdownFile };
   const out = createWriteStream(markdownFile);
   const err = createWriteStream(logFile);
   let stderrText = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(build.dir, 'bench/run.ts'), SECTION], { cwd: build.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(build.dir, 'bench/run.ts'), SECTION], {
+    cwd: build.dir,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   current = child;
   child.stdout!.pipe(out);
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -377,7 +405,8 @@ async function runBench(build: Build, variant: VariantName, round: number, index
     const h = pair.herald;
     if (h.timedOut || pair.bare.timedOut) record.problems.push(`${pair.recipients} rcpt: a side timed out`);
     if (h.failedRecipients > 0) record.problems.push(`${pair.recipients} rcpt: ${h.failedRecipients} recipients not sent`);
-    if (h.delivered !== h.triggers * pair.recipients) record.problems.push(`${pair.recipients} rcpt: ${h.delivered} of ${h.triggers * pair.recipients} in the outbox`);
+    if (h.delivered !== h.triggers * pair.recipients)
+      record.problems.push(`${pair.recipients} rcpt: ${h.delivered} of ${h.triggers * pair.recipients} in the outbox`);
   }
   // A build whose bench predates BENCH_CODEC reports no codec (and has none to turn on).
   if (codec && record.codec !== undefined && record.codec !== codec) record.problems.push(`asked for codec ${codec}, the run reports ${record.codec}`);
@@ -444,19 +473,26 @@ function ratioCell(runs: RunRecord[], top: VariantName, bottom: VariantName, rec
   if (a.length === 0 || b.length === 0) return '–';
   const ratio = median(a.map((r) => r.figures[recipients]![key])) / median(b.map((r) => r.figures[recipients]![key]));
   if (!Number.isFinite(ratio)) return 'n/a';
-  const paired = a.flatMap((ra) => {
-    const rb = b.find((x) => x.round === ra.round);
-    return rb ? [ra.figures[recipients]![key] / rb.figures[recipients]![key]] : [];
-  }).filter(Number.isFinite);
+  const paired = a
+    .flatMap((ra) => {
+      const rb = b.find((x) => x.round === ra.round);
+      return rb ? [ra.figures[recipients]![key] / rb.figures[recipients]![key]] : [];
+    })
+    .filter(Number.isFinite);
   const range = paired.length > 1 ? ` (${fmt(Math.min(...paired), 2)}–${fmt(Math.max(...paired), 2)})` : '';
   return `${fmt(ratio, 2)}×${range}`;
 }
 
-function report(runs: RunRecord[], builds: Partial<Record<Build['name'], Build>>, meta: { startedAt: Date; seconds: number; loadStart: number[]; loadEnd: number[]; benchDiff: string }): string {
+function report(
+  runs: RunRecord[],
+  builds: Partial<Record<Build['name'], Build>>,
+  meta: { startedAt: Date; seconds: number; loadStart: number[]; loadEnd: number[]; benchDiff: string },
+): string {
   const used = variantNames;
   const okRuns = runs.filter((r) => Object.keys(r.figures).length > 0);
   const recipients = [...new Set(okRuns.flatMap((r) => Object.keys(r.figures).map(Number)))].sort((a, b) => a - b);
-  const values = (variant: VariantName, n: number, key: keyof Figures) => okRuns.filter((r) => r.variant === variant && r.figures[n]).map((r) => r.figures[n]![key]);
+  const values = (variant: VariantName, n: number, key: keyof Figures) =>
+    okRuns.filter((r) => r.variant === variant && r.figures[n]).map((r) => r.figures[n]![key]);
   const has = (v: VariantName) => used.includes(v);
   const ratioColumns: Array<[string, VariantName, VariantName]> = [];
   if (has('new') && has('baseline')) ratioColumns.push(['new / baseline', 'new', 'baseline']);
@@ -474,7 +510,7 @@ function report(runs: RunRecord[], builds: Partial<Record<Build['name'], Build>>
         ]
       : []),
     `- Each run: that build's own \`bench/run.ts ${SECTION}\` on a fresh stack (Temporal dev server on a WAL file, worker, API, bare worker), BENCH_SCALE=${SCALE}: 2 × ${half(600)}, 2 × ${half(160)} and 2 × ${half(60)} Herald triggers at 1, 5 and 20 recipients, each interleaved with as many bare workflows (H, B, B, H), after 100 + 100 warm-up.`,
-    `- Bare workflow, per variant: ${used.map((v) => `${VARIANTS[v].title}: ${[...new Set(runs.filter((r) => r.variant === v).map((r) => r.bareShape ?? 'as that build\'s bench/bare-workflow.ts'))].join(' / ') || 'n/a'}`).join('; ')}.`,
+    `- Bare workflow, per variant: ${used.map((v) => `${VARIANTS[v].title}: ${[...new Set(runs.filter((r) => r.variant === v).map((r) => r.bareShape ?? "as that build's bench/bare-workflow.ts"))].join(' / ') || 'n/a'}`).join('; ')}.`,
     `- ${ROUNDS} round(s), in this order: ${order}. Whole compare run ${fmt(meta.seconds / 60, 1)} min; runs took ${runs.map((r) => `${fmt(r.seconds, 0)} s`).join(', ')}.`,
     `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; load average ${meta.loadStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${meta.loadEnd.map((l) => l.toFixed(2)).join(' ')} at the end.`,
     '',
@@ -485,7 +521,9 @@ function report(runs: RunRecord[], builds: Partial<Record<Build['name'], Build>>
   );
   for (const n of recipients) {
     for (const metric of METRICS) {
-      out.push(`| ${n} | ${metric.title} | ${used.map((v) => cell(values(v, n, metric.key), metric)).join(' | ')} | ${ratioColumns.map(([, a, b]) => ratioCell(okRuns, a, b, n, metric.key)).join(' | ')} |`);
+      out.push(
+        `| ${n} | ${metric.title} | ${used.map((v) => cell(values(v, n, metric.key), metric)).join(' | ')} | ${ratioColumns.map(([, a, b]) => ratioCell(okRuns, a, b, n, metric.key)).join(' | ')} |`,
+      );
     }
   }
   const at20 = recipients.includes(20) ? 20 : recipients[recipients.length - 1];
@@ -511,16 +549,28 @@ function report(runs: RunRecord[], builds: Partial<Record<Build['name'], Build>>
       `| history of a ${at20}-recipient trigger | ${used.map((v) => VARIANTS[v].title).join(' | ')} | ${ratioColumns.map(([t]) => t).join(' | ')} |`,
       `|---|${used.map(() => '---:|').join('')}${ratioColumns.map(() => '---:|').join('')}`,
       ...historyRows.map(
-        ([title, key]) => `| ${title} | ${used.map((v) => cell(values(v, at20, key), integer)).join(' | ')} | ${ratioColumns.map(([, a, b]) => ratioCell(okRuns, a, b, at20, key).replace(/ \(.*\)$/, '')).join(' | ')} |`,
+        ([title, key]) =>
+          `| ${title} | ${used.map((v) => cell(values(v, at20, key), integer)).join(' | ')} | ${ratioColumns.map(([, a, b]) => ratioCell(okRuns, a, b, at20, key).replace(/ \(.*\)$/, '')).join(' | ')} |`,
       ),
     );
   }
   const problems = runs.filter((r) => r.error || r.problems.length > 0);
   if (problems.length > 0) {
     out.push('', '## Runs with problems', '');
-    for (const r of problems) out.push(`- round ${r.round}, ${VARIANTS[r.variant].title}: ${r.error ? r.error.split('\n')[0] : r.problems.join('; ')} (log: ${r.logFile})`);
+    for (const r of problems)
+      out.push(`- round ${r.round}, ${VARIANTS[r.variant].title}: ${r.error ? r.error.split('\n')[0] : r.problems.join('; ')} (log: ${r.logFile})`);
   }
-  out.push('', `Per-run markdown, logs and JSON: ${OUT}`, '', `Harness differences between the builds (\`git diff --stat ${BASELINE_REF} ${NEW_REF ?? '(working tree)'} -- bench/\`):`, '', '```', meta.benchDiff || '(none)', '```', '');
+  out.push(
+    '',
+    `Per-run markdown, logs and JSON: ${OUT}`,
+    '',
+    `Harness differences between the builds (\`git diff --stat ${BASELINE_REF} ${NEW_REF ?? '(working tree)'} -- bench/\`):`,
+    '',
+    '```',
+    meta.benchDiff || '(none)',
+    '```',
+    '',
+  );
   return out.join('\n');
 }
 
@@ -587,7 +637,15 @@ async function main(): Promise<number> {
       if (NEW_REF) benchDiff = gitRaw('diff', '--stat', BASELINE_REF, NEW_REF, '--', 'bench/').trimEnd();
       else {
         const untracked = git('ls-files', '--others', '--exclude-standard', '--', 'bench/');
-        benchDiff = [gitRaw('diff', '--stat', BASELINE_REF, '--', 'bench/').trimEnd(), ...untracked.split('\n').filter(Boolean).map((f) => ` ${f} (new, untracked)`)].filter(Boolean).join('\n');
+        benchDiff = [
+          gitRaw('diff', '--stat', BASELINE_REF, '--', 'bench/').trimEnd(),
+          ...untracked
+            .split('\n')
+            .filter(Boolean)
+            .map((f) => ` ${f} (new, untracked)`),
+        ]
+          .filter(Boolean)
+          .join('\n');
       }
     } catch {
       benchDiff = '(git diff failed)';

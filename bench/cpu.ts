@@ -32,7 +32,8 @@ const z = (n: number) => (Number.isFinite(n) ? n : 0);
 /** Herald's CPU for its triggers: APIs, workers, its PostgreSQL (if any) and Temporal. */
 export const heraldCpu = (cpu: CpuSnapshot) => cpu.api + cpu.worker + cpu.temporal + z(cpu.postgres);
 
-export const cpuDelta = (before: CpuSnapshot, after: CpuSnapshot) => Object.fromEntries(Object.keys(before).map((k) => [k, after[k as ProcName] - before[k as ProcName]])) as CpuSnapshot;
+export const cpuDelta = (before: CpuSnapshot, after: CpuSnapshot) =>
+  Object.fromEntries(Object.keys(before).map((k) => [k, after[k as ProcName] - before[k as ProcName]])) as CpuSnapshot;
 
 /** CPU ms per trigger of a run, by kind. */
 export const msPer = (seconds: number, count: number) => (1000 * seconds) / count;

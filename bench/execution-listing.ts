@@ -60,7 +60,12 @@ function counterPart(i: number): string {
   return out;
 }
 
-async function call(port: number, path: string, key?: string, retried = false): Promise<{ ms: number; body: { items: { executionId: string }[]; nextCursor?: string } }> {
+async function call(
+  port: number,
+  path: string,
+  key?: string,
+  retried = false,
+): Promise<{ ms: number; body: { items: { executionId: string }[]; nextCursor?: string } }> {
   try {
     return await callOnce(port, path, key);
   } catch (error) {
@@ -73,7 +78,10 @@ async function call(port: number, path: string, key?: string, retried = false): 
 
 async function callOnce(port: number, path: string, key?: string): Promise<{ ms: number; body: { items: { executionId: string }[]; nextCursor?: string } }> {
   const started = performance.now();
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { ...(key && { headers: { authorization: `Bearer ${key}` } }), signal: AbortSignal.timeout(30_000) });
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    ...(key && { headers: { authorization: `Bearer ${key}` } }),
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await response.text();
   const ms = performance.now() - started;
   if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${text}`);
@@ -81,7 +89,11 @@ async function callOnce(port: number, path: string, key?: string): Promise<{ ms:
 }
 
 async function post<T>(port: number, path: string, body: unknown): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as T;
@@ -168,19 +180,37 @@ async function plan(db: HeraldDb, filter: ExecutionListingFilter, after?: { crea
   const compiled = executionListingQuery(db, filter, PAGE + 1, after).compile();
   if (dialectOf(db) === 'postgres') {
     const result = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]));
-    return result.rows.map((row) => row['QUERY PLAN'].trim().replace(/^->\s*/, '').replace(/\s*\(cost=[^)]*\)/, '')).join(' / ');
+    return result.rows
+      .map((row) =>
+        row['QUERY PLAN']
+          .trim()
+          .replace(/^->\s*/, '')
+          .replace(/\s*\(cost=[^)]*\)/, ''),
+      )
+      .join(' / ');
   }
   const result = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
   return result.rows.map((row) => row.detail).join(' / ');
 }
 
 async function countMatches(db: HeraldDb, filter: ExecutionListingFilter): Promise<number> {
-  const compiled = executionListingQuery(db, filter, 2_000_000_000).clearSelect().clearOrderBy().clearLimit().select((eb) => eb.fn.countAll<number>().as('n')).compile();
+  const compiled = executionListingQuery(db, filter, 2_000_000_000)
+    .clearSelect()
+    .clearOrderBy()
+    .clearLimit()
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .compile();
   const result = await db.executeQuery<{ n: number | string }>(compiled);
   return Number(result.rows[0]?.n ?? 0);
 }
 
-export async function benchExecutionListing(options: { port: number; db: HeraldDb; count: number; prefix: string; log: (line: string) => void }): Promise<ExecutionListingBenchResult> {
+export async function benchExecutionListing(options: {
+  port: number;
+  db: HeraldDb;
+  count: number;
+  prefix: string;
+  log: (line: string) => void;
+}): Promise<ExecutionListingBenchResult> {
   const { port, db, count, prefix, log } = options;
   const campaignIds: string[] = [];
   for (let i = 0; i < CAMPAIGNS; i++) {
@@ -254,7 +284,9 @@ export async function benchExecutionListing(options: { port: number; db: HeraldD
       planDeep: lastSeen ? await plan(db, filter, lastSeen) : '(one page only)',
     };
     rows.push(row);
-    log(`  ${row.label}: first page p50 ${row.first.p50.toFixed(1)} ms p95 ${row.first.p95.toFixed(1)} ms; page ${row.deepPage} p50 ${row.deep.p50.toFixed(1)} ms p95 ${row.deep.p95.toFixed(1)} ms`);
+    log(
+      `  ${row.label}: first page p50 ${row.first.p50.toFixed(1)} ms p95 ${row.first.p95.toFixed(1)} ms; page ${row.deepPage} p50 ${row.deep.p50.toFixed(1)} ms p95 ${row.deep.p95.toFixed(1)} ms`,
+    );
   }
   return { dialect: dialectOf(db), executions: count, seedSeconds, rows };
 }

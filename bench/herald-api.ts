@@ -20,7 +20,11 @@ export async function liveCampaign(stack: Stack, name: string): Promise<string> 
     name,
     type: 'transactional',
     channel: 'email',
-    content: { subject: 'Hello {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>', text: 'Code {{ context.code }}' },
+    content: {
+      subject: 'Hello {{ profile.firstName }}',
+      html: '<p>Hi {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>',
+      text: 'Code {{ context.code }}',
+    },
     audience: { namespace: 'email', createMissingProfiles: true },
   });
   await api(port, 'POST', `/v1/campaigns/${created.id}/activate`);

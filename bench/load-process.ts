@@ -15,7 +15,11 @@ export interface RunningLoad {
 export function startLoad(stack: Stack, load: Load): RunningLoad {
   const env = { ...process.env, HERALD_PAYLOAD_KEYS: stack.payloadKeys };
   if (!stack.payloadKeys) delete env.HERALD_PAYLOAD_KEYS;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/loadgen.ts'), JSON.stringify(load)], { cwd: repoRoot, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/loadgen.ts'), JSON.stringify(load)], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let onStarted!: (at: number) => void;
   let onNoStart!: (error: Error) => void;
   const started = new Promise<number>((resolve, reject) => {

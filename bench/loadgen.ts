@@ -100,7 +100,17 @@ async function runLoop(load: Load, call: (i: number) => Promise<string>): Promis
   };
   await Promise.all(Array.from({ length: load.concurrency }, lane));
   const cpu = process.cpuUsage(cpuAtStart);
-  return { type: 'result', startedAt, finishedAt: Date.now(), ok, failed, statuses, ...(firstError && { firstError }), latencies, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return {
+    type: 'result',
+    startedAt,
+    finishedAt: Date.now(),
+    ok,
+    failed,
+    statuses,
+    ...(firstError && { firstError }),
+    latencies,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 /** The call's recipients: fresh users, or distinct users drawn at random from a seeded pool. */
@@ -116,7 +126,15 @@ async function runHttp(load: HttpLoad): Promise<LoadResult> {
   const post = (port: number, body: string) =>
     new Promise<string>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port, method: 'POST', path: '/v1/executions/unitary', agent, timeout: 15_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v1/executions/unitary',
+          agent,
+          timeout: 15_000,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -132,7 +150,11 @@ async function runHttp(load: HttpLoad): Promise<LoadResult> {
       req.end(body);
     });
   const result = await runLoop(load, (i) => {
-    const recipients = recipientIds(load.users, i, load.recipients).map((userId) => ({ userId, namespace: 'email', context: { code: String(1000 + (i % 9000)) } }));
+    const recipients = recipientIds(load.users, i, load.recipients).map((userId) => ({
+      userId,
+      namespace: 'email',
+      context: { code: String(1000 + (i % 9000)) },
+    }));
     return post(load.ports[i % load.ports.length]!, JSON.stringify({ requestId: `${load.requestPrefix}-${i}`, campaignId: load.campaignId, recipients }));
   });
   agent.destroy();
@@ -144,7 +166,11 @@ const benchCampaign = { id: '01BENCHCAMPAIGN0000000000000', name: 'bench accept'
 /** The call Herald would start for this request: its input shape and its metadata (execution-intake.ts). */
 function heraldShapedStart(requestId: string, recipients: number) {
   const executionId = `01BENCHEXEC${requestId.slice(-16).padStart(16, '0')}`;
-  const recipientList = recipientIds({ kind: 'unique', prefix: requestId }, 0, recipients).map((userId, j) => ({ userId, namespace: 'email', context: { code: String(1000 + j) } }));
+  const recipientList = recipientIds({ kind: 'unique', prefix: requestId }, 0, recipients).map((userId, j) => ({
+    userId,
+    namespace: 'email',
+    context: { code: String(1000 + j) },
+  }));
   return {
     // Carried along, unused by the bare workflow, so the start moves as many bytes as Herald's.
     input: { executionId, requestId, campaignId: benchCampaign.id, recipientList },
@@ -155,7 +181,11 @@ function heraldShapedStart(requestId: string, recipients: number) {
 async function runTemporal(load: TemporalLoad): Promise<LoadResult> {
   const connection = await Connection.connect({ address: load.address });
   const keys = process.env.HERALD_PAYLOAD_KEYS;
-  const client = new Client({ connection, namespace: 'default', dataConverter: heraldDataConverter(keys ? loadConfig({ HERALD_PAYLOAD_KEYS: keys }).payloadKeys : undefined) });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: heraldDataConverter(keys ? loadConfig({ HERALD_PAYLOAD_KEYS: keys }).payloadKeys : undefined),
+  });
   const result = await runLoop(load, async (i) => {
     const requestId = `${load.requestPrefix}-${i}`;
     const herald = load.withHeraldMetadata ? heraldShapedStart(requestId, load.recipients) : undefined;

@@ -24,7 +24,14 @@ function line(prefix: string, i: number): string {
   return JSON.stringify({
     namespace: 'email',
     userId: `${prefix}-${i}@bench.test`,
-    attributes: { firstName: `Pat${i}`, lastName: `Lee${i % 977}`, plan: i % 3 === 0 ? 'pro' : 'free', score: i % 101, signupAt: '2026-01-15T10:00:00Z', tags: ['bench', `cohort-${i % 12}`] },
+    attributes: {
+      firstName: `Pat${i}`,
+      lastName: `Lee${i % 977}`,
+      plan: i % 3 === 0 ? 'pro' : 'free',
+      score: i % 101,
+      signupAt: '2026-01-15T10:00:00Z',
+      tags: ['bench', `cohort-${i % 12}`],
+    },
     ...(i % 2 === 0 && { consents: { email: 'in', ...(i % 4 === 0 && { sms: 'out' }) } }),
     ...(i % 3 === 0 && { locale: i % 2 === 0 ? 'pt-br' : 'fr' }),
   });
@@ -78,7 +85,15 @@ export function peakRssTracker(pid: number): PeakRssTracker {
  * Imports `count` profiles through the API on `port`; `line(i)` writes the i-th line (default: a
  * realistic profile under `prefix`). With `apiPid`, the API's RSS before and its peak during the import.
  */
-export async function benchProfileImport(options: { port: number; count: number; prefix: string; apiPid?: number; apiKey?: string; linesPerChunk?: number; line?: (i: number) => string }): Promise<ProfileImportBenchResult> {
+export async function benchProfileImport(options: {
+  port: number;
+  count: number;
+  prefix: string;
+  apiPid?: number;
+  apiKey?: string;
+  linesPerChunk?: number;
+  line?: (i: number) => string;
+}): Promise<ProfileImportBenchResult> {
   const { port, count, prefix, apiPid } = options;
   const lineAt = options.line ?? ((i: number) => line(prefix, i));
   const linesPerChunk = options.linesPerChunk ?? 1000;
@@ -111,8 +126,18 @@ export async function benchProfileImport(options: { port: number; count: number;
     const seconds = (performance.now() - started) / 1000;
     if (response.status !== 200) throw new Error(`POST /v1/profiles/import answered ${response.status}: ${text.slice(0, 2000)}`);
     const summary = JSON.parse(text) as ProfileImportBenchResult['summary'];
-    if (summary.received !== count || summary.rejected !== 0) throw new Error(`the import read ${summary.received} of ${count} lines and rejected ${summary.rejected}: ${JSON.stringify(summary.errors.slice(0, 5))}`);
-    return { profiles: count, bytes, seconds, profilesPerSecond: count / seconds, summary, apiRssBeforeMiB: tracker?.rssBeforeMiB ?? Number.NaN, apiPeakRssMiB: tracker?.peakMiB() ?? Number.NaN, peakSource: tracker?.source ?? 'unknown' };
+    if (summary.received !== count || summary.rejected !== 0)
+      throw new Error(`the import read ${summary.received} of ${count} lines and rejected ${summary.rejected}: ${JSON.stringify(summary.errors.slice(0, 5))}`);
+    return {
+      profiles: count,
+      bytes,
+      seconds,
+      profilesPerSecond: count / seconds,
+      summary,
+      apiRssBeforeMiB: tracker?.rssBeforeMiB ?? Number.NaN,
+      apiPeakRssMiB: tracker?.peakMiB() ?? Number.NaN,
+      peakSource: tracker?.source ?? 'unknown',
+    };
   } finally {
     tracker?.peakMiB();
   }

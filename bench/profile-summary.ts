@@ -69,7 +69,15 @@ function summarizeOne(profile: CpuProfile, top: number): { busy: number; text: s
       .slice(0, top)
       .map(([name, us]) => `  ${pct(us).padStart(6)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${name}`)
       .join('\n');
-  const text = [`busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s sampled`, 'self time by area:', list(areas), 'self time by owner (Node internals and native code charged to the nearest package or repo frame that called them):', list(owners), 'top functions (self time):', list(functions)].join('\n');
+  const text = [
+    `busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s sampled`,
+    'self time by area:',
+    list(areas),
+    'self time by owner (Node internals and native code charged to the nearest package or repo frame that called them):',
+    list(owners),
+    'top functions (self time):',
+    list(functions),
+  ].join('\n');
   return { busy, text };
 }
 

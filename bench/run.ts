@@ -54,7 +54,9 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const wanted = new Set<Section>(
-  named.length === 0 || named.includes('all') ? SECTIONS : named.flatMap((a) => (a === 'growth' ? (['growth-recipients', 'growth-profiles'] as const) : [a as Section])),
+  named.length === 0 || named.includes('all')
+    ? SECTIONS
+    : named.flatMap((a) => (a === 'growth' ? (['growth-recipients', 'growth-profiles'] as const) : [a as Section])),
 );
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
 const TEMPORAL_DBS = (process.env.BENCH_TEMPORAL_DB ?? 'file').split(',').map((mode) => mode.trim()) as TemporalDb[];
@@ -63,7 +65,11 @@ if (badMode) {
   console.error(`BENCH_TEMPORAL_DB=${badMode}? use file, file-wal-normal, file-rollback or memory (or a comma list)`);
   process.exit(2);
 }
-const list = (name: string, fallback: string) => (process.env[name] || fallback).split(',').map((item) => item.trim()).filter(Boolean);
+const list = (name: string, fallback: string) =>
+  (process.env[name] || fallback)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 const DATABASES = list('BENCH_DATABASE', 'sqlite') as DatabaseMode[];
 const badDatabase = DATABASES.find((db) => db !== 'sqlite' && db !== 'postgres');
 if (badDatabase) {
@@ -78,12 +84,16 @@ if (REPLICAS.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) {
 const TEMPORALS = list('BENCH_TEMPORAL', 'dev') as TemporalMode[];
 const badTemporal = TEMPORALS.find((t) => t !== 'dev' && t !== 'cluster');
 if (badTemporal) {
-  console.error(`BENCH_TEMPORAL=${badTemporal}? use dev (default, the dev server as npm start) or cluster (a Temporal server on PostgreSQL, temporal/cluster.ts)`);
+  console.error(
+    `BENCH_TEMPORAL=${badTemporal}? use dev (default, the dev server as npm start) or cluster (a Temporal server on PostgreSQL, temporal/cluster.ts)`,
+  );
   process.exit(2);
 }
 const { run: TOPOLOGIES, skipped: SKIPPED } = topologies(TEMPORALS, TEMPORAL_DBS, DATABASES, REPLICAS);
 if (TOPOLOGIES.length === 0) {
-  console.error(`BENCH_REPLICAS > 1 needs BENCH_DATABASE=postgres: replicas share one database, and Herald's SQLite file is for one host (nothing to run: ${SKIPPED.join(', ')})`);
+  console.error(
+    `BENCH_REPLICAS > 1 needs BENCH_DATABASE=postgres: replicas share one database, and Herald's SQLite file is for one host (nothing to run: ${SKIPPED.join(', ')})`,
+  );
   process.exit(2);
 }
 const CODEC = (process.env.BENCH_CODEC ?? 'on').trim() as CodecMode;
@@ -109,12 +119,16 @@ async function main(): Promise<void> {
   const { log } = bench;
   const startedAt = Date.now();
   const profRoot = flags.has('--profile') ? mkdtempSync(join(tmpdir(), 'herald-bench-prof-')) : undefined;
-  if (SKIPPED.length > 0) log(`skipping ${SKIPPED.join(', ')}: replicas share one database, and Herald's SQLite file is for one host (use BENCH_DATABASE=postgres)`);
+  if (SKIPPED.length > 0)
+    log(`skipping ${SKIPPED.join(', ')}: replicas share one database, and Herald's SQLite file is for one host (use BENCH_DATABASE=postgres)`);
   const all = await runTopologies(bench, TOPOLOGIES, profRoot);
   if (all.length > 1) console.log(sideBySide(all, bench.ceiling, SKIPPED));
   const jsonPath = process.env.BENCH_JSON || join(tmpdir(), `herald-bench-${bench.runId}.json`);
   // Raw latencies stay out of the JSON; it keeps their summaries.
-  writeFileSync(jsonPath, JSON.stringify(all, (key, value) => (key === 'latencies' ? summarize(value as number[]) : value), 2));
+  writeFileSync(
+    jsonPath,
+    JSON.stringify(all, (key, value) => (key === 'latencies' ? summarize(value as number[]) : value), 2),
+  );
   log(`raw results in ${jsonPath}; whole run took ${fmt((Date.now() - startedAt) / 1000, 0)} s`);
   if (profRoot) log(`CPU profiles in ${profRoot}`);
 }

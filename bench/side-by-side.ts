@@ -28,7 +28,8 @@ export function sideBySide(all: Results[], ceiling: boolean, skipped: string[]):
       const b = bareStart(r);
       const p = e2e(r);
       const rate = (x: E2eResult | undefined) => (x ? `${fmt(x.perSecond)} (${fmt(x.perSecond95)})` : 'n/a');
-      const ratio = (a: E2eResult | undefined, b: E2eResult | undefined) => (a && b ? `${fmt((100 * a.perSecond) / b.perSecond, 0)}% (${fmt((100 * a.perSecond95) / b.perSecond95, 0)}%)` : 'n/a');
+      const ratio = (a: E2eResult | undefined, b: E2eResult | undefined) =>
+        a && b ? `${fmt((100 * a.perSecond) / b.perSecond, 0)}% (${fmt((100 * a.perSecond95) / b.perSecond95, 0)}%)` : 'n/a';
       return `| ${r.order} | ${r.startedAt.slice(11, 19)} | ${topologyName(r.topology)} | ${h ? fmt(h.perSecond, 0) : 'n/a'} | ${h ? fmt(h.latency.p99) : 'n/a'} | ${b ? fmt(b.perSecond, 0) : 'n/a'} | ${rate(p?.herald)} | ${rate(p?.bare)} | ${rate(p?.ceiling)} | ${ratio(p?.herald, p?.bare)} | ${ratio(p?.herald, p?.ceiling)} | ${ms(r, 'api')} | ${ms(r, 'worker')} | ${r.topology.database === 'postgres' ? ms(r, 'postgres') : '–'} | ${ms(r, 'temporal')} | ${p ? fmt(msPer(heraldCpu(p.herald.cpu), p.herald.triggers)) : 'n/a'} | ${p?.heraldHistory?.events ?? 'n/a'} |`;
     }),
     '',

@@ -110,7 +110,8 @@ export interface BenchCluster {
  */
 export async function startClusterForBench(options: { port: number; log: (line: string) => void }): Promise<BenchCluster> {
   const modulePath = join(repoRoot, 'temporal/cluster.ts');
-  if (!existsSync(modulePath)) throw new Error('temporal/cluster.ts not available: BENCH_TEMPORAL=cluster needs the module that starts a Temporal server on PostgreSQL');
+  if (!existsSync(modulePath))
+    throw new Error('temporal/cluster.ts not available: BENCH_TEMPORAL=cluster needs the module that starts a Temporal server on PostgreSQL');
   const { startTemporalCluster } = (await import(pathToFileURL(modulePath).href)) as typeof import('../temporal/cluster');
   options.log("starting a PostgreSQL server for the Temporal cluster's persistence ...");
   const postgres = await startPostgresServer();
@@ -209,7 +210,10 @@ export class Stack {
 
   private constructor(readonly options: StackOptions) {
     this.replicas = Math.max(1, options.replicas ?? 1);
-    if (this.replicas > 1 && (options.database ?? 'sqlite') !== 'postgres') throw new Error(`${this.replicas} replicas need database 'postgres': replicas share one database, and Herald's SQLite file is for one host and one worker`);
+    if (this.replicas > 1 && (options.database ?? 'sqlite') !== 'postgres')
+      throw new Error(
+        `${this.replicas} replicas need database 'postgres': replicas share one database, and Herald's SQLite file is for one host and one worker`,
+      );
     this.dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
     this.databasePath = join(this.dataDir, 'herald.db');
     this.temporalAddress = `127.0.0.1:${options.temporalPort}`;
@@ -270,7 +274,11 @@ export class Stack {
   /** `profKind` names the CPU-profile subdirectory: replicas of one kind share it (V8 names files by pid). */
   private spawnPart(name: string, profKind: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Part {
     const prof = this.options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(this.options.cpuProfDir, profKind)}`] : [];
-    const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] });
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
+    });
     const log = createWriteStream(join(this.dataDir, `${name}.log`));
     this.logs.push(log);
     child.stdout!.pipe(log, { end: false });
@@ -301,7 +309,12 @@ export class Stack {
       const mode = this.options.temporalDb ?? 'file';
       log(`starting the Temporal dev server on ${this.temporalAddress} (history: ${mode}) ...`);
       const dbFilename = join(this.dataDir, 'temporal.db');
-      this.devServer = await startDevServer({ port: temporalPort, ...(mode !== 'memory' && { dbFilename, sqlitePragmas: temporalDbPragmas[mode] }), namespace: 'default', log });
+      this.devServer = await startDevServer({
+        port: temporalPort,
+        ...(mode !== 'memory' && { dbFilename, sqlitePragmas: temporalDbPragmas[mode] }),
+        namespace: 'default',
+        log,
+      });
       this.devServerPid = childrenNamed(process.pid, 'temporal')[0] ?? 0;
       if (!this.devServerPid) log('warning: could not find the temporal server process; its resources will be n/a');
     }
@@ -315,9 +328,18 @@ export class Stack {
     // The accept rows leave thousands of executions running on purpose (their queue is never
     // polled); an orphan sweep asking Temporal about each of them mid-run would skew later rows.
     // The retention purge (hourly by default) is kept out of the measurements the same way.
-    const workerEnv = this.partEnv('worker', { TEMPORAL_TASK_QUEUE: TASK_QUEUE, HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '86400', HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: '86400' });
+    const workerEnv = this.partEnv('worker', {
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '86400',
+      HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: '86400',
+    });
     const workers = Array.from({ length: n }, (_, i) => this.spawnPart(named('worker', i), 'worker', join(repoRoot, 'src/entry/worker.ts'), workerEnv));
-    const bareEnv = { ...this.callerEnv(), TEMPORAL_ADDRESS: this.temporalAddress, BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE, ...(this.payloadKeys && { HERALD_PAYLOAD_KEYS: this.payloadKeys }) };
+    const bareEnv = {
+      ...this.callerEnv(),
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      BENCH_BARE_TASK_QUEUE: BARE_TASK_QUEUE,
+      ...(this.payloadKeys && { HERALD_PAYLOAD_KEYS: this.payloadKeys }),
+    };
     const bareWorker = this.spawnPart('bare-worker', 'bare-worker', join(repoRoot, 'bench/bare-worker.ts'), bareEnv, true);
     this.parts = { workers, apis: [], acceptApis: [], bareWorker };
     // The workers migrate the database first (on PostgreSQL they queue on an advisory lock); the APIs start once all poll.
@@ -332,8 +354,17 @@ export class Stack {
         }),
       ),
     );
-    const apis = this.apiPorts.map((port, i) => this.spawnPart(named('api', i), 'api', join(repoRoot, 'src/entry/api.ts'), this.partEnv('api', { TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: String(port) })));
-    const acceptApis = this.acceptApiPorts.map((port, i) => this.spawnPart(named('accept-api', i), 'accept-api', join(repoRoot, 'src/entry/api.ts'), this.partEnv('api', { TEMPORAL_TASK_QUEUE: UNPOLLED_TASK_QUEUE, PORT: String(port) })));
+    const apis = this.apiPorts.map((port, i) =>
+      this.spawnPart(named('api', i), 'api', join(repoRoot, 'src/entry/api.ts'), this.partEnv('api', { TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: String(port) })),
+    );
+    const acceptApis = this.acceptApiPorts.map((port, i) =>
+      this.spawnPart(
+        named('accept-api', i),
+        'accept-api',
+        join(repoRoot, 'src/entry/api.ts'),
+        this.partEnv('api', { TEMPORAL_TASK_QUEUE: UNPOLLED_TASK_QUEUE, PORT: String(port) }),
+      ),
+    );
     this.parts = { workers, apis, acceptApis, bareWorker };
     bareWorker.child.on('message', (message: { type: string; count?: number; at?: number; times?: number[] }) => {
       if (message.type !== 'finished') return;

@@ -79,7 +79,8 @@ async function runTopology(bench: BenchSettings, topology: Topology, order: numb
 export async function runTopologies(bench: BenchSettings, topologies: Topology[], profRoot: string | undefined): Promise<Results[]> {
   const { log } = bench;
   const sequence: Array<{ topology: Topology; round: number }> = [];
-  for (let round = 1; round <= bench.rounds; round++) for (const topology of round % 2 === 1 ? topologies : [...topologies].reverse()) sequence.push({ topology, round });
+  for (let round = 1; round <= bench.rounds; round++)
+    for (const topology of round % 2 === 1 ? topologies : [...topologies].reverse()) sequence.push({ topology, round });
   if (sequence.length > 1) log(`${sequence.length} stacks, in this order: ${sequence.map((s, i) => `${i + 1}. ${topologyName(s.topology)}`).join('; ')}`);
   const all: Results[] = [];
   for (const [index, { topology, round }] of sequence.entries()) {

@@ -24,7 +24,12 @@ export interface Topology {
 export const topologyName = (t: Topology) => `${t.temporal === 'dev' ? `dev/${t.temporalDb}` : 'cluster'} ${t.database} ×${t.replicas}`;
 
 /** Every combination of the lists, in order; sqlite with more than one replica is skipped (by name). */
-export function topologies(temporals: TemporalMode[], temporalDbs: TemporalDb[], databases: DatabaseMode[], replicaCounts: number[]): { run: Topology[]; skipped: string[] } {
+export function topologies(
+  temporals: TemporalMode[],
+  temporalDbs: TemporalDb[],
+  databases: DatabaseMode[],
+  replicaCounts: number[],
+): { run: Topology[]; skipped: string[] } {
   const run: Topology[] = [];
   const skipped: string[] = [];
   for (const temporal of temporals) {
@@ -52,6 +57,9 @@ export function topologyText(t: Topology): string {
     t.database === 'postgres'
       ? "Herald's data in PostgreSQL (a server of the bench's own, set up as test/support/postgres-server.ts: fsync=off, synchronous_commit=off), DATABASE_URL for every worker and API"
       : "Herald's data in the embedded SQLite file (as npm start)";
-  const replicas = t.replicas === 1 ? 'One worker, one API, one accept-only API' : `${t.replicas} workers on one task queue, ${t.replicas} APIs and ${t.replicas} accept-only APIs, calls round-robin over the APIs; CPU summed over the replicas of each kind`;
+  const replicas =
+    t.replicas === 1
+      ? 'One worker, one API, one accept-only API'
+      : `${t.replicas} workers on one task queue, ${t.replicas} APIs and ${t.replicas} accept-only APIs, calls round-robin over the APIs; CPU summed over the replicas of each kind`;
   return `${temporal}. ${database}. ${replicas}`;
 }

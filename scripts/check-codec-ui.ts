@@ -11,7 +11,11 @@ if (!chromiumAvailable()) {
 }
 const log = (line: string) => console.log(`[check:codec-ui] ${line}`);
 const result = await runCodecUiCheck({ screenshotPath, log });
-const decoded = result.codecCalls.length > 0 && result.codecCalls.every((call) => call.status === 200) && result.inputText.includes(result.executionId) && !result.inputText.includes('binary/encrypted');
+const decoded =
+  result.codecCalls.length > 0 &&
+  result.codecCalls.every((call) => call.status === 200) &&
+  result.inputText.includes(result.executionId) &&
+  !result.inputText.includes('binary/encrypted');
 const byStatus = new Map<number, number>();
 for (const call of result.codecCalls) byStatus.set(call.status, (byStatus.get(call.status) ?? 0) + 1);
 const statuses = [...byStatus].map(([status, count]) => `${count} × ${status}`);

@@ -74,7 +74,9 @@ if (!reportsVersion(join(bin, 'node'))) {
     });
     const tarball = pack.stdout?.trim().split('\n').pop();
     if (pack.status !== 0 || !tarball) throw new ProvisioningError(`npm pack node-${platform}@${NODE_LTS_VERSION} failed`);
-    const digest = `sha512-${createHash('sha512').update(readFileSync(join(staging, tarball))).digest('base64')}`;
+    const digest = `sha512-${createHash('sha512')
+      .update(readFileSync(join(staging, tarball)))
+      .digest('base64')}`;
     if (digest !== integrity) throw new ProvisioningError(`node-${platform}@${NODE_LTS_VERSION}: sha512 mismatch (got ${digest})`);
     const untar = spawnSync('tar', ['-xzf', join(staging, tarball), '-C', staging], { stdio: 'inherit' });
     if (untar.status !== 0) throw new ProvisioningError(`could not unpack ${tarball}`);

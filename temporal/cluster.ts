@@ -66,7 +66,11 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const binaries = resolveTemporalServerBinaries(log);
   const suffix = randomBytes(5).toString('hex');
-  const target = postgresTarget(options.postgresAdminUrl, options.database ?? `temporal_${suffix}`, options.visibilityDatabase ?? `temporal_visibility_${suffix}`);
+  const target = postgresTarget(
+    options.postgresAdminUrl,
+    options.database ?? `temporal_${suffix}`,
+    options.visibilityDatabase ?? `temporal_visibility_${suffix}`,
+  );
   setupTemporalSchema(binaries, target, log);
 
   // Fixed for the cluster's life: after a restart, clients and the membership table find the services where they were.
@@ -105,7 +109,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         await waitUntilReady(address, namespace, readyTimeoutMs, died.signal);
       } catch (error) {
         await cluster.stop();
-        throw new Error(`${(died.signal.reason as Error | undefined)?.message ?? (error as Error).message}; the end of its log (${logFile}):\n${tail(logFile)}`);
+        throw new Error(
+          `${(died.signal.reason as Error | undefined)?.message ?? (error as Error).message}; the end of its log (${logFile}):\n${tail(logFile)}`,
+        );
       }
     },
     stop(timeoutMs = 30_000) {
@@ -130,7 +136,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     },
   };
   killOnExit(() => child);
-  log(`Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL ${target.host}:${target.port} (${target.database}, ${target.visibilityDatabase}), frontend ${address}, log ${logFile}`);
+  log(
+    `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL ${target.host}:${target.port} (${target.database}, ${target.visibilityDatabase}), frontend ${address}, log ${logFile}`,
+  );
   try {
     await cluster.start();
   } catch (error) {
@@ -148,7 +156,8 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
 
 /** The values temporal/cluster/herald.yaml reads; the password only ever travels this way. */
 function serverEnvironment(target: PostgresTarget, frontendPort: number, servicePorts: number[], logLevel: string): NodeJS.ProcessEnv {
-  const [frontendMembership, historyPort, historyMembership, matchingPort, matchingMembership, workerPort, workerMembership, frontendHttp] = servicePorts.map(String);
+  const [frontendMembership, historyPort, historyMembership, matchingPort, matchingMembership, workerPort, workerMembership, frontendHttp] =
+    servicePorts.map(String);
   return {
     ...process.env,
     HERALD_TEMPORAL_LOG_LEVEL: logLevel,
@@ -227,7 +236,11 @@ function killOnExit(current: () => ChildProcess | undefined): void {
 /** The end of the server's log, each line cut short: its errors carry long Go stack traces. */
 function tail(file: string, lines = 15): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line)).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines)
+      .map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line))
+      .join('\n');
   } catch {
     return '(no log)';
   }

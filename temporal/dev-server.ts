@@ -205,17 +205,23 @@ export function launchDevServer(options: LaunchOptions): DevServerProcess {
  * Same command line and launcher as `npm start`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  const server = launchDevServer({ ...options, port: options.port ?? (await freeLoopbackPort()), executablePath: await resolveDevServerExecutable(options.cliPath, options.log) });
+  const server = launchDevServer({
+    ...options,
+    port: options.port ?? (await freeLoopbackPort()),
+    executablePath: await resolveDevServerExecutable(options.cliPath, options.log),
+  });
   try {
     await server.ready;
   } catch (error) {
     await server.stop(1_000);
     throw error;
   }
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: options.namespace ?? 'default' }).catch(async (error: unknown) => {
-    await server.stop(1_000);
-    throw error;
-  });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: options.namespace ?? 'default' }).catch(
+    async (error: unknown) => {
+      await server.stop(1_000);
+      throw error;
+    },
+  );
   const closeConnections = env.teardown.bind(env);
   env.teardown = async () => {
     await closeConnections();

@@ -9,12 +9,16 @@ import { heraldSearchAttributes } from '../workflows/search-attributes';
  * with a permission error, which we report rather than treat as fatal.
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string, log: (line: string) => void = console.log): Promise<void> {
-  const searchAttributes = Object.fromEntries(heraldSearchAttributes.map((key) => [key.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+  const searchAttributes = Object.fromEntries(
+    heraldSearchAttributes.map((key) => [key.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+  );
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   } catch (error) {
     const code = (error as { code?: number }).code;
     if (code === GrpcStatus.ALREADY_EXISTS) return;
-    log(`could not register search attributes ${Object.keys(searchAttributes).join(', ')} (${(error as Error).message}); register them on the cluster so workflows can start`);
+    log(
+      `could not register search attributes ${Object.keys(searchAttributes).join(', ')} (${(error as Error).message}); register them on the cluster so workflows can start`,
+    );
   }
 }

@@ -71,7 +71,9 @@ function buildIntoCache(dir: string, log: (line: string) => void): void {
       });
       return result.status === 0;
     };
-    log(`building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install (first run only; about 2–3 minutes on 2 cores with empty Go caches) ...`);
+    log(
+      `building the Temporal server ${TEMPORAL_SERVER_VERSION} and temporal-sql-tool with go install (first run only; about 2–3 minutes on 2 cores with empty Go caches) ...`,
+    );
     const startedAt = Date.now();
     if (!install({})) {
       // Only the checksum database may be out of reach; the module's go.sum still pins every dependency.
@@ -83,7 +85,8 @@ function buildIntoCache(dir: string, log: (line: string) => void): void {
     renameSync(join(scratch, 'server'), join(scratch, 'temporal-server'));
     renameSync(join(scratch, 'sql'), join(scratch, 'temporal-sql-tool'));
     const version = spawnSync(join(scratch, 'temporal-server'), ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout?.trim();
-    if (version !== `temporal version ${TEMPORAL_SERVER_VERSION.slice(1)}`) throw new Error(`the built temporal-server reports ${JSON.stringify(version ?? 'nothing')}, expected ${TEMPORAL_SERVER_VERSION.slice(1)}`);
+    if (version !== `temporal version ${TEMPORAL_SERVER_VERSION.slice(1)}`)
+      throw new Error(`the built temporal-server reports ${JSON.stringify(version ?? 'nothing')}, expected ${TEMPORAL_SERVER_VERSION.slice(1)}`);
     const schemaCopy = join(scratch, 'schema', 'postgresql', 'v12');
     cpSync(join(serverModuleSource(), 'schema', 'postgresql', 'v12'), schemaCopy, { recursive: true });
     makeWritable(schemaCopy);

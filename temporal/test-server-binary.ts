@@ -57,7 +57,11 @@ export function provisionTestServer(targetDir: string, log: (line: string) => vo
     scratch = mkdtempSync(join(dirname(targetDir), '.temporal-test-server-'));
     writeFileSync(join(scratch, 'pom.xml'), POM);
     log(`fetching io.temporal:temporal-test-server:${TEMPORAL_TEST_SERVER_VERSION} and its dependencies from Maven Central ...`);
-    const mvn = spawnSync('mvn', ['-q', '-B', '-f', join(scratch, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(scratch, 'lib')}`, '-DincludeScope=runtime'], { encoding: 'utf8', timeout: 600_000 });
+    const mvn = spawnSync(
+      'mvn',
+      ['-q', '-B', '-f', join(scratch, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(scratch, 'lib')}`, '-DincludeScope=runtime'],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
     if (mvn.status !== 0) {
       log(`mvn dependency:copy-dependencies failed: ${(mvn.stdout + mvn.stderr).trim().slice(-2000)}`);
       return false;

@@ -53,7 +53,12 @@ function batchActivities(deadlineMs: number) {
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '20 seconds',
     scheduleToCloseTimeout: left,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['ExecutionNotFound', 'CampaignNotFound'] },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      nonRetryableErrorTypes: ['ExecutionNotFound', 'CampaignNotFound'],
+    },
   });
 }
 
@@ -82,7 +87,18 @@ export async function audienceExecution(input: AudienceExecutionInput): Promise<
       return { executionId, targeted: 0, sent: 0, failed: 0, excluded: 0 };
     }
     const { targeted, runStartedMs, deadlineMs, batchSize, throttlePerSecond } = begun;
-    cursor = { targeted, runStartedMs, deadlineMs, batchSize, ...(throttlePerSecond !== undefined && { throttlePerSecond }), nextPosition: 0, sent: 0, failed: 0, excluded: 0, deferred: 0 };
+    cursor = {
+      targeted,
+      runStartedMs,
+      deadlineMs,
+      batchSize,
+      ...(throttlePerSecond !== undefined && { throttlePerSecond }),
+      nextPosition: 0,
+      sent: 0,
+      failed: 0,
+      excluded: 0,
+      deferred: 0,
+    };
   }
   const add = (result: Extract<AudienceBatchResult, { kind: 'done' }>) => {
     cursor!.sent += result.sent;
@@ -92,7 +108,9 @@ export async function audienceExecution(input: AudienceExecutionInput): Promise<
   };
   const finish = async (excludeRemaining?: string) => {
     const counts = await closeAudienceRun({ executionId, ...(excludeRemaining && { excludeRemaining }) });
-    setCurrentDetails(`${excludeRemaining ? `ended early (${excludeRemaining})` : 'completed'} · ${cursor!.targeted} recipients · sent ${counts.sent} · failed ${counts.failed} · excluded ${counts.excluded}`);
+    setCurrentDetails(
+      `${excludeRemaining ? `ended early (${excludeRemaining})` : 'completed'} · ${cursor!.targeted} recipients · sent ${counts.sent} · failed ${counts.failed} · excluded ${counts.excluded}`,
+    );
     return { executionId, targeted: cursor!.targeted, ...counts };
   };
   /** Runs one batch; a batch that could not finish before the window closed ends the run. */

@@ -1,4 +1,18 @@
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { CampaignStatus } from '../src/domain/campaign';
 import type { HeraldActivities } from '../activities/index';
 
@@ -58,7 +72,11 @@ const { setCampaignStatus } = proxyLocalActivities<HeraldActivities>({
 const { switchCampaignVersion } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '1 minute',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '5 seconds', nonRetryableErrorTypes: ['CampaignNotFound', 'CampaignNotActive', 'CampaignVersionNotDraft'] },
+  retry: {
+    initialInterval: '500 milliseconds',
+    maximumInterval: '5 seconds',
+    nonRetryableErrorTypes: ['CampaignNotFound', 'CampaignNotActive', 'CampaignVersionNotDraft'],
+  },
 });
 
 function phaseAt(input: CampaignActivationInput, nowMs: number): 'scheduled' | 'live' | 'completed' {
@@ -93,7 +111,8 @@ export async function campaignActivation(input: CampaignActivationInput): Promis
     },
     {
       validator: (update) => {
-        if (!Number.isInteger(update?.version) || update.version < 1) throw ApplicationFailure.nonRetryable('version must be a positive integer', 'InvalidVersion');
+        if (!Number.isInteger(update?.version) || update.version < 1)
+          throw ApplicationFailure.nonRetryable('version must be a positive integer', 'InvalidVersion');
         if (state.stopRequested || state.status === 'stopped' || state.status === 'completed') {
           throw ApplicationFailure.nonRetryable(`Campaign ${input.campaignId} is ${state.stopRequested ? 'stopping' : state.status}`, 'CampaignNotActive');
         }
@@ -124,7 +143,8 @@ export async function campaignActivation(input: CampaignActivationInput): Promis
       if (!patched(VERSION_SWITCH_BY_UPDATE)) return continueAsNew<typeof campaignActivation>(input);
       await condition(allHandlersFinished);
       // A stop that came in meanwhile is handled by the loop, in this run.
-      if (!state.stopRequested) return continueAsNew<typeof campaignActivation>({ ...input, ...(state.liveVersion !== undefined && { version: state.liveVersion }) });
+      if (!state.stopRequested)
+        return continueAsNew<typeof campaignActivation>({ ...input, ...(state.liveVersion !== undefined && { version: state.liveVersion }) });
     }
   }
 }

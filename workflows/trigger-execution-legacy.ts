@@ -9,7 +9,15 @@
  * the import rules): what the older branches share with today's path is handed in as `TodaysPath`,
  * and the ids of the patches checked in here are passed as arguments.
  */
-import { ActivityFailure, type ActivityInterfaceFor, type ApplicationFailure, type LocalActivityInterfaceFor, patched, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  type ActivityInterfaceFor,
+  type ApplicationFailure,
+  type LocalActivityInterfaceFor,
+  patched,
+  proxyLocalActivities,
+  sleep,
+} from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index';
 import type { CampaignSnapshot, CampaignStatus, Schedule } from '../src/domain/campaign';
 import type { PositionOutcome, Recipient, RecipientOutcome } from '../src/domain/recipient';
@@ -117,7 +125,11 @@ export interface ContentPathInput {
  * The path of executions started before REFERENCES_NOT_CONTENT, whose history carries the content.
  * `prepareInOneStep` is PREPARE_IN_ONE_STEP, checked where it always was: after the campaign gate.
  */
-export async function runWithContent(input: ContentPathInput, today: TodaysPath, prepareInOneStep: string): Promise<{ executionId: string; recipients: RecipientOutcome[] }> {
+export async function runWithContent(
+  input: ContentPathInput,
+  today: TodaysPath,
+  prepareInOneStep: string,
+): Promise<{ executionId: string; recipients: RecipientOutcome[] }> {
   const campaign = await local.loadCampaignSnapshot(input.campaignId);
   const refusal = refusalOf(campaign.status, campaign.schedule);
   if (refusal) {
@@ -138,7 +150,12 @@ const perRecipientSteps: PreparationSteps = {
   renderFailure: failureMessage,
 };
 
-async function prepareAll(input: ContentPathInput, recipients: Recipient[], campaign: CampaignSnapshot, prepareInOneStep: string): Promise<PreparedRecipient[]> {
+async function prepareAll(
+  input: ContentPathInput,
+  recipients: Recipient[],
+  campaign: CampaignSnapshot,
+  prepareInOneStep: string,
+): Promise<PreparedRecipient[]> {
   if (patched(prepareInOneStep)) {
     return local.prepareRecipients({ executionId: input.executionId, campaign, recipients, ...(input.context && { context: input.context }) });
   }

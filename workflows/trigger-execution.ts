@@ -121,7 +121,13 @@ export const PREPARE_IN_ONE_STEP = 'prepare-recipients-in-one-local-activity';
  */
 const steps = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '60 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '15 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['ExecutionNotFound', 'CampaignNotFound'] },
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '15 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['ExecutionNotFound', 'CampaignNotFound'],
+  },
 });
 
 /**
@@ -131,7 +137,12 @@ const steps = proxyLocalActivities<HeraldActivities>({
 const delivery = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '23 hours',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['ProviderRejected', 'MessageNotSendable'] },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['ProviderRejected', 'MessageNotSendable'],
+  },
 });
 
 /**
@@ -168,7 +179,9 @@ async function runInOneStep({ executionId, campaignId }: TriggerExecutionInput):
     // Only results from after the patch carry deferrals, so the marker is written only then.
     ...(deferred.length > 0 && patched(QUIET_HOURS_DEFER) ? deferred.map((group) => sendAfter(executionId, group.untilMs, group.positions)) : []),
   ]);
-  const counts = await closingOnStepFailure(executionId, () => steps.closeExecution({ executionId, outcomes: [...step.outcomes, ...durable, ...afterQuietHours.flat()] }));
+  const counts = await closingOnStepFailure(executionId, () =>
+    steps.closeExecution({ executionId, outcomes: [...step.outcomes, ...durable, ...afterQuietHours.flat()] }),
+  );
   return { executionId, ...counts };
 }
 
@@ -200,7 +213,8 @@ async function closingOnStepFailure<T>(executionId: string, run: () => Promise<T
   }
 }
 
-const refused = (campaignId: string, refusal: string) => ApplicationFailure.nonRetryable(`Campaign ${campaignId} does not accept triggers now (${refusal})`, refusal);
+const refused = (campaignId: string, refusal: string) =>
+  ApplicationFailure.nonRetryable(`Campaign ${campaignId} does not accept triggers now (${refusal})`, refusal);
 
 /** One `sendMessage` activity per position, all at once, each retried until the provider accepts. */
 function sendDurably(executionId: string, positions: number[]): Promise<PositionOutcome[]> {

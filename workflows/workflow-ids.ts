@@ -11,7 +11,11 @@ export const retentionScheduleId = (taskQueue: string) => `herald/retention/${ta
 /** One report-rollup fold per deployment, like the orphan sweep. */
 export const reportRollupScheduleId = (taskQueue: string) => `herald/report-rollups/${taskQueue}`;
 /** Every housekeeping schedule of a deployment (src/worker/housekeeping-schedules.ts), e.g. to delete them with its task queue. */
-export const housekeepingScheduleIds = (taskQueue: string) => [orphanSweepScheduleId(taskQueue), retentionScheduleId(taskQueue), reportRollupScheduleId(taskQueue)];
+export const housekeepingScheduleIds = (taskQueue: string) => [
+  orphanSweepScheduleId(taskQueue),
+  retentionScheduleId(taskQueue),
+  reportRollupScheduleId(taskQueue),
+];
 /** One feedback webhook dispatcher per endpoint. */
 export const webhookDispatcherWorkflowId = (endpointId: string) => `webhook/${endpointId}`;
 /** One audience execution per campaign and requestId. */

@@ -36,7 +36,17 @@ export async function acceptRows(bench: BenchSettings, stack: Stack): Promise<Ac
   const campaignId = await liveCampaign(stack, 'bench accept');
   const ports = stack.acceptApiPorts;
   log('accept path warm-up: 300 calls at concurrency 16 (not reported) ...');
-  await startLoad(stack, { mode: 'http', ports, campaignId, recipients: 1, concurrency: 16, maxCalls: 300, maxMs: 30_000, requestPrefix: `${runId}-acc-warm`, users: { kind: 'unique', prefix: `${runId}-acc-warm` } }).result;
+  await startLoad(stack, {
+    mode: 'http',
+    ports,
+    campaignId,
+    recipients: 1,
+    concurrency: 16,
+    maxCalls: 300,
+    maxMs: 30_000,
+    requestPrefix: `${runId}-acc-warm`,
+    users: { kind: 'unique', prefix: `${runId}-acc-warm` },
+  }).result;
   const rows: AcceptRow[] = [];
   const measure = async (kind: AcceptRow['kind'], recipients: number, concurrency: number) => {
     const label = `acc-${{ herald: 'h', 'bare start': 'b', 'bare start + Herald metadata': 'bm' }[kind]}-r${recipients}-c${concurrency}`;
@@ -46,19 +56,42 @@ export async function acceptRows(bench: BenchSettings, stack: Stack): Promise<Ac
       stack,
       kind === 'herald'
         ? { mode: 'http', ports, campaignId, recipients, users: { kind: 'unique', prefix: `${runId}-${label}` }, ...bounds }
-        : { mode: 'temporal', address: stack.temporalAddress, taskQueue: UNPOLLED_BARE_TASK_QUEUE, recipients, withHeraldMetadata: kind !== 'bare start', ...bounds },
+        : {
+            mode: 'temporal',
+            address: stack.temporalAddress,
+            taskQueue: UNPOLLED_BARE_TASK_QUEUE,
+            recipients,
+            withHeraldMetadata: kind !== 'bare start',
+            ...bounds,
+          },
     ).result;
     const cpu = cpuDelta(before, cpuSnapshot(stack));
     if (result.failed > 0) log(`${label}: ${result.failed} calls failed, e.g. ${result.firstError}`);
     const seconds = (result.finishedAt - result.startedAt) / 1000;
-    const row: AcceptRow = { kind, recipients, concurrency, calls: result.ok, failed: result.failed, perSecond: result.ok / seconds, latency: summarize(result.latencies), apiCpuPer1k: (1000 * cpu.acceptApi) / result.ok, temporalCpuPer1k: (1000 * cpu.temporal) / result.ok, postgresCpuPer1k: (1000 * cpu.postgres) / result.ok };
+    const row: AcceptRow = {
+      kind,
+      recipients,
+      concurrency,
+      calls: result.ok,
+      failed: result.failed,
+      perSecond: result.ok / seconds,
+      latency: summarize(result.latencies),
+      apiCpuPer1k: (1000 * cpu.acceptApi) / result.ok,
+      temporalCpuPer1k: (1000 * cpu.temporal) / result.ok,
+      postgresCpuPer1k: (1000 * cpu.postgres) / result.ok,
+    };
     log(`accept (${kind}) ${recipients} recipient(s) at concurrency ${concurrency}: ${fmt(row.perSecond, 0)} calls/s, p99 ${fmt(row.latency.p99)} ms`);
     rows.push(row);
     await sleep(500);
   };
   // Interleaved per concurrency level, so that the server's growing database and any drift in
   // background load weigh on every kind of row alike; the table lists them grouped by kind.
-  const kinds: Array<[AcceptRow['kind'], number]> = [['herald', 1], ['bare start', 1], ['bare start + Herald metadata', 1], ['herald', 20]];
+  const kinds: Array<[AcceptRow['kind'], number]> = [
+    ['herald', 1],
+    ['bare start', 1],
+    ['bare start + Herald metadata', 1],
+    ['herald', 20],
+  ];
   for (const concurrency of [1, 16, 64]) for (const [kind, recipients] of kinds) await measure(kind, recipients, concurrency);
   const rank = (row: AcceptRow) => (row.kind === 'herald' ? row.recipients : row.kind === 'bare start' ? 100 : 101);
   return rows.sort((a, b) => rank(a) - rank(b) || a.concurrency - b.concurrency);

@@ -11,7 +11,14 @@ export async function audienceRun(bench: BenchSettings, stack: Stack): Promise<A
   const { log } = bench;
   const count = Math.max(1000, Math.round(100_000 * bench.scale));
   log(`audience run: ${count} members, unthrottled, to the outbox ...`);
-  const result = await benchAudienceRun({ port: stack.apiPorts[0]!, count, prefix: `${bench.runId}-audience`, apiPid: stack.parts.apis[0]!.pid, workerPid: stack.parts.workers[0]!.pid, log });
+  const result = await benchAudienceRun({
+    port: stack.apiPorts[0]!,
+    count,
+    prefix: `${bench.runId}-audience`,
+    apiPid: stack.parts.apis[0]!.pid,
+    workerPid: stack.parts.workers[0]!.pid,
+    log,
+  });
   log(`  ${fmt(result.seconds)} s, ${fmt(result.messagesPerSecond, 0)} messages/s, worker peak RSS ${fmt(result.workerPeakRssMiB, 0)} MiB`);
   return result;
 }

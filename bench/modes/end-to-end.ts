@@ -22,7 +22,11 @@ import { fmt, summarize } from '../stats';
  * the same workflow task when the tree has the SEND_IN_THE_SAME_TASK patch, else one activity each.
  */
 export const BARE_SHAPE: BareShape =
-  'ONE_STEP_ON_THE_HAPPY_PATH' in triggerWorkflow ? 'one-local-activity' : 'SEND_IN_THE_SAME_TASK' in triggerWorkflow ? 'send-in-the-same-task' : 'activity-per-recipient';
+  'ONE_STEP_ON_THE_HAPPY_PATH' in triggerWorkflow
+    ? 'one-local-activity'
+    : 'SEND_IN_THE_SAME_TASK' in triggerWorkflow
+      ? 'send-in-the-same-task'
+      : 'activity-per-recipient';
 /** The ceiling: a workflow of one no-op local activity, the least one workflow per trigger costs on this server. */
 const CEILING_SHAPE: BareShape = 'one-local-activity';
 const E2E_CONCURRENCY = 16;
@@ -61,7 +65,14 @@ function to95(finishTimes: number[], t0: number): { count95: number; seconds95: 
   return { count95, seconds95, perSecond95: count95 / seconds95 };
 }
 
-export async function heraldE2e(bench: BenchSettings, stack: Stack, label: string, recipients: number, triggers: number, users: UserSelection): Promise<E2eResult & { campaignId: string; requestPrefix: string }> {
+export async function heraldE2e(
+  bench: BenchSettings,
+  stack: Stack,
+  label: string,
+  recipients: number,
+  triggers: number,
+  users: UserSelection,
+): Promise<E2eResult & { campaignId: string; requestPrefix: string }> {
   const { log } = bench;
   const campaignId = await liveCampaign(stack, `bench ${label}`);
   const requestPrefix = `${bench.runId}-${label}`;
@@ -76,7 +87,17 @@ export async function heraldE2e(bench: BenchSettings, stack: Stack, label: strin
     return { done: Number(found.done), last: found.last };
   };
   const before = cpuSnapshot(stack);
-  const load = startLoad(stack, { mode: 'http', ports: stack.apiPorts, campaignId, recipients, concurrency: E2E_CONCURRENCY, maxCalls: triggers, maxMs: 120_000, requestPrefix, users });
+  const load = startLoad(stack, {
+    mode: 'http',
+    ports: stack.apiPorts,
+    campaignId,
+    recipients,
+    concurrency: E2E_CONCURRENCY,
+    maxCalls: triggers,
+    maxMs: 120_000,
+    requestPrefix,
+    users,
+  });
   const t0 = await load.started;
   let accepted: number | undefined;
   let loadResult: LoadResult | undefined;
@@ -99,11 +120,22 @@ export async function heraldE2e(bench: BenchSettings, stack: Stack, label: strin
   const after = cpuSnapshot(stack);
   const result = loadResult ?? (await load.result);
   const finishTimes = (
-    await db.selectFrom('executions').select('completed_at').where('campaign_id', '=', campaignId).where('status', '!=', 'running').where('completed_at', 'is not', null).execute()
+    await db
+      .selectFrom('executions')
+      .select('completed_at')
+      .where('campaign_id', '=', campaignId)
+      .where('status', '!=', 'running')
+      .where('completed_at', 'is not', null)
+      .execute()
   ).map((r) => Date.parse(r.completed_at!));
   const timedOut = row.done < result.ok;
   const t1 = row.last ? Date.parse(row.last) : Date.now();
-  const delivered = await countOf(db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).where('campaign_id', '=', campaignId));
+  const delivered = await countOf(
+    db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('campaign_id', '=', campaignId),
+  );
   const failedRecipients = await countOf(
     db
       .selectFrom('deliveries as d')
@@ -115,14 +147,46 @@ export async function heraldE2e(bench: BenchSettings, stack: Stack, label: strin
   if (result.failed > 0) log(`${label}: ${result.failed} trigger calls failed, e.g. ${result.firstError}`);
   if (timedOut) log(`${label}: only ${row.done} of ${result.ok} executions finished within ${E2E_TIMEOUT_MS / 1000} s`);
   const seconds = (t1 - t0) / 1000;
-  return { label, campaignId, requestPrefix, recipients, triggers: row.done, seconds, perSecond: row.done / seconds, delivered, failedRecipients, latencies: result.latencies, cpu: cpuDelta(before, after), loadgenCpu: result.cpuSeconds, timedOut, ...to95(finishTimes, t0) };
+  return {
+    label,
+    campaignId,
+    requestPrefix,
+    recipients,
+    triggers: row.done,
+    seconds,
+    perSecond: row.done / seconds,
+    delivered,
+    failedRecipients,
+    latencies: result.latencies,
+    cpu: cpuDelta(before, after),
+    loadgenCpu: result.cpuSeconds,
+    timedOut,
+    ...to95(finishTimes, t0),
+  };
 }
 
-async function bareE2e(bench: BenchSettings, stack: Stack, label: string, recipients: number, triggers: number, shape: BareShape = BARE_SHAPE): Promise<E2eResult & { requestPrefix: string }> {
+async function bareE2e(
+  bench: BenchSettings,
+  stack: Stack,
+  label: string,
+  recipients: number,
+  triggers: number,
+  shape: BareShape = BARE_SHAPE,
+): Promise<E2eResult & { requestPrefix: string }> {
   const requestPrefix = `${bench.runId}-${label}`;
   const base = stack.bareFinished.count;
   const before = cpuSnapshot(stack);
-  const load = startLoad(stack, { mode: 'temporal', address: stack.temporalAddress, taskQueue: BARE_TASK_QUEUE, bareShape: shape, recipients, concurrency: E2E_CONCURRENCY, maxCalls: triggers, maxMs: 120_000, requestPrefix });
+  const load = startLoad(stack, {
+    mode: 'temporal',
+    address: stack.temporalAddress,
+    taskQueue: BARE_TASK_QUEUE,
+    bareShape: shape,
+    recipients,
+    concurrency: E2E_CONCURRENCY,
+    maxCalls: triggers,
+    maxMs: 120_000,
+    requestPrefix,
+  });
   const t0 = await load.started;
   const result = await load.result;
   if (result.failed > 0) bench.log(`${label}: ${result.failed} workflow starts failed, e.g. ${result.firstError}`);
@@ -131,7 +195,21 @@ async function bareE2e(bench: BenchSettings, stack: Stack, label: string, recipi
   const done = stack.bareFinished.count - base;
   const seconds = ((t1 ?? Date.now()) - t0) / 1000;
   const finishTimes = stack.bareFinishTimes.slice(base, base + done);
-  return { label, requestPrefix, recipients, triggers: done, seconds, perSecond: done / seconds, delivered: done * recipients, failedRecipients: 0, latencies: result.latencies, cpu: cpuDelta(before, after), loadgenCpu: result.cpuSeconds, timedOut: t1 === undefined, ...to95(finishTimes, t0) };
+  return {
+    label,
+    requestPrefix,
+    recipients,
+    triggers: done,
+    seconds,
+    perSecond: done / seconds,
+    delivered: done * recipients,
+    failedRecipients: 0,
+    latencies: result.latencies,
+    cpu: cpuDelta(before, after),
+    loadgenCpu: result.cpuSeconds,
+    timedOut: t1 === undefined,
+    ...to95(finishTimes, t0),
+  };
 }
 
 export interface Pair {
@@ -182,7 +260,9 @@ export async function pair(bench: BenchSettings, stack: Stack, client: Client, r
   const half = Math.ceil(triggers / 2);
   const users = (round: number): UserSelection => ({ kind: 'unique', prefix: `${runId}-r${recipients}-${round}` });
   const order = withCeiling ? 'H B C C B H' : 'H B B H';
-  log(`end to end, ${recipients} recipient(s) per call: 2 × ${half} Herald triggers and 2 × ${half} bare workflows${withCeiling ? ' and 2 × ' + half + ' ceiling workflows (one no-op local activity)' : ''} (${order.replaceAll(' ', ', ')}) ...`);
+  log(
+    `end to end, ${recipients} recipient(s) per call: 2 × ${half} Herald triggers and 2 × ${half} bare workflows${withCeiling ? ' and 2 × ' + half + ' ceiling workflows (one no-op local activity)' : ''} (${order.replaceAll(' ', ', ')}) ...`,
+  );
   const h1 = await heraldE2e(bench, stack, `e2e-r${recipients}-a`, recipients, half, users(1));
   const b1 = await bareE2e(bench, stack, `bare-r${recipients}-a`, recipients, half);
   const c1 = withCeiling ? await bareE2e(bench, stack, `ceil-r${recipients}-a`, recipients, half, CEILING_SHAPE) : undefined;
@@ -194,7 +274,9 @@ export async function pair(bench: BenchSettings, stack: Stack, client: Client, r
   const ceiling = c1 && c2 ? combine(c1, c2) : undefined;
   log(
     `  Herald ${fmt(h1.perSecond)} + ${fmt(h2.perSecond)} triggers/s, bare ${fmt(b1.perSecond)} + ${fmt(b2.perSecond)} workflows/s → ratio ${fmt((100 * herald.perSecond) / bare.perSecond, 0)}%` +
-      (ceiling ? `; ceiling ${fmt(c1!.perSecond)} + ${fmt(c2!.perSecond)} workflows/s → Herald at ${fmt((100 * herald.perSecond) / ceiling.perSecond, 0)}% of it (to 95% done: ${fmt((100 * herald.perSecond95) / ceiling.perSecond95, 0)}%)` : ''),
+      (ceiling
+        ? `; ceiling ${fmt(c1!.perSecond)} + ${fmt(c2!.perSecond)} workflows/s → Herald at ${fmt((100 * herald.perSecond) / ceiling.perSecond, 0)}% of it (to 95% done: ${fmt((100 * herald.perSecond95) / ceiling.perSecond95, 0)}%)`
+        : ''),
   );
   const heraldHistory = await historyShape(client, executionWorkflowId(h1.campaignId, `${h1.requestPrefix}-0`), log);
   const bareHistory = await historyShape(client, `bare/${b1.requestPrefix}-0`, log);
@@ -244,7 +326,7 @@ export function endToEndReport(pairs: Pair[], replicas: number, pg: boolean): st
     out.push(
       'The ceiling: bare workflows of ONE no-op local activity (bench/bare-workflow.ts, shape one-local-activity) on the same server, run between the others (C in the run order): one workflow per trigger can go no faster here. Herald as a fraction of it:',
       '',
-      '| recipients/call | Herald triggers/s | ceiling workflows/s | Herald / ceiling | Herald / ceiling, to 95% done | bare (Herald\'s shape) / ceiling | ceiling CPU ms / workflow (worker + Temporal) | Herald history events / trigger | ceiling history events |',
+      "| recipients/call | Herald triggers/s | ceiling workflows/s | Herald / ceiling | Herald / ceiling, to 95% done | bare (Herald's shape) / ceiling | ceiling CPU ms / workflow (worker + Temporal) | Herald history events / trigger | ceiling history events |",
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...withCeiling.map((p) => {
         const c = p.ceiling!;
@@ -299,7 +381,10 @@ export function endToEndTargets(pairs: Pair[]): string[] {
     targets.push(
       `- End to end ≥ 70% of bare Temporal, ${p.recipients} recipient(s)/call: ${fmt(100 * ratio, 0)}% by throughput (${fmt(p.herald.perSecond)} vs ${fmt(p.bare.perSecond)} per s; to 95% done ${fmt((100 * p.herald.perSecond95) / p.bare.perSecond95, 0)}%) → ${ratio >= 0.7 ? 'MET' : 'MISSED'}; ${fmt((100 * bareCpu) / hCpu, 0)}% by CPU per trigger → ${bareCpu / hCpu >= 0.7 ? 'MET' : 'MISSED'}`,
     );
-    if (p.ceiling) targets.push(`- End to end as a fraction of the ceiling (one no-op local activity per workflow), ${p.recipients} recipient(s)/call: ${fmt((100 * p.herald.perSecond) / p.ceiling.perSecond, 0)}% (${fmt(p.herald.perSecond)} vs ${fmt(p.ceiling.perSecond)} per s; to 95% done ${fmt((100 * p.herald.perSecond95) / p.ceiling.perSecond95, 0)}%)`);
+    if (p.ceiling)
+      targets.push(
+        `- End to end as a fraction of the ceiling (one no-op local activity per workflow), ${p.recipients} recipient(s)/call: ${fmt((100 * p.herald.perSecond) / p.ceiling.perSecond, 0)}% (${fmt(p.herald.perSecond)} vs ${fmt(p.ceiling.perSecond)} per s; to 95% done ${fmt((100 * p.herald.perSecond95) / p.ceiling.perSecond95, 0)}%)`,
+      );
   }
   return targets;
 }

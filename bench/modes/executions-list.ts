@@ -22,7 +22,10 @@ export function executionListingReport(r: ExecutionListingBenchResult): string[]
     '',
     '| filter | matching | first page p50 ms | first page p95 ms | deep page | deep p50 ms | deep p95 ms |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...r.rows.map((row) => `| ${row.label} | ${row.matches.toLocaleString('en')} | ${fmt(row.first.p50)} | ${fmt(row.first.p95)} | ${row.deepPage} | ${fmt(row.deep.p50)} | ${fmt(row.deep.p95)} |`),
+    ...r.rows.map(
+      (row) =>
+        `| ${row.label} | ${row.matches.toLocaleString('en')} | ${fmt(row.first.p50)} | ${fmt(row.first.p95)} | ${row.deepPage} | ${fmt(row.deep.p50)} | ${fmt(row.deep.p95)} |`,
+    ),
     '',
     '| filter | plan, first page | plan, deep page |',
     '|---|---|---|',

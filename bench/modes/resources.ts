@@ -11,22 +11,44 @@ import { fmt } from '../stats';
 export type ProcessMemory = Record<string, ReturnType<typeof memory>>;
 
 export function processMemory(stack: Stack): ProcessMemory {
-  const processes: Array<[string, number]> = [...stack.allParts().map((part): [string, number] => [part.name, part.pid]), ...stack.temporalPids().map((pid, i): [string, number] => [i === 0 ? 'temporal' : `temporal-${i + 1}`, pid])];
+  const processes: Array<[string, number]> = [
+    ...stack.allParts().map((part): [string, number] => [part.name, part.pid]),
+    ...stack.temporalPids().map((pid, i): [string, number] => [i === 0 ? 'temporal' : `temporal-${i + 1}`, pid]),
+  ];
   return Object.fromEntries(processes.map(([name, pid]) => [name, memory(pid)]));
 }
 
 /** totalCpu: CPU seconds by kind over the run; replicas: of each kind; pg: Herald's data in PostgreSQL. */
 export function resourcesReport(processes: ProcessMemory, totalCpu: CpuSnapshot, replicas: number, pg: boolean): string[] {
   const kindOf = (name: string): ProcName | undefined =>
-    name.startsWith('accept-api') ? 'acceptApi' : name.startsWith('api') ? 'api' : name.startsWith('worker') ? 'worker' : name === 'bare-worker' ? 'bareWorker' : name.startsWith('temporal') ? 'temporal' : undefined;
-  const titles: Record<ProcName, string> = { api: 'API (trigger path)', acceptApi: 'API (accept-only)', worker: 'Herald worker', temporal: 'Temporal server', bareWorker: 'bare-Temporal worker', postgres: "Herald's PostgreSQL" };
+    name.startsWith('accept-api')
+      ? 'acceptApi'
+      : name.startsWith('api')
+        ? 'api'
+        : name.startsWith('worker')
+          ? 'worker'
+          : name === 'bare-worker'
+            ? 'bareWorker'
+            : name.startsWith('temporal')
+              ? 'temporal'
+              : undefined;
+  const titles: Record<ProcName, string> = {
+    api: 'API (trigger path)',
+    acceptApi: 'API (accept-only)',
+    worker: 'Herald worker',
+    temporal: 'Temporal server',
+    bareWorker: 'bare-Temporal worker',
+    postgres: "Herald's PostgreSQL",
+  };
   const kinds: ProcName[] = ['api', 'acceptApi', 'worker', 'temporal', 'bareWorker', ...(pg ? (['postgres'] as const) : [])];
   return [
     '## Resources over the whole run',
     '',
     '| process | kind | peak RSS (VmHWM) MiB | RSS at the end MiB |',
     '|---|---|---:|---:|',
-    ...Object.entries(processes).map(([name, m]) => `| ${name} | ${kindOf(name) ? titles[kindOf(name)!] : ''} | ${fmt(m?.peakRssMiB ?? Number.NaN, 0)} | ${fmt(m?.rssMiB ?? Number.NaN, 0)} |`),
+    ...Object.entries(processes).map(
+      ([name, m]) => `| ${name} | ${kindOf(name) ? titles[kindOf(name)!] : ''} | ${fmt(m?.peakRssMiB ?? Number.NaN, 0)} | ${fmt(m?.rssMiB ?? Number.NaN, 0)} |`,
+    ),
     '',
     `| process kind | CPU s over the run${replicas > 1 ? ' (all replicas)' : ''} |`,
     '|---|---:|',

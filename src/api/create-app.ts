@@ -59,7 +59,10 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
     maxSize: MAX_BODY_BYTES,
     // The rest of the body is never read, so the socket cannot be reused: tell the client to close it.
     onError: (c) =>
-      problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
+      problemResponse(
+        c,
+        new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_BODY_BYTES} bytes.`, undefined, { connection: 'close' }),
+      ),
   });
   // NDJSON streams are read line by line under their own limits (src/api/ndjson-lines.ts).
   app.use('/v1/*', (c, next) => (isNdjsonStreamRoute(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
@@ -67,7 +70,13 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   // operation's declared scopes admit the caller's key (403; 404 for anything undeclared).
   app.use('/v1/*', authenticate(deps, limiters.authFailures));
   app.use('/v1/*', rateLimit(deps.config.http, limiters.calls));
-  app.use('/v1/*', authorize(() => operations(), (c) => notFound(c)));
+  app.use(
+    '/v1/*',
+    authorize(
+      () => operations(),
+      (c) => notFound(c),
+    ),
+  );
 
   app.route('/', healthRouter(deps));
   // Public, like /health: outside /v1, so no API key; limited per client address instead.
@@ -114,7 +123,10 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   const notFound = (c: Context) => {
     const allowed = operations().methods(c.req.path);
     if (allowed && !allowed.includes(c.req.method)) {
-      return problemResponse(c, new Problem(405, 'method-not-allowed', 'Method not allowed', `${c.req.path} supports ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') }));
+      return problemResponse(
+        c,
+        new Problem(405, 'method-not-allowed', 'Method not allowed', `${c.req.path} supports ${allowed.join(', ')}`, undefined, { allow: allowed.join(', ') }),
+      );
     }
     return problemResponse(c, new Problem(404, 'not-found', 'Not found', `No route for ${c.req.method} ${c.req.path}`));
   };
@@ -129,11 +141,29 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
       return problemResponse(c, new Problem(status, type, error.message || 'Bad request', error.message));
     }
     if (isUnstorableTextError(error)) {
-      return problemResponse(c, new Problem(400, 'unstorable-text', 'Bad request', 'The request holds text the database cannot store (the character U+0000 or a lone UTF-16 surrogate).'));
+      return problemResponse(
+        c,
+        new Problem(
+          400,
+          'unstorable-text',
+          'Bad request',
+          'The request holds text the database cannot store (the character U+0000 or a lone UTF-16 surrogate).',
+        ),
+      );
     }
     if (isTransientDependencyError(error)) {
       // The requestId is already claimed: a retry with the same body resumes where this call stopped.
-      return problemResponse(c, new Problem(503, 'dependency-unavailable', 'Temporarily unavailable', 'Temporal or the database did not answer; retry with the same requestId.', undefined, { 'retry-after': '1' }));
+      return problemResponse(
+        c,
+        new Problem(
+          503,
+          'dependency-unavailable',
+          'Temporarily unavailable',
+          'Temporal or the database did not answer; retry with the same requestId.',
+          undefined,
+          { 'retry-after': '1' },
+        ),
+      );
     }
     console.error(`[api] ${c.req.method} ${c.req.path} failed:`, error);
     return problemResponse(c, new Problem(500, 'internal-error', 'Internal error', 'Herald could not complete the request; it has been logged.'));

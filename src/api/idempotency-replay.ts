@@ -11,7 +11,7 @@ export const IDEMPOTENCY_REPLAY_HEADER = 'Idempotency-Replay';
 export const idempotencyReplayResponseHeader = {
   [IDEMPOTENCY_REPLAY_HEADER]: {
     description:
-      'Present, with the value `true`, when this call repeats an earlier one with the same requestId and body: the answer is the first call\'s and nothing new was started. A repeat that arrives while the first call is still starting its workflow waits for that workflow and then answers the same way; it never starts a second one.',
+      "Present, with the value `true`, when this call repeats an earlier one with the same requestId and body: the answer is the first call's and nothing new was started. A repeat that arrives while the first call is still starting its workflow waits for that workflow and then answers the same way; it never starts a second one.",
     schema: { type: 'string' as const, enum: ['true'] },
   },
 };

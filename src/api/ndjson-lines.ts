@@ -6,9 +6,7 @@
  * buffers it whole; split2 can only fail the stream or skip it silently).
  */
 
-export type NdjsonLine =
-  | { line: number; kind: 'value'; value: unknown }
-  | { line: number; kind: 'invalid'; reason: string };
+export type NdjsonLine = { line: number; kind: 'value'; value: unknown } | { line: number; kind: 'invalid'; reason: string };
 
 export interface NdjsonLimits {
   /** Bytes one line may hold; a longer line is reported and skipped. */
@@ -20,7 +18,10 @@ export interface NdjsonLimits {
 /** Where a body stopped being read before its end, reported after the last line read. */
 export class NdjsonBodyTooLarge extends Error {
   override name = 'NdjsonBodyTooLarge';
-  constructor(readonly afterLine: number, readonly maxBodyBytes: number) {
+  constructor(
+    readonly afterLine: number,
+    readonly maxBodyBytes: number,
+  ) {
     super(`The body exceeds ${maxBodyBytes} bytes; lines after ${afterLine} were not read`);
   }
 }

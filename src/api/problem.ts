@@ -61,9 +61,12 @@ function flattenUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   // Nested unions (email or SMS content, each flat or multilingual) are flattened first. The
   // option whose shape fits best wins: the fewest missing fields and unknown keys (an SMS body is
   // not reported as an email without html), then the deepest issue.
-  const branches = issue.errors.map((branch) => branch.flatMap((inner) => flattenUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue)));
+  const branches = issue.errors.map((branch) =>
+    branch.flatMap((inner) => flattenUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue)),
+  );
   const depth = (branch: z.core.$ZodIssue[]) => Math.max(-1, ...branch.map((i) => i.path.length));
-  const misfits = (branch: z.core.$ZodIssue[]) => branch.filter((i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && /received undefined$/.test(i.message))).length;
+  const misfits = (branch: z.core.$ZodIssue[]) =>
+    branch.filter((i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && /received undefined$/.test(i.message))).length;
   const better = (a: z.core.$ZodIssue[], b: z.core.$ZodIssue[]) => misfits(b) < misfits(a) || (misfits(b) === misfits(a) && depth(b) > depth(a));
   const best = branches.reduce((a, b) => (better(a, b) ? b : a));
   if (best.length === 0) return [issue];
@@ -86,7 +89,9 @@ export const v1Responses = {
   401: problemContent('Missing or wrong API key (a missing one only when HERALD_API_KEYS is set)'),
   403: problemContent("The API key's scope does not allow this call (type forbidden)"),
   429: {
-    ...problemContent('Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute)'),
+    ...problemContent(
+      'Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute)',
+    ),
     headers: {
       'Retry-After': header('Seconds to wait before retrying'),
       'RateLimit-Limit': header('Calls allowed per second for this key'),

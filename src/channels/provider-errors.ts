@@ -1,7 +1,10 @@
 /** The provider may accept the same message later (429, 5xx, network): retry it. */
 export class ProviderUnavailableError extends Error {
   override name = 'ProviderUnavailable';
-  constructor(message: string, readonly retryAfterMs?: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
 }

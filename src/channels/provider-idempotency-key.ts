@@ -7,7 +7,9 @@ import type { Channel } from '../domain/campaign';
  * the recipient's identity within the execution, the same on every retry.
  */
 export function providerIdempotencyKey(executionId: string, userId: string, channel: Channel): string {
-  return `herald-${createHash('sha256').update(JSON.stringify([executionId, userId, channel])).digest('hex')}`;
+  return `herald-${createHash('sha256')
+    .update(JSON.stringify([executionId, userId, channel]))
+    .digest('hex')}`;
 }
 
 const HEADER_SAFE = /^[\x21-\x7E]{1,255}$/;
@@ -33,5 +35,9 @@ export function headerSafeIdempotencyKey(key: string): string {
 export function batchIdempotencyKey(executionId: string, batchIndex: number): string {
   if (!Number.isSafeInteger(batchIndex) || batchIndex < 0) throw new Error(`A batch index is a whole number from 0, not ${batchIndex}`);
   const readable = `herald-batch/${executionId}/${batchIndex}`;
-  return HEADER_SAFE.test(readable) ? readable : `herald-batch-${createHash('sha256').update(JSON.stringify([executionId, batchIndex])).digest('hex')}`;
+  return HEADER_SAFE.test(readable)
+    ? readable
+    : `herald-batch-${createHash('sha256')
+        .update(JSON.stringify([executionId, batchIndex]))
+        .digest('hex')}`;
 }

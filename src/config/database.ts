@@ -10,7 +10,8 @@ export const databaseVariables = z.object({
   HERALD_DB_PATH: optionalString,
   // Never echo the value in a message: a connection string can hold a password.
   DATABASE_URL: optionalString.refine((value) => value === undefined || isPostgresUrl(value), {
-    message: 'DATABASE_URL must be a PostgreSQL connection URL such as postgres://user:password@host:5432/herald (postgres:// or postgresql://); leave it unset for the embedded SQLite database',
+    message:
+      'DATABASE_URL must be a PostgreSQL connection URL such as postgres://user:password@host:5432/herald (postgres:// or postgresql://); leave it unset for the embedded SQLite database',
   }),
 });
 

@@ -14,7 +14,7 @@ export const housekeepingVariables = z.object({
   HERALD_ORPHAN_GRACE_SECONDS: z.coerce
     .number({ error: 'HERALD_ORPHAN_GRACE_SECONDS must be a number of seconds, e.g. 120' })
     .int('HERALD_ORPHAN_GRACE_SECONDS must be a whole number of seconds, e.g. 120')
-    .min(10, 'HERALD_ORPHAN_GRACE_SECONDS must be at least 10, well above the API\'s 5 s wait for Temporal')
+    .min(10, "HERALD_ORPHAN_GRACE_SECONDS must be at least 10, well above the API's 5 s wait for Temporal")
     .default(120),
   HERALD_RETENTION_DAYS: wholeNumber('HERALD_RETENTION_DAYS', 30, 1, 3650, 'days'),
   HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: wholeNumber('HERALD_RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 1, 86_400, 'seconds'),

@@ -37,7 +37,10 @@ export function httpConfig(e: HttpVariables): HttpConfig {
     http: {
       port: e.PORT,
       host: e.HOST,
-      apiKeys: (e.HERALD_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean),
+      apiKeys: (e.HERALD_API_KEYS ?? '')
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
       authFailuresPerMinute: e.HERALD_AUTH_FAILURE_LIMIT,
       rateLimit: {
         perSecond: e.HERALD_RATE_LIMIT,

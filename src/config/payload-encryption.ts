@@ -12,7 +12,10 @@ const payloadKeys = optionalString.superRefine((value, ctx) => {
     const match = PAYLOAD_KEY_ENTRY.exec(entry);
     if (!match || Buffer.from(match[2]!, 'base64').length !== 32) {
       // Never echo the entry: it is a secret.
-      ctx.addIssue({ code: 'custom', message: 'HERALD_PAYLOAD_KEYS must look like key-2026:<32 random bytes in base64>[,older-id:<base64>...]; create a key with `openssl rand -base64 32`' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'HERALD_PAYLOAD_KEYS must look like key-2026:<32 random bytes in base64>[,older-id:<base64>...]; create a key with `openssl rand -base64 32`',
+      });
       return;
     }
     if (ids.has(match[1]!)) ctx.addIssue({ code: 'custom', message: `HERALD_PAYLOAD_KEYS names key id "${match[1]}" twice; every key needs its own id` });
@@ -47,7 +50,9 @@ export function payloadEncryptionConfig(e: PayloadEncryptionVariables & Pick<Tem
     ...(e.HERALD_PAYLOAD_KEYS && { payloadKeys: parsePayloadKeys(e.HERALD_PAYLOAD_KEYS) }),
     codec: {
       corsOrigins: e.HERALD_CODEC_CORS_ORIGINS
-        ? e.HERALD_CODEC_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean)
+        ? e.HERALD_CODEC_CORS_ORIGINS.split(',')
+            .map((origin) => origin.trim())
+            .filter(Boolean)
         : [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
     },
   };

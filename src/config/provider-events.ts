@@ -4,8 +4,17 @@ import { optionalString, wholeNumber } from './zod-helpers';
 /** Provider events in (POST /webhooks/resend, /webhooks/twilio*). */
 export const providerEventVariables = z.object({
   // The signing secret of the Resend webhook. Never echo it.
-  RESEND_WEBHOOK_SECRET: optionalString.refine((value) => value === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(value), 'RESEND_WEBHOOK_SECRET must be the webhook\'s signing secret as Resend shows it: whsec_ followed by base64'),
-  HERALD_PROVIDER_EVENTS_RATE_LIMIT: wholeNumber('HERALD_PROVIDER_EVENTS_RATE_LIMIT', 500, 1, 1_000_000, 'requests per second per client address on /webhooks/resend and /webhooks/twilio'),
+  RESEND_WEBHOOK_SECRET: optionalString.refine(
+    (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]{16,}$/.test(value),
+    "RESEND_WEBHOOK_SECRET must be the webhook's signing secret as Resend shows it: whsec_ followed by base64",
+  ),
+  HERALD_PROVIDER_EVENTS_RATE_LIMIT: wholeNumber(
+    'HERALD_PROVIDER_EVENTS_RATE_LIMIT',
+    500,
+    1,
+    1_000_000,
+    'requests per second per client address on /webhooks/resend and /webhooks/twilio',
+  ),
 });
 
 export type ProviderEventVariables = z.infer<typeof providerEventVariables>;

@@ -15,15 +15,30 @@ export const pushVariables = z.object({
   APNS_BASE_URL: z.url({ error: 'APNS_BASE_URL must be a URL such as https://api.push.apple.com' }).optional(),
   // The push channel's defaults, per platform (a campaign with no channel configuration): each
   // provider with all of its variables, else the outbox. Never echo a value: the keys are secrets.
-  VAPID_SUBJECT: optionalString.refine((value) => value === undefined || /^(mailto:|https:\/\/)/.test(value), 'VAPID_SUBJECT must be a mailto: or https:// URL, e.g. mailto:ops@example.com'),
-  VAPID_PUBLIC_KEY: optionalString.refine((value) => value === undefined || base64UrlBytes(value) === 65, 'VAPID_PUBLIC_KEY must be the URL-safe base64 public key of a P-256 pair (65 bytes), e.g. from `npx web-push generate-vapid-keys`'),
-  VAPID_PRIVATE_KEY: optionalString.refine((value) => value === undefined || base64UrlBytes(value) === 32, 'VAPID_PRIVATE_KEY must be the URL-safe base64 private key of a P-256 pair (32 bytes), e.g. from `npx web-push generate-vapid-keys`'),
+  VAPID_SUBJECT: optionalString.refine(
+    (value) => value === undefined || /^(mailto:|https:\/\/)/.test(value),
+    'VAPID_SUBJECT must be a mailto: or https:// URL, e.g. mailto:ops@example.com',
+  ),
+  VAPID_PUBLIC_KEY: optionalString.refine(
+    (value) => value === undefined || base64UrlBytes(value) === 65,
+    'VAPID_PUBLIC_KEY must be the URL-safe base64 public key of a P-256 pair (65 bytes), e.g. from `npx web-push generate-vapid-keys`',
+  ),
+  VAPID_PRIVATE_KEY: optionalString.refine(
+    (value) => value === undefined || base64UrlBytes(value) === 32,
+    'VAPID_PRIVATE_KEY must be the URL-safe base64 private key of a P-256 pair (32 bytes), e.g. from `npx web-push generate-vapid-keys`',
+  ),
   FCM_PROJECT_ID: optionalString,
-  FCM_SERVICE_ACCOUNT: optionalString.refine((value) => value === undefined || isServiceAccountJson(value), 'FCM_SERVICE_ACCOUNT must be the service-account key file Firebase downloads (JSON with client_email and private_key)'),
+  FCM_SERVICE_ACCOUNT: optionalString.refine(
+    (value) => value === undefined || isServiceAccountJson(value),
+    'FCM_SERVICE_ACCOUNT must be the service-account key file Firebase downloads (JSON with client_email and private_key)',
+  ),
   APNS_TEAM_ID: optionalString,
   APNS_KEY_ID: optionalString,
   APNS_BUNDLE_ID: optionalString,
-  APNS_PRIVATE_KEY: optionalString.refine((value) => value === undefined || value.includes('-----BEGIN PRIVATE KEY-----'), 'APNS_PRIVATE_KEY must be the .p8 key Apple gives, in PEM (-----BEGIN PRIVATE KEY-----...)'),
+  APNS_PRIVATE_KEY: optionalString.refine(
+    (value) => value === undefined || value.includes('-----BEGIN PRIVATE KEY-----'),
+    'APNS_PRIVATE_KEY must be the .p8 key Apple gives, in PEM (-----BEGIN PRIVATE KEY-----...)',
+  ),
   APNS_PRODUCTION: flag,
   // For the API (npm start sets it): whether a push platform defaults to the outbox, so /v1/outbox is mounted.
   HERALD_PUSH_OUTBOX: z
@@ -67,7 +82,10 @@ export interface PushConfig {
 }
 
 export function pushConfig(e: PushVariables & ProviderVariables): PushConfig {
-  const webpush = e.VAPID_SUBJECT && e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY ? { subject: e.VAPID_SUBJECT, publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY } : undefined;
+  const webpush =
+    e.VAPID_SUBJECT && e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY
+      ? { subject: e.VAPID_SUBJECT, publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY }
+      : undefined;
   const fcm = e.FCM_PROJECT_ID && e.FCM_SERVICE_ACCOUNT ? { projectId: e.FCM_PROJECT_ID, serviceAccountJson: e.FCM_SERVICE_ACCOUNT } : undefined;
   const apns =
     e.APNS_TEAM_ID && e.APNS_KEY_ID && e.APNS_BUNDLE_ID && e.APNS_PRIVATE_KEY

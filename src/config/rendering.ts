@@ -29,6 +29,10 @@ export interface RenderingConfig {
 
 export function renderingConfig(e: RenderingVariables): RenderingConfig {
   return {
-    render: { timeoutMs: e.HERALD_RENDER_TIMEOUT_MS, maxBytes: e.HERALD_RENDER_MAX_BYTES, processes: e.HERALD_RENDER_PROCESSES ?? e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())) },
+    render: {
+      timeoutMs: e.HERALD_RENDER_TIMEOUT_MS,
+      maxBytes: e.HERALD_RENDER_MAX_BYTES,
+      processes: e.HERALD_RENDER_PROCESSES ?? e.HERALD_RENDER_THREADS ?? Math.max(1, Math.min(4, availableParallelism())),
+    },
   };
 }

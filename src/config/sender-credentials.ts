@@ -7,12 +7,26 @@ const envNameList = (name: string) =>
     .string()
     .optional()
     .superRefine((value, ctx) => {
-      for (const entry of (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+      for (const entry of (value ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)) {
         const problem = envNameProblem(entry);
         if (problem) ctx.addIssue({ code: 'custom', message: `${name} lists "${entry.slice(0, 130)}": ${problem}` });
       }
     })
-    .transform((value) => (value === undefined ? undefined : [...new Set(value.split(',').map((item) => item.trim()).filter(Boolean))]));
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : [
+            ...new Set(
+              value
+                .split(',')
+                .map((item) => item.trim())
+                .filter(Boolean),
+            ),
+          ],
+    );
 
 /** The provider credentials channel configurations may name, by the variables they live in. */
 export const senderCredentialVariables = z.object({

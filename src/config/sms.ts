@@ -6,8 +6,14 @@ import { optionalString } from './zod-helpers';
 export const smsVariables = z.object({
   TWILIO_ACCOUNT_SID: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
-  TWILIO_FROM: optionalString.refine((value) => value === undefined || /^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/.test(value), 'TWILIO_FROM must be an E.164 number (+14155550100) or an alphanumeric sender id of up to 11 characters'),
-  TWILIO_MESSAGING_SERVICE_SID: optionalString.refine((value) => value === undefined || /^MG[0-9a-fA-F]{32}$/.test(value), 'TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex digits'),
+  TWILIO_FROM: optionalString.refine(
+    (value) => value === undefined || /^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/.test(value),
+    'TWILIO_FROM must be an E.164 number (+14155550100) or an alphanumeric sender id of up to 11 characters',
+  ),
+  TWILIO_MESSAGING_SERVICE_SID: optionalString.refine(
+    (value) => value === undefined || /^MG[0-9a-fA-F]{32}$/.test(value),
+    'TWILIO_MESSAGING_SERVICE_SID must be MG followed by 32 hex digits',
+  ),
   TWILIO_BASE_URL: z.url({ error: 'TWILIO_BASE_URL must be a URL such as https://api.twilio.com' }).optional(),
   HERALD_SMS_PROVIDER: z.enum(['twilio', 'outbox'], { error: 'HERALD_SMS_PROVIDER must be twilio or outbox' }).optional(),
 });
@@ -32,7 +38,8 @@ export interface SmsConfig {
 export function smsConfig(e: SmsVariables & ProviderVariables): SmsConfig {
   return {
     sms: {
-      provider: e.HERALD_SMS_PROVIDER ?? (e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && (e.TWILIO_FROM || e.TWILIO_MESSAGING_SERVICE_SID) ? 'twilio' : 'outbox'),
+      provider:
+        e.HERALD_SMS_PROVIDER ?? (e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && (e.TWILIO_FROM || e.TWILIO_MESSAGING_SERVICE_SID) ? 'twilio' : 'outbox'),
       ...(e.TWILIO_ACCOUNT_SID && { accountSid: e.TWILIO_ACCOUNT_SID }),
       ...(e.TWILIO_AUTH_TOKEN && { authToken: e.TWILIO_AUTH_TOKEN }),
       ...(e.TWILIO_FROM && { from: e.TWILIO_FROM }),

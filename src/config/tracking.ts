@@ -33,7 +33,10 @@ export function trackingConfig(e: TrackingVariables & Pick<HttpVariables, 'HOST'
   return {
     publicUrl: publicUrl(e.HERALD_PUBLIC_URL, e.HOST, e.PORT),
     tracking: {
-      secrets: (e.HERALD_TRACKING_SECRET ?? '').split(',').map((secret) => secret.trim()).filter(Boolean),
+      secrets: (e.HERALD_TRACKING_SECRET ?? '')
+        .split(',')
+        .map((secret) => secret.trim())
+        .filter(Boolean),
       perSecond: e.HERALD_TRACKING_RATE_LIMIT,
     },
   };
@@ -49,7 +52,8 @@ function publicUrlProblem(value: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must start with http:// or https://';
   if (url.username || url.password) return 'must not hold a user name or password';
-  if (url.search || url.hash || value.includes('?') || value.includes('#')) return 'must not have a query or a fragment (a path prefix such as https://example.com/herald is fine)';
+  if (url.search || url.hash || value.includes('?') || value.includes('#'))
+    return 'must not have a query or a fragment (a path prefix such as https://example.com/herald is fine)';
   return undefined;
 }
 

@@ -7,7 +7,13 @@ import { flag, wholeNumber } from './zod-helpers';
  */
 export const webhookVariables = z.object({
   HERALD_WEBHOOKS_ALLOW_PRIVATE: flag,
-  HERALD_WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber('HERALD_WEBHOOK_DISABLE_AFTER_FAILURES', 0, 0, 1_000_000, 'consecutive failed requests (0: only after 24 hours of failures)'),
+  HERALD_WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber(
+    'HERALD_WEBHOOK_DISABLE_AFTER_FAILURES',
+    0,
+    0,
+    1_000_000,
+    'consecutive failed requests (0: only after 24 hours of failures)',
+  ),
   HERALD_WEBHOOK_RETRY_INITIAL_MS: wholeNumber('HERALD_WEBHOOK_RETRY_INITIAL_MS', 5_000, 100, 600_000, 'milliseconds'),
   HERALD_WEBHOOK_TIMEOUT_MS: wholeNumber('HERALD_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000, 'milliseconds'),
   HERALD_WEBHOOK_POLL_MS: wholeNumber('HERALD_WEBHOOK_POLL_MS', 1_000, 100, 60_000, 'milliseconds'),

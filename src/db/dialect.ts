@@ -43,13 +43,17 @@ export function readJson<T>(value: unknown): T {
  * values are never null (json_patch drops null members).
  */
 export function mergeJsonObjects(db: Kysely<any>, existing: string, incoming: string): RawBuilder<string> {
-  return dialectOf(db) === 'postgres' ? sql<string>`${sql.ref(existing)} || ${sql.ref(incoming)}` : sql<string>`json_patch(${sql.ref(existing)}, ${sql.ref(incoming)})`;
+  return dialectOf(db) === 'postgres'
+    ? sql<string>`${sql.ref(existing)} || ${sql.ref(incoming)}`
+    : sql<string>`json_patch(${sql.ref(existing)}, ${sql.ref(incoming)})`;
 }
 
 /** `column` (a queryable JSON object) with the keys of `value` on top, in one UPDATE's `set`; same rules as mergeJsonObjects. */
 export function mergeJsonValue(db: Kysely<any>, column: string, value: Record<string, string | number | boolean>): RawBuilder<string> {
   const incoming = JSON.stringify(value);
-  return dialectOf(db) === 'postgres' ? sql<string>`${sql.ref(column)} || cast(${incoming} as jsonb)` : sql<string>`json_patch(${sql.ref(column)}, ${incoming})`;
+  return dialectOf(db) === 'postgres'
+    ? sql<string>`${sql.ref(column)} || cast(${incoming} as jsonb)`
+    : sql<string>`json_patch(${sql.ref(column)}, ${incoming})`;
 }
 
 /** A JSON scalar a queryable JSON value is compared with. */
@@ -92,8 +96,13 @@ function sqliteJsonTests(column: string): QueryableJsonTests {
   const value = (path: string[]) => sql`json_extract(${col}, ${jsonPath(path)})`;
   /** The json_type names of a JS scalar's JSON type; booleans by value, since their type is their value. */
   const typeTest = (path: string[], scalar: JsonScalar) =>
-    typeof scalar === 'string' ? sql`${type(path)} = 'text'` : typeof scalar === 'number' ? sql`${type(path)} in ('integer', 'real')` : sql`${type(path)} = ${scalar ? 'true' : 'false'}`;
-  const equals = (path: string[], scalar: JsonScalar) => (typeof scalar === 'boolean' ? typeTest(path, scalar) : sql`(${typeTest(path, scalar)} and ${value(path)} = ${scalar})`);
+    typeof scalar === 'string'
+      ? sql`${type(path)} = 'text'`
+      : typeof scalar === 'number'
+        ? sql`${type(path)} in ('integer', 'real')`
+        : sql`${type(path)} = ${scalar ? 'true' : 'false'}`;
+  const equals = (path: string[], scalar: JsonScalar) =>
+    typeof scalar === 'boolean' ? typeTest(path, scalar) : sql`(${typeTest(path, scalar)} and ${value(path)} = ${scalar})`;
   return {
     exists: (path) => sql<SqlBool>`(coalesce(${type(path)}, 'null') <> 'null')`,
     equals: (path, scalar) => definitely(equals(path, scalar)),
@@ -103,14 +112,21 @@ function sqliteJsonTests(column: string): QueryableJsonTests {
       const booleans = [...new Set(values.filter((v) => typeof v === 'boolean'))].map((v) => (v ? 'true' : 'false'));
       const tests = [
         ...(strings.length > 0 ? [sql`(${type(path)} = 'text' and ${value(path)} in (select value from json_each(${JSON.stringify(strings)})))`] : []),
-        ...(numbers.length > 0 ? [sql`(${type(path)} in ('integer', 'real') and ${value(path)} in (select value from json_each(${JSON.stringify(numbers)})))`] : []),
+        ...(numbers.length > 0
+          ? [sql`(${type(path)} in ('integer', 'real') and ${value(path)} in (select value from json_each(${JSON.stringify(numbers)})))`]
+          : []),
         ...(booleans.length > 0 ? [sql`${type(path)} in (select value from json_each(${JSON.stringify(booleans)}))`] : []),
       ];
       return definitely(sql`(${sql.join(tests, sql` or `)})`);
     },
     compare: (path, op, scalar) => definitely(sql`(${typeTest(path, scalar)} and ${value(path)} ${COMPARISONS[op]} ${scalar})`),
     contains(path, scalar) {
-      const elementType = typeof scalar === 'string' ? sql`e.type = 'text'` : typeof scalar === 'number' ? sql`e.type in ('integer', 'real')` : sql`e.type = ${scalar ? 'true' : 'false'}`;
+      const elementType =
+        typeof scalar === 'string'
+          ? sql`e.type = 'text'`
+          : typeof scalar === 'number'
+            ? sql`e.type in ('integer', 'real')`
+            : sql`e.type = ${scalar ? 'true' : 'false'}`;
       const element = typeof scalar === 'boolean' ? elementType : sql`${elementType} and e.value = ${scalar}`;
       const inArray = sql`(${type(path)} = 'array' and exists (select 1 from json_each(${col}, ${jsonPath(path)}) as e where ${element}))`;
       return definitely(typeof scalar === 'string' ? sql`((${type(path)} = 'text' and instr(${value(path)}, ${scalar}) > 0) or ${inArray})` : inArray);
@@ -139,7 +155,11 @@ function postgresJsonTests(column: string): QueryableJsonTests {
       ),
     contains(path, scalar) {
       const inArray = sql`(jsonb_typeof(${at(path)}) = 'array' and ${at(path)} @> ${jsonb([scalar])})`;
-      return definitely(typeof scalar === 'string' ? sql`((jsonb_typeof(${at(path)}) = 'string' and strpos(${textAt(path)}, cast(${scalar} as text)) > 0) or ${inArray})` : inArray);
+      return definitely(
+        typeof scalar === 'string'
+          ? sql`((jsonb_typeof(${at(path)}) = 'string' and strpos(${textAt(path)}, cast(${scalar} as text)) > 0) or ${inArray})`
+          : inArray,
+      );
     },
   };
 }

@@ -124,10 +124,18 @@ export interface DeliveryTable {
   /** The content variant the message was rendered from: `default` or a translation's tag; null until rendered. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
   /** What the rendered message tracks: `opens`, `clicks` or `opens,clicks` (migration 0011); null: untracked. */
-  tracking: ColumnType<string | null, string | null | undefined, string | null>;  /** Quiet hours deferred this message: it is not sent before this instant (migration 0015). */
+  tracking: ColumnType<
+    string | null,
+    string | null | undefined,
+    string | null
+  > /** Quiet hours deferred this message: it is not sent before this instant (migration 0015). */;
   not_before: ColumnType<string | null, string | null | undefined, string | null>;
   /** The furthest provider feedback (migration 0017): delayed < delivered < bounced < complained; never moves back. */
-  feedback: ColumnType<'delayed' | 'delivered' | 'bounced' | 'complained' | null, 'delayed' | 'delivered' | 'bounced' | 'complained' | null | undefined, 'delayed' | 'delivered' | 'bounced' | 'complained' | null>;
+  feedback: ColumnType<
+    'delayed' | 'delivered' | 'bounced' | 'complained' | null,
+    'delayed' | 'delivered' | 'bounced' | 'complained' | null | undefined,
+    'delayed' | 'delivered' | 'bounced' | 'complained' | null
+  >;
   bounce_type: ColumnType<'hard' | 'soft' | null, 'hard' | 'soft' | null | undefined, 'hard' | 'soft' | null>;
   feedback_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** The delivery as reports last folded it (migration 0020); null: never folded. */

@@ -50,5 +50,7 @@ function deriveKey(secret: string): Buffer {
 }
 
 // The channel is hashed along: the same string on two channels gives two hashes.
-const keyed = (key: Buffer, channel: Channel, address: string) => KEYED_PREFIX + createHmac('sha256', key).update(`${channel}\u0000${address}`, 'utf8').digest('base64url');
-const unkeyed = (channel: Channel, address: string) => UNKEYED_PREFIX + createHash('sha256').update(`${KEY_PURPOSE}\u0000${channel}\u0000${address}`, 'utf8').digest('base64url');
+const keyed = (key: Buffer, channel: Channel, address: string) =>
+  KEYED_PREFIX + createHmac('sha256', key).update(`${channel}\u0000${address}`, 'utf8').digest('base64url');
+const unkeyed = (channel: Channel, address: string) =>
+  UNKEYED_PREFIX + createHash('sha256').update(`${KEY_PURPOSE}\u0000${channel}\u0000${address}`, 'utf8').digest('base64url');

@@ -42,7 +42,13 @@ export interface LocaleCondition {
   locale: string[];
 }
 
-export type AudienceCondition = AttributeCondition | ConsentCondition | LocaleCondition | { and: AudienceCondition[] } | { or: AudienceCondition[] } | { not: AudienceCondition };
+export type AudienceCondition =
+  | AttributeCondition
+  | ConsentCondition
+  | LocaleCondition
+  | { and: AudienceCondition[] }
+  | { or: AudienceCondition[] }
+  | { not: AudienceCondition };
 
 export type AudienceDefinition = { type: 'rule'; where: AudienceCondition[] } | { type: 'static' };
 export type AudienceType = AudienceDefinition['type'];
@@ -110,7 +116,8 @@ export function ruleSizeIssues(definition: unknown): RuleIssue[] {
     for (const [key, child] of children) visit(child, `${field}.${key}`, depth + 1);
   };
   for (const [index, condition] of where.slice(0, MAX_RULE_CONDITIONS + 1).entries()) visit(condition, `where.${index}`, 0);
-  if (count > MAX_RULE_CONDITIONS || where.length > MAX_RULE_CONDITIONS) issues.push({ field: 'where', message: `a rule holds at most ${MAX_RULE_CONDITIONS} conditions, groups included` });
+  if (count > MAX_RULE_CONDITIONS || where.length > MAX_RULE_CONDITIONS)
+    issues.push({ field: 'where', message: `a rule holds at most ${MAX_RULE_CONDITIONS} conditions, groups included` });
   if (tooDeep) issues.push({ field: tooDeep, message: `groups (and, or, not) nest at most ${MAX_RULE_NESTING} levels` });
   return issues;
 }

@@ -1,5 +1,14 @@
 /** What the audit log records changes to. */
-export const AUDIT_RESOURCE_TYPES = ['campaign', 'api_key', 'profile', 'channel_configuration', 'capping_rule', 'audience', 'suppression', 'webhook_endpoint'] as const;
+export const AUDIT_RESOURCE_TYPES = [
+  'campaign',
+  'api_key',
+  'profile',
+  'channel_configuration',
+  'capping_rule',
+  'audience',
+  'suppression',
+  'webhook_endpoint',
+] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
 export const AUDIT_ACTIONS = [

@@ -15,7 +15,23 @@
  * - Top domains: the part after `@` of sent email addresses, lower-cased.
  */
 
-export const SERIES_METRICS = ['targeted', 'sent', 'failed', 'excluded', 'delivered', 'delayed', 'bounced', 'bounced_hard', 'bounced_soft', 'complained', 'unsubscribed', 'opens', 'unique_opens', 'clicks', 'unique_clicks'] as const;
+export const SERIES_METRICS = [
+  'targeted',
+  'sent',
+  'failed',
+  'excluded',
+  'delivered',
+  'delayed',
+  'bounced',
+  'bounced_hard',
+  'bounced_soft',
+  'complained',
+  'unsubscribed',
+  'opens',
+  'unique_opens',
+  'clicks',
+  'unique_clicks',
+] as const;
 export type SeriesMetric = (typeof SERIES_METRICS)[number];
 export const KEYED_METRICS = ['excluded_reason', 'failed_reason', 'domain', 'link', 'link_unique'] as const;
 export type KeyedMetric = (typeof KEYED_METRICS)[number];
@@ -30,7 +46,9 @@ const floorTo = (instant: string, step: number) => new Date(Math.floor(Date.pars
 /** Herald's own instants (`toISOString`): bucketed by slicing, which a fold does millions of times; anything else through Date. */
 const CANONICAL_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/;
 export const fiveMinuteBucket = (instant: string) =>
-  CANONICAL_INSTANT.test(instant) ? `${instant.slice(0, 14)}${String(Math.floor(Number(instant.slice(14, 16)) / 5) * 5).padStart(2, '0')}:00.000Z` : floorTo(instant, FIVE_MINUTES);
+  CANONICAL_INSTANT.test(instant)
+    ? `${instant.slice(0, 14)}${String(Math.floor(Number(instant.slice(14, 16)) / 5) * 5).padStart(2, '0')}:00.000Z`
+    : floorTo(instant, FIVE_MINUTES);
 export const hourBucket = (instant: string) => (CANONICAL_INSTANT.test(instant) ? `${instant.slice(0, 13)}:00:00.000Z` : floorTo(instant, HOUR));
 
 /** One count to add (or, with a negative delta, to take back) in the rollups. */
@@ -58,7 +76,12 @@ export function parseDeliverySignature(signature: string): DeliveryReportState {
 
 export const emailDomain = (address: string | null) => {
   const at = address?.lastIndexOf('@') ?? -1;
-  return address && at >= 0 ? address.slice(at + 1).toLowerCase().slice(0, MAX_KEY_LENGTH) : undefined;
+  return address && at >= 0
+    ? address
+        .slice(at + 1)
+        .toLowerCase()
+        .slice(0, MAX_KEY_LENGTH)
+    : undefined;
 };
 const reasonCategory = (reason: string) => (reason.split(':')[0]!.trim() || 'unknown').slice(0, MAX_KEY_LENGTH);
 
@@ -73,7 +96,10 @@ export function deliveryContributions(state: DeliveryReportState, domain: string
   } else if (state.status === 'failed') {
     out.push({ metric: 'failed', key: '', bucket: at, delta: sign }, { metric: 'failed_reason', key: reasonCategory(state.reason), bucket: hour, delta: sign });
   } else if (state.status === 'excluded') {
-    out.push({ metric: 'excluded', key: '', bucket: at, delta: sign }, { metric: 'excluded_reason', key: state.reason.slice(0, MAX_KEY_LENGTH) || 'unknown', bucket: hour, delta: sign });
+    out.push(
+      { metric: 'excluded', key: '', bucket: at, delta: sign },
+      { metric: 'excluded_reason', key: state.reason.slice(0, MAX_KEY_LENGTH) || 'unknown', bucket: hour, delta: sign },
+    );
   }
   if (state.feedback) {
     const feedbackBucket = fiveMinuteBucket(state.feedbackAt || state.updatedAt);
@@ -108,7 +134,12 @@ export function eventContributions(event: FoldedEvent): Contribution[] {
     case 'clicked': {
       const url = (event.url ?? '(tracked by the provider)').slice(0, MAX_KEY_LENGTH);
       const hour = hourBucket(event.occurredAt);
-      return [one('clicks'), ...(event.firstOfType ? [one('unique_clicks')] : []), one('link', url, hour), ...(event.firstOnLink ? [one('link_unique', url, hour)] : [])];
+      return [
+        one('clicks'),
+        ...(event.firstOfType ? [one('unique_clicks')] : []),
+        one('link', url, hour),
+        ...(event.firstOnLink ? [one('link_unique', url, hour)] : []),
+      ];
     }
     case 'unsubscribed':
       return [one('unsubscribed')];
@@ -183,7 +214,8 @@ export interface CampaignReport {
 }
 
 const ratio = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null);
-const sortedRecord = (map: Map<string, number>) => Object.fromEntries([...map].filter(([, n]) => n !== 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+const sortedRecord = (map: Map<string, number>) =>
+  Object.fromEntries([...map].filter(([, n]) => n !== 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
 
 /** The report from the rollup rows of [from, to), with a series point for every bucket of the granularity. */
@@ -193,7 +225,13 @@ export function assembleReport(campaignId: string, from: Date, to: Date, granula
   const points = new Map<number, Totals>();
   for (let t = firstBucket; t < to.getTime(); t += step) points.set(t, zeroTotals());
   const totals = zeroTotals();
-  const byKey: Record<KeyedMetric, Map<string, number>> = { excluded_reason: new Map(), failed_reason: new Map(), domain: new Map(), link: new Map(), link_unique: new Map() };
+  const byKey: Record<KeyedMetric, Map<string, number>> = {
+    excluded_reason: new Map(),
+    failed_reason: new Map(),
+    domain: new Map(),
+    link: new Map(),
+    link_unique: new Map(),
+  };
   for (const row of rows) {
     if ((KEYED_METRICS as readonly string[]).includes(row.metric)) {
       add(byKey[row.metric as KeyedMetric], row.key, row.count);

@@ -98,7 +98,8 @@ export interface QuietHours {
 }
 
 /** The campaign as a trigger workflow needs it: frozen at one version. */
-export type CampaignSnapshot = Pick<Campaign, 'id' | 'version' | 'type' | 'channel' | 'content' | 'audience' | 'schedule' | 'status'> & Pick<Partial<Campaign>, 'capping' | 'quietHours'>;
+export type CampaignSnapshot = Pick<Campaign, 'id' | 'version' | 'type' | 'channel' | 'content' | 'audience' | 'schedule' | 'status'> &
+  Pick<Partial<Campaign>, 'capping' | 'quietHours'>;
 
 export type ScheduleWindowPosition = 'before-start' | 'open' | 'after-end';
 

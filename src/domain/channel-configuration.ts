@@ -33,8 +33,30 @@ export const ENV_NAME = /^[A-Z][A-Z0-9_]{0,127}$/;
  */
 const RESERVED_ENV_PREFIXES = ['HERALD_', 'TEMPORAL_', 'LC_', 'TSX_', 'GRPC_', 'NODE_', 'NPM_', 'XDG_', 'SSL_', 'LD_', 'PG'];
 const RESERVED_ENV_NAMES = new Set([
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'PWD', 'LANG', 'LANGUAGE', 'TZ', 'TERM', 'NO_COLOR', 'FORCE_COLOR', 'TMPDIR', 'TEMP', 'TMP',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'DATABASE_URL', 'PORT', 'HOST', 'EMAIL_FROM', 'RESEND_BASE_URL', 'PROVIDER_TIMEOUT_MS',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'PWD',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TERM',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'DATABASE_URL',
+  'PORT',
+  'HOST',
+  'EMAIL_FROM',
+  'RESEND_BASE_URL',
+  'PROVIDER_TIMEOUT_MS',
 ]);
 
 export function envNameProblem(name: string): string | undefined {
@@ -63,21 +85,40 @@ const address = z.string().refine(isDeliverableEmailAddress, 'must be an email a
 
 /** Header names as RFC 5322 allows (printable ASCII without the colon); these the provider and Herald set. */
 const HEADER_NAME = /^[!-9;-~]{1,64}$/;
-const RESERVED_HEADERS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'sender', 'return-path', 'date', 'message-id', 'mime-version', 'content-type', 'content-transfer-encoding', 'idempotency-key']);
-const headers = z
-  .record(z.string(), z.string())
-  .superRefine((value, ctx) => {
-    const entries = Object.entries(value);
-    if (entries.length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 headers' });
-    for (const [name, headerValue] of entries) {
-      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a header name is printable ASCII without ":" or spaces, at most 64 characters' });
-      else if (RESERVED_HEADERS.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by Herald or the provider; use the settings (from, replyTo) or the campaign instead` });
-      // A CR or LF in a value would inject further headers.
-      if (headerValue !== singleLine(headerValue) || /[\u0000-\u001F\u007F]/.test(headerValue) || headerValue.length > 998) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'a header value is one line without control characters, at most 998 characters' });
-      }
+const RESERVED_HEADERS = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'reply-to',
+  'sender',
+  'return-path',
+  'date',
+  'message-id',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'idempotency-key',
+]);
+const headers = z.record(z.string(), z.string()).superRefine((value, ctx) => {
+  const entries = Object.entries(value);
+  if (entries.length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 headers' });
+  for (const [name, headerValue] of entries) {
+    if (!HEADER_NAME.test(name))
+      ctx.addIssue({ code: 'custom', path: [name], message: 'a header name is printable ASCII without ":" or spaces, at most 64 characters' });
+    else if (RESERVED_HEADERS.has(name.toLowerCase()))
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `${name} is set by Herald or the provider; use the settings (from, replyTo) or the campaign instead`,
+      });
+    // A CR or LF in a value would inject further headers.
+    if (headerValue !== singleLine(headerValue) || /[\u0000-\u001F\u007F]/.test(headerValue) || headerValue.length > 998) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'a header value is one line without control characters, at most 998 characters' });
     }
-  });
+  }
+});
 
 export const PROVIDER_SETTINGS = {
   resend: z
@@ -90,13 +131,22 @@ export const PROVIDER_SETTINGS = {
     .strict(),
   twilio: z
     .object({
-      from: z.string().regex(/^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/, 'must be an E.164 number (+14155550100) or an alphanumeric sender id of up to 11 characters').optional(),
-      messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Twilio Messaging Service SID (MG followed by 32 hex digits)').optional(),
+      from: z
+        .string()
+        .regex(/^(\+[1-9]\d{1,14}|[A-Za-z0-9 ]{1,11})$/, 'must be an E.164 number (+14155550100) or an alphanumeric sender id of up to 11 characters')
+        .optional(),
+      messagingServiceSid: z
+        .string()
+        .regex(/^MG[0-9a-fA-F]{32}$/, 'must be a Twilio Messaging Service SID (MG followed by 32 hex digits)')
+        .optional(),
       accountSidEnv: envName,
       authTokenEnv: envName,
     })
     .strict()
-    .refine((value) => (value.from === undefined) !== (value.messagingServiceSid === undefined), { message: 'give exactly one of from and messagingServiceSid', path: ['from'] }),
+    .refine((value) => (value.from === undefined) !== (value.messagingServiceSid === undefined), {
+      message: 'give exactly one of from and messagingServiceSid',
+      path: ['from'],
+    }),
   fcm: z.object({ projectId: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Firebase project id'), serviceAccountEnv: envName }).strict(),
   apns: z
     .object({
@@ -109,7 +159,10 @@ export const PROVIDER_SETTINGS = {
     .strict(),
   webpush: z
     .object({
-      vapidSubject: z.string().max(512).regex(/^(mailto:[^\s]+@[^\s]+|https:\/\/[^\s]+)$/, 'must be a mailto: or https: URL'),
+      vapidSubject: z
+        .string()
+        .max(512)
+        .regex(/^(mailto:[^\s]+@[^\s]+|https:\/\/[^\s]+)$/, 'must be a mailto: or https: URL'),
       vapidPublicKeyEnv: envName,
       vapidPrivateKeyEnv: envName,
     })
@@ -170,7 +223,8 @@ export function reviewChannelConfiguration(
     issues.push({ field, message: `the ${configuration.provider} ${configuration.channel} provider is not available yet` });
   }
   for (const name of namedEnvVariables(configuration)) {
-    if (!isEnvPresent(name)) issues.push({ field, message: `channel configuration ${configuration.id} names the environment variable ${name}, which is not set for the worker` });
+    if (!isEnvPresent(name))
+      issues.push({ field, message: `channel configuration ${configuration.id} names the environment variable ${name}, which is not set for the worker` });
   }
   return issues;
 }

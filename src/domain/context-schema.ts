@@ -77,7 +77,11 @@ function boundsProblems(schema: unknown): FieldIssue[] {
   return issues;
 }
 
-const pointerToField = (pointer: string) => pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+const pointerToField = (pointer: string) =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 function metaSchemaIssues(errors: readonly ErrorObject[] | null | undefined): FieldIssue[] {
   return (errors ?? []).slice(0, MAX_REPORTED_VIOLATIONS).map((error) => ({
@@ -124,7 +128,8 @@ export function contextViolations(validate: ValidateFunction, context: Record<st
     const path = pointerToField(error.instancePath);
     const params = error.params as { missingProperty?: string; additionalProperty?: string; propertyName?: string };
     if (error.keyword === 'required' && params.missingProperty !== undefined) return { path: [...path, params.missingProperty], message: 'is required' };
-    if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined) return { path: [...path, params.additionalProperty], message: 'is not allowed by the schema' };
+    if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined)
+      return { path: [...path, params.additionalProperty], message: 'is not allowed by the schema' };
     return { path, message: error.message ?? error.keyword };
   });
 }

@@ -48,7 +48,8 @@ export function allowedLinkHostProblem(entry) {
   if (entry.length > 253) return 'must be at most 253 characters';
   const wildcard = entry.startsWith('*.');
   const host = wildcard ? entry.slice(2) : entry;
-  if (NOT_A_HOST.test(host) || host.includes('*')) return 'must be a host name such as example.com or *.example.com (no scheme, port, path, userinfo or other wildcard)';
+  if (NOT_A_HOST.test(host) || host.includes('*'))
+    return 'must be a host name such as example.com or *.example.com (no scheme, port, path, userinfo or other wildcard)';
   const normalised = parsedHost(host);
   if (normalised === undefined || normalised.length === 0 || normalised.length > 253 || !normalised.split('.').every((label) => LABEL.test(label))) {
     return 'must be a valid host name such as example.com or *.example.com';

@@ -28,9 +28,10 @@ export type PhoneNumberLookup = { found: false } | { found: true; raw: string; e
  * number on the call is not silently replaced by another).
  */
 export function resolvePhoneNumber(recipient: Recipient, profileAttributes: Record<string, unknown>): PhoneNumberLookup {
-  const candidate = recipient.channelData?.mobilePhoneNumber
-    ?? (typeof profileAttributes.phone === 'string' && profileAttributes.phone.length > 0 ? profileAttributes.phone : undefined)
-    ?? (recipient.namespace === 'phone' ? recipient.userId : undefined);
+  const candidate =
+    recipient.channelData?.mobilePhoneNumber ??
+    (typeof profileAttributes.phone === 'string' && profileAttributes.phone.length > 0 ? profileAttributes.phone : undefined) ??
+    (recipient.namespace === 'phone' ? recipient.userId : undefined);
   if (candidate === undefined) return { found: false };
   const e164 = toE164(candidate);
   return { found: true, raw: candidate, ...(e164 !== undefined && { e164 }) };

@@ -63,8 +63,10 @@ export function webPushSubscription(token: string): { subscription: WebPushSubsc
   if (endpoint.length > 1024 || !(/^https:\/\/[^\s/]+\//.test(`${endpoint}/`) || LOOPBACK_HTTP.test(`${endpoint}/`)) || /\s/.test(endpoint)) {
     return { problem: 'the subscription endpoint must be an https URL of at most 1024 characters' };
   }
-  if (typeof p256dh !== 'string' || !BASE64URL.test(p256dh) || p256dh.length < 86 || p256dh.length > 90) return { problem: 'keys.p256dh must be the base64url P-256 public key of the subscription' };
-  if (typeof auth !== 'string' || !BASE64URL.test(auth) || auth.length < 22 || auth.length > 24) return { problem: 'keys.auth must be the base64url 16-byte auth secret of the subscription' };
+  if (typeof p256dh !== 'string' || !BASE64URL.test(p256dh) || p256dh.length < 86 || p256dh.length > 90)
+    return { problem: 'keys.p256dh must be the base64url P-256 public key of the subscription' };
+  if (typeof auth !== 'string' || !BASE64URL.test(auth) || auth.length < 22 || auth.length > 24)
+    return { problem: 'keys.auth must be the base64url 16-byte auth secret of the subscription' };
   return { subscription: { endpoint, keys: { p256dh, auth } } };
 }
 
@@ -80,7 +82,9 @@ export function pushTokenProblem(platform: PushPlatform, token: string): string 
     return 'problem' in parsed ? parsed.problem : undefined;
   }
   if (platform === 'ios') return /^[0-9a-fA-F]{64,200}$/.test(token) ? undefined : 'an iOS token is the APNs device token in hex (64 to 200 hex digits)';
-  return /^[A-Za-z0-9_:\-.]{20,4096}$/.test(token) && token.length <= 2048 ? undefined : 'an Android token is the FCM registration token (20 to 2048 characters of A-Z, a-z, 0-9, _, -, :, .)';
+  return /^[A-Za-z0-9_:\-.]{20,4096}$/.test(token) && token.length <= 2048
+    ? undefined
+    : 'an Android token is the FCM registration token (20 to 2048 characters of A-Z, a-z, 0-9, _, -, :, .)';
 }
 
 /** The token as stored and sent: a web subscription in its canonical form, other tokens unchanged. */
@@ -97,7 +101,8 @@ export function deepLinkProblem(link: string): string | undefined {
   if (link.length > 2048 || /[\s\u0000-\u001F\u007F]/.test(link)) return 'a deep link is one URL without spaces, at most 2048 characters';
   if (!APP_SCHEME_LINK.test(link)) return 'a deep link is an https URL or an app scheme link such as myapp://orders/42';
   const scheme = link.slice(0, link.indexOf(':')).toLowerCase();
-  if (['http', 'javascript', 'data', 'file', 'vbscript'].includes(scheme)) return 'a deep link is an https URL or an app scheme link such as myapp://orders/42 (not http, javascript, data or file)';
+  if (['http', 'javascript', 'data', 'file', 'vbscript'].includes(scheme))
+    return 'a deep link is an https URL or an app scheme link such as myapp://orders/42 (not http, javascript, data or file)';
   return undefined;
 }
 
@@ -109,7 +114,8 @@ export function pushAddress(target: PushTarget): string {
 export function parsePushAddress(address: string): PushTarget | undefined {
   try {
     const value = JSON.parse(address) as Partial<PushTarget>;
-    if (typeof value.appID === 'string' && typeof value.token === 'string' && (PUSH_PLATFORMS as readonly string[]).includes(value.platform ?? '')) return value as PushTarget;
+    if (typeof value.appID === 'string' && typeof value.token === 'string' && (PUSH_PLATFORMS as readonly string[]).includes(value.platform ?? ''))
+      return value as PushTarget;
   } catch {
     // not a push address
   }

@@ -8,7 +8,9 @@ import type { PushExtras } from './push';
 import { mergeContext, resolveEmailAddress, type Recipient, type RecipientOutcome } from './recipient';
 
 /** A recipient either already has its outcome (excluded, failed) or is ready to send. */
-export type PreparedRecipient = { outcome: RecipientOutcome } | { base: Pick<RecipientOutcome, 'userId' | 'profileCreated'>; address: string; rendered: RenderedEmail; locale?: string };
+export type PreparedRecipient =
+  | { outcome: RecipientOutcome }
+  | { base: Pick<RecipientOutcome, 'userId' | 'profileCreated'>; address: string; rendered: RenderedEmail; locale?: string };
 
 /**
  * The IO the preparation needs. The trigger workflow supplies local activities (its pre-batching
@@ -28,7 +30,13 @@ export interface PreparationSteps {
  * only (SMS and push came later) and cannot reach the channel registry from workflow code, so
  * their address is always the email address, as it always was for them.
  */
-export function prepareRecipient(steps: PreparationSteps, executionId: string, campaign: CampaignSnapshot, recipient: Recipient, sharedContext?: Record<string, unknown>): Promise<PreparedRecipient> {
+export function prepareRecipient(
+  steps: PreparationSteps,
+  executionId: string,
+  campaign: CampaignSnapshot,
+  recipient: Recipient,
+  sharedContext?: Record<string, unknown>,
+): Promise<PreparedRecipient> {
   return prepareChannelRecipient(EMAIL_BEFORE_CHANNELS, steps, executionId, campaign, recipient, sharedContext);
 }
 
@@ -75,7 +83,8 @@ export async function prepareChannelRecipient(
   if (exclusion) return { outcome: { ...base, status: 'excluded', reason: exclusion } };
 
   const resolution = rules.resolveAddress(recipient, profile);
-  if ('reason' in resolution) return { outcome: { ...base, ...(resolution.address !== undefined && { address: resolution.address }), status: 'failed', reason: resolution.reason } };
+  if ('reason' in resolution)
+    return { outcome: { ...base, ...(resolution.address !== undefined && { address: resolution.address }), status: 'failed', reason: resolution.reason } };
   const { address } = resolution;
 
   try {
@@ -103,4 +112,3 @@ export async function prepareChannelRecipient(
     return { outcome: { ...base, address, status: 'failed', reason: `render-error: ${message}` } };
   }
 }
-

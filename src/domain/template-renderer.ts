@@ -19,7 +19,10 @@ export class TemplateError extends Error {
 
 function cleanMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim();
+  return message
+    .replace(/^\(unknown path\)\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**

@@ -31,7 +31,8 @@ function lookupPath(node: AstNode): string[] | undefined {
   let current: AstNode = node;
   while (current instanceof nodes.LookupVal) {
     const key = current.val as AstNode;
-    if (key instanceof nodes.Literal && !(key instanceof nodes.TemplateData) && typeof (key as AstNode).value === 'string') parts.unshift((key as AstNode).value as string);
+    if (key instanceof nodes.Literal && !(key instanceof nodes.TemplateData) && typeof (key as AstNode).value === 'string')
+      parts.unshift((key as AstNode).value as string);
     else parts.length = 0; // a dynamic or numeric key: only the part before it is known
     current = current.target as AstNode;
   }

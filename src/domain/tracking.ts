@@ -60,7 +60,8 @@ function parsePayload(payload: string): TrackingTarget | undefined {
   if (!executionId || !EXECUTION_ID.test(executionId) || !isIndex(position, MAX_POSITION)) return undefined;
   if (kind === 'o' && parts.length === 3) return { kind: 'open', executionId, position: Number(position) };
   if (kind === 'u' && parts.length === 3) return { kind: 'unsubscribe', executionId, position: Number(position) };
-  if (kind === 'c' && parts.length === 4 && isIndex(link, MAX_TRACKED_LINKS - 1)) return { kind: 'click', executionId, position: Number(position), link: Number(link) };
+  if (kind === 'c' && parts.length === 4 && isIndex(link, MAX_TRACKED_LINKS - 1))
+    return { kind: 'click', executionId, position: Number(position), link: Number(link) };
   return undefined;
 }
 
@@ -134,7 +135,11 @@ export function appliedTracking(channel: ChannelTracking | undefined, settings: 
 }
 
 /** The activation review's tracking checks, by the channel's rules (email: opens and clicks; SMS: clicks only), and the HMAC key must be set. */
-export function reviewTracking(campaign: Pick<Campaign, 'channel'> & { tracking?: TrackingSettings }, hasSecret: boolean, rules: Pick<ChannelRules, 'tracking'>): { field: string; message: string }[] {
+export function reviewTracking(
+  campaign: Pick<Campaign, 'channel'> & { tracking?: TrackingSettings },
+  hasSecret: boolean,
+  rules: Pick<ChannelRules, 'tracking'>,
+): { field: string; message: string }[] {
   if (!isTracked(campaign.tracking)) return [];
   const issues: { field: string; message: string }[] = [];
   if (!rules.tracking) {
@@ -145,7 +150,8 @@ export function reviewTracking(campaign: Pick<Campaign, 'channel'> & { tracking?
   if (!hasSecret) {
     issues.push({
       field: 'tracking',
-      message: 'HERALD_TRACKING_SECRET is not set: tracked links are signed with it. Set it (at least 32 characters, e.g. `openssl rand -base64 32`) to the same value on every API and worker, or turn tracking off',
+      message:
+        'HERALD_TRACKING_SECRET is not set: tracked links are signed with it. Set it (at least 32 characters, e.g. `openssl rand -base64 32`) to the same value on every API and worker, or turn tracking off',
     });
   }
   return issues;
@@ -155,6 +161,9 @@ export function reviewTracking(campaign: Pick<Campaign, 'channel'> & { tracking?
 export function storedUserAgent(header: string | undefined): string | null {
   if (!header) return null;
   // eslint-disable-next-line no-control-regex
-  const cleaned = header.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_USER_AGENT_CHARS);
+  const cleaned = header
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, MAX_USER_AGENT_CHARS);
   return cleaned === '' ? null : cleaned;
 }

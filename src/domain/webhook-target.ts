@@ -79,7 +79,8 @@ export function webhookUrlProblem(value: string, allowPrivate: boolean): string 
   if (allowPrivate) return undefined;
   // A trailing dot names the DNS root explicitly (`localhost.` is `localhost`); URL keeps it.
   const host = bareHostname(url).toLowerCase().replace(/\.+$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'is a loopback address; Herald refuses private targets (set HERALD_WEBHOOKS_ALLOW_PRIVATE=true only for tests and closed networks)';
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    return 'is a loopback address; Herald refuses private targets (set HERALD_WEBHOOKS_ALLOW_PRIVATE=true only for tests and closed networks)';
   if (ipaddr.isValid(host) && !isPublicAddress(host)) {
     return `is a private, loopback, link-local or reserved address (${host}); Herald refuses those (set HERALD_WEBHOOKS_ALLOW_PRIVATE=true only for tests and closed networks)`;
   }

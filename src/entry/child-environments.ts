@@ -12,25 +12,70 @@ export type ChildPart = 'worker' | 'api';
 
 /** Operating system and runtime: search path, home, locale, temp dirs, proxies, CA bundles, Node and tsx options. */
 export const SYSTEM_VARIABLES: readonly string[] = [
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TERM', 'NO_COLOR', 'FORCE_COLOR',
-  'TMPDIR', 'TEMP', 'TMP', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR',
-  'NODE_ENV', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TERM',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'XDG_CACHE_HOME',
+  'XDG_CONFIG_HOME',
+  'XDG_RUNTIME_DIR',
+  'NODE_ENV',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
 ];
 /** Families of system variables: locale (LC_*), tsx (TSX_*), gRPC tracing (GRPC_*). */
 export const SYSTEM_PREFIXES: readonly string[] = ['LC_', 'TSX_', 'GRPC_'];
 
 /** Both parts: where the data lives, how to reach Temporal, payload encryption, logging, tracking. */
 const SHARED: readonly string[] = [
-  'HERALD_DATA_DIR', 'HERALD_DB_PATH', 'DATABASE_URL', 'HERALD_LOG_LEVEL', 'HERALD_PAYLOAD_KEYS', 'HERALD_EMAIL_PROVIDER', 'HERALD_SMS_PROVIDER',
-  'HERALD_RENDER_TIMEOUT_MS', 'HERALD_RENDER_MAX_BYTES', 'HERALD_RENDER_PROCESSES', 'HERALD_RENDER_THREADS',
-  'TEMPORAL_ADDRESS', 'TEMPORAL_PORT', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE',
-  'TEMPORAL_TLS', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_API_KEY',
+  'HERALD_DATA_DIR',
+  'HERALD_DB_PATH',
+  'DATABASE_URL',
+  'HERALD_LOG_LEVEL',
+  'HERALD_PAYLOAD_KEYS',
+  'HERALD_EMAIL_PROVIDER',
+  'HERALD_SMS_PROVIDER',
+  'HERALD_RENDER_TIMEOUT_MS',
+  'HERALD_RENDER_MAX_BYTES',
+  'HERALD_RENDER_PROCESSES',
+  'HERALD_RENDER_THREADS',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_PORT',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'TEMPORAL_TLS_CA_PATH',
+  'TEMPORAL_API_KEY',
   // Engagement tracking: the worker signs tracked links under the public URL, the API verifies
   // them (and prints the public URL in the ready cURL).
-  'HERALD_PUBLIC_URL', 'HERALD_TRACKING_SECRET',
+  'HERALD_PUBLIC_URL',
+  'HERALD_TRACKING_SECRET',
   // Feedback webhooks out: the worker delivers, the API checks targets and sends /test.
-  'HERALD_WEBHOOKS_ALLOW_PRIVATE', 'HERALD_WEBHOOK_DISABLE_AFTER_FAILURES', 'HERALD_WEBHOOK_RETRY_INITIAL_MS', 'HERALD_WEBHOOK_TIMEOUT_MS', 'HERALD_WEBHOOK_POLL_MS',
+  'HERALD_WEBHOOKS_ALLOW_PRIVATE',
+  'HERALD_WEBHOOK_DISABLE_AFTER_FAILURES',
+  'HERALD_WEBHOOK_RETRY_INITIAL_MS',
+  'HERALD_WEBHOOK_TIMEOUT_MS',
+  'HERALD_WEBHOOK_POLL_MS',
 ];
 
 /** Per part, the Herald variables it reads on top of SYSTEM_* and SHARED. */
@@ -38,32 +83,62 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
   // Delivery (provider secret and settings) and the schedules the worker owns.
   worker: [
     ...SHARED,
-    'RESEND_API_KEY', 'RESEND_BASE_URL', 'EMAIL_FROM', 'PROVIDER_TIMEOUT_MS',
-    'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'TWILIO_MESSAGING_SERVICE_SID', 'TWILIO_BASE_URL',
+    'RESEND_API_KEY',
+    'RESEND_BASE_URL',
+    'EMAIL_FROM',
+    'PROVIDER_TIMEOUT_MS',
+    'TWILIO_ACCOUNT_SID',
+    'TWILIO_AUTH_TOKEN',
+    'TWILIO_FROM',
+    'TWILIO_MESSAGING_SERVICE_SID',
+    'TWILIO_BASE_URL',
     // Push: provider API roots (configurations' credentials come through HERALD_SENDER_ENV), and
     // the per-platform defaults' settings and credentials.
-    'FCM_BASE_URL', 'APNS_BASE_URL',
-    'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT',
-    'APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY', 'APNS_PRODUCTION',
-    'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS', 'HERALD_ORPHAN_GRACE_SECONDS',
-    'HERALD_RETENTION_DAYS', 'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS', 'HERALD_AUDIENCE_MAX_RUNTIME', 'HERALD_REPORT_FOLD_INTERVAL_SECONDS',
+    'FCM_BASE_URL',
+    'APNS_BASE_URL',
+    'VAPID_SUBJECT',
+    'VAPID_PUBLIC_KEY',
+    'VAPID_PRIVATE_KEY',
+    'FCM_PROJECT_ID',
+    'FCM_SERVICE_ACCOUNT',
+    'APNS_TEAM_ID',
+    'APNS_KEY_ID',
+    'APNS_BUNDLE_ID',
+    'APNS_PRIVATE_KEY',
+    'APNS_PRODUCTION',
+    'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS',
+    'HERALD_ORPHAN_GRACE_SECONDS',
+    'HERALD_RETENTION_DAYS',
+    'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
+    'HERALD_AUDIENCE_MAX_RUNTIME',
+    'HERALD_REPORT_FOLD_INTERVAL_SECONDS',
     // The names of further provider credentials; the variables it lists are passed too (senderVariables).
     'HERALD_SENDER_ENV',
   ],
   // HTTP: listening, authentication, rate limits, the codec endpoint's CORS (TEMPORAL_UI_PORT is its default origin).
   api: [
     ...SHARED,
-    'PORT', 'HOST', 'HERALD_API_KEYS', 'HERALD_RATE_LIMIT', 'HERALD_RATE_LIMITS', 'HERALD_AUTH_FAILURE_LIMIT',
-    'HERALD_CODEC_CORS_ORIGINS', 'TEMPORAL_UI_PORT', 'HERALD_TRACKING_RATE_LIMIT',
+    'PORT',
+    'HOST',
+    'HERALD_API_KEYS',
+    'HERALD_RATE_LIMIT',
+    'HERALD_RATE_LIMITS',
+    'HERALD_AUTH_FAILURE_LIMIT',
+    'HERALD_CODEC_CORS_ORIGINS',
+    'TEMPORAL_UI_PORT',
+    'HERALD_TRACKING_RATE_LIMIT',
     // Names only: which provider credentials the worker has, for the review of channel configurations.
     'HERALD_SENDER_ENV_PRESENT',
     // Whether a push platform defaults to the outbox (the supervisor computes it from the worker's variables).
     'HERALD_PUSH_OUTBOX',
     // Limits of the streamed bulk profile import.
-    'HERALD_IMPORT_MAX_BYTES', 'HERALD_IMPORT_MAX_LINE_BYTES',
+    'HERALD_IMPORT_MAX_BYTES',
+    'HERALD_IMPORT_MAX_LINE_BYTES',
     // Provider events in: the Resend webhook's signing secret, and TWILIO_AUTH_TOKEN, the only key
     // Twilio signs its callbacks with (without TWILIO_ACCOUNT_SID, which stays denied, it sends nothing).
-    'RESEND_WEBHOOK_SECRET', 'HERALD_PROVIDER_EVENTS_RATE_LIMIT', 'TWILIO_AUTH_TOKEN',
+    'RESEND_WEBHOOK_SECRET',
+    'HERALD_PROVIDER_EVENTS_RATE_LIMIT',
+    'TWILIO_AUTH_TOKEN',
   ],
 };
 
@@ -75,9 +150,18 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
 export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
   worker: ['HERALD_API_KEYS', 'HERALD_RATE_LIMITS'],
   api: [
-    'RESEND_API_KEY', 'TWILIO_ACCOUNT_SID',
-    'VAPID_SUBJECT', 'VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'FCM_PROJECT_ID', 'FCM_SERVICE_ACCOUNT',
-    'APNS_TEAM_ID', 'APNS_KEY_ID', 'APNS_BUNDLE_ID', 'APNS_PRIVATE_KEY', 'APNS_PRODUCTION',
+    'RESEND_API_KEY',
+    'TWILIO_ACCOUNT_SID',
+    'VAPID_SUBJECT',
+    'VAPID_PUBLIC_KEY',
+    'VAPID_PRIVATE_KEY',
+    'FCM_PROJECT_ID',
+    'FCM_SERVICE_ACCOUNT',
+    'APNS_TEAM_ID',
+    'APNS_KEY_ID',
+    'APNS_BUNDLE_ID',
+    'APNS_PRIVATE_KEY',
+    'APNS_PRODUCTION',
   ],
 };
 
@@ -90,7 +174,10 @@ export const SUPERVISOR_ONLY: readonly string[] = ['TEMPORAL_CLI_PATH'];
  * runtime's (envNameProblem), so listing HERALD_API_KEYS or DATABASE_URL there passes nothing.
  */
 export function senderVariables(parent: NodeJS.ProcessEnv): string[] {
-  const listed = (parent.HERALD_SENDER_ENV ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const listed = (parent.HERALD_SENDER_ENV ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   return [...new Set([...DEFAULT_SENDER_ENV_NAMES, ...listed])].filter((name) => envNameProblem(name) === undefined);
 }
 

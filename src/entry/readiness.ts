@@ -16,7 +16,9 @@ export function workerIdentity(pid: number): string {
  */
 export async function taskQueuePollers(connection: Connection, namespace: string, taskQueue: string, timeoutMs = 2_000): Promise<string[]> {
   const describe = (taskQueueType: proto.temporal.api.enums.v1.TaskQueueType) =>
-    connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, taskQueueType }));
+    connection.withDeadline(Date.now() + timeoutMs, () =>
+      connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, taskQueueType }),
+    );
   const [workflow, activity] = await Promise.all([describe(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), describe(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)]);
   const activityPollers = new Set((activity.pollers ?? []).map((poller) => poller.identity));
   return [...new Set((workflow.pollers ?? []).map((poller) => poller.identity ?? ''))].filter((identity) => identity && activityPollers.has(identity));

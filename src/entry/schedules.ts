@@ -8,6 +8,8 @@ const config = loadConfigOrExit();
 try {
   await configureHousekeepingSchedules(config, log);
 } catch (error) {
-  console.error(`[schedules] configuring the Temporal schedules on ${config.temporal.address} failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `[schedules] configuring the Temporal schedules on ${config.temporal.address} failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 }

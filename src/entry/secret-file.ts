@@ -43,7 +43,14 @@ export function loadOrCreateSecretFile(spec: SecretFileSpec): SecretFile {
     spec.validate(value);
   } catch (error) {
     if (error instanceof ConfigError) {
-      throw new ConfigError(`${path} is not a valid ${spec.what}: ${error.message.split('\n').find((line) => line.includes(spec.setting))?.trim() ?? `see ${spec.setting}`}`);
+      throw new ConfigError(
+        `${path} is not a valid ${spec.what}: ${
+          error.message
+            .split('\n')
+            .find((line) => line.includes(spec.setting))
+            ?.trim() ?? `see ${spec.setting}`
+        }`,
+      );
     }
     throw error;
   }

@@ -24,15 +24,20 @@ function requestTimeoutMs(config: HeraldConfig): number {
 export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Client, log: (line: string) => void): Promise<ServerType & { port: number }> {
   if (config.http.apiKeys.length === 0) {
     if (!isLoopbackHost(config.http.host)) {
-      throw new OpenApiRefusedError(`HERALD_API_KEYS is unset, so the API would be open to anyone on ${config.http.host}. Set HERALD_API_KEYS=<key>[,<key>...] or bind HOST=127.0.0.1.`);
+      throw new OpenApiRefusedError(
+        `HERALD_API_KEYS is unset, so the API would be open to anyone on ${config.http.host}. Set HERALD_API_KEYS=<key>[,<key>...] or bind HOST=127.0.0.1.`,
+      );
     }
     log(`HERALD_API_KEYS is unset: the API is OPEN (a request without a key has full access), bound to loopback ${config.http.host} only`);
   }
   const app = createApp(serviceDependencies(config, db, temporal));
   return new Promise<ServerType & { port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: { requestTimeout: requestTimeoutMs(config) } }, (info) => {
-      resolve(Object.assign(server, { port: info.port }));
-    });
+    const server = serve(
+      { fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: { requestTimeout: requestTimeoutMs(config) } },
+      (info) => {
+        resolve(Object.assign(server, { port: info.port }));
+      },
+    );
     server.once('error', reject);
   });
 }

@@ -52,7 +52,9 @@ if (config.tracking.secrets.length === 0) {
   try {
     const secretFile = loadOrCreateTrackingSecretFile(config.dataDir);
     childSettings.HERALD_TRACKING_SECRET = secretFile.value;
-    log(`engagement tracking: links under ${config.publicUrl}, signed with the key in ${secretFile.path}${secretFile.created ? ' (new; keep it with the data: links already sent need it)' : ''}`);
+    log(
+      `engagement tracking: links under ${config.publicUrl}, signed with the key in ${secretFile.path}${secretFile.created ? ' (new; keep it with the data: links already sent need it)' : ''}`,
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`[herald] ${error.message}`);
@@ -61,7 +63,11 @@ if (config.tracking.secrets.length === 0) {
 }
 
 // The Temporal UI decodes payloads in the browser through the API's codec endpoint.
-const browserHost = ['0.0.0.0', '::', '[::]'].includes(config.http.host) ? '127.0.0.1' : config.http.host.includes(':') && !config.http.host.startsWith('[') ? `[${config.http.host}]` : config.http.host;
+const browserHost = ['0.0.0.0', '::', '[::]'].includes(config.http.host)
+  ? '127.0.0.1'
+  : config.http.host.includes(':') && !config.http.host.startsWith('[')
+    ? `[${config.http.host}]`
+    : config.http.host;
 const codecEndpoint = `http://${browserHost}:${config.http.port}${CODEC_PATH}`;
 
 let stopping = false;
@@ -80,7 +86,9 @@ function superviseDevServer(server: DevServerProcess, options: LaunchOptions): v
     if (stopping) return;
     const delayMs = Date.now() - startedAt > 60_000 ? 500 : devServerRestartDelayMs;
     devServerRestartDelayMs = Math.min(delayMs * 2, 30_000);
-    log(`the Temporal dev server exited (${exit.signal ?? `code ${exit.code}`}); restarting it on 127.0.0.1:${options.port} with ${options.dbFilename} in ${delayMs} ms`);
+    log(
+      `the Temporal dev server exited (${exit.signal ?? `code ${exit.code}`}); restarting it on 127.0.0.1:${options.port} with ${options.dbFilename} in ${delayMs} ms`,
+    );
     setTimeout(() => {
       if (stopping) return;
       const next = launchDevServer(options);
@@ -104,18 +112,28 @@ if (config.temporal.externalAddress) {
   const dbFilename = join(config.dataDir, 'temporal.db');
   log(`starting the Temporal dev server on 127.0.0.1:${config.temporal.port} (history in ${dbFilename}) ...`);
   try {
-    const options: LaunchOptions = { port: config.temporal.port, uiPort: config.temporal.uiPort, uiCodecEndpoint: codecEndpoint, dbFilename, namespace: config.temporal.namespace, executablePath: await resolveDevServerExecutable(config.temporal.cliPath, log) };
+    const options: LaunchOptions = {
+      port: config.temporal.port,
+      uiPort: config.temporal.uiPort,
+      uiCodecEndpoint: codecEndpoint,
+      dbFilename,
+      namespace: config.temporal.namespace,
+      executablePath: await resolveDevServerExecutable(config.temporal.cliPath, log),
+    };
     devServer = launchDevServer(options);
     await devServer.ready;
     superviseDevServer(devServer, options);
   } catch (error) {
-    console.error(`[herald] the Temporal dev server did not start: ${(error as Error).message}\nIs port ${config.temporal.port} or ${config.temporal.uiPort} in use? Set TEMPORAL_PORT / TEMPORAL_UI_PORT, or TEMPORAL_ADDRESS for an existing cluster.`);
+    console.error(
+      `[herald] the Temporal dev server did not start: ${(error as Error).message}\nIs port ${config.temporal.port} or ${config.temporal.uiPort} in use? Set TEMPORAL_PORT / TEMPORAL_UI_PORT, or TEMPORAL_ADDRESS for an existing cluster.`,
+    );
     await devServer?.stop(1_000);
     process.exit(1);
   }
   childSettings.TEMPORAL_ADDRESS = `127.0.0.1:${config.temporal.port}`;
   log(`Temporal Web UI: http://127.0.0.1:${config.temporal.uiPort} (decodes payloads through ${codecEndpoint})`);
-  if (config.http.apiKeys.length > 0) log('HERALD_API_KEYS is set: the Web UI sends no API key, so it shows payloads encrypted (docs/security.md, "Payload encryption and the codec endpoint")');
+  if (config.http.apiKeys.length > 0)
+    log('HERALD_API_KEYS is set: the Web UI sends no API key, so it shows payloads encrypted (docs/security.md, "Payload encryption and the codec endpoint")');
 }
 
 // One machine, one configuration: the settings in this environment are the deployment's, so
@@ -144,7 +162,18 @@ const senderEnvPresent = senderVariables(process.env).filter((name) => Boolean(w
 const parts: Supervised[] = [
   { name: 'worker', env: workerEnv, script: join(entryDir, 'worker.ts'), restartDelayMs: 1000 },
   // The API learns which provider delivers from HERALD_EMAIL_PROVIDER; the provider's secret stays with the worker.
-  { name: 'api', env: childEnvironment('api', process.env, { ...childSettings, HERALD_EMAIL_PROVIDER: config.email.provider, HERALD_SMS_PROVIDER: config.sms.provider, HERALD_PUSH_OUTBOX: String(config.push.outboxDefault), HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(',') }), script: join(entryDir, 'api.ts'), restartDelayMs: 1000 },
+  {
+    name: 'api',
+    env: childEnvironment('api', process.env, {
+      ...childSettings,
+      HERALD_EMAIL_PROVIDER: config.email.provider,
+      HERALD_SMS_PROVIDER: config.sms.provider,
+      HERALD_PUSH_OUTBOX: String(config.push.outboxDefault),
+      HERALD_SENDER_ENV_PRESENT: senderEnvPresent.join(','),
+    }),
+    script: join(entryDir, 'api.ts'),
+    restartDelayMs: 1000,
+  },
 ];
 
 function launch(part: Supervised): void {
@@ -203,7 +232,15 @@ async function readiness(): Promise<{ api: boolean; pollers?: string[] }> {
     temporalConnection = undefined;
     throw error;
   });
-  const pollers = pid === undefined ? undefined : temporalConnection.then((connection) => taskQueuePollers(connection, config.temporal.namespace, config.temporal.taskQueue)).then((identities) => (identities.includes(workerIdentity(pid)) ? identities : undefined), () => undefined);
+  const pollers =
+    pid === undefined
+      ? undefined
+      : temporalConnection
+          .then((connection) => taskQueuePollers(connection, config.temporal.namespace, config.temporal.taskQueue))
+          .then(
+            (identities) => (identities.includes(workerIdentity(pid)) ? identities : undefined),
+            () => undefined,
+          );
   return { api: await api, pollers: await pollers };
 }
 
@@ -219,13 +256,17 @@ async function announceReadiness(): Promise<void> {
     const { api, pollers } = await readiness();
     if (stopping || run !== readinessRun) return;
     if (api && pollers) {
-      log(`${announced ? 'ready again' : 'ready'}: API ${apiUrl}, worker polling task queue ${config.temporal.taskQueue} (${pollers.length} poller${pollers.length === 1 ? '' : 's'})`);
+      log(
+        `${announced ? 'ready again' : 'ready'}: API ${apiUrl}, worker polling task queue ${config.temporal.taskQueue} (${pollers.length} poller${pollers.length === 1 ? '' : 's'})`,
+      );
       announced = true;
       return;
     }
     if (!hinted && Date.now() - since > 60_000) {
       hinted = true;
-      log(`not ready after a minute: ${[!api && `the API's /health/ready does not answer 200`, !pollers && 'the worker is not polling its task queue'].filter(Boolean).join('; ')} (still waiting)`);
+      log(
+        `not ready after a minute: ${[!api && `the API's /health/ready does not answer 200`, !pollers && 'the worker is not polling its task queue'].filter(Boolean).join('; ')} (still waiting)`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -27,7 +27,9 @@ const worker = await createWorker({ config, connection, client, db, log }).catch
   console.error(error.message);
   process.exit(78); // EX_CONFIG: the supervisor stops instead of restarting a worker that cannot work
 });
-log(`polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} (namespace ${config.temporal.namespace}); email via ${config.email.provider === 'resend' ? 'Resend' : 'the dev outbox'}`);
+log(
+  `polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} (namespace ${config.temporal.namespace}); email via ${config.email.provider === 'resend' ? 'Resend' : 'the dev outbox'}`,
+);
 // Ctrl-C under `npm start` delivers SIGINT to the whole group and the supervisor then sends
 // SIGTERM; a second shutdown() would throw and skip the clean close below.
 let stopping = false;

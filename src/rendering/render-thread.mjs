@@ -394,12 +394,14 @@ const attributeFilters = {
 /** `list` and `reverse` make a list of a string's characters: bounded by the item limit. `wordcount` counts without a list. */
 const stringListFilters = {
   list(value) {
-    if (typeof value === 'string' && value.length > MAX_RANGE_ITEMS) throw new Error(`the list filter would make ${value.length} items; at most ${MAX_RANGE_ITEMS} are allowed`);
+    if (typeof value === 'string' && value.length > MAX_RANGE_ITEMS)
+      throw new Error(`the list filter would make ${value.length} items; at most ${MAX_RANGE_ITEMS} are allowed`);
     return builtinFilters.list(value);
   },
   reverse(value) {
     const text = typeof value === 'string' ? value : value instanceof SafeString ? value.val : undefined;
-    if (text !== undefined && text.length > MAX_RANGE_ITEMS) throw new Error(`the reverse filter would make ${text.length} items; at most ${MAX_RANGE_ITEMS} are allowed`);
+    if (text !== undefined && text.length > MAX_RANGE_ITEMS)
+      throw new Error(`the reverse filter would make ${text.length} items; at most ${MAX_RANGE_ITEMS} are allowed`);
     return builtinFilters.reverse(value);
   },
   /** The number of words, counted without making the list of them nunjucks made. */
@@ -428,14 +430,18 @@ const boundedFilters = {
     let size = 0;
     // Called for every value before it is written (`this` is its parent): the size counts a lower
     // bound of what the value adds (its key, its indentation, a primitive's characters).
-    return JSON.stringify(obj, function countOutput(key, value) {
-      step();
-      const depth = (depths.get(this) ?? 0) + 1;
-      if (value !== null && typeof value === 'object') depths.set(value, depth);
-      size += key.length + 2 + indent * depth + (typeof value === 'object' || typeof value === 'function' || value === undefined ? 0 : String(value).length);
-      if (size > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes`);
-      return value;
-    }, spaces);
+    return JSON.stringify(
+      obj,
+      function countOutput(key, value) {
+        step();
+        const depth = (depths.get(this) ?? 0) + 1;
+        if (value !== null && typeof value === 'object') depths.set(value, depth);
+        size += key.length + 2 + indent * depth + (typeof value === 'object' || typeof value === 'function' || value === undefined ? 0 : String(value).length);
+        if (size > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes`);
+        return value;
+      },
+      spaces,
+    );
   },
 };
 
@@ -451,7 +457,30 @@ const sizeArguments = { center: 'chars', indent: 'chars', batch: 'items', slice:
 const textGrowth = { upper: 3, lower: 3, capitalize: 3, title: 3, urlencode: 9, escape: 6, e: 6, forceescape: 6, dump: 6, nl2br: 7, urlize: 16 };
 const noTextInput = new Set(['length', 'default', 'd', 'first', 'last', 'safe', 'string', 'truncate', 'random', 'list', 'reverse']);
 /** Filters that read a list as a list; every other filter may turn a list into text natively (String(list) is a join). */
-const listFilters = new Set(['length', 'default', 'd', 'first', 'last', 'join', 'sort', 'batch', 'slice', 'sum', 'select', 'reject', 'selectattr', 'rejectattr', 'groupby', 'dictsort', 'list', 'reverse', 'random', 'dump', 'string', 'safe']);
+const listFilters = new Set([
+  'length',
+  'default',
+  'd',
+  'first',
+  'last',
+  'join',
+  'sort',
+  'batch',
+  'slice',
+  'sum',
+  'select',
+  'reject',
+  'selectattr',
+  'rejectattr',
+  'groupby',
+  'dictsort',
+  'list',
+  'reverse',
+  'random',
+  'dump',
+  'string',
+  'safe',
+]);
 
 function occurrences(text, needle, most) {
   let count = 0;
@@ -489,7 +518,8 @@ function checkTextInput(name, args) {
   let size;
   if (typeof input === 'string') size = input.length;
   else if (input instanceof SafeString) size = input.val.length;
-  else if (input !== null && typeof input === 'object' && !listFilters.has(name)) size = Array.isArray(input) ? toText(input).length : Object.keys(input).reduce((sum, key) => sum + key.length + toText(input[key]).length + 2, 0);
+  else if (input !== null && typeof input === 'object' && !listFilters.has(name))
+    size = Array.isArray(input) ? toText(input).length : Object.keys(input).reduce((sum, key) => sum + key.length + toText(input[key]).length + 2, 0);
   if (size === undefined) return;
   const tooBig = (most) => {
     if (most > limits.maxChars) exceed(`output over ${limits.maxBytes} bytes (the ${name} filter was given ${size} characters)`);
@@ -508,7 +538,12 @@ function checkTextInput(name, args) {
     }
     if (each === 0) return;
     const most = Math.floor(limits.maxChars / each) + 1;
-    const count = old === '' ? text.length + 1 : typeof old === 'string' || typeof old === 'number' ? occurrences(text, String(old), typeof maxCount === 'number' && maxCount >= 0 ? Math.min(maxCount, most) : most) : 0;
+    const count =
+      old === ''
+        ? text.length + 1
+        : typeof old === 'string' || typeof old === 'number'
+          ? occurrences(text, String(old), typeof maxCount === 'number' && maxCount >= 0 ? Math.min(maxCount, most) : most)
+          : 0;
     tooBig(size + count * each);
   } else if (name === 'indent') {
     const width = typeof args[1] === 'number' ? args[1] : 4;
@@ -527,7 +562,13 @@ function hardenEnvironment(env) {
   const builtin = env.filters;
   const filters = Object.create(null);
   for (const name of Object.keys(builtin)) {
-    const filter = hasOwn(attributeFilters, name) ? attributeFilters[name] : hasOwn(boundedFilters, name) ? boundedFilters[name] : hasOwn(stringListFilters, name) ? stringListFilters[name] : builtin[name];
+    const filter = hasOwn(attributeFilters, name)
+      ? attributeFilters[name]
+      : hasOwn(boundedFilters, name)
+        ? boundedFilters[name]
+        : hasOwn(stringListFilters, name)
+          ? stringListFilters[name]
+          : builtin[name];
     filters[name] = function checkedFilter(...args) {
       step();
       checkSizeArgument(name, args[1]);
@@ -603,7 +644,10 @@ function describe(error) {
   let message = raw.replace(/^\(unknown path\)\s*/, '');
   const position = /^\[Line (\d+), Column (\d+)\]\s*/.exec(message);
   if (position) message = message.slice(position[0].length);
-  message = message.replace(/^(Template render )?Error:\s*/, '').replace(/\s+/g, ' ').trim();
+  message = message
+    .replace(/^(Template render )?Error:\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (message.length > 300) message = `${message.slice(0, 300)}…`;
   return position ? `line ${position[1]}, column ${position[2]}: ${message}` : message;
 }

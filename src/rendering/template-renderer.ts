@@ -65,7 +65,9 @@ function jsonData(value: unknown, what: string): Record<string, unknown> {
 
 /** The quarantine's key: the content and the variables it is rendered with. */
 function inputKey({ content: { subject, html, text }, variables }: RenderTask): string {
-  return createHash('sha256').update(JSON.stringify([subject, html, text ?? null, variables.profile, variables.context])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([subject, html, text ?? null, variables.profile, variables.context]))
+    .digest('base64url');
 }
 
 /** tinypool's rejection when a render's process exits under it (OOM, V8 abort, a kill from outside). */
@@ -105,7 +107,9 @@ function escapeAttribute(value: string): string {
 
 /** One linear pass: each `<nonce>o` / `<nonce><i>` the render process wrote becomes its signed address. */
 function signedPlaceholders(html: string, nonce: string, tracking: EmailTracking): string {
-  return html.replace(new RegExp(`${nonce}(o|\\d{1,3})`, 'g'), (_, what: string) => escapeAttribute(what === 'o' ? tracking.openUrl() : tracking.clickUrl(Number(what))));
+  return html.replace(new RegExp(`${nonce}(o|\\d{1,3})`, 'g'), (_, what: string) =>
+    escapeAttribute(what === 'o' ? tracking.openUrl() : tracking.clickUrl(Number(what))),
+  );
 }
 
 /** The same for text (an SMS body): each `<nonce><iii>` becomes its signed address, unescaped. */
@@ -190,24 +194,40 @@ export function createTemplateRenderer(limits: HeraldConfig['render']): Template
       // The render process writes placeholders with a fresh random nonce (no template can guess it),
       // and they are swapped for the signed addresses here: the signing key never enters that process.
       const textPart = tracking?.part === 'text';
-      const nonce = tracking && (textPart ? tracking.clicks : tracking.opens || tracking.clicks) ? `herald-tracking-${randomBytes(12).toString('hex')}-` : undefined;
+      const nonce =
+        tracking && (textPart ? tracking.clicks : tracking.opens || tracking.clicks) ? `herald-tracking-${randomBytes(12).toString('hex')}-` : undefined;
       const task: RenderTask = {
         content: { subject: input.content.subject, html: input.content.html, ...(input.content.text !== undefined && { text: input.content.text }) },
         variables: { profile: jsonData(input.profile, 'the profile'), context: jsonData(input.context, 'the context') },
         timeoutMs,
         maxBytes,
-        ...(nonce !== undefined && tracking !== undefined && { tracking: { opens: tracking.opens && !textPart, clicks: tracking.clicks, pixelUrl: `${nonce}o`, linkUrlPrefix: nonce, ...(textPart && { part: 'text' as const }), ...(tracking.allowedHosts && { allowedHosts: tracking.allowedHosts }) } }),
+        ...(nonce !== undefined &&
+          tracking !== undefined && {
+            tracking: {
+              opens: tracking.opens && !textPart,
+              clicks: tracking.clicks,
+              pixelUrl: `${nonce}o`,
+              linkUrlPrefix: nonce,
+              ...(textPart && { part: 'text' as const }),
+              ...(tracking.allowedHosts && { allowedHosts: tracking.allowedHosts }),
+            },
+          }),
       };
       const result = await runTask(task);
       if (!result.ok) throw new TemplateError(result.message);
-      const tracked = nonce !== undefined && tracking !== undefined && result.links ? { opens: tracking.opens && !textPart, clicks: tracking.clicks, links: result.links } : undefined;
+      const tracked =
+        nonce !== undefined && tracking !== undefined && result.links
+          ? { opens: tracking.opens && !textPart, clicks: tracking.clicks, links: result.links }
+          : undefined;
       const signHtml = tracked !== undefined && !textPart;
       const signText = tracked !== undefined && textPart && result.text !== undefined;
       return {
         // The subject is text (no HTML entities) flattened to one header-safe line.
         subject: singleLine(result.subject),
         html: signHtml && nonce !== undefined && tracking !== undefined ? signedPlaceholders(result.html, nonce, tracking) : result.html,
-        ...(result.text !== undefined && { text: signText && nonce !== undefined && tracking !== undefined ? signedTextPlaceholders(result.text, nonce, tracking) : result.text }),
+        ...(result.text !== undefined && {
+          text: signText && nonce !== undefined && tracking !== undefined ? signedTextPlaceholders(result.text, nonce, tracking) : result.text,
+        }),
         ...(tracked && { tracked }),
       };
     },

@@ -1,6 +1,15 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { queryableJson } from '../db/dialect';
-import { attributePath, isAttributeCondition, isConsentCondition, isLocaleCondition, localeMatchesAny, type AttributeCondition, type AudienceCondition, type ConsentCondition } from '../domain/audience-rule';
+import {
+  attributePath,
+  isAttributeCondition,
+  isConsentCondition,
+  isLocaleCondition,
+  localeMatchesAny,
+  type AttributeCondition,
+  type AudienceCondition,
+  type ConsentCondition,
+} from '../domain/audience-rule';
 
 /**
  * Compiles an audience rule to one SQL condition over a row of `profiles` (its `attributes`,

@@ -94,14 +94,31 @@ export class AudienceRunRepository {
     const { audienceId, throttlePerSecond, schedule, ...common } = execution;
     return new ExecutionRepository(this.db).claim(
       { ...common, channel, recipients: [] },
-      { kind: 'audience', audience_id: audienceId, throttle_per_second: throttlePerSecond ?? null, schedule_id: schedule?.id ?? null, execute_at: schedule?.executeAt ?? null },
+      {
+        kind: 'audience',
+        audience_id: audienceId,
+        throttle_per_second: throttlePerSecond ?? null,
+        schedule_id: schedule?.id ?? null,
+        execute_at: schedule?.executeAt ?? null,
+      },
     );
   }
 
   async run(executionId: string): Promise<AudienceRunRecord | undefined> {
     const row = await this.db
       .selectFrom('executions')
-      .select(['id', 'campaign_id', 'campaign_version', 'audience_id', 'context', 'throttle_per_second', 'targeted_count', 'run_started_at', 'schedule_cancelled_at', 'kind'])
+      .select([
+        'id',
+        'campaign_id',
+        'campaign_version',
+        'audience_id',
+        'context',
+        'throttle_per_second',
+        'targeted_count',
+        'run_started_at',
+        'schedule_cancelled_at',
+        'kind',
+      ])
       .where('id', '=', executionId)
       .executeTakeFirst();
     if (row?.kind !== 'audience' || !row.audience_id) return undefined;
@@ -123,7 +140,13 @@ export class AudienceRunRepository {
    * statement, and marks the run started at `startedAt`. Done once: a retry (or a cancelled
    * schedule) finds the run already frozen (or cancelled) and changes nothing.
    */
-  async freeze(executionId: string, channel: Channel, namespace: string, startedAt: string, members: (db: Db) => SelectQueryBuilder<Database, any, { user_id: string }>): Promise<{ kind: 'frozen'; targeted: number; runStartedAt: string } | { kind: 'cancelled' }> {
+  async freeze(
+    executionId: string,
+    channel: Channel,
+    namespace: string,
+    startedAt: string,
+    members: (db: Db) => SelectQueryBuilder<Database, any, { user_id: string }>,
+  ): Promise<{ kind: 'frozen'; targeted: number; runStartedAt: string } | { kind: 'cancelled' }> {
     return this.db.transaction().execute(async (trx) => {
       const started = await trx
         .updateTable('executions')
@@ -151,10 +174,22 @@ export class AudienceRunRepository {
               ]),
           )
           .execute();
-        const { n } = await trx.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('execution_id', '=', executionId).executeTakeFirstOrThrow();
-        await trx.updateTable('executions').set({ targeted_count: Number(n) }).where('id', '=', executionId).execute();
+        const { n } = await trx
+          .selectFrom('deliveries')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('execution_id', '=', executionId)
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('executions')
+          .set({ targeted_count: Number(n) })
+          .where('id', '=', executionId)
+          .execute();
       }
-      const row = await trx.selectFrom('executions').select(['targeted_count', 'run_started_at', 'schedule_cancelled_at']).where('id', '=', executionId).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom('executions')
+        .select(['targeted_count', 'run_started_at', 'schedule_cancelled_at'])
+        .where('id', '=', executionId)
+        .executeTakeFirstOrThrow();
       if (row.schedule_cancelled_at || row.run_started_at === null) return { kind: 'cancelled' as const };
       return { kind: 'frozen' as const, targeted: row.targeted_count ?? 0, runStartedAt: row.run_started_at };
     });
@@ -197,7 +232,13 @@ export class AudienceRunRepository {
     if (deferrals.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       for (const { position, notBefore } of deferrals) {
-        await trx.updateTable('deliveries').set({ not_before: notBefore, reason }).where('execution_id', '=', executionId).where('position', '=', position).where('status', '=', 'pending').execute();
+        await trx
+          .updateTable('deliveries')
+          .set({ not_before: notBefore, reason })
+          .where('execution_id', '=', executionId)
+          .where('position', '=', position)
+          .where('status', '=', 'pending')
+          .execute();
       }
     });
   }
@@ -218,14 +259,22 @@ export class AudienceRunRepository {
   async excludePending(executionId: string, reason: string, from = 0): Promise<number> {
     const now = new Date().toISOString();
     const exclude = (db: Kysely<Database>) =>
-      db.updateTable('deliveries').set({ status: 'excluded', reason, updated_at: now }).where('execution_id', '=', executionId).where('position', '>=', from).where('status', '=', 'pending');
+      db
+        .updateTable('deliveries')
+        .set({ status: 'excluded', reason, updated_at: now })
+        .where('execution_id', '=', executionId)
+        .where('position', '>=', from)
+        .where('status', '=', 'pending');
     const feedback = new FeedbackEventRepository(this.db);
     // Positions are read back (RETURNING) only for a deployment with webhook endpoints.
     if (!(await feedback.active())) return Number((await exclude(this.db).executeTakeFirst()).numUpdatedRows);
     return this.db.transaction().execute(async (trx) => {
       const excluded = await exclude(trx).returning('position').execute();
       const detail = failureDetail('execution', reason);
-      await feedback.append(excluded.map(({ position }) => ({ type: 'excluded' as const, executionId, position: Number(position), occurredAt: now, detail })), trx);
+      await feedback.append(
+        excluded.map(({ position }) => ({ type: 'excluded' as const, executionId, position: Number(position), occurredAt: now, detail })),
+        trx,
+      );
       return excluded.length;
     });
   }
@@ -258,9 +307,18 @@ export class AudienceRunRepository {
   async profilesOf(namespace: string, userIds: string[], withPushTokens: boolean): Promise<Map<string, BatchProfile>> {
     const found = new Map<string, BatchProfile>();
     if (userIds.length === 0) return found;
-    const rows = await this.db.selectFrom('profiles').select(['user_id', 'attributes', 'consents', 'locale']).where('namespace', '=', namespace).where('user_id', 'in', userIds).execute();
+    const rows = await this.db
+      .selectFrom('profiles')
+      .select(['user_id', 'attributes', 'consents', 'locale'])
+      .where('namespace', '=', namespace)
+      .where('user_id', 'in', userIds)
+      .execute();
     for (const row of rows) {
-      found.set(row.user_id, { attributes: readJson<Record<string, unknown>>(row.attributes), consents: readJson<Consents>(row.consents), ...(row.locale && { locale: row.locale }) });
+      found.set(row.user_id, {
+        attributes: readJson<Record<string, unknown>>(row.attributes),
+        consents: readJson<Consents>(row.consents),
+        ...(row.locale && { locale: row.locale }),
+      });
     }
     if (withPushTokens) {
       const tokens = await this.db
@@ -289,7 +347,14 @@ export class AudienceRunRepository {
       .where('d.status', '=', 'pending')
       .orderBy('d.position')
       .execute();
-    return rows.map((row) => ({ position: row.position, userId: row.user_id, address: row.address ?? '', subject: row.subject, html: row.html, text: row.text }));
+    return rows.map((row) => ({
+      position: row.position,
+      userId: row.user_id,
+      address: row.address ?? '',
+      subject: row.subject,
+      html: row.html,
+      text: row.text,
+    }));
   }
 
   /** Records a block the provider accepted, in one transaction; recipients already closed keep their outcome. */
@@ -307,7 +372,10 @@ export class AudienceRunRepository {
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) > 0) closed.push(position);
       }
-      await new FeedbackEventRepository(this.db).append(closed.map((position) => ({ type: 'sent' as const, executionId, position, occurredAt: now })), trx);
+      await new FeedbackEventRepository(this.db).append(
+        closed.map((position) => ({ type: 'sent' as const, executionId, position, occurredAt: now })),
+        trx,
+      );
     });
   }
 

@@ -23,7 +23,14 @@ export interface AudienceDraft {
 }
 
 function toAudience(row: Selectable<AudienceTable>): AudienceRecord {
-  return { id: row.id, name: row.name, namespace: row.namespace, definition: JSON.parse(row.definition) as AudienceDefinition, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    id: row.id,
+    name: row.name,
+    namespace: row.namespace,
+    definition: JSON.parse(row.definition) as AudienceDefinition,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 export class AudienceRepository {
@@ -31,7 +38,15 @@ export class AudienceRepository {
 
   async create(draft: AudienceDraft): Promise<AudienceRecord> {
     const now = new Date().toISOString();
-    const row = { id: nextId(), name: draft.name, namespace: draft.namespace, type: draft.definition.type, definition: JSON.stringify(draft.definition), created_at: now, updated_at: now };
+    const row = {
+      id: nextId(),
+      name: draft.name,
+      namespace: draft.namespace,
+      type: draft.definition.type,
+      definition: JSON.stringify(draft.definition),
+      created_at: now,
+      updated_at: now,
+    };
     await this.db.insertInto('audiences').values(row).execute();
     return toAudience(row);
   }
@@ -43,7 +58,11 @@ export class AudienceRepository {
 
   /** Newest first; the cursor is the last id of the previous page (ids are time-ordered ULIDs). */
   async list(options: { namespace?: string; limit: number; cursor?: string }): Promise<{ items: AudienceRecord[]; nextCursor?: string }> {
-    let query = this.db.selectFrom('audiences').selectAll().orderBy('id', 'desc').limit(options.limit + 1);
+    let query = this.db
+      .selectFrom('audiences')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1);
     if (options.namespace !== undefined) query = query.where('namespace', '=', options.namespace);
     if (options.cursor) query = query.where('id', '<', options.cursor);
     const rows = await query.execute();

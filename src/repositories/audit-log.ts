@@ -74,7 +74,11 @@ export class AuditLogRepository {
 
   /** Newest first; one more row than asked tells whether there is a next page. */
   async list(filter: AuditLogFilter): Promise<{ items: AuditEntry[]; hasMore: boolean }> {
-    let query = this.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(filter.limit + 1);
+    let query = this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(filter.limit + 1);
     if (filter.resourceType) query = query.where('resource_type', '=', filter.resourceType);
     if (typeof filter.resourceId === 'string') query = query.where('resource_id', '=', filter.resourceId);
     else if (filter.resourceId && filter.resourceId.length > 0) query = query.where('resource_id', 'in', filter.resourceId);

@@ -71,7 +71,12 @@ export class CampaignVersionRepository {
 
   /** One version's fields, if it was recorded. */
   async fields(campaignId: string, version: number): Promise<CampaignVersionFields | undefined> {
-    const row = await this.db.selectFrom('campaign_versions').select('snapshot').where('campaign_id', '=', campaignId).where('version', '=', version).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('campaign_versions')
+      .select('snapshot')
+      .where('campaign_id', '=', campaignId)
+      .where('version', '=', version)
+      .executeTakeFirst();
     return row && readSnapshot(row.snapshot);
   }
 
@@ -93,10 +98,17 @@ export class CampaignVersionRepository {
    * superseded by it. Two concurrent edits collide on the primary key (a unique violation).
    */
   async insertDraft(campaignId: string, fields: CampaignVersionFields, now: string): Promise<number> {
-    const latest = await this.db.selectFrom('campaign_versions').select((eb) => eb.fn.max('version').as('v')).where('campaign_id', '=', campaignId).executeTakeFirst();
+    const latest = await this.db
+      .selectFrom('campaign_versions')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('campaign_id', '=', campaignId)
+      .executeTakeFirst();
     const version = Number(latest?.v ?? 0) + 1;
     await this.db.updateTable('campaign_versions').set({ status: 'superseded' }).where('campaign_id', '=', campaignId).where('status', '=', 'draft').execute();
-    await this.db.insertInto('campaign_versions').values({ campaign_id: campaignId, version, snapshot: JSON.stringify(fields), created_at: now, status: 'draft' }).execute();
+    await this.db
+      .insertInto('campaign_versions')
+      .values({ campaign_id: campaignId, version, snapshot: JSON.stringify(fields), created_at: now, status: 'draft' })
+      .execute();
     return version;
   }
 
@@ -119,7 +131,12 @@ export class CampaignVersionRepository {
 
   /** Whether `version` is a recorded draft (not yet live, not superseded). */
   async isDraft(campaignId: string, version: number): Promise<boolean> {
-    const row = await this.db.selectFrom('campaign_versions').select('status').where('campaign_id', '=', campaignId).where('version', '=', version).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('campaign_versions')
+      .select('status')
+      .where('campaign_id', '=', campaignId)
+      .where('version', '=', version)
+      .executeTakeFirst();
     return row?.status === 'draft';
   }
 }

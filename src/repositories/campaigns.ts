@@ -3,7 +3,18 @@ import type { HeraldDb } from '../db/database';
 import { inTransaction } from '../db/in-transaction';
 import type { CampaignRow } from '../db/schema';
 import { atVersion, CampaignVersionRepository } from './campaign-versions';
-import type { Audience, Campaign, CampaignContent, CampaignSnapshot, CampaignStatus, CampaignType, Capping, Channel, QuietHours, Schedule } from '../domain/campaign';
+import type {
+  Audience,
+  Campaign,
+  CampaignContent,
+  CampaignSnapshot,
+  CampaignStatus,
+  CampaignType,
+  Capping,
+  Channel,
+  QuietHours,
+  Schedule,
+} from '../domain/campaign';
 
 const nextId = monotonicFactory();
 
@@ -116,7 +127,10 @@ export class CampaignRepository {
           quiet_hours: draft.quietHours ? JSON.stringify(draft.quietHours) : null,
         })
         .execute();
-      await trx.insertInto('campaign_versions').values({ campaign_id: id, version: 1, snapshot: JSON.stringify(draft), created_at: now }).execute();
+      await trx
+        .insertInto('campaign_versions')
+        .values({ campaign_id: id, version: 1, snapshot: JSON.stringify(draft), created_at: now })
+        .execute();
     });
     return (await this.get(id))!;
   }
@@ -140,7 +154,11 @@ export class CampaignRepository {
 
   /** Newest first; the cursor is the last id of the previous page (ids are time-ordered ULIDs). */
   async list(options: { status?: CampaignStatus; limit: number; cursor?: string }): Promise<CampaignPage> {
-    let query = this.db.selectFrom('campaigns').selectAll().orderBy('id', 'desc').limit(options.limit + 1);
+    let query = this.db
+      .selectFrom('campaigns')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1);
     if (options.status) query = query.where('status', '=', options.status);
     if (options.cursor) query = query.where('id', '<', options.cursor);
     const rows = await query.execute();
@@ -162,7 +180,10 @@ export class CampaignRepository {
       if (!result) return undefined;
       const campaign = toCampaign(result);
       const { id: _id, status: _s, version, createdAt: _c, updatedAt: _u, activatedAt: _a, ...snapshot } = campaign;
-      await trx.insertInto('campaign_versions').values({ campaign_id: id, version, snapshot: JSON.stringify(snapshot), created_at: now }).execute();
+      await trx
+        .insertInto('campaign_versions')
+        .values({ campaign_id: id, version, snapshot: JSON.stringify(snapshot), created_at: now })
+        .execute();
       return campaign;
     });
     return updated;

@@ -42,7 +42,13 @@ export class CappingRepository {
       }
       if (rule) {
         const global = { max: Number(rule.max), periodHours: Number(rule.period_hours) };
-        for (const userId of await this.reached(input, chunk.filter((id) => !capped.has(id)), global, 'channel')) capped.add(userId);
+        for (const userId of await this.reached(
+          input,
+          chunk.filter((id) => !capped.has(id)),
+          global,
+          'channel',
+        ))
+          capped.add(userId);
       }
     }
     return capped;

@@ -37,7 +37,15 @@ export class ChannelConfigurationRepository {
     const id = nextId();
     await this.db
       .insertInto('channel_configurations')
-      .values({ id, name: draft.name, channel: draft.channel, provider: draft.provider, settings: JSON.stringify(draft.settings), created_at: now, updated_at: now })
+      .values({
+        id,
+        name: draft.name,
+        channel: draft.channel,
+        provider: draft.provider,
+        settings: JSON.stringify(draft.settings),
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     return (await this.get(id))!;
   }
@@ -49,7 +57,11 @@ export class ChannelConfigurationRepository {
 
   /** Newest first; the cursor is the last id of the previous page (ids are time-ordered ULIDs). */
   async list(options: { channel?: Channel; limit: number; cursor?: string }): Promise<{ items: ChannelConfiguration[]; nextCursor?: string }> {
-    let query = this.db.selectFrom('channel_configurations').selectAll().orderBy('id', 'desc').limit(options.limit + 1);
+    let query = this.db
+      .selectFrom('channel_configurations')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1);
     if (options.channel) query = query.where('channel', '=', options.channel);
     if (options.cursor) query = query.where('id', '<', options.cursor);
     const rows = await query.execute();
@@ -77,7 +89,14 @@ export class ChannelConfigurationRepository {
 
   /** Ids of the scheduled or live campaigns that send with this configuration. */
   async activeCampaignIds(id: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('campaigns').select('id').where('channel_configuration_id', '=', id).where('status', 'in', ['scheduled', 'live']).orderBy('id').limit(20).execute();
+    const rows = await this.db
+      .selectFrom('campaigns')
+      .select('id')
+      .where('channel_configuration_id', '=', id)
+      .where('status', 'in', ['scheduled', 'live'])
+      .orderBy('id')
+      .limit(20)
+      .execute();
     return rows.map((row) => row.id);
   }
 

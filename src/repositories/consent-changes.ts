@@ -53,16 +53,24 @@ export class ConsentChangeRepository {
   async profilesWithPhone(e164: string): Promise<ProfileKey[]> {
     const [byUserId, byAttribute, bySends] = await Promise.all([
       this.db.selectFrom('profiles').select(['namespace', 'user_id']).where('namespace', '=', 'phone').where('user_id', '=', e164).execute(),
-      this.db.selectFrom('profiles').select(['namespace', 'user_id']).where(queryableJson(this.db, 'attributes').equals(['phone'], e164)).execute(),
+      this.db
+        .selectFrom('profiles')
+        .select(['namespace', 'user_id'])
+        .where(queryableJson(this.db, 'attributes').equals(['phone'], e164))
+        .execute(),
       this.db.selectFrom('deliveries').select(['namespace', 'user_id']).distinct().where('channel', '=', 'sms').where('address', '=', e164).execute(),
     ]);
     const found = new Map<string, ProfileKey>();
-    for (const row of [...byUserId, ...byAttribute, ...bySends]) found.set(JSON.stringify([row.namespace, row.user_id]), { namespace: row.namespace, userId: row.user_id });
+    for (const row of [...byUserId, ...byAttribute, ...bySends])
+      found.set(JSON.stringify([row.namespace, row.user_id]), { namespace: row.namespace, userId: row.user_id });
     return [...found.values()];
   }
 
   /** The delivery's `unsubscribed` event, for reports and the execution's status. */
   async recordUnsubscribed(executionId: string, position: number, occurredAt: string, userAgent: string | null): Promise<void> {
-    await this.db.insertInto('delivery_events').values({ execution_id: executionId, position, type: 'unsubscribed', link_index: null, occurred_at: occurredAt, user_agent: userAgent }).execute();
+    await this.db
+      .insertInto('delivery_events')
+      .values({ execution_id: executionId, position, type: 'unsubscribed', link_index: null, occurred_at: occurredAt, user_agent: userAgent })
+      .execute();
   }
 }

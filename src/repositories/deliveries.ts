@@ -22,7 +22,13 @@ export type PreparedDelivery = {
   address?: string;
   /** The content variant rendered: `default` or a translation's tag. */
   locale?: string;
-} & ({ outcome: { status: 'failed' | 'excluded'; reason: string } } | { message: { subject?: string; html?: string; text?: string; tracked?: { opens: boolean; clicks: boolean; links: string[] } }; deferred?: { notBefore: string; reason: string } });
+} & (
+  | { outcome: { status: 'failed' | 'excluded'; reason: string } }
+  | {
+      message: { subject?: string; html?: string; text?: string; tracked?: { opens: boolean; clicks: boolean; links: string[] } };
+      deferred?: { notBefore: string; reason: string };
+    }
+);
 
 /** `deliveries.tracking`: what a rendered message tracks, or null. */
 function trackingLabel(tracked: { opens: boolean; clicks: boolean } | undefined): string | null {
@@ -67,7 +73,12 @@ export class DeliveryRepository {
       const closed: NewFeedbackEvent[] = [];
       for (const p of prepared) {
         // A deferred message (quiet hours) stays pending with why and until when; sending clears the reason.
-        const final = 'outcome' in p ? { status: p.outcome.status, reason: p.outcome.reason } : p.deferred ? { reason: p.deferred.reason, not_before: p.deferred.notBefore } : {};
+        const final =
+          'outcome' in p
+            ? { status: p.outcome.status, reason: p.outcome.reason }
+            : p.deferred
+              ? { reason: p.deferred.reason, not_before: p.deferred.notBefore }
+              : {};
         const tracking = 'message' in p ? trackingLabel(p.message.tracked) : null;
         const updated = await trx
           .updateTable('deliveries')
@@ -108,7 +119,19 @@ export class DeliveryRepository {
       .selectFrom('deliveries as d')
       .innerJoin('executions as e', 'e.id', 'd.execution_id')
       .leftJoin('rendered_messages as m', (join) => join.onRef('m.execution_id', '=', 'd.execution_id').onRef('m.position', '=', 'd.position'))
-      .select(['e.campaign_id', 'd.user_id', 'd.channel', 'd.status', 'd.reason', 'd.message_id', 'd.address', 'm.created_at as rendered_at', 'm.subject', 'm.html', 'm.text'])
+      .select([
+        'e.campaign_id',
+        'd.user_id',
+        'd.channel',
+        'd.status',
+        'd.reason',
+        'd.message_id',
+        'd.address',
+        'm.created_at as rendered_at',
+        'm.subject',
+        'm.html',
+        'm.text',
+      ])
       .where('d.execution_id', '=', executionId)
       .where('d.position', '=', position)
       .executeTakeFirst();
@@ -129,13 +152,23 @@ export class DeliveryRepository {
   /** Records the provider's acceptance; a recipient already closed keeps its outcome. */
   async markSent(executionId: string, position: number, messageId: string): Promise<void> {
     const now = new Date().toISOString();
-    await this.close(executionId, position, { status: 'sent', reason: null, message_id: messageId, updated_at: now }, { type: 'sent', executionId, position, occurredAt: now });
+    await this.close(
+      executionId,
+      position,
+      { status: 'sent', reason: null, message_id: messageId, updated_at: now },
+      { type: 'sent', executionId, position, occurredAt: now },
+    );
   }
 
   /** Records a permanent failure with its full reason, which stays in Herald's database only. */
   async markFailed(executionId: string, position: number, reason: string): Promise<void> {
     const now = new Date().toISOString();
-    await this.close(executionId, position, { status: 'failed', reason, updated_at: now }, { type: 'failed', executionId, position, occurredAt: now, detail: failureDetail('provider', reason) });
+    await this.close(
+      executionId,
+      position,
+      { status: 'failed', reason, updated_at: now },
+      { type: 'failed', executionId, position, occurredAt: now, detail: failureDetail('provider', reason) },
+    );
   }
 
   /**
@@ -144,7 +177,8 @@ export class DeliveryRepository {
    * pays nothing for webhooks it does not have.
    */
   private async close(executionId: string, position: number, set: Updateable<DeliveryTable>, event: NewFeedbackEvent): Promise<void> {
-    const update = (db: HeraldDb) => db.updateTable('deliveries').set(set).where('execution_id', '=', executionId).where('position', '=', position).where(isOpen).executeTakeFirst();
+    const update = (db: HeraldDb) =>
+      db.updateTable('deliveries').set(set).where('execution_id', '=', executionId).where('position', '=', position).where(isOpen).executeTakeFirst();
     if (!(await this.feedback.active())) {
       await update(this.db);
       return;

@@ -39,7 +39,22 @@ export interface ExecutionSummary {
   audienceId?: string;
 }
 
-type SummaryRow = Pick<ExecutionRow, 'id' | 'request_id' | 'campaign_id' | 'campaign_version' | 'kind' | 'status' | 'failure_reason' | 'created_at' | 'completed_at' | 'sent_count' | 'failed_count' | 'excluded_count' | 'audience_id'>;
+type SummaryRow = Pick<
+  ExecutionRow,
+  | 'id'
+  | 'request_id'
+  | 'campaign_id'
+  | 'campaign_version'
+  | 'kind'
+  | 'status'
+  | 'failure_reason'
+  | 'created_at'
+  | 'completed_at'
+  | 'sent_count'
+  | 'failed_count'
+  | 'excluded_count'
+  | 'audience_id'
+>;
 
 const ZERO: ExecutionCounts = { sent: 0, failed: 0, excluded: 0, pending: 0 };
 
@@ -83,7 +98,21 @@ export class ExecutionListingRepository {
 export function executionListingQuery(db: HeraldDb, filter: ExecutionListingFilter, limit: number, after?: ExecutionListingPosition) {
   let query = db
     .selectFrom('executions')
-    .select(['id', 'request_id', 'campaign_id', 'campaign_version', 'kind', 'status', 'failure_reason', 'created_at', 'completed_at', 'sent_count', 'failed_count', 'excluded_count', 'audience_id'])
+    .select([
+      'id',
+      'request_id',
+      'campaign_id',
+      'campaign_version',
+      'kind',
+      'status',
+      'failure_reason',
+      'created_at',
+      'completed_at',
+      'sent_count',
+      'failed_count',
+      'excluded_count',
+      'audience_id',
+    ])
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit);
@@ -108,7 +137,11 @@ export function executionListingQuery(db: HeraldDb, filter: ExecutionListingFilt
 function summary(row: SummaryRow, live: ExecutionCounts | undefined): ExecutionSummary {
   const closed = row.status !== 'running';
   // Closed executions carry their counts (they outlive retention); nothing is pending once closed.
-  const counts = closed ? { sent: row.sent_count, failed: row.failed_count, excluded: row.excluded_count, pending: 0 } : row.kind === 'unitary' ? (live ?? ZERO) : undefined;
+  const counts = closed
+    ? { sent: row.sent_count, failed: row.failed_count, excluded: row.excluded_count, pending: 0 }
+    : row.kind === 'unitary'
+      ? (live ?? ZERO)
+      : undefined;
   return {
     ...executionStatusLine(row),
     kind: row.kind,

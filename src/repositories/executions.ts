@@ -89,7 +89,10 @@ export interface ExecutionClaimRecord {
   failureReason?: string;
 }
 
-export type ExecutionClaim = { kind: 'created'; executionId: string; workflowId: string } | { kind: 'repeat'; claim: ExecutionClaimRecord } | { kind: 'conflict'; executionId: string };
+export type ExecutionClaim =
+  | { kind: 'created'; executionId: string; workflowId: string }
+  | { kind: 'repeat'; claim: ExecutionClaimRecord }
+  | { kind: 'conflict'; executionId: string };
 
 /** The failure reason of an execution whose workflow Temporal never received (see the orphan sweep). */
 export const NOT_STARTED_REASON = 'not-started';
@@ -117,7 +120,10 @@ async function failOpenDeliveries(trx: Transaction<Database>, executionId: strin
   }
   const failed = await fail.returning('position').execute();
   const detail = failureDetail('execution', reason);
-  await feedback.append(failed.map(({ position }) => ({ type: 'failed' as const, executionId, position: Number(position), occurredAt: now, detail })), trx);
+  await feedback.append(
+    failed.map(({ position }) => ({ type: 'failed' as const, executionId, position: Number(position), occurredAt: now, detail })),
+    trx,
+  );
 }
 
 /** Closes the execution and stores its outcome counts, which outlive the per-recipient rows. */
@@ -268,8 +274,20 @@ export class ExecutionRepository {
 
   /** The execution already recorded for a requestId, if any, with where it stands. */
   async findClaim(requestId: string): Promise<ExecutionClaimRecord | undefined> {
-    const row = await this.db.selectFrom('executions').select(['id', 'request_hash', 'workflow_id', 'status', 'failure_reason']).where('request_id', '=', requestId).executeTakeFirst();
-    return row && { executionId: row.id, requestHash: row.request_hash, workflowId: row.workflow_id, status: row.status, ...(row.failure_reason && { failureReason: row.failure_reason }) };
+    const row = await this.db
+      .selectFrom('executions')
+      .select(['id', 'request_hash', 'workflow_id', 'status', 'failure_reason'])
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+    return (
+      row && {
+        executionId: row.id,
+        requestHash: row.request_hash,
+        workflowId: row.workflow_id,
+        status: row.status,
+        ...(row.failure_reason && { failureReason: row.failure_reason }),
+      }
+    );
   }
 
   /** The API key that started an execution: null when none did, undefined when there is no such execution. */
@@ -322,10 +340,21 @@ export class ExecutionRepository {
   }
 
   /** One page of an execution's recipients in position order, after `afterPosition`; undefined for an unknown execution. */
-  async recipientsPage(executionId: string, afterPosition: number, limit: number): Promise<{ items: (ExecutionRecipientView & { position: number })[]; nextAfter?: number } | undefined> {
+  async recipientsPage(
+    executionId: string,
+    afterPosition: number,
+    limit: number,
+  ): Promise<{ items: (ExecutionRecipientView & { position: number })[]; nextAfter?: number } | undefined> {
     const execution = await this.db.selectFrom('executions').select('id').where('id', '=', executionId).executeTakeFirst();
     if (!execution) return undefined;
-    const rows = await this.db.selectFrom('deliveries').selectAll().where('execution_id', '=', executionId).where('position', '>', afterPosition).orderBy('position').limit(limit + 1).execute();
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('execution_id', '=', executionId)
+      .where('position', '>', afterPosition)
+      .orderBy('position')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     const engagement = page.some((d) => d.tracking) ? await new TrackingRepository(this.db).countsByPosition(executionId) : undefined;
     return {
@@ -335,10 +364,21 @@ export class ExecutionRepository {
   }
 
   /** The trigger call's data for the preparation step: shared context and every recipient, in order. */
-  async storedRequest(executionId: string): Promise<{ campaignId: string; campaignVersion: number; context?: Record<string, unknown>; recipients: StoredRecipient[] } | undefined> {
-    const execution = await this.db.selectFrom('executions').select(['campaign_id', 'campaign_version', 'context']).where('id', '=', executionId).executeTakeFirst();
+  async storedRequest(
+    executionId: string,
+  ): Promise<{ campaignId: string; campaignVersion: number; context?: Record<string, unknown>; recipients: StoredRecipient[] } | undefined> {
+    const execution = await this.db
+      .selectFrom('executions')
+      .select(['campaign_id', 'campaign_version', 'context'])
+      .where('id', '=', executionId)
+      .executeTakeFirst();
     if (!execution) return undefined;
-    const rows = await this.db.selectFrom('deliveries').select(['position', 'user_id', 'namespace', 'context', 'channel_data']).where('execution_id', '=', executionId).orderBy('position').execute();
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select(['position', 'user_id', 'namespace', 'context', 'channel_data'])
+      .where('execution_id', '=', executionId)
+      .orderBy('position')
+      .execute();
     const context = parseJson<Record<string, unknown>>(execution.context);
     return {
       campaignId: execution.campaign_id,
@@ -414,7 +454,9 @@ export class ExecutionRepository {
       .where('created_at', '<', createdBefore)
       .where((eb) => eb.or([eb('workflow_checked_at', 'is', null), eb('workflow_checked_at', '<', checkedBefore)]));
     if (after) {
-      query = query.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.executionId)])]));
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.executionId)])]),
+      );
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
     return rows.map((row) => ({ executionId: row.id, workflowId: row.workflow_id, createdAt: row.created_at }));
@@ -458,7 +500,12 @@ export class ExecutionRepository {
     const now = new Date().toISOString();
     return this.db.transaction().execute(async (trx) => {
       // The conditional update decides, so two sweeps (or a sweep and a closing workflow) cannot both win.
-      const result = await trx.updateTable('executions').set({ status: 'failed' }).where('id', '=', executionId).where('status', '=', 'running').executeTakeFirst();
+      const result = await trx
+        .updateTable('executions')
+        .set({ status: 'failed' })
+        .where('id', '=', executionId)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
       await closeWithCounts(trx, executionId, reason, now);
       return true;

@@ -4,7 +4,17 @@ import type { Database } from '../db/schema';
 
 export type FeedbackEventType = 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'excluded' | 'opened' | 'clicked' | 'unsubscribed';
 
-export const FEEDBACK_EVENT_TYPES: readonly FeedbackEventType[] = ['sent', 'delivered', 'bounced', 'complained', 'failed', 'excluded', 'opened', 'clicked', 'unsubscribed'];
+export const FEEDBACK_EVENT_TYPES: readonly FeedbackEventType[] = [
+  'sent',
+  'delivered',
+  'bounced',
+  'complained',
+  'failed',
+  'excluded',
+  'opened',
+  'clicked',
+  'unsubscribed',
+];
 
 export interface FeedbackEventDetail {
   category?: string;

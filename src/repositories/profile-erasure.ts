@@ -42,7 +42,12 @@ export class ProfileErasureRepository {
 
   /** The profile's own row: its internal id and attributes; undefined when there is none. */
   async profile(namespace: string, userId: string): Promise<{ id: string | null; attributes: Record<string, unknown> } | undefined> {
-    const row = await this.db.selectFrom('profiles').select(['id', 'attributes']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('profiles')
+      .select(['id', 'attributes'])
+      .where('namespace', '=', namespace)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return row && { id: row.id ?? null, attributes: readJson<Record<string, unknown>>(row.attributes) };
   }
 
@@ -62,7 +67,14 @@ export class ProfileErasureRepository {
     add('sms', attributes?.phone);
     if (namespace === 'email') add('email', userId);
     if (namespace === 'phone') add('sms', userId);
-    const sent = await this.db.selectFrom('deliveries').select(['channel', 'address']).distinct().where('namespace', '=', namespace).where('user_id', '=', userId).where('address', 'is not', null).execute();
+    const sent = await this.db
+      .selectFrom('deliveries')
+      .select(['channel', 'address'])
+      .distinct()
+      .where('namespace', '=', namespace)
+      .where('user_id', '=', userId)
+      .where('address', 'is not', null)
+      .execute();
     for (const row of sent) add(row.channel, row.address);
     const tokens = await this.db.selectFrom('push_tokens').select('token').where('namespace', '=', namespace).where('user_id', '=', userId).execute();
     for (const row of tokens) add('push', row.token);
@@ -72,14 +84,32 @@ export class ProfileErasureRepository {
   /** Whether anything at all is held about the key or its addresses (else the API answers 404). */
   async holdsAnything(namespace: string, userId: string, addresses: PersonAddresses): Promise<boolean> {
     for (const table of ['profiles', 'push_tokens', 'deliveries', 'audience_members'] as const) {
-      const row = await this.db.selectFrom(table).select('user_id').where('namespace', '=', namespace).where('user_id', '=', userId).limit(1).executeTakeFirst();
+      const row = await this.db
+        .selectFrom(table)
+        .select('user_id')
+        .where('namespace', '=', namespace)
+        .where('user_id', '=', userId)
+        .limit(1)
+        .executeTakeFirst();
       if (row) return true;
     }
-    const named = await this.db.selectFrom('audit_log').select('id').where('resource_type', '=', 'profile').where('resource_id', '=', `${namespace}/${userId}`).limit(1).executeTakeFirst();
+    const named = await this.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('resource_type', '=', 'profile')
+      .where('resource_id', '=', `${namespace}/${userId}`)
+      .limit(1)
+      .executeTakeFirst();
     if (named) return true;
     for (const channel of ['email', 'sms', 'push'] as const) {
       if (addresses[channel].length === 0) continue;
-      const listed = await this.db.selectFrom('suppressions').select('address').where('channel', '=', channel).where('address', 'in', addresses[channel]).limit(1).executeTakeFirst();
+      const listed = await this.db
+        .selectFrom('suppressions')
+        .select('address')
+        .where('channel', '=', channel)
+        .where('address', 'in', addresses[channel])
+        .limit(1)
+        .executeTakeFirst();
       if (listed) return true;
     }
     return false;
@@ -95,7 +125,12 @@ export class ProfileErasureRepository {
       sql<SqlBool>`exists (select 1 from deliveries d where d.execution_id = ${sql.ref(`${table}.execution_id`)} and d.position = ${sql.ref(`${table}.position`)} and d.namespace = ${namespace} and d.user_id = ${userId})`;
     const deleteChildren = async (table: DeliveryChild) => deleted(await db.deleteFrom(table).where(ofPersonsDelivery(table)).executeTakeFirst());
 
-    const deliveries = await db.selectFrom('deliveries').select(['execution_id', 'position', 'reason']).where('namespace', '=', namespace).where('user_id', '=', userId).execute();
+    const deliveries = await db
+      .selectFrom('deliveries')
+      .select(['execution_id', 'position', 'reason'])
+      .where('namespace', '=', namespace)
+      .where('user_id', '=', userId)
+      .execute();
     const executionIds = [...new Set(deliveries.map((d) => d.execution_id))];
     // Strings that name the person, scrubbed from free text Herald keeps (failure reasons, request ids).
     const names = [userId, ...addresses.email, ...addresses.sms].filter((name) => name.length > 0);
@@ -148,13 +183,21 @@ export class ProfileErasureRepository {
     // as the primary key needs), and the address, provider message id and contexts go.
     const rewritten = await db
       .updateTable('deliveries')
-      .set((eb) => ({ user_id: sql<string>`${'erased:'} || cast(${eb.ref('position')} as text)`, address: null, message_id: null, context: null, channel_data: null }))
+      .set((eb) => ({
+        user_id: sql<string>`${'erased:'} || cast(${eb.ref('position')} as text)`,
+        address: null,
+        message_id: null,
+        context: null,
+        channel_data: null,
+      }))
       .where('namespace', '=', namespace)
       .where('user_id', '=', userId)
       .executeTakeFirst();
 
     const pushTokens = deleted(await db.deleteFrom('push_tokens').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
-    const audienceMemberships = deleted(await db.deleteFrom('audience_members').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
+    const audienceMemberships = deleted(
+      await db.deleteFrom('audience_members').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst(),
+    );
     const profiles = deleted(await db.deleteFrom('profiles').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
 
     // Suppressed addresses stay suppressed, as hashes; the audit entries that named them follow.

@@ -58,7 +58,14 @@ export class ProfileExportRepository {
   constructor(private readonly db: HeraldDb) {}
 
   async pushTokens(namespace: string, userId: string) {
-    const rows = await this.db.selectFrom('push_tokens').selectAll().where('namespace', '=', namespace).where('user_id', '=', userId).orderBy('updated_at', 'desc').orderBy('token').execute();
+    const rows = await this.db
+      .selectFrom('push_tokens')
+      .selectAll()
+      .where('namespace', '=', namespace)
+      .where('user_id', '=', userId)
+      .orderBy('updated_at', 'desc')
+      .orderBy('token')
+      .execute();
     return rows.map((row) => ({ appID: row.app_id, platform: row.platform, token: row.token, createdAt: row.created_at, updatedAt: row.updated_at }));
   }
 
@@ -84,7 +91,12 @@ export class ProfileExportRepository {
       .orderBy('id')
       .limit(limit + 1)
       .execute();
-    const items = rows.slice(0, limit).map((row) => ({ occurredAt: row.occurred_at, action: row.action, actor: row.actor_key_id, ...(row.after !== null && { after: JSON.parse(row.after) as Record<string, unknown> }) }));
+    const items = rows.slice(0, limit).map((row) => ({
+      occurredAt: row.occurred_at,
+      action: row.action,
+      actor: row.actor_key_id,
+      ...(row.after !== null && { after: JSON.parse(row.after) as Record<string, unknown> }),
+    }));
     return { items, truncated: rows.length > limit };
   }
 
@@ -92,7 +104,12 @@ export class ProfileExportRepository {
     const found: { channel: Channel; address: string; reason: string; createdAt: string }[] = [];
     for (const channel of ['email', 'sms', 'push'] as const) {
       for (let i = 0; i < addresses[channel].length; i += CHUNK) {
-        const rows = await this.db.selectFrom('suppressions').select(['address', 'reason', 'created_at']).where('channel', '=', channel).where('address', 'in', addresses[channel].slice(i, i + CHUNK)).execute();
+        const rows = await this.db
+          .selectFrom('suppressions')
+          .select(['address', 'reason', 'created_at'])
+          .where('channel', '=', channel)
+          .where('address', 'in', addresses[channel].slice(i, i + CHUNK))
+          .execute();
         found.push(...rows.map((row) => ({ channel, address: row.address, reason: row.reason, createdAt: row.created_at })));
       }
     }
@@ -131,12 +148,23 @@ export class ProfileExportRepository {
       ])
       .where('d.namespace', '=', namespace)
       .where('d.user_id', '=', userId);
-    if (after) query = query.where((eb) => eb.or([eb('d.execution_id', '<', after.executionId), eb.and([eb('d.execution_id', '=', after.executionId), eb('d.position', '>', after.position)])]));
-    const rows = await query.orderBy('d.execution_id', 'desc').orderBy('d.position').limit(limit + 1).execute();
+    if (after)
+      query = query.where((eb) =>
+        eb.or([eb('d.execution_id', '<', after.executionId), eb.and([eb('d.execution_id', '=', after.executionId), eb('d.position', '>', after.position)])]),
+      );
+    const rows = await query
+      .orderBy('d.execution_id', 'desc')
+      .orderBy('d.position')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit);
     const events = await this.events(page.map((row) => ({ executionId: row.execution_id, position: row.position })));
     const items = page.map((row): ExportedDelivery => {
-      const rendered = { ...(row.subject != null && { subject: row.subject }), ...(row.html != null && { html: row.html }), ...(row.text != null && { text: row.text }) };
+      const rendered = {
+        ...(row.subject != null && { subject: row.subject }),
+        ...(row.html != null && { html: row.html }),
+        ...(row.text != null && { text: row.text }),
+      };
       return {
         executionId: row.execution_id,
         requestId: row.request_id,
@@ -168,8 +196,22 @@ export class ProfileExportRepository {
   private async events(keys: DeliveryKey[]): Promise<Map<string, ExportedEvent[]>> {
     const byDelivery = new Map<string, ExportedEvent[]>();
     for (let i = 0; i < keys.length; i += CHUNK) {
-      const part = valuesTable(this.db, 'k', ['e', 'p'], keys.slice(i, i + CHUNK).map((k) => [k.executionId, String(k.position)]));
-      const { rows } = await sql<{ execution_id: string; position: number; type: string; link_index: number | null; occurred_at: string; user_agent: string | null; detail: string | null; url: string | null }>`
+      const part = valuesTable(
+        this.db,
+        'k',
+        ['e', 'p'],
+        keys.slice(i, i + CHUNK).map((k) => [k.executionId, String(k.position)]),
+      );
+      const { rows } = await sql<{
+        execution_id: string;
+        position: number;
+        type: string;
+        link_index: number | null;
+        occurred_at: string;
+        user_agent: string | null;
+        detail: string | null;
+        url: string | null;
+      }>`
         select ev.execution_id, ev.position, ev.type, ev.link_index, ev.occurred_at, ev.user_agent, ev.detail, l.url from ${part}
         join delivery_events ev on ev.execution_id = k.e and ev.position = cast(k.p as integer)
         left join tracked_links l on l.execution_id = ev.execution_id and l.position = ev.position and l.link_index = ev.link_index

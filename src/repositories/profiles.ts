@@ -61,18 +61,42 @@ export class ProfileRepository {
    * Replaces attributes and merges consents; `locale` is set when given (null clears it) and kept
    * when undefined. Returns whether the profile is new.
    */
-  async upsert(namespace: string, userId: string, attributes: Record<string, unknown>, consents: Consents | undefined, locale?: string | null): Promise<{ profile: Profile; created: boolean }> {
+  async upsert(
+    namespace: string,
+    userId: string,
+    attributes: Record<string, unknown>,
+    consents: Consents | undefined,
+    locale?: string | null,
+  ): Promise<{ profile: Profile; created: boolean }> {
     const now = new Date().toISOString();
     return inTransaction(this.db, async (trx) => {
-      const existing = await trx.selectFrom('profiles').select(['namespace']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+      const existing = await trx
+        .selectFrom('profiles')
+        .select(['namespace'])
+        .where('namespace', '=', namespace)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       // The database merges the consents in the upsert itself, so two concurrent calls both keep theirs.
       const row = await trx
         .insertInto('profiles')
-        .values({ namespace, user_id: userId, attributes: JSON.stringify(attributes), consents: JSON.stringify(consents ?? {}), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now, locale: locale ?? null })
+        .values({
+          namespace,
+          user_id: userId,
+          attributes: JSON.stringify(attributes),
+          consents: JSON.stringify(consents ?? {}),
+          auto_created: 0,
+          created_by_execution: null,
+          created_at: now,
+          updated_at: now,
+          locale: locale ?? null,
+        })
         .onConflict((oc) =>
-          oc
-            .columns(['namespace', 'user_id'])
-            .doUpdateSet({ attributes: JSON.stringify(attributes), consents: mergeJsonObjects(trx, 'profiles.consents', 'excluded.consents'), updated_at: now, ...(locale !== undefined && { locale }) }),
+          oc.columns(['namespace', 'user_id']).doUpdateSet({
+            attributes: JSON.stringify(attributes),
+            consents: mergeJsonObjects(trx, 'profiles.consents', 'excluded.consents'),
+            updated_at: now,
+            ...(locale !== undefined && { locale }),
+          }),
         )
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -101,7 +125,16 @@ export class ProfileRepository {
       }
       const consents = earlier.row.consents || row.consents ? { ...earlier.row.consents, ...row.consents } : undefined;
       const locale = row.locale !== undefined ? row.locale : earlier.row.locale;
-      merged.set(key, { row: { namespace: row.namespace, userId: row.userId, attributes: row.attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) }, occurrences: earlier.occurrences + 1 });
+      merged.set(key, {
+        row: {
+          namespace: row.namespace,
+          userId: row.userId,
+          attributes: row.attributes,
+          ...(consents && { consents }),
+          ...(locale !== undefined && { locale }),
+        },
+        occurrences: earlier.occurrences + 1,
+      });
     }
     const userIdsByNamespace = new Map<string, string[]>();
     for (const { row } of merged.values()) {
@@ -132,7 +165,19 @@ export class ProfileRepository {
         if (group.length === 0) continue;
         await trx
           .insertInto('profiles')
-          .values(group.map((row) => ({ namespace: row.namespace, user_id: row.userId, attributes: JSON.stringify(row.attributes), consents: JSON.stringify(row.consents ?? {}), auto_created: 0, created_by_execution: null, created_at: now, updated_at: now, locale: row.locale ?? null })))
+          .values(
+            group.map((row) => ({
+              namespace: row.namespace,
+              user_id: row.userId,
+              attributes: JSON.stringify(row.attributes),
+              consents: JSON.stringify(row.consents ?? {}),
+              auto_created: 0,
+              created_by_execution: null,
+              created_at: now,
+              updated_at: now,
+              locale: row.locale ?? null,
+            })),
+          )
           .onConflict((oc) =>
             oc.columns(['namespace', 'user_id']).doUpdateSet((eb) => ({
               attributes: eb.ref('excluded.attributes'),
@@ -151,14 +196,27 @@ export class ProfileRepository {
    * Finds a profile, creating an auto-created one when allowed. Safe to retry: a profile
    * created by an earlier attempt of the same execution still reports `created`.
    */
-  async resolve(namespace: string, userId: string, options: { createMissing: boolean; executionId: string; seedAttributes: Record<string, unknown> }): Promise<{ profile?: Profile; created: boolean }> {
+  async resolve(
+    namespace: string,
+    userId: string,
+    options: { createMissing: boolean; executionId: string; seedAttributes: Record<string, unknown> },
+  ): Promise<{ profile?: Profile; created: boolean }> {
     let row = await this.row(namespace, userId);
     if (!row && options.createMissing) {
       const now = new Date().toISOString();
       row =
         (await this.db
           .insertInto('profiles')
-          .values({ namespace, user_id: userId, attributes: JSON.stringify(options.seedAttributes), consents: '{}', auto_created: 1, created_by_execution: options.executionId, created_at: now, updated_at: now })
+          .values({
+            namespace,
+            user_id: userId,
+            attributes: JSON.stringify(options.seedAttributes),
+            consents: '{}',
+            auto_created: 1,
+            created_by_execution: options.executionId,
+            created_at: now,
+            updated_at: now,
+          })
           .onConflict((oc) => oc.columns(['namespace', 'user_id']).doNothing())
           .returningAll()
           .executeTakeFirst()) ?? (await this.row(namespace, userId)); // another writer created it first
@@ -184,7 +242,12 @@ export class ProfileRepository {
   async putPushToken(namespace: string, userId: string, target: PushTarget): Promise<boolean> {
     const now = new Date().toISOString();
     return inTransaction(this.db, async (trx) => {
-      const existing = await trx.selectFrom('profiles').select(['namespace']).where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst();
+      const existing = await trx
+        .selectFrom('profiles')
+        .select(['namespace'])
+        .where('namespace', '=', namespace)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       if (!existing) return false;
       await trx
         .insertInto('push_tokens')

@@ -3,7 +3,15 @@ import type { HeraldDb } from '../db/database';
 import { preferIndexScans, rowIdentity, rowIdentityIn, valuesTable } from '../db/dialect';
 import { REPORT_SIGNATURE_SQL, deliveriesToFoldPredicate } from '../db/migrations/0020-report-rollups';
 import type { Database } from '../db/schema';
-import { deliveryContributions, emailDomain, eventContributions, parseDeliverySignature, type Contribution, type Granularity, type RollupCount } from '../domain/campaign-report';
+import {
+  deliveryContributions,
+  emailDomain,
+  eventContributions,
+  parseDeliverySignature,
+  type Contribution,
+  type Granularity,
+  type RollupCount,
+} from '../domain/campaign-report';
 
 /** `2026-12-02T10:35:00.000Z`: the characters that name its 5-minute bucket, hour or day, and what completes them to an instant. */
 const PREFIX_LENGTH: Record<Granularity, number> = { '5m': 16, hour: 13, day: 10 };
@@ -107,7 +115,12 @@ export class ReportRollupRepository {
     const seenBefore = new Set<string>();
     const urls = new Map<string, string>();
     for (const part of chunks(deliveryKeys, Math.floor(PARAMETER_CHUNK / 2))) {
-      const keys = valuesTable(trx, 'k', ['e', 'p'], part.map(([e, p]) => [e, p]));
+      const keys = valuesTable(
+        trx,
+        'k',
+        ['e', 'p'],
+        part.map(([e, p]) => [e, p]),
+      );
       const earlier = await sql<{ execution_id: string; position: number; type: string; link_index: number | null }>`
         select distinct ev.execution_id, ev.position, ev.type, ev.link_index from ${keys}
         join delivery_events ev on ev.execution_id = k.e and ev.position = cast(k.p as integer)
@@ -155,7 +168,12 @@ export class ReportRollupRepository {
     }
     // The signature as read, not as it is now: a change made meanwhile (PostgreSQL) stays unfolded and is folded next time.
     for (const part of chunks(changed, Math.floor(PARAMETER_CHUNK / 3))) {
-      const folded = valuesTable(trx, 'v', ['e', 'u', 'sig'], part.map((d) => [d.execution_id, d.user_id, d.signature]));
+      const folded = valuesTable(
+        trx,
+        'v',
+        ['e', 'u', 'sig'],
+        part.map((d) => [d.execution_id, d.user_id, d.signature]),
+      );
       await sql`update deliveries set report_signature = v.sig from ${folded} where deliveries.execution_id = v.e and deliveries.user_id = v.u`.execute(trx);
     }
     return changed.length;

@@ -59,7 +59,12 @@ export class SuppressionRepository {
     const suppressed = new Set<string>();
     const keys = [...byNormalised.keys()];
     for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      const rows = await this.db.selectFrom('suppressions').select('address').where('channel', '=', channel).where('address', 'in', keys.slice(i, i + LOOKUP_CHUNK)).execute();
+      const rows = await this.db
+        .selectFrom('suppressions')
+        .select('address')
+        .where('channel', '=', channel)
+        .where('address', 'in', keys.slice(i, i + LOOKUP_CHUNK))
+        .execute();
       for (const row of rows) for (const given of byNormalised.get(row.address) ?? []) suppressed.add(given);
     }
     return suppressed;
@@ -85,7 +90,9 @@ export class SuppressionRepository {
     const now = new Date().toISOString();
     let added = 0;
     for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
-      const rows = entries.slice(i, i + INSERT_CHUNK).map((e) => ({ channel: e.channel, address: e.address, reason: e.reason, detail: e.detail ?? null, created_at: now }));
+      const rows = entries
+        .slice(i, i + INSERT_CHUNK)
+        .map((e) => ({ channel: e.channel, address: e.address, reason: e.reason, detail: e.detail ?? null, created_at: now }));
       const result = await this.db
         .insertInto('suppressions')
         .values(rows)
@@ -98,13 +105,23 @@ export class SuppressionRepository {
 
   /** Whether there was an entry to remove: the address itself, or the hash an erasure left of it. */
   async remove(channel: Channel, address: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('suppressions').where('channel', '=', channel).where('address', 'in', [address, ...this.hasher.candidates(channel, address)]).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('suppressions')
+      .where('channel', '=', channel)
+      .where('address', 'in', [address, ...this.hasher.candidates(channel, address)])
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
   /** The entry of an address, or of the hash an erasure left of it. */
   async find(channel: Channel, address: string): Promise<Suppression | undefined> {
-    const row = await this.db.selectFrom('suppressions').selectAll().where('channel', '=', channel).where('address', 'in', [address, ...this.hasher.candidates(channel, address)]).orderBy('created_at').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('suppressions')
+      .selectAll()
+      .where('channel', '=', channel)
+      .where('address', 'in', [address, ...this.hasher.candidates(channel, address)])
+      .orderBy('created_at')
+      .executeTakeFirst();
     return row && toSuppression(row);
   }
 
@@ -116,7 +133,12 @@ export class SuppressionRepository {
   async hashAddresses(channel: Channel, addresses: string[]): Promise<number> {
     let hashed = 0;
     for (let i = 0; i < addresses.length; i += LOOKUP_CHUNK) {
-      const rows = await this.db.selectFrom('suppressions').selectAll().where('channel', '=', channel).where('address', 'in', addresses.slice(i, i + LOOKUP_CHUNK)).execute();
+      const rows = await this.db
+        .selectFrom('suppressions')
+        .selectAll()
+        .where('channel', '=', channel)
+        .where('address', 'in', addresses.slice(i, i + LOOKUP_CHUNK))
+        .execute();
       for (const row of rows) {
         await this.db
           .insertInto('suppressions')
@@ -135,8 +157,13 @@ export class SuppressionRepository {
     let query = this.db.selectFrom('suppressions').selectAll();
     if (filter.channel) query = query.where('channel', '=', filter.channel);
     const after = filter.after;
-    if (after) query = query.where((eb) => eb.or([eb('channel', '>', after.channel), eb.and([eb('channel', '=', after.channel), eb('address', '>', after.address)])]));
-    const rows = await query.orderBy('channel').orderBy('address').limit(filter.limit + 1).execute();
+    if (after)
+      query = query.where((eb) => eb.or([eb('channel', '>', after.channel), eb.and([eb('channel', '=', after.channel), eb('address', '>', after.address)])]));
+    const rows = await query
+      .orderBy('channel')
+      .orderBy('address')
+      .limit(filter.limit + 1)
+      .execute();
     return { items: rows.slice(0, filter.limit).map(toSuppression), hasMore: rows.length > filter.limit };
   }
 }

@@ -29,7 +29,12 @@ export class TrackingRepository {
 
   /** Whether this delivery's message was rendered with tracking (so an open of it can be recorded). */
   async isTracked(executionId: string, position: number): Promise<boolean> {
-    const row = await this.db.selectFrom('deliveries').select('tracking').where('execution_id', '=', executionId).where('position', '=', position).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select('tracking')
+      .where('execution_id', '=', executionId)
+      .where('position', '=', position)
+      .executeTakeFirst();
     return Boolean(row?.tracking);
   }
 
@@ -69,7 +74,10 @@ export class TrackingRepository {
     const url = event.type === 'clicked' && event.linkIndex !== undefined ? await this.linkUrl(event.executionId, event.position, event.linkIndex) : undefined;
     await inTransaction(this.db, async (trx) => {
       await insert(trx);
-      await feedback.append([{ type: event.type, executionId: event.executionId, position: event.position, occurredAt, ...(url !== undefined && { detail: { url } }) }], trx);
+      await feedback.append(
+        [{ type: event.type, executionId: event.executionId, position: event.position, occurredAt, ...(url !== undefined && { detail: { url } }) }],
+        trx,
+      );
     });
     return true;
   }

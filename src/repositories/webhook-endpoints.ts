@@ -72,14 +72,26 @@ export class WebhookEndpointRepository {
   constructor(private readonly db: HeraldDb) {}
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('webhook_endpoints').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('webhook_endpoints')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirst();
     return Number(row?.n ?? 0);
   }
 
   /** A new endpoint, enabled, whose cursor starts after the events stored so far: it receives what happens from now on. */
-  async create(endpoint: { id: string; url: string; events: FeedbackEventType[]; campaignIds: string[] | null; sealedSecret: string }): Promise<WebhookEndpoint> {
+  async create(endpoint: {
+    id: string;
+    url: string;
+    events: FeedbackEventType[];
+    campaignIds: string[] | null;
+    sealedSecret: string;
+  }): Promise<WebhookEndpoint> {
     const now = new Date().toISOString();
-    const last = await this.db.selectFrom('feedback_events').select((eb) => eb.fn.max<number | string | null>('id').as('id')).executeTakeFirst();
+    const last = await this.db
+      .selectFrom('feedback_events')
+      .select((eb) => eb.fn.max<number | string | null>('id').as('id'))
+      .executeTakeFirst();
     await this.db
       .insertInto('webhook_endpoints')
       .values({
@@ -118,7 +130,10 @@ export class WebhookEndpointRepository {
    * Changes the URL or filters; `enabled: true` re-enables (failures forgotten, the cursor kept:
    * what piled up while disabled is delivered), `enabled: false` disables.
    */
-  async update(id: string, patch: { url?: string; events?: FeedbackEventType[]; campaignIds?: string[] | null; enabled?: boolean }): Promise<WebhookEndpoint | undefined> {
+  async update(
+    id: string,
+    patch: { url?: string; events?: FeedbackEventType[]; campaignIds?: string[] | null; enabled?: boolean },
+  ): Promise<WebhookEndpoint | undefined> {
     await this.db
       .updateTable('webhook_endpoints')
       .set({
@@ -149,7 +164,20 @@ export class WebhookEndpointRepository {
       .selectFrom('feedback_events as f')
       .leftJoin('executions as e', 'e.id', 'f.execution_id')
       .leftJoin('deliveries as d', (join) => join.onRef('d.execution_id', '=', 'f.execution_id').onRef('d.position', '=', 'f.position'))
-      .select(['f.id', 'f.type', 'f.execution_id', 'f.position', 'f.occurred_at', 'f.detail', 'f.created_at', 'e.request_id', 'e.campaign_id', 'e.campaign_version', 'd.user_id', 'd.channel'])
+      .select([
+        'f.id',
+        'f.type',
+        'f.execution_id',
+        'f.position',
+        'f.occurred_at',
+        'f.detail',
+        'f.created_at',
+        'e.request_id',
+        'e.campaign_id',
+        'e.campaign_version',
+        'd.user_id',
+        'd.channel',
+      ])
       .where('f.id', '>', cursor)
       .orderBy('f.id')
       .limit(limit)
@@ -172,7 +200,12 @@ export class WebhookEndpointRepository {
 
   /** The events up to `cursor` are delivered (or not for this endpoint): move past them and forget failures. */
   async advance(id: string, cursor: number): Promise<void> {
-    await this.db.updateTable('webhook_endpoints').set({ cursor_event_id: cursor, consecutive_failures: 0 }).where('id', '=', id).where('cursor_event_id', '<', cursor).execute();
+    await this.db
+      .updateTable('webhook_endpoints')
+      .set({ cursor_event_id: cursor, consecutive_failures: 0 })
+      .where('id', '=', id)
+      .where('cursor_event_id', '<', cursor)
+      .execute();
     await this.db.updateTable('webhook_endpoints').set({ consecutive_failures: 0 }).where('id', '=', id).where('consecutive_failures', '>', 0).execute();
   }
 
@@ -188,10 +221,21 @@ export class WebhookEndpointRepository {
   }
 
   async disable(id: string, reason: string): Promise<void> {
-    await this.db.updateTable('webhook_endpoints').set({ status: 'disabled', disabled_reason: reason.slice(0, 500), updated_at: new Date().toISOString() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('webhook_endpoints')
+      .set({ status: 'disabled', disabled_reason: reason.slice(0, 500), updated_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
-  async recordAttempt(attempt: { endpointId: string; messageId: string; eventIds: number[]; statusCode: number | null; error: string | null; durationMs: number }): Promise<void> {
+  async recordAttempt(attempt: {
+    endpointId: string;
+    messageId: string;
+    eventIds: number[];
+    statusCode: number | null;
+    error: string | null;
+    durationMs: number;
+  }): Promise<void> {
     await this.db
       .insertInto('webhook_attempts')
       .values({

@@ -26,7 +26,10 @@ const auditView = ({ id, name, scope, campaignIds }: ApiKey) => ({ id, name, sco
 async function checkCampaignIds(deps: ServiceDependencies, request: ApiKeyRequest): Promise<string[] | undefined> {
   if (request.campaignIds === undefined) return undefined;
   if (request.scope !== 'trigger') {
-    throw invalidRequest([{ field: 'campaignIds', message: 'only a trigger key can be limited to campaigns' }], 'campaignIds is only allowed with scope trigger.');
+    throw invalidRequest(
+      [{ field: 'campaignIds', message: 'only a trigger key can be limited to campaigns' }],
+      'campaignIds is only allowed with scope trigger.',
+    );
   }
   const campaignIds = [...new Set(request.campaignIds)];
   const unknown: FieldIssue[] = [];
@@ -65,7 +68,12 @@ export function listApiKeys(deps: ServiceDependencies): Promise<ApiKey[]> {
 /** Revokes a key at once: every API process reads keys from the database on every request. */
 export async function revokeApiKey(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<void> {
   if (deps.config.http.apiKeys.some((token) => environmentKeyId(token) === id)) {
-    throw new DomainError('conflict', 'api-key-from-environment', 'This key comes from HERALD_API_KEYS', `Key ${id} is configured in HERALD_API_KEYS; remove it there and restart the API.`);
+    throw new DomainError(
+      'conflict',
+      'api-key-from-environment',
+      'This key comes from HERALD_API_KEYS',
+      `Key ${id} is configured in HERALD_API_KEYS; remove it there and restart the API.`,
+    );
   }
   await withTransaction(deps, async ({ apiKeys, auditLog }) => {
     const key = await apiKeys.get(id);

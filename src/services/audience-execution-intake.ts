@@ -56,23 +56,45 @@ function audienceRunDescription(campaign: Campaign, trigger: AudienceTrigger, re
 
 function checkCampaign(campaign: Campaign, executeAt: string | undefined): void {
   if (campaign.type !== 'marketing') {
-    throw new DomainError('unprocessable', 'campaign-not-marketing', 'Campaign is not a marketing campaign', `Campaign ${campaign.id} is ${campaign.type}; audience executions run marketing campaigns only.`);
+    throw new DomainError(
+      'unprocessable',
+      'campaign-not-marketing',
+      'Campaign is not a marketing campaign',
+      `Campaign ${campaign.id} is ${campaign.type}; audience executions run marketing campaigns only.`,
+    );
   }
   const refusal = triggerRefusal(campaign.status, campaign.schedule, Date.now());
   if (refusal === 'campaign-not-live') {
-    throw new DomainError('conflict', 'campaign-not-live', 'Campaign is not live', `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts executions.`);
+    throw new DomainError(
+      'conflict',
+      'campaign-not-live',
+      'Campaign is not live',
+      `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts executions.`,
+    );
   }
   // A scheduled run is judged against the campaign's window when it fires.
   if (refusal === 'campaign-outside-schedule' && !executeAt) {
-    throw new DomainError('unprocessable', 'campaign-outside-schedule', 'Campaign is outside its schedule', `Campaign ${campaign.id} does not accept executions now (startAt ${campaign.schedule.startAt ?? '-'}, endAt ${campaign.schedule.endAt ?? '-'}).`);
+    throw new DomainError(
+      'unprocessable',
+      'campaign-outside-schedule',
+      'Campaign is outside its schedule',
+      `Campaign ${campaign.id} does not accept executions now (startAt ${campaign.schedule.startAt ?? '-'}, endAt ${campaign.schedule.endAt ?? '-'}).`,
+    );
   }
 }
 
 function checkExecuteAt(executeAt: string | undefined): void {
   if (!executeAt) return;
   const at = Date.parse(executeAt);
-  if (at <= Date.now()) throw new DomainError('unprocessable', 'schedule-in-the-past', 'executeAt is not in the future', `schedule.executeAt ${executeAt} has passed; omit schedule to run now.`);
-  if (at - Date.now() > MAX_SCHEDULE_AHEAD_MS) throw new DomainError('unprocessable', 'schedule-too-far', 'executeAt is too far ahead', 'schedule.executeAt may be at most 366 days ahead.');
+  if (at <= Date.now())
+    throw new DomainError(
+      'unprocessable',
+      'schedule-in-the-past',
+      'executeAt is not in the future',
+      `schedule.executeAt ${executeAt} has passed; omit schedule to run now.`,
+    );
+  if (at - Date.now() > MAX_SCHEDULE_AHEAD_MS)
+    throw new DomainError('unprocessable', 'schedule-too-far', 'executeAt is too far ahead', 'schedule.executeAt may be at most 366 days ahead.');
 }
 
 function scheduleView(record: AudienceScheduleRecord): AudienceScheduleView {
@@ -92,7 +114,11 @@ function scheduleView(record: AudienceScheduleRecord): AudienceScheduleView {
  * what it can synchronously, records the call (idempotent by requestId, like unitary calls), and
  * starts one workflow, delayed by Temporal itself when scheduled.
  */
-export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: AudienceTrigger, caller: TriggerCaller = {}): Promise<AcceptedAudienceExecution> {
+export async function acceptAudienceTrigger(
+  deps: ServiceDependencies,
+  trigger: AudienceTrigger,
+  caller: TriggerCaller = {},
+): Promise<AcceptedAudienceExecution> {
   if (trigger.context && Buffer.byteLength(JSON.stringify(trigger.context)) > MAX_CONTEXT_BYTES) {
     throw new DomainError('too-large', 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON.`);
   }
@@ -113,7 +139,12 @@ export async function acceptAudienceTrigger(deps: ServiceDependencies, trigger: 
       const audience = await new AudienceRepository(deps.db).get(trigger.audienceId);
       if (!audience) throw notFound(`Audience ${trigger.audienceId}`);
       if (audience.namespace !== campaign.audience.namespace) {
-        throw new DomainError('unprocessable', 'audience-namespace-mismatch', 'Audience and campaign namespaces differ', `Audience ${audience.id} holds profiles of namespace "${audience.namespace}"; campaign ${campaign.id} sends to namespace "${campaign.audience.namespace}".`);
+        throw new DomainError(
+          'unprocessable',
+          'audience-namespace-mismatch',
+          'Audience and campaign namespaces differ',
+          `Audience ${audience.id} holds profiles of namespace "${audience.namespace}"; campaign ${campaign.id} sends to namespace "${campaign.audience.namespace}".`,
+        );
       }
       // Members have no context of their own: the shared context is what each of them renders with.
       checkTriggerContext(campaign, [{ userId: '', namespace: audience.namespace }], trigger.context);
@@ -163,7 +194,12 @@ export async function cancelAudienceSchedule(deps: ServiceDependencies, schedule
   if (!record.cancelledAt) {
     const cancelled = await runs.cancelSchedule(scheduleId, SCHEDULE_CANCELLED_REASON);
     if (!cancelled) {
-      throw new DomainError('conflict', 'schedule-already-started', 'The scheduled run has started', `Schedule ${scheduleId} fired at ${record.executeAt}; stop the campaign to stop its run.`);
+      throw new DomainError(
+        'conflict',
+        'schedule-already-started',
+        'The scheduled run has started',
+        `Schedule ${scheduleId} fired at ${record.executeAt}; stop the campaign to stop its run.`,
+      );
     }
   }
   const execution = await deps.db.selectFrom('executions').select('workflow_id').where('id', '=', record.executionId).executeTakeFirstOrThrow();

@@ -57,7 +57,12 @@ export function deleteAudience(deps: ServiceDependencies, id: string, actorKeyId
     if (!before) throw notFound(`Audience ${id}`);
     const pending = await audiences.pendingRunIds(id);
     if (pending.length > 0) {
-      throw new DomainError('conflict', 'audience-in-use', 'The audience is in use', `Audience execution(s) ${pending.join(', ')} have not started yet and will read audience ${id}; cancel them first.`);
+      throw new DomainError(
+        'conflict',
+        'audience-in-use',
+        'The audience is in use',
+        `Audience execution(s) ${pending.join(', ')} have not started yet and will read audience ${id}; cancel them first.`,
+      );
     }
     await audiences.delete(id);
     await new AuditLogRepository(trx).record({ actorKeyId, action: 'audience.deleted', resourceType: 'audience', resourceId: id, before });
@@ -69,7 +74,12 @@ export async function staticAudience(deps: ServiceDependencies, id: string): Pro
   const audience = await repository(deps).get(id);
   if (!audience) throw notFound(`Audience ${id}`);
   if (audience.definition.type !== 'static') {
-    throw new DomainError('conflict', 'audience-not-static', 'Not a static audience', `Audience ${id} is a rule audience: its members are the profiles matching its rule, and cannot be added or removed.`);
+    throw new DomainError(
+      'conflict',
+      'audience-not-static',
+      'Not a static audience',
+      `Audience ${id} is a rule audience: its members are the profiles matching its rule, and cannot be added or removed.`,
+    );
   }
   return audience;
 }
@@ -79,7 +89,10 @@ export async function staticAudience(deps: ServiceDependencies, id: string): Pro
  * statement each, committed on its own: a stream cut short keeps the batches before the cut,
  * and sending it again is harmless). `apply` answers how many rows the batch changed.
  */
-async function applyInBatches(lines: AsyncIterable<MemberLine>, apply: (userIds: string[]) => Promise<number>): Promise<MemberReport & { valid: number; changed: number }> {
+async function applyInBatches(
+  lines: AsyncIterable<MemberLine>,
+  apply: (userIds: string[]) => Promise<number>,
+): Promise<MemberReport & { valid: number; changed: number }> {
   const report = { received: 0, rejected: 0, errors: [] as { line: number; reason: string }[], valid: 0, changed: 0 };
   let batch: string[] = [];
   const flush = async () => {

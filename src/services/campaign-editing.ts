@@ -28,9 +28,14 @@ export async function editCampaign(deps: ServiceDependencies, id: string, edit: 
     const before = await campaigns.get(id);
     if (!before) throw notFound(`Campaign ${id}`);
     // The campaign as the edit leaves it (a null clears a field).
-    assertMarketingOnlyFields({ type: edit.type ?? before.type, capping: edit.capping === undefined ? before.capping : edit.capping, quietHours: edit.quietHours === undefined ? before.quietHours : edit.quietHours });
+    assertMarketingOnlyFields({
+      type: edit.type ?? before.type,
+      capping: edit.capping === undefined ? before.capping : edit.capping,
+      quietHours: edit.quietHours === undefined ? before.quietHours : edit.quietHours,
+    });
     const after = before.status === 'draft' ? await campaigns.editDraft(id, edit) : undefined;
-    if (!after) throw new DomainError('conflict', 'campaign-not-draft', 'Only drafts can be edited', `Campaign ${id} is ${before.status}; only a draft can be edited.`);
+    if (!after)
+      throw new DomainError('conflict', 'campaign-not-draft', 'Only drafts can be edited', `Campaign ${id} is ${before.status}; only a draft can be edited.`);
     await auditLog.record({ actorKeyId, action: 'campaign.updated', resourceType: 'campaign', resourceId: id, before, after });
     return after;
   });

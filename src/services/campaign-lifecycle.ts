@@ -28,7 +28,13 @@ async function requireCampaign(campaigns: CampaignRepository, id: string): Promi
  * one transaction. Nothing is recorded when the change changed nothing (the activation workflow
  * got there first).
  */
-function transition(deps: ServiceDependencies, id: string, actorKeyId: string, action: AuditAction, change: (campaigns: CampaignRepository) => Promise<void>): Promise<Campaign> {
+function transition(
+  deps: ServiceDependencies,
+  id: string,
+  actorKeyId: string,
+  action: AuditAction,
+  change: (campaigns: CampaignRepository) => Promise<void>,
+): Promise<Campaign> {
   return withTransaction(deps, async ({ campaigns, auditLog }) => {
     const before = await requireCampaign(campaigns, id);
     await change(campaigns);
@@ -61,31 +67,46 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
   if (campaign.status !== 'draft') {
     const switched = await activateDraftVersion(deps, campaign, actorKeyId, (candidate) => reviewForActivation(deps, candidate, Date.now()));
     if (switched) return switched;
-    throw new DomainError('conflict', 'campaign-not-draft', 'Campaign already activated', `Campaign ${id} is ${campaign.status} and has no draft version; only a draft can be activated.`);
+    throw new DomainError(
+      'conflict',
+      'campaign-not-draft',
+      'Campaign already activated',
+      `Campaign ${id} is ${campaign.status} and has no draft version; only a draft can be activated.`,
+    );
   }
   const nowMs = Date.now();
   const issues = await reviewForActivation(deps, campaign, nowMs);
   if (issues.length > 0) {
-    throw new DomainError('unprocessable', 'campaign-review-failed', 'The campaign did not pass review', `${issues.length} problem(s) block activation; see errors.`, issues);
+    throw new DomainError(
+      'unprocessable',
+      'campaign-review-failed',
+      'The campaign did not pass review',
+      `${issues.length} problem(s) block activation; see errors.`,
+      issues,
+    );
   }
   try {
-    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start(campaignActivation, {
-      taskQueue: deps.config.temporal.taskQueue,
-      workflowId: activationWorkflowId(id),
-      args: [{ campaignId: id, ...campaign.schedule, version: campaign.version }],
-      typedSearchAttributes: [
-        { key: CampaignIdAttribute, value: id },
-        { key: ChannelAttribute, value: campaign.channel },
-        { key: CampaignTypeAttribute, value: campaign.type },
-      ],
-      staticSummary: `Campaign "${campaign.name}" (${campaign.type} ${campaign.channel}), v${campaign.version}`,
-      staticDetails: `Schedule: ${campaign.schedule.startAt ?? 'now'} → ${campaign.schedule.endAt ?? 'no end'}`,
-    }));
+    await withCallDeadline(deps.temporal, () =>
+      deps.temporal.workflow.start(campaignActivation, {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId: activationWorkflowId(id),
+        args: [{ campaignId: id, ...campaign.schedule, version: campaign.version }],
+        typedSearchAttributes: [
+          { key: CampaignIdAttribute, value: id },
+          { key: ChannelAttribute, value: campaign.channel },
+          { key: CampaignTypeAttribute, value: campaign.type },
+        ],
+        staticSummary: `Campaign "${campaign.name}" (${campaign.type} ${campaign.channel}), v${campaign.version}`,
+        staticDetails: `Schedule: ${campaign.schedule.startAt ?? 'now'} → ${campaign.schedule.endAt ?? 'no end'}`,
+      }),
+    );
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
   const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
-  const activated = await transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) => campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'));
+  const activated = await transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) =>
+    campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'),
+  );
   // Non-blocking: the answer carries them, the campaign is live all the same.
   return { ...activated, warnings: contextReviewWarnings(campaign) };
 }
@@ -97,10 +118,16 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
 export async function stopCampaign(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<Campaign> {
   const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status === 'draft' || campaign.status === 'completed') {
-    throw new DomainError('conflict', 'campaign-not-active', 'Campaign is not active', `Campaign ${id} is ${campaign.status}; only a scheduled or live campaign can be stopped.`);
+    throw new DomainError(
+      'conflict',
+      'campaign-not-active',
+      'Campaign is not active',
+      `Campaign ${id} is ${campaign.status}; only a scheduled or live campaign can be stopped.`,
+    );
   }
   // The database first, so the trigger API refuses new calls from this moment on.
-  const stopped = campaign.status === 'stopped' ? campaign : await transition(deps, id, actorKeyId, 'campaign.stopped', (campaigns) => campaigns.setStatus(id, 'stopped'));
+  const stopped =
+    campaign.status === 'stopped' ? campaign : await transition(deps, id, actorKeyId, 'campaign.stopped', (campaigns) => campaigns.setStatus(id, 'stopped'));
   try {
     await withCallDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(activationWorkflowId(id)).signal(stopCampaignSignal));
   } catch (error) {

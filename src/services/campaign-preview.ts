@@ -93,12 +93,20 @@ function previewTracking(campaign: Campaign, rules: ChannelRules, publicUrl: str
  * written: no profile is created (one that would be is simulated), no execution, delivery or
  * message exists afterwards, and no provider is called.
  */
-export async function previewCampaign(deps: ServiceDependencies, renderer: TemplateRenderer, campaignId: string, input: PreviewInput): Promise<CampaignPreview> {
+export async function previewCampaign(
+  deps: ServiceDependencies,
+  renderer: TemplateRenderer,
+  campaignId: string,
+  input: PreviewInput,
+): Promise<CampaignPreview> {
   const campaign = await deps.campaigns.get(campaignId);
   if (!campaign) throw notFound(`Campaign ${campaignId}`);
   const { recipient: given, context: shared } = input;
   if (given.namespace !== campaign.audience.namespace) {
-    throw invalidRequest([{ field: 'recipient.namespace', message: `must be "${campaign.audience.namespace}", the campaign's namespace` }], 'The recipient must use the campaign audience namespace.');
+    throw invalidRequest(
+      [{ field: 'recipient.namespace', message: `must be "${campaign.audience.namespace}", the campaign's namespace` }],
+      'The recipient must use the campaign audience namespace.',
+    );
   }
   if (shared && Buffer.byteLength(JSON.stringify(shared)) > MAX_CONTEXT_BYTES) {
     throw new DomainError('too-large', 'context-too-large', 'Context too large', `Context may be at most ${MAX_CONTEXT_BYTES} bytes of JSON in total.`);
@@ -118,7 +126,11 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
       else if (request.createMissing) simulated = { attributes: { ...request.seedAttributes, ...overlay }, consents: {}, locale: given.locale ?? null };
       else return { created: false };
       // Push: the stored devices, as the trigger's profile step reads them (only for push, as there).
-      if (request.withPushTokens && stored) simulated = { ...simulated, pushTokens: (await deps.profiles.pushTokens(stored.namespace, stored.userId)).map(({ appID, platform, token }) => ({ appID, platform, token })) };
+      if (request.withPushTokens && stored)
+        simulated = {
+          ...simulated,
+          pushTokens: (await deps.profiles.pushTokens(stored.namespace, stored.userId)).map(({ appID, platform, token }) => ({ appID, platform, token })),
+        };
       return { created: !stored, profile: simulated };
     },
     render: (request) => renderer.renderEmail(request, tracking),
@@ -149,11 +161,11 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
       rendered = isPushContent(content)
         ? await renderPushPreview(renderer, content, variables)
         : isSmsContent(content)
-        ? await (async () => {
-            const { text, tracked } = await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables }, tracking);
-            return { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) };
-          })()
-        : await renderer.renderEmail({ content, ...variables }, tracking);
+          ? await (async () => {
+              const { text, tracked } = await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables }, tracking);
+              return { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) };
+            })()
+          : await renderer.renderEmail({ content, ...variables }, tracking);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       renderError = error.message;
@@ -167,7 +179,9 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     ...(renderError !== undefined ? [`render-error: ${renderError}`] : []),
   ];
   const decision: CampaignPreview['decision'] =
-    'outcome' in prepared ? { status: prepared.outcome.status === 'excluded' ? 'excluded' : 'failed', ...(prepared.outcome.reason && { reason: prepared.outcome.reason }) } : { status: 'would-send' };
+    'outcome' in prepared
+      ? { status: prepared.outcome.status === 'excluded' ? 'excluded' : 'failed', ...(prepared.outcome.reason && { reason: prepared.outcome.reason }) }
+      : { status: 'would-send' };
 
   return {
     campaign: { id: campaign.id, version: campaign.version, status: campaign.status },
@@ -182,7 +196,13 @@ export async function previewCampaign(deps: ServiceDependencies, renderer: Templ
     ...(renderError !== undefined && { renderError }),
     contextViolations: previewContextViolations(campaign, shared),
     tracking: rendered?.tracked
-      ? { opens: rendered.tracked.opens, clicks: rendered.tracked.clicks, token: PREVIEW_TOKEN, links: rendered.tracked.links, untrackedLinks: previewUntrackedLinks(rendered, tracking, deps.config.publicUrl) }
+      ? {
+          opens: rendered.tracked.opens,
+          clicks: rendered.tracked.clicks,
+          token: PREVIEW_TOKEN,
+          links: rendered.tracked.links,
+          untrackedLinks: previewUntrackedLinks(rendered, tracking, deps.config.publicUrl),
+        }
       : null,
   };
 }
@@ -199,7 +219,11 @@ function previewContextViolations(campaign: Campaign, context: Record<string, un
 }
 
 /** A push variant renders as preparation renders it: the title as the subject, the body as the text, {data, deepLink} as JSON in html. */
-async function renderPushPreview(renderer: TemplateRenderer, content: PushContent, variables: { profile: Record<string, unknown>; context: Record<string, unknown> }): Promise<RenderedEmail> {
+async function renderPushPreview(
+  renderer: TemplateRenderer,
+  content: PushContent,
+  variables: { profile: Record<string, unknown>; context: Record<string, unknown> },
+): Promise<RenderedEmail> {
   const { subject, text } = await renderer.renderEmail({ content: { subject: content.title, html: '', text: content.body }, ...variables });
   const extras = { ...(content.data && { data: content.data }), ...(content.deepLink && { deepLink: content.deepLink }) };
   return { subject, html: JSON.stringify(extras), text: text ?? '' };

@@ -27,7 +27,8 @@ export class CampaignReports {
     const to = window.to ? new Date(window.to) : now;
     const from = window.from ? new Date(window.from) : new Date(Math.max(Date.parse(createdAt), to.getTime() - MAX_REPORT_SPAN_MS));
     if (from.getTime() >= to.getTime()) throw invalidRequest([{ field: 'from', message: 'must be before to' }], '`from` must be before `to`.');
-    if (to.getTime() - from.getTime() > MAX_REPORT_SPAN_MS) throw invalidRequest([{ field: 'to', message: 'at most 366 days after from' }], 'A report spans at most 366 days.');
+    if (to.getTime() - from.getTime() > MAX_REPORT_SPAN_MS)
+      throw invalidRequest([{ field: 'to', message: 'at most 366 days after from' }], 'A report spans at most 366 days.');
     return this.report(campaignId, from, to, granularityFor(from.getTime(), to.getTime()), now);
   }
 
@@ -40,7 +41,12 @@ export class CampaignReports {
   private async report(campaignId: string, from: Date, to: Date, granularity: CampaignReport['granularity'], now: Date): Promise<CampaignReport> {
     await this.rollups.foldChanges();
     // Breakdowns are hourly: they count from the hour holding `from`.
-    const rows = await this.rollups.counts(campaignId, { from: fiveMinuteBucket(from.toISOString()), keyedFrom: hourBucket(from.toISOString()), to: to.toISOString(), granularity });
+    const rows = await this.rollups.counts(campaignId, {
+      from: fiveMinuteBucket(from.toISOString()),
+      keyedFrom: hourBucket(from.toISOString()),
+      to: to.toISOString(),
+      granularity,
+    });
     return assembleReport(campaignId, from, to, granularity, rows, now);
   }
 

@@ -44,7 +44,12 @@ export async function editLiveCampaign(deps: ServiceDependencies, id: string, ed
       const campaign = await campaigns.get(id);
       if (!campaign) throw notFound(`Campaign ${id}`);
       if (!editsAsNewVersion(campaign.status)) {
-        throw new DomainError('conflict', 'campaign-not-draft', 'Only drafts and active campaigns can be edited', `Campaign ${id} is ${campaign.status}; it can no longer be edited.`);
+        throw new DomainError(
+          'conflict',
+          'campaign-not-draft',
+          'Only drafts and active campaigns can be edited',
+          `Campaign ${id} is ${campaign.status}; it can no longer be edited.`,
+        );
       }
       const live = versionFields(campaign);
       const pending = await versions.pendingDraft(id, campaign.version);
@@ -90,18 +95,36 @@ export async function activateDraftVersion(
   const candidate = atVersion(campaign, draft.version, draft.fields);
   const issues = await review(candidate);
   if (issues.length > 0) {
-    throw new DomainError('unprocessable', 'campaign-review-failed', 'The draft version did not pass review', `${issues.length} problem(s) block activation of version ${draft.version}; see errors.`, issues);
+    throw new DomainError(
+      'unprocessable',
+      'campaign-review-failed',
+      'The draft version did not pass review',
+      `${issues.length} problem(s) block activation of version ${draft.version}; see errors.`,
+      issues,
+    );
   }
   try {
     const handle = deps.temporal.workflow.getHandle(activationWorkflowId(campaign.id));
-    await deps.temporal.withDeadline(Date.now() + VERSION_SWITCH_DEADLINE_MS, () => handle.executeUpdate(activateVersionUpdate, { args: [{ version: draft.version, actorKeyId }] }));
+    await deps.temporal.withDeadline(Date.now() + VERSION_SWITCH_DEADLINE_MS, () =>
+      handle.executeUpdate(activateVersionUpdate, { args: [{ version: draft.version, actorKeyId }] }),
+    );
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
-      throw new DomainError('conflict', 'campaign-not-active', 'Campaign is not active', `Campaign ${campaign.id} has no running activation workflow; its versions cannot be switched.`);
+      throw new DomainError(
+        'conflict',
+        'campaign-not-active',
+        'Campaign is not active',
+        `Campaign ${campaign.id} has no running activation workflow; its versions cannot be switched.`,
+      );
     }
     if (error instanceof WorkflowUpdateFailedError) {
       const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
-      throw new DomainError('conflict', 'campaign-version-not-activated', 'The version could not be activated', `Version ${draft.version} of campaign ${campaign.id} was not activated: ${cause?.message ?? error.message}`);
+      throw new DomainError(
+        'conflict',
+        'campaign-version-not-activated',
+        'The version could not be activated',
+        `Version ${draft.version} of campaign ${campaign.id} was not activated: ${cause?.message ?? error.message}`,
+      );
     }
     throw error;
   }

@@ -11,7 +11,14 @@ export function putCappingRule(deps: Pick<ServiceDependencies, 'db'>, channel: C
     const rules = new CappingRuleRepository(trx);
     const before = await rules.get(channel);
     const after = await rules.put(channel, { max: capping.max, periodHours: capping.periodHours });
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'capping_rule.set', resourceType: 'capping_rule', resourceId: channel, ...(before && { before }), after });
+    await new AuditLogRepository(trx).record({
+      actorKeyId,
+      action: 'capping_rule.set',
+      resourceType: 'capping_rule',
+      resourceId: channel,
+      ...(before && { before }),
+      after,
+    });
     return after;
   });
 }

@@ -43,11 +43,21 @@ function validSettings(channel: Channel, provider: string, settings: unknown): R
   return parsed.settings;
 }
 
-export function createChannelConfiguration(deps: ServiceDependencies, request: ChannelConfigurationRequest, actorKeyId: string): Promise<ChannelConfigurationView> {
+export function createChannelConfiguration(
+  deps: ServiceDependencies,
+  request: ChannelConfigurationRequest,
+  actorKeyId: string,
+): Promise<ChannelConfigurationView> {
   const settings = validSettings(request.channel, request.provider, request.settings);
   return withTransaction(deps, async ({ channelConfigurations, auditLog }) => {
     const created = await channelConfigurations.create({ name: request.name, channel: request.channel, provider: request.provider, settings });
-    await auditLog.record({ actorKeyId, action: 'channel_configuration.created', resourceType: 'channel_configuration', resourceId: created.id, after: created });
+    await auditLog.record({
+      actorKeyId,
+      action: 'channel_configuration.created',
+      resourceType: 'channel_configuration',
+      resourceId: created.id,
+      after: created,
+    });
     return viewOf(deps.config, created);
   });
 }
@@ -57,7 +67,12 @@ export function createChannelConfiguration(deps: ServiceDependencies, request: C
  * settings). The channel never changes. A configuration that scheduled or live campaigns send
  * with must stay complete: every variable it names set for the worker.
  */
-export function updateChannelConfiguration(deps: ServiceDependencies, id: string, patch: ChannelConfigurationPatch, actorKeyId: string): Promise<ChannelConfigurationView> {
+export function updateChannelConfiguration(
+  deps: ServiceDependencies,
+  id: string,
+  patch: ChannelConfigurationPatch,
+  actorKeyId: string,
+): Promise<ChannelConfigurationView> {
   return withTransaction(deps, async ({ channelConfigurations, auditLog }) => {
     const before = await channelConfigurations.get(id);
     if (!before) throw notFound(`Channel configuration ${id}`);
@@ -91,7 +106,12 @@ export function deleteChannelConfiguration(deps: ServiceDependencies, id: string
     if (!before) throw notFound(`Channel configuration ${id}`);
     const inUse = await channelConfigurations.activeCampaignIds(id);
     if (inUse.length > 0) {
-      throw new DomainError('conflict', 'channel-configuration-in-use', 'The configuration is in use', `Scheduled or live campaign(s) ${inUse.join(', ')} send with channel configuration ${id}; stop them first.`);
+      throw new DomainError(
+        'conflict',
+        'channel-configuration-in-use',
+        'The configuration is in use',
+        `Scheduled or live campaign(s) ${inUse.join(', ')} send with channel configuration ${id}; stop them first.`,
+      );
     }
     await channelConfigurations.delete(id);
     await auditLog.record({ actorKeyId, action: 'channel_configuration.deleted', resourceType: 'channel_configuration', resourceId: id, before });

@@ -29,11 +29,21 @@ export function compiledFor(campaign: Pick<Campaign, 'id' | 'version' | 'context
  * `context.<path>` otherwise (a shared value, or a key nobody sent); the same shared violation is
  * listed once, not once per recipient.
  */
-export function checkTriggerContext(campaign: Pick<Campaign, 'id' | 'version' | 'contextSchema'>, recipients: readonly Recipient[], shared: Record<string, unknown> | undefined): void {
+export function checkTriggerContext(
+  campaign: Pick<Campaign, 'id' | 'version' | 'contextSchema'>,
+  recipients: readonly Recipient[],
+  shared: Record<string, unknown> | undefined,
+): void {
   const compiled = compiledFor(campaign);
   if (!compiled) return;
   if (!compiled.ok) {
-    throw new DomainError('unprocessable', 'context-schema-invalid', 'The campaign contextSchema cannot be used', `Campaign ${campaign.id} v${campaign.version} has a contextSchema that does not compile; fix it in a new version.`, compiled.issues);
+    throw new DomainError(
+      'unprocessable',
+      'context-schema-invalid',
+      'The campaign contextSchema cannot be used',
+      `Campaign ${campaign.id} v${campaign.version} has a contextSchema that does not compile; fix it in a new version.`,
+      compiled.issues,
+    );
   }
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();

@@ -33,13 +33,27 @@ function contextBytes(trigger: UnitaryTrigger): number {
 }
 
 function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void {
-  const wrongNamespace = trigger.recipients.flatMap((r, i) => (r.namespace === campaign.audience.namespace ? [] : [{ field: `recipients.${i}.namespace`, message: `must be "${campaign.audience.namespace}", the campaign's namespace` }]));
+  const wrongNamespace = trigger.recipients.flatMap((r, i) =>
+    r.namespace === campaign.audience.namespace
+      ? []
+      : [{ field: `recipients.${i}.namespace`, message: `must be "${campaign.audience.namespace}", the campaign's namespace` }],
+  );
   if (wrongNamespace.length > 0) throw invalidRequest(wrongNamespace, 'Recipients must use the campaign audience namespace.');
   if (!acceptsTriggers(campaign.status)) {
-    throw new DomainError('conflict', 'campaign-not-live', 'Campaign is not live', `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts triggers.`);
+    throw new DomainError(
+      'conflict',
+      'campaign-not-live',
+      'Campaign is not live',
+      `Campaign ${campaign.id} is ${campaign.status}; only a live campaign accepts triggers.`,
+    );
   }
   if (trigger.campaignVersion !== undefined && trigger.campaignVersion !== campaign.version) {
-    throw new DomainError('conflict', 'campaign-version-not-live', 'Campaign version is not live', `The call pins version ${trigger.campaignVersion} of campaign ${campaign.id}, whose live version is ${campaign.version}.`);
+    throw new DomainError(
+      'conflict',
+      'campaign-version-not-live',
+      'Campaign version is not live',
+      `The call pins version ${trigger.campaignVersion} of campaign ${campaign.id}, whose live version is ${campaign.version}.`,
+    );
   }
   const position = scheduleWindowPosition(campaign.schedule, Date.now());
   if (position !== 'open') {
@@ -49,7 +63,11 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
 }
 
 /** What operators read in the Temporal UI: ids and counts only, never an address or userId. */
-function executionDescription(campaign: Pick<Campaign, 'name' | 'version' | 'channel' | 'id'>, trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>, executionId: string): WorkflowDescription {
+function executionDescription(
+  campaign: Pick<Campaign, 'name' | 'version' | 'channel' | 'id'>,
+  trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>,
+  executionId: string,
+): WorkflowDescription {
   const count = trigger.recipients.length;
   const recipients = `${count} recipient${count === 1 ? '' : 's'}`;
   return {
@@ -59,7 +77,11 @@ function executionDescription(campaign: Pick<Campaign, 'name' | 'version' | 'cha
 }
 
 /** What a unitary execution's workflow starts with: its search attributes, summary and details. The bench reuses it. */
-export function executionStartMetadata(campaign: Pick<Campaign, 'id' | 'name' | 'version' | 'channel' | 'type'>, trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>, executionId: string) {
+export function executionStartMetadata(
+  campaign: Pick<Campaign, 'id' | 'name' | 'version' | 'channel' | 'type'>,
+  trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>,
+  executionId: string,
+) {
   return workflowStartMetadata(campaign, trigger.requestId, executionDescription(campaign, trigger, executionId));
 }
 
@@ -88,9 +110,14 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
       // Before the claim: a call that breaks the contextSchema leaves no execution and starts nothing.
       checkTriggerContext(campaign, trigger.recipients, trigger.context);
     },
-    claim: (identity) => deps.executions.claim({ ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) }),
+    claim: (identity) =>
+      deps.executions.claim({ ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) }),
     // Ids only: the recipients and context were stored with the claim, keyed by executionId.
-    workflow: (executionId) => ({ workflow: triggerExecution, input: { executionId, requestId, campaignId: campaign.id }, ...executionDescription(campaign, trigger, executionId) }),
+    workflow: (executionId) => ({
+      workflow: triggerExecution,
+      input: { executionId, requestId, campaignId: campaign.id },
+      ...executionDescription(campaign, trigger, executionId),
+    }),
     answer: (executionId, replayed) => ({ executionId, requestId, campaignId: campaign.id, replayed }),
   });
 }

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../domain/api-key';
 import { invalidRequest } from '../domain/errors';
-import { ExecutionListingRepository, type ExecutionListingFilter, type ExecutionListingPosition, type ExecutionSummary } from '../repositories/execution-listing';
+import {
+  ExecutionListingRepository,
+  type ExecutionListingFilter,
+  type ExecutionListingPosition,
+  type ExecutionSummary,
+} from '../repositories/execution-listing';
 import type { ServiceDependencies } from './service-dependencies';
 
 export interface ExecutionListingQuery extends Omit<ExecutionListingFilter, 'startedByKeyId'> {
@@ -12,7 +17,11 @@ export interface ExecutionListingQuery extends Omit<ExecutionListingFilter, 'sta
 const CURSOR_VERSION = 'e1';
 const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const EXECUTION_ID = /^[0-9A-Za-z_-]{1,64}$/;
-const badCursor = () => invalidRequest([{ field: 'cursor', message: 'not a cursor from a previous page of this listing' }], 'Pass nextCursor from the previous page as it was, with the same filters.');
+const badCursor = () =>
+  invalidRequest(
+    [{ field: 'cursor', message: 'not a cursor from a previous page of this listing' }],
+    'Pass nextCursor from the previous page as it was, with the same filters.',
+  );
 
 /**
  * Names the filtered listing a cursor belongs to, so a cursor taken to another filter set (or
@@ -32,7 +41,8 @@ function encodeCursor(position: ExecutionListingPosition, filter: ExecutionListi
 function decodeCursor(cursor: string, filter: ExecutionListingFilter): ExecutionListingPosition {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw badCursor();
   const [version, createdAt, executionId, listing, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split(' ');
-  if (version !== CURSOR_VERSION || rest.length > 0 || !createdAt || !CREATED_AT.test(createdAt) || !executionId || !EXECUTION_ID.test(executionId)) throw badCursor();
+  if (version !== CURSOR_VERSION || rest.length > 0 || !createdAt || !CREATED_AT.test(createdAt) || !executionId || !EXECUTION_ID.test(executionId))
+    throw badCursor();
   if (listing !== fingerprint(filter)) throw badCursor();
   return { createdAt, executionId };
 }
@@ -44,7 +54,11 @@ const storedInstant = (value: string | undefined) => (value === undefined ? unde
  * Executions newest first, filtered, a page at a time. A trigger key lists only the executions
  * it started, whatever it filters by; full keys (and the open API) list every execution.
  */
-export async function listExecutions(deps: ServiceDependencies, principal: Principal, query: ExecutionListingQuery): Promise<{ items: ExecutionSummary[]; nextCursor?: string }> {
+export async function listExecutions(
+  deps: ServiceDependencies,
+  principal: Principal,
+  query: ExecutionListingQuery,
+): Promise<{ items: ExecutionSummary[]; nextCursor?: string }> {
   const { limit, cursor, ...requested } = query;
   const filter: ExecutionListingFilter = {
     ...requested,

@@ -76,7 +76,9 @@ export interface IdempotentStart<W extends Workflow, Checked, Answer> {
 
 /** Same body, same hash: key order and whitespace do not matter. */
 export function requestHash(body: unknown): string {
-  return createHash('sha256').update(stringify(body) ?? '').digest('hex');
+  return createHash('sha256')
+    .update(stringify(body) ?? '')
+    .digest('hex');
 }
 
 /**
@@ -106,7 +108,12 @@ function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
   return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
 }
 
-async function startWorkflow<W extends Workflow>(deps: ServiceDependencies, call: Pick<IdempotentStart<W, unknown, unknown>, 'campaign' | 'requestId' | 'workflow'>, executionId: string, workflowId: string): Promise<void> {
+async function startWorkflow<W extends Workflow>(
+  deps: ServiceDependencies,
+  call: Pick<IdempotentStart<W, unknown, unknown>, 'campaign' | 'requestId' | 'workflow'>,
+  executionId: string,
+  workflowId: string,
+): Promise<void> {
   const { workflow, input, startDelayMs = 0, ...description } = call.workflow(executionId);
   // The kind's input was checked against its workflow (WorkflowToStart): here any workflow will do.
   const options: WorkflowStartOptions<Workflow> = {
@@ -130,7 +137,10 @@ async function startWorkflow<W extends Workflow>(deps: ServiceDependencies, call
  * Starts one execution per requestId: a repeat (same body) answers the first call's execution,
  * even one racing the first call's start, and starts nothing new once that workflow exists.
  */
-export async function idempotentStart<W extends Workflow, Checked, Answer>(deps: ServiceDependencies, call: IdempotentStart<W, Checked, Answer>): Promise<Answer> {
+export async function idempotentStart<W extends Workflow, Checked, Answer>(
+  deps: ServiceDependencies,
+  call: IdempotentStart<W, Checked, Answer>,
+): Promise<Answer> {
   const repeat = async (claim: ExecutionClaimRecord): Promise<Answer> => {
     if (claim.requestHash !== call.requestHash) throw requestIdConflict(call.requestId);
     if (mayLackWorkflow(claim)) {
@@ -164,4 +174,9 @@ export async function idempotentStart<W extends Workflow, Checked, Answer>(deps:
 }
 
 const requestIdConflict = (requestId: string) =>
-  new DomainError('conflict', 'request-id-conflict', 'requestId already used', `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`);
+  new DomainError(
+    'conflict',
+    'request-id-conflict',
+    'requestId already used',
+    `requestId ${requestId} was already used with a different body; use a new requestId for a new call.`,
+  );

@@ -15,7 +15,12 @@ export function upsertProfile(
 ): Promise<{ profile: Profile; created: boolean }> {
   return withTransaction(deps, async ({ profiles, auditLog }) => {
     const result = await profiles.upsert(profile.namespace, profile.userId, profile.attributes, profile.consents, profile.locale);
-    await auditLog.record({ actorKeyId, action: result.created ? 'profile.created' : 'profile.updated', resourceType: 'profile', resourceId: await auditLog.profileResourceId(profile.namespace, profile.userId) });
+    await auditLog.record({
+      actorKeyId,
+      action: result.created ? 'profile.created' : 'profile.updated',
+      resourceType: 'profile',
+      resourceId: await auditLog.profileResourceId(profile.namespace, profile.userId),
+    });
     return result;
   });
 }
@@ -24,10 +29,20 @@ export function upsertProfile(
  * Registers a device's push token on an existing profile (false when the profile does not exist)
  * and records who did it; the audit entry names the profile, never the token.
  */
-export function registerPushToken(deps: ServiceDependencies, input: { namespace: string; userId: string; target: PushTarget }, actorKeyId: string): Promise<boolean> {
+export function registerPushToken(
+  deps: ServiceDependencies,
+  input: { namespace: string; userId: string; target: PushTarget },
+  actorKeyId: string,
+): Promise<boolean> {
   return withTransaction(deps, async ({ profiles, auditLog }) => {
     const registered = await profiles.putPushToken(input.namespace, input.userId, input.target);
-    if (registered) await auditLog.record({ actorKeyId, action: 'profile.updated', resourceType: 'profile', resourceId: await auditLog.profileResourceId(input.namespace, input.userId) });
+    if (registered)
+      await auditLog.record({
+        actorKeyId,
+        action: 'profile.updated',
+        resourceType: 'profile',
+        resourceId: await auditLog.profileResourceId(input.namespace, input.userId),
+      });
     return registered;
   });
 }

@@ -19,7 +19,12 @@ export const nothingHeld = () => new DomainError('not-found', 'not-found', 'Not 
  * second erasure answers 404). On SQLite the WAL is then checkpointed and truncated, so no old
  * page image with the person's rows is left in the files (secure_delete zeroed the rest).
  */
-export async function eraseProfile(deps: Pick<ServiceDependencies, 'db' | 'config'>, namespace: string, userId: string, actorKeyId: string): Promise<ErasureCounts> {
+export async function eraseProfile(
+  deps: Pick<ServiceDependencies, 'db' | 'config'>,
+  namespace: string,
+  userId: string,
+  actorKeyId: string,
+): Promise<ErasureCounts> {
   await new ReportRollupRepository(deps.db).foldChanges();
   const hasher = addressHasherOf(deps.config);
   const counts = await deps.db.transaction().execute(async (trx) => {
@@ -28,7 +33,13 @@ export async function eraseProfile(deps: Pick<ServiceDependencies, 'db' | 'confi
     const addresses = await erasure.addresses(namespace, userId, profile?.attributes);
     if (!(await erasure.holdsAnything(namespace, userId, addresses))) throw nothingHeld();
     const erased = await erasure.erase(namespace, userId, profile?.id ?? null, addresses, hasher);
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'profile.erased', resourceType: 'profile', resourceId: profile?.id ?? 'erased', after: erased });
+    await new AuditLogRepository(trx).record({
+      actorKeyId,
+      action: 'profile.erased',
+      resourceType: 'profile',
+      resourceId: profile?.id ?? 'erased',
+      after: erased,
+    });
     return erased;
   });
   await checkpointAfterErasure(deps.db);

@@ -50,7 +50,9 @@ export async function importProfiles(
   } catch (error) {
     // The body broke off (the client went away) or the database failed: what committed is on
     // record all the same, as far as the database lets us.
-    await withTransaction(deps, ({ auditLog }) => auditLog.record({ actorKeyId, action: 'profile.imported', resourceType: 'profile', resourceId: 'import', after: { ...counts(), complete: false } })).catch(() => undefined);
+    await withTransaction(deps, ({ auditLog }) =>
+      auditLog.record({ actorKeyId, action: 'profile.imported', resourceType: 'profile', resourceId: 'import', after: { ...counts(), complete: false } }),
+    ).catch(() => undefined);
     throw error;
   }
 }

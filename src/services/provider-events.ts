@@ -21,11 +21,14 @@ export function applyProviderEvent(db: HeraldDb, event: ProviderEvent): Promise<
     if (!(await feedback.recordEvent(delivery, event))) return 'replayed';
 
     const engagement = event.type === 'opened' || event.type === 'clicked';
-    const moved = engagement ? false : await feedback.advance(delivery, event.type as Exclude<ProviderEvent['type'], 'opened' | 'clicked'>, event.bounceType, event.occurredAt);
+    const moved = engagement
+      ? false
+      : await feedback.advance(delivery, event.type as Exclude<ProviderEvent['type'], 'opened' | 'clicked'>, event.bounceType, event.occurredAt);
 
     const reason = suppressionReasonOf(event);
     const address = reason && delivery.address !== null ? normaliseAddress(event.channel, delivery.address) : undefined;
-    if (reason && address !== undefined) await new SuppressionRepository(trx).add({ channel: event.channel, address, reason, ...(event.detail !== undefined && { detail: event.detail }) });
+    if (reason && address !== undefined)
+      await new SuppressionRepository(trx).add({ channel: event.channel, address, reason, ...(event.detail !== undefined && { detail: event.detail }) });
 
     // `delayed` has no customer event; opens and clicks the provider tracked go out as they come.
     if (event.type !== 'delayed' && (engagement || moved)) {
@@ -35,7 +38,11 @@ export function applyProviderEvent(db: HeraldDb, event: ProviderEvent): Promise<
         position: delivery.position,
         occurredAt: event.occurredAt,
         ...((event.detail !== undefined || event.bounceType !== undefined || event.url !== undefined) && {
-          detail: { ...(event.detail !== undefined && { reason: event.detail }), ...(event.bounceType !== undefined && { bounceType: event.bounceType }), ...(event.url !== undefined && { url: event.url }) },
+          detail: {
+            ...(event.detail !== undefined && { reason: event.detail }),
+            ...(event.bounceType !== undefined && { bounceType: event.bounceType }),
+            ...(event.url !== undefined && { url: event.url }),
+          },
         }),
       };
       await new FeedbackEventRepository(db).append([out], trx);

@@ -17,7 +17,10 @@ export type UnsubscribeOutcome = 'unsubscribed' | 'unknown-delivery';
  * transaction. A repeat (or a profile that was deleted since) changes nothing and still answers
  * `unsubscribed`: the person is not sent marketing on that channel either way.
  */
-export async function unsubscribeDelivery(deps: Pick<ServiceDependencies, 'db'>, delivery: { executionId: string; position: number; userAgent: string | null }): Promise<UnsubscribeOutcome> {
+export async function unsubscribeDelivery(
+  deps: Pick<ServiceDependencies, 'db'>,
+  delivery: { executionId: string; position: number; userAgent: string | null },
+): Promise<UnsubscribeOutcome> {
   return deps.db.transaction().execute(async (trx) => {
     const consents = new ConsentChangeRepository(trx);
     const recipient = await consents.recipientOf(delivery.executionId, delivery.position);
@@ -26,7 +29,10 @@ export async function unsubscribeDelivery(deps: Pick<ServiceDependencies, 'db'>,
     if (changed) {
       const occurredAt = new Date().toISOString();
       await consents.recordUnsubscribed(delivery.executionId, delivery.position, occurredAt, delivery.userAgent);
-      await new FeedbackEventRepository(trx).append([{ type: 'unsubscribed', executionId: delivery.executionId, position: delivery.position, occurredAt }], trx);
+      await new FeedbackEventRepository(trx).append(
+        [{ type: 'unsubscribed', executionId: delivery.executionId, position: delivery.position, occurredAt }],
+        trx,
+      );
       const auditLog = new AuditLogRepository(trx);
       await auditLog.record({
         actorKeyId: UNSUBSCRIBE_ACTOR,
@@ -49,7 +55,12 @@ export async function unsubscribableDelivery(deps: Pick<ServiceDependencies, 'db
  * An inbound SMS keyword (STOP, START…) from a phone number: sets the SMS consent of every profile
  * of that number, with an audit entry for each one it changed. Returns how many changed.
  */
-export async function applySmsKeyword(deps: Pick<ServiceDependencies, 'db'>, phone: string, consent: ConsentValue, messageSid: string | undefined): Promise<number> {
+export async function applySmsKeyword(
+  deps: Pick<ServiceDependencies, 'db'>,
+  phone: string,
+  consent: ConsentValue,
+  messageSid: string | undefined,
+): Promise<number> {
   return deps.db.transaction().execute(async (trx) => {
     const consents = new ConsentChangeRepository(trx);
     const auditLog = new AuditLogRepository(trx);
@@ -62,7 +73,11 @@ export async function applySmsKeyword(deps: Pick<ServiceDependencies, 'db'>, pho
         action: 'profile.updated',
         resourceType: 'profile',
         resourceId: await auditLog.profileResourceId(profile.namespace, profile.userId),
-        after: { consents: { sms: consent }, via: consent === 'out' ? 'inbound SMS opt-out keyword' : 'inbound SMS opt-in keyword', ...(messageSid && { messageSid }) },
+        after: {
+          consents: { sms: consent },
+          via: consent === 'out' ? 'inbound SMS opt-out keyword' : 'inbound SMS opt-in keyword',
+          ...(messageSid && { messageSid }),
+        },
       });
     }
     return changed;

@@ -40,19 +40,42 @@ function decodeCursor(cursor: string): { channel: Channel; address: string } {
   throw invalidRequest([{ field: 'cursor', message: 'not a cursor from a previous page' }], 'Pass nextCursor from the previous page as it was.');
 }
 
-export async function listSuppressions(deps: Deps, query: { channel?: Channel; limit: number; cursor?: string }): Promise<{ items: Suppression[]; nextCursor?: string }> {
-  const { items, hasMore } = await new SuppressionRepository(deps.db).list({ ...(query.channel && { channel: query.channel }), ...(query.cursor !== undefined && { after: decodeCursor(query.cursor) }), limit: query.limit });
+export async function listSuppressions(
+  deps: Deps,
+  query: { channel?: Channel; limit: number; cursor?: string },
+): Promise<{ items: Suppression[]; nextCursor?: string }> {
+  const { items, hasMore } = await new SuppressionRepository(deps.db).list({
+    ...(query.channel && { channel: query.channel }),
+    ...(query.cursor !== undefined && { after: decodeCursor(query.cursor) }),
+    limit: query.limit,
+  });
   return { items, ...(hasMore && { nextCursor: encodeCursor(items[items.length - 1]!) }) };
 }
 
 /** Adds an address (normalised) with its audit entry; `created` false when it was there already (the entry is left as it was). */
-export function addSuppression(deps: Deps, request: { channel: Channel; address: string; reason?: SuppressionReason; detail?: string }, actorKeyId: string): Promise<{ suppression: Suppression; created: boolean }> {
+export function addSuppression(
+  deps: Deps,
+  request: { channel: Channel; address: string; reason?: SuppressionReason; detail?: string },
+  actorKeyId: string,
+): Promise<{ suppression: Suppression; created: boolean }> {
   const address = storedAddress(request.channel, request.address);
   return deps.db.transaction().execute(async (trx) => {
     const suppressions = new SuppressionRepository(trx);
-    const created = await suppressions.add({ channel: request.channel, address, reason: request.reason ?? 'manual', ...(request.detail !== undefined && { detail: request.detail }) });
+    const created = await suppressions.add({
+      channel: request.channel,
+      address,
+      reason: request.reason ?? 'manual',
+      ...(request.detail !== undefined && { detail: request.detail }),
+    });
     const suppression = (await suppressions.get(request.channel, address))!;
-    if (created) await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.added', resourceType: 'suppression', resourceId: `${request.channel}/${address}`, after: { reason: suppression.reason } });
+    if (created)
+      await new AuditLogRepository(trx).record({
+        actorKeyId,
+        action: 'suppression.added',
+        resourceType: 'suppression',
+        resourceId: `${request.channel}/${address}`,
+        after: { reason: suppression.reason },
+      });
     return { suppression, created };
   });
 }
@@ -61,13 +84,24 @@ export function addSuppression(deps: Deps, request: { channel: Channel; address:
  * Removes an address (normalised) with its audit entry: later sends go to it again. Not found
  * when it is not listed. An erased person's entry (kept as a hash) is found by the address too.
  */
-export function removeSuppression(deps: Deps & Partial<Pick<ServiceDependencies, 'config'>>, channel: Channel, rawAddress: string, actorKeyId: string): Promise<void> {
+export function removeSuppression(
+  deps: Deps & Partial<Pick<ServiceDependencies, 'config'>>,
+  channel: Channel,
+  rawAddress: string,
+  actorKeyId: string,
+): Promise<void> {
   const address = storedAddress(channel, rawAddress);
   return deps.db.transaction().execute(async (trx) => {
     const suppressions = new SuppressionRepository(trx, addressHasherOf(deps.config));
     const before = await suppressions.find(channel, address);
     if (!before || !(await suppressions.remove(channel, address))) throw notFound(`Suppression of ${channel} address ${address}`);
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.deleted', resourceType: 'suppression', resourceId: `${channel}/${before.address ?? before.addressHash}`, before: { reason: before.reason } });
+    await new AuditLogRepository(trx).record({
+      actorKeyId,
+      action: 'suppression.deleted',
+      resourceType: 'suppression',
+      resourceId: `${channel}/${before.address ?? before.addressHash}`,
+      before: { reason: before.reason },
+    });
   });
 }
 
@@ -85,27 +119,42 @@ export interface SuppressionImportSummary extends ImportTally {
  * their entry. One audit entry, resource id `import`, records the counts (no address), with the
  * last batch. `complete` is false when an `unread` entry ended it early.
  */
-export async function importSuppressions(deps: Deps, entries: AsyncIterable<SuppressionImportEntry>, actorKeyId: string): Promise<{ summary: SuppressionImportSummary; complete: boolean }> {
+export async function importSuppressions(
+  deps: Deps,
+  entries: AsyncIterable<SuppressionImportEntry>,
+  actorKeyId: string,
+): Promise<{ summary: SuppressionImportSummary; complete: boolean }> {
   const summary: SuppressionImportSummary = { received: 0, added: 0, alreadySuppressed: 0, rejected: 0, errors: [] };
   const complete = await importInBatches(entries, summary, {
     rowOf(entry: Extract<SuppressionImportEntry, { kind: 'suppression' }>) {
       const address = normaliseAddress(entry.channel, entry.address);
       // Two lines with one address in a batch: the second is counted as already suppressed.
-      return address === undefined ? { rejected: `address: not a valid ${entry.channel} address` } : { row: { channel: entry.channel, address, reason: 'import' as const } };
+      return address === undefined
+        ? { rejected: `address: not a valid ${entry.channel} address` }
+        : { row: { channel: entry.channel, address, reason: 'import' as const } };
     },
     writeBatch: (rows: NewSuppression[], last, complete) =>
-      deps.db.transaction().execute(async (trx) => {
-        const added = await new SuppressionRepository(trx).addMany(rows);
-        if (last) {
-          const after = { received: summary.received, added: summary.added + added, alreadySuppressed: summary.alreadySuppressed + rows.length - added, rejected: summary.rejected, ...(!complete && { complete }) };
-          await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.imported', resourceType: 'suppression', resourceId: 'import', after });
-        }
-        // Counted once the transaction commits: a batch the database refused goes again.
-        return added;
-      }).then((added) => {
-        summary.added += added;
-        summary.alreadySuppressed += rows.length - added;
-      }),
+      deps.db
+        .transaction()
+        .execute(async (trx) => {
+          const added = await new SuppressionRepository(trx).addMany(rows);
+          if (last) {
+            const after = {
+              received: summary.received,
+              added: summary.added + added,
+              alreadySuppressed: summary.alreadySuppressed + rows.length - added,
+              rejected: summary.rejected,
+              ...(!complete && { complete }),
+            };
+            await new AuditLogRepository(trx).record({ actorKeyId, action: 'suppression.imported', resourceType: 'suppression', resourceId: 'import', after });
+          }
+          // Counted once the transaction commits: a batch the database refused goes again.
+          return added;
+        })
+        .then((added) => {
+          summary.added += added;
+          summary.alreadySuppressed += rows.length - added;
+        }),
   });
   return { summary, complete };
 }

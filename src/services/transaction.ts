@@ -20,6 +20,12 @@ export interface TransactionRepositories {
  */
 export function withTransaction<T>(deps: Pick<ServiceDependencies, 'db'>, work: (repositories: TransactionRepositories) => Promise<T>): Promise<T> {
   return deps.db.transaction().execute((trx) =>
-    work({ campaigns: new CampaignRepository(trx), profiles: new ProfileRepository(trx), apiKeys: new ApiKeyRepository(trx), auditLog: new AuditLogRepository(trx), channelConfigurations: new ChannelConfigurationRepository(trx) }),
+    work({
+      campaigns: new CampaignRepository(trx),
+      profiles: new ProfileRepository(trx),
+      apiKeys: new ApiKeyRepository(trx),
+      auditLog: new AuditLogRepository(trx),
+      channelConfigurations: new ChannelConfigurationRepository(trx),
+    }),
   );
 }

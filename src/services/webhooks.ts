@@ -68,7 +68,11 @@ async function stopDispatcher(deps: ServiceDependencies, endpointId: string, rea
  * Creates an endpoint and starts its dispatcher. The signing secret is answered here, once; it
  * is stored sealed with the first payload key, so webhooks need HERALD_PAYLOAD_KEYS.
  */
-export async function createWebhookEndpoint(deps: ServiceDependencies, request: WebhookEndpointRequest, actorKeyId: string): Promise<WebhookEndpoint & { secret: string }> {
+export async function createWebhookEndpoint(
+  deps: ServiceDependencies,
+  request: WebhookEndpointRequest,
+  actorKeyId: string,
+): Promise<WebhookEndpoint & { secret: string }> {
   checkUrl(deps, request.url);
   const keys = deps.config.payloadKeys;
   if (!keys || keys.length === 0) {
@@ -81,13 +85,30 @@ export async function createWebhookEndpoint(deps: ServiceDependencies, request: 
   }
   const endpoints = new WebhookEndpointRepository(deps.db);
   if ((await endpoints.count()) >= MAX_WEBHOOK_ENDPOINTS) {
-    throw new DomainError('conflict', 'too-many-webhooks', 'Too many webhook endpoints', `A deployment keeps at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first.`);
+    throw new DomainError(
+      'conflict',
+      'too-many-webhooks',
+      'Too many webhook endpoints',
+      `A deployment keeps at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first.`,
+    );
   }
   const secret = newWebhookSecret();
   const id = `wh_${ulid()}`;
   const created = await deps.db.transaction().execute(async (trx) => {
-    const endpoint = await new WebhookEndpointRepository(trx).create({ id, url: request.url, events: [...new Set(request.events)], campaignIds: request.campaignIds ?? null, sealedSecret: sealWebhookSecret(secret, keys) });
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'webhook_endpoint.created', resourceType: 'webhook_endpoint', resourceId: id, after: snapshot(endpoint) });
+    const endpoint = await new WebhookEndpointRepository(trx).create({
+      id,
+      url: request.url,
+      events: [...new Set(request.events)],
+      campaignIds: request.campaignIds ?? null,
+      sealedSecret: sealWebhookSecret(secret, keys),
+    });
+    await new AuditLogRepository(trx).record({
+      actorKeyId,
+      action: 'webhook_endpoint.created',
+      resourceType: 'webhook_endpoint',
+      resourceId: id,
+      after: snapshot(endpoint),
+    });
     return endpoint;
   });
   forgetEndpointCheck();
@@ -108,7 +129,14 @@ export async function updateWebhookEndpoint(deps: ServiceDependencies, id: strin
     const before = await endpoints.get(id);
     if (!before) throw notFound(`Webhook endpoint ${id}`);
     const after = (await endpoints.update(id, { ...patch, ...(patch.events && { events: [...new Set(patch.events)] }) }))!;
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'webhook_endpoint.updated', resourceType: 'webhook_endpoint', resourceId: id, before: snapshot(before), after: snapshot(after) });
+    await new AuditLogRepository(trx).record({
+      actorKeyId,
+      action: 'webhook_endpoint.updated',
+      resourceType: 'webhook_endpoint',
+      resourceId: id,
+      before: snapshot(before),
+      after: snapshot(after),
+    });
     return { before, after };
   });
   forgetEndpointCheck();
@@ -124,7 +152,13 @@ export async function deleteWebhookEndpoint(deps: ServiceDependencies, id: strin
     const before = await endpoints.get(id);
     if (!before) throw notFound(`Webhook endpoint ${id}`);
     await endpoints.delete(id);
-    await new AuditLogRepository(trx).record({ actorKeyId, action: 'webhook_endpoint.deleted', resourceType: 'webhook_endpoint', resourceId: id, before: snapshot(before) });
+    await new AuditLogRepository(trx).record({
+      actorKeyId,
+      action: 'webhook_endpoint.deleted',
+      resourceType: 'webhook_endpoint',
+      resourceId: id,
+      before: snapshot(before),
+    });
   });
   forgetEndpointCheck();
   await stopDispatcher(deps, id, 'webhook endpoint deleted');
@@ -135,10 +169,23 @@ export async function testWebhookEndpoint(deps: ServiceDependencies, id: string)
   const endpoints = new WebhookEndpointRepository(deps.db);
   const endpoint = await endpoints.forDelivery(id);
   if (!endpoint) throw notFound(`Webhook endpoint ${id}`);
-  if (!deps.config.payloadKeys) throw new DomainError('conflict', 'webhook-secrets-need-payload-key', 'No key to read webhook secrets with', 'HERALD_PAYLOAD_KEYS is not set for the API; set the key the secret was stored with.');
+  if (!deps.config.payloadKeys)
+    throw new DomainError(
+      'conflict',
+      'webhook-secrets-need-payload-key',
+      'No key to read webhook secrets with',
+      'HERALD_PAYLOAD_KEYS is not set for the API; set the key the secret was stored with.',
+    );
   const secret = openWebhookSecret(endpoint.sealedSecret, deps.config.payloadKeys);
   const messageId = `msg_${id}_test_${ulid()}`;
-  const answer = await postWebhook({ url: endpoint.url, secret, messageId, body: JSON.stringify(testMessage(id, new Date())), timeoutMs: deps.config.webhooks.timeoutMs, allowPrivate: deps.config.webhooks.allowPrivate });
+  const answer = await postWebhook({
+    url: endpoint.url,
+    secret,
+    messageId,
+    body: JSON.stringify(testMessage(id, new Date())),
+    timeoutMs: deps.config.webhooks.timeoutMs,
+    allowPrivate: deps.config.webhooks.allowPrivate,
+  });
   await endpoints.recordAttempt({ endpointId: id, messageId, eventIds: [], statusCode: answer.statusCode, error: answer.error, durationMs: answer.durationMs });
   return answer;
 }

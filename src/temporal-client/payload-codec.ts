@@ -124,7 +124,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       );
     }
     const data = asBytes(payload.data);
-    if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`payload encrypted with key id "${keyId}" is too short (${data.length} bytes) to be AES-GCM`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`payload encrypted with key id "${keyId}" is too short (${data.length} bytes) to be AES-GCM`);
     const iv = data.subarray(0, IV_BYTES);
     const tag = data.subarray(data.length - TAG_BYTES);
     const decipher = createDecipheriv(CIPHER, key, iv, { authTagLength: TAG_BYTES });
@@ -133,7 +134,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     try {
       plaintext = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new PayloadDecryptionError(`payload encrypted with key id "${keyId}" failed authentication: its bytes were altered or the key under that id changed`);
+      throw new PayloadDecryptionError(
+        `payload encrypted with key id "${keyId}" failed authentication: its bytes were altered or the key under that id changed`,
+      );
     }
     return ProtoPayload.decode(plaintext);
   }

@@ -22,7 +22,11 @@ export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', i
  * converter whose failure converter the workflows should use (`heraldDataConverter(keys)`).
  */
 export function bundleWorkflows(dataConverter: Pick<DataConverter, 'failureConverterPath'> = {}): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, failureConverterPath: dataConverter.failureConverterPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
+  return bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: dataConverter.failureConverterPath,
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
 }
 
 export interface WorkerDependencies {
@@ -41,7 +45,14 @@ export async function createWorker({ config, connection, client, db, workflowBun
   const outbox = new OutboxRepository(db);
   const emailProvider = selectEmailProvider(config.email, outbox);
   // Campaigns with a channel configuration send as it says, with credentials from HERALD_SENDER_ENV.
-  const senders = emailSenders({ configurations: new ChannelConfigurationRepository(db), outbox, defaultProvider: emailProvider, defaultFrom: config.email.from, email: config.email, sender: config.sender });
+  const senders = emailSenders({
+    configurations: new ChannelConfigurationRepository(db),
+    outbox,
+    defaultProvider: emailProvider,
+    defaultFrom: config.email.from,
+    email: config.email,
+    sender: config.sender,
+  });
   const smsSenderFor = smsSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sms: config.sms, sender: config.sender });
   const pushSenderFor = pushSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sender: config.sender, push: config.push });
   for (const schedule of await ensureHousekeepingSchedules(client, config, 'create-only')) {
@@ -59,7 +70,21 @@ export async function createWorker({ config, connection, client, db, workflowBun
       taskQueue: config.temporal.taskQueue,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
       dataConverter: heraldDataConverter(config.payloadKeys),
-      activities: createActivities({ db, emailProvider, emailFrom: config.email.from, emailSenders: senders, smsSenders: smsSenderFor, pushSenders: pushSenderFor, temporal: client, orphanGraceSeconds: config.orphanSweep.graceSeconds, retentionDays: config.retention.days, audienceMaxRuntimeMs: config.audienceMaxRuntimeMs, renderer, tracking: config, webhooks: config }),
+      activities: createActivities({
+        db,
+        emailProvider,
+        emailFrom: config.email.from,
+        emailSenders: senders,
+        smsSenders: smsSenderFor,
+        pushSenders: pushSenderFor,
+        temporal: client,
+        orphanGraceSeconds: config.orphanSweep.graceSeconds,
+        retentionDays: config.retention.days,
+        audienceMaxRuntimeMs: config.audienceMaxRuntimeMs,
+        renderer,
+        tracking: config,
+        webhooks: config,
+      }),
     });
   } catch (error) {
     await renderer.close();

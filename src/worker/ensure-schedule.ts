@@ -79,7 +79,8 @@ async function createOrAlign<Input>(client: Client, schedule: PeriodicWorkflowSc
   const handle = client.schedule.getHandle(schedule.scheduleId);
   const current = await handle.describe();
   const intervals = current.spec.intervals ?? [];
-  if (intervals.length === 1 && Number(intervals[0]!.every) === everyMs && !intervals[0]!.offset) return { outcome: 'unchanged', intervalSeconds: schedule.intervalSeconds };
+  if (intervals.length === 1 && Number(intervals[0]!.every) === everyMs && !intervals[0]!.offset)
+    return { outcome: 'unchanged', intervalSeconds: schedule.intervalSeconds };
   if (mode === 'create-only') return { outcome: 'differs', intervalSeconds: intervals.length === 1 ? Number(intervals[0]!.every) / 1000 : NaN };
   await handle.update((previous) => ({ ...previous, spec: { intervals: [{ every: everyMs }] } }));
   return { outcome: 'updated', intervalSeconds: schedule.intervalSeconds };

@@ -7,13 +7,18 @@ import { ensurePeriodicSchedule, type ScheduleMode, type ScheduleState } from '.
 /** Makes sure Temporal purges expired delivery details every HERALD_RETENTION_SWEEP_INTERVAL_SECONDS. */
 export function ensureRetentionSchedule(client: Client, config: HeraldConfig, mode: ScheduleMode): Promise<ScheduleState> {
   const { taskQueue } = config.temporal;
-  return ensurePeriodicSchedule(client, {
-    scheduleId: retentionScheduleId(taskQueue),
-    workflowType: purgeExpiredContent,
-    input: {},
-    taskQueue,
-    intervalSeconds: config.retention.intervalSeconds,
-    summary: `Retention: purge delivery details older than HERALD_RETENTION_DAYS (task queue "${taskQueue}")`,
-    details: 'Deletes the context, deliveries, rendered messages and outbox copies of executions closed more than HERALD_RETENTION_DAYS ago. Executions keep their outcome counts.',
-  }, mode);
+  return ensurePeriodicSchedule(
+    client,
+    {
+      scheduleId: retentionScheduleId(taskQueue),
+      workflowType: purgeExpiredContent,
+      input: {},
+      taskQueue,
+      intervalSeconds: config.retention.intervalSeconds,
+      summary: `Retention: purge delivery details older than HERALD_RETENTION_DAYS (task queue "${taskQueue}")`,
+      details:
+        'Deletes the context, deliveries, rendered messages and outbox copies of executions closed more than HERALD_RETENTION_DAYS ago. Executions keep their outcome counts.',
+    },
+    mode,
+  );
 }

@@ -19,7 +19,8 @@ async function retryUntil(what: string, deadline: number, abort: AbortSignal | u
       if ((error as { code?: number }).code === GrpcStatus.INVALID_ARGUMENT) throw error;
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`Temporal cluster: timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Temporal cluster: timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await sleep(500);
   }
 }

@@ -24,15 +24,21 @@ export function setupTemporalSchema(binaries: TemporalServerBinaries, target: Po
 
 /** Drops both databases (the server must be stopped). */
 export function dropTemporalDatabases(binaries: TemporalServerBinaries, target: PostgresTarget): void {
-  for (const database of [target.database, target.visibilityDatabase]) runSqlTool(binaries, target, database, 'drop-database', '--defaultdb', target.maintenanceDatabase, '--force');
+  for (const database of [target.database, target.visibilityDatabase])
+    runSqlTool(binaries, target, database, 'drop-database', '--defaultdb', target.maintenanceDatabase, '--force');
 }
 
 function runSqlTool(binaries: TemporalServerBinaries, target: PostgresTarget, database: string, ...args: string[]): void {
-  const result = spawnSync(binaries.sqlTool, ['--plugin', 'postgres12', '--endpoint', target.host, '--port', String(target.port), '--user', target.user, '--database', database, ...args], {
-    encoding: 'utf8',
-    // The tool reads the password from SQL_PASSWORD, which keeps it out of `ps`.
-    env: { ...process.env, SQL_PASSWORD: target.password },
-    timeout: 300_000,
-  });
-  if (result.status !== 0) throw new Error(`temporal-sql-tool ${args[0]} on ${database} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`);
+  const result = spawnSync(
+    binaries.sqlTool,
+    ['--plugin', 'postgres12', '--endpoint', target.host, '--port', String(target.port), '--user', target.user, '--database', database, ...args],
+    {
+      encoding: 'utf8',
+      // The tool reads the password from SQL_PASSWORD, which keeps it out of `ps`.
+      env: { ...process.env, SQL_PASSWORD: target.password },
+      timeout: 300_000,
+    },
+  );
+  if (result.status !== 0)
+    throw new Error(`temporal-sql-tool ${args[0]} on ${database} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`);
 }

@@ -27,8 +27,22 @@ describe('API keys over the API', () => {
     const res = await full('POST', '/v1/api-keys', { name: 'checkout', scope: 'trigger' });
     expect(res.status).toBe(201);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.body).toEqual({ id: expect.any(String), name: 'checkout', scope: 'trigger', createdAt: expect.any(String), key: expect.stringMatching(/^hrld_[A-Za-z0-9_-]{43}$/) });
-    expect((await withKey(herald, res.body.key)('POST', '/v1/executions/unitary', { requestId: 'r', campaignId: 'c', recipients: [{ userId: 'u', namespace: 'email' }] })).status).not.toBe(401);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      name: 'checkout',
+      scope: 'trigger',
+      createdAt: expect.any(String),
+      key: expect.stringMatching(/^hrld_[A-Za-z0-9_-]{43}$/),
+    });
+    expect(
+      (
+        await withKey(herald, res.body.key)('POST', '/v1/executions/unitary', {
+          requestId: 'r',
+          campaignId: 'c',
+          recipients: [{ userId: 'u', namespace: 'email' }],
+        })
+      ).status,
+    ).not.toBe(401);
   });
 
   it('lists keys without secrets or hashes, and the database holds no plaintext key', async () => {
@@ -49,7 +63,8 @@ describe('API keys over the API', () => {
     expect(dump).not.toContain(created.key);
     expect(dump).not.toContain(created.key.slice(5));
     // Neither do the other tables (the audit log names the key, never its secret).
-    for (const table of ['audit_log', 'campaigns'] as const) expect(JSON.stringify(await herald.db.selectFrom(table).selectAll().execute())).not.toContain(created.key.slice(5));
+    for (const table of ['audit_log', 'campaigns'] as const)
+      expect(JSON.stringify(await herald.db.selectFrom(table).selectAll().execute())).not.toContain(created.key.slice(5));
   });
 
   it('records lastUsedAt, at most about once a minute per key', async () => {
@@ -209,7 +224,8 @@ describe('failed authentications', () => {
       expect(limiters.calls.size).toBe(0);
       expect(limiters.authFailures.size).toBe(1);
       // IPv6 callers count per /64: rotating addresses inside one does not escape the limit.
-      for (let i = 0; i < 20; i++) await app.request('/v1/campaigns', { headers: { authorization: 'Bearer nope' } }, from(`2001:db8:aa:bb:${i.toString(16)}::${i + 1}`));
+      for (let i = 0; i < 20; i++)
+        await app.request('/v1/campaigns', { headers: { authorization: 'Bearer nope' } }, from(`2001:db8:aa:bb:${i.toString(16)}::${i + 1}`));
       expect(limiters.authFailures.size).toBe(2);
       // A valid key gets one call bucket, under its id, never under the token.
       expect((await app.request('/v1/campaigns', { headers: { authorization: `Bearer ${BOOT}` } }, from('198.51.100.1'))).status).toBe(200);

@@ -10,8 +10,16 @@ const NS = 'crm';
 
 /** The seeded profiles of namespace crm: every operator below is checked against them. */
 const PROFILES: Record<string, { attributes: Record<string, unknown>; consents?: Record<string, string>; locale?: string }> = {
-  p1: { attributes: { country: 'FR', age: 30, plan: { tier: 'pro' }, tags: ['vip', 'beta'], bio: 'loves cats', active: true, 'first-name': 'Ada' }, consents: { email: 'in' }, locale: 'fr-FR' },
-  p2: { attributes: { country: 'BE', age: '30', plan: { tier: 'free' }, tags: ['beta'], active: false }, consents: { email: 'out', sms: 'in' }, locale: 'fr-BE' },
+  p1: {
+    attributes: { country: 'FR', age: 30, plan: { tier: 'pro' }, tags: ['vip', 'beta'], bio: 'loves cats', active: true, 'first-name': 'Ada' },
+    consents: { email: 'in' },
+    locale: 'fr-FR',
+  },
+  p2: {
+    attributes: { country: 'BE', age: '30', plan: { tier: 'free' }, tags: ['beta'], active: false },
+    consents: { email: 'out', sms: 'in' },
+    locale: 'fr-BE',
+  },
   p3: { attributes: { country: 'DE', age: 45.5, active: 1, plan: 'gold' }, locale: 'de' },
   p4: { attributes: { country: null, age: 17, nick: 'Zoë', bio: ['loves cats'] }, consents: { push: 'in' } },
   p5: { attributes: {}, locale: 'pt-BR' },
@@ -26,7 +34,10 @@ describe('audiences', () => {
 
   beforeAll(async () => {
     // Small NDJSON limits (the smallest allowed line), so that the cut-off is cheap to reach.
-    herald = await startHerald({ withoutWorker: true, env: { HERALD_API_KEYS: BOOT, HERALD_IMPORT_MAX_BYTES: String(64 * 1024), HERALD_IMPORT_MAX_LINE_BYTES: '256' } });
+    herald = await startHerald({
+      withoutWorker: true,
+      env: { HERALD_API_KEYS: BOOT, HERALD_IMPORT_MAX_BYTES: String(64 * 1024), HERALD_IMPORT_MAX_LINE_BYTES: '256' },
+    });
     full = withKey(herald, BOOT);
     for (const [userId, profile] of Object.entries(PROFILES)) {
       expect((await full('PUT', `/v1/profiles/${NS}/${userId}`, profile)).status).toBe(201);
@@ -131,7 +142,11 @@ describe('audiences', () => {
     expect(await members(attr('country', 'in', ['FR', 'BE', 'DE']), { consent: 'email', op: 'exists' })).toEqual(['p1', 'p2']);
     expect(
       await members({
-        or: [attr('country', 'eq', 'FR'), { and: [{ consent: 'push', op: 'eq', value: 'in' }, { not: attr('country', 'exists') }] }, { not: { or: [attr('age', 'exists'), { locale: ['*'] }] } }],
+        or: [
+          attr('country', 'eq', 'FR'),
+          { and: [{ consent: 'push', op: 'eq', value: 'in' }, { not: attr('country', 'exists') }] },
+          { not: { or: [attr('age', 'exists'), { locale: ['*'] }] } },
+        ],
       }),
     ).toEqual(['p1', 'p4']);
     // not over a missing attribute is still the exact opposite.
@@ -144,12 +159,19 @@ describe('audiences', () => {
     const audience = (await repository.get((await createRule([attr('country', 'exists')])).id))!;
     const frozen = await herald.db.transaction().execute(async (trx) => {
       await sql`create temporary table frozen_members (user_id text not null, position integer not null)`.execute(trx);
-      await sql`insert into frozen_members (user_id, position) select m.user_id, row_number() over (order by m.user_id) - 1 from (${repository.memberUserIds(trx, audience)}) as m`.execute(trx);
+      await sql`insert into frozen_members (user_id, position) select m.user_id, row_number() over (order by m.user_id) - 1 from (${repository.memberUserIds(trx, audience)}) as m`.execute(
+        trx,
+      );
       const rows = await sql<{ user_id: string; position: number }>`select user_id, position from frozen_members order by position`.execute(trx);
       await sql`drop table frozen_members`.execute(trx);
       return rows.rows.map((row) => [row.user_id, Number(row.position)]);
     });
-    expect(frozen).toEqual([['p1', 0], ['p2', 1], ['p3', 2], ['p6', 3]]);
+    expect(frozen).toEqual([
+      ['p1', 0],
+      ['p2', 1],
+      ['p3', 2],
+      ['p6', 3],
+    ]);
   });
 
   it('creates, lists, reads and deletes audiences, with audit entries', async () => {
@@ -185,14 +207,20 @@ describe('audiences', () => {
     const created = await full('POST', '/v1/audiences', { name: 'VIPs', namespace: NS, definition: { type: 'static' } });
     expect(created.status).toBe(201);
     const { id } = created.body;
-    const lines = ['{"userId":"p1"}', '{"userId":"no-profile-yet"}', '{not json', '{"userId":""}', '{"user":"p2"}', '{"userId":"p1"}', '', '{"userId":"p3"}'].join('\n') + '\n';
+    const lines =
+      ['{"userId":"p1"}', '{"userId":"no-profile-yet"}', '{not json', '{"userId":""}', '{"user":"p2"}', '{"userId":"p1"}', '', '{"userId":"p3"}'].join('\n') +
+      '\n';
     const added = await ndjson('POST', `/v1/audiences/${id}/members`, lines);
     expect(added.status, JSON.stringify(added.body)).toBe(200);
     expect(added.body).toMatchObject({ received: 7, added: 3, alreadyMembers: 1, rejected: 3 });
     expect(added.body.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5]);
     expect((await full('GET', `/v1/audiences/${id}`)).body.estimatedSize).toBe(3);
     const rows = await herald.db.selectFrom('audience_members').select(['user_id', 'namespace']).where('audience_id', '=', id).orderBy('user_id').execute();
-    expect(rows).toEqual([{ user_id: 'no-profile-yet', namespace: NS }, { user_id: 'p1', namespace: NS }, { user_id: 'p3', namespace: NS }]);
+    expect(rows).toEqual([
+      { user_id: 'no-profile-yet', namespace: NS },
+      { user_id: 'p1', namespace: NS },
+      { user_id: 'p3', namespace: NS },
+    ]);
 
     const again = await ndjson('POST', `/v1/audiences/${id}/members`, '{"userId":"p1"}\r\n{"userId":"p3"}');
     expect(again.body).toMatchObject({ received: 2, added: 0, alreadyMembers: 2, rejected: 0, errors: [] });
@@ -242,7 +270,26 @@ describe('audiences', () => {
     expect(campaign.status).toBe(201);
     const { id } = await createRule([]);
     const now = new Date().toISOString();
-    const run = { id: `exec-${id}`, request_id: `req-${id}`, request_hash: 'h', campaign_id: campaign.body.id, campaign_version: 1, workflow_id: `wf-${id}`, status: 'running' as const, failure_reason: null, created_at: now, completed_at: null, workflow_checked_at: null, context: null, started_by_key_id: null, details_purged_at: null, kind: 'audience' as const, audience_id: id, schedule_id: `sched-${id}`, execute_at: now };
+    const run = {
+      id: `exec-${id}`,
+      request_id: `req-${id}`,
+      request_hash: 'h',
+      campaign_id: campaign.body.id,
+      campaign_version: 1,
+      workflow_id: `wf-${id}`,
+      status: 'running' as const,
+      failure_reason: null,
+      created_at: now,
+      completed_at: null,
+      workflow_checked_at: null,
+      context: null,
+      started_by_key_id: null,
+      details_purged_at: null,
+      kind: 'audience' as const,
+      audience_id: id,
+      schedule_id: `sched-${id}`,
+      execute_at: now,
+    };
     await herald.db.insertInto('executions').values(run).execute();
     const refused = await full('DELETE', `/v1/audiences/${id}`);
     expect(refused.status).toBe(409);
@@ -261,7 +308,10 @@ describe('audiences', () => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     };
-    await expectInvalid(Array.from({ length: 51 }, () => attr('a', 'exists')), 'definition.where');
+    await expectInvalid(
+      Array.from({ length: 51 }, () => attr('a', 'exists')),
+      'definition.where',
+    );
     await expectInvalid([{ and: Array.from({ length: 50 }, () => attr('a', 'exists')) }], 'definition.where');
     let nested: unknown = attr('a', 'exists');
     for (let i = 0; i < 6; i++) nested = { not: nested };
@@ -270,7 +320,16 @@ describe('audiences', () => {
     const levels = 10_000;
     const deep = `{"name":"bad","namespace":"${NS}","definition":{"type":"rule","where":[${'{"not":'.repeat(levels)}{"attribute":"a","op":"exists"}${'}'.repeat(levels)}]}}`;
     expect((await full('POST', '/v1/audiences', deep)).status).toBe(400);
-    await expectInvalid([attr('a', 'in', Array.from({ length: 1001 }, (_, i) => i))], 'definition.where.0.value');
+    await expectInvalid(
+      [
+        attr(
+          'a',
+          'in',
+          Array.from({ length: 1001 }, (_, i) => i),
+        ),
+      ],
+      'definition.where.0.value',
+    );
     await expectInvalid([attr('a"; drop table profiles; --', 'eq', 1)], 'definition.where.0.attribute');
     await expectInvalid([attr('0', 'eq', 1)], 'definition.where.0.attribute');
     await expectInvalid([attr('a..b', 'eq', 1)], 'definition.where.0.attribute');

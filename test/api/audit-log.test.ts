@@ -24,7 +24,7 @@ describe('audit log', () => {
   });
   afterAll(() => herald.stop());
 
-  it('records a campaign\'s create, edit, activation and stop, with the key and the campaign before and after', async () => {
+  it("records a campaign's create, edit, activation and stop, with the key and the campaign before and after", async () => {
     const created = (await full('POST', '/v1/campaigns', emailCampaign())).body;
     expect((await full('PATCH', `/v1/campaigns/${created.id}`, { name: 'Renamed' })).status).toBe(200);
     expect((await full('POST', `/v1/campaigns/${created.id}/activate`)).status).toBe(200);
@@ -34,7 +34,8 @@ describe('audit log', () => {
 
     const { items } = await audit(`resourceType=campaign&resourceId=${created.id}`);
     expect(items.map((e) => e.action)).toEqual(['campaign.stopped', 'campaign.activated', 'campaign.updated', 'campaign.created']);
-    for (const entry of items) expect(entry).toMatchObject({ actorKeyId: BOOT_ID, resourceType: 'campaign', resourceId: created.id, occurredAt: expect.any(String) });
+    for (const entry of items)
+      expect(entry).toMatchObject({ actorKeyId: BOOT_ID, resourceType: 'campaign', resourceId: created.id, occurredAt: expect.any(String) });
     const [stopped, activated, updated, creation] = items;
     expect(creation.before).toBeUndefined();
     expect(creation.after).toMatchObject({ id: created.id, status: 'draft', version: 1, name: 'Password reset' });

@@ -38,7 +38,10 @@ describe('configuration', () => {
 
   it('selects PostgreSQL with a postgres:// DATABASE_URL, SQLite without, and never echoes a bad URL', () => {
     expect(loadConfig({}).database).toMatchObject({ dialect: 'sqlite' });
-    expect(loadConfig({ DATABASE_URL: 'postgresql://herald:s3cret@db.internal:5432/herald' }).database).toEqual({ dialect: 'postgres', url: 'postgresql://herald:s3cret@db.internal:5432/herald' });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://herald:s3cret@db.internal:5432/herald' }).database).toEqual({
+      dialect: 'postgres',
+      url: 'postgresql://herald:s3cret@db.internal:5432/herald',
+    });
     for (const bad of ['mysql://herald:s3cret@db/herald', 'postgres://', 'herald:s3cret@db']) {
       let message = '';
       try {

@@ -43,11 +43,20 @@ describe('bad input never gets a 500', () => {
     const url = new URL(`${herald.baseUrl}/v1/executions/unitary`);
     const result = await new Promise<{ status: number; sent: number }>((resolve, reject) => {
       let sent = 0;
-      const req = httpRequest({ method: 'POST', hostname: url.hostname, port: url.port, path: url.pathname, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve({ status: res.statusCode ?? 0, sent });
-        req.destroy();
-      });
+      const req = httpRequest(
+        {
+          method: 'POST',
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, sent });
+          req.destroy();
+        },
+      );
       req.on('error', (error) => (sent < total ? resolve({ status: -1, sent }) : reject(error)));
       const pump = () => {
         while (sent < total) {
@@ -66,11 +75,17 @@ describe('bad input never gets a 500', () => {
   it('deep nesting is refused with a 400, not a stack overflow', async () => {
     for (const depth of [40, 5000]) {
       const nested = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
-      const res = await raw(`{"requestId":"${uniqueRequestId()}","campaignId":"${campaign.id}","recipients":[{"userId":"a@example.com","namespace":"email"}],"context":${nested}}`, { 'content-type': 'application/json' });
+      const res = await raw(
+        `{"requestId":"${uniqueRequestId()}","campaignId":"${campaign.id}","recipients":[{"userId":"a@example.com","namespace":"email"}],"context":${nested}}`,
+        { 'content-type': 'application/json' },
+      );
       expect(res.status, `depth ${depth}`).toBe(400);
     }
     const arrays = `{"a":${'['.repeat(400_000)}${']'.repeat(400_000)}}`;
-    const deepest = await raw(`{"requestId":"${uniqueRequestId()}","campaignId":"${campaign.id}","recipients":[{"userId":"a@example.com","namespace":"email"}],"context":${arrays}}`, { 'content-type': 'application/json' });
+    const deepest = await raw(
+      `{"requestId":"${uniqueRequestId()}","campaignId":"${campaign.id}","recipients":[{"userId":"a@example.com","namespace":"email"}],"context":${arrays}}`,
+      { 'content-type': 'application/json' },
+    );
     expect(deepest.status).toBe(400);
     const profile = await herald.request('PUT', '/v1/profiles/email/deep@example.com', `{"attributes":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}`);
     expect(profile.status).toBe(400);
@@ -79,7 +94,14 @@ describe('bad input never gets a 500', () => {
   it('unicode edge cases in every string are stored and echoed, or refused with 400', async () => {
     const weird = ['Zoë 🎉 名前', '\u202Eevil\u202C', 'a\u0301', '\uFEFFbom', '𝕳𝖊𝖗𝖆𝖑𝖉'];
     for (const text of weird) {
-      const created = await herald.request('POST', '/v1/campaigns', { name: text, type: 'transactional', channel: 'email', tags: [text], content: { subject: text, html: text }, audience: { namespace: text, createMissingProfiles: true } });
+      const created = await herald.request('POST', '/v1/campaigns', {
+        name: text,
+        type: 'transactional',
+        channel: 'email',
+        tags: [text],
+        content: { subject: text, html: text },
+        audience: { namespace: text, createMissingProfiles: true },
+      });
       expect(created.status, text).toBe(201);
       expect(created.body.name).toBe(text);
       const profile = await herald.request('PUT', `/v1/profiles/${encodeURIComponent(text)}/${encodeURIComponent(text)}`, { attributes: { [text]: text } });
@@ -91,13 +113,24 @@ describe('bad input never gets a 500', () => {
       const res = await raw(body, { 'content-type': 'application/json' });
       expect(res.status, JSON.stringify(bad)).toBe(400);
     }
-    const execution = await herald.request('POST', '/v1/executions/unitary', { requestId: `unicode-${uniqueRequestId()}-名前🎉`, campaignId: campaign.id, recipients: [{ userId: 'zoë@example.com', namespace: 'email', context: { name: 'Zoë 🎉 \ud800' } }] });
+    const execution = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: `unicode-${uniqueRequestId()}-名前🎉`,
+      campaignId: campaign.id,
+      recipients: [{ userId: 'zoë@example.com', namespace: 'email', context: { name: 'Zoë 🎉 \ud800' } }],
+    });
     expect(execution.status).toBe(202);
     expect((await herald.waitForExecution(execution.body.executionId)).recipients[0].status).toBe('sent');
   });
 
   it('template-injection attempts in context render as inert text', async () => {
-    const attempts = ['{{ 7*7 }}', '{% include "/etc/passwd" %}', "{{ ''.constructor.constructor('return process')().exit() }}", '{{ range.constructor("return global.process.mainModule")() }}', '${7*7}', '<%= 7*7 %>'];
+    const attempts = [
+      '{{ 7*7 }}',
+      '{% include "/etc/passwd" %}',
+      "{{ ''.constructor.constructor('return process')().exit() }}",
+      '{{ range.constructor("return global.process.mainModule")() }}',
+      '${7*7}',
+      '<%= 7*7 %>',
+    ];
     const res = await herald.request('POST', '/v1/executions/unitary', {
       requestId: uniqueRequestId(),
       campaignId: campaign.id,
@@ -116,12 +149,22 @@ describe('bad input never gets a 500', () => {
   });
 
   it('header injection in addresses is refused; in subjects it is flattened', async () => {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId(), campaignId: campaign.id, recipients: [{ ...ada, channelData: { emailAddress: 'ada@example.com\r\nBcc: evil@example.com' } }] });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId(),
+      campaignId: campaign.id,
+      recipients: [{ ...ada, channelData: { emailAddress: 'ada@example.com\r\nBcc: evil@example.com' } }],
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].field).toBe('recipients.0.channelData.emailAddress');
-    const injected = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId(), campaignId: campaign.id, recipients: [{ ...ada, context: { name: 'x\r\nBcc: evil@example.com' } }] });
+    const injected = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId(),
+      campaignId: campaign.id,
+      recipients: [{ ...ada, context: { name: 'x\r\nBcc: evil@example.com' } }],
+    });
     const execution = await herald.waitForExecution(injected.body.executionId);
-    const message = ((await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}`)).body.items as { executionId: string; subject: string }[]).find((m) => m.executionId === execution.executionId)!;
+    const message = ((await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}`)).body.items as { executionId: string; subject: string }[]).find(
+      (m) => m.executionId === execution.executionId,
+    )!;
     expect(message.subject).not.toMatch(/[\r\n]/);
   });
 });

@@ -14,7 +14,12 @@ const orderSchema = {
   required: ['code', 'order'],
   properties: {
     code: { type: 'string', pattern: '^[0-9]{4}$', examples: ['4711'] },
-    order: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, examples: [42] }, total: { type: 'number' } }, additionalProperties: false },
+    order: {
+      type: 'object',
+      required: ['id'],
+      properties: { id: { type: 'integer', minimum: 1, examples: [42] }, total: { type: 'number' } },
+      additionalProperties: false,
+    },
   },
 };
 const orderContent = {
@@ -34,7 +39,8 @@ describe('typed context, cURL and preview', () => {
   });
   afterAll(() => herald.stop());
 
-  const typedCampaign = (overrides: Record<string, unknown> = {}) => liveCampaign(heraldAs(herald, KEY), { content: orderContent, contextSchema: orderSchema, ...overrides });
+  const typedCampaign = (overrides: Record<string, unknown> = {}) =>
+    liveCampaign(heraldAs(herald, KEY), { content: orderContent, contextSchema: orderSchema, ...overrides });
 
   async function waitForExecution(executionId: string) {
     const deadline = Date.now() + 30_000;
@@ -72,7 +78,10 @@ describe('typed context, cURL and preview', () => {
         const res = await api('POST', '/v1/campaigns', emailCampaign({ contextSchema: schema }));
         expect(res.status, JSON.stringify(schema)).toBe(400);
         expect(res.headers.get('content-type')).toContain('application/problem+json');
-        expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(res.body)).toContain(field);
+        expect(
+          res.body.errors.map((e: { field: string }) => e.field),
+          JSON.stringify(res.body),
+        ).toContain(field);
       }
       const { body: draft } = await api('POST', '/v1/campaigns', emailCampaign());
       const patched = await api('PATCH', `/v1/campaigns/${draft.id}`, { contextSchema: { type: 'object', properties: { a: { minimum: 'one' } } } });
@@ -110,7 +119,11 @@ describe('typed context, cURL and preview', () => {
       expect(await executionRows(requestId)).toEqual([]);
       await expect(herald.client.workflow.getHandle(executionWorkflowId(campaign.id, requestId)).describe()).rejects.toThrow(/not found/i);
 
-      const missing = await api('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('typed'), campaignId: campaign.id, recipients: [{ userId: 'ada@example.com', namespace: 'email' }] });
+      const missing = await api('POST', '/v1/executions/unitary', {
+        requestId: uniqueRequestId('typed'),
+        campaignId: campaign.id,
+        recipients: [{ userId: 'ada@example.com', namespace: 'email' }],
+      });
       expect(missing.status).toBe(400);
       expect(missing.body.errors).toEqual([
         { field: 'context.code', message: 'is required' },
@@ -171,14 +184,21 @@ describe('typed context, cURL and preview', () => {
     async function sideEffects(campaignId: string) {
       const executions = await herald.db.selectFrom('executions').select('id').where('campaign_id', '=', campaignId).execute();
       const outbox = await herald.db.selectFrom('outbox').select('id').where('campaign_id', '=', campaignId).execute();
-      const deliveries = await herald.db.selectFrom('deliveries').select('user_id').where('user_id', 'in', ['ghost@example.com', 'newbie@example.com', 'optout@example.com']).execute();
+      const deliveries = await herald.db
+        .selectFrom('deliveries')
+        .select('user_id')
+        .where('user_id', 'in', ['ghost@example.com', 'newbie@example.com', 'optout@example.com'])
+        .execute();
       return { executions: executions.length, outbox: outbox.length, deliveries: deliveries.length };
     }
 
     it('renders the content for a stored profile, with the decisions and the address, and sends nothing', async () => {
       const { body: draft } = await api('POST', '/v1/campaigns', emailCampaign({ content: orderContent, contextSchema: orderSchema }));
       const before = await sideEffects(draft.id);
-      const res = await api('POST', `/v1/campaigns/${draft.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email' }, context: { code: '1234', order: { id: 7, total: 3 } } });
+      const res = await api('POST', `/v1/campaigns/${draft.id}/preview`, {
+        recipient: { userId: 'ada@example.com', namespace: 'email' },
+        context: { code: '1234', order: { id: 7, total: 3 } },
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body).toMatchObject({
         campaign: { id: draft.id, status: 'draft' },
@@ -192,37 +212,68 @@ describe('typed context, cURL and preview', () => {
         contextViolations: [],
       });
       // Attributes given in the preview lay over the stored ones; a bad context is reported, not refused.
-      const overlaid = await api('POST', `/v1/campaigns/${draft.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email', attributes: { firstName: 'Augusta' } }, context: { code: 'x' } });
+      const overlaid = await api('POST', `/v1/campaigns/${draft.id}/preview`, {
+        recipient: { userId: 'ada@example.com', namespace: 'email', attributes: { firstName: 'Augusta' } },
+        context: { code: 'x' },
+      });
       expect(overlaid.body.rendered.subject).toBe('Order  for Augusta');
-      expect(overlaid.body.contextViolations).toEqual(expect.arrayContaining([{ field: 'context.code', message: 'must match pattern "^[0-9]{4}$"' }, { field: 'context.order', message: 'is required' }]));
+      expect(overlaid.body.contextViolations).toEqual(
+        expect.arrayContaining([
+          { field: 'context.code', message: 'must match pattern "^[0-9]{4}$"' },
+          { field: 'context.order', message: 'is required' },
+        ]),
+      );
       expect(await sideEffects(draft.id)).toEqual(before);
     });
 
-    it('renders the language variant of the recipient\'s locale, with the same fallback as a send', async () => {
+    it("renders the language variant of the recipient's locale, with the same fallback as a send", async () => {
       const content = {
         default: { subject: 'Hello {{ profile.firstName }}', html: '<p>Code {{ context.code }}</p>' },
         translations: { fr: { subject: 'Bonjour {{ profile.firstName }}', html: '<p>Code : {{ context.code }}</p>' } },
       };
       const { body: draft } = await api('POST', '/v1/campaigns', emailCampaign({ content }));
-      const preview = (locale?: string) => api('POST', `/v1/campaigns/${draft.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email', ...(locale && { locale }) }, context: { code: '12' } });
-      expect((await preview('fr-CA')).body).toMatchObject({ locale: 'fr', profile: { locale: 'fr-CA' }, rendered: { subject: 'Bonjour Ada', html: '<p>Code : 12</p>' } });
+      const preview = (locale?: string) =>
+        api('POST', `/v1/campaigns/${draft.id}/preview`, {
+          recipient: { userId: 'ada@example.com', namespace: 'email', ...(locale && { locale }) },
+          context: { code: '12' },
+        });
+      expect((await preview('fr-CA')).body).toMatchObject({
+        locale: 'fr',
+        profile: { locale: 'fr-CA' },
+        rendered: { subject: 'Bonjour Ada', html: '<p>Code : 12</p>' },
+      });
       expect((await preview('de')).body).toMatchObject({ locale: 'default', rendered: { subject: 'Hello Ada' } });
       expect((await preview()).body).toMatchObject({ locale: 'default', rendered: { subject: 'Hello Ada' } });
     });
 
     it('reports profile-not-found, consent and would-be-created profiles without creating or sending anything', async () => {
       const strict = await liveCampaign(heraldAs(herald, KEY), { audience: { namespace: 'email', createMissingProfiles: false } });
-      const ghost = await api('POST', `/v1/campaigns/${strict.id}/preview`, { recipient: { userId: 'ghost@example.com', namespace: 'email', attributes: { firstName: 'Casper' } }, context: { code: '1' } });
+      const ghost = await api('POST', `/v1/campaigns/${strict.id}/preview`, {
+        recipient: { userId: 'ghost@example.com', namespace: 'email', attributes: { firstName: 'Casper' } },
+        context: { code: '1' },
+      });
       expect(ghost.status).toBe(200);
-      expect(ghost.body).toMatchObject({ decision: { status: 'failed', reason: 'profile-not-found' }, exclusions: ['profile-not-found'], profile: { exists: false, wouldBeCreated: false }, rendered: { subject: 'Hello Casper' } });
+      expect(ghost.body).toMatchObject({
+        decision: { status: 'failed', reason: 'profile-not-found' },
+        exclusions: ['profile-not-found'],
+        profile: { exists: false, wouldBeCreated: false },
+        rendered: { subject: 'Hello Casper' },
+      });
 
       const open = await liveCampaign(heraldAs(herald, KEY));
       const newbie = await api('POST', `/v1/campaigns/${open.id}/preview`, { recipient: { userId: 'newbie@example.com', namespace: 'email' } });
-      expect(newbie.body).toMatchObject({ decision: { status: 'would-send' }, profile: { exists: false, wouldBeCreated: true }, address: 'newbie@example.com' });
+      expect(newbie.body).toMatchObject({
+        decision: { status: 'would-send' },
+        profile: { exists: false, wouldBeCreated: true },
+        address: 'newbie@example.com',
+      });
 
       const marketing = await liveCampaign(heraldAs(herald, KEY), { type: 'marketing' });
       await api('PUT', '/v1/profiles/email/optout@example.com', { attributes: { firstName: 'Otto' }, consents: { email: 'out' } });
-      const optout = await api('POST', `/v1/campaigns/${marketing.id}/preview`, { recipient: { userId: 'optout@example.com', namespace: 'email' }, context: { code: '9' } });
+      const optout = await api('POST', `/v1/campaigns/${marketing.id}/preview`, {
+        recipient: { userId: 'optout@example.com', namespace: 'email' },
+        context: { code: '9' },
+      });
       expect(optout.body).toMatchObject({
         decision: { status: 'excluded', reason: 'no-consent' },
         exclusions: ['no-consent'],

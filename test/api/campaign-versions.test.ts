@@ -22,7 +22,12 @@ describe('campaign versions', () => {
   afterAll(() => herald.stop());
 
   async function triggerAndWait(campaignId: string, extra: object = {}) {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('ver'), campaignId, recipients: [{ ...ada, context: { code: '42' } }], ...extra });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('ver'),
+      campaignId,
+      recipients: [{ ...ada, context: { code: '42' } }],
+      ...extra,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return herald.waitForExecution(res.body.executionId);
   }
@@ -62,7 +67,7 @@ describe('campaign versions', () => {
     expect(versions.body.items[2]).toMatchObject({ name: campaign.name, content: campaign.content, activatedAt: expect.any(String) });
   });
 
-  it('activation switches to the draft version through the activation workflow\'s update; new triggers render it', async () => {
+  it("activation switches to the draft version through the activation workflow's update; new triggers render it", async () => {
     const campaign = await liveCampaign(herald);
     const handle = herald.client.workflow.getHandle(activationWorkflowId(campaign.id));
     await waitFor('the workflow to be live', async () => (await handle.query<{ status: string }>('state')).status === 'live', 20_000);
@@ -116,18 +121,37 @@ describe('campaign versions', () => {
 
     await herald.request('PATCH', `/v1/campaigns/${campaign.id}`, { content: v2Content });
     // The draft version is not live yet.
-    const draft = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('pin'), campaignId: campaign.id, recipients: [ada], campaignVersion: 2 });
+    const draft = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('pin'),
+      campaignId: campaign.id,
+      recipients: [ada],
+      campaignVersion: 2,
+    });
     expect(draft.status).toBe(409);
     expect(draft.headers.get('content-type')).toContain('application/problem+json');
     expect(draft.body).toMatchObject({ status: 409, type: 'campaign-version-not-live' });
 
     expect((await herald.request('POST', `/v1/campaigns/${campaign.id}/activate`)).status).toBe(200);
-    const old = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('pin'), campaignId: campaign.id, recipients: [ada], campaignVersion: 1 });
+    const old = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('pin'),
+      campaignId: campaign.id,
+      recipients: [ada],
+      campaignVersion: 1,
+    });
     expect(old.status).toBe(409);
     expect(old.body.type).toBe('campaign-version-not-live');
     const current = await triggerAndWait(campaign.id, { campaignVersion: 2 });
     expect(current.campaignVersion).toBe(2);
-    expect((await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('pin'), campaignId: campaign.id, recipients: [ada], campaignVersion: 0 })).status).toBe(400);
+    expect(
+      (
+        await herald.request('POST', '/v1/executions/unitary', {
+          requestId: uniqueRequestId('pin'),
+          campaignId: campaign.id,
+          recipients: [ada],
+          campaignVersion: 0,
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('refuses to change channel, schedule or channel configuration on a live campaign, and reviews a draft version', async () => {
@@ -179,7 +203,11 @@ describe('a version switch while triggers are in flight', () => {
     const handle = herald.client.workflow.getHandle(activationWorkflowId(campaign.id));
     await waitFor('the workflow to be live', async () => (await handle.query<{ status: string }>('state')).status === 'live', 20_000);
     const accept = async (code: string) => {
-      const res = await front.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('inflight'), campaignId: campaign.id, recipients: [{ ...ada, context: { code } }] });
+      const res = await front.request('POST', '/v1/executions/unitary', {
+        requestId: uniqueRequestId('inflight'),
+        campaignId: campaign.id,
+        recipients: [{ ...ada, context: { code } }],
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       return res.body.executionId as string;
     };
@@ -192,10 +220,13 @@ describe('a version switch while triggers are in flight', () => {
     const after = await Promise.all(['a1', 'a2'].map(accept));
 
     // Nothing has run yet: every one is still waiting for a worker.
-    for (const executionId of [...before, ...during, ...after]) expect((await herald.request('GET', `/v1/executions/${executionId}`)).body.status).toBe('running');
+    for (const executionId of [...before, ...during, ...after])
+      expect((await herald.request('GET', `/v1/executions/${executionId}`)).body.status).toBe('running');
 
-    late = await startHerald({ env: { ...sameDatabaseEnv(herald.config), HERALD_PAYLOAD_KEYS: payloadKeys, TEMPORAL_TASK_QUEUE: front.config.temporal.taskQueue } });
-    const outbox = async () => ((await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}&limit=500`)).body.items as OutboxMessage[]);
+    late = await startHerald({
+      env: { ...sameDatabaseEnv(herald.config), HERALD_PAYLOAD_KEYS: payloadKeys, TEMPORAL_TASK_QUEUE: front.config.temporal.taskQueue },
+    });
+    const outbox = async () => (await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}&limit=500`)).body.items as OutboxMessage[];
     const versions = new Map<string, number>();
     for (const executionId of [...before, ...during, ...after]) {
       const execution = await herald.waitForExecution(executionId);

@@ -100,10 +100,14 @@ describe('campaigns', () => {
     const handle = herald.client.workflow.getHandle(activationWorkflowId(body.id));
     // The workflow reports `scheduled` once its first local step has recorded it (until then it
     // still holds the draft it started from); under load the 2 s wait may even be over.
-    const seen = await waitFor('the activation workflow to leave draft', async () => {
-      const { status } = await handle.query<{ status: string }>('state');
-      return status !== 'draft' && status;
-    }, 20_000);
+    const seen = await waitFor(
+      'the activation workflow to leave draft',
+      async () => {
+        const { status } = await handle.query<{ status: string }>('state');
+        return status !== 'draft' && status;
+      },
+      20_000,
+    );
     expect(['scheduled', 'live']).toContain(seen);
     await waitForStatus(herald, body.id, 'live');
     await waitForStatus(herald, body.id, 'completed');
@@ -119,7 +123,11 @@ describe('campaigns', () => {
     expect(stopped.body.status).toBe('stopped');
     const result = await herald.client.workflow.getHandle(activationWorkflowId(campaign.id)).result();
     expect(result.status).toBe('stopped');
-    const trigger = await herald.request('POST', '/v1/executions/unitary', { requestId: `after-stop-${campaign.id}`, campaignId: campaign.id, recipients: [{ userId: 'a@example.com', namespace: 'email' }] });
+    const trigger = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: `after-stop-${campaign.id}`,
+      campaignId: campaign.id,
+      recipients: [{ userId: 'a@example.com', namespace: 'email' }],
+    });
     expect(trigger.status).toBe(409);
     expect((await herald.request('POST', `/v1/campaigns/${campaign.id}/stop`)).status).toBe(200);
     const draft = await herald.request('POST', '/v1/campaigns', emailCampaign());

@@ -4,7 +4,13 @@ import { startHerald, type Herald } from '../support/herald-harness';
 
 const NAMESPACE = 'crm';
 const marketing = (overrides: Record<string, unknown> = {}) =>
-  emailCampaign({ name: 'Weekly offers', type: 'marketing', audience: { namespace: NAMESPACE, createMissingProfiles: false }, content: { subject: 'Offers for {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}</p>' }, ...overrides });
+  emailCampaign({
+    name: 'Weekly offers',
+    type: 'marketing',
+    audience: { namespace: NAMESPACE, createMissingProfiles: false },
+    content: { subject: 'Offers for {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}</p>' },
+    ...overrides,
+  });
 
 /** "HH:MM" of a UTC instant. */
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
@@ -15,12 +21,19 @@ describe('capping and quiet hours', () => {
   let deferred: { executionId: string; campaignId: string; windowEndMs: number };
 
   async function profile(userId: string, attributes: Record<string, unknown> = {}) {
-    const res = await herald.request('PUT', `/v1/profiles/${NAMESPACE}/${encodeURIComponent(userId)}`, { attributes: { firstName: 'Ada', email: `${userId}@example.com`, ...attributes }, consents: { email: 'in' } });
+    const res = await herald.request('PUT', `/v1/profiles/${NAMESPACE}/${encodeURIComponent(userId)}`, {
+      attributes: { firstName: 'Ada', email: `${userId}@example.com`, ...attributes },
+      consents: { email: 'in' },
+    });
     expect([200, 201], JSON.stringify(res.body)).toContain(res.status);
   }
 
   async function start(campaignId: string, userIds: string[]): Promise<string> {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('cap'), campaignId, recipients: userIds.map((userId) => ({ userId, namespace: NAMESPACE })) });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('cap'),
+      campaignId,
+      recipients: userIds.map((userId) => ({ userId, namespace: NAMESPACE })),
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return res.body.executionId;
   }
@@ -38,7 +51,10 @@ describe('capping and quiet hours', () => {
     let windowEndMs = Math.ceil(now / 60_000) * 60_000;
     if (windowEndMs - now < 8_000) windowEndMs += 60_000;
     await profile('deferred-user');
-    const campaign = await liveCampaign(herald, marketing({ name: 'Deferred offers', quietHours: { from: hhmm(windowEndMs - 3_600_000), to: hhmm(windowEndMs), action: 'defer' } }));
+    const campaign = await liveCampaign(
+      herald,
+      marketing({ name: 'Deferred offers', quietHours: { from: hhmm(windowEndMs - 3_600_000), to: hhmm(windowEndMs), action: 'defer' } }),
+    );
     deferred = { executionId: await start(campaign.id, ['deferred-user']), campaignId: campaign.id, windowEndMs };
   });
   afterAll(() => herald?.stop());
@@ -131,7 +147,12 @@ describe('capping and quiet hours', () => {
     expect(outcome(third, 'other-user').status).toBe('sent');
     expect(third.counts).toMatchObject({ sent: 1, excluded: 1 });
     // Only sends inside the period count: moved back past it, they free the recipient again.
-    await herald.db.updateTable('deliveries').set({ updated_at: new Date(Date.now() - 25 * 3_600_000).toISOString() }).where('user_id', '=', 'capped-user').where('status', '=', 'sent').execute();
+    await herald.db
+      .updateTable('deliveries')
+      .set({ updated_at: new Date(Date.now() - 25 * 3_600_000).toISOString() })
+      .where('user_id', '=', 'capped-user')
+      .where('status', '=', 'sent')
+      .execute();
     expect(outcome(await trigger(campaign.id, ['capped-user']), 'capped-user').status).toBe('sent');
   });
 
@@ -175,7 +196,10 @@ describe('capping and quiet hours', () => {
     // 5:30 ahead of UTC: outside a two-hour window around now in UTC.
     await profile('kolkata-user', { timezone: 'Asia/Kolkata' });
     const now = Date.now();
-    const campaign = await liveCampaign(herald, marketing({ quietHours: { from: hhmm(now - 3_600_000), to: hhmm(now + 3_600_000), timezone: 'UTC', action: 'discard' } }));
+    const campaign = await liveCampaign(
+      herald,
+      marketing({ quietHours: { from: hhmm(now - 3_600_000), to: hhmm(now + 3_600_000), timezone: 'UTC', action: 'discard' } }),
+    );
     const execution = await trigger(campaign.id, ['utc-user', 'kolkata-user']);
     expect(execution.status).toBe('completed');
     expect(outcome(execution, 'utc-user')).toMatchObject({ status: 'excluded', reason: 'quiet-hours' });

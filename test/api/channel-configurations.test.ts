@@ -46,7 +46,11 @@ describe('channel configurations', () => {
   }
 
   async function draftWith(channelConfigurationId: string | undefined, overrides: Record<string, unknown> = {}) {
-    const res = await herald.request('POST', '/v1/campaigns', emailCampaign({ ...(channelConfigurationId !== undefined && { channelConfigurationId }), ...overrides }));
+    const res = await herald.request(
+      'POST',
+      '/v1/campaigns',
+      emailCampaign({ ...(channelConfigurationId !== undefined && { channelConfigurationId }), ...overrides }),
+    );
     expect(res.status).toBe(201);
     return res.body;
   }
@@ -54,19 +58,31 @@ describe('channel configurations', () => {
   it('creates, reads, lists, changes and deletes a configuration, with audit entries', async () => {
     const created = await herald.request('POST', '/v1/channel-configurations', resendConfiguration());
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'Acme transactional', channel: 'email', provider: 'resend', missingEnv: [], settings: { from: 'Acme <no-reply@acme.example>', apiKeyEnv: 'ACME_RESEND_KEY' } });
+    expect(created.body).toMatchObject({
+      name: 'Acme transactional',
+      channel: 'email',
+      provider: 'resend',
+      missingEnv: [],
+      settings: { from: 'Acme <no-reply@acme.example>', apiKeyEnv: 'ACME_RESEND_KEY' },
+    });
     const { id } = created.body;
 
     expect((await herald.request('GET', `/v1/channel-configurations/${id}`)).body).toEqual(created.body);
     const listed = await herald.request('GET', '/v1/channel-configurations?channel=email&limit=100');
     expect(listed.status).toBe(200);
     expect(listed.body.items.map((item: { id: string }) => item.id)).toContain(id);
-    expect((await herald.request('GET', '/v1/channel-configurations?channel=sms&limit=100')).body.items.map((item: { id: string }) => item.id)).not.toContain(id);
+    expect((await herald.request('GET', '/v1/channel-configurations?channel=sms&limit=100')).body.items.map((item: { id: string }) => item.id)).not.toContain(
+      id,
+    );
 
     const renamed = await herald.request('PATCH', `/v1/channel-configurations/${id}`, { name: 'Acme (renamed)', settings: { from: 'billing@acme.example' } });
     expect(renamed.status).toBe(200);
     // Settings are replaced whole; apiKeyEnv gets its default again.
-    expect(renamed.body).toMatchObject({ name: 'Acme (renamed)', settings: { from: 'billing@acme.example', apiKeyEnv: 'RESEND_API_KEY' }, missingEnv: ['RESEND_API_KEY'] });
+    expect(renamed.body).toMatchObject({
+      name: 'Acme (renamed)',
+      settings: { from: 'billing@acme.example', apiKeyEnv: 'RESEND_API_KEY' },
+      missingEnv: ['RESEND_API_KEY'],
+    });
     expect(renamed.body.settings).not.toHaveProperty('replyTo');
     expect((await herald.request('PATCH', `/v1/channel-configurations/${id}`, { channel: 'sms' })).status).toBe(400);
     expect((await herald.request('PATCH', `/v1/channel-configurations/${id}`, {})).status).toBe(400);
@@ -77,17 +93,33 @@ describe('channel configurations', () => {
     expect((await herald.request('PATCH', `/v1/channel-configurations/${id}`, { name: 'x' })).status).toBe(404);
 
     const audit = await herald.request('GET', `/v1/audit-log?resourceType=channel_configuration&resourceId=${id}`);
-    expect(audit.body.items.map((entry: { action: string }) => entry.action)).toEqual(['channel_configuration.deleted', 'channel_configuration.updated', 'channel_configuration.created']);
+    expect(audit.body.items.map((entry: { action: string }) => entry.action)).toEqual([
+      'channel_configuration.deleted',
+      'channel_configuration.updated',
+      'channel_configuration.created',
+    ]);
     expect(audit.body.items[1]).toMatchObject({ before: { name: 'Acme transactional' }, after: { name: 'Acme (renamed)' } });
   });
 
   it('accepts the sms and push provider shapes and the outbox on every channel', async () => {
     const shapes = [
       { channel: 'sms', provider: 'twilio', settings: { from: '+14155550100', accountSidEnv: 'TWILIO_ACCOUNT_SID', authTokenEnv: 'TWILIO_AUTH_TOKEN' } },
-      { channel: 'sms', provider: 'twilio', settings: { messagingServiceSid: `MG${'a'.repeat(32)}`, accountSidEnv: 'TWILIO_ACCOUNT_SID', authTokenEnv: 'TWILIO_AUTH_TOKEN' } },
+      {
+        channel: 'sms',
+        provider: 'twilio',
+        settings: { messagingServiceSid: `MG${'a'.repeat(32)}`, accountSidEnv: 'TWILIO_ACCOUNT_SID', authTokenEnv: 'TWILIO_AUTH_TOKEN' },
+      },
       { channel: 'push', provider: 'fcm', settings: { projectId: 'acme-app-42', serviceAccountEnv: 'FCM_SERVICE_ACCOUNT' } },
-      { channel: 'push', provider: 'apns', settings: { teamId: 'ABCDE12345', keyId: 'KEY1234567', bundleId: 'com.acme.app', privateKeyEnv: 'APNS_PRIVATE_KEY' } },
-      { channel: 'push', provider: 'webpush', settings: { vapidSubject: 'mailto:ops@acme.example', vapidPublicKeyEnv: 'VAPID_PUBLIC_KEY', vapidPrivateKeyEnv: 'VAPID_PRIVATE_KEY' } },
+      {
+        channel: 'push',
+        provider: 'apns',
+        settings: { teamId: 'ABCDE12345', keyId: 'KEY1234567', bundleId: 'com.acme.app', privateKeyEnv: 'APNS_PRIVATE_KEY' },
+      },
+      {
+        channel: 'push',
+        provider: 'webpush',
+        settings: { vapidSubject: 'mailto:ops@acme.example', vapidPublicKeyEnv: 'VAPID_PUBLIC_KEY', vapidPrivateKeyEnv: 'VAPID_PRIVATE_KEY' },
+      },
       { channel: 'email', provider: 'outbox' },
       { channel: 'sms', provider: 'outbox', settings: {} },
       { channel: 'push', provider: 'outbox' },
@@ -96,7 +128,9 @@ describe('channel configurations', () => {
       const body = await create({ name: `${shape.channel} ${shape.provider}`, ...shape });
       expect(body).toMatchObject({ channel: shape.channel, provider: shape.provider });
     }
-    const apns = (await herald.request('GET', '/v1/channel-configurations?channel=push&limit=100')).body.items.find((item: { provider: string }) => item.provider === 'apns');
+    const apns = (await herald.request('GET', '/v1/channel-configurations?channel=push&limit=100')).body.items.find(
+      (item: { provider: string }) => item.provider === 'apns',
+    );
     expect(apns.settings.production).toBe(false);
     expect(apns.missingEnv).toEqual(['APNS_PRIVATE_KEY']);
   });
@@ -114,7 +148,13 @@ describe('channel configurations', () => {
     await expectIssues({ ...resendConfiguration(), secret: 'x' }, ['(body)']);
     await expectIssues({ name: 'x', channel: 'email', provider: 'twilio', settings: {} }, ['provider']);
     const resend = await expectIssues(
-      resendConfiguration({ from: 'Evil\r\nBcc: all@victim.example <a@acme.example>', replyTo: 'not an address', headers: { 'X-Ok': 'line\r\nBcc: x@y.z', Bcc: 'x@y.z', 'Bad Name': 'v' }, apiKeyEnv: 'resend_api_key', extra: 1 }),
+      resendConfiguration({
+        from: 'Evil\r\nBcc: all@victim.example <a@acme.example>',
+        replyTo: 'not an address',
+        headers: { 'X-Ok': 'line\r\nBcc: x@y.z', Bcc: 'x@y.z', 'Bad Name': 'v' },
+        apiKeyEnv: 'resend_api_key',
+        extra: 1,
+      }),
       ['settings.from', 'settings.replyTo', 'settings.headers.X-Ok', 'settings.headers.Bcc', 'settings.headers.Bad Name', 'settings.apiKeyEnv', 'settings'],
     );
     expect(resend.errors.find((e: { field: string }) => e.field === 'settings.apiKeyEnv').message).toMatch(/environment variable name/);
@@ -123,10 +163,29 @@ describe('channel configurations', () => {
       const body = await expectIssues(resendConfiguration({ apiKeyEnv: name }), ['settings.apiKeyEnv']);
       expect(body.errors[0].message).toMatch(/Herald's own or the runtime's/);
     }
-    await expectIssues({ name: 'x', channel: 'sms', provider: 'twilio', settings: { from: '+14155550100', messagingServiceSid: `MG${'a'.repeat(32)}`, accountSidEnv: 'A', authTokenEnv: 'B' } }, ['settings.from']);
+    await expectIssues(
+      {
+        name: 'x',
+        channel: 'sms',
+        provider: 'twilio',
+        settings: { from: '+14155550100', messagingServiceSid: `MG${'a'.repeat(32)}`, accountSidEnv: 'A', authTokenEnv: 'B' },
+      },
+      ['settings.from'],
+    );
     await expectIssues({ name: 'x', channel: 'sms', provider: 'twilio', settings: { accountSidEnv: 'A' } }, ['settings.authTokenEnv']);
-    await expectIssues({ name: 'x', channel: 'push', provider: 'apns', settings: { teamId: 'short', keyId: 'KEY1234567', bundleId: 'com.acme', privateKeyEnv: 'K', production: 'yes' } }, ['settings.teamId', 'settings.production']);
-    await expectIssues({ name: 'x', channel: 'push', provider: 'webpush', settings: { vapidSubject: 'http://acme.example', vapidPublicKeyEnv: 'P', vapidPrivateKeyEnv: 'Q' } }, ['settings.vapidSubject']);
+    await expectIssues(
+      {
+        name: 'x',
+        channel: 'push',
+        provider: 'apns',
+        settings: { teamId: 'short', keyId: 'KEY1234567', bundleId: 'com.acme', privateKeyEnv: 'K', production: 'yes' },
+      },
+      ['settings.teamId', 'settings.production'],
+    );
+    await expectIssues(
+      { name: 'x', channel: 'push', provider: 'webpush', settings: { vapidSubject: 'http://acme.example', vapidPublicKeyEnv: 'P', vapidPrivateKeyEnv: 'Q' } },
+      ['settings.vapidSubject'],
+    );
     await expectIssues({ name: 'x', channel: 'email', provider: 'outbox', settings: { from: 'a@b.example' } }, ['settings']);
   });
 
@@ -146,7 +205,12 @@ describe('channel configurations', () => {
   });
 
   it('review fails on an unknown configuration, another channel, or a variable missing for the worker', async () => {
-    const sms = await create({ name: 'sms', channel: 'sms', provider: 'twilio', settings: { from: '+14155550100', accountSidEnv: 'TWILIO_ACCOUNT_SID', authTokenEnv: 'TWILIO_AUTH_TOKEN' } });
+    const sms = await create({
+      name: 'sms',
+      channel: 'sms',
+      provider: 'twilio',
+      settings: { from: '+14155550100', accountSidEnv: 'TWILIO_ACCOUNT_SID', authTokenEnv: 'TWILIO_AUTH_TOKEN' },
+    });
     const mismatch = await herald.request('POST', `/v1/campaigns/${(await draftWith(sms.id)).id}/activate`);
     expect(mismatch.status).toBe(422);
     expect(mismatch.body.errors).toEqual(expect.arrayContaining([{ field: 'channelConfigurationId', message: expect.stringContaining('is for sms') }]));
@@ -198,7 +262,11 @@ describe('channel configurations', () => {
     // A campaign without a configuration still uses the channel's default: the outbox here.
     const plain = await draftWith(undefined);
     expect((await herald.request('POST', `/v1/campaigns/${plain.id}/activate`)).status).toBe(200);
-    const plainTrigger = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('plain'), campaignId: plain.id, recipients: [{ userId: 'bob@example.com', namespace: 'email', context: { code: '1' } }] });
+    const plainTrigger = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('plain'),
+      campaignId: plain.id,
+      recipients: [{ userId: 'bob@example.com', namespace: 'email', context: { code: '1' } }],
+    });
     expect((await herald.waitForExecution(plainTrigger.body.executionId)).counts).toMatchObject({ sent: 1 });
     expect(fake.deliveries.some((d) => d.to.includes('bob@example.com'))).toBe(false);
     expect((await herald.request('GET', `/v1/outbox?campaignId=${plain.id}`)).body.items).toHaveLength(1);
@@ -208,7 +276,9 @@ describe('channel configurations', () => {
     expect(refused.status).toBe(409);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(refused.body).toMatchObject({ type: 'channel-configuration-in-use', detail: expect.stringContaining(campaign.id) });
-    const incomplete = await herald.request('PATCH', `/v1/channel-configurations/${configuration.id}`, { settings: { from: 'a@acme.example', apiKeyEnv: 'NOT_SET_ANYWHERE_KEY' } });
+    const incomplete = await herald.request('PATCH', `/v1/channel-configurations/${configuration.id}`, {
+      settings: { from: 'a@acme.example', apiKeyEnv: 'NOT_SET_ANYWHERE_KEY' },
+    });
     expect(incomplete.status).toBe(422);
     expect((await herald.request('PATCH', `/v1/channel-configurations/${configuration.id}`, { name: 'still fine' })).status).toBe(200);
 
@@ -244,6 +314,9 @@ describe('channel configurations', () => {
     expect(senderEnvPresence(own, { STRAY_KEY: 'x' })('STRAY_KEY')).toBe(true);
     expect(senderEnvPresence(own, {})('STRAY_KEY')).toBe(false);
     expect(() => loadConfig({ HERALD_SENDER_ENV: 'HERALD_API_KEYS' })).toThrow(/HERALD_SENDER_ENV lists "HERALD_API_KEYS"/);
-    expect(loadConfig({ HERALD_SENDER_ENV: 'ACME_KEY', ACME_KEY: 'v' }).sender).toMatchObject({ envNames: ['RESEND_API_KEY', 'ACME_KEY'], secrets: { ACME_KEY: 'v' } });
+    expect(loadConfig({ HERALD_SENDER_ENV: 'ACME_KEY', ACME_KEY: 'v' }).sender).toMatchObject({
+      envNames: ['RESEND_API_KEY', 'ACME_KEY'],
+      secrets: { ACME_KEY: 'v' },
+    });
   });
 });

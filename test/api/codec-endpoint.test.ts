@@ -6,7 +6,10 @@ import { randomPayloadKeys, startHerald, type Herald } from '../support/herald-h
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
-const toJson = (payload: Payload) => ({ metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(payload.data) });
+const toJson = (payload: Payload) => ({
+  metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+  data: b64(payload.data),
+});
 const fromJson = (json: { metadata?: Record<string, string>; data?: string }): Payload => ({
   metadata: Object.fromEntries(Object.entries(json.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
   data: Buffer.from(json.data ?? '', 'base64'),
@@ -23,7 +26,7 @@ describe('codec endpoint, encryption on', () => {
   });
   afterAll(() => herald.stop());
 
-  it('encodes and decodes in proto JSON form, in order, and matches the workers\' codec', async () => {
+  it("encodes and decodes in proto JSON form, in order, and matches the workers' codec", async () => {
     // undefined is binary/null: a payload with no data, which protobufjs decodes to a default field.
     const values = [{ userId: 'ada@example.com', context: { code: '4711' } }, 'second', null, undefined];
     const encoded = await herald.request('POST', '/v1/codec/encode', { payloads: values.map(plain) }, { 'x-namespace': 'default' });
@@ -53,7 +56,7 @@ describe('codec endpoint, encryption on', () => {
     expect(res.body).toEqual({ payloads: [{ metadata: {}, data: '' }] });
   });
 
-  it('answers the Temporal UI\'s preflight without authentication, with credentials allowed', async () => {
+  it("answers the Temporal UI's preflight without authentication, with credentials allowed", async () => {
     for (const origin of [UI_ORIGIN, 'http://localhost:8233']) {
       const res = await fetch(`${herald.baseUrl}/v1/codec/decode`, {
         method: 'OPTIONS',
@@ -72,7 +75,10 @@ describe('codec endpoint, encryption on', () => {
   });
 
   it('refuses other origins: no CORS grant on the preflight, 403 on the call', async () => {
-    const preflight = await fetch(`${herald.baseUrl}/v1/codec/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${herald.baseUrl}/v1/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const post = await herald.request('POST', '/v1/codec/decode', { payloads: [] }, { origin: 'https://evil.example' });
     expect(post.status).toBe(403);
@@ -162,7 +168,10 @@ describe('codec endpoint with HERALD_API_KEYS', () => {
       expect((await herald.request('POST', `/v1/codec/${op}`, { payloads: [] }, { authorization: 'Bearer wrong' })).status).toBe(401);
       expect((await herald.request('POST', `/v1/codec/${op}`, { payloads: [] }, { authorization: 'Bearer codec-test-key' })).status).toBe(200);
     }
-    const preflight = await fetch(`${herald.baseUrl}/v1/codec/decode`, { method: 'OPTIONS', headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    const preflight = await fetch(`${herald.baseUrl}/v1/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
   });

@@ -27,7 +27,11 @@ describe('when Temporal is down', () => {
     await server!.teardown();
     server = undefined;
     const calledAt = Date.now();
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId(), campaignId: campaign.id, recipients: [{ userId: 'ada@example.com', namespace: 'email' }] });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId(),
+      campaignId: campaign.id,
+      recipients: [{ userId: 'ada@example.com', namespace: 'email' }],
+    });
     expect(res.status).toBe(503);
     // The API gives up on Temporal after its call deadline (5 s) instead of the client's ~20 s of retries.
     expect(Date.now() - calledAt).toBeLessThan(10_000);

@@ -5,7 +5,11 @@ import { createApiKey, heraldAs, withKey, type Requester } from '../support/api-
 import { sameDatabaseEnv, startHerald, type Herald } from '../support/herald-harness';
 
 const BOOT = 'listing-bootstrap-key';
-const trigger = (campaignId: string, userIds = ['ada@example.com']) => ({ requestId: uniqueRequestId('listing'), campaignId, recipients: userIds.map((userId) => ({ userId, namespace: 'email' })) });
+const trigger = (campaignId: string, userIds = ['ada@example.com']) => ({
+  requestId: uniqueRequestId('listing'),
+  campaignId,
+  recipients: userIds.map((userId) => ({ userId, namespace: 'email' })),
+});
 
 interface Summary {
   executionId: string;
@@ -55,10 +59,14 @@ describe('GET /v1/executions', () => {
     }
     for (const id of completed) {
       const deadline = Date.now() + 30_000;
-      while ((await full('GET', `/v1/executions/${id}`)).body.status === 'running' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while ((await full('GET', `/v1/executions/${id}`)).body.status === 'running' && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       expect((await full('GET', `/v1/executions/${id}`)).body.status).toBe('completed');
     }
-    for (const [campaign, userIds] of [[campaignA, ['ada@example.com', 'grace@example.com']], [campaignB, ['ada@example.com']]] as const) {
+    for (const [campaign, userIds] of [
+      [campaignA, ['ada@example.com', 'grace@example.com']],
+      [campaignB, ['ada@example.com']],
+    ] as const) {
       const res = await idleFull('POST', '/v1/executions/unitary', trigger(campaign.id, [...userIds]));
       expect(res.status).toBe(202);
       running.push(res.body.executionId);
@@ -74,7 +82,13 @@ describe('GET /v1/executions', () => {
     for (let i = 0; i < 24; i++) {
       // Two executions share each even hour's instant: the id orders them.
       const createdAt = new Date(start + Math.floor(i / 2) * 2 * hour).toISOString();
-      historical.push({ id: ulid(Date.parse(createdAt)), campaignId: i % 3 === 0 ? campaignB.id : campaignA.id, status: i % 4 === 1 ? 'failed' : 'completed', kind: i % 6 === 5 ? 'audience' : 'unitary', createdAt });
+      historical.push({
+        id: ulid(Date.parse(createdAt)),
+        campaignId: i % 3 === 0 ? campaignB.id : campaignA.id,
+        status: i % 4 === 1 ? 'failed' : 'completed',
+        kind: i % 6 === 5 ? 'audience' : 'unitary',
+        createdAt,
+      });
     }
     await herald.db
       .insertInto('executions')
@@ -143,7 +157,14 @@ describe('GET /v1/executions', () => {
     for (const item of items) expect(item).not.toHaveProperty('recipients');
 
     const done = items.find((item) => item.executionId === completed[0])!;
-    expect(done).toMatchObject({ campaignId: campaignA.id, campaignVersion: 1, kind: 'unitary', status: 'completed', completedAt: expect.any(String), counts: { sent: 1, failed: 0, excluded: 0, pending: 0 } });
+    expect(done).toMatchObject({
+      campaignId: campaignA.id,
+      campaignVersion: 1,
+      kind: 'unitary',
+      status: 'completed',
+      completedAt: expect.any(String),
+      counts: { sent: 1, failed: 0, excluded: 0, pending: 0 },
+    });
     const pending = items.find((item) => item.executionId === running[0])!;
     expect(pending).toMatchObject({ status: 'running', counts: { sent: 0, failed: 0, excluded: 0, pending: 2 } });
     expect(pending).not.toHaveProperty('completedAt');
@@ -152,7 +173,17 @@ describe('GET /v1/executions', () => {
     expect(items.find((item) => item.executionId === historical[5]!.id)).toMatchObject({ kind: 'audience', audienceId: 'aud-historical' });
     // The same execution through GET /v1/executions/{id} tells the same story.
     const single = (await full('GET', `/v1/executions/${completed[0]}`)).body;
-    expect(done).toEqual({ executionId: single.executionId, requestId: single.requestId, campaignId: single.campaignId, campaignVersion: single.campaignVersion, kind: single.kind, status: single.status, createdAt: single.createdAt, completedAt: single.completedAt, counts: single.counts });
+    expect(done).toEqual({
+      executionId: single.executionId,
+      requestId: single.requestId,
+      campaignId: single.campaignId,
+      campaignVersion: single.campaignVersion,
+      kind: single.kind,
+      status: single.status,
+      createdAt: single.createdAt,
+      completedAt: single.completedAt,
+      counts: single.counts,
+    });
   });
 
   it('filters by campaign, status, both, requestId and kind', async () => {
@@ -164,7 +195,9 @@ describe('GET /v1/executions', () => {
     expect(ids((await list({ status: 'failed', limit: 500 })).items)).toEqual(expected((item) => item.status === 'failed'));
     expect(ids((await list({ status: 'failed' })).items).length).toBeGreaterThan(0);
     expect(ids((await list({ campaignId: campaignB.id, status: 'running', limit: 500 })).items)).toEqual([mine[1], running[1]]);
-    expect(ids((await list({ campaignId: campaignA.id, status: 'completed', limit: 500 })).items)).toEqual(expected((item) => item.campaignId === campaignA.id && item.status === 'completed'));
+    expect(ids((await list({ campaignId: campaignA.id, status: 'completed', limit: 500 })).items)).toEqual(
+      expected((item) => item.campaignId === campaignA.id && item.status === 'completed'),
+    );
     expect(ids((await list({ kind: 'audience' })).items)).toEqual(expected((item) => item.kind === 'audience'));
     expect(ids((await list({ kind: 'audience' })).items).length).toBe(4);
 

@@ -38,7 +38,22 @@ describe('service routes', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/health', '/health/live', '/health/ready', '/v1/campaigns', '/v1/campaigns/{id}', '/v1/campaigns/{id}/activate', '/v1/campaigns/{id}/stop', '/v1/profiles/{namespace}/{userId}', '/v1/executions/unitary', '/v1/executions/{executionId}', '/v1/outbox', '/v1/api-keys', '/v1/api-keys/{id}', '/v1/audit-log']),
+      expect.arrayContaining([
+        '/health',
+        '/health/live',
+        '/health/ready',
+        '/v1/campaigns',
+        '/v1/campaigns/{id}',
+        '/v1/campaigns/{id}/activate',
+        '/v1/campaigns/{id}/stop',
+        '/v1/profiles/{namespace}/{userId}',
+        '/v1/executions/unitary',
+        '/v1/executions/{executionId}',
+        '/v1/outbox',
+        '/v1/api-keys',
+        '/v1/api-keys/{id}',
+        '/v1/audit-log',
+      ]),
     );
     expect(res.body.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
   });

@@ -18,7 +18,8 @@ function payloadsOf(node: unknown, path = '', found: Array<{ path: string; paylo
   if (Array.isArray(node)) for (const [i, item] of node.entries()) payloadsOf(item, `${path}[${i}]`, found);
   else if (node && typeof node === 'object') {
     const record = node as Record<string, unknown>;
-    if (record.metadata && typeof record.metadata === 'object' && 'encoding' in (record.metadata as object)) found.push({ path, payload: record as PayloadJson });
+    if (record.metadata && typeof record.metadata === 'object' && 'encoding' in (record.metadata as object))
+      found.push({ path, payload: record as PayloadJson });
     else for (const [key, value] of Object.entries(record)) if (key !== 'searchAttributes') payloadsOf(value, `${path}.${key}`, found);
   }
   return found;
@@ -75,11 +76,15 @@ describe('Temporal history with payload encryption', () => {
     }
   }
 
-  it('keeps recipients, context and rendered content out of a trigger\'s history, which decodes through the codec endpoint', async () => {
+  it("keeps recipients, context and rendered content out of a trigger's history, which decodes through the codec endpoint", async () => {
     const campaign = await liveCampaign(herald);
     await herald.request('PUT', `/v1/profiles/email/${encodeURIComponent(secrets.userId)}`, { attributes: { firstName: secrets.firstName } });
     const requestId = uniqueRequestId('enc');
-    const accepted = await herald.request('POST', '/v1/executions/unitary', { requestId, campaignId: campaign.id, recipients: [{ userId: secrets.userId, namespace: 'email', context: { code: secrets.context } }] });
+    const accepted = await herald.request('POST', '/v1/executions/unitary', {
+      requestId,
+      campaignId: campaign.id,
+      recipients: [{ userId: secrets.userId, namespace: 'email', context: { code: secrets.context } }],
+    });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
     const execution = await herald.waitForExecution(accepted.body.executionId);
     expect(execution.recipients[0]).toMatchObject({ status: 'sent' });
@@ -150,7 +155,11 @@ describe('Temporal history with payload encryption', () => {
     const undeliverable = `undeliverable.${tag}@localhost`;
     await herald.request('PUT', `/v1/profiles/email/bad-${tag}`, { attributes: { email: undeliverable } });
     const requestId = uniqueRequestId('enc-fail');
-    const accepted = await herald.request('POST', '/v1/executions/unitary', { requestId, campaignId: campaign.id, recipients: [{ userId: `bad-${tag}`, namespace: 'email' }] });
+    const accepted = await herald.request('POST', '/v1/executions/unitary', {
+      requestId,
+      campaignId: campaign.id,
+      recipients: [{ userId: `bad-${tag}`, namespace: 'email' }],
+    });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
     const execution = await herald.waitForExecution(accepted.body.executionId);
     // The send activity refused the address (its failure message may name it) ...

@@ -85,32 +85,56 @@ describe('multilingual content and plain text', () => {
     });
 
     it('refuses an unsafe template in a translation on save, with its path', async () => {
-      const content = { ...multilingual, translations: { ...multilingual.translations, fr: { subject: 'Bonjour', html: '<p>{{ range.constructor("return process")() }}</p>' } } };
+      const content = {
+        ...multilingual,
+        translations: { ...multilingual.translations, fr: { subject: 'Bonjour', html: '<p>{{ range.constructor("return process")() }}</p>' } },
+      };
       const created = await herald.request('POST', '/v1/campaigns', emailCampaign({ content }));
       expect(created.status).toBe(400);
-      expect(created.body).toMatchObject({ type: 'validation-failed', errors: [{ field: 'content.translations.fr.html', message: expect.stringContaining('constructor') }] });
+      expect(created.body).toMatchObject({
+        type: 'validation-failed',
+        errors: [{ field: 'content.translations.fr.html', message: expect.stringContaining('constructor') }],
+      });
 
       const draft = await herald.request('POST', '/v1/campaigns', emailCampaign());
-      const patched = await herald.request('PATCH', `/v1/campaigns/${draft.body.id}`, { content: { default: multilingual.default, translations: { de: { subject: '{% include "x" %}', html: '<p>Hallo</p>' } } } });
+      const patched = await herald.request('PATCH', `/v1/campaigns/${draft.body.id}`, {
+        content: { default: multilingual.default, translations: { de: { subject: '{% include "x" %}', html: '<p>Hallo</p>' } } },
+      });
       expect(patched.status).toBe(400);
       expect(patched.body.errors).toEqual([{ field: 'content.translations.de.subject', message: expect.stringContaining('include') }]);
     });
 
     it('refuses bad translation tags and incomplete variants with their paths', async () => {
-      const badTag = await herald.request('POST', '/v1/campaigns', emailCampaign({ content: { default: multilingual.default, translations: { en_US: multilingual.default } } }));
+      const badTag = await herald.request(
+        'POST',
+        '/v1/campaigns',
+        emailCampaign({ content: { default: multilingual.default, translations: { en_US: multilingual.default } } }),
+      );
       expect(badTag.status).toBe(400);
       expect(badTag.body.errors).toEqual([{ field: 'content.translations.en_US', message: expect.stringContaining('BCP 47') }]);
 
-      const twice = await herald.request('POST', '/v1/campaigns', emailCampaign({ content: { default: multilingual.default, translations: { 'pt-BR': multilingual.default, 'pt-br': multilingual.default } } }));
+      const twice = await herald.request(
+        'POST',
+        '/v1/campaigns',
+        emailCampaign({ content: { default: multilingual.default, translations: { 'pt-BR': multilingual.default, 'pt-br': multilingual.default } } }),
+      );
       expect(twice.status).toBe(400);
       expect(twice.body.errors).toEqual([{ field: 'content.translations.pt-br', message: expect.stringContaining('same locale') }]);
 
-      const noHtml = await herald.request('POST', '/v1/campaigns', emailCampaign({ content: { default: multilingual.default, translations: { fr: { subject: 'Bonjour' } } } }));
+      const noHtml = await herald.request(
+        'POST',
+        '/v1/campaigns',
+        emailCampaign({ content: { default: multilingual.default, translations: { fr: { subject: 'Bonjour' } } } }),
+      );
       expect(noHtml.status).toBe(400);
       expect(noHtml.body.errors.map((e: { field: string }) => e.field)).toEqual(['content.translations.fr.html']);
 
       // Translations next to a flat variant are refused rather than dropped.
-      const mixed = await herald.request('POST', '/v1/campaigns', emailCampaign({ content: { ...multilingual.default, translations: { fr: multilingual.translations.fr } } }));
+      const mixed = await herald.request(
+        'POST',
+        '/v1/campaigns',
+        emailCampaign({ content: { ...multilingual.default, translations: { fr: multilingual.translations.fr } } }),
+      );
       expect(mixed.status).toBe(400);
       expect(mixed.body.errors).toEqual([{ field: 'content.default', message: expect.stringContaining('content.default') }]);
 
@@ -121,7 +145,10 @@ describe('multilingual content and plain text', () => {
     });
 
     it('reviews every variant at activation, each under its own path', async () => {
-      const content = { default: multilingual.default, translations: { fr: { subject: '', html: '<p>{% if %}</p>' }, es: { subject: 'Hola', html: '<p>Hola</p>' } } };
+      const content = {
+        default: multilingual.default,
+        translations: { fr: { subject: '', html: '<p>{% if %}</p>' }, es: { subject: 'Hola', html: '<p>Hola</p>' } },
+      };
       const draft = await herald.request('POST', '/v1/campaigns', emailCampaign({ content }));
       expect(draft.status, JSON.stringify(draft.body)).toBe(201);
       const res = await herald.request('POST', `/v1/campaigns/${draft.body.id}/activate`);
@@ -132,7 +159,11 @@ describe('multilingual content and plain text', () => {
       // A translation stored before the safety check (written straight to the database) is caught too.
       const stored = await herald.request('POST', '/v1/campaigns', emailCampaign({ content: multilingual }));
       const unsafe = { ...multilingual, translations: { fr: { subject: 'Bonjour', html: '<p>{{ range.constructor("return 1")() }}</p>' } } };
-      await herald.db.updateTable('campaigns').set({ content: JSON.stringify(unsafe) }).where('id', '=', stored.body.id).execute();
+      await herald.db
+        .updateTable('campaigns')
+        .set({ content: JSON.stringify(unsafe) })
+        .where('id', '=', stored.body.id)
+        .execute();
       const refused = await herald.request('POST', `/v1/campaigns/${stored.body.id}/activate`);
       expect(refused.status).toBe(422);
       expect(refused.body.errors).toEqual([{ field: 'content.translations.fr.html', message: expect.stringContaining('constructor') }]);
@@ -160,16 +191,25 @@ describe('multilingual content and plain text', () => {
         [unknown, 'sent', 'default'],
       ]);
 
-      expect(receivedBy(brazil)).toEqual([expect.objectContaining({ subject: 'Olá Bia (Brasil)', html: '<p>Seu código é <b>4711</b>.</p>', text: 'Seu código é 4711.' })]);
+      expect(receivedBy(brazil)).toEqual([
+        expect.objectContaining({ subject: 'Olá Bia (Brasil)', html: '<p>Seu código é <b>4711</b>.</p>', text: 'Seu código é 4711.' }),
+      ]);
       // The pt variant has its own text part, which is sent as it renders.
-      expect(receivedBy(portugal)).toEqual([expect.objectContaining({ subject: 'Olá Rui (Portugal)', html: '<p>O seu código é 4711.</p>', text: 'Código 4711' })]);
-      expect(receivedBy(germany)).toEqual([expect.objectContaining({ subject: 'Hello Uwe', html: '<p>Your code is <b>4711</b>.</p>', text: 'Your code is 4711.' })]);
+      expect(receivedBy(portugal)).toEqual([
+        expect.objectContaining({ subject: 'Olá Rui (Portugal)', html: '<p>O seu código é 4711.</p>', text: 'Código 4711' }),
+      ]);
+      expect(receivedBy(germany)).toEqual([
+        expect.objectContaining({ subject: 'Hello Uwe', html: '<p>Your code is <b>4711</b>.</p>', text: 'Your code is 4711.' }),
+      ]);
       expect(receivedBy(unknown)).toEqual([expect.objectContaining({ subject: 'Hello Kim' })]);
     });
 
     it('keeps flat content working: the default alone, with the plain text derived from the HTML when it has none', async () => {
       const campaign = await liveCampaign(herald, {
-        content: { subject: 'Reset for {{ profile.firstName }}', html: '<h1>Hi {{ profile.firstName }}</h1><p>Open <a href="https://example.com/reset?c={{ context.code }}">this link</a>.</p>' },
+        content: {
+          subject: 'Reset for {{ profile.firstName }}',
+          html: '<h1>Hi {{ profile.firstName }}</h1><p>Open <a href="https://example.com/reset?c={{ context.code }}">this link</a>.</p>',
+        },
       });
       const ada = address('flat');
       await putProfile(ada, { attributes: { firstName: 'Ada' }, locale: 'fr' });

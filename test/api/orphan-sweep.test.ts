@@ -47,7 +47,10 @@ describe('orphan sweep', () => {
   });
 
   const executionStatus = async (executionId: string) => (await herald.request('GET', `/v1/executions/${executionId}`)).body;
-  const outboxFor = async (executionId: string) => ((await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}`)).body.items as { executionId: string }[]).filter((m) => m.executionId === executionId);
+  const outboxFor = async (executionId: string) =>
+    ((await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}`)).body.items as { executionId: string }[]).filter(
+      (m) => m.executionId === executionId,
+    );
   const sweepSchedule = () => herald.client.schedule.getHandle(orphanSweepScheduleId(herald.config.temporal.taskQueue));
 
   it('fails a claim whose workflow never started as not-started, and leaves a completed execution alone', async () => {
@@ -67,12 +70,22 @@ describe('orphan sweep', () => {
     const completed = await herald.waitForExecution(normal.body.executionId);
     expect(completed.status).toBe('completed');
 
-    const swept = await waitFor(`execution ${orphanId} to leave running`, async () => {
-      const execution = await executionStatus(orphanId);
-      return execution.status !== 'running' && execution;
-    }, (GRACE_SECONDS + 15) * 1000);
-    expect(swept).toMatchObject({ status: 'failed', reason: 'not-started', recipients: [{ userId: 'ada@example.com', status: 'failed', reason: 'not-started' }] });
-    expect(Date.parse(swept.completedAt) - Date.parse(swept.createdAt), 'an execution younger than the grace period is never swept').toBeGreaterThanOrEqual(GRACE_SECONDS * 1000);
+    const swept = await waitFor(
+      `execution ${orphanId} to leave running`,
+      async () => {
+        const execution = await executionStatus(orphanId);
+        return execution.status !== 'running' && execution;
+      },
+      (GRACE_SECONDS + 15) * 1000,
+    );
+    expect(swept).toMatchObject({
+      status: 'failed',
+      reason: 'not-started',
+      recipients: [{ userId: 'ada@example.com', status: 'failed', reason: 'not-started' }],
+    });
+    expect(Date.parse(swept.completedAt) - Date.parse(swept.createdAt), 'an execution younger than the grace period is never swept').toBeGreaterThanOrEqual(
+      GRACE_SECONDS * 1000,
+    );
 
     // Two more sweeps after the mark, and the completed execution is exactly as it was.
     const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
@@ -89,7 +102,9 @@ describe('orphan sweep', () => {
     expect(description.policies.overlap).toBe('SKIP');
     expect(description.spec.intervals?.map((interval) => interval.every)).toEqual([1000]);
     expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'sweepOrphanedExecutions', taskQueue: herald.config.temporal.taskQueue });
-    const runs = description.info.recentActions.map((action) => herald.client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId));
+    const runs = description.info.recentActions.map((action) =>
+      herald.client.workflow.getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId),
+    );
     expect(runs.length).toBeGreaterThan(0);
     expect(runs[0]!.workflowId.startsWith(`${orphanSweepScheduleId(herald.config.temporal.taskQueue)}-`)).toBe(true);
     const results: OrphanSweepTotals[] = await Promise.all(runs.map((run) => run.result()));
@@ -108,10 +123,14 @@ describe('orphan sweep', () => {
     expect(retried.status).toBe(202);
     expect(retried.body.executionId).toBe(orphan!.id);
 
-    const completed = await waitFor(`execution ${orphan!.id} to complete`, async () => {
-      const execution = await executionStatus(orphan!.id);
-      return execution.status === 'completed' && execution;
-    }, 15_000);
+    const completed = await waitFor(
+      `execution ${orphan!.id} to complete`,
+      async () => {
+        const execution = await executionStatus(orphan!.id);
+        return execution.status === 'completed' && execution;
+      },
+      15_000,
+    );
     expect(completed).toMatchObject({ status: 'completed', recipients: [{ userId: 'ada@example.com', status: 'sent', messageId: expect.any(String) }] });
     expect(completed.reason).toBeUndefined();
     expect(completed.recipients[0].reason).toBeUndefined();
@@ -127,8 +146,14 @@ describe('orphan sweep', () => {
   it('is created once: workers never change it, even with another interval; the deploy step configures it in place', async () => {
     const before = await describeSchedule(sweepSchedule());
     const configured = herald.config.orphanSweep.intervalSeconds;
-    const twoWorkers = await Promise.all([ensureOrphanSweepSchedule(herald.client, herald.config, 'create-only'), ensureOrphanSweepSchedule(herald.client, herald.config, 'create-only')]);
-    expect(twoWorkers).toEqual([{ outcome: 'unchanged', intervalSeconds: configured }, { outcome: 'unchanged', intervalSeconds: configured }]);
+    const twoWorkers = await Promise.all([
+      ensureOrphanSweepSchedule(herald.client, herald.config, 'create-only'),
+      ensureOrphanSweepSchedule(herald.client, herald.config, 'create-only'),
+    ]);
+    expect(twoWorkers).toEqual([
+      { outcome: 'unchanged', intervalSeconds: configured },
+      { outcome: 'unchanged', intervalSeconds: configured },
+    ]);
     // A replica with another setting leaves the schedule alone and reports what is in effect.
     const slower = { ...herald.config, orphanSweep: { ...herald.config.orphanSweep, intervalSeconds: configured + 1 } };
     expect(await ensureOrphanSweepSchedule(herald.client, slower, 'create-only')).toEqual({ outcome: 'differs', intervalSeconds: configured });
@@ -137,7 +162,10 @@ describe('orphan sweep', () => {
     expect(await ensureOrphanSweepSchedule(herald.client, slower, 'configure')).toEqual({ outcome: 'updated', intervalSeconds: configured + 1 });
     const after = await describeSchedule(sweepSchedule());
     expect(after.spec.intervals?.map((interval) => interval.every)).toEqual([(configured + 1) * 1000]);
-    const { type, workflowType, workflowId, taskQueue, args, staticSummary, staticDetails } = before.action as Extract<typeof before.action, { type: 'startWorkflow' }>;
+    const { type, workflowType, workflowId, taskQueue, args, staticSummary, staticDetails } = before.action as Extract<
+      typeof before.action,
+      { type: 'startWorkflow' }
+    >;
     expect(after.action).toMatchObject({ type, workflowType, workflowId, taskQueue, args, staticSummary, staticDetails });
     expect(after.policies).toEqual(before.policies);
     expect(after.info.createdAt).toEqual(before.info.createdAt);
@@ -152,13 +180,28 @@ describe('orphan sweep', () => {
     const executionId = `long-running-${uniqueRequestId()}`;
     await herald.db
       .insertInto('executions')
-      .values({ id: executionId, request_id: executionId, request_hash: 'x', campaign_id: campaign.id, campaign_version: 1, workflow_id: activationWorkflowId(campaign.id), status: 'running', failure_reason: null, created_at: new Date(Date.now() - 3_600_000).toISOString(), completed_at: null })
+      .values({
+        id: executionId,
+        request_id: executionId,
+        request_hash: 'x',
+        campaign_id: campaign.id,
+        campaign_version: 1,
+        workflow_id: activationWorkflowId(campaign.id),
+        status: 'running',
+        failure_reason: null,
+        created_at: new Date(Date.now() - 3_600_000).toISOString(),
+        completed_at: null,
+      })
       .execute();
     const row = () => herald.db.selectFrom('executions').select(['status', 'workflow_checked_at']).where('id', '=', executionId).executeTakeFirstOrThrow();
-    const confirmed = await waitFor('the sweep to confirm the workflow', async () => {
-      const current = await row();
-      return current.workflow_checked_at !== null && current;
-    }, 15_000);
+    const confirmed = await waitFor(
+      'the sweep to confirm the workflow',
+      async () => {
+        const current = await row();
+        return current.workflow_checked_at !== null && current;
+      },
+      15_000,
+    );
     expect(confirmed.status).toBe('running');
 
     const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
@@ -180,10 +223,14 @@ describe('orphan sweep', () => {
       const longAgo = new Date(Date.now() - 3_600_000).toISOString();
       await herald.db.updateTable('executions').set({ created_at: longAgo, workflow_checked_at: longAgo }).where('id', '=', executionId).execute();
       await idle.client.workflow.getHandle(workflowId).terminate('operator terminated it');
-      const closed = await waitFor('the sweep to close the terminated execution', async () => {
-        const status = await executionStatus(executionId);
-        return status.status !== 'running' && status;
-      }, 15_000);
+      const closed = await waitFor(
+        'the sweep to close the terminated execution',
+        async () => {
+          const status = await executionStatus(executionId);
+          return status.status !== 'running' && status;
+        },
+        15_000,
+      );
       expect(closed).toMatchObject({ status: 'failed', reason: 'workflow-terminated', recipients: [{ status: 'failed', reason: 'workflow-terminated' }] });
     } finally {
       await idle.stop();

@@ -93,7 +93,9 @@ describe('erasing a person', () => {
     expect(columns.length).toBeGreaterThan(20);
     for (const { table_name, column_name } of columns) {
       for (const secret of secrets()) {
-        const { rows } = await sql<{ n: string }>`select count(*) as n from ${sql.table(table_name)} where strpos(${sql.ref(column_name)}::text, ${secret}) > 0`.execute(herald.db);
+        const { rows } = await sql<{
+          n: string;
+        }>`select count(*) as n from ${sql.table(table_name)} where strpos(${sql.ref(column_name)}::text, ${secret}) > 0`.execute(herald.db);
         if (Number(rows[0]!.n) > 0) found.push(`${table_name}.${column_name}: ${secret}`);
       }
     }
@@ -105,18 +107,47 @@ describe('erasing a person', () => {
       name: 'Welcome',
       type: 'marketing',
       channel: 'email',
-      content: { subject: 'Hello {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}</p><a href="https://example.com/offers">Offers</a>', text: 'Hi' },
+      content: {
+        subject: 'Hello {{ profile.firstName }}',
+        html: '<p>Hi {{ profile.firstName }}</p><a href="https://example.com/offers">Offers</a>',
+        text: 'Hi',
+      },
       audience: { namespace: 'crm', createMissingProfiles: false },
       tracking: { opens: true, clicks: true },
     });
-    const sms = await liveCampaign({ name: 'OTP', type: 'transactional', channel: 'sms', content: { body: 'Code {{ context.code }}' }, audience: { namespace: 'crm', createMissingProfiles: false } });
-    const push = await liveCampaign({ name: 'Shipped', type: 'transactional', channel: 'push', content: { title: 'Shipped', body: 'Hi {{ profile.firstName }}' }, audience: { namespace: 'crm', createMissingProfiles: false } });
+    const sms = await liveCampaign({
+      name: 'OTP',
+      type: 'transactional',
+      channel: 'sms',
+      content: { body: 'Code {{ context.code }}' },
+      audience: { namespace: 'crm', createMissingProfiles: false },
+    });
+    const push = await liveCampaign({
+      name: 'Shipped',
+      type: 'transactional',
+      channel: 'push',
+      content: { title: 'Shipped', body: 'Hi {{ profile.firstName }}' },
+      audience: { namespace: 'crm', createMissingProfiles: false },
+    });
 
-    expect((await full('PUT', `/v1/profiles/crm/${USER_ID}`, { attributes: { firstName: 'Ada', email: EMAIL, phone: PHONE }, consents: { email: 'in', sms: 'in', push: 'in' } })).status).toBe(201);
+    expect(
+      (
+        await full('PUT', `/v1/profiles/crm/${USER_ID}`, {
+          attributes: { firstName: 'Ada', email: EMAIL, phone: PHONE },
+          consents: { email: 'in', sms: 'in', push: 'in' },
+        })
+      ).status,
+    ).toBe(201);
     expect((await full('PUT', `/v1/profiles/crm/${USER_ID}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: TOKEN })).status).toBe(200);
     const audience = await full('POST', '/v1/audiences', { name: 'VIPs', namespace: 'crm', definition: { type: 'static' } });
     expect(audience.status).toBe(201);
-    expect((await full('POST', `/v1/audiences/${audience.body.id}/members`, `{"userId":"${USER_ID}"}\n{"userId":"someone-else-${tag}"}\n`, { 'content-type': 'application/x-ndjson' })).status).toBe(200);
+    expect(
+      (
+        await full('POST', `/v1/audiences/${audience.body.id}/members`, `{"userId":"${USER_ID}"}\n{"userId":"someone-else-${tag}"}\n`, {
+          'content-type': 'application/x-ndjson',
+        })
+      ).status,
+    ).toBe(200);
 
     const sentEmail = await trigger(email, [{ userId: USER_ID, namespace: 'crm' }]);
     expect(sentEmail.recipients[0]).toMatchObject({ status: 'sent' });
@@ -200,7 +231,13 @@ describe('erasing a person', () => {
 
   it('erases what deliveries hold for an address without a profile (the userId is the address), and 404s an unknown key', async () => {
     const address = `no-profile-${tag}@example.com`;
-    const campaign = await liveCampaign({ name: 'Receipt', type: 'transactional', channel: 'email', content: { subject: 'Receipt', html: '<p>Thanks</p>' }, audience: { namespace: 'email', createMissingProfiles: false } });
+    const campaign = await liveCampaign({
+      name: 'Receipt',
+      type: 'transactional',
+      channel: 'email',
+      content: { subject: 'Receipt', html: '<p>Thanks</p>' },
+      audience: { namespace: 'email', createMissingProfiles: false },
+    });
     expect((await trigger(campaign, [{ userId: address, namespace: 'email' }])).recipients[0]).toMatchObject({ status: 'failed', reason: 'profile-not-found' });
     const erased = await full('DELETE', `/v1/profiles/email/${encodeURIComponent(address)}`);
     expect(erased.status, JSON.stringify(erased.body)).toBe(202);

@@ -23,7 +23,14 @@ describe('exporting a person', () => {
 
   beforeAll(async () => {
     resend = await startFakeResend({ apiKey: 're_export_key' });
-    herald = await startHerald({ env: { HERALD_API_KEYS: BOOT, RESEND_API_KEY: 're_export_key', RESEND_BASE_URL: resend.url, HERALD_TRACKING_SECRET: randomBytes(32).toString('base64url') } });
+    herald = await startHerald({
+      env: {
+        HERALD_API_KEYS: BOOT,
+        RESEND_API_KEY: 're_export_key',
+        RESEND_BASE_URL: resend.url,
+        HERALD_TRACKING_SECRET: randomBytes(32).toString('base64url'),
+      },
+    });
     full = withKey(herald, BOOT);
   });
   afterAll(async () => {
@@ -46,17 +53,28 @@ describe('exporting a person', () => {
       name: 'News',
       type: 'marketing',
       channel: 'email',
-      content: { subject: 'News for {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}</p><a href="https://example.com/news">Read</a>', text: 'Hi' },
+      content: {
+        subject: 'News for {{ profile.firstName }}',
+        html: '<p>Hi {{ profile.firstName }}</p><a href="https://example.com/news">Read</a>',
+        text: 'Hi',
+      },
       audience: { namespace: 'crm', createMissingProfiles: false },
       tracking: { clicks: true },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const campaignId = created.body.id as string;
     expect((await full('POST', `/v1/campaigns/${campaignId}/activate`)).status).toBe(200);
-    expect((await full('PUT', `/v1/profiles/crm/${USER_ID}`, { attributes: { firstName: 'Grace', email: EMAIL }, consents: { email: 'in' }, locale: 'en-GB' })).status).toBe(201);
+    expect(
+      (await full('PUT', `/v1/profiles/crm/${USER_ID}`, { attributes: { firstName: 'Grace', email: EMAIL }, consents: { email: 'in' }, locale: 'en-GB' }))
+        .status,
+    ).toBe(201);
     expect((await full('PUT', `/v1/profiles/crm/${USER_ID}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: TOKEN })).status).toBe(200);
 
-    const triggered = await full('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('export'), campaignId, recipients: [{ userId: USER_ID, namespace: 'crm' }] });
+    const triggered = await full('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('export'),
+      campaignId,
+      recipients: [{ userId: USER_ID, namespace: 'crm' }],
+    });
     expect(triggered.status).toBe(202);
     const executionId = triggered.body.executionId as string;
     expect((await waitFor(executionId)).recipients[0]).toMatchObject({ status: 'sent' });
@@ -64,7 +82,11 @@ describe('exporting a person', () => {
     const click = /href="[^"]*(\/t\/c\/[^"]+)"/.exec(sent.html!)![1]!;
     expect((await fetch(`${herald.baseUrl}${click}`, { redirect: 'manual', headers: { 'user-agent': 'ExportTest/1.0' } })).status).toBe(302);
     const unsubscribe = new URL(/^<([^>]+)>/.exec(sent.body.headers['List-Unsubscribe'])![1]!);
-    const oneClick = await fetch(`${herald.baseUrl}${unsubscribe.pathname.slice(unsubscribe.pathname.indexOf('/u/'))}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const oneClick = await fetch(`${herald.baseUrl}${unsubscribe.pathname.slice(unsubscribe.pathname.indexOf('/u/'))}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(oneClick.status).toBeLessThan(300);
     expect((await full('POST', '/v1/suppressions', { channel: 'email', address: EMAIL })).status).toBe(201);
 
@@ -74,7 +96,13 @@ describe('exporting a person', () => {
     expect(body).toMatchObject({
       namespace: 'crm',
       userId: USER_ID,
-      profile: { id: expect.stringMatching(/^prf_[0-9a-f]{32}$/), attributes: { firstName: 'Grace', email: EMAIL }, consents: { email: 'out' }, locale: 'en-GB', autoCreated: false },
+      profile: {
+        id: expect.stringMatching(/^prf_[0-9a-f]{32}$/),
+        attributes: { firstName: 'Grace', email: EMAIL },
+        consents: { email: 'out' },
+        locale: 'en-GB',
+        autoCreated: false,
+      },
       pushTokens: [{ appID: 'com.example.app', platform: 'android', token: TOKEN, createdAt: expect.any(String), updatedAt: expect.any(String) }],
       audienceMemberships: [],
       suppressions: [{ channel: 'email', address: EMAIL, reason: 'manual', createdAt: expect.any(String) }],
@@ -122,11 +150,43 @@ describe('exporting a person', () => {
       const chunk = ids.slice(i, i + 200);
       await herald.db
         .insertInto('executions')
-        .values(chunk.map((id) => ({ id, request_id: `req-${id}`, request_hash: 'x', campaign_id: campaign.id, campaign_version: campaign.version, workflow_id: `wf-${id}`, status: 'completed' as const, failure_reason: null, created_at: now, completed_at: now, workflow_checked_at: null, context: null, started_by_key_id: null, details_purged_at: null })))
+        .values(
+          chunk.map((id) => ({
+            id,
+            request_id: `req-${id}`,
+            request_hash: 'x',
+            campaign_id: campaign.id,
+            campaign_version: campaign.version,
+            workflow_id: `wf-${id}`,
+            status: 'completed' as const,
+            failure_reason: null,
+            created_at: now,
+            completed_at: now,
+            workflow_checked_at: null,
+            context: null,
+            started_by_key_id: null,
+            details_purged_at: null,
+          })),
+        )
         .execute();
       await herald.db
         .insertInto('deliveries')
-        .values(chunk.map((id) => ({ execution_id: id, user_id: userId, position: 0, namespace: 'crm', channel: 'email' as const, status: 'sent' as const, reason: null, address: `${userId}@example.com`, message_id: null, updated_at: now, context: null, channel_data: null })))
+        .values(
+          chunk.map((id) => ({
+            execution_id: id,
+            user_id: userId,
+            position: 0,
+            namespace: 'crm',
+            channel: 'email' as const,
+            status: 'sent' as const,
+            reason: null,
+            address: `${userId}@example.com`,
+            message_id: null,
+            updated_at: now,
+            context: null,
+            channel_data: null,
+          })),
+        )
         .execute();
     }
     const first = await full('GET', `/v1/profiles/crm/${userId}/export`);

@@ -24,7 +24,12 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
         controller.enqueue(next.value);
       },
     });
-    const response = await fetch(`${herald.baseUrl}/v1/profiles/import`, { method: 'POST', headers: { authorization: `Bearer ${BOOT}`, 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+    const response = await fetch(`${herald.baseUrl}/v1/profiles/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BOOT}`, 'content-type': 'application/x-ndjson' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   }
 
@@ -35,7 +40,9 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
   afterAll(() => herald.stop());
 
   it('creates and updates profiles as PUT does: attributes replaced, consents merged, locale canonicalised, set, cleared or kept', async () => {
-    expect((await full('PUT', '/v1/profiles/crm/old-1', { attributes: { plan: 'free', gone: true }, consents: { email: 'in' }, locale: 'fr' })).status).toBe(201);
+    expect((await full('PUT', '/v1/profiles/crm/old-1', { attributes: { plan: 'free', gone: true }, consents: { email: 'in' }, locale: 'fr' })).status).toBe(
+      201,
+    );
     expect((await full('PUT', '/v1/profiles/crm/old-2', { attributes: { plan: 'free' }, locale: 'de' })).status).toBe(201);
 
     const res = await importBody(
@@ -50,8 +57,18 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
     expect(res.body).toEqual({ received: 4, created: 2, updated: 2, rejected: 0, errors: [] });
 
     // Attributes replaced (gone is gone), consents merged, locale kept when absent.
-    expect(await profile('crm', 'old-1')).toMatchObject({ attributes: { plan: 'pro' }, consents: { email: 'in', sms: 'in' }, locale: 'fr', autoCreated: false });
-    expect(await profile('crm', 'new-1')).toMatchObject({ attributes: { firstName: 'Ada', nested: { a: [1, 2] } }, consents: { email: 'out' }, locale: 'pt-BR', autoCreated: false });
+    expect(await profile('crm', 'old-1')).toMatchObject({
+      attributes: { plan: 'pro' },
+      consents: { email: 'in', sms: 'in' },
+      locale: 'fr',
+      autoCreated: false,
+    });
+    expect(await profile('crm', 'new-1')).toMatchObject({
+      attributes: { firstName: 'Ada', nested: { a: [1, 2] } },
+      consents: { email: 'out' },
+      locale: 'pt-BR',
+      autoCreated: false,
+    });
     expect(await profile('crm', 'old-2')).toMatchObject({ attributes: { plan: 'team' }, consents: {}, locale: null });
     expect(await profile('email', 'grace@example.com')).toMatchObject({ attributes: {}, consents: {}, locale: null });
   });
@@ -67,7 +84,12 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
     expect(res.body).toMatchObject({ received: 3, created: 2, updated: 1, rejected: 0 });
     expect(await profile('crm', 'twice')).toMatchObject({ attributes: { v: 2 }, consents: { email: 'in', push: 'out' }, locale: 'es' });
 
-    const again = await importBody(ndjson({ namespace: 'crm', userId: 'twice-existing', attributes: { v: 2 } }, { namespace: 'crm', userId: 'twice-existing', attributes: { v: 3 }, locale: 'it' }));
+    const again = await importBody(
+      ndjson(
+        { namespace: 'crm', userId: 'twice-existing', attributes: { v: 2 } },
+        { namespace: 'crm', userId: 'twice-existing', attributes: { v: 3 }, locale: 'it' },
+      ),
+    );
     expect(again.body).toMatchObject({ received: 2, created: 0, updated: 2 });
     expect(await profile('crm', 'twice-existing')).toMatchObject({ attributes: { v: 3 }, locale: 'it' });
   });
@@ -110,7 +132,9 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
   });
 
   it('lists the first 1000 errors and says when there were more', async () => {
-    const res = await importBody(Array.from({ length: 1003 }, (_, i) => `not json ${i}`).join('\n') + `\n${JSON.stringify({ namespace: 'many', userId: 'last', attributes: {} })}`);
+    const res = await importBody(
+      Array.from({ length: 1003 }, (_, i) => `not json ${i}`).join('\n') + `\n${JSON.stringify({ namespace: 'many', userId: 'last', attributes: {} })}`,
+    );
     expect(res.body).toMatchObject({ received: 1004, created: 1, rejected: 1003, errorsTruncated: true });
     expect(res.body.errors).toHaveLength(1000);
     expect(res.body.errors[999].line).toBe(1000);
@@ -118,7 +142,9 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
 
   it('streams a chunked body of 20,000 lines in pieces that split lines and UTF-8 characters, over several batches', async () => {
     const count = 20_000;
-    const text = Array.from({ length: count }, (_, i) => JSON.stringify({ namespace: 'stream', userId: `user-${i}`, attributes: { i, name: `Zoë ${i} 日本` }, ...(i % 2 === 0 && { consents: { email: 'in' } }) })).join('\n');
+    const text = Array.from({ length: count }, (_, i) =>
+      JSON.stringify({ namespace: 'stream', userId: `user-${i}`, attributes: { i, name: `Zoë ${i} 日本` }, ...(i % 2 === 0 && { consents: { email: 'in' } }) }),
+    ).join('\n');
     const bytes = new TextEncoder().encode(text);
     function* pieces() {
       // 4093 bytes: a prime, so the cuts land everywhere, inside lines and inside multibyte characters.
@@ -127,7 +153,11 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
     const res = await streamImport(pieces());
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: count, created: count, updated: 0, rejected: 0, errors: [] });
-    const stored = await herald.db.selectFrom('profiles').select((eb) => eb.fn.countAll().as('n')).where('namespace', '=', 'stream').executeTakeFirstOrThrow();
+    const stored = await herald.db
+      .selectFrom('profiles')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('namespace', '=', 'stream')
+      .executeTakeFirstOrThrow();
     expect(Number(stored.n)).toBe(count);
     expect(await profile('stream', 'user-12345')).toMatchObject({ attributes: { i: 12345, name: 'Zoë 12345 日本' }, consents: {} });
     expect(await profile('stream', 'user-19998')).toMatchObject({ attributes: { i: 19998 }, consents: { email: 'in' } });
@@ -137,13 +167,21 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
     const limit = herald.config.profileImport.maxBytes;
     herald.config.profileImport.maxBytes = 4096;
     try {
-      const first = new TextEncoder().encode(Array.from({ length: 10 }, (_, i) => JSON.stringify({ namespace: 'capped', userId: `u-${i}`, attributes: {} })).join('\n') + '\n');
-      const rest = new TextEncoder().encode(Array.from({ length: 200 }, (_, i) => JSON.stringify({ namespace: 'capped', userId: `v-${i}`, attributes: {} })).join('\n'));
+      const first = new TextEncoder().encode(
+        Array.from({ length: 10 }, (_, i) => JSON.stringify({ namespace: 'capped', userId: `u-${i}`, attributes: {} })).join('\n') + '\n',
+      );
+      const rest = new TextEncoder().encode(
+        Array.from({ length: 200 }, (_, i) => JSON.stringify({ namespace: 'capped', userId: `v-${i}`, attributes: {} })).join('\n'),
+      );
       expect(first.length).toBeLessThan(4096);
       const res = await streamImport([first, rest], 100);
       expect(res.status).toBe(413);
       expect(res.headers.get('content-type')).toMatch(/problem\+json/);
-      expect(res.body).toMatchObject({ type: 'payload-too-large', status: 413, summary: { received: 10, created: 10, updated: 0, rejected: 0, errors: [{ line: 11 }] } });
+      expect(res.body).toMatchObject({
+        type: 'payload-too-large',
+        status: 413,
+        summary: { received: 10, created: 10, updated: 0, rejected: 0, errors: [{ line: 11 }] },
+      });
       expect(res.body.summary.errors[0].reason).toMatch(/4096 bytes.*not read/);
       expect(await profile('capped', 'u-9')).toMatchObject({ namespace: 'capped' });
       expect((await full('GET', '/v1/profiles/capped/v-0')).status).toBe(404);
@@ -165,15 +203,27 @@ describe('bulk profile import (POST /v1/profiles/import)', () => {
     expect(jsonl.body).toMatchObject({ received: 1, created: 1 });
 
     const triggerKey = withKey(herald, (await createApiKey(full, { scope: 'trigger' })).key);
-    const denied = await triggerKey('POST', '/v1/profiles/import', ndjson({ namespace: 'scope', userId: 'denied', attributes: {} }), { 'content-type': 'application/x-ndjson' });
+    const denied = await triggerKey('POST', '/v1/profiles/import', ndjson({ namespace: 'scope', userId: 'denied', attributes: {} }), {
+      'content-type': 'application/x-ndjson',
+    });
     expect(denied.status).toBe(403);
     expect((await full('GET', '/v1/profiles/scope/denied')).status).toBe(404);
   });
 
   it('records one audit entry per import, with the counts and no profile in it', async () => {
-    const res = await importBody(ndjson({ namespace: 'audit', userId: 'secret@example.com', attributes: { firstName: 'Secret' } }, 'oops', { namespace: 'audit', userId: 'b', attributes: {} }));
+    const res = await importBody(
+      ndjson({ namespace: 'audit', userId: 'secret@example.com', attributes: { firstName: 'Secret' } }, 'oops', {
+        namespace: 'audit',
+        userId: 'b',
+        attributes: {},
+      }),
+    );
     expect(res.body).toMatchObject({ received: 3, created: 2, rejected: 1 });
-    const entries = (await full('GET', '/v1/audit-log?resourceType=profile&limit=100')).body.items as Array<{ action: string; resourceId: string; after?: unknown }>;
+    const entries = (await full('GET', '/v1/audit-log?resourceType=profile&limit=100')).body.items as Array<{
+      action: string;
+      resourceId: string;
+      after?: unknown;
+    }>;
     expect(entries.filter((e) => e.action === 'profile.created' || e.action === 'profile.updated').map((e) => e.resourceId)).not.toContain('audit/b');
     const [latest] = entries.filter((e) => e.action === 'profile.imported');
     expect(latest).toMatchObject({ resourceId: 'import', after: { received: 3, created: 2, updated: 0, rejected: 1 } });

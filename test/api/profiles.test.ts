@@ -26,7 +26,8 @@ describe('profiles', () => {
     );
     // SQLite may refuse a concurrent writer briefly (503, retried by the client); none is a 500.
     for (const [i, call] of calls.entries()) {
-      if (call.status === 503) calls[i] = await herald.request('PUT', '/v1/profiles/crm/u-3', { attributes: {}, consents: { [(['email', 'sms', 'push'] as const)[i]!]: 'in' } });
+      if (call.status === 503)
+        calls[i] = await herald.request('PUT', '/v1/profiles/crm/u-3', { attributes: {}, consents: { [(['email', 'sms', 'push'] as const)[i]!]: 'in' } });
     }
     expect(calls.map((c) => c.status)).toEqual([200, 200, 200]);
     expect((await herald.request('GET', '/v1/profiles/crm/u-3')).body.consents).toEqual({ email: 'in', sms: 'in', push: 'in' });

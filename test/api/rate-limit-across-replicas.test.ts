@@ -59,7 +59,9 @@ describe('rate limits across API replicas on PostgreSQL', () => {
     const elapsedMs = Date.now() - startedAt;
     const ok = answers.filter((a) => a.res.status === 200);
     const limited = answers.filter((a) => a.res.status === 429);
-    console.info(`[rate-limit-across-replicas] 60 calls over 2 replicas in ${elapsedMs} ms: ${ok.length} answered 200 (A ${ok.filter((a) => a.replica === 0).length}, B ${ok.filter((a) => a.replica === 1).length})`);
+    console.info(
+      `[rate-limit-across-replicas] 60 calls over 2 replicas in ${elapsedMs} ms: ${ok.length} answered 200 (A ${ok.filter((a) => a.replica === 0).length}, B ${ok.filter((a) => a.replica === 1).length})`,
+    );
 
     expect(ok.length + limited.length).toBe(60);
     // 10 per one-second window shared by both replicas, never 10 per replica. A loaded machine can

@@ -19,7 +19,11 @@ describe('retention', () => {
   afterAll(() => herald?.stop());
 
   const trigger = async (userId: string, code: string) => {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('ret'), campaignId: campaign.id, recipients: [{ userId, namespace: 'email', context: { code } }] });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('ret'),
+      campaignId: campaign.id,
+      recipients: [{ userId, namespace: 'email', context: { code } }],
+    });
     expect(res.status).toBe(202);
     return herald.waitForExecution(res.body.executionId);
   };
@@ -38,10 +42,16 @@ describe('retention', () => {
     const recent = await trigger('recent@example.com', 'recent-code');
     expect(await rows(old.executionId)).toMatchObject({ deliveries: 1, rendered: 1, outbox: 1 });
     expect((await rows(old.executionId)).context).toBeNull(); // the call had no shared context
-    await herald.db.updateTable('executions').set({ completed_at: new Date(Date.now() - 31 * 86_400_000).toISOString() }).where('id', '=', old.executionId).execute();
+    await herald.db
+      .updateTable('executions')
+      .set({ completed_at: new Date(Date.now() - 31 * 86_400_000).toISOString() })
+      .where('id', '=', old.executionId)
+      .execute();
 
     await herald.client.schedule.getHandle(retentionScheduleId(herald.config.temporal.taskQueue)).trigger();
-    await expect.poll(async () => (await herald.request('GET', `/v1/executions/${old.executionId}`)).body.detailsPurgedAt, { timeout: 20_000, interval: 200 }).toEqual(expect.any(String));
+    await expect
+      .poll(async () => (await herald.request('GET', `/v1/executions/${old.executionId}`)).body.detailsPurgedAt, { timeout: 20_000, interval: 200 })
+      .toEqual(expect.any(String));
 
     const purged = (await herald.request('GET', `/v1/executions/${old.executionId}`)).body;
     expect(purged).toMatchObject({ status: 'completed', counts: { sent: 1, failed: 0, excluded: 0, pending: 0 }, recipients: [] });

@@ -8,7 +8,11 @@ import { startHerald, type Herald } from '../support/herald-harness';
 
 const BOOT = 'scopes-bootstrap-key';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
-const trigger = (campaignId: string, userId = 'ada@example.com') => ({ requestId: uniqueRequestId('scopes'), campaignId, recipients: [{ userId, namespace: 'email' }] });
+const trigger = (campaignId: string, userId = 'ada@example.com') => ({
+  requestId: uniqueRequestId('scopes'),
+  campaignId,
+  recipients: [{ userId, namespace: 'email' }],
+});
 
 describe('API key scopes', () => {
   let herald: Herald;
@@ -28,13 +32,18 @@ describe('API key scopes', () => {
   });
   afterAll(() => herald.stop());
 
-  const document = async () => (await herald.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>> };
+  const document = async () =>
+    (await herald.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>> };
 
   it('every /v1 operation in the OpenAPI document declares the key scopes it admits', async () => {
     const doc = await document();
     const operations = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith('/v1/'))
-      .flatMap(([path, item]) => Object.entries(item).filter(([method]) => METHODS.includes(method)).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })));
+      .flatMap(([path, item]) =>
+        Object.entries(item)
+          .filter(([method]) => METHODS.includes(method))
+          .map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
+      );
     expect(operations.length).toBeGreaterThan(10);
     for (const { name, operation } of operations) {
       const scopes = (operation.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? []);
@@ -105,10 +114,17 @@ describe('API key scopes', () => {
   it('denies a /v1 route that declares no scopes, and never runs a /v1 handler the document does not declare', async () => {
     const app = createApp(serviceDependencies(herald.config, herald.db, herald.client));
     let ran = 0;
-    app.openapi(createRoute({ method: 'get', path: '/v1/undeclared', responses: { 200: { description: 'ok', content: { 'application/json': { schema: z.object({}) } } } } }), (c) => {
-      ran++;
-      return c.json({}, 200);
-    });
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: '/v1/undeclared',
+        responses: { 200: { description: 'ok', content: { 'application/json': { schema: z.object({}) } } } },
+      }),
+      (c) => {
+        ran++;
+        return c.json({}, 200);
+      },
+    );
     app.get('/v1/hidden', (c) => {
       ran++;
       return c.json({});
@@ -139,11 +155,20 @@ describe('the outbox route', () => {
   it('is a 404, absent from the OpenAPI document, with other providers for email, SMS and every push platform', async () => {
     const pem = '-----BEGIN PRIVATE KEY-----\nunused\n-----END PRIVATE KEY-----';
     const push = {
-      VAPID_SUBJECT: 'mailto:ops@example.com', VAPID_PUBLIC_KEY: Buffer.alloc(65, 4).toString('base64url'), VAPID_PRIVATE_KEY: Buffer.alloc(32, 7).toString('base64url'),
-      FCM_PROJECT_ID: 'acme', FCM_SERVICE_ACCOUNT: JSON.stringify({ client_email: 'herald@acme.example', private_key: pem }),
-      APNS_TEAM_ID: 'TEAM123456', APNS_KEY_ID: 'KEY1234567', APNS_BUNDLE_ID: 'com.example.app', APNS_PRIVATE_KEY: pem,
+      VAPID_SUBJECT: 'mailto:ops@example.com',
+      VAPID_PUBLIC_KEY: Buffer.alloc(65, 4).toString('base64url'),
+      VAPID_PRIVATE_KEY: Buffer.alloc(32, 7).toString('base64url'),
+      FCM_PROJECT_ID: 'acme',
+      FCM_SERVICE_ACCOUNT: JSON.stringify({ client_email: 'herald@acme.example', private_key: pem }),
+      APNS_TEAM_ID: 'TEAM123456',
+      APNS_KEY_ID: 'KEY1234567',
+      APNS_BUNDLE_ID: 'com.example.app',
+      APNS_PRIVATE_KEY: pem,
     };
-    const herald = await startHerald({ withoutWorker: true, env: { HERALD_API_KEYS: BOOT, HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test', HERALD_SMS_PROVIDER: 'twilio', ...push } });
+    const herald = await startHerald({
+      withoutWorker: true,
+      env: { HERALD_API_KEYS: BOOT, HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_test', HERALD_SMS_PROVIDER: 'twilio', ...push },
+    });
     try {
       const res = await withKey(herald, BOOT)('GET', '/v1/outbox');
       expect(res.status).toBe(404);

@@ -56,7 +56,12 @@ describe('click tracking is no open redirect', () => {
   const hit = (url: string) => fetch(`${herald.baseUrl}${url.slice(PUBLIC_URL.length)}`, { redirect: 'manual' });
 
   async function trigger(campaignId: string, recipient: { userId: string; namespace: string }, context: Record<string, unknown>) {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('redirect'), campaignId, recipients: [recipient], context });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('redirect'),
+      campaignId,
+      recipients: [recipient],
+      context,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const executionId = res.body.executionId as string;
     const execution = await herald.waitForExecution(executionId);
@@ -88,7 +93,12 @@ describe('click tracking is no open redirect', () => {
 
   it('keeps the userinfo trick and look-alike hosts untracked', async () => {
     const campaign = await liveCampaign(herald, { content: { subject: 'Hi', html: HTML }, tracking: { clicks: true } });
-    for (const url of [USERINFO, 'https://shop.example.com.attacker.example/', 'https://shop.example.com:443@attacker.example/', 'https://shop.example.com\\@attacker.example/']) {
+    for (const url of [
+      USERINFO,
+      'https://shop.example.com.attacker.example/',
+      'https://shop.example.com:443@attacker.example/',
+      'https://shop.example.com\\@attacker.example/',
+    ]) {
       const { html } = await sendEmail(campaign.id, url);
       // As rendered (autoescaped: `\` reads `&#92;`), not rewritten.
       expect(html.split('>Yours</a>')[0], url).toMatch(/^<body><a href="https:\/\/shop\.example\.com/);
@@ -101,7 +111,10 @@ describe('click tracking is no open redirect', () => {
   });
 
   it('tracks a context link whose host the campaign allowlists, exactly or by wildcard', async () => {
-    const campaign = await liveCampaign(herald, { content: { subject: 'Hi', html: HTML }, tracking: { clicks: true, allowedLinkHosts: ['Attacker.Example', '*.partner.example'] } });
+    const campaign = await liveCampaign(herald, {
+      content: { subject: 'Hi', html: HTML },
+      tracking: { clicks: true, allowedLinkHosts: ['Attacker.Example', '*.partner.example'] },
+    });
     expect(campaign.tracking).toEqual({ clicks: true, allowedLinkHosts: ['Attacker.Example', '*.partner.example'] });
     const { executionId, html } = await sendEmail(campaign.id, ATTACKER);
     const urls = trackingUrls(PUBLIC_URL, tokens, executionId, 0);
@@ -116,8 +129,26 @@ describe('click tracking is no open redirect', () => {
   });
 
   it('refuses invalid allowlist entries with problem+json 400', async () => {
-    for (const entry of ['https://example.com', 'example.com:8080', 'example.com/path', 'user@example.com', '*.com', '*', 'exa mple.com', '*.*.example.com', '', 'a'.repeat(64) + '.com']) {
-      const res = await herald.request('POST', '/v1/campaigns', { name: 'x', type: 'transactional', channel: 'email', content: { subject: 'Hi', html: HTML }, audience: { namespace: 'email', createMissingProfiles: true }, tracking: { clicks: true, allowedLinkHosts: [entry] } });
+    for (const entry of [
+      'https://example.com',
+      'example.com:8080',
+      'example.com/path',
+      'user@example.com',
+      '*.com',
+      '*',
+      'exa mple.com',
+      '*.*.example.com',
+      '',
+      'a'.repeat(64) + '.com',
+    ]) {
+      const res = await herald.request('POST', '/v1/campaigns', {
+        name: 'x',
+        type: 'transactional',
+        channel: 'email',
+        content: { subject: 'Hi', html: HTML },
+        audience: { namespace: 'email', createMissingProfiles: true },
+        tracking: { clicks: true, allowedLinkHosts: [entry] },
+      });
       expect(res.status, entry).toBe(400);
       expect(res.headers.get('content-type'), entry).toContain('application/problem+json');
       expect(JSON.stringify(res.body), entry).toContain('allowedLinkHosts');
@@ -129,12 +160,18 @@ describe('click tracking is no open redirect', () => {
       name: 'Preview',
       type: 'transactional',
       channel: 'email',
-      content: { subject: 'Hi', html: `${HTML.replace('</body>', '')}<a href="{{ context.other }}">Other</a><a href="https://shop.example.com/unsubscribe">U</a></body>` },
+      content: {
+        subject: 'Hi',
+        html: `${HTML.replace('</body>', '')}<a href="{{ context.other }}">Other</a><a href="https://shop.example.com/unsubscribe">U</a></body>`,
+      },
       audience: { namespace: 'email', createMissingProfiles: true },
       tracking: { clicks: true },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const res = await herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email' }, context: { url: ATTACKER, path: 'orders/42', other: USERINFO } });
+    const res = await herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, {
+      recipient: { userId: 'ada@example.com', namespace: 'email' },
+      context: { url: ATTACKER, path: 'orders/42', other: USERINFO },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.tracking).toEqual({
       opens: false,
@@ -151,7 +188,14 @@ describe('click tracking is no open redirect', () => {
   });
 
   it('does the same for the URLs of a tracked SMS, and its preview', async () => {
-    const created = await herald.request('POST', '/v1/campaigns', { name: 'SMS', type: 'transactional', channel: 'sms', content: { body: SMS_BODY }, audience: { namespace: 'phone', createMissingProfiles: true }, tracking: { clicks: true } });
+    const created = await herald.request('POST', '/v1/campaigns', {
+      name: 'SMS',
+      type: 'transactional',
+      channel: 'sms',
+      content: { body: SMS_BODY },
+      audience: { namespace: 'phone', createMissingProfiles: true },
+      tracking: { clicks: true },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect((await herald.request('POST', `/v1/campaigns/${created.body.id}/activate`)).status).toBe(200);
     const to = '+14155553999';
@@ -165,6 +209,12 @@ describe('click tracking is no open redirect', () => {
 
     const preview = await herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, { recipient: { userId: to, namespace: 'phone' }, context });
     expect(preview.status, JSON.stringify(preview.body)).toBe(200);
-    expect(preview.body.tracking).toEqual({ opens: false, clicks: true, token: 'preview', links: ['https://shop.example.com/orders/42'], untrackedLinks: [{ url: ATTACKER, reason: 'host-not-allowed' }] });
+    expect(preview.body.tracking).toEqual({
+      opens: false,
+      clicks: true,
+      token: 'preview',
+      links: ['https://shop.example.com/orders/42'],
+      untrackedLinks: [{ url: ATTACKER, reason: 'host-not-allowed' }],
+    });
   });
 });

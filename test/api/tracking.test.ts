@@ -29,7 +29,9 @@ describe('engagement tracking', () => {
 
   beforeAll(async () => {
     fake = await startFakeResend({ apiKey: 're_track_key' });
-    herald = await startHerald({ env: { RESEND_API_KEY: 're_track_key', RESEND_BASE_URL: fake.url, HERALD_TRACKING_SECRET: SECRET, HERALD_PUBLIC_URL: `${PUBLIC_URL}/` } });
+    herald = await startHerald({
+      env: { RESEND_API_KEY: 're_track_key', RESEND_BASE_URL: fake.url, HERALD_TRACKING_SECRET: SECRET, HERALD_PUBLIC_URL: `${PUBLIC_URL}/` },
+    });
   });
   afterAll(async () => {
     await herald?.stop();
@@ -40,7 +42,12 @@ describe('engagement tracking', () => {
 
   async function send(campaignId: string, userId: string) {
     await herald.request('PUT', `/v1/profiles/email/${encodeURIComponent(userId)}`, { attributes: { firstName: 'Ada' } });
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('track'), campaignId, recipients: [{ userId, namespace: 'email' }], context: { code: '4711' } });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('track'),
+      campaignId,
+      recipients: [{ userId, namespace: 'email' }],
+      context: { code: '4711' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const executionId = res.body.executionId as string;
     const execution = await herald.waitForExecution(executionId);
@@ -146,7 +153,9 @@ describe('engagement tracking', () => {
     const campaign = await liveCampaign(herald, { content: { subject: 'Hello', html: TRACKED_HTML } });
     expect(campaign.tracking).toBeUndefined();
     const { executionId, delivery } = await send(campaign.id, address('bob'));
-    expect(delivery.html).toBe(TRACKED_HTML.replace('{{ profile.firstName }}', 'Ada').replace('{{ context.code }}', '4711').replace('{{ profile.firstName }}', 'Ada'));
+    expect(delivery.html).toBe(
+      TRACKED_HTML.replace('{{ profile.firstName }}', 'Ada').replace('{{ context.code }}', '4711').replace('{{ profile.firstName }}', 'Ada'),
+    );
     const status = await herald.request('GET', `/v1/executions/${executionId}`);
     expect(status.body.recipients[0]).not.toHaveProperty('opens');
     expect(status.body.recipients[0]).not.toHaveProperty('clicks');
@@ -166,7 +175,9 @@ describe('engagement tracking without a key, and its rate limit', () => {
     expect(created.status).toBe(201);
     const activated = await herald.request('POST', `/v1/campaigns/${created.body.id}/activate`);
     expect(activated.status).toBe(422);
-    expect(activated.body.errors).toEqual([expect.objectContaining({ field: 'tracking', message: expect.stringContaining('HERALD_TRACKING_SECRET is not set') })]);
+    expect(activated.body.errors).toEqual([
+      expect.objectContaining({ field: 'tracking', message: expect.stringContaining('HERALD_TRACKING_SECRET is not set') }),
+    ]);
     // Tracking off: the same campaign activates.
     expect((await herald.request('PATCH', `/v1/campaigns/${created.body.id}`, { tracking: null })).status).toBe(200);
     expect((await herald.request('POST', `/v1/campaigns/${created.body.id}/activate`)).status).toBe(200);

@@ -34,7 +34,10 @@ describe('unitary trigger', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ executionId: expect.any(String), requestId: body.requestId, campaignId: transactional.id });
     const execution = await herald.waitForExecution(res.body.executionId);
-    expect(execution).toMatchObject({ status: 'completed', recipients: [{ userId: 'ada@example.com', status: 'sent', profileCreated: false, messageId: expect.any(String) }] });
+    expect(execution).toMatchObject({
+      status: 'completed',
+      recipients: [{ userId: 'ada@example.com', status: 'sent', profileCreated: false, messageId: expect.any(String) }],
+    });
     const [message] = (await outboxFor(transactional.id, 'ada@example.com')).filter((m) => m.executionId === res.body.executionId);
     expect(message).toMatchObject({ subject: 'Hello Ada', html: '<p>Hi Ada, your code is 4711</p>', text: 'Code 4711', userId: 'ada@example.com' });
   });
@@ -45,7 +48,12 @@ describe('unitary trigger', () => {
     await herald.waitForExecution(res.body.executionId);
     const handle = herald.client.workflow.getHandle(executionWorkflowId(transactional.id, body.requestId));
     const description = await handle.describe();
-    expect(description.searchAttributes).toMatchObject({ CampaignId: [transactional.id], RequestId: [body.requestId], Channel: ['email'], CampaignType: ['transactional'] });
+    expect(description.searchAttributes).toMatchObject({
+      CampaignId: [transactional.id],
+      RequestId: [body.requestId],
+      Channel: ['email'],
+      CampaignType: ['transactional'],
+    });
     const summary = await description.staticSummary();
     const details = await description.staticDetails();
     expect(summary).toBe(`email "Password reset" to 1 recipient (request ${body.requestId})`);
@@ -113,7 +121,13 @@ describe('unitary trigger', () => {
     const marketing = await liveCampaign(herald, { type: 'marketing' });
     await herald.request('PUT', '/v1/profiles/email/optin@example.com', { attributes: {}, consents: { email: 'in' } });
     await herald.request('PUT', '/v1/profiles/email/optout@example.com', { attributes: {}, consents: { email: 'out' } });
-    const execution = await send(trigger(marketing.id, [{ userId: 'optin@example.com', namespace: 'email' }, { userId: 'optout@example.com', namespace: 'email' }, { userId: 'unknown@example.com', namespace: 'email' }]));
+    const execution = await send(
+      trigger(marketing.id, [
+        { userId: 'optin@example.com', namespace: 'email' },
+        { userId: 'optout@example.com', namespace: 'email' },
+        { userId: 'unknown@example.com', namespace: 'email' },
+      ]),
+    );
     expect(execution.recipients.map((r: { status: string; reason?: string }) => [r.status, r.reason])).toEqual([
       ['sent', undefined],
       ['excluded', 'no-consent'],
@@ -134,7 +148,13 @@ describe('unitary trigger', () => {
   it('uses channelData.emailAddress, then the profile email, then the userId', async () => {
     const crm = await liveCampaign(herald, { audience: { namespace: 'crm', createMissingProfiles: true } });
     await herald.request('PUT', '/v1/profiles/crm/c-1', { attributes: { email: 'profile@example.com' } });
-    const execution = await send(trigger(crm.id, [{ userId: 'c-1', namespace: 'crm' }, { userId: 'c-2', namespace: 'crm', channelData: { emailAddress: 'given@example.com' } }, { userId: 'c-3', namespace: 'crm' }]));
+    const execution = await send(
+      trigger(crm.id, [
+        { userId: 'c-1', namespace: 'crm' },
+        { userId: 'c-2', namespace: 'crm', channelData: { emailAddress: 'given@example.com' } },
+        { userId: 'c-3', namespace: 'crm' },
+      ]),
+    );
     expect(execution.recipients.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual(['sent', 'sent', 'no-email-address']);
     expect((await outboxFor(crm.id)).map((m) => m.to).sort()).toEqual(['given@example.com', 'profile@example.com']);
   });

@@ -30,7 +30,11 @@ async function seed(herald: Herald, segment: string, count: number, noConsent: (
 }
 
 async function ruleAudience(herald: Herald, segment: string) {
-  const res = await herald.request('POST', '/v1/audiences', { name: `segment ${segment}`, namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] } });
+  const res = await herald.request('POST', '/v1/audiences', {
+    name: `segment ${segment}`,
+    namespace: 'email',
+    definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;
 }
@@ -102,7 +106,10 @@ describe('audience executions', () => {
     const campaign = await liveCampaign(herald, marketing());
     const { executionId } = await runAudience(herald, { campaignId: campaign.id, audience: { id: audienceId }, throttle: { messagesPerSecond: 4 } });
     await new Promise((resolve) => setTimeout(resolve, 800));
-    await herald.request('PUT', '/v1/profiles/email/frozen-late@example.com', { attributes: { firstName: 'Late', segment: 'frozen' }, consents: { email: 'in' } });
+    await herald.request('PUT', '/v1/profiles/email/frozen-late@example.com', {
+      attributes: { firstName: 'Late', segment: 'frozen' },
+      consents: { email: 'in' },
+    });
     const execution = await herald.waitForExecution(executionId, 60_000);
     expect(execution.audience.targetedProfileCount).toBe(12);
     expect(execution.counts.sent).toBe(12);
@@ -154,7 +161,11 @@ describe('audience executions', () => {
     await seed(herald, 'cancel', 3);
     const audienceId = await ruleAudience(herald, 'cancel');
     const campaign = await liveCampaign(herald, marketing());
-    const accepted = await runAudience(herald, { campaignId: campaign.id, audience: { id: audienceId }, schedule: { executeAt: new Date(Date.now() + 60_000).toISOString() } });
+    const accepted = await runAudience(herald, {
+      campaignId: campaign.id,
+      audience: { id: audienceId },
+      schedule: { executeAt: new Date(Date.now() + 60_000).toISOString() },
+    });
     const cancelled = await herald.request('DELETE', `/v1/executions/schedules/${accepted.scheduleId}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
@@ -189,8 +200,20 @@ describe('audience executions', () => {
     expect(notMarketing.status).toBe(422);
     expect(notMarketing.body.type).toBe('campaign-not-marketing');
     expect((await herald.request('POST', '/v1/executions/audience', { campaignId: campaign.id, audience: { id: 'nope' } })).status).toBe(404);
-    expect((await herald.request('POST', '/v1/executions/audience', { campaignId: campaign.id, audience: { id: audienceId }, throttle: { messagesPerSecond: 2001 } })).status).toBe(400);
-    const past = await herald.request('POST', '/v1/executions/audience', { campaignId: campaign.id, audience: { id: audienceId }, schedule: { executeAt: '2020-01-01T00:00:00Z' } });
+    expect(
+      (
+        await herald.request('POST', '/v1/executions/audience', {
+          campaignId: campaign.id,
+          audience: { id: audienceId },
+          throttle: { messagesPerSecond: 2001 },
+        })
+      ).status,
+    ).toBe(400);
+    const past = await herald.request('POST', '/v1/executions/audience', {
+      campaignId: campaign.id,
+      audience: { id: audienceId },
+      schedule: { executeAt: '2020-01-01T00:00:00Z' },
+    });
     expect(past.status).toBe(422);
     expect(past.headers.get('content-type')).toContain('application/problem+json');
     expect((await herald.request('GET', '/v1/executions/schedules/sch_unknown')).status).toBe(404);
@@ -203,7 +226,9 @@ describe('audience executions through Resend', () => {
 
   beforeAll(async () => {
     resend = await startFakeResend({ apiKey: 're_audience' });
-    herald = await startHerald({ env: { HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_audience', RESEND_BASE_URL: resend.url, EMAIL_FROM: 'Herald <news@example.com>' } });
+    herald = await startHerald({
+      env: { HERALD_EMAIL_PROVIDER: 'resend', RESEND_API_KEY: 're_audience', RESEND_BASE_URL: resend.url, EMAIL_FROM: 'Herald <news@example.com>' },
+    });
   });
   afterAll(async () => {
     await herald.stop();
@@ -281,7 +306,7 @@ describe('audience executions with capping and quiet hours', () => {
   });
   afterAll(() => herald.stop());
 
-  it('caps members who already had the campaign\'s maximum in the period', async () => {
+  it("caps members who already had the campaign's maximum in the period", async () => {
     await seed(herald, 'capped', 3);
     const audienceId = await ruleAudience(herald, 'capped');
     const campaign = await liveCampaign(herald, marketing({ capping: { max: 1, periodHours: 24 } }));

@@ -38,7 +38,7 @@ describe('the Twilio provider against the fake Twilio', () => {
     expect(fake.messages).toHaveLength(0);
   });
 
-  it('classifies other 4xx as permanent, with Twilio\'s code and message', async () => {
+  it("classifies other 4xx as permanent, with Twilio's code and message", async () => {
     fake.rejectNumber('+14155552672');
     const rejected = await twilio.send(message('+14155552672')).catch((error: unknown) => error);
     expect(rejected).toBeInstanceOf(ProviderRejectedError);

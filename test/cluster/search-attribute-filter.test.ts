@@ -21,7 +21,11 @@ describe.skipIf(!inject('temporalClusterPostgresUrl'))('search attributes on the
     const campaign = await liveCampaign(herald);
     const requestIds = [uniqueRequestId('filter'), uniqueRequestId('filter')];
     for (const requestId of requestIds) {
-      const res = await herald.request('POST', '/v1/executions/unitary', { requestId, campaignId: campaign.id, recipients: [{ userId: 'ada@example.com', namespace: 'email' }] });
+      const res = await herald.request('POST', '/v1/executions/unitary', {
+        requestId,
+        campaignId: campaign.id,
+        recipients: [{ userId: 'ada@example.com', namespace: 'email' }],
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(202);
       await herald.waitForExecution(res.body.executionId);
     }
@@ -31,7 +35,12 @@ describe.skipIf(!inject('temporalClusterPostgresUrl'))('search attributes on the
       return ids.sort();
     };
     const expected = [activationWorkflowId(campaign.id), ...requestIds.map((requestId) => executionWorkflowId(campaign.id, requestId))].sort();
-    await waitFor(`CampaignId = "${campaign.id}" to list ${expected.join(', ')}`, async () => JSON.stringify(await list(`CampaignId = "${campaign.id}"`)) === JSON.stringify(expected), 20_000, 250);
+    await waitFor(
+      `CampaignId = "${campaign.id}" to list ${expected.join(', ')}`,
+      async () => JSON.stringify(await list(`CampaignId = "${campaign.id}"`)) === JSON.stringify(expected),
+      20_000,
+      250,
+    );
     expect(await list(`RequestId = "${requestIds[0]}" AND ExecutionStatus = "Completed"`)).toEqual([executionWorkflowId(campaign.id, requestIds[0]!)]);
     expect(await list(`CampaignId = "${campaign.id}" AND Channel = "email" AND CampaignType = "transactional"`)).toEqual(expected);
   });

@@ -3,7 +3,16 @@ import { startTemporalCluster, type TemporalCluster } from '../../temporal/clust
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { sleep, startProcessStack, waitFor, type ProcessStack } from '../support/process-stack';
 import { startProviderProxy, type ProviderProxy } from '../faults/support/provider-proxy';
-import { attemptSummary, claimedExecutions, createLiveCampaign, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger, expectExactlyOnceAfterOutage } from '../faults/support/triggers';
+import {
+  attemptSummary,
+  claimedExecutions,
+  createLiveCampaign,
+  expectEveryMessageDeliveredOnce,
+  planTriggers,
+  triggerWithRetry,
+  type AcceptedTrigger,
+  expectExactlyOnceAfterOutage,
+} from '../faults/support/triggers';
 
 /**
  * The Temporal server production runs (temporal/cluster.ts: v1.29.1 on PostgreSQL, every service in
@@ -69,7 +78,17 @@ describe.skipIf(!clusterPostgresUrl)('Temporal cluster restarted under load', ()
     accepted.push(...beforeAccepted, ...duringAccepted);
     for (const { executionId } of accepted) executions.set(executionId, await stack.waitForExecution(executionId, 120_000));
 
-    await expectExactlyOnceAfterOutage({ label: 'cluster-crash', baseUrl: stack.baseUrl, database: stack.database, fake, accepted, duringAccepted, executions, deliveredBeforeOutage, expectedDeliveries: 30 });
+    await expectExactlyOnceAfterOutage({
+      label: 'cluster-crash',
+      baseUrl: stack.baseUrl,
+      database: stack.database,
+      fake,
+      accepted,
+      duringAccepted,
+      executions,
+      deliveredBeforeOutage,
+      expectedDeliveries: 30,
+    });
   }, 240_000);
 
   it('stopped gracefully and started again while calls keep arriving: each message delivered once', async () => {
@@ -90,7 +109,9 @@ describe.skipIf(!clusterPostgresUrl)('Temporal cluster restarted under load', ()
 
     // The calls made while the server was down: the API's Temporal client waits the restart out.
     const duringRestart = streamAccepted.filter(({ attempts }) => attempts[0]!.at >= restartedAt && attempts[0]!.at <= restartedAt + restartMs);
-    console.info(`[cluster-restart] graceful restart took ${restartMs} ms, ${duringRestart.length} calls made meanwhile; attempts per call: ${attemptSummary(streamAccepted)}`);
+    console.info(
+      `[cluster-restart] graceful restart took ${restartMs} ms, ${duringRestart.length} calls made meanwhile; attempts per call: ${attemptSummary(streamAccepted)}`,
+    );
     expect(duringRestart.length).toBeGreaterThanOrEqual(3);
     const claimed = await claimedExecutions(stack.database);
     for (const call of streamAccepted) expect(call.executionId, call.trigger.requestId).toBe(claimed.get(call.trigger.requestId));

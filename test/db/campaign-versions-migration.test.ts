@@ -25,12 +25,18 @@ describe('migration 0012-campaign-versions', () => {
     if (adminUrl) {
       const database = await createTestDatabase(adminUrl);
       const db = openDatabase({ dialect: 'postgres', url: database.url });
-      cleanups.push(() => database.drop(), () => db.destroy());
+      cleanups.push(
+        () => database.drop(),
+        () => db.destroy(),
+      );
       return db;
     }
     const dir = mkdtempSync(join(tmpdir(), 'herald-versions-'));
     const db = openDatabase(join(dir, 'herald.db'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }), () => db.destroy());
+    cleanups.push(
+      async () => rmSync(dir, { recursive: true, force: true }),
+      () => db.destroy(),
+    );
     return db;
   }
 
@@ -58,7 +64,15 @@ describe('migration 0012-campaign-versions', () => {
       activated_at: status === 'draft' ? null : at,
       ...extra,
     });
-    await old.insertInto('campaigns').values([row('live3', 'live', 3), row('draft2', 'draft', 2), row('stopped1', 'stopped', 1, { context_schema: '{"type":"object"}' }), row('noversion', 'live', 1)]).execute();
+    await old
+      .insertInto('campaigns')
+      .values([
+        row('live3', 'live', 3),
+        row('draft2', 'draft', 2),
+        row('stopped1', 'stopped', 1, { context_schema: '{"type":"object"}' }),
+        row('noversion', 'live', 1),
+      ])
+      .execute();
     const raw = (campaign_id: string, version: number, snapshot: object) => ({ campaign_id, version, snapshot: JSON.stringify(snapshot), created_at: at });
     await old
       .insertInto('campaign_versions')

@@ -23,21 +23,63 @@ describe('CappingRepository', () => {
   let executions = 0;
 
   /** One execution of `campaign` with one delivery per userId, in `status`, last updated `agoMs` ago. */
-  async function delivered(campaign: Campaign, userIds: string[], { status = 'sent', agoMs = HOUR, namespace = 'crm' }: { status?: 'sent' | 'pending' | 'failed' | 'excluded'; agoMs?: number; namespace?: string } = {}): Promise<string> {
+  async function delivered(
+    campaign: Campaign,
+    userIds: string[],
+    { status = 'sent', agoMs = HOUR, namespace = 'crm' }: { status?: 'sent' | 'pending' | 'failed' | 'excluded'; agoMs?: number; namespace?: string } = {},
+  ): Promise<string> {
     const id = `cap-exec-${++executions}`;
     await herald.db
       .insertInto('executions')
-      .values({ id, request_id: id, request_hash: id, campaign_id: campaign.id, campaign_version: campaign.version, workflow_id: `wf-${id}`, status: 'completed', failure_reason: null, created_at: iso(now - agoMs), completed_at: iso(now - agoMs), workflow_checked_at: null, context: null, started_by_key_id: null, details_purged_at: null })
+      .values({
+        id,
+        request_id: id,
+        request_hash: id,
+        campaign_id: campaign.id,
+        campaign_version: campaign.version,
+        workflow_id: `wf-${id}`,
+        status: 'completed',
+        failure_reason: null,
+        created_at: iso(now - agoMs),
+        completed_at: iso(now - agoMs),
+        workflow_checked_at: null,
+        context: null,
+        started_by_key_id: null,
+        details_purged_at: null,
+      })
       .execute();
     await herald.db
       .insertInto('deliveries')
-      .values(userIds.map((userId, position) => ({ execution_id: id, user_id: userId, position, namespace, channel: campaign.channel, status, reason: null, address: null, message_id: null, updated_at: iso(now - agoMs), context: null, channel_data: null })))
+      .values(
+        userIds.map((userId, position) => ({
+          execution_id: id,
+          user_id: userId,
+          position,
+          namespace,
+          channel: campaign.channel,
+          status,
+          reason: null,
+          address: null,
+          message_id: null,
+          updated_at: iso(now - agoMs),
+          context: null,
+          channel_data: null,
+        })),
+      )
       .execute();
     return id;
   }
 
   const capped = async (campaign: Campaign, userIds: string[], extra: { namespace?: string; exceptExecutionId?: string } = {}) =>
-    [...(await capping.cappedUserIds({ campaign, namespace: extra.namespace ?? 'crm', userIds, nowMs: now, ...(extra.exceptExecutionId && { exceptExecutionId: extra.exceptExecutionId }) }))].sort();
+    [
+      ...(await capping.cappedUserIds({
+        campaign,
+        namespace: extra.namespace ?? 'crm',
+        userIds,
+        nowMs: now,
+        ...(extra.exceptExecutionId && { exceptExecutionId: extra.exceptExecutionId }),
+      })),
+    ].sort();
 
   beforeAll(async () => {
     herald = await startHerald({ withoutWorker: true });
@@ -65,7 +107,7 @@ describe('CappingRepository', () => {
     expect(await capped(campaignB, ['a-reached', 'a-one'])).toEqual([]);
   });
 
-  it("does not count the execution being prepared (a retried preparation never caps its own sends)", async () => {
+  it('does not count the execution being prepared (a retried preparation never caps its own sends)', async () => {
     await delivered(campaignA, ['retry-user']);
     const current = await delivered(campaignA, ['retry-user']);
     expect(await capped(campaignA, ['retry-user'])).toEqual(['retry-user']);

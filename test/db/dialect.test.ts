@@ -7,10 +7,28 @@ const withCode = (code: string, message = 'x') => Object.assign(new Error(messag
 
 describe('the dialect seam', () => {
   it('answers 503 for transient SQLite and PostgreSQL errors, and only for those', () => {
-    for (const code of ['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', '57P01', '57P02', '57P03', '08006', '08001', '40001', '40P01', '53300', 'ECONNREFUSED', 'ECONNRESET']) {
+    for (const code of [
+      'SQLITE_BUSY',
+      'SQLITE_BUSY_SNAPSHOT',
+      'SQLITE_LOCKED',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08006',
+      '08001',
+      '40001',
+      '40P01',
+      '53300',
+      'ECONNREFUSED',
+      'ECONNRESET',
+    ]) {
       expect(isTransientDependencyError(withCode(code)), code).toBe(true);
     }
-    for (const message of ['Connection terminated unexpectedly', 'timeout exceeded when trying to connect', 'Client has encountered a connection error and is not queryable']) {
+    for (const message of [
+      'Connection terminated unexpectedly',
+      'timeout exceeded when trying to connect',
+      'Client has encountered a connection error and is not queryable',
+    ]) {
       expect(isTransientDependencyError(new Error(message)), message).toBe(true);
     }
     expect(isTransientDependencyError(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')]))).toBe(true);

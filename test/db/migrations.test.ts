@@ -59,12 +59,31 @@ describe.skipIf(!inject('postgresAdminUrl'))('migrations on PostgreSQL', () => {
     try {
       await migrateToLatest(db);
       expect(dialectOf(db)).toBe('postgres');
-      const { rows: columns } = await sql<{ column_name: string; data_type: string }>`select column_name, data_type from information_schema.columns where table_name = 'profiles' and column_name in ('attributes', 'consents') order by column_name`.execute(db);
-      expect(columns).toEqual([{ column_name: 'attributes', data_type: 'jsonb' }, { column_name: 'consents', data_type: 'jsonb' }]);
+      const { rows: columns } = await sql<{
+        column_name: string;
+        data_type: string;
+      }>`select column_name, data_type from information_schema.columns where table_name = 'profiles' and column_name in ('attributes', 'consents') order by column_name`.execute(
+        db,
+      );
+      expect(columns).toEqual([
+        { column_name: 'attributes', data_type: 'jsonb' },
+        { column_name: 'consents', data_type: 'jsonb' },
+      ]);
       const { rows: indexes } = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'profiles_attributes_gin'`.execute(db);
       expect(indexes[0]?.indexdef).toMatch(/USING gin \(attributes\)/);
       const now = new Date().toISOString();
-      await db.insertInto('profiles').values({ namespace: 'email', user_id: 'ada', attributes: JSON.stringify({ plan: 'pro' }), consents: '{}', created_at: now, updated_at: now, created_by_execution: null }).execute();
+      await db
+        .insertInto('profiles')
+        .values({
+          namespace: 'email',
+          user_id: 'ada',
+          attributes: JSON.stringify({ plan: 'pro' }),
+          consents: '{}',
+          created_at: now,
+          updated_at: now,
+          created_by_execution: null,
+        })
+        .execute();
       const { rows } = await sql<{ user_id: string }>`select user_id from profiles where attributes @> '{"plan":"pro"}'`.execute(db);
       expect(rows).toEqual([{ user_id: 'ada' }]);
     } finally {
@@ -81,7 +100,18 @@ describe.skipIf(Boolean(inject('postgresAdminUrl')))('profile attributes on SQLi
     try {
       await migrateToLatest(db);
       const now = new Date().toISOString();
-      await db.insertInto('profiles').values({ namespace: 'email', user_id: 'ada', attributes: JSON.stringify({ plan: 'pro' }), consents: '{}', created_at: now, updated_at: now, created_by_execution: null }).execute();
+      await db
+        .insertInto('profiles')
+        .values({
+          namespace: 'email',
+          user_id: 'ada',
+          attributes: JSON.stringify({ plan: 'pro' }),
+          consents: '{}',
+          created_at: now,
+          updated_at: now,
+          created_by_execution: null,
+        })
+        .execute();
       const { rows } = await sql<{ user_id: string }>`select user_id from profiles where json_extract(attributes, '$.plan') = 'pro'`.execute(db);
       expect(rows).toEqual([{ user_id: 'ada' }]);
     } finally {

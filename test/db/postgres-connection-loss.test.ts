@@ -40,7 +40,11 @@ describe('a PostgreSQL session ended in the middle of a transaction', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-    const pid = await waitFor(() => `the child's backend pid (output: ${output})`, () => /backend (\d+)/.exec(output)?.[1], 30_000);
+    const pid = await waitFor(
+      () => `the child's backend pid (output: ${output})`,
+      () => /backend (\d+)/.exec(output)?.[1],
+      30_000,
+    );
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
     try {

@@ -24,7 +24,11 @@ describe('Push through APNs (HTTP/2, token auth)', () => {
   beforeAll(async () => {
     fake = await startFakeApns();
     herald = await startHerald({ env: { APNS_BASE_URL: fake.url, HERALD_SENDER_ENV: 'ACME_APNS_KEY', ACME_APNS_KEY: fake.privateKeyPem } });
-    campaignId = await livePushCampaignWith(herald, { name: 'Acme APNs', provider: 'apns', settings: { teamId: fake.teamId, keyId: fake.keyId, bundleId: fake.bundleId, privateKeyEnv: 'ACME_APNS_KEY' } });
+    campaignId = await livePushCampaignWith(herald, {
+      name: 'Acme APNs',
+      provider: 'apns',
+      settings: { teamId: fake.teamId, keyId: fake.keyId, bundleId: fake.bundleId, privateKeyEnv: 'ACME_APNS_KEY' },
+    });
   });
   afterAll(async () => {
     await herald?.stop();
@@ -49,14 +53,23 @@ describe('Push through APNs (HTTP/2, token auth)', () => {
     expect(request!.headers['apns-topic']).toBe(fake.bundleId);
     expect(request!.headers['apns-push-type']).toBe('alert');
     expect(request!.headers['apns-id']).toMatch(UUID);
-    expect(request!.payload).toEqual({ orderId: '42', deepLink: 'myapp://orders/42', aps: { alert: { title: 'Order A-1 shipped', body: 'Hi Ada' }, sound: 'default' } });
+    expect(request!.payload).toEqual({
+      orderId: '42',
+      deepLink: 'myapp://orders/42',
+      aps: { alert: { title: 'Order A-1 shipped', body: 'Hi Ada' }, sound: 'default' },
+    });
     expect(outcomeOf(execution, userId)).toMatchObject({ status: 'sent', messageId: request!.headers['apns-id'] });
   });
 
   it('sends to channelData.pushInfo rather than the stored token', async () => {
     const { userId, token: stored } = await registeredUser();
     const given = nextToken();
-    const execution = await herald.waitForExecution(await trigger({ recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: fake.bundleId, platform: 'ios', token: given } } }], context: { orderId: 'B' } }));
+    const execution = await herald.waitForExecution(
+      await trigger({
+        recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: fake.bundleId, platform: 'ios', token: given } } }],
+        context: { orderId: 'B' },
+      }),
+    );
     expect(fake.requestsTo(given)).toHaveLength(1);
     expect(fake.requestsTo(stored)).toHaveLength(0);
     expect(outcomeOf(execution, userId)).toMatchObject({ status: 'sent' });

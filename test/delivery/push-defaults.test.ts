@@ -36,7 +36,12 @@ describe('Push without a channel configuration: the default per platform', () =>
       name: 'Order shipped (default provider)',
       type: 'transactional',
       channel: 'push',
-      content: { title: 'Order {{ context.orderId }} shipped', body: 'Hi {{ profile.firstName }}, it arrives tomorrow.', data: { orderId: '42' }, deepLink: 'myapp://orders/42' },
+      content: {
+        title: 'Order {{ context.orderId }} shipped',
+        body: 'Hi {{ profile.firstName }}, it arrives tomorrow.',
+        data: { orderId: '42' },
+        deepLink: 'myapp://orders/42',
+      },
       audience: { namespace: 'crm', createMissingProfiles: true },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -51,7 +56,12 @@ describe('Push without a channel configuration: the default per platform', () =>
   afterEach(() => fake.reset());
 
   async function trigger(userId: string, orderId: string): Promise<any> {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('push-default'), campaignId, recipients: [{ userId, namespace: 'crm' }], context: { orderId } });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('push-default'),
+      campaignId,
+      recipients: [{ userId, namespace: 'crm' }],
+      context: { orderId },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return herald.waitForExecution(res.body.executionId);
   }
@@ -60,7 +70,10 @@ describe('Push without a channel configuration: the default per platform', () =>
     const userId = nextUser();
     const subscription = fake.subscribe();
     expect((await herald.request('PUT', `/v1/profiles/crm/${userId}`, { attributes: { firstName: 'Ada' } })).status).toBe(201);
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'https://shop.example', platform: 'web', token: subscription.json })).status).toBe(200);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'https://shop.example', platform: 'web', token: subscription.json }))
+        .status,
+    ).toBe(200);
 
     const execution = await trigger(userId, 'W-1');
     const outcome = execution.recipients.find((r: any) => r.userId === userId);
@@ -74,7 +87,9 @@ describe('Push without a channel configuration: the default per platform', () =>
   it('sends an android target to the outbox without FCM_*, listed by GET /v1/outbox', async () => {
     const userId = nextUser();
     expect((await herald.request('PUT', `/v1/profiles/crm/${userId}`, { attributes: { firstName: 'Lin' } })).status).toBe(201);
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status).toBe(200);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status,
+    ).toBe(200);
 
     const execution = await trigger(userId, 'A-1');
     expect(execution.recipients.find((r: any) => r.userId === userId)).toMatchObject({ status: 'sent', messageId: expect.stringMatching(/^outbox_/) });

@@ -22,8 +22,14 @@ describe('Push through FCM HTTP v1', () => {
 
   beforeAll(async () => {
     fake = await startFakeFcm();
-    herald = await startHerald({ env: { FCM_BASE_URL: fake.url, HERALD_SENDER_ENV: 'ACME_FCM_SERVICE_ACCOUNT', ACME_FCM_SERVICE_ACCOUNT: fake.serviceAccountJson } });
-    campaignId = await livePushCampaignWith(herald, { name: 'Acme FCM', provider: 'fcm', settings: { projectId: fake.projectId, serviceAccountEnv: 'ACME_FCM_SERVICE_ACCOUNT' } });
+    herald = await startHerald({
+      env: { FCM_BASE_URL: fake.url, HERALD_SENDER_ENV: 'ACME_FCM_SERVICE_ACCOUNT', ACME_FCM_SERVICE_ACCOUNT: fake.serviceAccountJson },
+    });
+    campaignId = await livePushCampaignWith(herald, {
+      name: 'Acme FCM',
+      provider: 'fcm',
+      settings: { projectId: fake.projectId, serviceAccountEnv: 'ACME_FCM_SERVICE_ACCOUNT' },
+    });
   });
   afterAll(async () => {
     await herald?.stop();
@@ -59,7 +65,12 @@ describe('Push through FCM HTTP v1', () => {
   it('sends to channelData.pushInfo rather than the stored token', async () => {
     const { userId, token: stored } = await registeredUser();
     const given = nextToken();
-    const execution = await herald.waitForExecution(await trigger({ recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: given } } }], context: { orderId: 'B' } }));
+    const execution = await herald.waitForExecution(
+      await trigger({
+        recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: given } } }],
+        context: { orderId: 'B' },
+      }),
+    );
     expect(fake.requestsTo(given)).toHaveLength(1);
     expect(fake.requestsTo(stored)).toHaveLength(0);
     expect(outcomeOf(execution, userId)).toMatchObject({ status: 'sent' });

@@ -13,7 +13,12 @@ const pushCampaign = (overrides: Record<string, unknown> = {}) => ({
   name: 'Order shipped',
   type: 'transactional',
   channel: 'push',
-  content: { title: 'Order {{ context.orderId }} shipped', body: 'Hi {{ profile.firstName }}, it arrives tomorrow.', data: { orderId: '42' }, deepLink: 'myapp://orders/42' },
+  content: {
+    title: 'Order {{ context.orderId }} shipped',
+    body: 'Hi {{ profile.firstName }}, it arrives tomorrow.',
+    data: { orderId: '42' },
+    deepLink: 'myapp://orders/42',
+  },
   audience: { namespace: 'crm', createMissingProfiles: true },
   ...overrides,
 });
@@ -67,7 +72,11 @@ describe('Push through Web Push (VAPID)', () => {
     const userId = nextUser();
     const subscription = fake.subscribe();
     expect((await herald.request('PUT', `/v1/profiles/crm/${userId}`, { attributes })).status).toBe(201);
-    const registered = await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'https://shop.example', platform: 'web', token: subscription.json });
+    const registered = await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, {
+      appID: 'https://shop.example',
+      platform: 'web',
+      token: subscription.json,
+    });
     expect(registered.status, JSON.stringify(registered.body)).toBe(200);
     return { userId, subscription };
   }
@@ -76,7 +85,13 @@ describe('Push through Web Push (VAPID)', () => {
     const { userId, subscription } = await subscribedUser();
     const profile = await herald.request('GET', `/v1/profiles/crm/${userId}`);
     expect(profile.body.pushTokens).toEqual([
-      { appID: 'https://shop.example', platform: 'web', token: JSON.stringify({ endpoint: subscription.endpoint, keys: JSON.parse(subscription.json).keys }), createdAt: expect.any(String), updatedAt: expect.any(String) },
+      {
+        appID: 'https://shop.example',
+        platform: 'web',
+        token: JSON.stringify({ endpoint: subscription.endpoint, keys: JSON.parse(subscription.json).keys }),
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      },
     ]);
 
     const executionId = await trigger({ recipients: [{ userId, namespace: 'crm' }], context: { orderId: 'A-7' } });
@@ -88,7 +103,12 @@ describe('Push through Web Push (VAPID)', () => {
     expect(request!.headers.authorization).toMatch(/^vapid t=.+, k=/);
     expect(request!.headers['content-encoding']).toBe('aes128gcm');
     expect(request!.headers.topic).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(JSON.parse(request!.payload!)).toEqual({ title: 'Order A-7 shipped', body: 'Hi Ada, it arrives tomorrow.', data: { orderId: '42' }, deepLink: 'myapp://orders/42' });
+    expect(JSON.parse(request!.payload!)).toEqual({
+      title: 'Order A-7 shipped',
+      body: 'Hi Ada, it arrives tomorrow.',
+      data: { orderId: '42' },
+      deepLink: 'myapp://orders/42',
+    });
     expect(fake.queuedFor(subscription.id)).toHaveLength(1);
     expect(execution.status).toBe('completed');
     expect(outcomeOf(execution, userId)).toMatchObject({ status: 'sent', messageId: `${fake.url}/message/${fake.queuedFor(subscription.id)[0]!.id}` });
@@ -97,7 +117,10 @@ describe('Push through Web Push (VAPID)', () => {
   it('sends to channelData.pushInfo rather than the stored token', async () => {
     const { userId, subscription: stored } = await subscribedUser();
     const given = fake.subscribe();
-    const executionId = await trigger({ recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: 'https://shop.example', platform: 'web', token: given.json } } }], context: { orderId: 'B' } });
+    const executionId = await trigger({
+      recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: 'https://shop.example', platform: 'web', token: given.json } } }],
+      context: { orderId: 'B' },
+    });
     const execution = await herald.waitForExecution(executionId);
     expect(fake.requestsFor(given.id)).toHaveLength(1);
     expect(fake.requestsFor(stored.id)).toHaveLength(0);
@@ -149,7 +172,9 @@ describe('Push through Web Push (VAPID)', () => {
   it.each([410, 404] as const)('fails a gone subscription (%i) at once and removes it from the profile', async (status) => {
     const { userId, subscription } = await subscribedUser();
     const other = fake.subscribe();
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'https://shop.example', platform: 'web', token: other.json })).status).toBe(200);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'https://shop.example', platform: 'web', token: other.json })).status,
+    ).toBe(200);
     // The most recently registered token is the one sent to.
     fake.expire(other.id, status);
     const executionId = await trigger({ recipients: [{ userId, namespace: 'crm' }], context: { orderId: 'F' } });
@@ -196,7 +221,10 @@ describe('Push through Web Push (VAPID)', () => {
 
   it('refuses a device the provider cannot reach (an Android token through Web Push)', async () => {
     const userId = nextUser();
-    const executionId = await trigger({ recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN } } }], context: { orderId: 'J' } });
+    const executionId = await trigger({
+      recipients: [{ userId, namespace: 'crm', channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN } } }],
+      context: { orderId: 'J' },
+    });
     const execution = await herald.waitForExecution(executionId);
     expect(outcomeOf(execution, userId)).toMatchObject({ status: 'failed', reason: expect.stringContaining('cannot reach android devices') });
     expect(fake.requests).toHaveLength(0);
@@ -218,7 +246,13 @@ describe('Push content, review and the outbox', () => {
     expect(unsafe.status).toBe(400);
     expect(JSON.stringify(unsafe.body.errors)).toContain('constructor');
 
-    const bad = await herald.request('POST', '/v1/campaigns', pushCampaign({ content: { default: { title: ' ', body: 'ok', data: { n: 1 }, deepLink: 'javascript://x' }, translations: { fr: { title: 'Salut', body: '' } } } }));
+    const bad = await herald.request(
+      'POST',
+      '/v1/campaigns',
+      pushCampaign({
+        content: { default: { title: ' ', body: 'ok', data: { n: 1 }, deepLink: 'javascript://x' }, translations: { fr: { title: 'Salut', body: '' } } },
+      }),
+    );
     expect(bad.status, JSON.stringify(bad.body)).toBe(201);
     const review = await herald.request('POST', `/v1/campaigns/${bad.body.id}/activate`);
     expect(review.status).toBe(422);
@@ -233,7 +267,9 @@ describe('Push content, review and the outbox', () => {
 
     const smsShaped = await herald.request('POST', '/v1/campaigns', pushCampaign({ content: { body: 'Hi' } }));
     expect(smsShaped.status).toBe(201);
-    expect((await herald.request('POST', `/v1/campaigns/${smsShaped.body.id}/activate`)).body.errors).toEqual([{ field: 'content.title', message: 'a push campaign needs a title and a body' }]);
+    expect((await herald.request('POST', `/v1/campaigns/${smsShaped.body.id}/activate`)).body.errors).toEqual([
+      { field: 'content.title', message: 'a push campaign needs a title and a body' },
+    ]);
   });
 
   it('refuses a push configuration whose key variable the worker does not have at review', async () => {
@@ -247,14 +283,21 @@ describe('Push content, review and the outbox', () => {
     const created = await herald.request('POST', '/v1/campaigns', pushCampaign({ channelConfigurationId: configuration.body.id }));
     const review = await herald.request('POST', `/v1/campaigns/${created.body.id}/activate`);
     expect(review.status).toBe(422);
-    expect(review.body.errors).toContainEqual({ field: 'channelConfigurationId', message: `channel configuration ${configuration.body.id} names the environment variable ACME_APNS_KEY, which is not set for the worker` });
+    expect(review.body.errors).toContainEqual({
+      field: 'channelConfigurationId',
+      message: `channel configuration ${configuration.body.id} names the environment variable ACME_APNS_KEY, which is not set for the worker`,
+    });
   });
 
   it('registers tokens only on an existing profile, validating them per platform', async () => {
     const userId = nextUser();
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status).toBe(404);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status,
+    ).toBe(404);
     expect((await herald.request('PUT', `/v1/profiles/crm/${userId}`, { attributes: {} })).status).toBe(201);
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'ios', token: 'not-hex' })).status).toBe(400);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'ios', token: 'not-hex' })).status,
+    ).toBe(400);
     const put = () => herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN });
     expect((await put()).status).toBe(200);
     const again = await put();
@@ -264,16 +307,23 @@ describe('Push content, review and the outbox', () => {
 
   it('previews a push message: the device from pushInfo or the stored tokens, no-push-token without, and sends nothing', async () => {
     const created = await herald.request('POST', '/v1/campaigns', pushCampaign());
-    const preview = (recipient: Record<string, unknown>) => herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, { recipient: { namespace: 'crm', ...recipient }, context: { orderId: 'P' } });
+    const preview = (recipient: Record<string, unknown>) =>
+      herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, { recipient: { namespace: 'crm', ...recipient }, context: { orderId: 'P' } });
     const userId = nextUser();
     expect((await herald.request('PUT', `/v1/profiles/crm/${userId}`, { attributes: { firstName: 'Mo' } })).status).toBe(201);
     const none = await preview({ userId });
     expect(none.status, JSON.stringify(none.body)).toBe(200);
     expect(none.body).toMatchObject({ decision: { status: 'failed', reason: 'no-push-token' }, exclusions: ['no-push-token'], address: null });
 
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status).toBe(200);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status,
+    ).toBe(200);
     const stored = await preview({ userId });
-    expect(stored.body).toMatchObject({ decision: { status: 'would-send' }, address: JSON.stringify({ appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN }), rendered: { subject: 'Order P shipped', text: 'Hi Mo, it arrives tomorrow.' } });
+    expect(stored.body).toMatchObject({
+      decision: { status: 'would-send' },
+      address: JSON.stringify({ appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN }),
+      rendered: { subject: 'Order P shipped', text: 'Hi Mo, it arrives tomorrow.' },
+    });
 
     const given = await preview({ userId, channelData: { pushInfo: { appID: 'com.example.app', platform: 'ios', token: 'ab'.repeat(32) } } });
     expect(JSON.parse(given.body.address)).toEqual({ appID: 'com.example.app', platform: 'ios', token: 'ab'.repeat(32) });
@@ -284,8 +334,15 @@ describe('Push content, review and the outbox', () => {
     const campaignId = await livePushCampaign(herald);
     const userId = nextUser();
     expect((await herald.request('PUT', `/v1/profiles/crm/${userId}`, { attributes: { firstName: 'Lin' } })).status).toBe(201);
-    expect((await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status).toBe(200);
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('push-outbox'), campaignId, recipients: [{ userId, namespace: 'crm' }], context: { orderId: '9' } });
+    expect(
+      (await herald.request('PUT', `/v1/profiles/crm/${userId}/push-tokens`, { appID: 'com.example.app', platform: 'android', token: ANDROID_TOKEN })).status,
+    ).toBe(200);
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('push-outbox'),
+      campaignId,
+      recipients: [{ userId, namespace: 'crm' }],
+      context: { orderId: '9' },
+    });
     expect(res.status).toBe(202);
     const execution = await herald.waitForExecution(res.body.executionId);
     expect(outcomeOf(execution, userId)).toMatchObject({ status: 'sent', messageId: expect.stringMatching(/^outbox_/) });

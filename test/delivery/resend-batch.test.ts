@@ -88,7 +88,14 @@ describe('ResendEmailProvider.sendBatch against the fake Resend', () => {
     expect(new Set(messageIds).size).toBe(100);
     batch.forEach((message, index) => {
       const delivery = fake.deliveries[index]!;
-      expect(delivery).toMatchObject({ batchIndex: index, to: [message.to], from: message.from, subject: message.subject, html: message.html, text: message.text });
+      expect(delivery).toMatchObject({
+        batchIndex: index,
+        to: [message.to],
+        from: message.from,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+      });
       expect(delivery.body.reply_to).toBe('support@example.com');
       expect(delivery.body.headers).toEqual(message.headers);
       expect(delivery.tags).toEqual([
@@ -198,7 +205,7 @@ describe('ResendEmailProvider.sendBatch against the fake Resend', () => {
     expect(messageIds).toEqual(fake.deliveries.map((delivery) => delivery.id));
   });
 
-  it('a batch slower than the timeout is abandoned, and its retry gets the first call\'s ids', async () => {
+  it("a batch slower than the timeout is abandoned, and its retry gets the first call's ids", async () => {
     const impatient = new ResendEmailProvider(fake.apiKey, proxy.url, 500);
     const batch = messages(20);
     const key = batchIdempotencyKey(batch[0]!.executionId, 0);
@@ -225,11 +232,17 @@ describe('OutboxEmailProvider.sendBatch and OutboxRepository.storeMany', () => {
     if (adminUrl) {
       const database = await createTestDatabase(adminUrl);
       db = openDatabase({ dialect: 'postgres', url: database.url });
-      cleanups.push(() => database.drop(), () => db.destroy());
+      cleanups.push(
+        () => database.drop(),
+        () => db.destroy(),
+      );
     } else {
       const dir = mkdtempSync(join(tmpdir(), 'herald-outbox-batch-'));
       db = openDatabase(join(dir, 'herald.db'));
-      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }), () => db.destroy());
+      cleanups.push(
+        async () => rmSync(dir, { recursive: true, force: true }),
+        () => db.destroy(),
+      );
     }
     await migrateToLatest(db);
     outbox = new OutboxRepository(db);
@@ -238,7 +251,16 @@ describe('OutboxEmailProvider.sendBatch and OutboxRepository.storeMany', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  const rowCount = async (executionId: string) => Number((await db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).where('execution_id', '=', executionId).executeTakeFirstOrThrow()).n);
+  const rowCount = async (executionId: string) =>
+    Number(
+      (
+        await db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('execution_id', '=', executionId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const asOutbox = (message: EmailMessage): NewOutboxMessage => ({
     idempotencyKey: message.idempotencyKey,
     channel: 'email',
@@ -262,7 +284,14 @@ describe('OutboxEmailProvider.sendBatch and OutboxRepository.storeMany', () => {
     const stored = await outbox.list({ campaignId: 'campaign-batch', limit: 1_000 });
     const byId = new Map(stored.map((row) => [row.id, row]));
     batch.forEach((message, index) => {
-      expect(byId.get(messageIds[index]!)).toMatchObject({ to: message.to, subject: message.subject, html: message.html, text: message.text, userId: message.userId, executionId: message.executionId });
+      expect(byId.get(messageIds[index]!)).toMatchObject({
+        to: message.to,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        userId: message.userId,
+        executionId: message.executionId,
+      });
     });
 
     const again = await provider.sendBatch(batch, key);
@@ -305,7 +334,9 @@ describe('OutboxEmailProvider.sendBatch and OutboxRepository.storeMany', () => {
     for (const [n, batch] of batches.entries()) await provider.sendBatch(batch, batchIdempotencyKey(batch[0]!.executionId, n));
     const elapsedMs = performance.now() - started;
 
-    console.log(`[resend-batch] outbox sendBatch (storeMany) on ${inject('postgresAdminUrl') ? 'postgres' : 'sqlite'}: 10x100 messages in ${elapsedMs.toFixed(1)} ms, ${(elapsedMs / 1_000).toFixed(4)} ms/message`);
+    console.log(
+      `[resend-batch] outbox sendBatch (storeMany) on ${inject('postgresAdminUrl') ? 'postgres' : 'sqlite'}: 10x100 messages in ${elapsedMs.toFixed(1)} ms, ${(elapsedMs / 1_000).toFixed(4)} ms/message`,
+    );
     for (const batch of batches) expect(await rowCount(batch[0]!.executionId)).toBe(100);
   });
 });

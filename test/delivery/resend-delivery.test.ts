@@ -57,7 +57,12 @@ describe('email delivery through Resend', () => {
       text: 'Code 4711',
     });
     expect(delivery!.body.to).toBe(ada);
-    expect(delivery!.tags).toEqual(expect.arrayContaining([{ name: 'campaign_id', value: campaignId }, { name: 'execution_id', value: executionId }]));
+    expect(delivery!.tags).toEqual(
+      expect.arrayContaining([
+        { name: 'campaign_id', value: campaignId },
+        { name: 'execution_id', value: executionId },
+      ]),
+    );
     expect(delivery!.headers.authorization).toBe('Bearer re_test_key');
     expect(delivery!.headers['idempotency-key']).toBe(key);
 

@@ -14,7 +14,8 @@ const FROM = '+14155550000';
 const SECRET = randomBytes(32).toString('base64url');
 const PUBLIC_URL = 'https://track.example.test/herald';
 
-const BODY = 'Hi {{ profile.firstName }}: see https://example.com/o/{{ context.code }}?a=1&b=2, or (HTTPS://Example.com/Path#frag). Help: www.example.org, help@example.com. Opt out: https://example.com/opt-out';
+const BODY =
+  'Hi {{ profile.firstName }}: see https://example.com/o/{{ context.code }}?a=1&b=2, or (HTTPS://Example.com/Path#frag). Help: www.example.org, help@example.com. Opt out: https://example.com/opt-out';
 const renderedBody = (code: string) => BODY.replace('{{ profile.firstName }}', 'Ada').replace('{{ context.code }}', code);
 
 const smsCampaign = (overrides: Record<string, unknown> = {}) => ({
@@ -64,7 +65,12 @@ describe('SMS click tracking', () => {
   async function send(campaignId: string) {
     const to = nextNumber();
     await herald.request('PUT', `/v1/profiles/phone/${encodeURIComponent(to)}`, { attributes: { firstName: 'Ada' } });
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('sms-track'), campaignId, recipients: [{ userId: to, namespace: 'phone' }], context: { code: '4711' } });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('sms-track'),
+      campaignId,
+      recipients: [{ userId: to, namespace: 'phone' }],
+      context: { code: '4711' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const executionId = res.body.executionId as string;
     const execution = await herald.waitForExecution(executionId);
@@ -81,7 +87,9 @@ describe('SMS click tracking', () => {
     const { executionId, body } = await send(campaignId);
 
     const urls = trackingUrls(PUBLIC_URL, tokens, executionId, 0);
-    expect(body).toBe(renderedBody('4711').replace('https://example.com/o/4711?a=1&b=2', urls.click(0)).replace('HTTPS://Example.com/Path#frag', urls.click(1)));
+    expect(body).toBe(
+      renderedBody('4711').replace('https://example.com/o/4711?a=1&b=2', urls.click(0)).replace('HTTPS://Example.com/Path#frag', urls.click(1)),
+    );
 
     const first = await hit(urls.click(0));
     expect(first.status).toBe(302);
@@ -111,7 +119,9 @@ describe('SMS click tracking', () => {
     expect(created.status).toBe(201);
     const activated = await herald.request('POST', `/v1/campaigns/${created.body.id}/activate`);
     expect(activated.status).toBe(422);
-    expect(activated.body.errors).toEqual([expect.objectContaining({ field: 'tracking.opens', message: expect.stringContaining('an SMS has no open tracking') })]);
+    expect(activated.body.errors).toEqual([
+      expect.objectContaining({ field: 'tracking.opens', message: expect.stringContaining('an SMS has no open tracking') }),
+    ]);
     expect((await herald.request('PATCH', `/v1/campaigns/${created.body.id}`, { tracking: { clicks: true } })).status).toBe(200);
     expect((await herald.request('POST', `/v1/campaigns/${created.body.id}/activate`)).status).toBe(200);
   });
@@ -119,16 +129,30 @@ describe('SMS click tracking', () => {
   it('previews the body with tracking applied under a placeholder token, its segments counted on the longer body, creating nothing', async () => {
     const created = await herald.request('POST', '/v1/campaigns', smsCampaign({ tracking: { clicks: true } }));
     const to = nextNumber();
-    const res = await herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, { recipient: { userId: to, namespace: 'phone', attributes: { firstName: 'Ada' } }, context: { code: '4711' } });
+    const res = await herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, {
+      recipient: { userId: to, namespace: 'phone', attributes: { firstName: 'Ada' } },
+      context: { code: '4711' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const expected = renderedBody('4711').replace('https://example.com/o/4711?a=1&b=2', `${PUBLIC_URL}/t/c/preview`).replace('HTTPS://Example.com/Path#frag', `${PUBLIC_URL}/t/c/preview`);
+    const expected = renderedBody('4711')
+      .replace('https://example.com/o/4711?a=1&b=2', `${PUBLIC_URL}/t/c/preview`)
+      .replace('HTTPS://Example.com/Path#frag', `${PUBLIC_URL}/t/c/preview`);
     expect(res.body.rendered.body).toBe(expected);
     expect(res.body.rendered.sms.characters).toBe(expected.length);
-    expect(res.body.tracking).toEqual({ opens: false, clicks: true, token: 'preview', links: ['https://example.com/o/4711?a=1&b=2', 'HTTPS://Example.com/Path#frag'], untrackedLinks: [{ url: 'https://example.com/opt-out', reason: 'unsubscribe-link' }] });
+    expect(res.body.tracking).toEqual({
+      opens: false,
+      clicks: true,
+      token: 'preview',
+      links: ['https://example.com/o/4711?a=1&b=2', 'HTTPS://Example.com/Path#frag'],
+      untrackedLinks: [{ url: 'https://example.com/opt-out', reason: 'unsubscribe-link' }],
+    });
     expect(await herald.db.selectFrom('tracked_links').selectAll().execute()).not.toContainEqual(expect.objectContaining({ execution_id: 'preview' }));
 
     const untracked = await herald.request('POST', '/v1/campaigns', smsCampaign());
-    const plain = await herald.request('POST', `/v1/campaigns/${untracked.body.id}/preview`, { recipient: { userId: to, namespace: 'phone', attributes: { firstName: 'Ada' } }, context: { code: '4711' } });
+    const plain = await herald.request('POST', `/v1/campaigns/${untracked.body.id}/preview`, {
+      recipient: { userId: to, namespace: 'phone', attributes: { firstName: 'Ada' } },
+      context: { code: '4711' },
+    });
     expect(plain.body.rendered.body).toBe(renderedBody('4711'));
     expect(plain.body.tracking).toBeNull();
   });
@@ -145,7 +169,9 @@ describe('SMS click tracking', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const res = await herald.request('POST', `/v1/campaigns/${created.body.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email' } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.rendered.html).toBe(`<body><a href="${PUBLIC_URL}/t/c/preview">A</a><img src="${PUBLIC_URL}/t/o/preview" width="1" height="1" alt=""></body>`);
+    expect(res.body.rendered.html).toBe(
+      `<body><a href="${PUBLIC_URL}/t/c/preview">A</a><img src="${PUBLIC_URL}/t/o/preview" width="1" height="1" alt=""></body>`,
+    );
     expect(res.body.rendered).not.toHaveProperty('tracked');
     expect(res.body.tracking).toEqual({ opens: true, clicks: true, token: 'preview', links: ['https://example.com/a'], untrackedLinks: [] });
   });

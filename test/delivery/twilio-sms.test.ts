@@ -90,7 +90,9 @@ describe('SMS through Twilio', () => {
     const withProfilePhone = nextNumber();
     const withChannelData = nextNumber();
     const invalid = '+15555550100';
-    expect((await herald.request('PUT', `/v1/profiles/phone/${encodeURIComponent(withProfilePhone)}`, { attributes: { phone: '+44 7911 123456' } })).status).toBe(201);
+    expect(
+      (await herald.request('PUT', `/v1/profiles/phone/${encodeURIComponent(withProfilePhone)}`, { attributes: { phone: '+44 7911 123456' } })).status,
+    ).toBe(201);
 
     const executionId = await trigger({
       recipients: [
@@ -109,7 +111,12 @@ describe('SMS through Twilio', () => {
     expect(outcomeOf(execution, withChannelData)).toMatchObject({ status: 'sent' });
     expect(outcomeOf(execution, invalid)).toMatchObject({ status: 'failed', reason: 'invalid-phone-number' });
     expect(fake.requestsTo(invalid)).toHaveLength(0);
-    const addresses = await herald.db.selectFrom('deliveries').select(['user_id', 'address']).where('execution_id', '=', executionId).orderBy('position').execute();
+    const addresses = await herald.db
+      .selectFrom('deliveries')
+      .select(['user_id', 'address'])
+      .where('execution_id', '=', executionId)
+      .orderBy('position')
+      .execute();
     expect(addresses.map((row) => row.address)).toEqual([fromUserId, '+447911123456', '+33612345678', invalid]);
     // A profile created from channelData keeps the number as its phone.
     const created = await herald.request('GET', `/v1/profiles/phone/${encodeURIComponent(withChannelData)}`);
@@ -198,10 +205,18 @@ describe('SMS through Twilio', () => {
       },
     });
     const [fr, ptBr, de] = [nextNumber(), nextNumber(), nextNumber()];
-    for (const [userId, locale] of [[fr, 'fr'], [ptBr, 'pt-BR'], [de, 'de']] as const) {
+    for (const [userId, locale] of [
+      [fr, 'fr'],
+      [ptBr, 'pt-BR'],
+      [de, 'de'],
+    ] as const) {
       expect((await herald.request('PUT', `/v1/profiles/phone/${encodeURIComponent(userId)}`, { attributes: {}, locale })).status).toBe(201);
     }
-    const executionId = await trigger({ campaignId: multilingual, recipients: [fr, ptBr, de].map((userId) => ({ userId, namespace: 'phone' })), context: { code: '77' } });
+    const executionId = await trigger({
+      campaignId: multilingual,
+      recipients: [fr, ptBr, de].map((userId) => ({ userId, namespace: 'phone' })),
+      context: { code: '77' },
+    });
     const execution = await herald.waitForExecution(executionId);
     expect(fake.messagesTo(fr)[0]!.body).toBe('Votre code : 77');
     expect(fake.messagesTo(ptBr)[0]!.body).toBe('O seu código é 77');
@@ -231,7 +246,11 @@ describe('SMS through Twilio', () => {
     const unsafe = await herald.request('POST', '/v1/campaigns', smsCampaign({ content: { body: '{{ constructor }}' } }));
     expect(unsafe.status).toBe(400);
     expect(unsafe.body.errors).toEqual([{ field: 'content.body', message: expect.stringContaining('constructor') }]);
-    const unsafeTranslation = await herald.request('POST', '/v1/campaigns', smsCampaign({ content: { default: { body: 'ok' }, translations: { fr: { body: '{% include "x" %}' } } } }));
+    const unsafeTranslation = await herald.request(
+      'POST',
+      '/v1/campaigns',
+      smsCampaign({ content: { default: { body: 'ok' }, translations: { fr: { body: '{% include "x" %}' } } } }),
+    );
     expect(unsafeTranslation.status).toBe(400);
     expect(unsafeTranslation.body.errors).toEqual([{ field: 'content.translations.fr.body', message: expect.stringContaining('include') }]);
 
@@ -251,17 +270,28 @@ describe('SMS through Twilio', () => {
   it('previews the body with its encoding and segment count, the E.164 address, and sends nothing', async () => {
     const long = await herald.request('POST', '/v1/campaigns', smsCampaign({ content: { body: '{{ context.text }}' } }));
     const preview = (text: string, recipient: Record<string, unknown> = {}) =>
-      herald.request('POST', `/v1/campaigns/${long.body.id}/preview`, { recipient: { userId: '+1 (415) 555-2671', namespace: 'phone', ...recipient }, context: { text } });
+      herald.request('POST', `/v1/campaigns/${long.body.id}/preview`, {
+        recipient: { userId: '+1 (415) 555-2671', namespace: 'phone', ...recipient },
+        context: { text },
+      });
 
     const gsm = await preview('Your code is 4711');
     expect(gsm.status, JSON.stringify(gsm.body)).toBe(200);
-    expect(gsm.body).toMatchObject({ decision: { status: 'would-send' }, address: '+14155552671', rendered: { body: 'Your code is 4711', sms: { encoding: 'GSM-7', segments: 1, characters: 17 } } });
+    expect(gsm.body).toMatchObject({
+      decision: { status: 'would-send' },
+      address: '+14155552671',
+      rendered: { body: 'Your code is 4711', sms: { encoding: 'GSM-7', segments: 1, characters: 17 } },
+    });
     expect((await preview('x'.repeat(161))).body.rendered.sms).toEqual({ encoding: 'GSM-7', segments: 2, characters: 161 });
     expect((await preview('Ваш код 4711')).body.rendered.sms).toMatchObject({ encoding: 'UCS-2', segments: 1 });
     expect((await preview('я'.repeat(71))).body.rendered.sms).toMatchObject({ encoding: 'UCS-2', segments: 2 });
 
     const invalid = await preview('hi', { userId: '+15555550100' });
-    expect(invalid.body).toMatchObject({ decision: { status: 'failed', reason: 'invalid-phone-number' }, address: '+15555550100', exclusions: ['invalid-phone-number'] });
+    expect(invalid.body).toMatchObject({
+      decision: { status: 'failed', reason: 'invalid-phone-number' },
+      address: '+15555550100',
+      exclusions: ['invalid-phone-number'],
+    });
     const viaChannelData = await preview('hi', { channelData: { mobilePhoneNumber: '+44 7911 123456' } });
     expect(viaChannelData.body.address).toBe('+447911123456');
 
@@ -283,7 +313,12 @@ describe('SMS without Twilio credentials', () => {
   it('goes to the outbox, body in text', async () => {
     const campaignId = await liveSmsCampaign(herald);
     const to = '+14155552671';
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('sms-outbox'), campaignId, recipients: [{ userId: to, namespace: 'phone' }], context: { code: '9' } });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('sms-outbox'),
+      campaignId,
+      recipients: [{ userId: to, namespace: 'phone' }],
+      context: { code: '9' },
+    });
     expect(res.status).toBe(202);
     const execution = await herald.waitForExecution(res.body.executionId);
     expect(outcomeOf(execution, to)).toMatchObject({ status: 'sent', messageId: expect.stringMatching(/^outbox_/) });

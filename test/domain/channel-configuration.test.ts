@@ -1,16 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { envNameProblem, isSafeSender, namedEnvVariables, parseProviderSettings, reviewChannelConfiguration, type ChannelConfiguration } from '../../src/domain/channel-configuration';
+import {
+  envNameProblem,
+  isSafeSender,
+  namedEnvVariables,
+  parseProviderSettings,
+  reviewChannelConfiguration,
+  type ChannelConfiguration,
+} from '../../src/domain/channel-configuration';
 
 describe('channel configuration rules', () => {
   it('accepts senders on one line only', () => {
     for (const ok of ['a@acme.example', 'Acme <a@acme.example>', 'Acme Billing <billing+eu@acme.example>']) expect(isSafeSender(ok), ok).toBe(true);
-    for (const bad of ['Acme\r\nBcc: x@y.z <a@acme.example>', 'a@acme.example\nBcc: x@y.z', 'Acme <not-an-address>', '<a@b.example> <c@d.example>', '', 'Acme <a@acme.example']) expect(isSafeSender(bad), JSON.stringify(bad)).toBe(false);
+    for (const bad of [
+      'Acme\r\nBcc: x@y.z <a@acme.example>',
+      'a@acme.example\nBcc: x@y.z',
+      'Acme <not-an-address>',
+      '<a@b.example> <c@d.example>',
+      '',
+      'Acme <a@acme.example',
+    ])
+      expect(isSafeSender(bad), JSON.stringify(bad)).toBe(false);
   });
 
-  it('takes environment variable names, never Herald\'s own', () => {
+  it("takes environment variable names, never Herald's own", () => {
     expect(envNameProblem('ACME_RESEND_KEY')).toBeUndefined();
     expect(envNameProblem('RESEND_API_KEY')).toBeUndefined();
-    for (const bad of ['acme', '1KEY', 'A-B', 'A'.repeat(129), 'HERALD_API_KEYS', 'HERALD_PAYLOAD_KEYS', 'TEMPORAL_API_KEY', 'DATABASE_URL', 'PGPASSWORD', 'NODE_OPTIONS', 'PATH']) expect(envNameProblem(bad), bad).toBeDefined();
+    for (const bad of [
+      'acme',
+      '1KEY',
+      'A-B',
+      'A'.repeat(129),
+      'HERALD_API_KEYS',
+      'HERALD_PAYLOAD_KEYS',
+      'TEMPORAL_API_KEY',
+      'DATABASE_URL',
+      'PGPASSWORD',
+      'NODE_OPTIONS',
+      'PATH',
+    ])
+      expect(envNameProblem(bad), bad).toBeDefined();
   });
 
   it('validates settings per channel and provider, with defaults', () => {
@@ -21,10 +49,20 @@ describe('channel configuration rules', () => {
   });
 
   it('reviews a reference: exists, same channel, variables present', () => {
-    const configuration: ChannelConfiguration = { id: 'c1', name: 'n', channel: 'sms', provider: 'twilio', settings: { from: '+14155550100', accountSidEnv: 'SID', authTokenEnv: 'TOKEN' }, createdAt: '', updatedAt: '' };
+    const configuration: ChannelConfiguration = {
+      id: 'c1',
+      name: 'n',
+      channel: 'sms',
+      provider: 'twilio',
+      settings: { from: '+14155550100', accountSidEnv: 'SID', authTokenEnv: 'TOKEN' },
+      createdAt: '',
+      updatedAt: '',
+    };
     expect(namedEnvVariables(configuration)).toEqual(['SID', 'TOKEN']);
     expect(reviewChannelConfiguration({ channel: 'email' }, undefined, () => false)).toEqual([]);
-    expect(reviewChannelConfiguration({ channel: 'email', channelConfigurationId: 'gone' }, undefined, () => true)).toEqual([{ field: 'channelConfigurationId', message: expect.stringContaining('does not exist') }]);
+    expect(reviewChannelConfiguration({ channel: 'email', channelConfigurationId: 'gone' }, undefined, () => true)).toEqual([
+      { field: 'channelConfigurationId', message: expect.stringContaining('does not exist') },
+    ]);
     const issues = reviewChannelConfiguration({ channel: 'email', channelConfigurationId: 'c1' }, configuration, (name) => name === 'SID');
     expect(issues.map((issue) => issue.message)).toEqual([expect.stringContaining('is for sms'), expect.stringContaining('TOKEN')]);
   });

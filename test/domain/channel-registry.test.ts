@@ -9,7 +9,11 @@ import { pushAddress } from '../../src/domain/push';
 import type { Recipient } from '../../src/domain/recipient';
 import { appliedTracking, reviewTracking } from '../../src/domain/tracking';
 
-const recipient = (namespace: string, userId: string, channelData?: Recipient['channelData']): Recipient => ({ namespace, userId, ...(channelData && { channelData }) });
+const recipient = (namespace: string, userId: string, channelData?: Recipient['channelData']): Recipient => ({
+  namespace,
+  userId,
+  ...(channelData && { channelData }),
+});
 const device = { appID: 'app', platform: 'android' as const, token: 'tok-1' };
 
 describe('the channel registry', () => {
@@ -32,7 +36,9 @@ describe('the channel registry', () => {
 describe('each channel resolves the address', () => {
   it('email: channelData, then the profile, then the userId in the email namespace', () => {
     const { rules } = channelOf('email');
-    expect(rules.resolveAddress(recipient('users', 'u1', { emailAddress: 'given@x.com' }), { attributes: { email: 'stored@x.com' } })).toEqual({ address: 'given@x.com' });
+    expect(rules.resolveAddress(recipient('users', 'u1', { emailAddress: 'given@x.com' }), { attributes: { email: 'stored@x.com' } })).toEqual({
+      address: 'given@x.com',
+    });
     expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { email: 'stored@x.com' } })).toEqual({ address: 'stored@x.com' });
     expect(rules.resolveAddress(recipient('email', 'me@x.com'), { attributes: {} })).toEqual({ address: 'me@x.com' });
     expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-email-address' });
@@ -53,7 +59,9 @@ describe('each channel resolves the address', () => {
     const { rules } = channelOf('push');
     const stored = { ...device, token: 'tok-stored' };
     expect(rules.needsPushTokens).toBe(true);
-    expect(rules.resolveAddress(recipient('users', 'u1', { pushInfo: device }), { attributes: {}, pushTokens: [stored] })).toEqual({ address: pushAddress(device) });
+    expect(rules.resolveAddress(recipient('users', 'u1', { pushInfo: device }), { attributes: {}, pushTokens: [stored] })).toEqual({
+      address: pushAddress(device),
+    });
     expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {}, pushTokens: [stored, device] })).toEqual({ address: pushAddress(stored) });
     expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-push-token' });
   });
@@ -61,17 +69,35 @@ describe('each channel resolves the address', () => {
 
 describe('each channel reviews its content and tracking', () => {
   const campaign = (channel: Campaign['channel'], content: unknown, tracking?: Campaign['tracking']): Campaign =>
-    ({ id: 'c', name: 'n', tags: [], type: 'transactional', channel, content, audience: { namespace: 'users', createMissingProfiles: false }, schedule: {}, status: 'draft', version: 1, createdAt: '', updatedAt: '', ...(tracking && { tracking }) }) as Campaign;
+    ({
+      id: 'c',
+      name: 'n',
+      tags: [],
+      type: 'transactional',
+      channel,
+      content,
+      audience: { namespace: 'users', createMissingProfiles: false },
+      schedule: {},
+      status: 'draft',
+      version: 1,
+      createdAt: '',
+      updatedAt: '',
+      ...(tracking && { tracking }),
+    }) as Campaign;
 
   it('finds what each channel needs in the content', () => {
     const variants = (content: unknown) => contentVariants(content as ChannelContent);
     expect(channelRulesOf('email').reviewContent(variants({ subject: 'Hi', html: '<p>x</p>' }))).toEqual([]);
-    expect(channelRulesOf('email').reviewContent(variants({ body: 'x' }))).toEqual([{ field: 'content.html', message: 'an email campaign needs a subject and an HTML body, not an SMS body' }]);
+    expect(channelRulesOf('email').reviewContent(variants({ body: 'x' }))).toEqual([
+      { field: 'content.html', message: 'an email campaign needs a subject and an HTML body, not an SMS body' },
+    ]);
     expect(channelRulesOf('push').reviewContent(variants({ title: 'T', body: '', data: { n: 1 } }))).toEqual([
       { field: 'content.body', message: 'a push campaign needs a body' },
       { field: 'content.data.n', message: 'push data values must be strings' },
     ]);
-    expect(reviewCampaign(campaign('push', { subject: 's', html: 'h' }), 0, channelRulesOf('push'))).toEqual([{ field: 'content.title', message: 'a push campaign needs a title and a body' }]);
+    expect(reviewCampaign(campaign('push', { subject: 's', html: 'h' }), 0, channelRulesOf('push'))).toEqual([
+      { field: 'content.title', message: 'a push campaign needs a title and a body' },
+    ]);
   });
 
   it('tracks opens and clicks in email, clicks in the SMS text, nothing in push', () => {
@@ -80,7 +106,9 @@ describe('each channel reviews its content and tracking', () => {
     expect(appliedTracking(channelRulesOf('sms').tracking, { opens: true })).toBeUndefined();
     expect(appliedTracking(channelRulesOf('push').tracking, { clicks: true })).toBeUndefined();
     expect(reviewTracking(campaign('sms', {}, { opens: true }), true, channelRulesOf('sms')).map((issue) => issue.field)).toEqual(['tracking.opens']);
-    expect(reviewTracking(campaign('push', {}, { clicks: true }), true, channelRulesOf('push'))).toEqual([{ field: 'tracking', message: 'engagement tracking is available for email and SMS campaigns only, not push' }]);
+    expect(reviewTracking(campaign('push', {}, { clicks: true }), true, channelRulesOf('push'))).toEqual([
+      { field: 'tracking', message: 'engagement tracking is available for email and SMS campaigns only, not push' },
+    ]);
     expect(reviewTracking(campaign('email', {}, { opens: true, clicks: true }), true, channelRulesOf('email'))).toEqual([]);
   });
 });

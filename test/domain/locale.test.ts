@@ -28,7 +28,10 @@ describe('locales', () => {
     expect(selectContentVariant(content, null)).toEqual({ locale: 'default', content: variant('en') });
     expect(selectContentVariant(content, undefined)).toEqual({ locale: 'default', content: variant('en') });
     // A shorter profile locale never picks a longer translation.
-    expect(selectContentVariant({ default: variant('en'), translations: { 'pt-BR': variant('pt-BR') } }, 'pt')).toEqual({ locale: 'default', content: variant('en') });
+    expect(selectContentVariant({ default: variant('en'), translations: { 'pt-BR': variant('pt-BR') } }, 'pt')).toEqual({
+      locale: 'default',
+      content: variant('en'),
+    });
     // Tags compare case-insensitively and answer the translation's own spelling.
     expect(selectContentVariant(content, 'PT-br').locale).toBe('pt-BR');
   });

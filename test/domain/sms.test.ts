@@ -21,7 +21,11 @@ describe('phone numbers', () => {
 
   it('takes channelData first, then the profile phone, then a userId in the phone namespace', () => {
     const base = { userId: '+14155552671', namespace: 'phone' };
-    expect(resolvePhoneNumber({ ...base, channelData: { mobilePhoneNumber: '+44 7911 123456' } }, { phone: '+33612345678' })).toEqual({ found: true, raw: '+44 7911 123456', e164: '+447911123456' });
+    expect(resolvePhoneNumber({ ...base, channelData: { mobilePhoneNumber: '+44 7911 123456' } }, { phone: '+33612345678' })).toEqual({
+      found: true,
+      raw: '+44 7911 123456',
+      e164: '+447911123456',
+    });
     expect(resolvePhoneNumber(base, { phone: '+33 6 12 34 56 78' })).toEqual({ found: true, raw: '+33 6 12 34 56 78', e164: '+33612345678' });
     expect(resolvePhoneNumber(base, {})).toEqual({ found: true, raw: '+14155552671', e164: '+14155552671' });
     expect(resolvePhoneNumber({ userId: 'crm-1', namespace: 'crm' }, {})).toEqual({ found: false });
@@ -59,13 +63,32 @@ describe('SMS segments and encoding', () => {
 
 describe('review of SMS campaigns', () => {
   const campaign = (content: unknown): Campaign =>
-    ({ id: 'c', name: 'OTP', tags: [], type: 'transactional', channel: 'sms', content, audience: { namespace: 'phone', createMissingProfiles: true }, schedule: {}, status: 'draft', version: 1, createdAt: '', updatedAt: '' }) as Campaign;
+    ({
+      id: 'c',
+      name: 'OTP',
+      tags: [],
+      type: 'transactional',
+      channel: 'sms',
+      content,
+      audience: { namespace: 'phone', createMissingProfiles: true },
+      schedule: {},
+      status: 'draft',
+      version: 1,
+      createdAt: '',
+      updatedAt: '',
+    }) as Campaign;
 
   it('needs a body in every variant and checks each template', () => {
     expect(reviewCampaign(campaign({ body: 'Code {{ context.code }}' }), 0, smsRules)).toEqual([]);
     expect(reviewCampaign(campaign({ body: ' ' }), 0, smsRules)).toEqual([{ field: 'content.body', message: 'an SMS campaign needs a body' }]);
-    expect(reviewCampaign(campaign({ subject: 'x', html: '<p>x</p>' }), 0, smsRules)).toEqual([{ field: 'content.body', message: 'an SMS campaign needs a body' }]);
-    const issues = reviewCampaign(campaign({ default: { body: 'Code' }, translations: { fr: { body: '' }, de: { body: '{{ constructor }}' }, es: { body: '{% if %}' } } }), 0, smsRules);
+    expect(reviewCampaign(campaign({ subject: 'x', html: '<p>x</p>' }), 0, smsRules)).toEqual([
+      { field: 'content.body', message: 'an SMS campaign needs a body' },
+    ]);
+    const issues = reviewCampaign(
+      campaign({ default: { body: 'Code' }, translations: { fr: { body: '' }, de: { body: '{{ constructor }}' }, es: { body: '{% if %}' } } }),
+      0,
+      smsRules,
+    );
     expect(issues.map((issue) => issue.field)).toEqual(['content.translations.fr.body', 'content.translations.de.body', 'content.translations.es.body']);
   });
 });

@@ -10,21 +10,34 @@ describe('templateVariables', () => {
   });
 
   it('follows dotted and bracketed string keys, inside filters, tags and loops', () => {
-    const source = '{{ context.order.id | upper }}{% if context.flag %}{{ profile["address"]["city"] }}{% endif %}{% for item in context.items %}{{ item.name }}{% endfor %}{% set x = context.user.name %}';
-    expect(templateVariables(source)).toEqual({ profile: ['profile.address.city'], context: ['context.flag', 'context.items', 'context.order.id', 'context.user.name'] });
+    const source =
+      '{{ context.order.id | upper }}{% if context.flag %}{{ profile["address"]["city"] }}{% endif %}{% for item in context.items %}{{ item.name }}{% endfor %}{% set x = context.user.name %}';
+    expect(templateVariables(source)).toEqual({
+      profile: ['profile.address.city'],
+      context: ['context.flag', 'context.items', 'context.order.id', 'context.user.name'],
+    });
   });
 
   it('stops a path at a numeric or dynamic key, and keeps only the longest of nested paths', () => {
-    expect(templateVariables('{{ context.items[0].name }} {{ context[key].x }} {{ context.user }} {{ context.user.name }}')).toEqual({ profile: [], context: ['context.items', 'context.user.name'] });
+    expect(templateVariables('{{ context.items[0].name }} {{ context[key].x }} {{ context.user }} {{ context.user.name }}')).toEqual({
+      profile: [],
+      context: ['context.items', 'context.user.name'],
+    });
   });
 
   it('ignores other variables, bare roots, text that only looks like a variable, and templates that do not parse', () => {
-    expect(templateVariables('{{ other.thing }} {{ context }} {{ "context.fake" }} {% raw %}{{ context.raw }}{% endraw %}')).toEqual({ profile: [], context: [] });
+    expect(templateVariables('{{ other.thing }} {{ context }} {{ "context.fake" }} {% raw %}{{ context.raw }}{% endraw %}')).toEqual({
+      profile: [],
+      context: [],
+    });
     expect(templateVariables('{% if %}')).toEqual({ profile: [], context: [] });
   });
 
   it('reads every template of the content, flat or multilingual', () => {
-    const content = { default: { subject: '{{ profile.firstName }}', html: '{{ context.code }}' }, translations: { fr: { subject: '{{ profile.prenom }}', html: '{{ context.code }} {{ context.fr }}' } } };
+    const content = {
+      default: { subject: '{{ profile.firstName }}', html: '{{ context.code }}' },
+      translations: { fr: { subject: '{{ profile.prenom }}', html: '{{ context.code }} {{ context.fr }}' } },
+    };
     expect(contentVariables(content)).toEqual({ profile: ['profile.firstName', 'profile.prenom'], context: ['context.code', 'context.fr'] });
   });
 });
@@ -91,9 +104,17 @@ describe('campaignCurl', () => {
     const { curl, variables } = campaignCurl(
       {
         id: 'C1',
-        content: { subject: '{{ profile.firstName }}', html: "{{ context.code }} {{ context.order.id }} {{ context.note }}" },
+        content: { subject: '{{ profile.firstName }}', html: '{{ context.code }} {{ context.order.id }} {{ context.note }}' },
         audience: { namespace: 'email', createMissingProfiles: true },
-        contextSchema: { type: 'object', required: ['code', 'channel'], properties: { code: { type: 'string', examples: ['4711'] }, channel: { enum: ['web', 'app'] }, order: { type: 'object', properties: { id: { type: 'integer', minimum: 7 } } } } },
+        contextSchema: {
+          type: 'object',
+          required: ['code', 'channel'],
+          properties: {
+            code: { type: 'string', examples: ['4711'] },
+            channel: { enum: ['web', 'app'] },
+            order: { type: 'object', properties: { id: { type: 'integer', minimum: 7 } } },
+          },
+        },
       },
       'http://127.0.0.1:3000/',
       'example-1',

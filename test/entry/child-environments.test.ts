@@ -29,7 +29,19 @@ describe('child environments of npm start', () => {
     expect(env).not.toHaveProperty('HERALD_API_KEYS');
     expect(env).not.toHaveProperty('HERALD_RATE_LIMITS');
     expect(Object.values(env).join('\n')).not.toContain('api-key-one');
-    expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/home/herald', LC_ALL: 'C.UTF-8', NODE_OPTIONS: '--max-old-space-size=512', HERALD_DATA_DIR: '/srv/herald', HERALD_PAYLOAD_KEYS: 'k:secret-payload-key', RESEND_API_KEY: 're_secret', EMAIL_FROM: 'Herald <h@example.com>', TEMPORAL_NAMESPACE: 'herald', TEMPORAL_API_KEY: 'cluster-key', TEMPORAL_ADDRESS: '127.0.0.1:7233' });
+    expect(env).toMatchObject({
+      PATH: '/usr/bin',
+      HOME: '/home/herald',
+      LC_ALL: 'C.UTF-8',
+      NODE_OPTIONS: '--max-old-space-size=512',
+      HERALD_DATA_DIR: '/srv/herald',
+      HERALD_PAYLOAD_KEYS: 'k:secret-payload-key',
+      RESEND_API_KEY: 're_secret',
+      EMAIL_FROM: 'Herald <h@example.com>',
+      TEMPORAL_NAMESPACE: 'herald',
+      TEMPORAL_API_KEY: 'cluster-key',
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+    });
     expect(env).not.toHaveProperty('PORT');
     expect(env).not.toHaveProperty('HERALD_CODEC_CORS_ORIGINS');
   });
@@ -38,7 +50,14 @@ describe('child environments of npm start', () => {
     const env = childEnvironment('api', parent, { HERALD_EMAIL_PROVIDER: 'resend' });
     expect(env).not.toHaveProperty('RESEND_API_KEY');
     expect(Object.values(env).join('\n')).not.toContain('re_secret');
-    expect(env).toMatchObject({ HERALD_EMAIL_PROVIDER: 'resend', HERALD_API_KEYS: 'api-key-one,api-key-two', HERALD_RATE_LIMITS: 'api-key-one=10', HERALD_PAYLOAD_KEYS: 'k:secret-payload-key', PORT: '3000', HERALD_CODEC_CORS_ORIGINS: 'https://temporal.example' });
+    expect(env).toMatchObject({
+      HERALD_EMAIL_PROVIDER: 'resend',
+      HERALD_API_KEYS: 'api-key-one,api-key-two',
+      HERALD_RATE_LIMITS: 'api-key-one=10',
+      HERALD_PAYLOAD_KEYS: 'k:secret-payload-key',
+      PORT: '3000',
+      HERALD_CODEC_CORS_ORIGINS: 'https://temporal.example',
+    });
     expect(env).not.toHaveProperty('EMAIL_FROM');
   });
 
@@ -57,9 +76,20 @@ describe('child environments of npm start', () => {
   });
 
   it('passes the worker, and only the worker, the provider credentials HERALD_SENDER_ENV lists', () => {
-    const withSenders = { ...parent, HERALD_SENDER_ENV: 'ACME_RESEND_KEY, TWILIO_AUTH_TOKEN,HERALD_API_KEYS,DATABASE_URL', ACME_RESEND_KEY: 're_acme', TWILIO_AUTH_TOKEN: 'tw_secret', DATABASE_URL: 'postgres://u:p@db/herald' };
+    const withSenders = {
+      ...parent,
+      HERALD_SENDER_ENV: 'ACME_RESEND_KEY, TWILIO_AUTH_TOKEN,HERALD_API_KEYS,DATABASE_URL',
+      ACME_RESEND_KEY: 're_acme',
+      TWILIO_AUTH_TOKEN: 'tw_secret',
+      DATABASE_URL: 'postgres://u:p@db/herald',
+    };
     const worker = childEnvironment('worker', withSenders);
-    expect(worker).toMatchObject({ HERALD_SENDER_ENV: withSenders.HERALD_SENDER_ENV, ACME_RESEND_KEY: 're_acme', TWILIO_AUTH_TOKEN: 'tw_secret', RESEND_API_KEY: 're_secret' });
+    expect(worker).toMatchObject({
+      HERALD_SENDER_ENV: withSenders.HERALD_SENDER_ENV,
+      ACME_RESEND_KEY: 're_acme',
+      TWILIO_AUTH_TOKEN: 'tw_secret',
+      RESEND_API_KEY: 're_secret',
+    });
     // Listing one of Herald's own variables passes nothing new: API keys never reach the worker.
     expect(worker).not.toHaveProperty('HERALD_API_KEYS');
     const api = childEnvironment('api', withSenders, { HERALD_SENDER_ENV_PRESENT: 'ACME_RESEND_KEY,TWILIO_AUTH_TOKEN' });
@@ -91,7 +121,10 @@ describe('child environments of npm start', () => {
     const declared = Object.keys(envSchema.shape);
     expect(declared.length).toBeGreaterThan(20);
     const classified = new Set([...ALLOWED.worker, ...ALLOWED.api, ...SUPERVISOR_ONLY]);
-    expect(declared.filter((name) => !classified.has(name)), 'add these to src/entry/child-environments.ts').toEqual([]);
+    expect(
+      declared.filter((name) => !classified.has(name)),
+      'add these to src/entry/child-environments.ts',
+    ).toEqual([]);
     for (const part of ['worker', 'api'] as const) {
       expect(ALLOWED[part].filter((name) => DENIED[part].includes(name))).toEqual([]);
     }

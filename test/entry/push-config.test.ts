@@ -28,9 +28,16 @@ describe('push defaults in the configuration', () => {
   });
 
   it('builds each provider from its variables, and the outbox stays while one platform lacks them', () => {
-    expect(loadConfig(VAPID).push).toMatchObject({ webpush: { subject: 'mailto:ops@example.com', publicKey: vapidKeys.publicKey, privateKey: vapidKeys.privateKey }, outboxDefault: true });
+    expect(loadConfig(VAPID).push).toMatchObject({
+      webpush: { subject: 'mailto:ops@example.com', publicKey: vapidKeys.publicKey, privateKey: vapidKeys.privateKey },
+      outboxDefault: true,
+    });
     const all = loadConfig({ ...VAPID, ...FCM, ...APNS, APNS_PRODUCTION: 'true' }).push;
-    expect(all).toMatchObject({ fcm: { projectId: 'acme' }, apns: { teamId: 'TEAM123456', keyId: 'KEY1234567', bundleId: 'com.example.app', production: true }, outboxDefault: false });
+    expect(all).toMatchObject({
+      fcm: { projectId: 'acme' },
+      apns: { teamId: 'TEAM123456', keyId: 'KEY1234567', bundleId: 'com.example.app', production: true },
+      outboxDefault: false,
+    });
     expect(loadConfig({ ...VAPID, ...FCM, ...APNS, HERALD_PUSH_OUTBOX: 'true' }).push.outboxDefault).toBe(true);
     expect(loadConfig({ HERALD_PUSH_OUTBOX: 'false' }).push.outboxDefault).toBe(false);
   });

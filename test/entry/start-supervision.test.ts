@@ -9,7 +9,15 @@ import { taskQueuePollers, workerIdentity } from '../../src/entry/readiness';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { freePort, waitFor } from '../support/process-stack';
 import { requestJson } from '../support/http-json';
-import { attemptSummary, claimedExecutions, createLiveCampaign, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger } from '../faults/support/triggers';
+import {
+  attemptSummary,
+  claimedExecutions,
+  createLiveCampaign,
+  expectEveryMessageDeliveredOnce,
+  planTriggers,
+  triggerWithRetry,
+  type AcceptedTrigger,
+} from '../faults/support/triggers';
 
 /**
  * `npm start` for real: `src/entry/start.ts` with its own data directory, free ports and a fake
@@ -45,7 +53,9 @@ function childrenOf(pid: number): Child[] {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).startsWith('Z');
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .startsWith('Z');
   } catch {
     return false;
   }
@@ -61,7 +71,11 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
   let baseUrl: string;
   let campaignId: string;
   const lines: { at: number; line: string }[] = [];
-  const output = (last = 60) => lines.slice(-last).map((l) => l.line).join('\n');
+  const output = (last = 60) =>
+    lines
+      .slice(-last)
+      .map((l) => l.line)
+      .join('\n');
   const request = (method: string, path: string, body?: unknown) => requestJson(baseUrl, method, path, body, {}, 15_000);
   const killGroup = () => {
     try {
@@ -129,7 +143,12 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
   }, 60_000);
 
   it('prints "ready" only once the server lists the worker as a poller, and a trigger right after runs at once', async () => {
-    const ready = await waitFor(() => `"[herald] ready:" in the output:\n${output()}`, () => lines.find((l) => l.line.startsWith('[herald] ready:')), 180_000, 20);
+    const ready = await waitFor(
+      () => `"[herald] ready:" in the output:\n${output()}`,
+      () => lines.find((l) => l.line.startsWith('[herald] ready:')),
+      180_000,
+      20,
+    );
     // Asked the moment the line appears: the worker the supervisor started polls the task queue.
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     try {
@@ -146,10 +165,14 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     campaignId = await createLiveCampaign(request);
     const [trigger] = planTriggers(campaignId, 'after-ready', 1, 1);
     const { executionId } = await triggerWithRetry(baseUrl, trigger!);
-    const execution = await waitFor('the first execution to finish', async () => {
-      const { body } = await request('GET', `/v1/executions/${executionId}`);
-      return body.status !== 'running' && body;
-    }, 30_000);
+    const execution = await waitFor(
+      'the first execution to finish',
+      async () => {
+        const { body } = await request('GET', `/v1/executions/${executionId}`);
+        return body.status !== 'running' && body;
+      },
+      30_000,
+    );
     expect(execution.status).toBe('completed');
     // The worker was polling already: no wait for a worker to show up.
     expect(Date.parse(execution.completedAt) - Date.parse(execution.createdAt)).toBeLessThan(3_000);
@@ -169,7 +192,11 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     process.kill(server!.pid, 'SIGKILL');
     // Sent while the server is gone and while it comes back: the client retries 503s with the same requestId.
     const duringCalls = during.map((t) => triggerWithRetry(baseUrl, t, { deadlineMs: 120_000, attemptTimeoutMs: 5_000 }));
-    await waitFor(() => `the supervisor to report the server back:\n${output()}`, () => lineIndex('the Temporal dev server is back', restartsBefore) >= 0, 60_000);
+    await waitFor(
+      () => `the supervisor to report the server back:\n${output()}`,
+      () => lineIndex('the Temporal dev server is back', restartsBefore) >= 0,
+      60_000,
+    );
     expect(lines.slice(restartsBefore).some((l) => l.line.includes('the Temporal dev server exited (SIGKILL); restarting it'))).toBe(true);
     const [restarted] = part('temporal');
     expect(restarted!.pid).not.toBe(server!.pid);
@@ -178,16 +205,23 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     expect(restarted!.args).toBe(server!.args);
 
     const duringAccepted = await Promise.all(duringCalls);
-    console.info(`[start-supervision] server back ${lines[lineIndex('the Temporal dev server is back', restartsBefore)]!.at - lines[lineIndex('restarting it', restartsBefore)]!.at} ms after the restart was scheduled; attempts of the calls made meanwhile: ${attemptSummary(duringAccepted)}`);
+    console.info(
+      `[start-supervision] server back ${lines[lineIndex('the Temporal dev server is back', restartsBefore)]!.at - lines[lineIndex('restarting it', restartsBefore)]!.at} ms after the restart was scheduled; attempts of the calls made meanwhile: ${attemptSummary(duringAccepted)}`,
+    );
     accepted.push(...duringAccepted);
     const executions = new Map<string, any>();
     for (const { executionId } of accepted) {
       executions.set(
         executionId,
-        await waitFor(`execution ${executionId} to finish`, async () => {
-          const { status, body } = await request('GET', `/v1/executions/${executionId}`);
-          return status === 200 && body.status !== 'running' && body;
-        }, 120_000, 200),
+        await waitFor(
+          `execution ${executionId} to finish`,
+          async () => {
+            const { status, body } = await request('GET', `/v1/executions/${executionId}`);
+            return status === 200 && body.status !== 'running' && body;
+          },
+          120_000,
+          200,
+        ),
       );
     }
     // One execution per requestId, the one the client was given, and one message per recipient.
@@ -200,7 +234,11 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     expect(part('worker').map((c) => c.pid)).toEqual([worker!.pid]);
     expect(part('api').map((c) => c.pid)).toEqual([api!.pid]);
     expect(lines.slice(restartsBefore).filter((l) => /^\[herald\] (worker|api) exited/.test(l.line))).toEqual([]);
-    await waitFor(() => `"ready again" after the restart:\n${output()}`, () => lineIndex('[herald] ready again:', restartsBefore) >= 0, 30_000);
+    await waitFor(
+      () => `"ready again" after the restart:\n${output()}`,
+      () => lineIndex('[herald] ready again:', restartsBefore) >= 0,
+      30_000,
+    );
   }, 300_000);
 
   it('/health/ready answers 503 while Temporal does not answer and 200 once it does again', async () => {
@@ -213,7 +251,11 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
       const { body } = await request('GET', '/health/ready');
       expect(body).toEqual({ type: 'not-ready', title: 'Not ready', status: 503 });
       // A trigger meanwhile: 503 with Retry-After, for the client to send it again.
-      const refused = await fetch(`${baseUrl}/v1/executions/unitary`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(trigger) });
+      const refused = await fetch(`${baseUrl}/v1/executions/unitary`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(trigger),
+      });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
     } finally {
@@ -222,10 +264,14 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     await waitFor('/health/ready to answer 200', async () => (await request('GET', '/health/ready')).status === 200, 30_000);
     expect(part('temporal').map((c) => c.pid)).toEqual([server!.pid]);
     const { executionId } = await triggerWithRetry(baseUrl, trigger!);
-    const execution = await waitFor('the refused trigger, sent again, to finish', async () => {
-      const { body } = await request('GET', `/v1/executions/${executionId}`);
-      return body.status !== 'running' && body;
-    }, 60_000);
+    const execution = await waitFor(
+      'the refused trigger, sent again, to finish',
+      async () => {
+        const { body } = await request('GET', `/v1/executions/${executionId}`);
+        return body.status !== 'running' && body;
+      },
+      60_000,
+    );
     expect(execution.status).toBe('completed');
   }, 120_000);
 
@@ -234,7 +280,12 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     expect(pids).toHaveLength(3);
     const from = lines.length;
     process.kill(pids[0]!, 'SIGKILL');
-    await waitFor(() => `the restart to be scheduled:\n${output()}`, () => lineIndex('the Temporal dev server exited (SIGKILL); restarting it', from) >= 0, 30_000, 10);
+    await waitFor(
+      () => `the restart to be scheduled:\n${output()}`,
+      () => lineIndex('the Temporal dev server exited (SIGKILL); restarting it', from) >= 0,
+      30_000,
+      10,
+    );
     // What a terminal does on Ctrl-C: SIGINT to the whole foreground group.
     process.kill(-supervisor.pid!, 'SIGINT');
     const exit = await Promise.race([supervisorExit, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000))]);

@@ -12,14 +12,24 @@ describe('engagement tracking configuration', () => {
     expect(loadConfig({ HOST: '::1' }).publicUrl).toBe('http://[::1]:3000');
     expect(loadConfig({ HERALD_PUBLIC_URL: 'https://mail.example.com/herald/' }).publicUrl).toBe('https://mail.example.com/herald');
     expect(loadConfig({ HERALD_PUBLIC_URL: 'https://mail.example.com' }).publicUrl).toBe('https://mail.example.com');
-    for (const bad of ['mail.example.com', 'ftp://example.com', 'https://u:p@example.com', 'https://example.com/?x=1', 'https://example.com/#f', 'javascript:alert(1)']) {
+    for (const bad of [
+      'mail.example.com',
+      'ftp://example.com',
+      'https://u:p@example.com',
+      'https://example.com/?x=1',
+      'https://example.com/#f',
+      'javascript:alert(1)',
+    ]) {
       expect(() => loadConfig({ HERALD_PUBLIC_URL: bad }), bad).toThrow(/HERALD_PUBLIC_URL/);
     }
   });
 
   it('HERALD_TRACKING_SECRET needs 32 characters per key and never echoes one', () => {
     expect(loadConfig({}).tracking).toEqual({ secrets: [], perSecond: 100 });
-    expect(loadConfig({ HERALD_TRACKING_SECRET: `${'a'.repeat(32)}, ${'b'.repeat(40)}`, HERALD_TRACKING_RATE_LIMIT: '7' }).tracking).toEqual({ secrets: ['a'.repeat(32), 'b'.repeat(40)], perSecond: 7 });
+    expect(loadConfig({ HERALD_TRACKING_SECRET: `${'a'.repeat(32)}, ${'b'.repeat(40)}`, HERALD_TRACKING_RATE_LIMIT: '7' }).tracking).toEqual({
+      secrets: ['a'.repeat(32), 'b'.repeat(40)],
+      perSecond: 7,
+    });
     const error = (() => {
       try {
         loadConfig({ HERALD_TRACKING_SECRET: 'short-secret-value' });

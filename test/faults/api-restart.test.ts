@@ -4,7 +4,15 @@ import { executionWorkflowId } from '../../workflows/workflow-ids';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { sleep, startProcessStack, waitFor, type ProcessStack } from '../support/process-stack';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
-import { attemptSummary, claimedExecutions, createLiveCampaign, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger } from './support/triggers';
+import {
+  attemptSummary,
+  claimedExecutions,
+  createLiveCampaign,
+  expectEveryMessageDeliveredOnce,
+  planTriggers,
+  triggerWithRetry,
+  type AcceptedTrigger,
+} from './support/triggers';
 
 /**
  * The API process dies (SIGKILL) with trigger calls in flight and is started again on the same
@@ -63,7 +71,9 @@ describe('API killed with SIGKILL while calls are in flight', () => {
     try {
       const client = new Client({ connection });
       for (const t of inFlight) {
-        await expect(client.workflow.getHandle(executionWorkflowId(campaignId, t.requestId)).describe(), t.requestId).rejects.toBeInstanceOf(WorkflowNotFoundError);
+        await expect(client.workflow.getHandle(executionWorkflowId(campaignId, t.requestId)).describe(), t.requestId).rejects.toBeInstanceOf(
+          WorkflowNotFoundError,
+        );
       }
     } finally {
       await connection.close();

@@ -28,9 +28,20 @@ describe('worker killed with SIGKILL mid audience run', () => {
   it('after a restart, the run completes and every member is emailed exactly once', async () => {
     const members = Array.from({ length: 350 }, (_, i) => `crash-${String(i).padStart(3, '0')}@example.com`);
     for (let i = 0; i < members.length; i += 25) {
-      await Promise.all(members.slice(i, i + 25).map((userId) => stack.request('PUT', `/v1/profiles/email/${encodeURIComponent(userId)}`, { attributes: { firstName: 'X', segment: 'crash' }, consents: { email: 'in' } })));
+      await Promise.all(
+        members.slice(i, i + 25).map((userId) =>
+          stack.request('PUT', `/v1/profiles/email/${encodeURIComponent(userId)}`, {
+            attributes: { firstName: 'X', segment: 'crash' },
+            consents: { email: 'in' },
+          }),
+        ),
+      );
     }
-    const audience = await stack.request('POST', '/v1/audiences', { name: 'crash', namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: 'crash' }] } });
+    const audience = await stack.request('POST', '/v1/audiences', {
+      name: 'crash',
+      namespace: 'email',
+      definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: 'crash' }] },
+    });
     expect(audience.status, JSON.stringify(audience.body)).toBe(201);
     const created = await stack.request('POST', '/v1/campaigns', {
       name: 'Crash sale',
@@ -43,7 +54,11 @@ describe('worker killed with SIGKILL mid audience run', () => {
 
     // The first batch reaches the provider and is accepted, but its answer is held until after the crash.
     proxy.holdAnswers(true);
-    const run = await stack.request('POST', '/v1/executions/audience', { requestId: 'crash-run', campaignId: created.body.id, audience: { id: audience.body.id } });
+    const run = await stack.request('POST', '/v1/executions/audience', {
+      requestId: 'crash-run',
+      campaignId: created.body.id,
+      audience: { id: audience.body.id },
+    });
     expect(run.status, JSON.stringify(run.body)).toBe(202);
     await waitFor('an email batch in flight on the worker', () => proxy.heldCount() >= 1, 60_000);
     await stack.worker.kill('SIGKILL');
@@ -65,7 +80,10 @@ describe('worker killed with SIGKILL mid audience run', () => {
     const repeated = batchKeys.filter((key) => fake.requestsFor(key!).length >= 2);
     expect(repeated.length).toBeGreaterThanOrEqual(1);
     for (const key of repeated) {
-      const answers = fake.requestsFor(key!).filter((r) => r.status === 200).map((r) => JSON.stringify(r.response));
+      const answers = fake
+        .requestsFor(key!)
+        .filter((r) => r.status === 200)
+        .map((r) => JSON.stringify(r.response));
       expect(new Set(answers).size, key).toBe(1);
     }
     expect(stack.worker.starts).toBe(2);

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { createTestDatabase, postgresSuite, startPostgresServer, type PostgresServer } from '../support/postgres-server';
 import { sleep, startProcessStack, type ProcessStack } from '../support/process-stack';
-import { attemptSummary, claimedExecutions, createLiveCampaign, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger } from './support/triggers';
+import {
+  attemptSummary,
+  claimedExecutions,
+  createLiveCampaign,
+  expectEveryMessageDeliveredOnce,
+  planTriggers,
+  triggerWithRetry,
+  type AcceptedTrigger,
+} from './support/triggers';
 
 /**
  * PostgreSQL restarts (a fast shutdown: every session is terminated with 57P01, then the server
@@ -24,7 +32,10 @@ describe.skipIf(!postgresSuite)('PostgreSQL restarted mid-run', () => {
     server = await startPostgresServer();
     database = await createTestDatabase(server.adminUrl);
     fake = await startFakeResend();
-    stack = await startProcessStack({ temporalAddress: inject('temporalAddress'), env: { DATABASE_URL: database.url, RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url } });
+    stack = await startProcessStack({
+      temporalAddress: inject('temporalAddress'),
+      env: { DATABASE_URL: database.url, RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url },
+    });
     campaignId = await createLiveCampaign(stack.request);
   });
   afterAll(async () => {
@@ -51,8 +62,13 @@ describe.skipIf(!postgresSuite)('PostgreSQL restarted mid-run', () => {
     const executions = new Map<string, any>();
     for (const { executionId } of accepted) executions.set(executionId, await stack.waitForExecution(executionId, 120_000));
     const duringAccepted = accepted.slice(before.length, before.length + during.length);
-    console.info(`[postgres-restart] attempts of the calls made during the outage: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
-    expect(duringAccepted.some((call) => call.attempts.some((a) => a.status === 503)), 'some call met the outage').toBe(true);
+    console.info(
+      `[postgres-restart] attempts of the calls made during the outage: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`,
+    );
+    expect(
+      duringAccepted.some((call) => call.attempts.some((a) => a.status === 503)),
+      'some call met the outage',
+    ).toBe(true);
 
     // However many attempts a call took, its requestId has one execution: the one the client got.
     const claimed = await claimedExecutions(stack.database);

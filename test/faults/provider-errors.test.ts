@@ -51,7 +51,9 @@ describe('provider errors: outage and rate limiting', () => {
       // Retried while failing, and not once more after the provider accepted.
       expect(statusesFor(key).join(','), key).toMatch(/^(503,)*200$/);
     }
-    const executionsHit = accepted.filter(({ executionId, trigger }) => trigger.recipients.some((r) => statusesFor(keyFor(executionId, r.userId)).includes(503)));
+    const executionsHit = accepted.filter(({ executionId, trigger }) =>
+      trigger.recipients.some((r) => statusesFor(keyFor(executionId, r.userId)).includes(503)),
+    );
     expect(executionsHit.length).toBeGreaterThanOrEqual(3);
   });
 

@@ -72,7 +72,17 @@ describe('Temporal dev server restarted on the same database mid-run', () => {
     for (const { executionId } of accepted) executions.set(executionId, await stack.waitForExecution(executionId, 90_000));
 
     const duringAccepted = accepted.slice(before.length);
-    await expectExactlyOnceAfterOutage({ label: 'temporal-restart', baseUrl: stack.baseUrl, database: stack.database, fake, accepted, duringAccepted, executions, deliveredBeforeOutage, expectedDeliveries: 30 });
+    await expectExactlyOnceAfterOutage({
+      label: 'temporal-restart',
+      baseUrl: stack.baseUrl,
+      database: stack.database,
+      fake,
+      accepted,
+      duringAccepted,
+      executions,
+      deliveredBeforeOutage,
+      expectedDeliveries: 30,
+    });
 
     // Worker and API rode out the outage without crashing.
     expect(stack.worker.unexpectedExits(), stack.worker.output()).toEqual([]);

@@ -48,7 +48,9 @@ describe('worker killed with SIGKILL mid-batch', () => {
     // Sends that were in flight on the dead worker are retried after their 30 s startToClose timeout.
     for (const { executionId } of accepted) executions.set(executionId, await stack.waitForExecution(executionId, 90_000));
 
-    console.info(`[worker-crash] ${acceptedBeforeCrash.size} messages accepted by the provider before the SIGKILL, ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
+    console.info(
+      `[worker-crash] ${acceptedBeforeCrash.size} messages accepted by the provider before the SIGKILL, ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`,
+    );
     expectEveryMessageDeliveredOnce(fake, accepted, executions);
     const total = accepted.reduce((n, a) => n + a.trigger.recipients.length, 0);
     expect(total).toBe(60);

@@ -29,7 +29,13 @@ describe('provider events in', () => {
   beforeAll(async () => {
     herald = await startHerald({ env: { RESEND_WEBHOOK_SECRET: RESEND_SECRET, TWILIO_AUTH_TOKEN, HERALD_PUBLIC_URL: PUBLIC_URL } });
     emailCampaignId = (await liveCampaign(herald)).id;
-    const sms = await herald.request('POST', '/v1/campaigns', { name: 'OTP by SMS', type: 'transactional', channel: 'sms', content: { body: 'Your code is {{ context.code }}' }, audience: { namespace: 'phone', createMissingProfiles: true } });
+    const sms = await herald.request('POST', '/v1/campaigns', {
+      name: 'OTP by SMS',
+      type: 'transactional',
+      channel: 'sms',
+      content: { body: 'Your code is {{ context.code }}' },
+      audience: { namespace: 'phone', createMissingProfiles: true },
+    });
     expect(sms.status, JSON.stringify(sms.body)).toBe(201);
     expect((await herald.request('POST', `/v1/campaigns/${sms.body.id}/activate`)).status).toBe(200);
     smsCampaignId = sms.body.id;
@@ -38,7 +44,12 @@ describe('provider events in', () => {
 
   /** Sends one message and returns its delivery: execution, position 0, the provider's message id. */
   async function send(campaignId: string, userId: string, namespace: 'email' | 'phone') {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('fb'), campaignId, recipients: [{ userId, namespace }], context: { code: '42' } });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('fb'),
+      campaignId,
+      recipients: [{ userId, namespace }],
+      context: { code: '42' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const execution = await herald.waitForExecution(res.body.executionId);
     expect(execution.recipients[0], JSON.stringify(execution)).toMatchObject({ status: 'sent' });
@@ -46,24 +57,47 @@ describe('provider events in', () => {
     return { executionId: res.body.executionId as string, messageId: row.message_id! };
   }
 
-  const delivery = (executionId: string) => herald.db.selectFrom('deliveries').select(['feedback', 'bounce_type', 'feedback_at', 'status']).where('execution_id', '=', executionId).executeTakeFirstOrThrow();
-  const events = (executionId: string) => herald.db.selectFrom('delivery_events').select(['type', 'detail', 'provider_event_id', 'occurred_at', 'user_agent']).where('execution_id', '=', executionId).orderBy('occurred_at').execute();
-  const suppressed = async (channel: 'email' | 'sms' | 'push', address: string) => (await herald.db.selectFrom('suppressions').selectAll().where('channel', '=', channel).where('address', '=', address).executeTakeFirst()) ?? null;
+  const delivery = (executionId: string) =>
+    herald.db
+      .selectFrom('deliveries')
+      .select(['feedback', 'bounce_type', 'feedback_at', 'status'])
+      .where('execution_id', '=', executionId)
+      .executeTakeFirstOrThrow();
+  const events = (executionId: string) =>
+    herald.db
+      .selectFrom('delivery_events')
+      .select(['type', 'detail', 'provider_event_id', 'occurred_at', 'user_agent'])
+      .where('execution_id', '=', executionId)
+      .orderBy('occurred_at')
+      .execute();
+  const suppressed = async (channel: 'email' | 'sms' | 'push', address: string) =>
+    (await herald.db.selectFrom('suppressions').selectAll().where('channel', '=', channel).where('address', '=', address).executeTakeFirst()) ?? null;
 
   function resendBody(type: string, emailId: string, data: Record<string, unknown> = {}, createdAt = new Date().toISOString()) {
-    return JSON.stringify({ type, created_at: createdAt, data: { email_id: emailId, created_at: createdAt, from: 'Acme <a@example.com>', to: ['x@example.com'], subject: 'Hi', ...data } });
+    return JSON.stringify({
+      type,
+      created_at: createdAt,
+      data: { email_id: emailId, created_at: createdAt, from: 'Acme <a@example.com>', to: ['x@example.com'], subject: 'Hi', ...data },
+    });
   }
 
   /** Posts a Resend event signed with `secret` (svix's own signing), or with the headers given. */
   function postResend(body: string, options: { id?: string; secret?: string; headers?: Record<string, string> } = {}) {
     const id = options.id ?? `msg_${randomUUID()}`;
     const now = new Date();
-    const headers = options.headers ?? { 'svix-id': id, 'svix-timestamp': String(Math.floor(now.getTime() / 1000)), 'svix-signature': new Webhook(options.secret ?? RESEND_SECRET).sign(id, now, body) };
+    const headers = options.headers ?? {
+      'svix-id': id,
+      'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'svix-signature': new Webhook(options.secret ?? RESEND_SECRET).sign(id, now, body),
+    };
     return herald.request('POST', '/webhooks/resend', body, headers);
   }
 
   function postTwilio(params: Record<string, string>, signature = getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, TWILIO_STATUS_URL, params)) {
-    return herald.request('POST', '/webhooks/twilio', new URLSearchParams(params).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature });
+    return herald.request('POST', '/webhooks/twilio', new URLSearchParams(params).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signature,
+    });
   }
 
   it('moves an email from delivered to a hard bounce, stores each event with its time and raw reason, and suppresses the address (normalised)', async () => {
@@ -75,13 +109,19 @@ describe('provider events in', () => {
     expect(delivered.body).toEqual({ outcome: 'recorded' });
     expect(await delivery(executionId)).toMatchObject({ status: 'sent', feedback: 'delivered', bounce_type: null, feedback_at: '2030-01-01T10:00:00.000Z' });
 
-    const bounce = { type: 'Permanent', subType: 'General', message: "550 5.1.1 The email account that you tried to reach does not exist." };
+    const bounce = { type: 'Permanent', subType: 'General', message: '550 5.1.1 The email account that you tried to reach does not exist.' };
     const bounced = await postResend(resendBody('email.bounced', messageId, { bounce }, '2030-01-01T10:00:05.000Z'), { id: 'msg_bounce_1' });
     expect(bounced.status, JSON.stringify(bounced.body)).toBe(200);
     expect(await delivery(executionId)).toMatchObject({ feedback: 'bounced', bounce_type: 'hard', feedback_at: '2030-01-01T10:00:05.000Z' });
     expect(await events(executionId)).toEqual([
       expect.objectContaining({ type: 'delivered', occurred_at: '2030-01-01T10:00:00.000Z', detail: null }),
-      { type: 'bounced', occurred_at: '2030-01-01T10:00:05.000Z', provider_event_id: 'resend:msg_bounce_1', user_agent: null, detail: `Permanent/General: ${bounce.message}` },
+      {
+        type: 'bounced',
+        occurred_at: '2030-01-01T10:00:05.000Z',
+        provider_event_id: 'resend:msg_bounce_1',
+        user_agent: null,
+        detail: `Permanent/General: ${bounce.message}`,
+      },
     ]);
     expect(await suppressed('email', address.toLowerCase())).toMatchObject({ reason: 'hard-bounce', detail: expect.stringContaining('550 5.1.1') });
   });
@@ -127,13 +167,26 @@ describe('provider events in', () => {
     const { executionId, messageId } = await send(emailCampaignId, address, 'email');
     const body = resendBody('email.bounced', messageId, { bounce: { type: 'Permanent', message: 'no such user' } });
     const now = new Date();
-    const signedBy = (secret: string, id: string, payload: string) => ({ 'svix-id': id, 'svix-timestamp': String(Math.floor(now.getTime() / 1000)), 'svix-signature': new Webhook(secret).sign(id, now, payload) });
+    const signedBy = (secret: string, id: string, payload: string) => ({
+      'svix-id': id,
+      'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'svix-signature': new Webhook(secret).sign(id, now, payload),
+    });
     const attempts = [
       ['another secret', await postResend(body, { secret: OTHER_SECRET })],
       ['no signature headers', await postResend(body, { headers: {} })],
       ['a signature of another body', await postResend(body, { headers: signedBy(RESEND_SECRET, 'msg_x', resendBody('email.delivered', messageId)) })],
       ['a signature under another id', await postResend(body, { headers: { ...signedBy(RESEND_SECRET, 'msg_a', body), 'svix-id': 'msg_b' } })],
-      ['a signature too old', await postResend(body, { headers: { 'svix-id': 'msg_old', 'svix-timestamp': String(Math.floor(now.getTime() / 1000) - 3600), 'svix-signature': new Webhook(RESEND_SECRET).sign('msg_old', new Date(now.getTime() - 3_600_000), body) } })],
+      [
+        'a signature too old',
+        await postResend(body, {
+          headers: {
+            'svix-id': 'msg_old',
+            'svix-timestamp': String(Math.floor(now.getTime() / 1000) - 3600),
+            'svix-signature': new Webhook(RESEND_SECRET).sign('msg_old', new Date(now.getTime() - 3_600_000), body),
+          },
+        }),
+      ],
       ['garbage', await postResend(body, { headers: { 'svix-id': 'msg_g', 'svix-timestamp': '1', 'svix-signature': 'v1,AAAA' } })],
     ] as const;
     for (const [name, res] of attempts) {
@@ -153,10 +206,14 @@ describe('provider events in', () => {
     expect(other.body).toEqual({ outcome: 'ignored' });
   });
 
-  it('records Resend opens and clicks as opened and clicked delivery events, beside Herald\'s own tracking', async () => {
+  it("records Resend opens and clicks as opened and clicked delivery events, beside Herald's own tracking", async () => {
     const { executionId, messageId } = await send(emailCampaignId, `engaged-${randomUUID().slice(0, 8)}@example.com`, 'email');
     await postResend(resendBody('email.opened', messageId));
-    await postResend(resendBody('email.clicked', messageId, { click: { ipAddress: '192.0.2.1', link: 'https://example.com/offer', timestamp: '2030-01-01T11:00:00.000Z', userAgent: 'Mozilla/5.0 (test)' } }));
+    await postResend(
+      resendBody('email.clicked', messageId, {
+        click: { ipAddress: '192.0.2.1', link: 'https://example.com/offer', timestamp: '2030-01-01T11:00:00.000Z', userAgent: 'Mozilla/5.0 (test)' },
+      }),
+    );
     const recorded = await events(executionId);
     expect(recorded.map((e) => e.type).sort()).toEqual(['clicked', 'opened']);
     expect(recorded.find((e) => e.type === 'clicked')).toMatchObject({ occurred_at: '2030-01-01T11:00:00.000Z', user_agent: 'Mozilla/5.0 (test)' });
@@ -204,7 +261,9 @@ describe('provider events in', () => {
         '',
       ];
       for (const signature of forged) expect((await postTwilio(params, signature)).status).toBe(401);
-      const unsigned = await herald.request('POST', '/webhooks/twilio', new URLSearchParams(params).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+      const unsigned = await herald.request('POST', '/webhooks/twilio', new URLSearchParams(params).toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
       expect(unsigned.status).toBe(401);
       expect(await delivery(executionId)).toMatchObject({ feedback: null });
       expect(await events(executionId)).toEqual([]);
@@ -216,7 +275,12 @@ describe('provider events in', () => {
     const address = `next-${randomUUID().slice(0, 8)}@example.com`;
     const { messageId } = await send(emailCampaignId, address, 'email');
     await postResend(resendBody('email.bounced', messageId, { bounce: { type: 'Permanent', message: 'gone' } }));
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('fb-next'), campaignId: emailCampaignId, recipients: [{ userId: address, namespace: 'email' }], context: { code: '1' } });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('fb-next'),
+      campaignId: emailCampaignId,
+      recipients: [{ userId: address, namespace: 'email' }],
+      context: { code: '1' },
+    });
     const execution = await herald.waitForExecution(res.body.executionId);
     expect(execution.recipients[0]).toMatchObject({ status: 'excluded', reason: 'suppressed' });
     const rows = await herald.db.selectFrom('deliveries').select(['status', 'message_id']).where('execution_id', '=', res.body.executionId).execute();

@@ -18,9 +18,23 @@ describe('report rollups schedule', () => {
     expect(schedule.spec.intervals?.map((i) => i.every)).toEqual([60_000]);
 
     const campaign = await liveCampaign(herald);
-    const accepted = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('fold'), campaignId: campaign.id, recipients: [{ userId: 'fold@example.com', namespace: 'email' }], context: { code: '1' } });
+    const accepted = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('fold'),
+      campaignId: campaign.id,
+      recipients: [{ userId: 'fold@example.com', namespace: 'email' }],
+      context: { code: '1' },
+    });
     await herald.waitForExecution(accepted.body.executionId);
-    const rollupRows = async () => Number((await herald.db.selectFrom('report_rollups').select((eb) => eb.fn.countAll<number>().as('n')).where('campaign_id', '=', campaign.id).executeTakeFirstOrThrow()).n);
+    const rollupRows = async () =>
+      Number(
+        (
+          await herald.db
+            .selectFrom('report_rollups')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('campaign_id', '=', campaign.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     expect(await rollupRows()).toBe(0);
 
     await herald.client.schedule.getHandle(scheduleId).trigger();

@@ -59,7 +59,16 @@ describe('campaign reports', () => {
   it('counts the sends through the API: targeted, sent, top domains (lower-cased), no feedback yet (click-through over sent)', async () => {
     const res = await report();
     expect(res.status).toBe(200);
-    expect(res.body.totals).toMatchObject({ targeted: 5, sent: 5, excluded: 0, failed: 0, delivered: 0, retries: 0, opens: { total: 0, unique: 0 }, clicks: { total: 0, unique: 0 } });
+    expect(res.body.totals).toMatchObject({
+      targeted: 5,
+      sent: 5,
+      excluded: 0,
+      failed: 0,
+      delivered: 0,
+      retries: 0,
+      opens: { total: 0, unique: 0 },
+      clicks: { total: 0, unique: 0 },
+    });
     expect(res.body.topDomains).toEqual([
       { domain: 'example.org', count: 2 },
       { domain: 'gmail.com', count: 2 },
@@ -71,9 +80,16 @@ describe('campaign reports', () => {
 
   it('adds feedback, events and another execution: every figure, the series buckets, rates, clicks per link', async () => {
     const { db } = herald;
-    const position = async (userId: string) => (await db.selectFrom('deliveries').select('position').where('execution_id', '=', executionId).where('user_id', '=', userId).executeTakeFirstOrThrow()).position;
+    const position = async (userId: string) =>
+      (await db.selectFrom('deliveries').select('position').where('execution_id', '=', executionId).where('user_id', '=', userId).executeTakeFirstOrThrow())
+        .position;
     const feedback = async (userId: string, value: 'delivered' | 'bounced' | 'complained', minutes: number, bounceType: 'hard' | 'soft' | null = null) =>
-      db.updateTable('deliveries').set({ feedback: value, bounce_type: bounceType, feedback_at: at(minutes) }).where('execution_id', '=', executionId).where('user_id', '=', userId).execute();
+      db
+        .updateTable('deliveries')
+        .set({ feedback: value, bounce_type: bounceType, feedback_at: at(minutes) })
+        .where('execution_id', '=', executionId)
+        .where('user_id', '=', userId)
+        .execute();
     await feedback('ada', 'delivered', 1);
     await feedback('bob', 'delivered', 1);
     await feedback('cy', 'bounced', 2, 'hard');
@@ -81,22 +97,70 @@ describe('campaign reports', () => {
     await feedback('eve', 'complained', 40);
     const [ada, bob, eve] = [await position('ada'), await position('bob'), await position('eve')];
     for (const p of [ada, bob]) {
-      await db.insertInto('tracked_links').values([
-        { execution_id: executionId, position: p, link_index: 0, url: 'https://example.com/offer' },
-        { execution_id: executionId, position: p, link_index: 1, url: 'https://example.com/more' },
-      ]).execute();
+      await db
+        .insertInto('tracked_links')
+        .values([
+          { execution_id: executionId, position: p, link_index: 0, url: 'https://example.com/offer' },
+          { execution_id: executionId, position: p, link_index: 1, url: 'https://example.com/more' },
+        ])
+        .execute();
     }
-    const event = (p: number, type: 'opened' | 'clicked' | 'unsubscribed', minutes: number, linkIndex: number | null = null) => ({ execution_id: executionId, position: p, type, link_index: linkIndex, occurred_at: at(minutes), user_agent: null });
-    await db.insertInto('delivery_events').values([event(ada, 'opened', 3), event(ada, 'opened', 33), event(bob, 'opened', 4), event(ada, 'clicked', 5, 0), event(ada, 'clicked', 6, 0), event(bob, 'clicked', 12, 1), event(eve, 'unsubscribed', 41)]).execute();
+    const event = (p: number, type: 'opened' | 'clicked' | 'unsubscribed', minutes: number, linkIndex: number | null = null) => ({
+      execution_id: executionId,
+      position: p,
+      type,
+      link_index: linkIndex,
+      occurred_at: at(minutes),
+      user_agent: null,
+    });
+    await db
+      .insertInto('delivery_events')
+      .values([
+        event(ada, 'opened', 3),
+        event(ada, 'opened', 33),
+        event(bob, 'opened', 4),
+        event(ada, 'clicked', 5, 0),
+        event(ada, 'clicked', 6, 0),
+        event(bob, 'clicked', 12, 1),
+        event(eve, 'unsubscribed', 41),
+      ])
+      .execute();
     // Provider feedback events are stored too; the delivery's feedback column counts them, once.
-    await db.insertInto('delivery_events').values({ ...event(ada, 'opened', 1), type: 'delivered' }).execute();
+    await db
+      .insertInto('delivery_events')
+      .values({ ...event(ada, 'opened', 1), type: 'delivered' })
+      .execute();
 
     // A second execution: recipients excluded and failed.
     const execution = await db.selectFrom('executions').selectAll().where('id', '=', executionId).executeTakeFirstOrThrow();
     const other = `${executionId}-x`;
-    await db.insertInto('executions').values({ ...execution, id: other, request_id: `${execution.request_id}-x`, workflow_id: `${execution.workflow_id}-x` }).execute();
-    const delivery = (position: number, status: 'excluded' | 'failed', reason: string) => ({ execution_id: other, user_id: `x${position}`, position, namespace: 'email', channel: 'email' as const, status, reason, address: null, message_id: null, updated_at: at(50), context: null, channel_data: null });
-    await db.insertInto('deliveries').values([delivery(0, 'excluded', 'no-consent'), delivery(1, 'excluded', 'no-consent'), delivery(2, 'excluded', 'suppressed'), delivery(3, 'failed', 'provider-rejected: mailbox unavailable')]).execute();
+    await db
+      .insertInto('executions')
+      .values({ ...execution, id: other, request_id: `${execution.request_id}-x`, workflow_id: `${execution.workflow_id}-x` })
+      .execute();
+    const delivery = (position: number, status: 'excluded' | 'failed', reason: string) => ({
+      execution_id: other,
+      user_id: `x${position}`,
+      position,
+      namespace: 'email',
+      channel: 'email' as const,
+      status,
+      reason,
+      address: null,
+      message_id: null,
+      updated_at: at(50),
+      context: null,
+      channel_data: null,
+    });
+    await db
+      .insertInto('deliveries')
+      .values([
+        delivery(0, 'excluded', 'no-consent'),
+        delivery(1, 'excluded', 'no-consent'),
+        delivery(2, 'excluded', 'suppressed'),
+        delivery(3, 'failed', 'provider-rejected: mailbox unavailable'),
+      ])
+      .execute();
 
     // From before the campaign existed: the feedback and events above are dated in the hour before this one.
     const res = await report(since);
@@ -129,8 +193,22 @@ describe('campaign reports', () => {
     expect(window.body.granularity).toBe('hour');
     expect(window.body.series.map((p: { start: string }) => p.start)).toEqual([0, 1, 2, 3].map((h) => iso(base + (h - 1) * HOUR)));
     const point = (ms: number) => window.body.series.find((p: { start: string }) => p.start === iso(floorHour(ms)));
-    expect(point(base)).toMatchObject({ delivered: 3, bounced: 2, complained: 1, unsubscribed: 1, opens: 3, uniqueOpens: 2, clicks: 3, uniqueClicks: 2, excluded: 3, failed: 1, targeted: 4 });
-    const sentAt = (await db.selectFrom('deliveries').select('updated_at').where('execution_id', '=', executionId).execute()).map((d) => floorHour(Date.parse(d.updated_at)));
+    expect(point(base)).toMatchObject({
+      delivered: 3,
+      bounced: 2,
+      complained: 1,
+      unsubscribed: 1,
+      opens: 3,
+      uniqueOpens: 2,
+      clicks: 3,
+      uniqueClicks: 2,
+      excluded: 3,
+      failed: 1,
+      targeted: 4,
+    });
+    const sentAt = (await db.selectFrom('deliveries').select('updated_at').where('execution_id', '=', executionId).execute()).map((d) =>
+      floorHour(Date.parse(d.updated_at)),
+    );
     expect(new Set(sentAt).size).toBe(1);
     expect(point(sentAt[0]!)).toMatchObject({ sent: 5 });
     expect(window.body.series.reduce((n: number, p: { sent: number }) => n + p.sent, 0)).toBe(5);
@@ -154,13 +232,25 @@ describe('campaign reports', () => {
   it('folds later changes in: what a delivery counted before is taken back', async () => {
     const { db } = herald;
     // ada complains after delivery; a new open for bob (not unique), a first open for cy.
-    await db.updateTable('deliveries').set({ feedback: 'complained', feedback_at: at(45) }).where('execution_id', '=', executionId).where('user_id', '=', 'ada').execute();
-    const cy = (await db.selectFrom('deliveries').select('position').where('execution_id', '=', executionId).where('user_id', '=', 'cy').executeTakeFirstOrThrow()).position;
-    const bob = (await db.selectFrom('deliveries').select('position').where('execution_id', '=', executionId).where('user_id', '=', 'bob').executeTakeFirstOrThrow()).position;
-    await db.insertInto('delivery_events').values([
-      { execution_id: executionId, position: bob, type: 'opened', link_index: null, occurred_at: at(50), user_agent: null },
-      { execution_id: executionId, position: cy, type: 'opened', link_index: null, occurred_at: at(51), user_agent: null },
-    ]).execute();
+    await db
+      .updateTable('deliveries')
+      .set({ feedback: 'complained', feedback_at: at(45) })
+      .where('execution_id', '=', executionId)
+      .where('user_id', '=', 'ada')
+      .execute();
+    const cy = (
+      await db.selectFrom('deliveries').select('position').where('execution_id', '=', executionId).where('user_id', '=', 'cy').executeTakeFirstOrThrow()
+    ).position;
+    const bob = (
+      await db.selectFrom('deliveries').select('position').where('execution_id', '=', executionId).where('user_id', '=', 'bob').executeTakeFirstOrThrow()
+    ).position;
+    await db
+      .insertInto('delivery_events')
+      .values([
+        { execution_id: executionId, position: bob, type: 'opened', link_index: null, occurred_at: at(50), user_agent: null },
+        { execution_id: executionId, position: cy, type: 'opened', link_index: null, occurred_at: at(51), user_agent: null },
+      ])
+      .execute();
     const res = await report(since);
     expect(res.body.totals).toMatchObject({ targeted: 9, delivered: 3, complaints: 2, opens: { total: 5, unique: 3 }, clicks: { total: 3, unique: 2 } });
     expect(res.body.rates).toEqual({ clickThrough: 0.6667, clickThroughBase: 'delivered', clickToOpen: 0.6667 });
@@ -181,7 +271,12 @@ describe('campaign reports', () => {
       expect(denied.body.type).toContain('forbidden');
     }
 
-    for (const query of ['?from=yesterday', '?to=2026-13-01T00:00:00Z', `?from=${iso(base)}&to=${iso(base - HOUR)}`, `?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`]) {
+    for (const query of [
+      '?from=yesterday',
+      '?to=2026-13-01T00:00:00Z',
+      `?from=${iso(base)}&to=${iso(base - HOUR)}`,
+      `?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+    ]) {
       const bad = await report(query);
       expect(bad.status, query).toBe(400);
       expect(bad.headers.get('content-type')).toContain('application/problem+json');

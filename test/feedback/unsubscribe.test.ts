@@ -46,7 +46,14 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
   beforeAll(async () => {
     fake = await startFakeResend({ apiKey: 're_unsub_key' });
     herald = await startHerald({
-      env: { RESEND_API_KEY: 're_unsub_key', RESEND_BASE_URL: fake.url, HERALD_TRACKING_SECRET: SECRET, HERALD_PUBLIC_URL: `${PUBLIC_URL}/`, TWILIO_AUTH_TOKEN, HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true' },
+      env: {
+        RESEND_API_KEY: 're_unsub_key',
+        RESEND_BASE_URL: fake.url,
+        HERALD_TRACKING_SECRET: SECRET,
+        HERALD_PUBLIC_URL: `${PUBLIC_URL}/`,
+        TWILIO_AUTH_TOKEN,
+        HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      },
     });
   });
   afterAll(async () => {
@@ -57,7 +64,12 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
   const address = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.com`;
   const local = (url: string) => `${herald.baseUrl}${url.slice(PUBLIC_URL.length)}`;
 
-  async function profile(userId: string, consents: Record<string, string> = { email: 'in', sms: 'in' }, attributes: Record<string, unknown> = { firstName: 'Ada' }, namespace = 'email') {
+  async function profile(
+    userId: string,
+    consents: Record<string, string> = { email: 'in', sms: 'in' },
+    attributes: Record<string, unknown> = { firstName: 'Ada' },
+    namespace = 'email',
+  ) {
     const res = await herald.request('PUT', `/v1/profiles/${namespace}/${encodeURIComponent(userId)}`, { attributes, consents });
     expect([200, 201], JSON.stringify(res.body)).toContain(res.status);
   }
@@ -67,7 +79,11 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
     return res.body.consents as Record<string, string>;
   }
   async function trigger(campaignId: string, userId: string, namespace = 'email') {
-    const res = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('unsub'), campaignId, recipients: [{ userId, namespace }] });
+    const res = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('unsub'),
+      campaignId,
+      recipients: [{ userId, namespace }],
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const executionId = res.body.executionId as string;
     return { executionId, execution: await herald.waitForExecution(executionId) };
@@ -81,9 +97,18 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
   }
   /** The URL in a delivery's List-Unsubscribe header (Herald's, the first one). */
   const unsubscribeUrlOf = (delivery: FakeResendDelivery) => /^<([^>]+)>/.exec(delivery.body.headers['List-Unsubscribe'])![1]!;
-  const eventRows = (executionId: string) => herald.db.selectFrom('delivery_events').selectAll().where('execution_id', '=', executionId).where('type', '=', 'unsubscribed').execute();
-  const auditOf = async (resourceId: string) => (await herald.request('GET', `/v1/audit-log?resourceType=profile&resourceId=${encodeURIComponent(resourceId)}`)).body.items as { actorKeyId: string; action: string; after?: any }[];
-  const oneClick = (url: string, init: RequestInit = { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }) => fetch(local(url), { method: 'POST', ...init });
+  const eventRows = (executionId: string) =>
+    herald.db.selectFrom('delivery_events').selectAll().where('execution_id', '=', executionId).where('type', '=', 'unsubscribed').execute();
+  const auditOf = async (resourceId: string) =>
+    (await herald.request('GET', `/v1/audit-log?resourceType=profile&resourceId=${encodeURIComponent(resourceId)}`)).body.items as {
+      actorKeyId: string;
+      action: string;
+      after?: any;
+    }[];
+  const oneClick = (
+    url: string,
+    init: RequestInit = { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' },
+  ) => fetch(local(url), { method: 'POST', ...init });
 
   let marketingId: string;
   // biome-ignore lint/suspicious/noDuplicateTestHooks: runs after the stack's hook above, next to the helpers it needs
@@ -186,7 +211,10 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
     ];
     for (const token of refused) {
       for (const method of ['GET', 'POST']) {
-        const res = await fetch(`${herald.baseUrl}/u/${token}`, { method, ...(method === 'POST' && { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }) });
+        const res = await fetch(`${herald.baseUrl}/u/${token}`, {
+          method,
+          ...(method === 'POST' && { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }),
+        });
         expect(res.status, `${method} ${token}`).toBe(404);
         expect(res.headers.get('content-type')).toBe('application/problem+json');
       }
@@ -200,9 +228,17 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
     const segment = `batch-${randomUUID().slice(0, 6)}`;
     const members = [address('m0'), address('m1'), address('m2')];
     for (const userId of members) await profile(userId, { email: 'in' }, { firstName: 'Mo', segment });
-    const audience = await herald.request('POST', '/v1/audiences', { name: segment, namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] } });
+    const audience = await herald.request('POST', '/v1/audiences', {
+      name: segment,
+      namespace: 'email',
+      definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] },
+    });
     expect(audience.status, JSON.stringify(audience.body)).toBe(201);
-    const run = await herald.request('POST', '/v1/executions/audience', { requestId: uniqueRequestId('unsub-aud'), campaignId: marketingId, audience: { id: audience.body.id } });
+    const run = await herald.request('POST', '/v1/executions/audience', {
+      requestId: uniqueRequestId('unsub-aud'),
+      campaignId: marketingId,
+      audience: { id: audience.body.id },
+    });
     expect(run.status, JSON.stringify(run.body)).toBe(202);
     const executionId = run.body.executionId as string;
     expect(await herald.waitForExecution(executionId, 60_000)).toMatchObject({ status: 'completed', counts: { sent: 3 } });
@@ -223,7 +259,10 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
       name: `Newsletter sender ${randomUUID().slice(0, 6)}`,
       channel: 'email',
       provider: 'resend',
-      settings: { from: 'News <news@example.com>', headers: { 'X-Entity-Ref-ID': 'news-1', 'list-unsubscribe': '<mailto:unsubscribe@example.com>', 'List-Unsubscribe-Post': 'bogus' } },
+      settings: {
+        from: 'News <news@example.com>',
+        headers: { 'X-Entity-Ref-ID': 'news-1', 'list-unsubscribe': '<mailto:unsubscribe@example.com>', 'List-Unsubscribe-Post': 'bogus' },
+      },
     });
     expect(configuration.status, JSON.stringify(configuration.body)).toBe(201);
     const campaign = await liveCampaign(herald, marketing({ channelConfigurationId: configuration.body.id }));
@@ -231,8 +270,15 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
     await profile(fay);
     const { delivery } = await send(campaign.id, fay);
     const url = unsubscribeUrlOf(delivery);
-    expect(delivery.body.headers).toEqual({ 'X-Entity-Ref-ID': 'news-1', 'List-Unsubscribe': `<${url}>, <mailto:unsubscribe@example.com>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
-    expect(withUnsubscribeHeaders(undefined, { 'List-Unsubscribe': '<u>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' })).toEqual({ 'List-Unsubscribe': '<u>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(delivery.body.headers).toEqual({
+      'X-Entity-Ref-ID': 'news-1',
+      'List-Unsubscribe': `<${url}>, <mailto:unsubscribe@example.com>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    expect(withUnsubscribeHeaders(undefined, { 'List-Unsubscribe': '<u>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' })).toEqual({
+      'List-Unsubscribe': '<u>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
   });
 
   it('a worker without HERALD_TRACKING_SECRET sends marketing email without the headers and warns once per execution', async () => {
@@ -256,10 +302,13 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
 
   it("an unsubscribe becomes an `unsubscribed` feedback event for the customer's webhooks", async () => {
     const received: any[] = [];
-    const { server, url } = await listenOnLoopback(async (req, res) => {
-      received.push(JSON.parse(await readBody(req)));
-      res.writeHead(204).end();
-    }, () => ({}));
+    const { server, url } = await listenOnLoopback(
+      async (req, res) => {
+        received.push(JSON.parse(await readBody(req)));
+        res.writeHead(204).end();
+      },
+      () => ({}),
+    );
     const endpoint = await herald.request('POST', '/v1/webhooks', { url: `${url}/hook`, events: ['unsubscribed'] });
     try {
       expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
@@ -270,7 +319,12 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
       const { executionId, delivery } = await send(marketingId, ivy);
       expect((await oneClick(unsubscribeUrlOf(delivery))).status).toBe(200);
       expect((await oneClick(unsubscribeUrlOf(delivery))).status).toBe(200);
-      const rows = await herald.db.selectFrom('feedback_events').selectAll().where('execution_id', '=', executionId).where('type', '=', 'unsubscribed').execute();
+      const rows = await herald.db
+        .selectFrom('feedback_events')
+        .selectAll()
+        .where('execution_id', '=', executionId)
+        .where('type', '=', 'unsubscribed')
+        .execute();
       expect(rows).toEqual([expect.objectContaining({ type: 'unsubscribed', position: 0 })]);
     } finally {
       if (endpoint.status === 201) await herald.request('DELETE', `/v1/webhooks/${endpoint.body.id}`);
@@ -289,10 +343,22 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
     /** A request as Twilio makes it: form-encoded, signed over HERALD_PUBLIC_URL's address with the auth token. */
     async function inbound(params: Record<string, string>, signWith: { token?: string; params?: Record<string, string>; url?: string } | 'unsigned' = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-      if (signWith !== 'unsigned') headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(signWith.token ?? TWILIO_AUTH_TOKEN, signWith.url ?? INBOUND_URL, signWith.params ?? params);
+      if (signWith !== 'unsigned')
+        headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(
+          signWith.token ?? TWILIO_AUTH_TOKEN,
+          signWith.url ?? INBOUND_URL,
+          signWith.params ?? params,
+        );
       return fetch(`${herald.baseUrl}/webhooks/twilio/inbound`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
     }
-    const message = (from: string, body: string) => ({ MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: `AC${randomBytes(16).toString('hex')}`, From: from, To: '+14155550100', Body: body, NumMedia: '0' });
+    const message = (from: string, body: string) => ({
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      AccountSid: `AC${randomBytes(16).toString('hex')}`,
+      From: from,
+      To: '+14155550100',
+      Body: body,
+      NumMedia: '0',
+    });
 
     it('STOP sets the SMS consent of every profile of the number to out, START sets it back; each change is audited', async () => {
       const number = nextNumber();
@@ -302,8 +368,19 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
       await profile(number, { sms: 'in' }, {}, 'phone');
       await profile(emailUser, { sms: 'in', email: 'in' }, { phone: number });
       // A number written another way is found through the SMS Herald sent to it.
-      await profile(crmUser, { sms: 'in' }, { phone: `${formatted.slice(0, 2)} (${formatted.slice(2, 5)}) ${formatted.slice(5, 8)}-${formatted.slice(8)}` }, 'crm');
-      const smsCampaign = await liveCampaign(herald, { name: 'SMS news', type: 'marketing', channel: 'sms', content: { body: 'News!' }, audience: { namespace: 'crm', createMissingProfiles: false } });
+      await profile(
+        crmUser,
+        { sms: 'in' },
+        { phone: `${formatted.slice(0, 2)} (${formatted.slice(2, 5)}) ${formatted.slice(5, 8)}-${formatted.slice(8)}` },
+        'crm',
+      );
+      const smsCampaign = await liveCampaign(herald, {
+        name: 'SMS news',
+        type: 'marketing',
+        channel: 'sms',
+        content: { body: 'News!' },
+        audience: { namespace: 'crm', createMissingProfiles: false },
+      });
       const { execution } = await trigger(smsCampaign.id, crmUser, 'crm');
       expect(execution.recipients[0]).toMatchObject({ status: 'sent' });
 
@@ -314,10 +391,20 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
       expect(await consentsOf(number, 'phone')).toEqual({ sms: 'out' });
       expect(await consentsOf(emailUser)).toEqual({ sms: 'out', email: 'in' });
       expect(await consentsOf(crmUser, 'crm')).toEqual({ sms: 'in' });
-      expect((await auditOf(`phone/${number}`))[0]).toMatchObject({ actorKeyId: 'public:twilio-inbound', action: 'profile.updated', after: { consents: { sms: 'out' } } });
+      expect((await auditOf(`phone/${number}`))[0]).toMatchObject({
+        actorKeyId: 'public:twilio-inbound',
+        action: 'profile.updated',
+        after: { consents: { sms: 'out' } },
+      });
 
       // The next marketing SMS to that number is excluded.
-      const smsToPhone = await liveCampaign(herald, { name: 'SMS news 2', type: 'marketing', channel: 'sms', content: { body: 'More news' }, audience: { namespace: 'phone', createMissingProfiles: false } });
+      const smsToPhone = await liveCampaign(herald, {
+        name: 'SMS news 2',
+        type: 'marketing',
+        channel: 'sms',
+        content: { body: 'More news' },
+        audience: { namespace: 'phone', createMissingProfiles: false },
+      });
       expect((await trigger(smsToPhone.id, number, 'phone')).execution.recipients[0]).toMatchObject({ status: 'excluded', reason: 'no-consent' });
 
       expect((await inbound(message(formatted, 'UNSUBSCRIBE'))).status).toBe(200);
@@ -352,58 +439,73 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
         expect(res.status).toBe(401);
         expect(res.headers.get('content-type')).toBe('application/problem+json');
       }
-      const json = await fetch(`${herald.baseUrl}/webhooks/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-twilio-signature': 'AAAA' }, body: JSON.stringify(stop) });
+      const json = await fetch(`${herald.baseUrl}/webhooks/twilio/inbound`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-twilio-signature': 'AAAA' },
+        body: JSON.stringify(stop),
+      });
       expect(json.status).toBe(401);
       // A body that does not even parse (multipart without a boundary) is no signed request either.
-      const malformed = await fetch(`${herald.baseUrl}/webhooks/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'multipart/form-data', 'x-twilio-signature': 'AAAA' }, body: new URLSearchParams(stop).toString() });
+      const malformed = await fetch(`${herald.baseUrl}/webhooks/twilio/inbound`, {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data', 'x-twilio-signature': 'AAAA' },
+        body: new URLSearchParams(stop).toString(),
+      });
       expect(malformed.status).toBe(401);
       expect(await consentsOf(number, 'phone')).toEqual({ sms: 'in' });
     });
   });
 
-  it.skipIf(!chromiumAvailable())(`in Chromium: the page asks, the button unsubscribes, the answer says so (screenshot ${SCREENSHOT})`, async () => {
-    const hal = address('hal');
-    await profile(hal);
-    const { executionId, delivery } = await send(marketingId, hal);
-    const url = local(unsubscribeUrlOf(delivery));
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
-      const requests: string[] = [];
-      page.on('request', (request) => {
-        if (!request.url().endsWith('/favicon.ico')) requests.push(`${request.method()} ${request.url()}`);
-      });
-      const violations: string[] = [];
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') violations.push(msg.text());
-      });
-      await page.goto(url);
-      expect(await page.locator('h1').innerText()).toBe('Unsubscribe');
-      await page.screenshot({ path: SCREENSHOT.replace('.png', '-confirm.png') });
-      expect(await consentsOf(hal)).toEqual({ email: 'in', sms: 'in' });
+  it.skipIf(!chromiumAvailable())(
+    `in Chromium: the page asks, the button unsubscribes, the answer says so (screenshot ${SCREENSHOT})`,
+    async () => {
+      const hal = address('hal');
+      await profile(hal);
+      const { executionId, delivery } = await send(marketingId, hal);
+      const url = local(unsubscribeUrlOf(delivery));
+      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+      try {
+        const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+        const requests: string[] = [];
+        page.on('request', (request) => {
+          if (!request.url().endsWith('/favicon.ico')) requests.push(`${request.method()} ${request.url()}`);
+        });
+        const violations: string[] = [];
+        page.on('console', (msg) => {
+          if (msg.type() === 'error') violations.push(msg.text());
+        });
+        await page.goto(url);
+        expect(await page.locator('h1').innerText()).toBe('Unsubscribe');
+        await page.screenshot({ path: SCREENSHOT.replace('.png', '-confirm.png') });
+        expect(await consentsOf(hal)).toEqual({ email: 'in', sms: 'in' });
 
-      await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Unsubscribe' }).click()]);
-      expect(await page.locator('h1').innerText()).toBe('You are unsubscribed');
-      await page.screenshot({ path: SCREENSHOT });
-      expect(await consentsOf(hal)).toEqual({ email: 'out', sms: 'in' });
-      expect(await eventRows(executionId)).toHaveLength(1);
-      // The page loaded nothing but itself, and the form posted back to the same address.
-      expect(requests).toEqual([`GET ${url}`, `POST ${url}`]);
-      expect(violations).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 60_000);
+        await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Unsubscribe' }).click()]);
+        expect(await page.locator('h1').innerText()).toBe('You are unsubscribed');
+        await page.screenshot({ path: SCREENSHOT });
+        expect(await consentsOf(hal)).toEqual({ email: 'out', sms: 'in' });
+        expect(await eventRows(executionId)).toHaveLength(1);
+        // The page loaded nothing but itself, and the form posted back to the same address.
+        expect(requests).toEqual([`GET ${url}`, `POST ${url}`]);
+        expect(violations).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('the public unsubscribe and inbound endpoints are rate-limited per client address', () => {
   let herald: Herald;
   beforeAll(async () => {
-    herald = await startHerald({ withoutWorker: true, env: { HERALD_TRACKING_SECRET: SECRET, TWILIO_AUTH_TOKEN, HERALD_TRACKING_RATE_LIMIT: '3', HERALD_PROVIDER_EVENTS_RATE_LIMIT: '3' } });
+    herald = await startHerald({
+      withoutWorker: true,
+      env: { HERALD_TRACKING_SECRET: SECRET, TWILIO_AUTH_TOKEN, HERALD_TRACKING_RATE_LIMIT: '3', HERALD_PROVIDER_EVENTS_RATE_LIMIT: '3' },
+    });
   });
   afterAll(() => herald?.stop());
 
-  it('/u/* shares the tracking endpoints\' budget; /webhooks/twilio/inbound the provider events\'', async () => {
+  it("/u/* shares the tracking endpoints' budget; /webhooks/twilio/inbound the provider events'", async () => {
     const statuses = async (path: string, method: string) => {
       const out: number[] = [];
       for (let i = 0; i < 5; i++) out.push((await fetch(`${herald.baseUrl}${path.replace('#', String(i))}`, { method })).status);

@@ -32,20 +32,23 @@ interface Received {
 async function startCustomer() {
   const received: Received[] = [];
   const failing: Record<string, number | 'always'> = {};
-  const { server, url } = await listenOnLoopback(async (req, res) => {
-    const body = await readBody(req);
-    const path = req.url ?? '/';
-    const rule = failing[path];
-    let status = 200;
-    if (rule === 'always') status = 500;
-    else if (typeof rule === 'number' && rule > 0) {
-      failing[path] = rule - 1;
-      status = 500;
-    }
-    received.push({ path, headers: req.headers, body, status });
-    res.writeHead(status, { 'content-type': 'text/plain' });
-    res.end(status === 200 ? 'ok' : 'down for maintenance');
-  }, () => ({}));
+  const { server, url } = await listenOnLoopback(
+    async (req, res) => {
+      const body = await readBody(req);
+      const path = req.url ?? '/';
+      const rule = failing[path];
+      let status = 200;
+      if (rule === 'always') status = 500;
+      else if (typeof rule === 'number' && rule > 0) {
+        failing[path] = rule - 1;
+        status = 500;
+      }
+      received.push({ path, headers: req.headers, body, status });
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(status === 200 ? 'ok' : 'down for maintenance');
+    },
+    () => ({}),
+  );
   return { received, failing, url, server };
 }
 
@@ -106,14 +109,23 @@ describe('feedback webhooks out', () => {
   }
 
   async function trigger(campaignId: string, userIds: string[]) {
-    const res = await full('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('wh'), campaignId, recipients: userIds.map((userId) => ({ userId, namespace: 'email' })), context: { code: '1' } });
+    const res = await full('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId('wh'),
+      campaignId,
+      recipients: userIds.map((userId) => ({ userId, namespace: 'email' })),
+      context: { code: '1' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     // herald.waitForExecution calls without a key; this Herald needs one.
     const execution = await until('the execution to end', async () => {
       const { body } = await full('GET', `/v1/executions/${res.body.executionId}`);
       return body?.status && body.status !== 'running' ? body : undefined;
     });
-    return { executionId: res.body.executionId as string, requestId: execution.requestId as string, statuses: execution.recipients.map((r: { status: string }) => r.status) as string[] };
+    return {
+      executionId: res.body.executionId as string,
+      requestId: execution.requestId as string,
+      statuses: execution.recipients.map((r: { status: string }) => r.status) as string[],
+    };
   }
 
   const at = (path: string) => customer.received.filter((request) => request.path === path);
@@ -121,8 +133,15 @@ describe('feedback webhooks out', () => {
 
   it('delivers every event once acknowledged, signed, through an endpoint that fails then recovers; filters by event type and campaign', async () => {
     const transactional = await liveCampaign(heraldAs(herald, BOOT));
-    const marketing = await liveCampaign(heraldAs(herald, BOOT), { name: 'News', type: 'marketing', audience: { namespace: 'email', createMissingProfiles: false } });
-    for (const [userId, email] of [['in@example.com', 'in'], ['out@example.com', 'out']] as const) {
+    const marketing = await liveCampaign(heraldAs(herald, BOOT), {
+      name: 'News',
+      type: 'marketing',
+      audience: { namespace: 'email', createMissingProfiles: false },
+    });
+    for (const [userId, email] of [
+      ['in@example.com', 'in'],
+      ['out@example.com', 'out'],
+    ] as const) {
       const res = await full('PUT', `/v1/profiles/email/${encodeURIComponent(userId)}`, { attributes: { firstName: 'Ada' }, consents: { email } });
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
     }
@@ -141,7 +160,10 @@ describe('feedback webhooks out', () => {
       `${second.executionId}/1/excluded`,
       `${second.executionId}/2/failed`,
     ].sort();
-    const acknowledged = () => at('/all').filter((request) => request.status === 200).flatMap((request) => messagesOf(request.body));
+    const acknowledged = () =>
+      at('/all')
+        .filter((request) => request.status === 200)
+        .flatMap((request) => messagesOf(request.body));
     await until('all six events acknowledged', () => (acknowledged().length >= 6 ? true : undefined));
 
     // Every request (failed ones included) carries a valid Standard Webhooks signature.
@@ -155,7 +177,11 @@ describe('feedback webhooks out', () => {
     const requests = at('/all');
     expect(requests.slice(0, 3).map((r) => r.status)).toEqual([500, 500, 500]);
     expect(requests[3]!.status).toBe(200);
-    expect(messagesOf(requests[0]!.body).map((m) => m.data.id)).toEqual(messagesOf(requests[3]!.body).slice(0, messagesOf(requests[0]!.body).length).map((m) => m.data.id));
+    expect(messagesOf(requests[0]!.body).map((m) => m.data.id)).toEqual(
+      messagesOf(requests[3]!.body)
+        .slice(0, messagesOf(requests[0]!.body).length)
+        .map((m) => m.data.id),
+    );
     expect(messagesOf(requests[3]!.body)[0]!.data.attempt).toBe(4);
 
     // None lost, none acknowledged twice (at least once: a retried request repeats the same data.id).
@@ -166,10 +192,26 @@ describe('feedback webhooks out', () => {
     const byKey = new Map(got.map((m) => [`${m.data.executionId}/${m.data.position}`, m]));
     const sent = byKey.get(`${second.executionId}/0`)!;
     expect(sent.type).toBe('message.sent');
-    expect(sent.data).toMatchObject({ event: 'sent', requestId: second.requestId, executionId: second.executionId, campaignId: marketing.id, campaignVersion: 1, userId: 'in@example.com', channel: 'email' });
+    expect(sent.data).toMatchObject({
+      event: 'sent',
+      requestId: second.requestId,
+      executionId: second.executionId,
+      campaignId: marketing.id,
+      campaignVersion: 1,
+      userId: 'in@example.com',
+      channel: 'email',
+    });
     expect(sent.data.failure).toBeUndefined();
-    expect(byKey.get(`${second.executionId}/1`)!.data).toMatchObject({ event: 'excluded', userId: 'out@example.com', failure: { category: 'recipient', code: expect.any(String) } });
-    expect(byKey.get(`${second.executionId}/2`)!.data).toMatchObject({ event: 'failed', userId: 'nobody@example.com', failure: { category: 'recipient', code: 'profile-not-found', reason: 'profile-not-found' } });
+    expect(byKey.get(`${second.executionId}/1`)!.data).toMatchObject({
+      event: 'excluded',
+      userId: 'out@example.com',
+      failure: { category: 'recipient', code: expect.any(String) },
+    });
+    expect(byKey.get(`${second.executionId}/2`)!.data).toMatchObject({
+      event: 'failed',
+      userId: 'nobody@example.com',
+      failure: { category: 'recipient', code: 'profile-not-found', reason: 'profile-not-found' },
+    });
     expect(Date.parse(sent.timestamp)).not.toBeNaN();
 
     // The filtered endpoint got exactly the marketing campaign's one sent event.
@@ -217,7 +259,9 @@ describe('feedback webhooks out', () => {
     expect(enabled.status, JSON.stringify(enabled.body)).toBe(200);
     expect(enabled.body).toMatchObject({ status: 'enabled', disabledReason: null, consecutiveFailures: 0 });
     await until('the piled-up event', () => (at('/broken').some((r) => r.status === 200) ? true : undefined));
-    const delivered = at('/broken').filter((r) => r.status === 200).flatMap((r) => messagesOf(r.body));
+    const delivered = at('/broken')
+      .filter((r) => r.status === 200)
+      .flatMap((r) => messagesOf(r.body));
     expect(delivered.map((m) => `${m.data.executionId}/${m.data.event}`)).toEqual([`${run.executionId}/sent`]);
     expect(delivered[0]!.data.attempt).toBe(1);
   });
@@ -248,7 +292,11 @@ describe('feedback webhooks out', () => {
 
     const audit = await full('GET', `/v1/audit-log?resourceType=webhook_endpoint&resourceId=${endpoint.id}`);
     expect(audit.status, JSON.stringify(audit.body)).toBe(200);
-    expect((audit.body.items as { action: string }[]).map((entry) => entry.action).sort()).toEqual(['webhook_endpoint.created', 'webhook_endpoint.deleted', 'webhook_endpoint.updated']);
+    expect((audit.body.items as { action: string }[]).map((entry) => entry.action).sort()).toEqual([
+      'webhook_endpoint.created',
+      'webhook_endpoint.deleted',
+      'webhook_endpoint.updated',
+    ]);
     expect(JSON.stringify(audit.body)).not.toContain(endpoint.secret);
   });
 
@@ -265,7 +313,12 @@ describe('feedback webhooks out', () => {
     const messages = at('/engagement').flatMap((r) => messagesOf(r.body));
     for (const request of at('/engagement')) expect(() => verify(endpoint.secret, request)).not.toThrow();
     expect(messages.map((m) => m.type).sort()).toEqual(['message.clicked', 'message.opened']);
-    expect(messages.find((m) => m.type === 'message.clicked')!.data).toMatchObject({ executionId: run.executionId, campaignId: campaign.id, userId: 'e@example.com', url: 'https://example.com/offer?x=1' });
+    expect(messages.find((m) => m.type === 'message.clicked')!.data).toMatchObject({
+      executionId: run.executionId,
+      campaignId: campaign.id,
+      userId: 'e@example.com',
+      url: 'https://example.com/offer?x=1',
+    });
   });
 
   it('retention purges the events every enabled endpoint has read, and keeps the rest', async () => {
@@ -287,16 +340,46 @@ describe('feedback webhooks out', () => {
 });
 
 describe('feedback messages', () => {
-  const facts = { id: 7, occurredAt: '2026-01-01T00:00:00.000Z', executionId: 'ex', position: 2, requestId: 'r', campaignId: 'c', campaignVersion: 3, userId: 'u', channel: 'email' };
+  const facts = {
+    id: 7,
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    executionId: 'ex',
+    position: 2,
+    requestId: 'r',
+    campaignId: 'c',
+    campaignVersion: 3,
+    userId: 'u',
+    channel: 'email',
+  };
   it('carry a failure for bounces and complaints, which come with the raw reason only', () => {
     expect(feedbackMessage({ ...facts, type: 'bounced', detail: { reason: '550 mailbox unknown', bounceType: 'hard' } }, 2)).toEqual({
       type: 'message.bounced',
       timestamp: facts.occurredAt,
-      data: { id: 'evt_7', event: 'bounced', requestId: 'r', executionId: 'ex', campaignId: 'c', campaignVersion: 3, userId: 'u', channel: 'email', position: 2, attempt: 2, bounceType: 'hard', failure: { category: 'provider', code: 'hard-bounce', reason: '550 mailbox unknown' } },
+      data: {
+        id: 'evt_7',
+        event: 'bounced',
+        requestId: 'r',
+        executionId: 'ex',
+        campaignId: 'c',
+        campaignVersion: 3,
+        userId: 'u',
+        channel: 'email',
+        position: 2,
+        attempt: 2,
+        bounceType: 'hard',
+        failure: { category: 'provider', code: 'hard-bounce', reason: '550 mailbox unknown' },
+      },
     });
     expect(feedbackMessage({ ...facts, type: 'complained' }, 1).data.failure).toEqual({ category: 'provider', code: 'complaint', reason: null });
     expect(feedbackMessage({ ...facts, type: 'delivered' }, 1).data.failure).toBeUndefined();
-    const batch = feedbackRequestBody([{ ...facts, type: 'sent' }, { ...facts, id: 8, type: 'opened' }], 1, new Date());
+    const batch = feedbackRequestBody(
+      [
+        { ...facts, type: 'sent' },
+        { ...facts, id: 8, type: 'opened' },
+      ],
+      1,
+      new Date(),
+    );
     expect(batch.type).toBe('message.batch');
     expect((batch.data.events as { data: { id: string } }[]).map((m) => m.data.id)).toEqual(['evt_7', 'evt_8']);
   });
@@ -304,7 +387,19 @@ describe('feedback messages', () => {
 
 describe('feedback webhook targets', () => {
   it('refuses private, loopback, link-local and reserved targets, as written and after DNS resolution, unless allowed', async () => {
-    for (const url of ['http://127.0.0.1:8080/x', 'http://10.1.2.3/x', 'http://192.168.1.1/', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/', 'http://[fc00::1]/', 'http://[fe80::1]/', 'http://0.0.0.0/', 'http://localhost/', 'http://[::ffff:127.0.0.1]/', 'http://100.64.0.1/']) {
+    for (const url of [
+      'http://127.0.0.1:8080/x',
+      'http://10.1.2.3/x',
+      'http://192.168.1.1/',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/',
+      'http://[fc00::1]/',
+      'http://[fe80::1]/',
+      'http://0.0.0.0/',
+      'http://localhost/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://100.64.0.1/',
+    ]) {
       expect(webhookUrlProblem(url, false), url).toBeDefined();
       expect(webhookUrlProblem(url, true), url).toBeUndefined();
     }
@@ -342,15 +437,23 @@ describe('feedback webhook targets', () => {
     const resolver = ((name: string, _options: object, callback: (error: Error | null, addresses: { address: string; family: number }[]) => void) => {
       const answers: Record<string, { address: string; family: number }[]> = {
         'localhost.': [{ address: '127.0.0.1', family: 4 }],
-        'mixed.example.': [{ address: '93.184.216.34', family: 4 }, { address: '::ffff:7f00:1', family: 6 }],
+        'mixed.example.': [
+          { address: '93.184.216.34', family: 4 },
+          { address: '::ffff:7f00:1', family: 6 },
+        ],
         'nat64.example.': [{ address: '64:ff9b::a9fe:a9fe', family: 6 }],
         'compatible.example.': [{ address: '::7f00:1', family: 6 }],
-        'public.example.': [{ address: '93.184.216.34', family: 4 }, { address: '2606:4700::1111', family: 6 }],
+        'public.example.': [
+          { address: '93.184.216.34', family: 4 },
+          { address: '2606:4700::1111', family: 6 },
+        ],
       };
       callback(null, answers[name] ?? []);
     }) as unknown as typeof import('node:dns').lookup;
     const lookUp = (name: string, allowPrivate = false) =>
-      new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) => checkedLookup(allowPrivate, resolver)(name, {}, (error, address) => resolve({ error, address })));
+      new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) =>
+        checkedLookup(allowPrivate, resolver)(name, {}, (error, address) => resolve({ error, address })),
+      );
 
     for (const name of ['localhost.', 'mixed.example.', 'nat64.example.', 'compatible.example.']) {
       const { error } = await lookUp(name);
@@ -360,7 +463,9 @@ describe('feedback webhook targets', () => {
     expect(await lookUp('public.example.')).toEqual({ error: null, address: '93.184.216.34' });
     expect(await lookUp('localhost.', true)).toEqual({ error: null, address: '127.0.0.1' });
     // The real resolver, on a name every machine resolves to loopback.
-    expect((await new Promise<NodeJS.ErrnoException | null>((resolve) => checkedLookup(false)('localhost', {}, (error) => resolve(error))))?.code).toBe('EREFUSEDTARGET');
+    expect((await new Promise<NodeJS.ErrnoException | null>((resolve) => checkedLookup(false)('localhost', {}, (error) => resolve(error))))?.code).toBe(
+      'EREFUSEDTARGET',
+    );
 
     // And a whole delivery to a trailing-dot name never connects.
     const customer = await startCustomer();
@@ -369,7 +474,11 @@ describe('feedback webhook targets', () => {
       const request = { secret: 'whsec_' + Buffer.alloc(24, 1).toString('base64'), messageId: 'msg_1', body: '{}', timeoutMs: 2000, allowPrivate: false };
       for (const url of [`http://localhost.:${port}/`, `http://LOCALHOST.:${port}/`, `http://[::7f00:1]:${port}/`, `http://[::ffff:0:7f00:1]:${port}/`]) {
         // Refused as a private target, not merely failing to resolve or connect.
-        expect(await postWebhook({ ...request, url }), url).toMatchObject({ ok: false, statusCode: null, error: expect.stringContaining('HERALD_WEBHOOKS_ALLOW_PRIVATE') });
+        expect(await postWebhook({ ...request, url }), url).toMatchObject({
+          ok: false,
+          statusCode: null,
+          error: expect.stringContaining('HERALD_WEBHOOKS_ALLOW_PRIVATE'),
+        });
       }
       expect(customer.received).toHaveLength(0);
     } finally {

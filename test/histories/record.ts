@@ -37,7 +37,15 @@ import { sweepOrphanedExecutions } from '../../workflows/sweep-orphaned-executio
 import { triggerExecution, type TriggerExecutionInput } from '../../workflows/trigger-execution';
 import { purgeExpiredContent } from '../../workflows/purge-expired-content';
 import { foldReportRollups } from '../../workflows/fold-report-rollups';
-import { activationWorkflowId, audienceExecutionWorkflowId, executionWorkflowId, orphanSweepScheduleId, reportRollupScheduleId, retentionScheduleId, webhookDispatcherWorkflowId } from '../../workflows/workflow-ids';
+import {
+  activationWorkflowId,
+  audienceExecutionWorkflowId,
+  executionWorkflowId,
+  orphanSweepScheduleId,
+  reportRollupScheduleId,
+  retentionScheduleId,
+  webhookDispatcherWorkflowId,
+} from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
@@ -82,8 +90,18 @@ async function putProfile(ctx: Ctx, namespace: string, userId: string, body: Rec
 }
 
 /** Triggers over HTTP, waits for the workflow itself to finish, returns the execution as the API reports it. */
-async function trigger(ctx: Ctx, campaignId: string, requestId: string, recipients: unknown[], context?: Record<string, unknown>): Promise<{ workflowId: string; execution: any }> {
-  const accepted = expectStatus(await ctx.request('POST', '/v1/executions/unitary', { requestId, campaignId, recipients, ...(context && { context }) }), 202, 'trigger');
+async function trigger(
+  ctx: Ctx,
+  campaignId: string,
+  requestId: string,
+  recipients: unknown[],
+  context?: Record<string, unknown>,
+): Promise<{ workflowId: string; execution: any }> {
+  const accepted = expectStatus(
+    await ctx.request('POST', '/v1/executions/unitary', { requestId, campaignId, recipients, ...(context && { context }) }),
+    202,
+    'trigger',
+  );
   const workflowId = executionWorkflowId(campaignId, requestId);
   await ctx.client.workflow.getHandle(workflowId).result();
   const execution = expectStatus(await ctx.request('GET', `/v1/executions/${accepted.executionId}`), 200, 'get execution');
@@ -146,19 +164,31 @@ async function triggerPushSent(ctx: Ctx): Promise<void> {
     campaign.id,
     'replay-trigger-push-sent',
     [
-      { userId: 'push-replay-user', namespace: 'crm', channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: 'dGVzdC1mY20tdG9rZW4:APA91bHunvR1_replay-registration-token' } } },
+      {
+        userId: 'push-replay-user',
+        namespace: 'crm',
+        channelData: { pushInfo: { appID: 'com.example.app', platform: 'android', token: 'dGVzdC1mY20tdG9rZW4:APA91bHunvR1_replay-registration-token' } },
+      },
       { userId: 'push-replay-no-token', namespace: 'crm' },
     ],
     { order: 'A-7' },
   );
-  check(execution.status === 'completed' && execution.counts.sent === 1 && execution.counts.sent + execution.counts.failed + execution.counts.excluded === 2, 'trigger-push-sent: one push sent, one without a token not sent', execution);
+  check(
+    execution.status === 'completed' && execution.counts.sent === 1 && execution.counts.sent + execution.counts.failed + execution.counts.excluded === 2,
+    'trigger-push-sent: one push sent, one without a token not sent',
+    execution,
+  );
   ctx.record('trigger-push-sent', workflowId);
 }
 
 /** (a) Transactional campaign, one existing profile and one auto-created, both sent. */
 async function triggerSent(ctx: Ctx): Promise<void> {
   await putProfile(ctx, 'email', 'ada@example.com', { attributes: { firstName: 'Ada', email: 'ada@example.com' } });
-  const campaign = await createCampaign(ctx, { name: 'Password reset (replay fixture)', type: 'transactional', audience: { namespace: 'email', createMissingProfiles: true } });
+  const campaign = await createCampaign(ctx, {
+    name: 'Password reset (replay fixture)',
+    type: 'transactional',
+    audience: { namespace: 'email', createMissingProfiles: true },
+  });
   await activate(ctx, campaign.id);
   const { workflowId, execution } = await trigger(
     ctx,
@@ -171,8 +201,16 @@ async function triggerSent(ctx: Ctx): Promise<void> {
     { code: '123456' },
   );
   check(execution.status === 'completed', 'trigger-sent: execution should complete', execution);
-  check(outcomeOf(execution, 'ada@example.com')?.status === 'sent' && outcomeOf(execution, 'ada@example.com')?.profileCreated === false, 'trigger-sent: existing profile should be sent', execution);
-  check(outcomeOf(execution, 'grace@example.com')?.status === 'sent' && outcomeOf(execution, 'grace@example.com')?.profileCreated === true, 'trigger-sent: missing profile should be created and sent', execution);
+  check(
+    outcomeOf(execution, 'ada@example.com')?.status === 'sent' && outcomeOf(execution, 'ada@example.com')?.profileCreated === false,
+    'trigger-sent: existing profile should be sent',
+    execution,
+  );
+  check(
+    outcomeOf(execution, 'grace@example.com')?.status === 'sent' && outcomeOf(execution, 'grace@example.com')?.profileCreated === true,
+    'trigger-sent: missing profile should be created and sent',
+    execution,
+  );
   ctx.record('trigger-sent', workflowId);
 }
 
@@ -211,7 +249,10 @@ async function triggerExcludedAndFailed(ctx: Ctx): Promise<void> {
  */
 async function triggerQuietHoursDeferred(ctx: Ctx): Promise<void> {
   await putProfile(ctx, 'crm', 'qh-deferred-user', { attributes: { email: 'qh-deferred@example.com', firstName: 'Quinn' }, consents: { email: 'in' } });
-  await putProfile(ctx, 'crm', 'qh-kolkata-user', { attributes: { email: 'qh-kolkata@example.com', firstName: 'Kiran', timezone: 'Asia/Kolkata' }, consents: { email: 'in' } });
+  await putProfile(ctx, 'crm', 'qh-kolkata-user', {
+    attributes: { email: 'qh-kolkata@example.com', firstName: 'Kiran', timezone: 'Asia/Kolkata' },
+    consents: { email: 'in' },
+  });
   const now = Date.now();
   let windowEnd = Math.ceil(now / 60_000) * 60_000;
   if (windowEnd - now < 5_000) windowEnd += 60_000;
@@ -314,15 +355,32 @@ async function sweepOrphanedExecutionsScenario(ctx: Ctx): Promise<void> {
   const claim = async (requestId: string) => {
     const workflowId = executionWorkflowId(campaign.id, requestId);
     const recipients = [{ userId: 'ada@example.com', namespace: 'email' }];
-    const claimed = await executions.claim({ id: `exec-${requestId}`, requestId, requestHash: requestId, campaignId: campaign.id, campaignVersion: campaign.version, workflowId, channel: 'email', recipients });
+    const claimed = await executions.claim({
+      id: `exec-${requestId}`,
+      requestId,
+      requestHash: requestId,
+      campaignId: campaign.id,
+      campaignVersion: campaign.version,
+      workflowId,
+      channel: 'email',
+      recipients,
+    });
     if (claimed.kind !== 'created') throw new Error(`sweep-orphaned-executions: claim ${requestId} gave ${JSON.stringify(claimed)}`);
     return { executionId: claimed.executionId, workflowId, recipients };
   };
   const orphan = await claim('replay-sweep-never-started');
   const waiting = await claim('replay-sweep-started');
   const hourAgo = Date.now() - 3_600_000;
-  await ctx.db.updateTable('executions').set({ created_at: iso(hourAgo) }).where('id', '=', orphan.executionId).execute();
-  await ctx.db.updateTable('executions').set({ created_at: iso(hourAgo + 1) }).where('id', '=', waiting.executionId).execute();
+  await ctx.db
+    .updateTable('executions')
+    .set({ created_at: iso(hourAgo) })
+    .where('id', '=', orphan.executionId)
+    .execute();
+  await ctx.db
+    .updateTable('executions')
+    .set({ created_at: iso(hourAgo + 1) })
+    .where('id', '=', waiting.executionId)
+    .execute();
   // Started on a queue no worker polls, so it exists and stays running while the sweep looks.
   const waitingRun = await ctx.client.workflow.start(triggerExecution, {
     taskQueue: `${TASK_QUEUE}-idle`,
@@ -355,9 +413,17 @@ async function purgeExpiredContentScenario(ctx: Ctx): Promise<void> {
 
   const workflowId = 'record/purge-expired-content';
   const totals = await ctx.client.workflow.execute(purgeExpiredContent, { taskQueue: TASK_QUEUE, workflowId, args: [{ batchSize: 1 }] });
-  check(totals.executions === 1 && totals.deliveries === 1 && totals.outboxMessages === 1 && totals.batches === 2, 'purge-expired-content: expected 1 execution purged in 2 batches', totals);
+  check(
+    totals.executions === 1 && totals.deliveries === 1 && totals.outboxMessages === 1 && totals.batches === 2,
+    'purge-expired-content: expected 1 execution purged in 2 batches',
+    totals,
+  );
   const purged = expectStatus(await ctx.request('GET', `/v1/executions/${old.execution.executionId}`), 200, 'get purged');
-  check(purged.recipients.length === 0 && purged.counts.sent === 1 && typeof purged.detailsPurgedAt === 'string', 'purge-expired-content: purged execution keeps counts only', purged);
+  check(
+    purged.recipients.length === 0 && purged.counts.sent === 1 && typeof purged.detailsPurgedAt === 'string',
+    'purge-expired-content: purged execution keeps counts only',
+    purged,
+  );
   const kept = expectStatus(await ctx.request('GET', `/v1/executions/${fresh.execution.executionId}`), 200, 'get fresh');
   check(kept.recipients.length === 1 && kept.detailsPurgedAt === undefined, 'purge-expired-content: fresh execution keeps its details', kept);
   ctx.record('purge-expired-content', workflowId);
@@ -374,10 +440,22 @@ async function activationVersionSwitch(ctx: Ctx): Promise<void> {
   const workflowId = activationWorkflowId(campaign.id);
   const handle = ctx.client.workflow.getHandle(workflowId);
   for (let i = 0; i < 100 && (await handle.query<{ status: string }>('state')).status !== 'live'; i++) await sleep(50);
-  const edited = expectStatus(await ctx.request('PATCH', `/v1/campaigns/${campaign.id}`, { content: { subject: 'Version 2 for {{ profile.firstName }}', html: '<p>Version 2</p>' } }), 200, 'edit live campaign');
-  check(edited.status === 'live' && edited.version === 1 && edited.draftVersion === 2, 'activation-version-switch: the edit should be draft version 2 beside live version 1', edited);
+  const edited = expectStatus(
+    await ctx.request('PATCH', `/v1/campaigns/${campaign.id}`, { content: { subject: 'Version 2 for {{ profile.firstName }}', html: '<p>Version 2</p>' } }),
+    200,
+    'edit live campaign',
+  );
+  check(
+    edited.status === 'live' && edited.version === 1 && edited.draftVersion === 2,
+    'activation-version-switch: the edit should be draft version 2 beside live version 1',
+    edited,
+  );
   const switched = await activate(ctx, campaign.id);
-  check(switched.status === 'live' && switched.version === 2 && switched.draftVersion === undefined, 'activation-version-switch: version 2 should be live', switched);
+  check(
+    switched.status === 'live' && switched.version === 2 && switched.draftVersion === undefined,
+    'activation-version-switch: version 2 should be live',
+    switched,
+  );
   const state = await handle.query<{ liveVersion?: number }>('state');
   check(state.liveVersion === 2, 'activation-version-switch: the workflow should report version 2 live', state);
   expectStatus(await ctx.request('POST', `/v1/campaigns/${campaign.id}/stop`), 200, 'stop');
@@ -391,16 +469,46 @@ async function activationVersionSwitch(ctx: Ctx): Promise<void> {
  * messages per second, so the run is three batches with a pacing timer after each; then closed.
  */
 async function audienceThrottledRun(ctx: Ctx): Promise<void> {
-  for (let i = 0; i < 6; i++) await putProfile(ctx, 'email', `replay-audience-${i}@example.com`, { attributes: { firstName: `A${i}`, segment: 'replay-audience' }, consents: { email: i === 5 ? 'out' : 'in' } });
-  const audience = expectStatus(await ctx.request('POST', '/v1/audiences', { name: 'Replay audience', namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: 'replay-audience' }] } }), 201, 'create audience');
-  const campaign = await createCampaign(ctx, { name: 'Audience (replay fixture)', type: 'marketing', audience: { namespace: 'email', createMissingProfiles: false } });
+  for (let i = 0; i < 6; i++)
+    await putProfile(ctx, 'email', `replay-audience-${i}@example.com`, {
+      attributes: { firstName: `A${i}`, segment: 'replay-audience' },
+      consents: { email: i === 5 ? 'out' : 'in' },
+    });
+  const audience = expectStatus(
+    await ctx.request('POST', '/v1/audiences', {
+      name: 'Replay audience',
+      namespace: 'email',
+      definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: 'replay-audience' }] },
+    }),
+    201,
+    'create audience',
+  );
+  const campaign = await createCampaign(ctx, {
+    name: 'Audience (replay fixture)',
+    type: 'marketing',
+    audience: { namespace: 'email', createMissingProfiles: false },
+  });
   await activate(ctx, campaign.id);
   const requestId = 'replay-audience-throttled';
-  const accepted = expectStatus(await ctx.request('POST', '/v1/executions/audience', { requestId, campaignId: campaign.id, audience: { id: audience.id }, context: { code: 'A' }, throttle: { messagesPerSecond: 2 } }), 202, 'audience execution');
+  const accepted = expectStatus(
+    await ctx.request('POST', '/v1/executions/audience', {
+      requestId,
+      campaignId: campaign.id,
+      audience: { id: audience.id },
+      context: { code: 'A' },
+      throttle: { messagesPerSecond: 2 },
+    }),
+    202,
+    'audience execution',
+  );
   const workflowId = audienceExecutionWorkflowId(campaign.id, requestId);
   await ctx.client.workflow.getHandle(workflowId).result();
   const execution = expectStatus(await ctx.request('GET', `/v1/executions/${accepted.executionId}`), 200, 'get audience execution');
-  check(execution.status === 'completed' && execution.counts.sent === 5 && execution.counts.excluded === 1, 'audience-throttled-run: 5 sent, 1 excluded (no-consent)', execution);
+  check(
+    execution.status === 'completed' && execution.counts.sent === 5 && execution.counts.excluded === 1,
+    'audience-throttled-run: 5 sent, 1 excluded (no-consent)',
+    execution,
+  );
   ctx.record('audience-throttled-run', workflowId);
 }
 
@@ -411,15 +519,22 @@ async function audienceThrottledRun(ctx: Ctx): Promise<void> {
  */
 async function webhookDispatcherScenario(ctx: Ctx): Promise<void> {
   const bodies: string[] = [];
-  const { server, url } = await listenOnLoopback(async (req, res) => {
-    bodies.push(await readBody(req));
-    res.writeHead(bodies.length === 1 ? 500 : 200);
-    res.end();
-  }, () => ({}));
+  const { server, url } = await listenOnLoopback(
+    async (req, res) => {
+      bodies.push(await readBody(req));
+      res.writeHead(bodies.length === 1 ? 500 : 200);
+      res.end();
+    },
+    () => ({}),
+  );
   try {
     const campaign = await createCampaign(ctx, { name: 'Webhook (replay fixture)' });
     await activate(ctx, campaign.id);
-    const endpoint = expectStatus(await ctx.request('POST', '/v1/webhooks', { url: `${url}/hook`, events: ['sent'], campaignIds: [campaign.id] }), 201, 'create webhook');
+    const endpoint = expectStatus(
+      await ctx.request('POST', '/v1/webhooks', { url: `${url}/hook`, events: ['sent'], campaignIds: [campaign.id] }),
+      201,
+      'create webhook',
+    );
     const { execution } = await trigger(ctx, campaign.id, 'replay-webhook', [{ userId: 'replay-webhook@example.com', namespace: 'email' }], { code: 'W' });
     check(execution.recipients[0].status === 'sent', 'webhook-dispatcher: the message is sent', execution);
     const deadline = Date.now() + 60_000;
@@ -451,7 +566,13 @@ async function main(): Promise<void> {
   log('starting Temporal dev server and bundling workflows');
   const [env, workflowBundle] = await Promise.all([startDevServer(), bundleWorkflows()]);
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-record-'));
-  const config = loadConfig({ HERALD_DATA_DIR: dataDir, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: TASK_QUEUE, PORT: '1', HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true' });
+  const config = loadConfig({
+    HERALD_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    PORT: '1',
+    HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true',
+  });
   config.http.port = 0;
   const db = await openMigratedDatabase(config.databasePath);
   const connection = await Connection.connect({ address: config.temporal.address });

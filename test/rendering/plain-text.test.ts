@@ -10,10 +10,16 @@ describe('derived plain text', () => {
   afterAll(() => renderer.close());
 
   const render = (html: string, text?: string) =>
-    renderer.renderEmail({ content: { subject: 'Hi', html, ...(text !== undefined && { text }) }, profile: { name: 'Ada' }, context: { url: 'https://example.com/r?a=1&b=2' } });
+    renderer.renderEmail({
+      content: { subject: 'Hi', html, ...(text !== undefined && { text }) },
+      profile: { name: 'Ada' },
+      context: { url: 'https://example.com/r?a=1&b=2' },
+    });
 
   it('comes from the rendered HTML: blocks, links with their URL, escaped values read back', async () => {
-    const rendered = await render('<h1>Hello {{ profile.name }}</h1><p>Fish &amp; chips <b>now</b>.</p><ul><li>one</li><li>two</li></ul><p><a href="{{ context.url }}">Reset</a></p>');
+    const rendered = await render(
+      '<h1>Hello {{ profile.name }}</h1><p>Fish &amp; chips <b>now</b>.</p><ul><li>one</li><li>two</li></ul><p><a href="{{ context.url }}">Reset</a></p>',
+    );
     expect(rendered.text).toBe('HELLO ADA\n\nFish & chips now.\n\n * one\n * two\n\nReset [https://example.com/r?a=1&b=2]');
   });
 

@@ -69,7 +69,13 @@ describe('process isolation of template renders', () => {
     }
 
     it('string growth through ~, + and set stops at the output limit, before the string is built', async () => {
-      for (const grow of ['{% set s = s ~ s %}', '{% set s = s + s %}', '{% set s = [s, s] | join %}', '{% set s = [s, s] ~ "" %}', '{% set s = [s] + [s] %}']) {
+      for (const grow of [
+        '{% set s = s ~ s %}',
+        '{% set s = s + s %}',
+        '{% set s = [s, s] | join %}',
+        '{% set s = [s, s] ~ "" %}',
+        '{% set s = [s] + [s] %}',
+      ]) {
         const error = await failure(renderer.renderEmail(email(`{% set s = "a" %}{% for i in range(40) %}${grow}{% endfor %}{{ s | length }}`)));
         expect(error, grow).toBeInstanceOf(TemplateError);
         expect(error.message, grow).toBe('output over 1048576 bytes');
@@ -82,15 +88,29 @@ describe('process isolation of template renders', () => {
     it('filters that grow their input are refused before they run when the result could pass the limit', async () => {
       const small = createTemplateRenderer({ timeoutMs: 5000, maxBytes: 4096, processes: 1 });
       try {
-        for (const template of ['{{ context.s | replace("", context.s) | length }}', '{{ context.s | replace(r/x/g, context.s) | length }}', '{{ context.s | indent(2000) | length }}', '{{ context.s | escape | length }}', '{{ context.s | urlize | length }}']) {
+        for (const template of [
+          '{{ context.s | replace("", context.s) | length }}',
+          '{{ context.s | replace(r/x/g, context.s) | length }}',
+          '{{ context.s | indent(2000) | length }}',
+          '{{ context.s | escape | length }}',
+          '{{ context.s | urlize | length }}',
+        ]) {
           const error = await failure(small.renderEmail(email(template, { context: { s: 'x\n'.repeat(1000) } })));
           expect(error, template).toBeInstanceOf(TemplateError);
         }
         expect((await small.renderEmail(email('{{ context.s | replace("b", "-") | upper }}', { context: { s: 'abc' } }))).html).toBe('A-C');
         // The bound counts real matches: a group reference in the replacement costs its match, not the whole input.
         const long = `${'word '.repeat(500)}order 4711 and 42`;
-        expect((await small.renderEmail(email('{{ context.s | replace(r/(\\d+)/g, "#$1") | length }}', { context: { s: long } }))).html).toBe(String(long.length + 2));
-        expect((await small.renderEmail(email('{{ context.s | wordcount }} {{ context.s | reverse }} {{ context.s | list | join("|") }}', { context: { s: 'ab cd' } }))).html).toBe('2 dc ba a|b| |c|d');
+        expect((await small.renderEmail(email('{{ context.s | replace(r/(\\d+)/g, "#$1") | length }}', { context: { s: long } }))).html).toBe(
+          String(long.length + 2),
+        );
+        expect(
+          (
+            await small.renderEmail(
+              email('{{ context.s | wordcount }} {{ context.s | reverse }} {{ context.s | list | join("|") }}', { context: { s: 'ab cd' } }),
+            )
+          ).html,
+        ).toBe('2 dc ba a|b| |c|d');
       } finally {
         await small.close();
       }
@@ -148,13 +168,17 @@ describe('process isolation of template renders', () => {
       expect(leak.html).not.toContain('[object');
       expect(leak.html).toBe('aundefinedc');
       const names = ['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString'];
-      const probe = await renderer.renderEmail(email(`{% macro m(${names.join(', ')}) %}${names.map((n) => `{{ ${n} is defined }}`).join(',')}{% endmacro %}{{ m() }}`));
+      const probe = await renderer.renderEmail(
+        email(`{% macro m(${names.join(', ')}) %}${names.map((n) => `{{ ${n} is defined }}`).join(',')}{% endmacro %}{{ m() }}`),
+      );
       expect(probe.html).toBe(names.map(() => 'false').join(','));
     });
 
     it('macros keep their arguments, keyword arguments and defaults', async () => {
       const rendered = await renderer.renderEmail(
-        email('{% macro m(a, b, c="C") %}{{ a }}/{{ b }}/{{ c }}{% endmacro %}{{ m(1) }} {{ m(1, 2) }} {{ m(1, 2, 3) }} {{ m(b=2, a=1) }} {{ m(1, c=3) }} {% macro k(x) %}[{{ caller() }}{{ x }}]{% endmacro %}{% call k(5) %}in{% endcall %}'),
+        email(
+          '{% macro m(a, b, c="C") %}{{ a }}/{{ b }}/{{ c }}{% endmacro %}{{ m(1) }} {{ m(1, 2) }} {{ m(1, 2, 3) }} {{ m(b=2, a=1) }} {{ m(1, c=3) }} {% macro k(x) %}[{{ caller() }}{{ x }}]{% endmacro %}{% call k(5) %}in{% endcall %}',
+        ),
       );
       expect(rendered.html).toBe('1//C 1/2/C 1/2/3 1/2/C 1//3 [in5]');
     });
@@ -171,7 +195,9 @@ describe('process isolation of template renders', () => {
         expect((await fast.renderEmail({ content, profile: {}, context: { n: 3 } })).html).toBe('ok 3');
         // The same input again fails at once.
         const again = Date.now();
-        expect((await failure(fast.renderEmail(runaway))).message).toMatch(/^render timed out after 300 ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/);
+        expect((await failure(fast.renderEmail(runaway))).message).toMatch(
+          /^render timed out after 300 ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/,
+        );
         expect(Date.now() - again).toBeLessThan(200);
       } finally {
         await fast.close();

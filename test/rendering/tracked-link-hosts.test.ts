@@ -58,7 +58,24 @@ describe('allowlist entries', () => {
   });
 
   it('refuses anything more or less than a host', () => {
-    for (const entry of ['', 'https://example.com', 'example.com:443', 'example.com/x', 'user@example.com', 'exa mple.com', '[::1]', '*', '*.com', '*.*.example.com', 'a*.example.com', '*.192.0.2', 'ex%61mple.com', `${'a'.repeat(64)}.com`, 'a..b', 42]) {
+    for (const entry of [
+      '',
+      'https://example.com',
+      'example.com:443',
+      'example.com/x',
+      'user@example.com',
+      'exa mple.com',
+      '[::1]',
+      '*',
+      '*.com',
+      '*.*.example.com',
+      'a*.example.com',
+      '*.192.0.2',
+      'ex%61mple.com',
+      `${'a'.repeat(64)}.com`,
+      'a..b',
+      42,
+    ]) {
       expect(allowedLinkHostProblem(entry), String(entry)).toEqual(expect.any(String));
     }
   });
@@ -89,7 +106,13 @@ describe('host matching', () => {
   });
 
   it('refuses userinfo and backslashes in the authority, whatever the host', () => {
-    for (const url of ['https://shop.example.com@evil.example/', 'https://shop.example.com:443@evil.example/', 'https://user:pw@shop.example.com/', 'https://shop.example.com\\@evil.example/', 'https://shop.example.com\t@evil.example/']) {
+    for (const url of [
+      'https://shop.example.com@evil.example/',
+      'https://shop.example.com:443@evil.example/',
+      'https://user:pw@shop.example.com/',
+      'https://shop.example.com\\@evil.example/',
+      'https://shop.example.com\t@evil.example/',
+    ]) {
       expect(problem(url), url).toBe('credentials-in-url');
     }
     expect(problem('https://shop.example.com/@evil.example')).toBeUndefined();
@@ -131,10 +154,13 @@ describe('the rewrite keeps to allowed hosts', () => {
   });
 
   it('does the same for the URLs of a text', () => {
-    const text = 'Shop https://shop.example.com/o/1 evil https://attacker.example/phish trick https://shop.example.com@attacker.example/ ok https://a.partner.example/x';
+    const text =
+      'Shop https://shop.example.com/o/1 evil https://attacker.example/phish trick https://shop.example.com@attacker.example/ ok https://a.partner.example/x';
     const { text: out, links } = addTextTracking(text, { linkUrlPrefix: 'https://t.example/c/', allowedHosts: ['shop.example.com', '*.partner.example'] });
     expect(links).toEqual(['https://shop.example.com/o/1', 'https://a.partner.example/x']);
-    expect(out).toBe('Shop https://t.example/c/000 evil https://attacker.example/phish trick https://shop.example.com@attacker.example/ ok https://t.example/c/001');
+    expect(out).toBe(
+      'Shop https://t.example/c/000 evil https://attacker.example/phish trick https://shop.example.com@attacker.example/ ok https://t.example/c/001',
+    );
     expect(untrackedTextLinks(out, { allowedHosts: ['shop.example.com', '*.partner.example'], trackedUrl: 'https://t.example/c/' })).toEqual([
       { url: 'https://attacker.example/phish', reason: 'host-not-allowed' },
       { url: 'https://shop.example.com@attacker.example/', reason: 'credentials-in-url' },

@@ -47,7 +47,10 @@ describe('tracking rewrite', () => {
     const duplicate = addTracking('<a href="https://example.com/first" href="https://example.com/second">d</a>', { ...options, opens: false });
     expect(duplicate.links).toEqual(['https://example.com/first']);
     expect(duplicate.html).toBe('<a href="L0" href="https://example.com/second">d</a>');
-    const many = addTracking(Array.from({ length: MAX_TRACKED_LINKS + 5 }, (_, i) => `<a href="https://example.com/${i}">${i}</a>`).join(''), { ...options, opens: false });
+    const many = addTracking(Array.from({ length: MAX_TRACKED_LINKS + 5 }, (_, i) => `<a href="https://example.com/${i}">${i}</a>`).join(''), {
+      ...options,
+      opens: false,
+    });
     expect(many.links).toHaveLength(MAX_TRACKED_LINKS);
     expect(many.html).toContain(`href="L${MAX_TRACKED_LINKS - 1}"`);
     expect(many.html).toContain(`href="https://example.com/${MAX_TRACKED_LINKS}"`);
@@ -71,10 +74,16 @@ describe('tracked rendering in the render thread', () => {
     const tokens = new TrackingTokens(['k'.repeat(32)]);
     const urls = trackingUrls('https://t.example', tokens, '01EXECUTION', 3);
     const rendered = await renderer.renderEmail(
-      { content: { subject: 'Hi', html: '<p>{{ context.fake }}</p><a href="{{ context.url }}">Go</a>' }, profile: {}, context: { url: 'https://example.com/go?a=1&b=2', fake: 'herald-tracking-000000000000000000000000-o' } },
+      {
+        content: { subject: 'Hi', html: '<p>{{ context.fake }}</p><a href="{{ context.url }}">Go</a>' },
+        profile: {},
+        context: { url: 'https://example.com/go?a=1&b=2', fake: 'herald-tracking-000000000000000000000000-o' },
+      },
       { opens: true, clicks: true, allowedHosts: ['example.com'], openUrl: urls.open, clickUrl: urls.click },
     );
-    expect(rendered.html).toBe(`<p>herald-tracking-000000000000000000000000-o</p><a href="${urls.click(0)}">Go</a><img src="${urls.open()}" width="1" height="1" alt="">`);
+    expect(rendered.html).toBe(
+      `<p>herald-tracking-000000000000000000000000-o</p><a href="${urls.click(0)}">Go</a><img src="${urls.open()}" width="1" height="1" alt="">`,
+    );
     expect(rendered.tracked).toEqual({ opens: true, clicks: true, links: ['https://example.com/go?a=1&b=2'] });
     expect(rendered.text).toContain('Go [https://example.com/go?a=1&b=2]');
     expect(tokens.verify(urls.click(0).split('/t/c/')[1]!)).toEqual({ kind: 'click', executionId: '01EXECUTION', position: 3, link: 0 });

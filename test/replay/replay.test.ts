@@ -67,7 +67,17 @@ describe('workflow replay', () => {
   it('finds the recorded histories', () => {
     expect(recorded.length).toBeGreaterThanOrEqual(5);
     const types = new Set(recorded.map(({ history }) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    expect(types).toEqual(new Set(['audienceExecution', 'foldReportRollups', 'campaignActivation', 'purgeExpiredContent', 'sweepOrphanedExecutions', 'triggerExecution', 'webhookDispatcher']));
+    expect(types).toEqual(
+      new Set([
+        'audienceExecution',
+        'foldReportRollups',
+        'campaignActivation',
+        'purgeExpiredContent',
+        'sweepOrphanedExecutions',
+        'triggerExecution',
+        'webhookDispatcher',
+      ]),
+    );
   });
 
   it('covers a webhook dispatcher: deliveries polled with durable timers, ids and counts only', () => {

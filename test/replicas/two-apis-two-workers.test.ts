@@ -134,7 +134,10 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
     const accepted: { executionId: string; trigger: PlannedTrigger }[] = [];
     for (const trigger of planned) {
       const answers = await Promise.all(stack.apis.map((api) => requestJson(api.baseUrl, 'POST', '/v1/executions/unitary', trigger, {}, 30_000)));
-      expect(answers.map((a) => a.status), JSON.stringify(answers.map((a) => a.body))).toEqual([202, 202]);
+      expect(
+        answers.map((a) => a.status),
+        JSON.stringify(answers.map((a) => a.body)),
+      ).toEqual([202, 202]);
       expect(answers[0]!.body.executionId).toBe(answers[1]!.body.executionId);
       accepted.push({ executionId: answers[0]!.body.executionId, trigger });
     }
@@ -143,7 +146,9 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
     const conflicting = planTriggers(campaignId, 'clash', 4, 2);
     for (const trigger of conflicting) {
       const other: PlannedTrigger = { ...trigger, context: { code: `${trigger.context.code}-other` } };
-      const answers = await Promise.all([trigger, other].map((body, i) => requestJson(stack.apis[i]!.baseUrl, 'POST', '/v1/executions/unitary', body, {}, 30_000)));
+      const answers = await Promise.all(
+        [trigger, other].map((body, i) => requestJson(stack.apis[i]!.baseUrl, 'POST', '/v1/executions/unitary', body, {}, 30_000)),
+      );
       expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body))).toEqual([202, 409]);
       const winner = answers.findIndex((a) => a.status === 202);
       expect(answers[1 - winner]!.body.type).toMatch(/request-id-conflict/);
@@ -208,7 +213,11 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
       (GRACE_SECONDS + 90) * 1000,
       500,
     );
-    expect(swept).toMatchObject({ status: 'failed', reason: 'not-started', recipients: orphanCall.recipients.map(({ userId }) => ({ userId, status: 'failed', reason: 'not-started' })) });
+    expect(swept).toMatchObject({
+      status: 'failed',
+      reason: 'not-started',
+      recipients: orphanCall.recipients.map(({ userId }) => ({ userId, status: 'failed', reason: 'not-started' })),
+    });
     expect(fake.deliveries).toHaveLength(messageCount());
 
     // The client retries later, at the other API: the same execution runs and completes.
@@ -231,16 +240,23 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
     try {
       const markedInAll = async () => {
         const runs: Promise<OrphanSweepTotals>[] = [];
-        for await (const run of client.workflow.list({ query: `WorkflowType = 'sweepOrphanedExecutions' AND TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Completed'` })) {
+        for await (const run of client.workflow.list({
+          query: `WorkflowType = 'sweepOrphanedExecutions' AND TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Completed'`,
+        })) {
           runs.push(client.workflow.getHandle(run.workflowId, run.runId).result());
         }
         const totals = await Promise.all(runs);
         return { runs: totals.length, marked: totals.reduce((sum, t) => sum + t.marked, 0) };
       };
-      const found = await waitFor('the sweep run that marked the orphan to be listed', async () => {
-        const totals = await markedInAll();
-        return totals.marked >= 1 && totals;
-      }, 30_000, 1_000);
+      const found = await waitFor(
+        'the sweep run that marked the orphan to be listed',
+        async () => {
+          const totals = await markedInAll();
+          return totals.marked >= 1 && totals;
+        },
+        30_000,
+        1_000,
+      );
       console.info(`[replicas] ${found.runs} sweep runs, ${found.marked} execution marked`);
       expect(found.marked).toBe(1);
     } finally {
@@ -269,7 +285,11 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
     const deliveriesBefore = fake.deliveries.length;
     calls.push(...send(before, 100, 0));
     await Promise.all(calls);
-    await waitFor(() => `sends in flight (${providerProxy.heldCount()} held)`, () => providerProxy.heldCount() >= 10, 60_000);
+    await waitFor(
+      () => `sends in flight (${providerProxy.heldCount()} held)`,
+      () => providerProxy.heldCount() >= 10,
+      60_000,
+    );
     // A burst, half of it at the API about to die, which is caught between its claims and their
     // workflow starts: its Temporal connection holds every byte. The kill comes once all of its
     // calls are claimed in the database and none has been answered.
@@ -284,7 +304,15 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
       claimedBeforeKill = await waitFor(
         'the calls at the API about to die to be claimed',
         async () => {
-          const rows = await poller.selectFrom('executions').select(['request_id', 'id']).where('request_id', 'in', caughtInGap.map((t) => t.requestId)).execute();
+          const rows = await poller
+            .selectFrom('executions')
+            .select(['request_id', 'id'])
+            .where(
+              'request_id',
+              'in',
+              caughtInGap.map((t) => t.requestId),
+            )
+            .execute();
           return rows.length === caughtInGap.length && new Map(rows.map((row) => [row.request_id, row.id]));
         },
         20_000,
@@ -307,7 +335,9 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
 
     for (const { executionId } of accepted) executions.set(executionId, await stack.waitForExecution(executionId, 150_000));
     const goneClients = providerProxy.attempts.filter((a) => a.clientGone).length;
-    console.info(`[replicas] ${acceptedBeforeKill} messages accepted by the provider before the SIGKILL, ${goneClients} provider calls whose caller died; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
+    console.info(
+      `[replicas] ${acceptedBeforeKill} messages accepted by the provider before the SIGKILL, ${goneClients} provider calls whose caller died; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`,
+    );
     console.info(`[replicas] attempts (api:status) of the calls at and after the kill: ${replicaAttemptSummary(accepted.slice(before.length))}`);
 
     delivered.push(...accepted.map(({ executionId, trigger }) => ({ executionId, trigger })));
@@ -325,7 +355,10 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
     for (const trigger of caughtInGap) {
       const call = accepted.find((a) => a.trigger.requestId === trigger.requestId)!;
       expect(call.executionId, trigger.requestId).toBe(claimedBeforeKill.get(trigger.requestId));
-      expect(call.attempts.map((a) => [a.api, a.status]), trigger.requestId).toEqual([
+      expect(
+        call.attempts.map((a) => [a.api, a.status]),
+        trigger.requestId,
+      ).toEqual([
         [0, 0],
         [1, 202],
       ]);

@@ -101,13 +101,24 @@ describe('@herald/client against the real API', () => {
   it('runs an audience with a made-up requestId kept across a 503, and a repeat is a replay', async () => {
     const segment = `sdk-${randomUUID().slice(0, 8)}`;
     for (const userId of [`${segment}-1@example.com`, `${segment}-2@example.com`]) {
-      const put = await client.PUT('/v1/profiles/{namespace}/{userId}', { params: { path: { namespace: 'email', userId } }, body: { attributes: { segment }, consents: { email: 'in' } } });
+      const put = await client.PUT('/v1/profiles/{namespace}/{userId}', {
+        params: { path: { namespace: 'email', userId } },
+        body: { attributes: { segment }, consents: { email: 'in' } },
+      });
       expect(put.response.ok, JSON.stringify(put.error)).toBe(true);
     }
-    const audience = await client.POST('/v1/audiences', { body: { name: segment, namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] } } });
+    const audience = await client.POST('/v1/audiences', {
+      body: { name: segment, namespace: 'email', definition: { type: 'rule', where: [{ attribute: 'segment', op: 'eq', value: segment }] } },
+    });
     expect(audience.response.status, JSON.stringify(audience.error)).toBe(201);
     const campaign = await client.POST('/v1/campaigns', {
-      body: { name: 'SDK audience', type: 'marketing', channel: 'email', content: { subject: 'Hi', html: '<p>{{ context.offer }}</p>' }, audience: { namespace: 'email' } },
+      body: {
+        name: 'SDK audience',
+        type: 'marketing',
+        channel: 'email',
+        content: { subject: 'Hi', html: '<p>{{ context.offer }}</p>' },
+        audience: { namespace: 'email' },
+      },
     });
     expect(campaign.response.status, JSON.stringify(campaign.error)).toBe(201);
     expect((await client.POST('/v1/campaigns/{id}/activate', { params: { path: { id: campaign.data!.id } } })).response.status).toBe(200);
@@ -141,7 +152,13 @@ describe('@herald/client against the real API', () => {
   });
 
   it('sends a POST other than a trigger once on a 503 or a cut connection: it may have been done', async () => {
-    const body = { name: 'SDK once', type: 'transactional' as const, channel: 'email' as const, content: { subject: 'Hi', html: '<p>Hi</p>' }, audience: { namespace: 'email' } };
+    const body = {
+      name: 'SDK once',
+      type: 'transactional' as const,
+      channel: 'email' as const,
+      content: { subject: 'Hi', html: '<p>Hi</p>' },
+      audience: { namespace: 'email' },
+    };
     proxy.inject('POST', '/v1/campaigns', { kind: 'answer', status: 503, headers: { 'retry-after': '1' } });
     let seen = proxy.callsTo('POST', '/v1/campaigns').length;
     const refused = await client.POST('/v1/campaigns', { body });

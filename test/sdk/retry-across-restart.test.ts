@@ -31,7 +31,13 @@ describe('@herald/client: a trigger whose retry crosses an API restart', () => {
     connection = await Connection.connect({ address: inject('temporalAddress') });
 
     const created = await client.POST('/v1/campaigns', {
-      body: { name: 'SDK restart', type: 'transactional', channel: 'email', content: { subject: 'Hi', html: '<p>Code {{ context.code }}</p>' }, audience: { namespace: 'email', createMissingProfiles: true } },
+      body: {
+        name: 'SDK restart',
+        type: 'transactional',
+        channel: 'email',
+        content: { subject: 'Hi', html: '<p>Code {{ context.code }}</p>' },
+        audience: { namespace: 'email', createMissingProfiles: true },
+      },
     });
     if (!created.data) throw new Error(`create failed: ${JSON.stringify(created.error)}`);
     campaignId = created.data.id;

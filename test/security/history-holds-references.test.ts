@@ -21,7 +21,11 @@ describe('trigger workflow history holds references, not content', () => {
     rawConnection = await Connection.connect({ address: herald.config.temporal.address });
     raw = new Client({ connection: rawConnection, namespace: herald.config.temporal.namespace });
     campaign = await liveCampaign(herald, {
-      content: { subject: 'Subject for {{ profile.firstName }}', html: '<p>Body {{ context.secret }} for {{ profile.firstName }}</p>', text: 'Text {{ context.secret }}' },
+      content: {
+        subject: 'Subject for {{ profile.firstName }}',
+        html: '<p>Body {{ context.secret }} for {{ profile.firstName }}</p>',
+        text: 'Text {{ context.secret }}',
+      },
     });
   });
   afterAll(async () => {

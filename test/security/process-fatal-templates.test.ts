@@ -69,14 +69,20 @@ describe('templates that aborted the process fail only their recipient', () => {
     for (const [name, html] of [...PROCESS_FATAL_FILTERS.map((filter) => [filter, fatal(filter)] as const), ['reported', REPORTED] as const]) {
       const draft = await herald.request('POST', '/v1/campaigns', emailCampaign({ content: { subject: 'x', html } }));
       expect(draft.status, JSON.stringify(draft.body)).toBe(201);
-      const res = await herald.request('POST', `/v1/campaigns/${draft.body.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email' }, context: {} });
+      const res = await herald.request('POST', `/v1/campaigns/${draft.body.id}/preview`, {
+        recipient: { userId: 'ada@example.com', namespace: 'email' },
+        context: {},
+      });
       expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(200);
       expect(res.body.renderError, name).toEqual(expect.any(String));
       expect(res.body.rendered, name).toBeNull();
       await live();
     }
     const normal = await herald.request('POST', '/v1/campaigns', emailCampaign());
-    const preview = await herald.request('POST', `/v1/campaigns/${normal.body.id}/preview`, { recipient: { userId: 'ada@example.com', namespace: 'email' }, context: { code: '1' } });
+    const preview = await herald.request('POST', `/v1/campaigns/${normal.body.id}/preview`, {
+      recipient: { userId: 'ada@example.com', namespace: 'email' },
+      context: { code: '1' },
+    });
     expect(preview.body.rendered).toMatchObject({ subject: expect.stringMatching(/^Hello/) });
   });
 });

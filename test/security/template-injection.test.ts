@@ -30,7 +30,9 @@ describe('campaign templates are untrusted input', () => {
   let herald: Herald;
 
   beforeAll(async () => {
-    herald = await startHerald({ env: { HERALD_RENDER_TIMEOUT_MS: String(TIMEOUT_MS), HERALD_RENDER_MAX_BYTES: String(MAX_BYTES), HERALD_RENDER_PROCESSES: '3' } });
+    herald = await startHerald({
+      env: { HERALD_RENDER_TIMEOUT_MS: String(TIMEOUT_MS), HERALD_RENDER_MAX_BYTES: String(MAX_BYTES), HERALD_RENDER_PROCESSES: '3' },
+    });
   });
   afterAll(() => herald?.stop());
 
@@ -50,7 +52,11 @@ describe('campaign templates are untrusted input', () => {
 
   /** Stores content the way a campaign saved before the static check existed would hold it. */
   async function overwriteContent(campaignId: string, content: object) {
-    await herald.db.updateTable('campaigns').set({ content: JSON.stringify(content) }).where('id', '=', campaignId).execute();
+    await herald.db
+      .updateTable('campaigns')
+      .set({ content: JSON.stringify(content) })
+      .where('id', '=', campaignId)
+      .execute();
   }
 
   const refused = SSTI_PAYLOADS.filter((p) => p.expect === 'refused');
@@ -74,7 +80,10 @@ describe('campaign templates are untrusted input', () => {
     for (const payload of refused.slice(0, 8)) {
       const res = await herald.request('PATCH', `/v1/campaigns/${draft.body.id}`, { content: contentWith(payload) });
       expect(res.status, payload.name).toBe(400);
-      expect(res.body).toMatchObject({ type: 'validation-failed', errors: [{ field: `content.${payload.field ?? 'html'}`, message: expect.stringMatching(payload.reason ?? /./) }] });
+      expect(res.body).toMatchObject({
+        type: 'validation-failed',
+        errors: [{ field: `content.${payload.field ?? 'html'}`, message: expect.stringMatching(payload.reason ?? /./) }],
+      });
     }
     const after = await herald.request('GET', `/v1/campaigns/${draft.body.id}`);
     expect(after.body).toMatchObject({ version: draft.body.version, content: draft.body.content });
@@ -103,7 +112,11 @@ describe('campaign templates are untrusted input', () => {
 
   it('a draft saved before the check is refused at activation: 422 campaign-review-failed', async () => {
     const draft = await herald.request('POST', '/v1/campaigns', emailCampaign());
-    await overwriteContent(draft.body.id, { subject: 'Hi', html: '{{ range.constructor("return process.env.HERALD_CANARY")() }}', text: '{% include "/etc/passwd" %}' });
+    await overwriteContent(draft.body.id, {
+      subject: 'Hi',
+      html: '{{ range.constructor("return process.env.HERALD_CANARY")() }}',
+      text: '{% include "/etc/passwd" %}',
+    });
     const res = await herald.request('POST', `/v1/campaigns/${draft.body.id}/activate`);
     expect(res.status).toBe(422);
     expect(res.body.type).toBe('campaign-review-failed');
@@ -119,7 +132,10 @@ describe('campaign templates are untrusted input', () => {
     const campaign = await liveCampaign(herald);
     await overwriteContent(campaign.id, { subject: 'Hi', html: '<p>{{ range.constructor("return process.env.HERALD_CANARY")() }}</p>' });
     const execution = await herald.waitForExecution(await trigger(campaign.id));
-    expect(execution.recipients[0]).toMatchObject({ status: 'failed', reason: 'render-error: html: `constructor` is not allowed in templates (line 1, column 12)' });
+    expect(execution.recipients[0]).toMatchObject({
+      status: 'failed',
+      reason: 'render-error: html: `constructor` is not allowed in templates (line 1, column 12)',
+    });
     expect(await messagesOf(campaign.id, execution.executionId)).toEqual([]);
   });
 
@@ -132,7 +148,19 @@ describe('campaign templates are untrusted input', () => {
         text: '{% for i in range(3) %}{{ i }}{% endfor %} {{ context.items | length }} items',
       },
     });
-    const execution = await herald.waitForExecution(await trigger(campaign.id, { order: 'A-1', items: [{ name: 'tea', qty: 2 }, { name: '<cake>', qty: 1 }] }, 'grace@example.com'));
+    const execution = await herald.waitForExecution(
+      await trigger(
+        campaign.id,
+        {
+          order: 'A-1',
+          items: [
+            { name: 'tea', qty: 2 },
+            { name: '<cake>', qty: 1 },
+          ],
+        },
+        'grace@example.com',
+      ),
+    );
     expect(execution.recipients[0]).toMatchObject({ status: 'sent' });
     const [message] = await messagesOf(campaign.id, execution.executionId);
     expect(message).toMatchObject({
@@ -144,7 +172,9 @@ describe('campaign templates are untrusted input', () => {
 
   describe('limits', () => {
     it('a runaway template fails only its recipient, in bounded time, while another execution started with it completes', async () => {
-      const runaway = await liveCampaign(herald, { content: { subject: 'x', html: '{% for i in range(0, 10000) %}{% for j in range(0, 10000) %}{% endfor %}{% endfor %}' } });
+      const runaway = await liveCampaign(herald, {
+        content: { subject: 'x', html: '{% for i in range(0, 10000) %}{% for j in range(0, 10000) %}{% endfor %}{% endfor %}' },
+      });
       const redos = await liveCampaign(herald, { content: { subject: 'x', html: '{{ context.s | replace(r/^(a+)+$/, "x") }}' } });
       const normal = await liveCampaign(herald);
       const started = Date.now();
@@ -154,7 +184,11 @@ describe('campaign templates are untrusted input', () => {
         finished.push(name);
         return { execution, ms: Date.now() - started };
       };
-      const [slow, stuck, ok] = await Promise.all([run('runaway', runaway.id, {}), run('redos', redos.id, { s: `${'a'.repeat(40)}!` }), run('normal', normal.id, { code: '1' })]);
+      const [slow, stuck, ok] = await Promise.all([
+        run('runaway', runaway.id, {}),
+        run('redos', redos.id, { s: `${'a'.repeat(40)}!` }),
+        run('normal', normal.id, { code: '1' }),
+      ]);
 
       expect(slow.execution.recipients[0]).toMatchObject({ status: 'failed', reason: `render-error: render timed out after ${TIMEOUT_MS} ms` });
       expect(stuck.execution.recipients[0]).toMatchObject({ status: 'failed', reason: `render-error: render timed out after ${TIMEOUT_MS} ms` });
@@ -166,7 +200,9 @@ describe('campaign templates are untrusted input', () => {
       // The same runaway content with the same data now fails at once instead of taking a process again.
       const again = Date.now();
       const repeat = await herald.waitForExecution(await trigger(runaway.id));
-      expect(repeat.recipients[0].reason).toMatch(/^render-error: render timed out after \d+ ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/);
+      expect(repeat.recipients[0].reason).toMatch(
+        /^render-error: render timed out after \d+ ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/,
+      );
       expect(Date.now() - again).toBeLessThan(TIMEOUT_MS + 5000);
     });
 
@@ -180,7 +216,10 @@ describe('campaign templates are untrusted input', () => {
       const campaign = await liveCampaign(herald, { content: { subject: 'x', html: '{% for i in range(0, 1000000000) %}x{% endfor %}' } });
       const started = Date.now();
       const execution = await herald.waitForExecution(await trigger(campaign.id));
-      expect(execution.recipients[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^render-error: html: .*range\(\) would make 1000000000 numbers; at most 10000 are allowed$/) });
+      expect(execution.recipients[0]).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/^render-error: html: .*range\(\) would make 1000000000 numbers; at most 10000 are allowed$/),
+      });
       expect(Date.now() - started).toBeLessThan(10_000);
     });
   });

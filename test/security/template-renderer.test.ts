@@ -9,7 +9,8 @@ import { SSTI_PAYLOADS } from './ssti-payloads';
 /** The sandboxed renderer on its own, without Temporal: fast checks of every guard. */
 const canary = `canary-${randomUUID()}`;
 // 10^8 numbers held as ten references per level: cheap to hold, about 490 MB once written out.
-const HUNDRED_MILLION_NUMBERS = '{% set a = range(10000) %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}{% set e = [d,d,d,d,d,d,d,d,d,d] %}';
+const HUNDRED_MILLION_NUMBERS =
+  '{% set a = range(10000) %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}{% set e = [d,d,d,d,d,d,d,d,d,d] %}';
 process.env.HERALD_CANARY = canary;
 
 const email = (html: string, extra: Partial<RenderEmailInput> = {}): RenderEmailInput => ({
@@ -94,7 +95,16 @@ describe('template renderer (worker-thread sandbox)', () => {
         '{{ context.items | sort(attribute="price", reverse=true) | first | dump | safe }}',
       ].join('\n');
       const rendered = await renderer.renderEmail(
-        email(html, { context: { code: '4711', items: [{ name: 'a&b', price: 2 }, { name: 'c', price: 3 }], tags: ['x', 'y'] } }),
+        email(html, {
+          context: {
+            code: '4711',
+            items: [
+              { name: 'a&b', price: 2 },
+              { name: 'c', price: 3 },
+            ],
+            tags: ['x', 'y'],
+          },
+        }),
       );
       expect(rendered.subject).toBe('Hi Ada');
       expect(rendered.html.split('\n')).toEqual([
@@ -119,27 +129,37 @@ describe('template renderer (worker-thread sandbox)', () => {
         profile: {},
         context: { v: '<a&b>\r\nBcc: x@example.com' },
       });
-      expect(rendered).toEqual({ subject: 'Re: <a&b> Bcc: x@example.com <a&b> Bcc: x@example.com', html: '<p>&lt;a&amp;b&gt;\r\nBcc: x@example.com</p>', text: 'T <a&b>\r\nBcc: x@example.com' });
+      expect(rendered).toEqual({
+        subject: 'Re: <a&b> Bcc: x@example.com <a&b> Bcc: x@example.com',
+        html: '<p>&lt;a&amp;b&gt;\r\nBcc: x@example.com</p>',
+        text: 'T <a&b>\r\nBcc: x@example.com',
+      });
     });
 
     it('hands templates JSON data only: functions in the variables never arrive', async () => {
       const context = { fn: () => canary, nested: { fn: () => canary, ok: 1 }, when: new Date(0) };
       const rendered = await renderer.renderEmail(email('{{ context.fn }}|{{ context.nested.ok }}|{{ context.when }}', { context }));
       expect(rendered.html).toBe('|1|1970-01-01T00:00:00.000Z');
-      await expect(renderer.renderEmail(email('{{ context.nested.fn() }}', { context }))).rejects.toThrow(/Unable to call `context\["nested"\]\["fn"\]`, which is undefined/);
+      await expect(renderer.renderEmail(email('{{ context.nested.fn() }}', { context }))).rejects.toThrow(
+        /Unable to call `context\["nested"\]\["fn"\]`, which is undefined/,
+      );
     });
 
     it('a render error names the part and where nunjucks places it, without a stack', async () => {
       const error = await renderer.renderEmail(email('<p>\n{{ profile.name.first.toUpperCase() }}</p>')).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TemplateError);
-      expect((error as Error).message).toMatch(/^html: line \d+, column \d+: Unable to call `profile\["name"\]\["first"\]\["toUpperCase"\]`, which is undefined or falsey$/);
+      expect((error as Error).message).toMatch(
+        /^html: line \d+, column \d+: Unable to call `profile\["name"\]\["first"\]\["toUpperCase"\]`, which is undefined or falsey$/,
+      );
     });
   });
 
   describe('limits', () => {
     it('range() makes at most 10,000 numbers, and fails fast beyond', async () => {
       const started = Date.now();
-      await expect(renderer.renderEmail(email('{% for i in range(0, 1000000000) %}x{% endfor %}'))).rejects.toThrow(/^html: (line \d+, column \d+: )?range\(\) would make 1000000000 numbers; at most 10000 are allowed$/);
+      await expect(renderer.renderEmail(email('{% for i in range(0, 1000000000) %}x{% endfor %}'))).rejects.toThrow(
+        /^html: (line \d+, column \d+: )?range\(\) would make 1000000000 numbers; at most 10000 are allowed$/,
+      );
       expect(Date.now() - started).toBeLessThan(1000);
       const rendered = await renderer.renderEmail(email('{{ range(10000) | length }} {{ range(10, 0, -3) | join(",") }}'));
       expect(rendered.html).toBe('10000 10,7,4,1');
@@ -168,7 +188,9 @@ describe('template renderer (worker-thread sandbox)', () => {
 
         const again = Date.now();
         // The same input again fails at once (the quarantine is per content and data: see test/rendering/process-isolation.test.ts).
-        await expect(fast.renderEmail(runaway)).rejects.toThrow(/^render timed out after 300 ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/);
+        await expect(fast.renderEmail(runaway)).rejects.toThrow(
+          /^render timed out after 300 ms \(on an earlier render of the same content and data; not rendered again for 60 s\)$/,
+        );
         expect(Date.now() - again).toBeLessThan(100);
       } finally {
         await fast.close();
@@ -210,7 +232,9 @@ describe('template renderer (worker-thread sandbox)', () => {
         await expect(small.renderEmail(email('{% for i in range(10000) %}literal text {% endfor %}'))).rejects.toThrow('output over 4096 bytes');
         await expect(small.renderEmail(email('{% for i in range(10000) %}{{ i }}{% endfor %}'))).rejects.toThrow('output over 4096 bytes');
         await expect(small.renderEmail(email('{{ "x" | center(100000000) }}'))).rejects.toThrow('output over 4096 bytes');
-        await expect(small.renderEmail(email('{{ context.a }}', { context: { a: 'é'.repeat(1500) }, content: { subject: '{{ context.a }}', html: '{{ context.a }}' } }))).rejects.toThrow('output over 4096 bytes');
+        await expect(
+          small.renderEmail(email('{{ context.a }}', { context: { a: 'é'.repeat(1500) }, content: { subject: '{{ context.a }}', html: '{{ context.a }}' } })),
+        ).rejects.toThrow('output over 4096 bytes');
         expect((await small.renderEmail(email('{{ context.a }}', { context: { a: 'x'.repeat(3000) } }))).html).toHaveLength(3000);
       } finally {
         await small.close();
@@ -232,11 +256,15 @@ describe('template renderer (worker-thread sandbox)', () => {
     it('dump stops at the output limit while it builds (on Node 24 the heap limit no longer stops JSON.stringify)', async () => {
       await expect(renderer.renderEmail(email(`${HUNDRED_MILLION_NUMBERS}{{ e | dump | length }}`))).rejects.toThrow(/^output over \d+ bytes$/);
       await expect(renderer.renderEmail(email(`${HUNDRED_MILLION_NUMBERS}{{ e | dump(10) | length }}`))).rejects.toThrow(/^output over \d+ bytes$/);
-      expect((await renderer.renderEmail(email('{{ {"a": [1, "x"]} | dump }} {{ [1, 2] | dump(2) | length }}'))).html).toBe('{&quot;a&quot;:[1,&quot;x&quot;]} 12');
+      expect((await renderer.renderEmail(email('{{ {"a": [1, "x"]} | dump }} {{ [1, 2] | dump(2) | length }}'))).html).toBe(
+        '{&quot;a&quot;:[1,&quot;x&quot;]} 12',
+      );
     });
 
     it('deep recursion fails the render, not the thread', async () => {
-      await expect(renderer.renderEmail(email('{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}'))).rejects.toThrow('html: templates may not nest or recurse this deeply');
+      await expect(renderer.renderEmail(email('{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}'))).rejects.toThrow(
+        'html: templates may not nest or recurse this deeply',
+      );
     });
   });
 

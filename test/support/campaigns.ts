@@ -4,7 +4,11 @@ export const emailCampaign = (overrides: Record<string, unknown> = {}) => ({
   name: 'Password reset',
   type: 'transactional',
   channel: 'email',
-  content: { subject: 'Hello {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}, your code is {{ context.code }}</p>', text: 'Code {{ context.code }}' },
+  content: {
+    subject: 'Hello {{ profile.firstName }}',
+    html: '<p>Hi {{ profile.firstName }}, your code is {{ context.code }}</p>',
+    text: 'Code {{ context.code }}',
+  },
   audience: { namespace: 'email', createMissingProfiles: true },
   ...overrides,
 });

@@ -26,7 +26,15 @@ import { freePort } from './process-stack';
 import { randomPayloadKeys } from './payload-keys';
 
 export const CHROMIUM_PATH = process.env.HERALD_CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export const chromiumAvailable = () => existsSync(CHROMIUM_PATH);
 
@@ -43,7 +51,11 @@ export interface CodecUiResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runCodecUiCheck(options: { screenshotPath: string; workflowBundle?: { code: string }; log?: (line: string) => void }): Promise<CodecUiResult> {
+export async function runCodecUiCheck(options: {
+  screenshotPath: string;
+  workflowBundle?: { code: string };
+  log?: (line: string) => void;
+}): Promise<CodecUiResult> {
   const log = options.log ?? (() => {});
   try {
     // Worker state changes at INFO would drown the output; a runtime someone installed first stays.
@@ -87,7 +99,11 @@ export async function runCodecUiCheck(options: { screenshotPath: string; workflo
     const activated = await requestJson(baseUrl, 'POST', `/v1/campaigns/${created.body.id}/activate`);
     if (activated.status !== 200) throw new Error(`activate: ${activated.status} ${JSON.stringify(activated.body)}`);
     const requestId = `codec-ui-${Date.now()}`;
-    const accepted = await requestJson(baseUrl, 'POST', '/v1/executions/unitary', { requestId, campaignId: created.body.id, recipients: [{ userId: 'ada@example.com', namespace: 'email', context: { code: '4711' } }] });
+    const accepted = await requestJson(baseUrl, 'POST', '/v1/executions/unitary', {
+      requestId,
+      campaignId: created.body.id,
+      recipients: [{ userId: 'ada@example.com', namespace: 'email', context: { code: '4711' } }],
+    });
     if (accepted.status !== 202) throw new Error(`trigger: ${accepted.status} ${JSON.stringify(accepted.body)}`);
     const executionId: string = accepted.body.executionId;
     const workflowId = executionWorkflowId(created.body.id, requestId);

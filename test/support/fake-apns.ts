@@ -82,7 +82,8 @@ export async function startFakeApns(options: { teamId?: string; keyId?: string; 
     const head = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
     const body = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as { iss?: string; iat?: number };
     if (head.alg !== 'ES256' || head.kid !== keyId || body.iss !== teamId) return 'InvalidProviderToken';
-    if (!verify('sha256', Buffer.from(`${header}.${claims}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))) return 'InvalidProviderToken';
+    if (!verify('sha256', Buffer.from(`${header}.${claims}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url')))
+      return 'InvalidProviderToken';
     if (typeof body.iat !== 'number' || body.iat * 1000 < Date.now() - 3_600_000) return 'ExpiredProviderToken';
     return undefined;
   }
@@ -116,7 +117,12 @@ export async function startFakeApns(options: { teamId?: string; keyId?: string; 
       if (fault && !fault.acceptThenReset) {
         if (fault.resetStream) return stream.close(0x2);
         const status = fault.status ?? 500;
-        return answer(status, fault.reason ?? (status === 429 ? 'TooManyRequests' : status === 503 ? 'ServiceUnavailable' : status === 500 ? 'InternalServerError' : 'BadDeviceToken'), fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {});
+        return answer(
+          status,
+          fault.reason ??
+            (status === 429 ? 'TooManyRequests' : status === 503 ? 'ServiceUnavailable' : status === 500 ? 'InternalServerError' : 'BadDeviceToken'),
+          fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
+        );
       }
       const problem = tokenProblem(typeof headers.authorization === 'string' ? headers.authorization : undefined);
       if (problem) return answer(403, problem);
@@ -127,7 +133,12 @@ export async function startFakeApns(options: { teamId?: string; keyId?: string; 
       if (raw.length > 4096) return answer(413, 'PayloadTooLarge');
       if (!payload || typeof payload.aps !== 'object') return answer(400, 'PayloadEmpty');
       const collapseId = typeof headers['apns-collapse-id'] === 'string' ? headers['apns-collapse-id'] : undefined;
-      const notification: FakeApnsNotification = { apnsId: String(headers['apns-id'] ?? randomUUID()), token, payload, ...(collapseId !== undefined && { collapseId }) };
+      const notification: FakeApnsNotification = {
+        apnsId: String(headers['apns-id'] ?? randomUUID()),
+        token,
+        payload,
+        ...(collapseId !== undefined && { collapseId }),
+      };
       accepted.push(notification);
       const replaced = collapseId === undefined ? -1 : displayed.findIndex((n) => n.token === token && n.collapseId === collapseId);
       if (replaced >= 0) displayed.splice(replaced, 1, notification);

@@ -63,8 +63,23 @@ export interface FakeFcm {
   close(): Promise<void>;
 }
 
-const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
-const DEFAULT_CODES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 403: 'SENDER_ID_MISMATCH', 404: 'UNREGISTERED', 429: 'QUOTA_EXCEEDED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+const DEFAULT_CODES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  403: 'SENDER_ID_MISMATCH',
+  404: 'UNREGISTERED',
+  429: 'QUOTA_EXCEEDED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
 
 export async function startFakeFcm(options: { projectId?: string } = {}): Promise<FakeFcm> {
   const projectId = options.projectId ?? 'herald-test-app';
@@ -153,10 +168,15 @@ export async function startFakeFcm(options: { projectId?: string } = {}): Promis
         return;
       }
       const status = fault.status ?? 500;
-      return answer(status, fcmError(status, fault.errorCode ?? DEFAULT_CODES[status], `Fault ${status}`), fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {});
+      return answer(
+        status,
+        fcmError(status, fault.errorCode ?? DEFAULT_CODES[status], `Fault ${status}`),
+        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
+      );
     }
     if (unregistered.has(token)) return answer(404, fcmError(404, 'UNREGISTERED', 'Requested entity was not found.'));
-    if (message.data && Object.values(message.data).some((value) => typeof value !== 'string')) return answer(400, fcmError(400, 'INVALID_ARGUMENT', 'Invalid value at message.data: strings only.'));
+    if (message.data && Object.values(message.data).some((value) => typeof value !== 'string'))
+      return answer(400, fcmError(400, 'INVALID_ARGUMENT', 'Invalid value at message.data: strings only.'));
 
     const name = `projects/${projectId}/messages/0:${Date.now()}${String(++counter).padStart(6, '0')}`;
     const collapseKey: string | undefined = message.android?.collapse_key;

@@ -131,7 +131,8 @@ const ERROR_MESSAGES: Record<string, string> = {
   method_not_allowed: 'Method is not allowed for the requested path.',
   concurrent_idempotent_requests: 'Same idempotency key used while original request is still in progress.',
   invalid_idempotent_request: 'Same idempotency key used with a different request payload.',
-  rate_limit_exceeded: 'Too many requests. You can only make 2 requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.',
+  rate_limit_exceeded:
+    'Too many requests. You can only make 2 requests per second. See rate limit response headers for more information. Or contact support to increase rate limit.',
   internal_server_error: 'An unexpected error occurred.',
 };
 
@@ -147,7 +148,9 @@ function recipientsOf(body: any): string[] {
 
 /** Why an email cannot be sent, in Resend's words (422 `missing_required_field`), or undefined. */
 function missingFields(email: any): string | undefined {
-  const missing = ['from', 'to', 'subject'].filter((field) => email[field] === undefined || email[field] === '' || (Array.isArray(email[field]) && email[field].length === 0));
+  const missing = ['from', 'to', 'subject'].filter(
+    (field) => email[field] === undefined || email[field] === '' || (Array.isArray(email[field]) && email[field].length === 0),
+  );
   if (email.html === undefined && email.text === undefined && email.react === undefined && email.template === undefined) missing.push('html or text');
   return missing.length > 0 ? `Missing \`${missing.join('`, `')}\` field.` : undefined;
 }
@@ -198,8 +201,12 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(payload));
     };
-    const error = (status: number, name = ERROR_NAMES[status] ?? 'application_error', message = ERROR_MESSAGES[name] ?? `Error ${status}`, headers: Record<string, string> = {}) =>
-      send(status, { statusCode: status, name, message }, headers);
+    const error = (
+      status: number,
+      name = ERROR_NAMES[status] ?? 'application_error',
+      message = ERROR_MESSAGES[name] ?? `Error ${status}`,
+      headers: Record<string, string> = {},
+    ) => send(status, { statusCode: status, name, message }, headers);
 
     const batch = record.path === '/emails/batch';
     if (record.path !== '/emails' && !batch) return error(404);
@@ -222,7 +229,8 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
       const status = fault.status ?? 500;
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-      if (status === 429) Object.assign(headers, { 'ratelimit-limit': '2', 'ratelimit-remaining': '0', 'ratelimit-reset': String(fault.retryAfterSeconds ?? 1) });
+      if (status === 429)
+        Object.assign(headers, { 'ratelimit-limit': '2', 'ratelimit-remaining': '0', 'ratelimit-reset': String(fault.retryAfterSeconds ?? 1) });
       if (fault.rawBody === undefined) return error(status, fault.name, fault.message, headers);
       record.status = status;
       record.response = fault.rawBody;
@@ -254,11 +262,17 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
 
     const refusal = to.map((address) => rejected.get(address)).find(Boolean);
     if (refusal) {
-      return error(refusal.status, undefined, refusal.message ?? `Invalid \`to\` field. The email address needs to follow the \`email@example.com\` or \`Name <email@example.com>\` format.`);
+      return error(
+        refusal.status,
+        undefined,
+        refusal.message ?? `Invalid \`to\` field. The email address needs to follow the \`email@example.com\` or \`Name <email@example.com>\` format.`,
+      );
     }
 
     // The endpoint is part of the payload: a key used for a single send cannot answer a batch.
-    const payloadHash = createHash('sha256').update(`${record.path} ${stringify(body) ?? ''}`).digest('hex');
+    const payloadHash = createHash('sha256')
+      .update(`${record.path} ${stringify(body) ?? ''}`)
+      .digest('hex');
     const answer = (ids: string[]) => (batch ? { data: ids.map((id) => ({ id })) } : { id: ids[0]! });
     if (idempotencyKey !== undefined) {
       const previous = remembered.get(idempotencyKey);

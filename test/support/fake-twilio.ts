@@ -102,8 +102,12 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(payload));
     };
-    const error = (status: number, code = CODE_FOR_STATUS[status] ?? 20500, message = ERROR_MESSAGES[code] ?? `Error ${status}`, headers: Record<string, string> = {}) =>
-      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
+    const error = (
+      status: number,
+      code = CODE_FOR_STATUS[status] ?? 20500,
+      message = ERROR_MESSAGES[code] ?? `Error ${status}`,
+      headers: Record<string, string> = {},
+    ) => send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
 
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(path);
     if (!match) return error(404, 20404);

@@ -94,7 +94,6 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
 
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => requestJson(baseUrl, method, path, body, headers);
 
-
   return {
     baseUrl,
     config,

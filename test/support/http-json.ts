@@ -8,7 +8,14 @@ export interface ApiResponse<T = any> {
  * One HTTP call to a Herald API: objects go out as JSON, strings as they are (for malformed
  * bodies), and a JSON answer is parsed while HTML, JS and plain text stay text.
  */
-export async function requestJson(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<ApiResponse> {
+export async function requestJson(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs?: number,
+): Promise<ApiResponse> {
   const init: RequestInit = {
     method,
     headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },

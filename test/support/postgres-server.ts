@@ -27,15 +27,20 @@ function binDir(): string {
   const find = () => {
     const root = '/usr/lib/postgresql';
     if (!existsSync(root)) return undefined;
-    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl')))
+      .sort((a, b) => Number(b) - Number(a));
     return versions[0] && join(root, versions[0], 'bin');
   };
   let dir = find();
   if (!dir && process.getuid?.() === 0) {
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     dir = find();
   }
-  if (!dir) throw new Error('PostgreSQL binaries not found: install Debian\'s postgresql package (apt-get install postgresql)');
+  if (!dir) throw new Error("PostgreSQL binaries not found: install Debian's postgresql package (apt-get install postgresql)");
   return dir;
 }
 

@@ -52,7 +52,12 @@ function track(child: ChildProcess): void {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string | (() => string), check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string | (() => string),
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -63,12 +68,13 @@ export async function waitFor<T>(what: string | (() => string), check: () => T |
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
 }
-
 
 export interface ManagedProcessOptions {
   name: string;
@@ -282,13 +288,19 @@ export function apiAnswers(baseUrl: string): () => Promise<boolean> {
  * Polls the execution-status API until the execution leaves `running`. A crashed process cannot
  * finish anything, so a crash among `processes` is reported, with its last words.
  */
-export function waitForExecution(request: (method: string, path: string) => Promise<ApiResponse>, executionId: string, timeoutMs: number, processes: ManagedProcess[]): Promise<any> {
+export function waitForExecution(
+  request: (method: string, path: string) => Promise<ApiResponse>,
+  executionId: string,
+  timeoutMs: number,
+  processes: ManagedProcess[],
+): Promise<any> {
   let last: unknown;
   return waitFor(
     () => `execution ${executionId} to finish (last seen: ${JSON.stringify(last)})`,
     async () => {
       for (const part of processes) {
-        if (!part.running && part.unexpectedExits().length > 0) throw new Error(`${part.name} crashed while waiting for execution ${executionId}:\n${part.output()}`);
+        if (!part.running && part.unexpectedExits().length > 0)
+          throw new Error(`${part.name} crashed while waiting for execution ${executionId}:\n${part.output()}`);
       }
       const { status, body } = await request('GET', `/v1/executions/${executionId}`);
       last = body;
@@ -318,7 +330,6 @@ export async function startProcessStack(options: ProcessStackOptions): Promise<P
   };
 
   const request = (method: string, path: string, body?: unknown) => requestJson(baseUrl, method, path, body, {}, 15_000);
-
 
   const worker = new ManagedProcess({
     name: 'worker',

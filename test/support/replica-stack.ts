@@ -208,7 +208,11 @@ export interface ReplicaAcceptedTrigger<T extends TriggerBody = TriggerBody> {
  * a timeout, a 5xx or a 429 the very same body (same requestId) is sent again to the NEXT API, with
  * backoff, until one answers 202. Any other answer is a test failure. Bounded by `deadlineMs`.
  */
-export async function triggerViaReplicas<T extends TriggerBody>(baseUrls: string[], trigger: T, options: { first?: number; deadlineMs?: number; attemptTimeoutMs?: number } = {}): Promise<ReplicaAcceptedTrigger<T>> {
+export async function triggerViaReplicas<T extends TriggerBody>(
+  baseUrls: string[],
+  trigger: T,
+  options: { first?: number; deadlineMs?: number; attemptTimeoutMs?: number } = {},
+): Promise<ReplicaAcceptedTrigger<T>> {
   const deadline = Date.now() + (options.deadlineMs ?? 90_000);
   const attempts: ReplicaAttempt[] = [];
   let api = (options.first ?? 0) % baseUrls.length;

@@ -3,13 +3,13 @@ import { CHROMIUM_PATH, chromiumAvailable, runCodecUiCheck } from '../support/co
 
 const SCREENSHOT = process.env.HERALD_CODEC_UI_SCREENSHOT ?? '/tmp/herald-codec-ui.png';
 
-describe('Temporal Web UI with Herald\'s codec endpoint', () => {
+describe("Temporal Web UI with Herald's codec endpoint", () => {
   if (!chromiumAvailable()) {
     it.skip(`shows decoded payloads (skipped: no Chromium at ${CHROMIUM_PATH}; apt-get install chromium, or set HERALD_CHROMIUM_PATH)`, () => {});
     return;
   }
 
-  it('shows a trigger\'s input decoded, not binary/encrypted', async () => {
+  it("shows a trigger's input decoded, not binary/encrypted", async () => {
     const result = await runCodecUiCheck({ screenshotPath: SCREENSHOT, workflowBundle: { code: inject('workflowBundleCode') } });
     // The browser really went through the codec endpoint, and every call succeeded (CORS included).
     expect(result.codecCalls.length).toBeGreaterThan(0);

@@ -41,8 +41,16 @@ describe('the campaign report page', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const now = new Date().toISOString();
-    await herald.db.updateTable('deliveries').set({ feedback: 'delivered', feedback_at: now }).where('execution_id', '=', executionId).where('position', '<', 5).execute();
-    await herald.db.insertInto('tracked_links').values([0, 1].map((p) => ({ execution_id: executionId, position: p, link_index: 0, url: 'https://example.com/offer' }))).execute();
+    await herald.db
+      .updateTable('deliveries')
+      .set({ feedback: 'delivered', feedback_at: now })
+      .where('execution_id', '=', executionId)
+      .where('position', '<', 5)
+      .execute();
+    await herald.db
+      .insertInto('tracked_links')
+      .values([0, 1].map((p) => ({ execution_id: executionId, position: p, link_index: 0, url: 'https://example.com/offer' })))
+      .execute();
     await herald.db
       .insertInto('delivery_events')
       .values([

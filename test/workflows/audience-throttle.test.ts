@@ -221,8 +221,13 @@ describe.skipIf(!executable)('audience throttle in workflow time (time-skipping 
     // …and the second went on from there, with the same throttle, beginning nothing again.
     const started = events[0]!.workflowExecutionStartedEventAttributes!;
     expect(started.continuedExecutionRunId).toBe(handle.firstExecutionRunId);
-    const [input] = started.input!.payloads!.map((payload) => defaultPayloadConverter.fromPayload<{ executionId: string; cursor: AudienceRunCursor }>(payload as never));
-    expect(input).toMatchObject({ executionId, cursor: { targeted, batchSize, throttlePerSecond, nextPosition: 250 * batchSize, sent: 250 * batchSize, failed: 0, excluded: 0 } });
+    const [input] = started.input!.payloads!.map((payload) =>
+      defaultPayloadConverter.fromPayload<{ executionId: string; cursor: AudienceRunCursor }>(payload as never),
+    );
+    expect(input).toMatchObject({
+      executionId,
+      cursor: { targeted, batchSize, throttlePerSecond, nextPosition: 250 * batchSize, sent: 250 * batchSize, failed: 0, excluded: 0 },
+    });
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'beginAudienceRun')).toHaveLength(0);
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAudienceBatch')).toHaveLength(1);
     expect(run.batches.at(-1)).toMatchObject({ from: 250 * batchSize, to: 251 * batchSize });

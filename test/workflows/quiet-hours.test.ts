@@ -121,11 +121,16 @@ describe.skipIf(!executable)('quiet hours in workflow time (time-skipping test s
       recipients: userIds.map((userId) => ({ userId, namespace: NAMESPACE })),
     });
     if (claimed.kind !== 'created') throw new Error(`claim: ${JSON.stringify(claimed)}`);
-    const handle = await env.client.workflow.start(triggerExecution, { taskQueue, workflowId, args: [{ executionId: claimed.executionId, requestId, campaignId: campaign.id }] });
+    const handle = await env.client.workflow.start(triggerExecution, {
+      taskQueue,
+      workflowId,
+      args: [{ executionId: claimed.executionId, requestId, campaignId: campaign.id }],
+    });
     return { executionId: claimed.executionId, handle };
   }
 
-  const deliveriesOf = (executionId: string) => db.selectFrom('deliveries').select(['user_id', 'status', 'reason', 'not_before']).where('execution_id', '=', executionId).orderBy('position').execute();
+  const deliveriesOf = (executionId: string) =>
+    db.selectFrom('deliveries').select(['user_id', 'status', 'reason', 'not_before']).where('execution_id', '=', executionId).orderBy('position').execute();
   const outboxOf = (executionId: string) => db.selectFrom('outbox').select(['user_id']).where('execution_id', '=', executionId).execute();
 
   async function waitForDeferral(executionId: string): Promise<void> {
@@ -140,9 +145,18 @@ describe.skipIf(!executable)('quiet hours in workflow time (time-skipping test s
   /** The workflow's timers and when each fired, by the server's clock. */
   async function timersOf(handle: { fetchHistory(): Promise<{ events?: any[] | null }> }) {
     const events = (await handle.fetchHistory()).events ?? [];
-    const started = events.filter((e) => e.timerStartedEventAttributes).map((e) => ({ at: Number(e.eventTime.seconds) * 1000, ms: Number(e.timerStartedEventAttributes.startToFireTimeout.seconds) * 1000 + Math.round((e.timerStartedEventAttributes.startToFireTimeout.nanos ?? 0) / 1e6) }));
+    const started = events
+      .filter((e) => e.timerStartedEventAttributes)
+      .map((e) => ({
+        at: Number(e.eventTime.seconds) * 1000,
+        ms:
+          Number(e.timerStartedEventAttributes.startToFireTimeout.seconds) * 1000 +
+          Math.round((e.timerStartedEventAttributes.startToFireTimeout.nanos ?? 0) / 1e6),
+      }));
     const fired = events.filter((e) => e.timerFiredEventAttributes).map((e) => Number(e.eventTime.seconds) * 1000);
-    const sendScheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage').map((e) => Number(e.eventTime.seconds) * 1000);
+    const sendScheduled = events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage')
+      .map((e) => Number(e.eventTime.seconds) * 1000);
     return { started, fired, sendScheduled };
   }
 
@@ -168,7 +182,9 @@ describe.skipIf(!executable)('quiet hours in workflow time (time-skipping test s
     await skipTo('2027-03-27T22:00:00Z');
     const { executionId, handle } = await start(campaign, ['paris-user']);
     await waitForDeferral(executionId);
-    expect(await deliveriesOf(executionId)).toEqual([{ user_id: 'paris-user', status: 'pending', reason: 'quiet-hours-deferred', not_before: '2027-03-28T06:00:00.000Z' }]);
+    expect(await deliveriesOf(executionId)).toEqual([
+      { user_id: 'paris-user', status: 'pending', reason: 'quiet-hours-deferred', not_before: '2027-03-28T06:00:00.000Z' },
+    ]);
     expect(await outboxOf(executionId)).toEqual([]);
 
     const counts = await handle.result();

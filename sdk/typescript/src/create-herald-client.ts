@@ -57,14 +57,20 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
   async function trigger(input: TriggerInput, callOptions: TriggerCallOptions = {}): Promise<TriggerResult> {
     // Made up once, before the first attempt: every retry of this call is the same call.
     const requestId = input.requestId ?? crypto.randomUUID();
-    const { data, error, response } = await answered(requestId, client.POST('/v1/executions/unitary', { body: { ...input, requestId }, signal: callOptions.signal }));
+    const { data, error, response } = await answered(
+      requestId,
+      client.POST('/v1/executions/unitary', { body: { ...input, requestId }, signal: callOptions.signal }),
+    );
     if (!data) throw new TriggerRejectedError(requestId, response.status, error, response);
     return { ...data, requestId, replayed: isReplay(response) };
   }
 
   async function triggerAudience(input: AudienceTriggerInput, callOptions: TriggerCallOptions = {}): Promise<AudienceTriggerResult> {
     const requestId = input.requestId ?? crypto.randomUUID();
-    const { data, error, response } = await answered(requestId, client.POST('/v1/executions/audience', { body: { ...input, requestId }, signal: callOptions.signal }));
+    const { data, error, response } = await answered(
+      requestId,
+      client.POST('/v1/executions/audience', { body: { ...input, requestId }, signal: callOptions.signal }),
+    );
     if (!data) throw new TriggerRejectedError(requestId, response.status, error, response);
     return { ...data, requestId, replayed: isReplay(response) };
   }

@@ -9,7 +9,9 @@ import { clientAddressKey, type FailedAuthLimiter } from './rate-limit';
 const BEARER = /^Bearer[ \t]+(\S+)$/i;
 
 const unauthorized = (detail: string, error?: 'invalid_token') =>
-  new Problem(401, 'unauthorized', 'Authentication required', detail, undefined, { 'www-authenticate': `Bearer realm="herald"${error ? `, error="${error}"` : ''}` });
+  new Problem(401, 'unauthorized', 'Authentication required', detail, undefined, {
+    'www-authenticate': `Bearer realm="herald"${error ? `, error="${error}"` : ''}`,
+  });
 
 /**
  * Authenticates every /v1 request and puts its principal on the context.
@@ -45,7 +47,14 @@ export function authenticate(deps: ServiceDependencies, failures: FailedAuthLimi
     if (retryAfter > 0) {
       return problemResponse(
         c,
-        new Problem(429, 'too-many-failed-authentications', 'Too many failed authentications', `This address sent ${failures.perMinute} wrong keys within a minute; retry after ${retryAfter} s. A valid key is not limited.`, undefined, { 'retry-after': String(retryAfter) }),
+        new Problem(
+          429,
+          'too-many-failed-authentications',
+          'Too many failed authentications',
+          `This address sent ${failures.perMinute} wrong keys within a minute; retry after ${retryAfter} s. A valid key is not limited.`,
+          undefined,
+          { 'retry-after': String(retryAfter) },
+        ),
       );
     }
     await failures.recordFailure(address);

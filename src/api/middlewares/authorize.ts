@@ -20,7 +20,10 @@ export function authorize(operations: () => DeclaredOperations, notFound: (c: Co
     const scopes = declaredScopes(operation.security);
     const { scope } = c.get('principal');
     if (!scopes.includes(scope)) {
-      const detail = scopes.length === 0 ? 'This route declares no API key scopes, so no key may call it.' : `This call needs a key with scope ${scopes.join(' or ')}; this key has scope ${scope}.`;
+      const detail =
+        scopes.length === 0
+          ? 'This route declares no API key scopes, so no key may call it.'
+          : `This call needs a key with scope ${scopes.join(' or ')}; this key has scope ${scope}.`;
       return problemResponse(c, domainErrorProblem(forbidden(detail)));
     }
     await next();

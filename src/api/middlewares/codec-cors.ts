@@ -25,7 +25,15 @@ export function codecCors(allowedOrigins: readonly string[]): MiddlewareHandler 
   return async (c, next) => {
     const origin = c.req.header('origin');
     if (origin !== undefined && !allowed.has(origin) && c.req.method !== 'OPTIONS') {
-      return problemResponse(c, new Problem(403, 'origin-not-allowed', 'Origin not allowed', `The codec endpoint does not answer pages from ${origin}; add it to HERALD_CODEC_CORS_ORIGINS.`));
+      return problemResponse(
+        c,
+        new Problem(
+          403,
+          'origin-not-allowed',
+          'Origin not allowed',
+          `The codec endpoint does not answer pages from ${origin}; add it to HERALD_CODEC_CORS_ORIGINS.`,
+        ),
+      );
     }
     return corsMiddleware(c, next);
   };

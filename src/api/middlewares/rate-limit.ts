@@ -35,7 +35,10 @@ export function addressKey(address: string | undefined): string {
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
   const tailWidth = tailGroups.reduce((width, group) => width + (group.includes('.') ? 2 : 1), 0);
   const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailWidth).fill('0'), ...tailGroups];
-  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 export function clientAddressKey(c: Context): string {
@@ -121,7 +124,12 @@ export class CallRateLimiter implements CallLimiter {
     const resetSeconds = Math.max(1, Math.ceil((rate - bucket.content) / rate));
     return {
       allowed,
-      headers: { 'ratelimit-limit': String(rate), 'ratelimit-remaining': String(remaining), 'ratelimit-reset': String(resetSeconds), 'ratelimit-policy': `${rate};w=1` },
+      headers: {
+        'ratelimit-limit': String(rate),
+        'ratelimit-remaining': String(remaining),
+        'ratelimit-reset': String(resetSeconds),
+        'ratelimit-policy': `${rate};w=1`,
+      },
       retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.content) / rate)),
     };
   }
@@ -167,7 +175,17 @@ export function rateLimit(http: HeraldConfig['http'], calls: CallLimiter): Middl
     const rate = perKeyId.get(keyId) ?? perSecond;
     const { allowed, headers, retryAfterSeconds } = await calls.take(caller, rate);
     if (!allowed) {
-      return problemResponse(c, new Problem(429, 'rate-limited', 'Too many requests', `This API key may make ${rate} calls per second; retry after ${retryAfterSeconds} s.`, undefined, { ...headers, 'retry-after': String(retryAfterSeconds) }));
+      return problemResponse(
+        c,
+        new Problem(
+          429,
+          'rate-limited',
+          'Too many requests',
+          `This API key may make ${rate} calls per second; retry after ${retryAfterSeconds} s.`,
+          undefined,
+          { ...headers, 'retry-after': String(retryAfterSeconds) },
+        ),
+      );
     }
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);

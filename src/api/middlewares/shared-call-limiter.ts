@@ -51,7 +51,12 @@ function callAllowance(rate: number, allowed: boolean, window: RateLimiterRes): 
   const resetSeconds = Math.max(1, Math.ceil(window.msBeforeNext / 1000));
   return {
     allowed,
-    headers: { 'ratelimit-limit': String(rate), 'ratelimit-remaining': String(allowed ? window.remainingPoints : 0), 'ratelimit-reset': String(resetSeconds), 'ratelimit-policy': `${rate};w=1` },
+    headers: {
+      'ratelimit-limit': String(rate),
+      'ratelimit-remaining': String(allowed ? window.remainingPoints : 0),
+      'ratelimit-reset': String(resetSeconds),
+      'ratelimit-policy': `${rate};w=1`,
+    },
     retryAfterSeconds: resetSeconds,
   };
 }

@@ -86,7 +86,8 @@ const LocaleConditionSchema = z
   .object({ locale: z.array(localeRange).min(1).max(MAX_IN_VALUES) })
   .strict()
   .openapi('AudienceLocaleCondition', {
-    description: "The profile's locale is one of the tags or more specific than one (`fr` matches `fr`, `fr-FR` and `fr-CA`); `*` matches any known locale. A profile without a locale never matches.",
+    description:
+      "The profile's locale is one of the tags or more specific than one (`fr` matches `fr`, `fr-FR` and `fr-CA`); `*` matches any known locale. A profile without a locale never matches.",
     example: { locale: ['fr', 'pt-BR'] },
   });
 
@@ -116,7 +117,19 @@ const RuleDefinitionSchema = z
   .strict()
   .openapi('AudienceRuleDefinition', {
     description: RULE_DESCRIPTION,
-    example: { type: 'rule', where: [{ attribute: 'country', op: 'in', value: ['FR', 'BE'] }, { consent: 'email', op: 'eq', value: 'in' }, { or: [{ attribute: 'plan', op: 'eq', value: 'pro' }, { attribute: 'orders', op: 'gte', value: 3 }] }] },
+    example: {
+      type: 'rule',
+      where: [
+        { attribute: 'country', op: 'in', value: ['FR', 'BE'] },
+        { consent: 'email', op: 'eq', value: 'in' },
+        {
+          or: [
+            { attribute: 'plan', op: 'eq', value: 'pro' },
+            { attribute: 'orders', op: 'gte', value: 3 },
+          ],
+        },
+      ],
+    },
   });
 
 const StaticDefinitionSchema = z
@@ -128,8 +141,16 @@ const StaticDefinitionSchema = z
  * The size limits are checked first, on the raw value, so that a body nested thousands of
  * levels deep is refused before the recursive schema walks it.
  */
-export const AudienceDefinitionSchema = z
-  .preprocess((value, ctx) => {
-    for (const issue of ruleSizeIssues(value)) ctx.addIssue({ code: 'custom', input: value, path: issue.field.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key)), message: issue.message });
+export const AudienceDefinitionSchema = z.preprocess(
+  (value, ctx) => {
+    for (const issue of ruleSizeIssues(value))
+      ctx.addIssue({
+        code: 'custom',
+        input: value,
+        path: issue.field.split('.').map((key) => (/^\d+$/.test(key) ? Number(key) : key)),
+        message: issue.message,
+      });
     return value;
-  }, z.discriminatedUnion('type', [RuleDefinitionSchema, StaticDefinitionSchema]).openapi('AudienceDefinition')) as unknown as z.ZodType<AudienceDefinition>;
+  },
+  z.discriminatedUnion('type', [RuleDefinitionSchema, StaticDefinitionSchema]).openapi('AudienceDefinition'),
+) as unknown as z.ZodType<AudienceDefinition>;

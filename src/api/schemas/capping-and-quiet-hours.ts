@@ -20,8 +20,10 @@ export const QuietHoursSchema = z
       .string()
       .refine(isIanaZone, { message: 'must be an IANA time zone, e.g. Europe/Paris' })
       .optional()
-      .openapi({ example: 'Europe/Paris', description: "Used when the profile has no valid `timezone` attribute (which wins); neither: UTC." }),
-    action: z.enum(['defer', 'discard']).openapi({ description: '`defer`: rendered now, sent when the window ends (the recipient stays pending). `discard`: excluded with reason `quiet-hours`.' }),
+      .openapi({ example: 'Europe/Paris', description: 'Used when the profile has no valid `timezone` attribute (which wins); neither: UTC.' }),
+    action: z.enum(['defer', 'discard']).openapi({
+      description: '`defer`: rendered now, sent when the window ends (the recipient stays pending). `discard`: excluded with reason `quiet-hours`.',
+    }),
   })
   .strict()
   .openapi('QuietHours', {

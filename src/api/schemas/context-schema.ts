@@ -20,6 +20,6 @@ export const ContextSchemaField = z
   });
 
 /** Non-blocking findings of the activation review. */
-export const ReviewWarningsSchema = z
-  .array(z.object({ field: z.string(), message: z.string() }))
-  .openapi('ReviewWarnings', { description: 'Non-blocking review findings, e.g. a `context.*` variable the templates read that the contextSchema does not declare.' });
+export const ReviewWarningsSchema = z.array(z.object({ field: z.string(), message: z.string() })).openapi('ReviewWarnings', {
+  description: 'Non-blocking review findings, e.g. a `context.*` variable the templates read that the contextSchema does not declare.',
+});

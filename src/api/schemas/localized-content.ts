@@ -25,7 +25,9 @@ export function localizedContent<V extends z.ZodType<object>>(variant: V, name: 
       translations: z
         .record(z.string().max(64), variant)
         .optional()
-        .openapi({ description: `Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most ${MAX_TRANSLATIONS}.` }),
+        .openapi({
+          description: `Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most ${MAX_TRANSLATIONS}.`,
+        }),
     })
     .strict()
     .superRefine((content, ctx) => {
@@ -35,7 +37,11 @@ export function localizedContent<V extends z.ZodType<object>>(variant: V, name: 
       for (const tag of tags) {
         const canonical = canonicalLocale(tag);
         if (canonical === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['translations', tag], message: tag.toLowerCase() === DEFAULT_LOCALE ? 'default is not a translation; put it in content.default' : NOT_A_TAG });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['translations', tag],
+            message: tag.toLowerCase() === DEFAULT_LOCALE ? 'default is not a translation; put it in content.default' : NOT_A_TAG,
+          });
         } else if (seen.has(canonical)) {
           ctx.addIssue({ code: 'custom', path: ['translations', tag], message: `${tag} and ${seen.get(canonical)} are the same locale (${canonical})` });
         } else {

@@ -15,7 +15,10 @@ export const profileKeyPart = () => safeText(1, 255);
 const upsertFields = {
   attributes: queryableJsonObject(),
   consents: ConsentsSchema.optional(),
-  locale: localeTag().nullable().optional().openapi({ description: 'A BCP 47 language tag, stored in its canonical form (pt-br → pt-BR); null clears it, absent keeps it.', example: 'pt-BR' }),
+  locale: localeTag()
+    .nullable()
+    .optional()
+    .openapi({ description: 'A BCP 47 language tag, stored in its canonical form (pt-br → pt-BR); null clears it, absent keeps it.', example: 'pt-BR' }),
 };
 
 /** The PUT's body. */
@@ -25,5 +28,7 @@ export const ProfileUpsertSchema = z.object(upsertFields).strict().openapi('Prof
 export const ProfileImportLineSchema = z
   .object({ namespace: profileKeyPart().openapi({ example: 'email' }), userId: profileKeyPart().openapi({ example: 'ada@example.com' }), ...upsertFields })
   .strict()
-  .openapi('ProfileImportLine', { description: 'One line of POST /v1/profiles/import: a profile upsert, as PUT /v1/profiles/{namespace}/{userId} with its body.' });
+  .openapi('ProfileImportLine', {
+    description: 'One line of POST /v1/profiles/import: a profile upsert, as PUT /v1/profiles/{namespace}/{userId} with its body.',
+  });
 export type ProfileImportLine = z.infer<typeof ProfileImportLineSchema>;

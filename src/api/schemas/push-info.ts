@@ -13,7 +13,8 @@ export const PushInfoSchema = z
     appID: safeText(1, 255).openapi({ description: 'The app (bundle id, Firebase app or site) the token belongs to.', example: 'com.example.app' }),
     platform: z.enum(PUSH_PLATFORMS).openapi({ description: 'ios (APNs), android (FCM) or web (Web Push).' }),
     token: z.string().min(1).max(2048).openapi({
-      description: 'ios: the APNs device token in hex; android: the FCM registration token; web: the PushSubscription JSON string {"endpoint","keys":{"p256dh","auth"}}.',
+      description:
+        'ios: the APNs device token in hex; android: the FCM registration token; web: the PushSubscription JSON string {"endpoint","keys":{"p256dh","auth"}}.',
       example: 'fcm-registration-token-abc123:APA91b',
     }),
   })

@@ -46,9 +46,11 @@ export function emailSenders(deps: EmailSenderDependencies) {
     if (found.kind === 'none') return { provider: deps.defaultProvider, from: deps.defaultFrom };
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
-    if (configuration.channel !== emailRules.name) throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not email`);
+    if (configuration.channel !== emailRules.name)
+      throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not email`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider, from: deps.defaultFrom };
-    if (configuration.provider !== 'resend') throw new ProviderRejectedError(`channel configuration ${configuration.id} names the provider ${configuration.provider}, which cannot send email`);
+    if (configuration.provider !== 'resend')
+      throw new ProviderRejectedError(`channel configuration ${configuration.id} names the provider ${configuration.provider}, which cannot send email`);
 
     const settings = configuration.settings as ResendSettings;
     const apiKeyEnv = settings.apiKeyEnv ?? 'RESEND_API_KEY';

@@ -3,7 +3,13 @@ import { isRetryableStatus, ProviderRejectedError, ProviderUnavailableError, pro
 import { MAX_EMAIL_BATCH, type EmailMessage, type EmailProvider } from './email-provider';
 
 /** Resend's error names that may succeed later; every other named error is permanent. */
-const RETRYABLE_NAMES = new Set(['rate_limit_exceeded', 'daily_quota_exceeded', 'concurrent_idempotent_requests', 'application_error', 'internal_server_error']);
+const RETRYABLE_NAMES = new Set([
+  'rate_limit_exceeded',
+  'daily_quota_exceeded',
+  'concurrent_idempotent_requests',
+  'application_error',
+  'internal_server_error',
+]);
 
 /**
  * The SDK passes Resend's JSON error through, so the name is the most reliable signal; the
@@ -31,7 +37,9 @@ export class ResendEmailProvider implements EmailProvider {
   }
 
   async send(message: EmailMessage): Promise<{ messageId: string }> {
-    const response = await this.client.emails.send(resendEmail(message), { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) }).catch(unreachable);
+    const response = await this.client.emails
+      .send(resendEmail(message), { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) })
+      .catch(unreachable);
     const { data, error, headers } = response;
     if (data) return { messageId: data.id };
     throw resendError(error, headers);
@@ -46,12 +54,15 @@ export class ResendEmailProvider implements EmailProvider {
   async sendBatch(messages: EmailMessage[], batchIdempotencyKey: string): Promise<{ messageIds: string[] }> {
     if (messages.length > MAX_EMAIL_BATCH) throw new Error(`A Resend batch holds at most ${MAX_EMAIL_BATCH} emails, not ${messages.length}`);
     if (messages.length === 0) return { messageIds: [] };
-    const response = await this.client.batch.send(messages.map(resendEmail), { idempotencyKey: batchIdempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) }).catch(unreachable);
+    const response = await this.client.batch
+      .send(messages.map(resendEmail), { idempotencyKey: batchIdempotencyKey, signal: AbortSignal.timeout(this.timeoutMs) })
+      .catch(unreachable);
     const { data, error, headers } = response;
     if (!data) throw resendError(error, headers);
     const messageIds = data.data.map((email) => email.id);
     // Strict mode answers one id per email, in order; anything else cannot be matched to recipients.
-    if (messageIds.length !== messages.length) throw new ProviderRejectedError(`Resend answered ${messageIds.length} ids for a batch of ${messages.length} emails`);
+    if (messageIds.length !== messages.length)
+      throw new ProviderRejectedError(`Resend answered ${messageIds.length} ids for a batch of ${messages.length} emails`);
     return { messageIds };
   }
 }
@@ -79,7 +90,10 @@ function resendEmail(message: EmailMessage) {
 }
 
 /** Resend's error answer as the error Herald acts on: retried later, or refused for good. */
-function resendError(error: { name?: string; message?: string } | null, headers: Record<string, string> | null): ProviderUnavailableError | ProviderRejectedError {
+function resendError(
+  error: { name?: string; message?: string } | null,
+  headers: Record<string, string> | null,
+): ProviderUnavailableError | ProviderRejectedError {
   const status = (error as { statusCode?: number | null } | null)?.statusCode ?? undefined;
   const detail = `Resend ${status ?? 'error'} ${error?.name ?? ''}: ${error?.message ?? 'no detail'}`.trim();
   return providerError(isRetryable(status, error?.name), detail, headers?.['retry-after']);

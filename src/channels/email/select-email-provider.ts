@@ -12,7 +12,9 @@ import { ResendEmailProvider } from './resend-provider';
 export function selectEmailProvider(config: HeraldConfig['email'], outbox: OutboxRepository): EmailProvider {
   if (config.provider === 'outbox') return new OutboxEmailProvider(outbox);
   if (!config.resendApiKey) {
-    throw new ConfigError('HERALD_EMAIL_PROVIDER=resend, but RESEND_API_KEY is unset in the worker: set RESEND_API_KEY (a Resend API key), or HERALD_EMAIL_PROVIDER=outbox to keep email in the dev outbox.');
+    throw new ConfigError(
+      'HERALD_EMAIL_PROVIDER=resend, but RESEND_API_KEY is unset in the worker: set RESEND_API_KEY (a Resend API key), or HERALD_EMAIL_PROVIDER=outbox to keep email in the dev outbox.',
+    );
   }
   return new ResendEmailProvider(config.resendApiKey, config.resendBaseUrl, config.providerTimeoutMs);
 }

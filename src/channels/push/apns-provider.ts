@@ -53,7 +53,11 @@ export class ApnsPushProvider implements PushProvider {
     } catch (error) {
       throw new ProviderRejectedError(`the APNs key is not a PKCS#8 P-256 key (.p8): ${(error as Error).message}`.slice(0, 300));
     }
-    const value = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: this.credentials.keyId }).setIssuer(this.credentials.teamId).setIssuedAt().sign(key);
+    const value = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: this.credentials.keyId })
+      .setIssuer(this.credentials.teamId)
+      .setIssuedAt()
+      .sign(key);
     this.token = { value, expiresAt: Date.now() + TOKEN_LIFETIME_MS };
     return value;
   }
@@ -80,45 +84,48 @@ export class ApnsPushProvider implements PushProvider {
       aps: { alert: { title: message.title, body: message.body }, sound: 'default' },
     });
     const authorization = `bearer ${await this.providerToken()}`;
-    const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      let stream: ReturnType<ReturnType<typeof this.connection>['request']>;
-      try {
-        stream = this.connection().request({
-          [constants.HTTP2_HEADER_METHOD]: 'POST',
-          [constants.HTTP2_HEADER_PATH]: `/3/device/${encodeURIComponent(message.target.token)}`,
-          authorization,
-          'apns-topic': this.credentials.bundleId,
-          'apns-push-type': 'alert',
-          'apns-priority': '10',
-          'apns-id': apnsId,
-          'apns-collapse-id': collapseTagFromKey(message.idempotencyKey),
-          'content-type': 'application/json',
+    const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+      (resolve, reject) => {
+        let stream: ReturnType<ReturnType<typeof this.connection>['request']>;
+        try {
+          stream = this.connection().request({
+            [constants.HTTP2_HEADER_METHOD]: 'POST',
+            [constants.HTTP2_HEADER_PATH]: `/3/device/${encodeURIComponent(message.target.token)}`,
+            authorization,
+            'apns-topic': this.credentials.bundleId,
+            'apns-push-type': 'alert',
+            'apns-priority': '10',
+            'apns-id': apnsId,
+            'apns-collapse-id': collapseTagFromKey(message.idempotencyKey),
+            'content-type': 'application/json',
+          });
+        } catch (error) {
+          reject(new ProviderUnavailableError(`APNs unreachable: ${(error as Error).message}`));
+          return;
+        }
+        const timer = setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), this.timeoutMs);
+        let responseHeaders: Record<string, string | string[] | undefined> = {};
+        const chunks: Buffer[] = [];
+        stream.on('response', (h) => (responseHeaders = h as Record<string, string | string[] | undefined>));
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          clearTimeout(timer);
+          const answered = Number(responseHeaders[constants.HTTP2_HEADER_STATUS] ?? 0);
+          if (!answered) reject(new ProviderUnavailableError('APNs closed the stream without an answer'));
+          else resolve({ status: answered, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
         });
-      } catch (error) {
-        reject(new ProviderUnavailableError(`APNs unreachable: ${(error as Error).message}`));
-        return;
-      }
-      const timer = setTimeout(() => stream.close(constants.NGHTTP2_CANCEL), this.timeoutMs);
-      let responseHeaders: Record<string, string | string[] | undefined> = {};
-      const chunks: Buffer[] = [];
-      stream.on('response', (h) => (responseHeaders = h as Record<string, string | string[] | undefined>));
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        clearTimeout(timer);
-        const answered = Number(responseHeaders[constants.HTTP2_HEADER_STATUS] ?? 0);
-        if (!answered) reject(new ProviderUnavailableError('APNs closed the stream without an answer'));
-        else resolve({ status: answered, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      stream.on('error', (error) => {
-        clearTimeout(timer);
-        reject(new ProviderUnavailableError(`APNs unreachable: ${error.message}`));
-      });
-      stream.on('close', () => {
-        clearTimeout(timer);
-        if (!responseHeaders[constants.HTTP2_HEADER_STATUS]) reject(new ProviderUnavailableError('APNs stream closed without an answer (timeout or connection lost)'));
-      });
-      stream.end(payload);
-    });
+        stream.on('error', (error) => {
+          clearTimeout(timer);
+          reject(new ProviderUnavailableError(`APNs unreachable: ${error.message}`));
+        });
+        stream.on('close', () => {
+          clearTimeout(timer);
+          if (!responseHeaders[constants.HTTP2_HEADER_STATUS])
+            reject(new ProviderUnavailableError('APNs stream closed without an answer (timeout or connection lost)'));
+        });
+        stream.end(payload);
+      },
+    );
     if (status === 200) return { messageId: String(headers['apns-id'] ?? apnsId) };
     const reason = jsonOrUndefined<{ reason?: string }>(body)?.reason;
     const detail = `APNs ${status}${reason ? ` ${reason}` : ''}`;

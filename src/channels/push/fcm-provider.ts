@@ -26,7 +26,8 @@ export function parseServiceAccount(json: string): ServiceAccount {
   } catch {
     throw new ProviderRejectedError('the FCM service account is not JSON (give the key file Firebase downloads)');
   }
-  if (typeof value.client_email !== 'string' || typeof value.private_key !== 'string') throw new ProviderRejectedError('the FCM service account JSON has no client_email or private_key');
+  if (typeof value.client_email !== 'string' || typeof value.private_key !== 'string')
+    throw new ProviderRejectedError('the FCM service account JSON has no client_email or private_key');
   return { client_email: value.client_email, private_key: value.private_key, ...(typeof value.token_uri === 'string' && { token_uri: value.token_uri }) };
 }
 

@@ -11,6 +11,11 @@ export class OutboxPushProvider extends OutboxChannelProvider<PushMessage> imple
 
   protected content(message: PushMessage): OutboxContent {
     const extras = { ...(message.data && { data: message.data }), ...(message.deepLink && { deepLink: message.deepLink }) };
-    return { to: JSON.stringify(message.target), subject: message.title, html: Object.keys(extras).length > 0 ? JSON.stringify(extras) : null, text: message.body };
+    return {
+      to: JSON.stringify(message.target),
+      subject: message.title,
+      html: Object.keys(extras).length > 0 ? JSON.stringify(extras) : null,
+      text: message.body,
+    };
   }
 }

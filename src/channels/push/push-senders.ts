@@ -112,11 +112,15 @@ export function pushSenders(deps: PushSenderDependencies) {
     if (found.kind === 'none') return defaultSender(platform);
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
-    if (configuration.channel !== pushRules.name) throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
+    if (configuration.channel !== pushRules.name)
+      throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider };
     if (configuration.provider === 'webpush') {
       const settings = configuration.settings as unknown as WebPushSettings;
-      return { provider: webPush(settings.vapidSubject, secret(configuration.id, settings.vapidPublicKeyEnv), secret(configuration.id, settings.vapidPrivateKeyEnv)), platforms: ['web'] };
+      return {
+        provider: webPush(settings.vapidSubject, secret(configuration.id, settings.vapidPublicKeyEnv), secret(configuration.id, settings.vapidPrivateKeyEnv)),
+        platforms: ['web'],
+      };
     }
     if (configuration.provider === 'fcm') {
       const settings = configuration.settings as unknown as FcmSettings;
@@ -124,7 +128,12 @@ export function pushSenders(deps: PushSenderDependencies) {
     }
     if (configuration.provider === 'apns') {
       const settings = configuration.settings as unknown as ApnsSettings;
-      const credentials = { teamId: settings.teamId, keyId: settings.keyId, bundleId: settings.bundleId, privateKey: secret(configuration.id, settings.privateKeyEnv) };
+      const credentials = {
+        teamId: settings.teamId,
+        keyId: settings.keyId,
+        bundleId: settings.bundleId,
+        privateKey: secret(configuration.id, settings.privateKeyEnv),
+      };
       return { provider: apns(credentials, deps.push.apnsBaseUrl ?? (settings.production ? APNS_PRODUCTION : APNS_SANDBOX)), platforms: ['ios'] };
     }
     throw new ProviderRejectedError(`the ${configuration.provider} push provider is not available yet (channel configuration ${configuration.id})`);

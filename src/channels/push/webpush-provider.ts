@@ -39,7 +39,12 @@ export class WebPushProvider implements PushProvider {
     const parsed = webPushSubscription(message.target.token);
     if ('problem' in parsed) throw new ProviderRejectedError(`not a Web Push subscription: ${parsed.problem}`);
     const topic = collapseTagFromKey(message.idempotencyKey);
-    const payload = JSON.stringify({ title: message.title, body: message.body, ...(message.data && { data: message.data }), ...(message.deepLink && { deepLink: message.deepLink }) });
+    const payload = JSON.stringify({
+      title: message.title,
+      body: message.body,
+      ...(message.data && { data: message.data }),
+      ...(message.deepLink && { deepLink: message.deepLink }),
+    });
     let request: ReturnType<typeof webpush.generateRequestDetails>;
     try {
       request = webpush.generateRequestDetails(parsed.subscription, payload, {
@@ -53,7 +58,12 @@ export class WebPushProvider implements PushProvider {
       throw new ProviderRejectedError(`Web Push request not built: ${(error as Error).message}`.slice(0, 300));
     }
     const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
-    const answer = await callProvider('Web Push service', request.endpoint, { method: 'POST', headers, ...(request.body && { body: new Uint8Array(request.body) }) }, this.timeoutMs);
+    const answer = await callProvider(
+      'Web Push service',
+      request.endpoint,
+      { method: 'POST', headers, ...(request.body && { body: new Uint8Array(request.body) }) },
+      this.timeoutMs,
+    );
     if (answer.ok) return { messageId: answer.headers.get('location') ?? `webpush-${topic}` };
     const detail = `Web Push ${answer.status}: ${(answer.text || 'no detail').slice(0, 300)}`;
     if (answer.status === 404 || answer.status === 410) throw new PushTokenGoneError(detail);

@@ -16,7 +16,8 @@ export const smsRules: ChannelRules = {
   reviewContent(variants) {
     const issues: ReviewIssue[] = [];
     for (const { path, content: variant } of variants) {
-      if (!isSmsContent(variant) || typeof variant.body !== 'string' || variant.body.trim() === '') issues.push({ field: `${path}.body`, message: 'an SMS campaign needs a body' });
+      if (!isSmsContent(variant) || typeof variant.body !== 'string' || variant.body.trim() === '')
+        issues.push({ field: `${path}.body`, message: 'an SMS campaign needs a body' });
     }
     return issues;
   },

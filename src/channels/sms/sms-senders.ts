@@ -58,7 +58,9 @@ export function smsSenders(deps: SmsSenderDependencies) {
     if (deps.sms.provider === 'outbox') return { provider: outboxProvider };
     const { accountSid, authToken, from, messagingServiceSid } = deps.sms;
     if (!accountSid || !authToken || (!from && !messagingServiceSid)) {
-      throw new ProviderUnavailableError('HERALD_SMS_PROVIDER=twilio, but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID) are not all set in this worker');
+      throw new ProviderUnavailableError(
+        'HERALD_SMS_PROVIDER=twilio, but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID) are not all set in this worker',
+      );
     }
     return { provider: twilio(accountSid, authToken), ...(messagingServiceSid ? { messagingServiceSid } : { from: from! }) };
   }
@@ -70,9 +72,11 @@ export function smsSenders(deps: SmsSenderDependencies) {
     if (found.kind === 'none') return defaultSender();
     if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
     const { configuration } = found;
-    if (configuration.channel !== smsRules.name) throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not sms`);
+    if (configuration.channel !== smsRules.name)
+      throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not sms`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider };
-    if (configuration.provider !== 'twilio') throw new ProviderRejectedError(`channel configuration ${configuration.id} names the provider ${configuration.provider}, which cannot send SMS`);
+    if (configuration.provider !== 'twilio')
+      throw new ProviderRejectedError(`channel configuration ${configuration.id} names the provider ${configuration.provider}, which cannot send SMS`);
     const settings = configuration.settings as unknown as TwilioSettings;
     const provider = twilio(secret(configuration.id, settings.accountSidEnv), secret(configuration.id, settings.authTokenEnv));
     return { provider, ...(settings.messagingServiceSid ? { messagingServiceSid: settings.messagingServiceSid } : { from: settings.from! }) };

@@ -45,6 +45,9 @@ export class TwilioSmsProvider implements SmsProvider {
     const answer = await callProvider('Twilio', this.url, { method: 'POST', headers, body: form }, this.timeoutMs);
     const body = jsonOrUndefined<TwilioError & { sid?: string }>(answer.text);
     if (answer.ok && typeof body?.sid === 'string') return { messageId: body.sid };
-    throw answerError(answer, `Twilio ${answer.status}${body?.code !== undefined ? ` ${body.code}` : ''}: ${(body?.message ?? (answer.ok ? 'an answer without a message sid' : 'no detail')).slice(0, 300)}`);
+    throw answerError(
+      answer,
+      `Twilio ${answer.status}${body?.code !== undefined ? ` ${body.code}` : ''}: ${(body?.message ?? (answer.ok ? 'an answer without a message sid' : 'no detail')).slice(0, 300)}`,
+    );
   }
 }

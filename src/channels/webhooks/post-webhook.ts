@@ -41,12 +41,22 @@ class RefusedTargetError extends Error {
  * replaceable for tests.
  */
 export function checkedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup) {
-  return (hostname: string, options: LookupAllOptions | object, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+  return (
+    hostname: string,
+    options: LookupAllOptions | object,
+    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     resolve(hostname, { ...(options as object), all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       if (!allowPrivate) {
         const refused = addresses.find((entry) => !isPublicAddress(entry.address));
-        if (refused) return callback(new RefusedTargetError(`${hostname} resolves to ${refused.address}, a private, loopback, link-local or reserved address; Herald refuses those (HERALD_WEBHOOKS_ALLOW_PRIVATE)`), []);
+        if (refused)
+          return callback(
+            new RefusedTargetError(
+              `${hostname} resolves to ${refused.address}, a private, loopback, link-local or reserved address; Herald refuses those (HERALD_WEBHOOKS_ALLOW_PRIVATE)`,
+            ),
+            [],
+          );
       }
       if ((options as { all?: boolean }).all) return callback(null, addresses);
       const first = addresses[0];
@@ -74,7 +84,8 @@ export async function postWebhook(request: WebhookRequest): Promise<WebhookAnswe
   const url = new URL(request.url);
   const host = bareHostname(url);
   // A literal address is never looked up: check it here.
-  if (isIP(host) && !request.allowPrivate && !isPublicAddress(host)) return done(null, `${host} is a private, loopback, link-local or reserved address; Herald refuses those (HERALD_WEBHOOKS_ALLOW_PRIVATE)`);
+  if (isIP(host) && !request.allowPrivate && !isPublicAddress(host))
+    return done(null, `${host} is a private, loopback, link-local or reserved address; Herald refuses those (HERALD_WEBHOOKS_ALLOW_PRIVATE)`);
 
   const timestamp = new Date();
   const signature = new Webhook(request.secret).sign(request.messageId, timestamp, request.body);

@@ -31,7 +31,8 @@ export function openWebhookSecret(stored: string, keys: readonly PayloadKey[]): 
   const separator = stored.lastIndexOf(':');
   const keyId = stored.slice(0, separator);
   const key = keys.find((candidate) => candidate.id === keyId);
-  if (!key) throw new Error(`the webhook secret was sealed with payload key "${keyId}", which is not in HERALD_PAYLOAD_KEYS; add it back after the current key`);
+  if (!key)
+    throw new Error(`the webhook secret was sealed with payload key "${keyId}", which is not in HERALD_PAYLOAD_KEYS; add it back after the current key`);
   const sealed = Buffer.from(stored.slice(separator + 1), 'base64');
   const decipher = createDecipheriv(CIPHER, key.key, sealed.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));

@@ -16,18 +16,22 @@ export const referencesNotContent: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable('executions').addColumn('context', 'text').execute();
     await db.schema.alterTable('executions').addColumn('started_by_key_id', 'text').execute();
-    await db.schema.alterTable('executions').addColumn('sent_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-    await db.schema.alterTable('executions').addColumn('failed_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-    await db.schema.alterTable('executions').addColumn('excluded_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('executions')
+      .addColumn('sent_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('executions')
+      .addColumn('failed_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('executions')
+      .addColumn('excluded_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await db.schema.alterTable('executions').addColumn('details_purged_at', 'text').execute();
     await db.schema.alterTable('executions').renameColumn('workflow_confirmed_at', 'workflow_checked_at').execute();
     await db.schema.dropIndex('executions_unconfirmed_running').execute();
-    await db.schema
-      .createIndex('executions_running')
-      .on('executions')
-      .columns(['created_at', 'id'])
-      .where(sql<boolean>`status = 'running'`)
-      .execute();
+    await db.schema.createIndex('executions_running').on('executions').columns(['created_at', 'id']).where(sql<boolean>`status = 'running'`).execute();
     await db.schema
       .createIndex('executions_purgeable')
       .on('executions')
@@ -53,8 +57,14 @@ export const referencesNotContent: Migration = {
     await db.schema.createIndex('outbox_execution').on('outbox').column('execution_id').execute();
 
     // Executions closed before this migration get their counts from their deliveries.
-    for (const [column, status] of [['sent_count', 'sent'], ['failed_count', 'failed'], ['excluded_count', 'excluded']] as const) {
-      await sql`update executions set ${sql.ref(column)} = (select count(*) from deliveries d where d.execution_id = executions.id and d.status = ${status})`.execute(db);
+    for (const [column, status] of [
+      ['sent_count', 'sent'],
+      ['failed_count', 'failed'],
+      ['excluded_count', 'excluded'],
+    ] as const) {
+      await sql`update executions set ${sql.ref(column)} = (select count(*) from deliveries d where d.execution_id = executions.id and d.status = ${status})`.execute(
+        db,
+      );
     }
   },
   async down(db: Kysely<unknown>) {

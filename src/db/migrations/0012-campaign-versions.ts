@@ -15,7 +15,10 @@ import type { Kysely, Migration } from 'kysely';
 export const campaignVersions: Migration = {
   async up(untyped: Kysely<unknown>) {
     const db = untyped as Kysely<any>;
-    await db.schema.alterTable('campaign_versions').addColumn('status', 'text', (c) => c.notNull().defaultTo('draft')).execute();
+    await db.schema
+      .alterTable('campaign_versions')
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('draft'))
+      .execute();
     await db.schema.alterTable('campaign_versions').addColumn('activated_at', 'text').execute();
 
     const campaigns = await db.selectFrom('campaigns').selectAll().execute();
@@ -41,7 +44,10 @@ export const campaignVersions: Migration = {
         .where('version', '=', row.version)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) {
-        await db.insertInto('campaign_versions').values({ campaign_id: row.id, version: row.version, snapshot, created_at: row.updated_at, status, activated_at: activatedAt }).execute();
+        await db
+          .insertInto('campaign_versions')
+          .values({ campaign_id: row.id, version: row.version, snapshot, created_at: row.updated_at, status, activated_at: activatedAt })
+          .execute();
       }
       await db.updateTable('campaign_versions').set({ status: 'superseded' }).where('campaign_id', '=', row.id).where('version', '<', row.version).execute();
     }

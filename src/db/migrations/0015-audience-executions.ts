@@ -16,7 +16,10 @@ import { sql, type Kysely, type Migration } from 'kysely';
  */
 export const audienceExecutions: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema.alterTable('executions').addColumn('kind', 'varchar(16)', (c) => c.notNull().defaultTo('unitary')).execute();
+    await db.schema
+      .alterTable('executions')
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull().defaultTo('unitary'))
+      .execute();
     await db.schema.alterTable('executions').addColumn('audience_id', 'text').execute();
     await db.schema.alterTable('executions').addColumn('throttle_per_second', 'integer').execute();
     await db.schema.alterTable('executions').addColumn('targeted_count', 'integer').execute();
@@ -27,7 +30,12 @@ export const audienceExecutions: Migration = {
     await db.schema.alterTable('deliveries').addColumn('not_before', 'text').execute();
     await db.schema.createIndex('executions_schedule').unique().on('executions').column('schedule_id').where(sql.ref('schedule_id'), 'is not', null).execute();
     // Deleting an audience checks for runs that still need it.
-    await db.schema.createIndex('executions_audience').on('executions').columns(['audience_id', 'status']).where(sql.ref('audience_id'), 'is not', null).execute();
+    await db.schema
+      .createIndex('executions_audience')
+      .on('executions')
+      .columns(['audience_id', 'status'])
+      .where(sql.ref('audience_id'), 'is not', null)
+      .execute();
     await db.schema.createIndex('deliveries_execution_position').unique().on('deliveries').columns(['execution_id', 'position']).execute();
   },
   async down(db: Kysely<unknown>) {
@@ -35,7 +43,16 @@ export const audienceExecutions: Migration = {
     await db.schema.dropIndex('executions_audience').execute();
     await db.schema.dropIndex('executions_schedule').execute();
     await db.schema.alterTable('deliveries').dropColumn('not_before').execute();
-    for (const column of ['schedule_cancelled_at', 'execute_at', 'schedule_id', 'run_started_at', 'targeted_count', 'throttle_per_second', 'audience_id', 'kind']) {
+    for (const column of [
+      'schedule_cancelled_at',
+      'execute_at',
+      'schedule_id',
+      'run_started_at',
+      'targeted_count',
+      'throttle_per_second',
+      'audience_id',
+      'kind',
+    ]) {
       await db.schema.alterTable('executions').dropColumn(column).execute();
     }
   },

@@ -23,6 +23,27 @@ import { profileIdsAndErasure } from './0022-profile-ids-and-erasure';
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': initial, '0002-orphan-sweep': orphanSweep, '0003-references-not-content': referencesNotContent, '0004-api-keys-and-audit-log': apiKeysAndAuditLog, '0005-queryable-profiles': queryableProfiles, '0006-rate-limit-counters': rateLimitCounters, '0007-channel-configurations': channelConfigurations, '0008-locales': locales, '0009-context-schema': contextSchema, '0011-tracking': tracking, '0012-campaign-versions': campaignVersions, '0013-push-tokens': pushTokens, '0014-audiences': audiences, '0015-audience-executions': audienceExecutions, '0016-capping-and-quiet-hours': cappingAndQuietHours, '0017-provider-feedback': providerFeedback, '0019-webhooks': webhooks, '0020-report-rollups': reportRollups, '0021-execution-listing': executionListing, '0022-profile-ids-and-erasure': profileIdsAndErasure };
+    return {
+      '0001-initial': initial,
+      '0002-orphan-sweep': orphanSweep,
+      '0003-references-not-content': referencesNotContent,
+      '0004-api-keys-and-audit-log': apiKeysAndAuditLog,
+      '0005-queryable-profiles': queryableProfiles,
+      '0006-rate-limit-counters': rateLimitCounters,
+      '0007-channel-configurations': channelConfigurations,
+      '0008-locales': locales,
+      '0009-context-schema': contextSchema,
+      '0011-tracking': tracking,
+      '0012-campaign-versions': campaignVersions,
+      '0013-push-tokens': pushTokens,
+      '0014-audiences': audiences,
+      '0015-audience-executions': audienceExecutions,
+      '0016-capping-and-quiet-hours': cappingAndQuietHours,
+      '0017-provider-feedback': providerFeedback,
+      '0019-webhooks': webhooks,
+      '0020-report-rollups': reportRollups,
+      '0021-execution-listing': executionListing,
+      '0022-profile-ids-and-erasure': profileIdsAndErasure,
+    };
   },
 };

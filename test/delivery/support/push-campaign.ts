@@ -3,10 +3,18 @@ import { uniqueRequestId } from '../../support/campaigns';
 import type { Herald } from '../../support/herald-harness';
 
 /** The push campaign the provider tests trigger: templated title and body, fixed data and deep link. */
-export const ORDER_SHIPPED_CONTENT = { title: 'Order {{ context.orderId }} shipped', body: 'Hi {{ profile.firstName }}', data: { orderId: '42' }, deepLink: 'myapp://orders/42' };
+export const ORDER_SHIPPED_CONTENT = {
+  title: 'Order {{ context.orderId }} shipped',
+  body: 'Hi {{ profile.firstName }}',
+  data: { orderId: '42' },
+  deepLink: 'myapp://orders/42',
+};
 
 /** Creates a channel configuration and a live push campaign that uses it; returns the campaign id. */
-export async function livePushCampaignWith(herald: Herald, configuration: { name: string; provider: string; settings: Record<string, unknown> }): Promise<string> {
+export async function livePushCampaignWith(
+  herald: Herald,
+  configuration: { name: string; provider: string; settings: Record<string, unknown> },
+): Promise<string> {
   const created = await herald.request('POST', '/v1/channel-configurations', { channel: 'push', ...configuration });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const campaign = await herald.request('POST', '/v1/campaigns', {
@@ -37,7 +45,13 @@ export async function triggerPush(herald: Herald, campaignId: string, prefix: st
 }
 
 /** A profile in namespace `crm` (first name Ada) with one registered device token. */
-export async function profileWithPushToken(herald: Herald, device: { userId: string; appID: string; platform: 'ios' | 'android' | 'web'; token: string }): Promise<void> {
+export async function profileWithPushToken(
+  herald: Herald,
+  device: { userId: string; appID: string; platform: 'ios' | 'android' | 'web'; token: string },
+): Promise<void> {
   expect((await herald.request('PUT', `/v1/profiles/crm/${device.userId}`, { attributes: { firstName: 'Ada' } })).status).toBe(201);
-  expect((await herald.request('PUT', `/v1/profiles/crm/${device.userId}/push-tokens`, { appID: device.appID, platform: device.platform, token: device.token })).status).toBe(200);
+  expect(
+    (await herald.request('PUT', `/v1/profiles/crm/${device.userId}/push-tokens`, { appID: device.appID, platform: device.platform, token: device.token }))
+      .status,
+  ).toBe(200);
 }

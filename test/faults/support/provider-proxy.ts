@@ -163,7 +163,14 @@ export async function startProviderProxy(upstreamUrl: string): Promise<ProviderP
     const keyHeader = req.headers['idempotency-key'];
     const idempotencyKey = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
     const to = recipientsOf(body);
-    const attempt: ProxyAttempt = { ...(idempotencyKey !== undefined && { idempotencyKey }), to, receivedAt: Date.now(), outcome: 'pending', status: 0, clientGone: false };
+    const attempt: ProxyAttempt = {
+      ...(idempotencyKey !== undefined && { idempotencyKey }),
+      to,
+      receivedAt: Date.now(),
+      outcome: 'pending',
+      status: 0,
+      clientGone: false,
+    };
     attempts.push(attempt);
     res.on('close', () => {
       if (!res.writableFinished) attempt.clientGone = true;

@@ -58,7 +58,11 @@ export interface AcceptedTrigger {
  * a 5xx or a 429 send the very same body (same requestId) again with backoff, until 202.
  * Any other answer is a test failure. Bounded by `deadlineMs`.
  */
-export async function triggerWithRetry(baseUrl: string, trigger: PlannedTrigger, options: { deadlineMs?: number; attemptTimeoutMs?: number } = {}): Promise<AcceptedTrigger> {
+export async function triggerWithRetry(
+  baseUrl: string,
+  trigger: PlannedTrigger,
+  options: { deadlineMs?: number; attemptTimeoutMs?: number } = {},
+): Promise<AcceptedTrigger> {
   const deadline = Date.now() + (options.deadlineMs ?? 60_000);
   const attempts: TriggerAttempt[] = [];
   let backoffMs = 100;
@@ -95,7 +99,11 @@ export async function triggerWithRetry(baseUrl: string, trigger: PlannedTrigger,
  * (execution, recipient), no message for anything else, each execution completed with every
  * recipient `sent`, and the messageId Herald recorded is the one the provider assigned.
  */
-export function expectEveryMessageDeliveredOnce(fake: FakeResend, accepted: { executionId: string; trigger: PlannedTrigger }[], executions: Map<string, any>): void {
+export function expectEveryMessageDeliveredOnce(
+  fake: FakeResend,
+  accepted: { executionId: string; trigger: PlannedTrigger }[],
+  executions: Map<string, any>,
+): void {
   const expectedKeys = accepted.flatMap(({ executionId, trigger }) => trigger.recipients.map((r) => keyFor(executionId, r.userId)));
   expect(new Set(expectedKeys).size, 'one execution per trigger').toBe(expectedKeys.length);
   expect(fake.deliveriesByKey()).toEqual(Object.fromEntries(expectedKeys.map((key) => [key, 1])));
@@ -107,7 +115,10 @@ export function expectEveryMessageDeliveredOnce(fake: FakeResend, accepted: { ex
     for (const { userId } of trigger.recipients) {
       const [delivery] = fake.deliveriesFor(keyFor(executionId, userId));
       expect(delivery!.to).toEqual([userId]);
-      expect(execution.recipients.find((r: any) => r.userId === userId), `${executionId} ${userId}`).toMatchObject({ status: 'sent', messageId: delivery!.id });
+      expect(
+        execution.recipients.find((r: any) => r.userId === userId),
+        `${executionId} ${userId}`,
+      ).toMatchObject({ status: 'sent', messageId: delivery!.id });
     }
   }
 }
@@ -147,7 +158,9 @@ export interface OutageOutcome {
  */
 export async function expectExactlyOnceAfterOutage(outcome: OutageOutcome): Promise<void> {
   const { label, fake, accepted, duringAccepted, executions, deliveredBeforeOutage } = outcome;
-  console.info(`[${label}] ${deliveredBeforeOutage} messages accepted before the outage; attempts of the calls made during it: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`);
+  console.info(
+    `[${label}] ${deliveredBeforeOutage} messages accepted before the outage; attempts of the calls made during it: ${attemptSummary(duringAccepted)}; ${fake.requests.length} provider requests for ${fake.deliveries.length} deliveries`,
+  );
   const claimed = await claimedExecutions(outcome.database);
   for (const call of duringAccepted) expect(call.executionId, call.trigger.requestId).toBe(claimed.get(call.trigger.requestId));
   expect(claimed.size).toBe(accepted.length);

@@ -21,7 +21,10 @@ export interface RecordedCall {
 export type Fault =
   | { kind: 'answer'; status: number; headers?: Record<string, string> }
   | { kind: 'cut-before' }
-  | { kind: 'lose-answer'; /** Runs with the API's answer, before the client's connection is cut. */ then?: (answer: { status: number; body: any }) => Promise<void> };
+  | {
+      kind: 'lose-answer' /** Runs with the API's answer, before the client's connection is cut. */;
+      then?: (answer: { status: number; body: any }) => Promise<void>;
+    };
 
 export interface FaultProxy {
   baseUrl: string;
@@ -114,17 +117,14 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answe
   return new Promise((resolve, reject) => {
     const headers = { ...req.headers, host: target.host };
     const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (response) => {
-      readBody(response).then(
-        (data) => {
-          const out: Record<string, string | string[]> = {};
-          for (const [name, value] of Object.entries(response.headers)) {
-            // The body is passed whole, so the framing is the proxy's own.
-            if (value !== undefined && name !== 'transfer-encoding' && name !== 'connection' && name !== 'keep-alive') out[name] = value;
-          }
-          resolve({ status: response.statusCode ?? 502, headers: out, body: data });
-        },
-        reject,
-      );
+      readBody(response).then((data) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+          // The body is passed whole, so the framing is the proxy's own.
+          if (value !== undefined && name !== 'transfer-encoding' && name !== 'connection' && name !== 'keep-alive') out[name] = value;
+        }
+        resolve({ status: response.statusCode ?? 502, headers: out, body: data });
+      }, reject);
     });
     upstream.on('error', reject);
     upstream.end(body);

@@ -5,7 +5,8 @@ import type * as routes from './api-keys.routes';
 
 export function apiKeyHandlers(deps: ServiceDependencies) {
   // The answer holds a secret: no cache may keep it.
-  const create: RouteHandler<typeof routes.createApiKey> = async (c) => c.json(await createApiKey(deps, c.req.valid('json'), c.var.principal.keyId), 201, { 'cache-control': 'no-store' });
+  const create: RouteHandler<typeof routes.createApiKey> = async (c) =>
+    c.json(await createApiKey(deps, c.req.valid('json'), c.var.principal.keyId), 201, { 'cache-control': 'no-store' });
 
   const list: RouteHandler<typeof routes.listApiKeys> = async (c) => c.json({ items: await listApiKeys(deps) }, 200);
 

@@ -7,7 +7,9 @@ import { safeText } from '../../schemas/safe-text';
 const keyFields = {
   id: z.string().openapi({ example: '01KAB3ZJ5W9R6Q8X2N4M7P0T1V' }),
   name: z.string().openapi({ example: 'checkout service' }),
-  scope: z.enum(API_KEY_SCOPES).openapi({ description: 'full: every route. trigger: POST /v1/executions/unitary and GET /v1/executions/{id} for the executions it started.' }),
+  scope: z
+    .enum(API_KEY_SCOPES)
+    .openapi({ description: 'full: every route. trigger: POST /v1/executions/unitary and GET /v1/executions/{id} for the executions it started.' }),
   campaignIds: z.array(z.string()).optional().openapi({ description: 'Only for trigger keys: the campaigns this key may trigger. Absent: any campaign.' }),
   createdAt: z.string(),
 };
@@ -17,7 +19,13 @@ export const ApiKeySchema = z
   .openapi('ApiKey', { description: 'A key as listed: never its secret.' });
 
 const CreatedApiKeySchema = z
-  .object({ ...keyFields, key: z.string().openapi({ description: 'The secret, shown only in this answer. Herald keeps only its SHA-256.', example: 'hrld_3q2-7wEVwzm0vV8Hn1ZbXyKp5r9UuTf6aJcLdGsRhQe' }) })
+  .object({
+    ...keyFields,
+    key: z.string().openapi({
+      description: 'The secret, shown only in this answer. Herald keeps only its SHA-256.',
+      example: 'hrld_3q2-7wEVwzm0vV8Hn1ZbXyKp5r9UuTf6aJcLdGsRhQe',
+    }),
+  })
   .openapi('CreatedApiKey');
 
 export const ApiKeyCreateSchema = z
@@ -59,7 +67,10 @@ export const listApiKeys = createRoute({
   security,
   summary: 'List the API keys that are not revoked, newest first (keys from HERALD_API_KEYS are not listed)',
   responses: {
-    200: { description: 'The keys, without secrets', content: { 'application/json': { schema: z.object({ items: z.array(ApiKeySchema) }).openapi('ApiKeyList') } } },
+    200: {
+      description: 'The keys, without secrets',
+      content: { 'application/json': { schema: z.object({ items: z.array(ApiKeySchema) }).openapi('ApiKeyList') } },
+    },
     ...v1Responses,
   },
 });

@@ -29,7 +29,8 @@ export function audienceExecutionHandlers(deps: ServiceDependencies) {
 
   const getSchedule: RouteHandler<typeof routes.getSchedule> = async (c) => c.json(await getAudienceSchedule(deps, c.req.valid('param').scheduleId), 200);
 
-  const cancelSchedule: RouteHandler<typeof routes.cancelSchedule> = async (c) => c.json(await cancelAudienceSchedule(deps, c.req.valid('param').scheduleId), 200);
+  const cancelSchedule: RouteHandler<typeof routes.cancelSchedule> = async (c) =>
+    c.json(await cancelAudienceSchedule(deps, c.req.valid('param').scheduleId), 200);
 
   return { trigger, getSchedule, cancelSchedule };
 }

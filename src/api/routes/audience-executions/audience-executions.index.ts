@@ -5,5 +5,8 @@ import * as routes from './audience-executions.routes';
 
 export function audienceExecutionsRouter(deps: ServiceDependencies) {
   const handlers = audienceExecutionHandlers(deps);
-  return createRouter().openapi(routes.triggerAudience, handlers.trigger).openapi(routes.getSchedule, handlers.getSchedule).openapi(routes.cancelSchedule, handlers.cancelSchedule);
+  return createRouter()
+    .openapi(routes.triggerAudience, handlers.trigger)
+    .openapi(routes.getSchedule, handlers.getSchedule)
+    .openapi(routes.cancelSchedule, handlers.cancelSchedule);
 }

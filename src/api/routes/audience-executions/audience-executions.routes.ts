@@ -11,7 +11,10 @@ const security = allowKeys('full');
 
 export const AudienceTriggerSchema = z
   .object({
-    requestId: safeText(1, 128).optional().openapi({ description: 'Idempotency key: a repeat with the same body answers the same execution or schedule. Without it every call is a new run.', example: 'black-friday-2026' }),
+    requestId: safeText(1, 128).optional().openapi({
+      description: 'Idempotency key: a repeat with the same body answers the same execution or schedule. Without it every call is a new run.',
+      example: 'black-friday-2026',
+    }),
     campaignId: safeText(1, 64),
     audience: z.object({ id: safeText(1, 64) }).strict(),
     context: jsonObject()
@@ -22,7 +25,9 @@ export const AudienceTriggerSchema = z
       .object({ messagesPerSecond: z.number().int().min(MIN_THROTTLE_PER_SECOND).max(MAX_THROTTLE_PER_SECOND) })
       .strict()
       .optional()
-      .openapi({ description: `At most this many messages per second (${MIN_THROTTLE_PER_SECOND}–${MAX_THROTTLE_PER_SECOND}); unthrottled runs go as fast as the worker and provider allow.` }),
+      .openapi({
+        description: `At most this many messages per second (${MIN_THROTTLE_PER_SECOND}–${MAX_THROTTLE_PER_SECOND}); unthrottled runs go as fast as the worker and provider allow.`,
+      }),
     schedule: z
       .object({ executeAt: z.iso.datetime({ offset: true }).openapi({ example: '2026-12-24T08:00:00Z' }) })
       .strict()
@@ -46,9 +51,17 @@ export const AudienceScheduleSchema = z
   })
   .openapi('AudienceSchedule');
 
-const ScheduledSchema = z.object({ scheduleId: z.string(), executeAt: z.string(), status: z.enum(['scheduled', 'started', 'cancelled']) }).openapi('AudienceExecutionScheduled');
+const ScheduledSchema = z
+  .object({ scheduleId: z.string(), executeAt: z.string(), status: z.enum(['scheduled', 'started', 'cancelled']) })
+  .openapi('AudienceExecutionScheduled');
 
-const ScheduleParams = z.object({ scheduleId: z.string().min(1).max(80).openapi({ param: { name: 'scheduleId', in: 'path' } }) });
+const ScheduleParams = z.object({
+  scheduleId: z
+    .string()
+    .min(1)
+    .max(80)
+    .openapi({ param: { name: 'scheduleId', in: 'path' } }),
+});
 
 export const triggerAudience = createRoute({
   method: 'post',
@@ -57,11 +70,12 @@ export const triggerAudience = createRoute({
   security,
   summary: 'Run a marketing campaign for a whole audience, now or at a given time',
   description:
-    'The audience is frozen when the run starts: one pending recipient per member, in userId order. The run sends in batches (email through the provider\'s batch endpoint, 100 per call), honours the throttle, capping and quiet hours, and lasts at most HERALD_AUDIENCE_MAX_RUNTIME (12 h by default); members not reached by then are excluded as window-expired. Stopping the campaign stops the run at the next batch (campaign-stopped).',
+    "The audience is frozen when the run starts: one pending recipient per member, in userId order. The run sends in batches (email through the provider's batch endpoint, 100 per call), honours the throttle, capping and quiet hours, and lasts at most HERALD_AUDIENCE_MAX_RUNTIME (12 h by default); members not reached by then are excluded as window-expired. Stopping the campaign stops the run at the next batch (campaign-stopped).",
   request: { body: { required: true, content: { 'application/json': { schema: AudienceTriggerSchema } } } },
   responses: {
     202: {
-      description: 'Accepted: `{executionId}` for a run that starts now, `{scheduleId, executeAt, status}` for a scheduled one. A repeat with the same requestId and body answers the same, with `Idempotency-Replay: true`.',
+      description:
+        'Accepted: `{executionId}` for a run that starts now, `{scheduleId, executeAt, status}` for a scheduled one. A repeat with the same requestId and body answers the same, with `Idempotency-Replay: true`.',
       headers: idempotencyReplayResponseHeader,
       content: { 'application/json': { schema: z.union([StartedSchema, ScheduledSchema]) } },
     },

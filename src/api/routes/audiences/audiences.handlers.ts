@@ -1,11 +1,30 @@
 import { z, type RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
-import { addMembers, audienceView, createAudience, deleteAudience, listAudiences, removeMember, removeMembers, staticAudience, type MemberLine, type MemberReport } from '../../../services/audiences';
+import {
+  addMembers,
+  audienceView,
+  createAudience,
+  deleteAudience,
+  listAudiences,
+  removeMember,
+  removeMembers,
+  staticAudience,
+  type MemberLine,
+  type MemberReport,
+} from '../../../services/audiences';
 import { NdjsonBodyTooLarge, ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
 import { lineRejection, NdjsonCutShort, requireNdjson } from '../../ndjson-body';
 import { safeText } from '../../schemas/safe-text';
-import type { addMembers as addRoute, createAudience as createRoute, deleteAudience as deleteRoute, getAudience as getRoute, listAudiences as listRoute, removeMember as removeOneRoute, removeMembers as removeRoute } from './audiences.routes';
+import type {
+  addMembers as addRoute,
+  createAudience as createRoute,
+  deleteAudience as deleteRoute,
+  getAudience as getRoute,
+  listAudiences as listRoute,
+  removeMember as removeOneRoute,
+  removeMembers as removeRoute,
+} from './audiences.routes';
 
 const MemberLineSchema = z.object({ userId: safeText(1, 255) }).strict();
 

@@ -9,7 +9,10 @@ import { MAX_REPORTED_MEMBER_ERRORS, MEMBER_BATCH_SIZE } from '../../../services
 export const AudienceCreateSchema = z
   .object({
     name: safeText(1, 255).openapi({ example: 'French customers who opted in to email' }),
-    namespace: safeText(1, 255).openapi({ description: "The profiles' namespace (as in /v1/profiles/{namespace}/…); a run sends to campaigns of this namespace.", example: 'crm' }),
+    namespace: safeText(1, 255).openapi({
+      description: "The profiles' namespace (as in /v1/profiles/{namespace}/…); a run sends to campaigns of this namespace.",
+      example: 'crm',
+    }),
     definition: AudienceDefinitionSchema,
   })
   .strict()
@@ -27,7 +30,10 @@ export const AudienceSchema = z
   .openapi('Audience');
 
 const AudienceWithSizeSchema = AudienceSchema.extend({
-  estimatedSize: z.number().int().openapi({ description: "Members now: profiles matching the rule, or a static audience's user ids (with or without a profile). Counted when asked; a run freezes its own members when it starts." }),
+  estimatedSize: z.number().int().openapi({
+    description:
+      "Members now: profiles matching the rule, or a static audience's user ids (with or without a profile). Counted when asked; a run freezes its own members when it starts.",
+  }),
 }).openapi('AudienceWithSize');
 
 const LineError = z.object({ line: z.number().int(), reason: z.string() });
@@ -38,7 +44,11 @@ const reportFields = {
 };
 
 export const AddMembersReportSchema = z
-  .object({ ...reportFields, added: z.number().int(), alreadyMembers: z.number().int().openapi({ description: 'Valid lines whose user id was a member already (or repeated in the body)' }) })
+  .object({
+    ...reportFields,
+    added: z.number().int(),
+    alreadyMembers: z.number().int().openapi({ description: 'Valid lines whose user id was a member already (or repeated in the body)' }),
+  })
   .openapi('AudienceMembersAdded');
 export const RemoveMembersReportSchema = z
   .object({ ...reportFields, removed: z.number().int(), notMembers: z.number().int().openapi({ description: 'Valid lines whose user id was not a member' }) })
@@ -56,7 +66,12 @@ const NDJSON_BODY = {
   required: true,
   description: `Newline-delimited JSON, one \`{"userId": "…"}\` per line (Content-Type application/x-ndjson or application/jsonl), streamed: applied in batches of ${MEMBER_BATCH_SIZE} as they are read, each committed on its own, so sending a body again is harmless. Bad lines are reported and skipped; they never fail the call.`,
   // A plain JSON Schema, not zod: @hono/zod-openapi would put a validator in front that reads the whole body (it takes application/jsonl for JSON).
-  content: Object.fromEntries(NDJSON_MEDIA_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary', example: '{"userId":"ada@example.com"}\n{"userId":"grace@example.com"}\n' } }])),
+  content: Object.fromEntries(
+    NDJSON_MEDIA_TYPES.map((type) => [
+      type,
+      { schema: { type: 'string' as const, format: 'binary', example: '{"userId":"ada@example.com"}\n{"userId":"grace@example.com"}\n' } },
+    ]),
+  ),
 };
 
 export const createAudience = createRoute({
@@ -72,7 +87,12 @@ export const createAudience = createRoute({
     'Limits: 50 conditions (groups included), groups nested 5 deep, 1000 values in a list, 1024 characters in a string value, attribute paths of up to 8 keys (letters, digits, _ and -, each starting with a letter or _).',
   ].join('\n\n'),
   request: { body: { required: true, content: { 'application/json': { schema: AudienceCreateSchema } } } },
-  responses: { 201: json(AudienceSchema, 'The new audience'), 400: problemContent('Invalid audience, or a rule over the size limits; every problem is listed in errors'), ...v1Responses, 413: problemContent('Body too large') },
+  responses: {
+    201: json(AudienceSchema, 'The new audience'),
+    400: problemContent('Invalid audience, or a rule over the size limits; every problem is listed in errors'),
+    ...v1Responses,
+    413: problemContent('Body too large'),
+  },
 });
 
 export const listAudiences = createRoute({
@@ -88,7 +108,11 @@ export const listAudiences = createRoute({
       cursor: safeText(0, 64).optional().openapi({ description: 'nextCursor from the previous page' }),
     }),
   },
-  responses: { 200: json(z.object({ items: z.array(AudienceSchema), nextCursor: z.string().optional() }).openapi('AudiencePage'), 'A page of audiences'), 400: problemContent('Invalid query'), ...v1Responses },
+  responses: {
+    200: json(z.object({ items: z.array(AudienceSchema), nextCursor: z.string().optional() }).openapi('AudiencePage'), 'A page of audiences'),
+    400: problemContent('Invalid query'),
+    ...v1Responses,
+  },
 });
 
 export const getAudience = createRoute({
@@ -106,10 +130,17 @@ export const deleteAudience = createRoute({
   path: '/v1/audiences/{id}',
   tags,
   security,
-  summary: 'Delete an audience (and a static one\'s members)',
-  description: 'Runs that have started keep the members they froze. Refused while an audience run that has not started yet (a scheduled one) still has to read it.',
+  summary: "Delete an audience (and a static one's members)",
+  description:
+    'Runs that have started keep the members they froze. Refused while an audience run that has not started yet (a scheduled one) still has to read it.',
   request: { params: IdParams },
-  responses: { 204: { description: 'Deleted' }, 400: problemContent('Invalid id'), ...v1Responses, 404: problemContent('Unknown audience'), 409: problemContent('A run that has not started yet uses it') },
+  responses: {
+    204: { description: 'Deleted' },
+    400: problemContent('Invalid id'),
+    ...v1Responses,
+    404: problemContent('Unknown audience'),
+    409: problemContent('A run that has not started yet uses it'),
+  },
 });
 
 export const addMembers = createRoute({
@@ -156,5 +187,11 @@ export const removeMember = createRoute({
   security,
   summary: 'Remove one user id from a static audience',
   request: { params: MemberParams },
-  responses: { 204: { description: 'Removed' }, 400: problemContent('Invalid id'), ...v1Responses, 404: problemContent('Unknown audience, or not a member'), 409: problemContent('A rule audience') },
+  responses: {
+    204: { description: 'Removed' },
+    400: problemContent('Invalid id'),
+    ...v1Responses,
+    404: problemContent('Unknown audience, or not a member'),
+    409: problemContent('A rule audience'),
+  },
 });

@@ -10,12 +10,20 @@ export const AuditEntrySchema = z
   .object({
     id: z.string(),
     occurredAt: z.string(),
-    actorKeyId: z.string().openapi({ description: 'The API key that made the change: a key id, env-<12 hex> for a key from HERALD_API_KEYS, or open', example: 'env-5e884898da28' }),
+    actorKeyId: z.string().openapi({
+      description: 'The API key that made the change: a key id, env-<12 hex> for a key from HERALD_API_KEYS, or open',
+      example: 'env-5e884898da28',
+    }),
     action: z.enum(AUDIT_ACTIONS),
     resourceType: z.enum(AUDIT_RESOURCE_TYPES),
-    resourceId: z.string().openapi({ description: "A campaign or key id; a profile's internal id (`prf_…`; entries written before it existed: <namespace>/<userId>). Filtering by <namespace>/<userId> finds both while the profile exists." }),
+    resourceId: z.string().openapi({
+      description:
+        "A campaign or key id; a profile's internal id (`prf_…`; entries written before it existed: <namespace>/<userId>). Filtering by <namespace>/<userId> finds both while the profile exists.",
+    }),
     before: Snapshot.optional().openapi({ description: 'The resource before the change (campaigns; key metadata on revocation)' }),
-    after: Snapshot.optional().openapi({ description: 'The resource after the change (campaigns; key metadata on creation). Profiles are named, never copied.' }),
+    after: Snapshot.optional().openapi({
+      description: 'The resource after the change (campaigns; key metadata on creation). Profiles are named, never copied.',
+    }),
   })
   .openapi('AuditEntry');
 

@@ -22,7 +22,8 @@ export function campaignToolHandlers(deps: ServiceDependencies) {
     return c.json(campaignCurl(campaign, baseUrl, `example-${ulid()}`), 200);
   };
 
-  const preview: RouteHandler<typeof routes.previewCampaign> = async (c) => c.json(await previewCampaign(deps, previewRenderer(), c.req.valid('param').id, c.req.valid('json')), 200);
+  const preview: RouteHandler<typeof routes.previewCampaign> = async (c) =>
+    c.json(await previewCampaign(deps, previewRenderer(), c.req.valid('param').id, c.req.valid('json')), 200);
 
   return { curl, preview };
 }

@@ -18,9 +18,11 @@ export function campaignHandlers(deps: ServiceDependencies) {
 
   const list: RouteHandler<typeof routes.listCampaigns> = async (c) => c.json(await deps.campaigns.list(c.req.valid('query')), 200);
 
-  const patch: RouteHandler<typeof routes.patchCampaign> = async (c) => c.json(await editCampaign(deps, c.req.valid('param').id, c.req.valid('json'), c.var.principal.keyId), 200);
+  const patch: RouteHandler<typeof routes.patchCampaign> = async (c) =>
+    c.json(await editCampaign(deps, c.req.valid('param').id, c.req.valid('json'), c.var.principal.keyId), 200);
 
-  const activateHandler: RouteHandler<typeof routes.activateCampaign> = async (c) => c.json(await activate(deps, c.req.valid('param').id, c.var.principal.keyId), 200);
+  const activateHandler: RouteHandler<typeof routes.activateCampaign> = async (c) =>
+    c.json(await activate(deps, c.req.valid('param').id, c.var.principal.keyId), 200);
   const stopHandler: RouteHandler<typeof routes.stopCampaign> = async (c) => c.json(await stop(deps, c.req.valid('param').id, c.var.principal.keyId), 200);
 
   return { create, get, list, patch, activate: activateHandler, stop: stopHandler };

@@ -14,8 +14,14 @@ const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 d
 export const EmailContentSchema = z
   .object({
     subject: z.string().max(998).default('').openapi({ example: 'Your code is {{ context.code }}' }),
-    html: z.string().max(256 * 1024).openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
-    text: z.string().max(256 * 1024).optional(),
+    html: z
+      .string()
+      .max(256 * 1024)
+      .openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
+    text: z
+      .string()
+      .max(256 * 1024)
+      .optional(),
   })
   .superRefine((content, ctx) => {
     // Templates are untrusted: constructs that could reach JavaScript are refused on save. A
@@ -40,17 +46,22 @@ export const SmsContentSchema = z
     const problem = templateSafetyProblem(content.body);
     if (problem) ctx.addIssue({ code: 'custom', path: ['body'], message: problem });
   })
-  .openapi('SmsContent', { description: 'A nunjucks text template (nothing is escaped), at most 1600 characters as Twilio allows; the same template rules as email.' });
+  .openapi('SmsContent', {
+    description: 'A nunjucks text template (nothing is escaped), at most 1600 characters as Twilio allows; the same template rules as email.',
+  });
 
 export const PushContentSchema = z
   .object({
     title: z.string().max(256).openapi({ example: 'Your order {{ context.orderId }} shipped' }),
     body: z.string().max(2048).openapi({ example: 'Hi {{ profile.firstName }}, it arrives tomorrow.' }),
-    data: z
-      .record(z.string().min(1).max(64), z.unknown())
-      .optional()
-      .openapi({ description: 'Custom key/value pairs for the app, string values only (as FCM and APNs carry them); sent as given, not rendered. Review reports non-string values.' }),
-    deepLink: z.string().max(2048).optional().openapi({ description: 'Opened on tap: an https URL or an app scheme link (myapp://orders/42); sent as given. Review checks it.', example: 'myapp://orders/42' }),
+    data: z.record(z.string().min(1).max(64), z.unknown()).optional().openapi({
+      description:
+        'Custom key/value pairs for the app, string values only (as FCM and APNs carry them); sent as given, not rendered. Review reports non-string values.',
+    }),
+    deepLink: z.string().max(2048).optional().openapi({
+      description: 'Opened on tap: an https URL or an app scheme link (myapp://orders/42); sent as given. Review checks it.',
+      example: 'myapp://orders/42',
+    }),
   })
   .strict()
   .superRefine((content, ctx) => {
@@ -60,7 +71,10 @@ export const PushContentSchema = z
     }
     if (content.data && Object.keys(content.data).length > 50) ctx.addIssue({ code: 'custom', path: ['data'], message: 'at most 50 data keys' });
   })
-  .openapi('PushContent', { description: 'Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `data` and `deepLink` are sent as given.' });
+  .openapi('PushContent', {
+    description:
+      'Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `data` and `deepLink` are sent as given.',
+  });
 
 const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDateTime.optional() }).openapi('Schedule');
 
@@ -86,7 +100,10 @@ const TrackingSchema = z
       }),
   })
   .strict()
-  .openapi('Tracking', { description: 'Engagement tracking: email (opens and clicks) or SMS (clicks only: the http(s) URLs of the body are rewritten, which lengthens it). Review needs HERALD_TRACKING_SECRET. Opens and clicks are counted per recipient in GET /v1/executions/{id}.' });
+  .openapi('Tracking', {
+    description:
+      'Engagement tracking: email (opens and clicks) or SMS (clicks only: the http(s) URLs of the body are rewritten, which lengthens it). Review needs HERALD_TRACKING_SECRET. Opens and clicks are counted per recipient in GET /v1/executions/{id}.',
+  });
 
 const AudienceSchema = z
   .object({
@@ -102,14 +119,30 @@ const campaignFields = {
   tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
   channel: z.enum(['email', 'sms', 'push']).openapi({ description: 'email, sms (content {body}) or push (content {title, body, data?, deepLink?}).' }),
-  content: z.union([localizedContent(EmailContentSchema, 'Email'), localizedContent(SmsContentSchema, 'Sms'), localizedContent(PushContentSchema, 'Push')]).openapi({ description: 'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel.' }),
+  content: z
+    .union([localizedContent(EmailContentSchema, 'Email'), localizedContent(SmsContentSchema, 'Sms'), localizedContent(PushContentSchema, 'Push')])
+    .openapi({
+      description:
+        'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel.',
+    }),
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),
   contextSchema: ContextSchemaField,
-  tracking: TrackingSchema.nullable().optional().openapi({ description: 'Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none.' }),
-  capping: CappingSchema.nullable().optional().openapi({ description: 'Marketing only: the most messages one profile gets from this campaign in `periodHours` hours; recipients over it are excluded (`capped`). Global rules per channel: /v1/rules/capping. Absent or null: none.' }),
-  quietHours: QuietHoursSchema.nullable().optional().openapi({ description: 'Marketing only: local hours in which nothing is sent; a message then is deferred to the end of the window or discarded (excluded `quiet-hours`). Absent or null: none.' }),
-  channelConfigurationId: safeText(1, 64).nullable().optional().openapi({ description: 'The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel\'s default provider.' }),
+  tracking: TrackingSchema.nullable().optional().openapi({
+    description: 'Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none.',
+  }),
+  capping: CappingSchema.nullable().optional().openapi({
+    description:
+      'Marketing only: the most messages one profile gets from this campaign in `periodHours` hours; recipients over it are excluded (`capped`). Global rules per channel: /v1/rules/capping. Absent or null: none.',
+  }),
+  quietHours: QuietHoursSchema.nullable().optional().openapi({
+    description:
+      'Marketing only: local hours in which nothing is sent; a message then is deferred to the end of the window or discarded (excluded `quiet-hours`). Absent or null: none.',
+  }),
+  channelConfigurationId: safeText(1, 64).nullable().optional().openapi({
+    description:
+      "The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider.",
+  }),
 };
 
 export const CampaignCreateSchema = z.object(campaignFields).strict().openapi('CampaignCreate');
@@ -131,7 +164,10 @@ export const CampaignSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     activatedAt: z.string().optional(),
-    draftVersion: z.number().int().optional().openapi({ description: 'A draft version edited on the scheduled or live campaign, waiting for POST /activate; the fields shown are the live version\'s. See GET /v1/campaigns/{id}/versions.' }),
+    draftVersion: z.number().int().optional().openapi({
+      description:
+        "A draft version edited on the scheduled or live campaign, waiting for POST /activate; the fields shown are the live version's. See GET /v1/campaigns/{id}/versions.",
+    }),
   })
   .openapi('Campaign');
 
@@ -206,10 +242,13 @@ export const activateCampaign = createRoute({
   security,
   summary: 'Review and activate a draft',
   description:
-    'Starts the campaign activation workflow `campaign/<id>`: scheduled until startAt, live until endAt, then completed. On a scheduled or live campaign with a draft version, reviews that version and replaces the live one through the workflow\'s `activateVersion` update; executions already accepted finish on the version they recorded.',
+    "Starts the campaign activation workflow `campaign/<id>`: scheduled until startAt, live until endAt, then completed. On a scheduled or live campaign with a draft version, reviews that version and replaces the live one through the workflow's `activateVersion` update; executions already accepted finish on the version they recorded.",
   request: { params: IdParams },
   responses: {
-    200: json(CampaignSchema.extend({ warnings: ReviewWarningsSchema }).openapi('ActivatedCampaign'), 'The activated campaign, scheduled or live, with the review\'s non-blocking warnings'),
+    200: json(
+      CampaignSchema.extend({ warnings: ReviewWarningsSchema }).openapi('ActivatedCampaign'),
+      "The activated campaign, scheduled or live, with the review's non-blocking warnings",
+    ),
     400: problemContent('Invalid id'),
     ...v1Responses,
     404: problemContent('Unknown campaign'),

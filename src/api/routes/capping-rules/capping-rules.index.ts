@@ -5,5 +5,8 @@ import * as routes from './capping-rules.routes';
 
 export function cappingRulesRouter(deps: ServiceDependencies) {
   const handlers = cappingRuleHandlers(deps);
-  return createRouter().openapi(routes.listCappingRules, handlers.list).openapi(routes.putCappingRule, handlers.put).openapi(routes.deleteCappingRule, handlers.remove);
+  return createRouter()
+    .openapi(routes.listCappingRules, handlers.list)
+    .openapi(routes.putCappingRule, handlers.put)
+    .openapi(routes.deleteCappingRule, handlers.remove);
 }

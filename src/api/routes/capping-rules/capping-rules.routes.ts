@@ -11,7 +11,10 @@ export const CappingRuleSchema = z
     periodHours: z.number().int(),
     updatedAt: z.string(),
   })
-  .openapi('CappingRule', { description: 'At most `max` marketing messages to one profile on `channel` in any `periodHours` hours, across campaigns. Transactional campaigns are never capped.' });
+  .openapi('CappingRule', {
+    description:
+      'At most `max` marketing messages to one profile on `channel` in any `periodHours` hours, across campaigns. Transactional campaigns are never capped.',
+  });
 
 const ChannelParams = z.object({ channel: z.enum(CHANNELS).openapi({ param: { name: 'channel', in: 'path' }, example: 'email' }) });
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -33,7 +36,8 @@ export const putCappingRule = createRoute({
   tags,
   security,
   summary: "Set a channel's global capping rule for marketing messages",
-  description: 'Creates or replaces the rule. A marketing recipient who was sent `max` marketing messages on the channel (any campaign) in the last `periodHours` hours is excluded with reason `capped`.',
+  description:
+    'Creates or replaces the rule. A marketing recipient who was sent `max` marketing messages on the channel (any campaign) in the last `periodHours` hours is excluded with reason `capped`.',
   request: { params: ChannelParams, body: { required: true, content: { 'application/json': { schema: CappingSchema } } } },
   responses: { 200: json(CappingRuleSchema, 'The rule as set'), 400: problemContent('Invalid channel or rule'), ...v1Responses },
 });

@@ -5,7 +5,8 @@ import { notFoundProblem } from '../../problem';
 import type * as routes from './channel-configurations.routes';
 
 export function channelConfigurationHandlers(deps: ServiceDependencies) {
-  const create: RouteHandler<typeof routes.createChannelConfiguration> = async (c) => c.json(await createChannelConfiguration(deps, c.req.valid('json'), c.var.principal.keyId), 201);
+  const create: RouteHandler<typeof routes.createChannelConfiguration> = async (c) =>
+    c.json(await createChannelConfiguration(deps, c.req.valid('json'), c.var.principal.keyId), 201);
 
   const list: RouteHandler<typeof routes.listChannelConfigurations> = async (c) => {
     const page = await deps.channelConfigurations.list(c.req.valid('query'));

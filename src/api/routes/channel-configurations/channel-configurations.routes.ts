@@ -7,14 +7,17 @@ import { safeText } from '../../schemas/safe-text';
 
 const SETTINGS_DESCRIPTION = [
   'Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from',
-  '(A-Z, 0-9 and _, not one of Herald\'s own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV).',
+  "(A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV).",
   '**email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY).',
   '**sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`.',
   '**push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`.',
   '**every channel** `outbox`: no settings (the built-in development outbox).',
 ].join(' ');
 
-const settings = z.record(z.string(), z.unknown()).openapi({ description: SETTINGS_DESCRIPTION, example: { from: 'Acme <no-reply@acme.example>', replyTo: 'support@acme.example', apiKeyEnv: 'RESEND_API_KEY' } });
+const settings = z.record(z.string(), z.unknown()).openapi({
+  description: SETTINGS_DESCRIPTION,
+  example: { from: 'Acme <no-reply@acme.example>', replyTo: 'support@acme.example', apiKeyEnv: 'RESEND_API_KEY' },
+});
 
 export const ChannelConfigurationCreateSchema = z
   .object({
@@ -43,7 +46,10 @@ export const ChannelConfigurationSchema = z
     channel: z.enum(CHANNELS),
     provider: z.enum(PROVIDERS),
     settings,
-    missingEnv: z.array(z.string()).openapi({ description: 'Variables the settings name that are not set for the worker (names only). A campaign with this configuration fails review until it is empty.' }),
+    missingEnv: z.array(z.string()).openapi({
+      description:
+        'Variables the settings name that are not set for the worker (names only). A campaign with this configuration fails review until it is empty.',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -61,7 +67,12 @@ export const createChannelConfiguration = createRoute({
   security,
   summary: 'Create a channel configuration (a sender: provider and settings)',
   request: { body: { required: true, content: { 'application/json': { schema: ChannelConfigurationCreateSchema } } } },
-  responses: { 201: json(ChannelConfigurationSchema, 'The new configuration'), 400: problemContent('Invalid configuration; every problem is listed in errors'), ...v1Responses, 413: problemContent('Body too large') },
+  responses: {
+    201: json(ChannelConfigurationSchema, 'The new configuration'),
+    400: problemContent('Invalid configuration; every problem is listed in errors'),
+    ...v1Responses,
+    413: problemContent('Body too large'),
+  },
 });
 
 export const listChannelConfigurations = createRoute({
@@ -78,7 +89,10 @@ export const listChannelConfigurations = createRoute({
     }),
   },
   responses: {
-    200: json(z.object({ items: z.array(ChannelConfigurationSchema), nextCursor: z.string().optional() }).openapi('ChannelConfigurationPage'), 'A page of configurations'),
+    200: json(
+      z.object({ items: z.array(ChannelConfigurationSchema), nextCursor: z.string().optional() }).openapi('ChannelConfigurationPage'),
+      'A page of configurations',
+    ),
     400: problemContent('Invalid query'),
     ...v1Responses,
   },
@@ -91,7 +105,12 @@ export const getChannelConfiguration = createRoute({
   security,
   summary: 'Get a channel configuration',
   request: { params: IdParams },
-  responses: { 200: json(ChannelConfigurationSchema, 'The configuration'), 400: problemContent('Invalid id'), ...v1Responses, 404: problemContent('Unknown configuration') },
+  responses: {
+    200: json(ChannelConfigurationSchema, 'The configuration'),
+    400: problemContent('Invalid id'),
+    ...v1Responses,
+    404: problemContent('Unknown configuration'),
+  },
 });
 
 export const patchChannelConfiguration = createRoute({

@@ -42,7 +42,10 @@ export function codecHandlers(deps: ServiceDependencies) {
       try {
         return codec.decrypt(payload);
       } catch (error) {
-        if (error instanceof PayloadDecryptionError) throw new Problem(400, 'payload-not-decodable', 'A payload cannot be decoded', error.message, [{ field: `payloads.${index}`, message: error.message }]);
+        if (error instanceof PayloadDecryptionError)
+          throw new Problem(400, 'payload-not-decodable', 'A payload cannot be decoded', error.message, [
+            { field: `payloads.${index}`, message: error.message },
+          ]);
         // Decrypted, but not a serialized Payload: only possible with a key reused for something else.
         throw new Problem(400, 'payload-not-decodable', 'A payload cannot be decoded', `payloads.${index} decrypted to bytes that are not a Temporal payload`);
       }

@@ -36,7 +36,11 @@ const tags = ['Codec'];
 // Decoding reads personal data out of Temporal history: full-access keys only.
 const security = allowKeys('full');
 const XNamespace = z.object({
-  'x-namespace': z.string().max(1000).optional().openapi({ description: 'Sent by the Temporal UI and CLI; when present it must be the namespace Herald runs in (TEMPORAL_NAMESPACE).' }),
+  'x-namespace': z
+    .string()
+    .max(1000)
+    .optional()
+    .openapi({ description: 'Sent by the Temporal UI and CLI; when present it must be the namespace Herald runs in (TEMPORAL_NAMESPACE).' }),
 });
 const body = { required: true, content: { 'application/json': { schema: CodecPayloadsSchema } } };
 const payloadsResponse = (description: string) => ({ description, content: { 'application/json': { schema: CodecPayloadsSchema } } });
@@ -54,7 +58,7 @@ export const decodePayloads = createRoute({
   security,
   summary: 'Decrypt Temporal payloads (remote codec for the Temporal UI and CLI)',
   description:
-    'Point the Temporal UI\'s codec endpoint (or `temporal … --codec-endpoint`) at `/v1/codec`. Payloads encrypted with any key in HERALD_PAYLOAD_KEYS come back decrypted; others come back unchanged, as do all payloads when HERALD_PAYLOAD_KEYS is unset.',
+    "Point the Temporal UI's codec endpoint (or `temporal … --codec-endpoint`) at `/v1/codec`. Payloads encrypted with any key in HERALD_PAYLOAD_KEYS come back decrypted; others come back unchanged, as do all payloads when HERALD_PAYLOAD_KEYS is unset.",
   request: { headers: XNamespace, body },
   responses: { 200: payloadsResponse('The decoded payloads, in the same order'), ...errors },
 });
@@ -65,7 +69,8 @@ export const encodePayloads = createRoute({
   tags,
   security,
   summary: 'Encrypt Temporal payloads (remote codec for the Temporal UI and CLI)',
-  description: 'Encrypts with the first key in HERALD_PAYLOAD_KEYS, as Herald\'s workers and clients do, e.g. for a signal sent from the UI. Unchanged when HERALD_PAYLOAD_KEYS is unset.',
+  description:
+    "Encrypts with the first key in HERALD_PAYLOAD_KEYS, as Herald's workers and clients do, e.g. for a signal sent from the UI. Unchanged when HERALD_PAYLOAD_KEYS is unset.",
   request: { headers: XNamespace, body },
   responses: { 200: payloadsResponse('The encoded payloads, in the same order'), ...errors },
 });

@@ -5,5 +5,9 @@ import * as routes from './executions.routes';
 
 export function executionsRouter(deps: ServiceDependencies) {
   const handlers = executionHandlers(deps);
-  return createRouter().openapi(routes.triggerUnitary, handlers.trigger).openapi(routes.getExecution, handlers.get).openapi(routes.listExecutions, handlers.list).openapi(routes.listRecipients, handlers.recipients);
+  return createRouter()
+    .openapi(routes.triggerUnitary, handlers.trigger)
+    .openapi(routes.getExecution, handlers.get)
+    .openapi(routes.listExecutions, handlers.list)
+    .openapi(routes.listRecipients, handlers.recipients);
 }

@@ -19,7 +19,13 @@ const RecipientSchema = z
       .object({
         emailAddress: z.email().max(254).optional(),
         // Any international form (+44 7911 123456); SMS campaigns validate and normalise it to E.164, failing the recipient with invalid-phone-number otherwise.
-        mobilePhoneNumber: z.string().min(1).max(64).regex(/^[+0-9 ().-]+$/, 'must be a phone number in international form, e.g. +14155552671').optional().openapi({ example: '+14155552671' }),
+        mobilePhoneNumber: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[+0-9 ().-]+$/, 'must be a phone number in international form, e.g. +14155552671')
+          .optional()
+          .openapi({ example: '+14155552671' }),
         // Push campaigns send to this device instead of the profile's stored tokens.
         pushInfo: PushInfoSchema.optional(),
       })
@@ -44,14 +50,14 @@ export const UnitaryTriggerSchema = z
           seen.add(r.userId);
         });
       }),
-    context: JsonObject.optional().refine(noSystemKey, SYSTEM_RESERVED).openapi({ description: 'Shared personalisation data, at most 200 KB of JSON with all recipient contexts.' }),
-    campaignVersion: z
-      .number()
-      .int()
-      .min(1)
-      .max(2_147_483_647)
-      .optional()
-      .openapi({ description: 'Pins the call to this version of the campaign (its `version`): a version that is not the live one answers 409 `campaign-version-not-live`. Unpinned calls take the live version. Either way the execution records it as `campaignVersion` and renders it, even if another version goes live meanwhile.', example: 1 }),
+    context: JsonObject.optional()
+      .refine(noSystemKey, SYSTEM_RESERVED)
+      .openapi({ description: 'Shared personalisation data, at most 200 KB of JSON with all recipient contexts.' }),
+    campaignVersion: z.number().int().min(1).max(2_147_483_647).optional().openapi({
+      description:
+        'Pins the call to this version of the campaign (its `version`): a version that is not the live one answers 409 `campaign-version-not-live`. Unpinned calls take the live version. Either way the execution records it as `campaignVersion` and renders it, even if another version goes live meanwhile.',
+      example: 1,
+    }),
   })
   .strict()
   .openapi('UnitaryTrigger');
@@ -62,16 +68,22 @@ const RecipientViewSchema = z.object({
   userId: z.string(),
   status: z.enum(['pending', 'sent', 'failed', 'excluded']),
   reason: z.string().optional().openapi({
-    description: 'no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
+    description:
+      'no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …',
     example: 'no-consent',
   }),
   profileCreated: z.boolean(),
   messageId: z.string().optional(),
   locale: z.string().optional().openapi({
-    description: "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
+    description:
+      "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
     example: 'pt-BR',
   }),
-  opens: z.number().int().optional().openapi({ description: 'Tracked messages only (campaign tracking.opens or clicks): opens recorded by the pixel, repeats included.', example: 1 }),
+  opens: z
+    .number()
+    .int()
+    .optional()
+    .openapi({ description: 'Tracked messages only (campaign tracking.opens or clicks): opens recorded by the pixel, repeats included.', example: 1 }),
   clicks: z.number().int().optional().openapi({ description: 'Tracked messages only: clicks recorded on its tracked links, repeats included.', example: 0 }),
 });
 
@@ -82,14 +94,11 @@ export const ExecutionSchema = z
     campaignId: z.string(),
     campaignVersion: z.number().int(),
     status: z.enum(['running', 'completed', 'failed']),
-    reason: z
-      .string()
-      .optional()
-      .openapi({
-        description:
-          'Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald\'s database stayed unavailable)',
-        example: 'not-started',
-      }),
+    reason: z.string().optional().openapi({
+      description:
+        "Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)",
+      example: 'not-started',
+    }),
     createdAt: z.string(),
     completedAt: z.string().optional(),
     counts: z
@@ -99,21 +108,33 @@ export const ExecutionSchema = z
       .string()
       .optional()
       .openapi({ description: 'When retention (HERALD_RETENTION_DAYS) removed the per-recipient details; recipients is then empty and counts remain.' }),
-    kind: z.enum(['unitary', 'audience']).openapi({ description: 'unitary: a call for 1–20 recipients; audience: a call for a whole audience (POST /v1/executions/audience).' }),
+    kind: z
+      .enum(['unitary', 'audience'])
+      .openapi({ description: 'unitary: a call for 1–20 recipients; audience: a call for a whole audience (POST /v1/executions/audience).' }),
     audience: z
       .object({
         audienceId: z.string(),
-        targetedProfileCount: z.number().int().optional().openapi({ description: 'Members frozen when the run started; absent before (a scheduled run that has not fired).' }),
+        targetedProfileCount: z
+          .number()
+          .int()
+          .optional()
+          .openapi({ description: 'Members frozen when the run started; absent before (a scheduled run that has not fired).' }),
         throttle: z.object({ messagesPerSecond: z.number().int() }).optional(),
         schedule: z.object({ scheduleId: z.string(), executeAt: z.string() }).optional(),
-        excludedByReason: z.record(z.string(), z.number().int()).openapi({ description: 'Excluded recipients by reason: no-consent, capped, quiet-hours, window-expired, campaign-stopped, campaign-ended, …', example: { 'no-consent': 12, capped: 3 } }),
-        progress: z.object({ processed: z.number().int(), targeted: z.number().int(), percent: z.number() }).openapi({ description: 'Recipients with an outcome (sent, failed or excluded) of those targeted.' }),
+        excludedByReason: z.record(z.string(), z.number().int()).openapi({
+          description: 'Excluded recipients by reason: no-consent, capped, quiet-hours, window-expired, campaign-stopped, campaign-ended, …',
+          example: { 'no-consent': 12, capped: 3 },
+        }),
+        progress: z
+          .object({ processed: z.number().int(), targeted: z.number().int(), percent: z.number() })
+          .openapi({ description: 'Recipients with an outcome (sent, failed or excluded) of those targeted.' }),
       })
       .optional()
       .openapi({ description: 'Audience executions only. Their recipients are paged: GET /v1/executions/{executionId}/recipients.' }),
-    recipients: z.array(
-      RecipientViewSchema,
-    ).optional().openapi({ description: 'Unitary executions: every recipient, in the order of the call. Absent for audience executions.' }),
+    recipients: z
+      .array(RecipientViewSchema)
+      .optional()
+      .openapi({ description: 'Unitary executions: every recipient, in the order of the call. Absent for audience executions.' }),
   })
   .openapi('Execution');
 
@@ -130,7 +151,8 @@ export const triggerUnitary = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: UnitaryTriggerSchema } } } },
   responses: {
     202: {
-      description: 'Accepted; delivery runs in the workflow `execution/<campaignId>/<requestId>`. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.',
+      description:
+        'Accepted; delivery runs in the workflow `execution/<campaignId>/<requestId>`. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.',
       headers: idempotencyReplayResponseHeader,
       content: { 'application/json': { schema: AcceptedSchema } },
     },
@@ -149,7 +171,15 @@ export const getExecution = createRoute({
   tags,
   security,
   summary: 'Execution status, with every recipient outcome',
-  request: { params: z.object({ executionId: z.string().min(1).max(64).openapi({ param: { name: 'executionId', in: 'path' } }) }) },
+  request: {
+    params: z.object({
+      executionId: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'executionId', in: 'path' } }),
+    }),
+  },
   responses: {
     200: { description: 'The execution', content: { 'application/json': { schema: ExecutionSchema } } },
     400: problemContent('Invalid id'),
@@ -158,10 +188,21 @@ export const getExecution = createRoute({
   },
 });
 
-const ExecutionSummarySchema = ExecutionSchema.pick({ executionId: true, requestId: true, campaignId: true, campaignVersion: true, kind: true, status: true, reason: true, createdAt: true, completedAt: true })
+const ExecutionSummarySchema = ExecutionSchema.pick({
+  executionId: true,
+  requestId: true,
+  campaignId: true,
+  campaignVersion: true,
+  kind: true,
+  status: true,
+  reason: true,
+  createdAt: true,
+  completedAt: true,
+})
   .extend({
     counts: ExecutionSchema.shape.counts.optional().openapi({
-      description: 'Recipients by outcome: stored when the execution closed (nothing is pending then), counted as they stand for a running unitary execution. Absent for a running audience execution: GET /v1/executions/{executionId} shows its progress.',
+      description:
+        'Recipients by outcome: stored when the execution closed (nothing is pending then), counted as they stand for a running unitary execution. Absent for a running audience execution: GET /v1/executions/{executionId} shows its progress.',
     }),
     audienceId: z.string().optional().openapi({ description: 'Audience executions only.' }),
   })
@@ -181,8 +222,14 @@ export const listExecutions = createRoute({
       status: z.enum(['running', 'completed', 'failed']).optional(),
       requestId: safeText(1, 128).optional().openapi({ description: 'The execution a trigger call with this requestId created (at most one).' }),
       kind: z.enum(['unitary', 'audience']).optional(),
-      createdAfter: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Created at or after this instant (ISO 8601 date-time).', example: '2026-12-01T00:00:00Z' }),
-      createdBefore: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Created before this instant (ISO 8601 date-time); later than createdAfter.', example: '2026-12-02T00:00:00Z' }),
+      createdAfter: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'Created at or after this instant (ISO 8601 date-time).', example: '2026-12-01T00:00:00Z' }),
+      createdBefore: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'Created before this instant (ISO 8601 date-time); later than createdAfter.', example: '2026-12-02T00:00:00Z' }),
       limit: z.coerce.number().int().min(1).max(500).default(50),
       cursor: safeText(1, 300).optional().openapi({ description: 'nextCursor from the previous page' }),
     }),
@@ -195,7 +242,10 @@ export const listExecutions = createRoute({
           schema: z
             .object({
               items: z.array(ExecutionSummarySchema),
-              nextCursor: z.string().optional().openapi({ description: 'Pass as `cursor` (with the same filters) for the next page; absent on the last page.' }),
+              nextCursor: z
+                .string()
+                .optional()
+                .openapi({ description: 'Pass as `cursor` (with the same filters) for the next page; absent on the last page.' }),
             })
             .openapi('ExecutionPage'),
         },
@@ -214,9 +264,21 @@ export const listRecipients = createRoute({
   security: allowKeys('full'),
   summary: "An execution's recipients, a page at a time",
   request: {
-    params: z.object({ executionId: z.string().min(1).max(64).openapi({ param: { name: 'executionId', in: 'path' } }) }),
+    params: z.object({
+      executionId: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'executionId', in: 'path' } }),
+    }),
     query: z.object({
-      after: z.coerce.number().int().min(-1).max(2_147_483_647).default(-1).openapi({ description: 'The nextAfter of the previous page; omit for the first page.' }),
+      after: z.coerce
+        .number()
+        .int()
+        .min(-1)
+        .max(2_147_483_647)
+        .default(-1)
+        .openapi({ description: 'The nextAfter of the previous page; omit for the first page.' }),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
   },

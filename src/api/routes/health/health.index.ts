@@ -16,8 +16,7 @@ export const live = createRoute({
   responses: { 200: ok },
 });
 
-const readiness = (path: string, summary: string) =>
-  createRoute({ method: 'get', path, tags, summary, responses: { 200: ok, 503: notReady } });
+const readiness = (path: string, summary: string) => createRoute({ method: 'get', path, tags, summary, responses: { 200: ok, 503: notReady } });
 
 export const ready = readiness('/health/ready', 'Readiness: the database and Temporal are reachable');
 export const health = readiness('/health', 'Readiness, as /health/ready');
@@ -39,7 +38,10 @@ export function healthRouter(deps: ServiceDependencies) {
     // dev server still registering it, a typo in TEMPORAL_NAMESPACE) starts no workflow.
     // Bounded by an abort signal, not only raced: the client's retries would otherwise go on
     // after the answer, and outlive a connection that is closed in the meantime.
-    temporal: () => deps.temporal.withAbortSignal(AbortSignal.timeout(CHECK_TIMEOUT_MS), () => deps.temporal.workflowService.describeNamespace({ namespace: deps.temporal.options.namespace })),
+    temporal: () =>
+      deps.temporal.withAbortSignal(AbortSignal.timeout(CHECK_TIMEOUT_MS), () =>
+        deps.temporal.workflowService.describeNamespace({ namespace: deps.temporal.options.namespace }),
+      ),
   };
   const checkReady: RouteHandler<typeof ready> = async (c) => {
     const results = await Promise.all(

@@ -17,13 +17,17 @@ export const ErasureCountsSchema = z
     profiles: count('The profile (0 when only other rows were held about the key).'),
     pushTokens: count('Push tokens deleted.'),
     audienceMemberships: count('Static audience memberships deleted.'),
-    deliveries: count('Deliveries kept for the counts with the person taken out: userId becomes `erased:<position>`; address, provider message id, context and channelData are cleared.'),
+    deliveries: count(
+      'Deliveries kept for the counts with the person taken out: userId becomes `erased:<position>`; address, provider message id, context and channelData are cleared.',
+    ),
     renderedMessages: count('Rendered messages deleted.'),
     outboxMessages: count('Outbox copies deleted.'),
     trackedLinks: count("Tracked links of the person's messages deleted."),
     trackingEvents: count('Opens, clicks and provider events deleted.'),
     webhookEvents: count('Feedback webhook events about the deliveries deleted (those not yet posted are not posted).'),
-    executions: count("Executions whose trigger context (the person's alone) was cleared or whose requestId named the person (renamed `erased:<executionId>`)."),
+    executions: count(
+      "Executions whose trigger context (the person's alone) was cleared or whose requestId named the person (renamed `erased:<executionId>`).",
+    ),
     suppressionsHashed: count("Suppressions of the person's addresses, now kept as keyed hashes: sends to them are still refused."),
     auditEntries: count('Audit entries that named the person, now naming the internal id or the hash.'),
   })
@@ -60,7 +64,10 @@ const ExportedDeliverySchema = z
     updatedAt: z.string(),
     context: z.unknown().optional(),
     channelData: z.unknown().optional(),
-    rendered: z.object({ subject: z.string().optional(), html: z.string().optional(), text: z.string().optional() }).optional().openapi({ description: 'What was sent, while retention (HERALD_RETENTION_DAYS) keeps it.' }),
+    rendered: z
+      .object({ subject: z.string().optional(), html: z.string().optional(), text: z.string().optional() })
+      .optional()
+      .openapi({ description: 'What was sent, while retention (HERALD_RETENTION_DAYS) keeps it.' }),
     events: z.array(EventSchema),
   })
   .openapi('ExportedDelivery');
@@ -82,11 +89,14 @@ export const ProfileExportSchema = z
       })
       .nullable()
       .openapi({ description: 'Null when Herald holds deliveries or other rows about the key but no profile.' }),
-    pushTokens: z.array(z.object({ appID: z.string(), platform: z.enum(PUSH_PLATFORMS), token: z.string(), createdAt: z.string(), updatedAt: z.string() })).openapi({ description: 'In full (Art. 20): treat the export as a secret.' }),
+    pushTokens: z
+      .array(z.object({ appID: z.string(), platform: z.enum(PUSH_PLATFORMS), token: z.string(), createdAt: z.string(), updatedAt: z.string() }))
+      .openapi({ description: 'In full (Art. 20): treat the export as a secret.' }),
     audienceMemberships: z.array(z.object({ audienceId: z.string(), audienceName: z.string(), addedAt: z.string() })),
-    history: z
-      .array(z.object({ occurredAt: z.string(), action: z.string(), actor: z.string(), after: z.record(z.string(), z.unknown()).optional() }))
-      .openapi({ description: 'The audit entries about the profile, oldest first: who changed it, and consent changes with how they came (one-click unsubscribe, SMS keyword).' }),
+    history: z.array(z.object({ occurredAt: z.string(), action: z.string(), actor: z.string(), after: z.record(z.string(), z.unknown()).optional() })).openapi({
+      description:
+        'The audit entries about the profile, oldest first: who changed it, and consent changes with how they came (one-click unsubscribe, SMS keyword).',
+    }),
     historyTruncated: z.boolean().openapi({ description: 'More than 1000 audit entries: the oldest 1000 are listed.' }),
     suppressions: z.array(z.object({ channel: z.enum(CHANNELS), address: z.string(), reason: z.string(), createdAt: z.string() })),
     deliveries: z.array(ExportedDeliverySchema).openapi({ description: 'Newest first, at most 1000 per page.' }),

@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
-import { importProfiles, type ProfileImportEntry, } from '../../../services/profile-import';
+import { importProfiles, type ProfileImportEntry } from '../../../services/profile-import';
 import { NdjsonBodyTooLarge, ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
 import { lineRejection, NdjsonCutShort, requireNdjson } from '../../ndjson-body';
 import { ProfileImportLineSchema } from '../../schemas/profile-upsert';
@@ -20,11 +20,19 @@ async function* importEntries(lines: AsyncIterable<NdjsonLine>): AsyncGenerator<
         continue;
       }
       const { namespace, userId, attributes, consents, locale } = parsed.data;
-      yield { line: line.line, kind: 'profile', profile: { namespace, userId, attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) } };
+      yield {
+        line: line.line,
+        kind: 'profile',
+        profile: { namespace, userId, attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) },
+      };
     }
   } catch (error) {
     if (!(error instanceof NdjsonBodyTooLarge)) throw error;
-    yield { line: error.afterLine + 1, kind: 'unread', reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read` };
+    yield {
+      line: error.afterLine + 1,
+      kind: 'unread',
+      reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read`,
+    };
   }
 }
 

@@ -22,7 +22,13 @@ const ProfileImportCutShortSchema = ProblemSchema.extend({ summary: ProfileImpor
 
 // A plain JSON Schema, not zod: @hono/zod-openapi would otherwise put a validator in front that
 // reads the whole body (it takes application/jsonl for JSON). The handler reads the stream itself.
-const ndjsonBody = { schema: { type: 'string' as const, format: 'binary', description: 'One ProfileImportLine (a JSON object) per line, separated by \\n (\\r\\n accepted); blank lines are skipped.' } };
+const ndjsonBody = {
+  schema: {
+    type: 'string' as const,
+    format: 'binary',
+    description: 'One ProfileImportLine (a JSON object) per line, separated by \\n (\\r\\n accepted); blank lines are skipped.',
+  },
+};
 
 export const importProfiles = createRoute({
   method: 'post',
@@ -39,8 +45,14 @@ export const importProfiles = createRoute({
   ].join('\n\n'),
   request: { body: { required: true, content: Object.fromEntries(NDJSON_MEDIA_TYPES.map((type) => [type, ndjsonBody])) } },
   responses: {
-    200: { description: 'The import ran to the end of the body; see `rejected` and `errors` for lines skipped.', content: { 'application/json': { schema: ProfileImportSummarySchema } } },
-    413: { description: 'The body exceeds HERALD_IMPORT_MAX_BYTES: the lines before the limit were imported (see `summary`), the rest was not read', content: { 'application/problem+json': { schema: ProfileImportCutShortSchema } } },
+    200: {
+      description: 'The import ran to the end of the body; see `rejected` and `errors` for lines skipped.',
+      content: { 'application/json': { schema: ProfileImportSummarySchema } },
+    },
+    413: {
+      description: 'The body exceeds HERALD_IMPORT_MAX_BYTES: the lines before the limit were imported (see `summary`), the rest was not read',
+      content: { 'application/problem+json': { schema: ProfileImportCutShortSchema } },
+    },
     415: problemContent('The body is not NDJSON (Content-Type application/x-ndjson or application/jsonl)'),
     ...v1Responses,
   },

@@ -8,7 +8,11 @@ export function profileHandlers(deps: ServiceDependencies) {
   const put: RouteHandler<typeof routes.putProfile> = async (c) => {
     const { namespace, userId } = c.req.valid('param');
     const { attributes, consents, locale } = c.req.valid('json');
-    const { profile, created } = await upsertProfile(deps, { namespace, userId, attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) }, c.var.principal.keyId);
+    const { profile, created } = await upsertProfile(
+      deps,
+      { namespace, userId, attributes, ...(consents && { consents }), ...(locale !== undefined && { locale }) },
+      c.var.principal.keyId,
+    );
     const answer = { ...profile, pushTokens: await deps.profiles.pushTokens(namespace, userId) };
     return created ? c.json(answer, 201) : c.json(answer, 200);
   };

@@ -10,9 +10,15 @@ import { eraseProfile, exportProfile } from './profile-erasure.routes';
 
 export function profilesRouter(deps: ServiceDependencies) {
   const handlers = profileHandlers(deps);
-  const router = createRouter().openapi(routes.putProfile, handlers.put).openapi(routes.getProfile, handlers.get).openapi(routes.putPushToken, handlers.putPushToken);
+  const router = createRouter()
+    .openapi(routes.putProfile, handlers.put)
+    .openapi(routes.getProfile, handlers.get)
+    .openapi(routes.putPushToken, handlers.putPushToken);
   // The import's lines are a string body in the document; the line schema is listed for reference.
   router.openAPIRegistry.register('ProfileImportLine', ProfileImportLineSchema);
   const erasure = profileErasureHandlers(deps);
-  return router.openapi(importProfiles, profileImportHandlers(deps).importNdjson).openapi(eraseProfile, erasure.erase).openapi(exportProfile, erasure.exportAll);
+  return router
+    .openapi(importProfiles, profileImportHandlers(deps).importNdjson)
+    .openapi(eraseProfile, erasure.erase)
+    .openapi(exportProfile, erasure.exportAll);
 }

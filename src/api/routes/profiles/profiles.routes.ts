@@ -14,9 +14,15 @@ export const ProfileSchema = z
     userId: z.string(),
     attributes: z.record(z.string(), z.unknown()),
     consents: ConsentsSchema,
-    locale: z.string().nullable().openapi({ description: "BCP 47 language tag (canonical form) choosing the content's language variant; null when unknown.", example: 'pt-BR' }),
+    locale: z
+      .string()
+      .nullable()
+      .openapi({ description: "BCP 47 language tag (canonical form) choosing the content's language variant; null when unknown.", example: 'pt-BR' }),
     autoCreated: z.boolean().openapi({ description: 'true when a trigger call created it (audience.createMissingProfiles)' }),
-    pushTokens: z.array(z.lazy(() => StoredPushTokenSchema)).optional().openapi({ description: 'The devices registered with PUT …/push-tokens, the most recently registered first (push campaigns send to the first).' }),
+    pushTokens: z
+      .array(z.lazy(() => StoredPushTokenSchema))
+      .optional()
+      .openapi({ description: 'The devices registered with PUT …/push-tokens, the most recently registered first (push campaigns send to the first).' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -66,7 +72,7 @@ export const putPushToken = createRoute({
   security,
   summary: "Register a device's push token on a profile",
   description:
-    'Adds the device `{appID, platform, token}` to the profile\'s push tokens, or refreshes it when the token is already registered (idempotent). Push campaigns send to the most recently registered token unless the trigger gives `channelData.pushInfo`. A token the provider reports as gone (FCM UNREGISTERED, APNs 410, Web Push 404/410) is removed by the send. Answers the profile with its tokens.',
+    "Adds the device `{appID, platform, token}` to the profile's push tokens, or refreshes it when the token is already registered (idempotent). Push campaigns send to the most recently registered token unless the trigger gives `channelData.pushInfo`. A token the provider reports as gone (FCM UNREGISTERED, APNs 410, Web Push 404/410) is removed by the send. Answers the profile with its tokens.",
   request: { params: ProfileParams, body: { required: true, content: { 'application/json': { schema: PushInfoSchema } } } },
   responses: { 200: json('The profile with its push tokens'), 400: problemContent('Invalid token'), ...v1Responses, 404: problemContent('Unknown profile') },
 });

@@ -41,7 +41,13 @@ export function resendEvent(payload: unknown, svixId: string): ProviderEvent | u
   const { type, created_at, data } = parsed.data;
   const mapped = (RESEND_TYPES as Record<string, ProviderEvent['type']>)[type];
   if (!mapped) return undefined;
-  const base = { channel: 'email' as const, messageId: data.email_id, providerEventId: `resend:${svixId}`, type: mapped, occurredAt: instant(data.click?.timestamp ?? created_at) };
+  const base = {
+    channel: 'email' as const,
+    messageId: data.email_id,
+    providerEventId: `resend:${svixId}`,
+    type: mapped,
+    occurredAt: instant(data.click?.timestamp ?? created_at),
+  };
   if (mapped === 'bounced') {
     const bounce = data.bounce ?? {};
     const detail = cutDetail([bounce.type, bounce.subType].filter(Boolean).join('/') + (bounce.message ? `: ${bounce.message}` : ''));
@@ -68,7 +74,12 @@ export function twilioEvent(params: Record<string, string>): ProviderEvent | und
   if (!parsed.success) return undefined;
   const { MessageSid, MessageStatus, ErrorCode, ErrorMessage } = parsed.data;
   // Twilio has no event id: a status is reported once per message, so (sid, status) names the event.
-  const base = { channel: 'sms' as const, messageId: MessageSid, providerEventId: `twilio:${MessageSid}:${MessageStatus}`, occurredAt: new Date().toISOString() };
+  const base = {
+    channel: 'sms' as const,
+    messageId: MessageSid,
+    providerEventId: `twilio:${MessageSid}:${MessageStatus}`,
+    occurredAt: new Date().toISOString(),
+  };
   if (MessageStatus === 'delivered') return { ...base, type: 'delivered' };
   if (MessageStatus !== 'undelivered' && MessageStatus !== 'failed') return undefined;
   const code = ErrorCode && ErrorCode !== '0' ? ErrorCode : undefined;

@@ -10,7 +10,8 @@ import { Problem, problemResponse } from '../../problem';
 import { resendEvent, twilioEvent } from './provider-event-payloads';
 import type * as routes from './provider-events.routes';
 
-const unsigned = (provider: string) => new Problem(401, 'invalid-signature', 'Unauthorized', `The request does not carry a valid ${provider} signature; nothing was changed.`);
+const unsigned = (provider: string) =>
+  new Problem(401, 'invalid-signature', 'Unauthorized', `The request does not carry a valid ${provider} signature; nothing was changed.`);
 
 /**
  * HERALD_PROVIDER_EVENTS_RATE_LIMIT requests a second per client address (IPv6: per /64), under
@@ -21,7 +22,17 @@ export function providerEventsRateLimit(perSecond: number, calls: CallLimiter): 
   return async (c, next) => {
     const { allowed, headers, retryAfterSeconds } = await calls.take(`provider-events:${clientAddressKey(c)}`, perSecond);
     if (!allowed) {
-      return problemResponse(c, new Problem(429, 'rate-limited', 'Too many requests', `This address may make ${perSecond} provider event requests per second; retry after ${retryAfterSeconds} s.`, undefined, { ...headers, 'retry-after': String(retryAfterSeconds) }));
+      return problemResponse(
+        c,
+        new Problem(
+          429,
+          'rate-limited',
+          'Too many requests',
+          `This address may make ${perSecond} provider event requests per second; retry after ${retryAfterSeconds} s.`,
+          undefined,
+          { ...headers, 'retry-after': String(retryAfterSeconds) },
+        ),
+      );
     }
     await next();
   };

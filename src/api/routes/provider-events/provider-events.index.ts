@@ -19,7 +19,13 @@ export function providerEventsRouter(deps: ServiceDependencies, calls: CallLimit
   const router = createRouter();
   const limit = bodyLimit({
     maxSize: MAX_PROVIDER_EVENT_BYTES,
-    onError: (c) => problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Provider events may be at most ${MAX_PROVIDER_EVENT_BYTES} bytes.`, undefined, { connection: 'close' })),
+    onError: (c) =>
+      problemResponse(
+        c,
+        new Problem(413, 'payload-too-large', 'Request body too large', `Provider events may be at most ${MAX_PROVIDER_EVENT_BYTES} bytes.`, undefined, {
+          connection: 'close',
+        }),
+      ),
   });
   // On these paths only: other /webhooks/* routes (Twilio's inbound messages) bring their own.
   for (const path of PATHS) {

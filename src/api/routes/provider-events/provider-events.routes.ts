@@ -8,13 +8,16 @@ const integer = (description: string) => ({ description, schema: { type: 'intege
 export const ProviderEventAnswerSchema = z
   .object({
     outcome: z.enum(['recorded', 'replayed', 'unknown-message', 'ignored']).openapi({
-      description: '`recorded`: applied; `replayed`: this event was applied before, nothing changed; `unknown-message`: no delivery has this message id (ignored, so the provider does not retry); `ignored`: an event type Herald does not track.',
+      description:
+        '`recorded`: applied; `replayed`: this event was applied before, nothing changed; `unknown-message`: no delivery has this message id (ignored, so the provider does not retry); `ignored`: an event type Herald does not track.',
     }),
   })
   .openapi('ProviderEventAnswer');
 
 const errors = {
-  401: problemContent('Not signed by the provider with the configured secret (forged, altered, unsigned, too old, or no secret configured): nothing is changed'),
+  401: problemContent(
+    'Not signed by the provider with the configured secret (forged, altered, unsigned, too old, or no secret configured): nothing is changed',
+  ),
   413: problemContent('Body over 256 KiB'),
   429: {
     ...problemContent('Too many requests from this client address (HERALD_PROVIDER_EVENTS_RATE_LIMIT per second)'),
@@ -35,7 +38,9 @@ const SvixHeaders = z.object({
   'svix-timestamp': z.string().optional().openapi({ description: 'Seconds since the epoch' }),
   'svix-signature': z.string().optional().openapi({ description: '`v1,<base64 HMAC-SHA256>`, space-separated when several' }),
 });
-const TwilioHeaders = z.object({ 'x-twilio-signature': z.string().optional().openapi({ description: 'Base64 HMAC-SHA1 of the URL and the sorted form parameters' }) });
+const TwilioHeaders = z.object({
+  'x-twilio-signature': z.string().optional().openapi({ description: 'Base64 HMAC-SHA1 of the URL and the sorted form parameters' }),
+});
 
 // Public: the providers call these. Outside /v1 (no API key), an empty security list; the
 // provider's signature is the authentication.
@@ -47,12 +52,17 @@ export const resendEvents = createRoute({
   summary: "Resend's event webhook: delivered, bounced, complained, delayed, opened, clicked",
   description: [
     'Point a Resend webhook at `HERALD_PUBLIC_URL/webhooks/resend` and set its signing secret as RESEND_WEBHOOK_SECRET (`whsec_…`). Every call is verified with the Svix signature (`svix-id`, `svix-timestamp`, `svix-signature`, at most 5 minutes old) over the raw body; anything else answers 401 and changes nothing.',
-    'Events are matched to deliveries by `data.email_id` (the message id Herald stored when Resend took the email). `email.delivered`, `email.delivery_delayed`, `email.bounced` (`data.bounce.type` Permanent: hard, else soft), `email.complained` move the delivery\'s feedback forward only (delayed < delivered < bounced < complained); `email.opened` and `email.clicked` are recorded as opens and clicks. Each event is stored once, keyed by its `svix-id`: a replay answers 200 and changes nothing.',
+    "Events are matched to deliveries by `data.email_id` (the message id Herald stored when Resend took the email). `email.delivered`, `email.delivery_delayed`, `email.bounced` (`data.bounce.type` Permanent: hard, else soft), `email.complained` move the delivery's feedback forward only (delayed < delivered < bounced < complained); `email.opened` and `email.clicked` are recorded as opens and clicks. Each event is stored once, keyed by its `svix-id`: a replay answers 200 and changes nothing.",
     'A hard bounce or a complaint puts the address on the email suppression list.',
   ].join('\n\n'),
   request: {
     headers: SvixHeaders,
-    body: { required: true, content: { 'application/json': { schema: { type: 'object' as const, description: 'A Resend webhook event: `{type, created_at, data: {email_id, …}}`' } } } },
+    body: {
+      required: true,
+      content: {
+        'application/json': { schema: { type: 'object' as const, description: 'A Resend webhook event: `{type, created_at, data: {email_id, …}}`' } },
+      },
+    },
   },
   responses: { ...answered, ...errors },
 });
@@ -64,13 +74,20 @@ export const twilioStatus = createRoute({
   security: [],
   summary: 'Twilio status callbacks for SMS: delivered, undelivered, failed',
   description: [
-    'Set `HERALD_PUBLIC_URL/webhooks/twilio` as the StatusCallback of the messaging service (or the number). Every call is verified with Twilio\'s `X-Twilio-Signature` (HMAC-SHA1 of the URL and the form parameters, keyed with TWILIO_AUTH_TOKEN), through the Twilio SDK; the URL checked is HERALD_PUBLIC_URL + the path, so HERALD_PUBLIC_URL must be the address Twilio calls. Anything else answers 401 and changes nothing.',
+    "Set `HERALD_PUBLIC_URL/webhooks/twilio` as the StatusCallback of the messaging service (or the number). Every call is verified with Twilio's `X-Twilio-Signature` (HMAC-SHA1 of the URL and the form parameters, keyed with TWILIO_AUTH_TOKEN), through the Twilio SDK; the URL checked is HERALD_PUBLIC_URL + the path, so HERALD_PUBLIC_URL must be the address Twilio calls. Anything else answers 401 and changes nothing.",
     'Matched to deliveries by `MessageSid`. `delivered` moves the delivery to delivered; `undelivered` and `failed` to bounced, hard for error codes that mean the number will never take a message (30004, 30005, 30006, 21211, 21610, 21614), soft for the rest (30003, a switched-off handset, among them). Other statuses (queued, sent…) are acknowledged and ignored. A callback is stored once per (MessageSid, MessageStatus): a replay changes nothing.',
     'A hard bounce puts the number on the SMS suppression list.',
   ].join('\n\n'),
   request: {
     headers: TwilioHeaders,
-    body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' as const, description: 'Twilio status callback parameters: MessageSid, MessageStatus, ErrorCode, …' } } } },
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: { type: 'object' as const, description: 'Twilio status callback parameters: MessageSid, MessageStatus, ErrorCode, …' },
+        },
+      },
+    },
   },
   responses: { ...answered, ...errors },
 });

@@ -84,11 +84,17 @@ const indexPage = layout(
  */
 export function reportPageRouter() {
   let bundle: Promise<string> | undefined;
-  const noFraming = { 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'" };
+  const noFraming = {
+    'x-frame-options': 'DENY',
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  };
   return new Hono()
     .get('/reports', (c) => c.html(indexPage, 200, noFraming))
     .get('/reports/campaigns/:id', (c) => c.html(reportPage, 200, noFraming))
-    .get('/reports/assets/report.js', (c) => c.body(REPORT_PAGE_SCRIPT, 200, { 'content-type': 'application/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
+    .get('/reports/assets/report.js', (c) =>
+      c.body(REPORT_PAGE_SCRIPT, 200, { 'content-type': 'application/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+    )
     .get('/reports/assets/chart.js', async (c) => {
       bundle ??= readFile(chartBundlePath, 'utf8');
       return c.body(await bundle, 200, { 'content-type': 'application/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });

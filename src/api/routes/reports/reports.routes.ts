@@ -43,18 +43,29 @@ export const CampaignReportSchema = z
     excludedByReason: z.record(z.string(), count).openapi({ example: { 'no-consent': 12, suppressed: 3 } }),
     failedByReason: z.record(z.string(), count).openapi({ description: 'By category: the reason up to its first colon.', example: { 'provider-rejected': 2 } }),
     rates: z.object({
-      clickThrough: z.number().nullable().openapi({ description: 'Unique clicks / delivered, or / sent when no delivery was reported (see clickThroughBase); null when the base is 0.' }),
+      clickThrough: z
+        .number()
+        .nullable()
+        .openapi({ description: 'Unique clicks / delivered, or / sent when no delivery was reported (see clickThroughBase); null when the base is 0.' }),
       clickThroughBase: z.enum(['delivered', 'sent']),
       clickToOpen: z.number().nullable().openapi({ description: 'Unique clicks / unique opens; null without opens.' }),
     }),
-    links: z.array(z.object({ url: z.string(), clicks: count, uniqueClicks: count })).openapi({ description: 'Clicks per tracked link (original URL), most clicked first.' }),
+    links: z
+      .array(z.object({ url: z.string(), clicks: count, uniqueClicks: count }))
+      .openapi({ description: 'Clicks per tracked link (original URL), most clicked first.' }),
     topDomains: z.array(z.object({ domain: z.string(), count })).openapi({ description: 'The 10 recipient domains with most sent email.' }),
     series: z.array(SeriesPointSchema),
   })
   .openapi('CampaignReport');
 
 const tags = ['Reports'];
-const params = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const params = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 const instant = z.iso.datetime({ offset: true }).optional();
 
 export const getReport = createRoute({

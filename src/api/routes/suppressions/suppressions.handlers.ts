@@ -23,7 +23,11 @@ async function* importEntries(lines: AsyncIterable<NdjsonLine>): AsyncGenerator<
     }
   } catch (error) {
     if (!(error instanceof NdjsonBodyTooLarge)) throw error;
-    yield { line: error.afterLine + 1, kind: 'unread', reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read` };
+    yield {
+      line: error.afterLine + 1,
+      kind: 'unread',
+      reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read`,
+    };
   }
 }
 

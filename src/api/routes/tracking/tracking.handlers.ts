@@ -23,7 +23,17 @@ export function trackingRateLimit(perSecond: number, calls: CallLimiter): Middle
   return async (c, next) => {
     const { allowed, headers, retryAfterSeconds } = await calls.take(`tracking:${clientAddressKey(c)}`, perSecond);
     if (!allowed) {
-      return problemResponse(c, new Problem(429, 'rate-limited', 'Too many requests', `This address may make ${perSecond} tracking requests per second; retry after ${retryAfterSeconds} s.`, undefined, { ...headers, 'retry-after': String(retryAfterSeconds) }));
+      return problemResponse(
+        c,
+        new Problem(
+          429,
+          'rate-limited',
+          'Too many requests',
+          `This address may make ${perSecond} tracking requests per second; retry after ${retryAfterSeconds} s.`,
+          undefined,
+          { ...headers, 'retry-after': String(retryAfterSeconds) },
+        ),
+      );
     }
     await next();
   };
@@ -50,7 +60,12 @@ export function trackingHandlers(deps: ServiceDependencies) {
     const target = verify(c.req.valid('param').token, 'open');
     if (!target) throw unknownToken();
     if (records(c) && (await events.isTracked(target.executionId, target.position))) {
-      await events.record({ executionId: target.executionId, position: target.position, type: 'opened', userAgent: storedUserAgent(c.req.header('user-agent')) });
+      await events.record({
+        executionId: target.executionId,
+        position: target.position,
+        type: 'opened',
+        userAgent: storedUserAgent(c.req.header('user-agent')),
+      });
     }
     return c.body(new Uint8Array(PIXEL), 200, { 'content-type': 'image/gif', ...NO_STORE });
   };
@@ -65,7 +80,14 @@ export function trackingHandlers(deps: ServiceDependencies) {
     // Nor one whose authority carries userinfo (`https://shop.example.com@attacker.example/` leads
     // to attacker.example): preparation no longer stores such links, rows stored before may hold them.
     if (linkHostProblem(url, () => true) !== undefined) throw unknownToken();
-    if (records(c)) await events.record({ executionId: target.executionId, position: target.position, type: 'clicked', linkIndex: target.link, userAgent: storedUserAgent(c.req.header('user-agent')) });
+    if (records(c))
+      await events.record({
+        executionId: target.executionId,
+        position: target.position,
+        type: 'clicked',
+        linkIndex: target.link,
+        userAgent: storedUserAgent(c.req.header('user-agent')),
+      });
     return c.body(null, 302, { location: location(url), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
   };
 

@@ -22,7 +22,8 @@ export const trackOpen = createRoute({
   tags,
   security: [],
   summary: 'Open pixel: records an open and answers a 1×1 transparent GIF',
-  description: 'The address of the open pixel in a tracked email. Needs no API key. The token is HMAC-signed by Herald; a forged one answers 404 and records nothing. Every genuine request is recorded (repeats too); HEAD records nothing.',
+  description:
+    'The address of the open pixel in a tracked email. Needs no API key. The token is HMAC-signed by Herald; a forged one answers 404 and records nothing. Every genuine request is recorded (repeats too); HEAD records nothing.',
   request: { params: TokenParams },
   responses: {
     200: {
@@ -39,11 +40,12 @@ export const trackClick = createRoute({
   tags,
   security: [],
   summary: 'Tracked link: records a click and redirects to the original URL',
-  description: 'The address a tracked link in an email or SMS points to. Needs no API key. The token names the delivery and the link; the destination is read from Herald\'s database, never from the token, so a forged token (404) can never redirect anywhere.',
+  description:
+    "The address a tracked link in an email or SMS points to. Needs no API key. The token names the delivery and the link; the destination is read from Herald's database, never from the token, so a forged token (404) can never redirect anywhere.",
   request: { params: TokenParams },
   responses: {
     302: {
-      description: 'Redirect to the link\'s original URL',
+      description: "Redirect to the link's original URL",
       headers: { Location: { description: 'The original URL of the link', schema: { type: 'string' as const } } },
     },
     ...errors,

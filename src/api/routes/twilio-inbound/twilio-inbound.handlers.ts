@@ -10,7 +10,13 @@ import { TWILIO_INBOUND_PATH, type twilioInbound } from './twilio-inbound.routes
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
-const forged = () => new Problem(401, 'invalid-signature', 'Unauthorized', 'The request does not carry a valid Twilio signature (X-Twilio-Signature) for this URL; nothing was changed.');
+const forged = () =>
+  new Problem(
+    401,
+    'invalid-signature',
+    'Unauthorized',
+    'The request does not carry a valid Twilio signature (X-Twilio-Signature) for this URL; nothing was changed.',
+  );
 
 /**
  * The parameters as Twilio signed them: the body read as `application/x-www-form-urlencoded`,

@@ -22,7 +22,13 @@ export function twilioInboundRouter(deps: ServiceDependencies, calls: CallLimite
     TWILIO_INBOUND_PATH,
     bodyLimit({
       maxSize: MAX_INBOUND_BODY_BYTES,
-      onError: (c) => problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_INBOUND_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
+      onError: (c) =>
+        problemResponse(
+          c,
+          new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_INBOUND_BODY_BYTES} bytes.`, undefined, {
+            connection: 'close',
+          }),
+        ),
     }),
   );
   return router.openapi(twilioInbound, twilioInboundHandlers(deps).inbound);

@@ -40,7 +40,10 @@ export const twilioInbound = createRoute({
     },
   },
   responses: {
-    200: { description: 'Empty TwiML', content: { 'text/xml': { schema: z.string().openapi({ example: '<?xml version="1.0" encoding="UTF-8"?><Response/>' }) } } },
+    200: {
+      description: 'Empty TwiML',
+      content: { 'text/xml': { schema: z.string().openapi({ example: '<?xml version="1.0" encoding="UTF-8"?><Response/>' }) } },
+    },
     401: problemContent('No valid X-Twilio-Signature (or TWILIO_AUTH_TOKEN is not set): nothing changes'),
     413: problemContent('A body larger than 64 KB'),
     429: {

@@ -27,7 +27,11 @@ export function unsubscribeHandlers(deps: ServiceDependencies) {
   const oneClick: RouteHandler<typeof routes.unsubscribeOneClick> = async (c) => {
     const target = verify(c.req.valid('param').token);
     if (!target) throw unknownToken();
-    const outcome = await unsubscribeDelivery(deps, { executionId: target.executionId, position: target.position, userAgent: storedUserAgent(c.req.header('user-agent')) });
+    const outcome = await unsubscribeDelivery(deps, {
+      executionId: target.executionId,
+      position: target.position,
+      userAgent: storedUserAgent(c.req.header('user-agent')),
+    });
     if (outcome === 'unknown-delivery') throw unknownToken();
     return c.body(unsubscribedPage(), 200, PAGE_HEADERS);
   };

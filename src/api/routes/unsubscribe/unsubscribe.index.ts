@@ -22,7 +22,13 @@ export function unsubscribeRouter(deps: ServiceDependencies, calls: CallLimiter)
     '/u/*',
     bodyLimit({
       maxSize: MAX_UNSUBSCRIBE_BODY_BYTES,
-      onError: (c) => problemResponse(c, new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_UNSUBSCRIBE_BODY_BYTES} bytes.`, undefined, { connection: 'close' })),
+      onError: (c) =>
+        problemResponse(
+          c,
+          new Problem(413, 'payload-too-large', 'Request body too large', `Bodies may be at most ${MAX_UNSUBSCRIBE_BODY_BYTES} bytes.`, undefined, {
+            connection: 'close',
+          }),
+        ),
     }),
   );
   return router.openapi(routes.unsubscribePage, handlers.page).openapi(routes.unsubscribeOneClick, handlers.oneClick);

@@ -40,14 +40,16 @@ export const unsubscribeOneClick = createRoute({
   security: [],
   summary: 'One-click unsubscribe (RFC 8058)',
   description:
-    'Sets the consent of the delivery\'s profile on its channel to `out`, at once, so later marketing on that channel is excluded (`no-consent`); records an `unsubscribed` event on the delivery, a feedback event for webhooks and an audit entry (actor `public:unsubscribe`). The mailbox provider posts `List-Unsubscribe=One-Click` (form-encoded); any body is accepted and none is needed. Idempotent: a repeat changes nothing and answers the same. Needs no API key; a forged token answers 404 and changes nothing.',
+    "Sets the consent of the delivery's profile on its channel to `out`, at once, so later marketing on that channel is excluded (`no-consent`); records an `unsubscribed` event on the delivery, a feedback event for webhooks and an audit entry (actor `public:unsubscribe`). The mailbox provider posts `List-Unsubscribe=One-Click` (form-encoded); any body is accepted and none is needed. Idempotent: a repeat changes nothing and answers the same. Needs no API key; a forged token answers 404 and changes nothing.",
   request: {
     params: TokenParams,
     body: {
       required: false,
       description: 'RFC 8058: `List-Unsubscribe=One-Click`. Optional; ignored.',
       // A plain schema, not zod: documented, never validated, so any body and any content type is taken.
-      content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { 'List-Unsubscribe': { type: 'string', enum: ['One-Click'] } } } } },
+      content: {
+        'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { 'List-Unsubscribe': { type: 'string', enum: ['One-Click'] } } } },
+      },
     },
   },
   responses: { 200: html('Unsubscribed: a small HTML page saying so'), ...errors },

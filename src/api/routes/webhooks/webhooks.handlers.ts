@@ -8,7 +8,8 @@ import type * as routes from './webhooks.routes';
 export function webhookHandlers(deps: ServiceDependencies) {
   const endpoints = new WebhookEndpointRepository(deps.db);
 
-  const create: RouteHandler<typeof routes.createWebhook> = async (c) => c.json(await createWebhookEndpoint(deps, c.req.valid('json'), c.var.principal.keyId), 201);
+  const create: RouteHandler<typeof routes.createWebhook> = async (c) =>
+    c.json(await createWebhookEndpoint(deps, c.req.valid('json'), c.var.principal.keyId), 201);
 
   const list: RouteHandler<typeof routes.listWebhooks> = async (c) => c.json({ items: await endpoints.list() }, 200);
 
@@ -19,7 +20,8 @@ export function webhookHandlers(deps: ServiceDependencies) {
     return c.json(endpoint, 200);
   };
 
-  const patch: RouteHandler<typeof routes.patchWebhook> = async (c) => c.json(await updateWebhookEndpoint(deps, c.req.valid('param').id, c.req.valid('json'), c.var.principal.keyId), 200);
+  const patch: RouteHandler<typeof routes.patchWebhook> = async (c) =>
+    c.json(await updateWebhookEndpoint(deps, c.req.valid('param').id, c.req.valid('json'), c.var.principal.keyId), 200);
 
   const remove: RouteHandler<typeof routes.deleteWebhook> = async (c) => {
     await deleteWebhookEndpoint(deps, c.req.valid('param').id, c.var.principal.keyId);

@@ -14,16 +14,27 @@ const events = z
   .min(1)
   .max(FEEDBACK_EVENT_TYPES.length * 2)
   .openapi({ description: EVENTS_DESCRIPTION, example: ['delivered', 'bounced', 'complained'] });
-const campaignIds = z.array(safeText(1, 64)).min(1).max(1000).nullable().openapi({ description: 'Only events of these campaigns; absent or null: every campaign.' });
+const campaignIds = z
+  .array(safeText(1, 64))
+  .min(1)
+  .max(1000)
+  .nullable()
+  .openapi({ description: 'Only events of these campaigns; absent or null: every campaign.' });
 const url = safeText(1, 2048).openapi({
-  description: 'http:// or https://. Private, loopback, link-local and reserved addresses are refused, at creation and after DNS resolution at each delivery, unless HERALD_WEBHOOKS_ALLOW_PRIVATE=true.',
+  description:
+    'http:// or https://. Private, loopback, link-local and reserved addresses are refused, at creation and after DNS resolution at each delivery, unless HERALD_WEBHOOKS_ALLOW_PRIVATE=true.',
   example: 'https://hooks.example.com/herald',
 });
 
 export const WebhookCreateSchema = z.object({ url, events, campaignIds: campaignIds.optional() }).strict().openapi('WebhookCreate');
 
 export const WebhookPatchSchema = z
-  .object({ url: url.optional(), events: events.optional(), campaignIds: campaignIds.optional(), enabled: z.boolean().optional().openapi({ description: 'true re-enables a disabled endpoint (what piled up meanwhile is delivered); false disables it.' }) })
+  .object({
+    url: url.optional(),
+    events: events.optional(),
+    campaignIds: campaignIds.optional(),
+    enabled: z.boolean().optional().openapi({ description: 'true re-enables a disabled endpoint (what piled up meanwhile is delivered); false disables it.' }),
+  })
   .strict()
   .refine((value) => Object.keys(value).length > 0, { message: 'send at least one field to change' })
   .openapi('WebhookPatch', { minProperties: 1 });
@@ -35,7 +46,10 @@ export const WebhookSchema = z
     events: z.array(z.string()),
     campaignIds: z.array(z.string()).nullable(),
     status: z.enum(['enabled', 'disabled']),
-    disabledReason: z.string().nullable().openapi({ description: 'Why it was disabled: failures for 24 hours, HERALD_WEBHOOK_DISABLE_AFTER_FAILURES failures in a row, or over the API.' }),
+    disabledReason: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why it was disabled: failures for 24 hours, HERALD_WEBHOOK_DISABLE_AFTER_FAILURES failures in a row, or over the API.' }),
     consecutiveFailures: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -109,7 +123,13 @@ export const patchWebhook = createRoute({
   security,
   summary: 'Change a feedback webhook endpoint; `enabled: true` re-enables it',
   request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: WebhookPatchSchema } } } },
-  responses: { 200: json(WebhookSchema, 'The changed endpoint'), 400: problemContent('Invalid change'), ...v1Responses, 404: problemContent('Unknown endpoint'), 413: problemContent('Body too large') },
+  responses: {
+    200: json(WebhookSchema, 'The changed endpoint'),
+    400: problemContent('Invalid change'),
+    ...v1Responses,
+    404: problemContent('Unknown endpoint'),
+    413: problemContent('Body too large'),
+  },
 });
 
 export const deleteWebhook = createRoute({
@@ -129,7 +149,13 @@ export const testWebhook = createRoute({
   security,
   summary: 'Send a signed `message.test` event now and answer what the endpoint said',
   request: { params: IdParams },
-  responses: { 200: json(WebhookTestResultSchema, 'The attempt (also listed in /attempts)'), 400: problemContent('Invalid id'), ...v1Responses, 404: problemContent('Unknown endpoint'), 409: problemContent('HERALD_PAYLOAD_KEYS is not set') },
+  responses: {
+    200: json(WebhookTestResultSchema, 'The attempt (also listed in /attempts)'),
+    400: problemContent('Invalid id'),
+    ...v1Responses,
+    404: problemContent('Unknown endpoint'),
+    409: problemContent('HERALD_PAYLOAD_KEYS is not set'),
+  },
 });
 
 export const listWebhookAttempts = createRoute({
@@ -139,5 +165,10 @@ export const listWebhookAttempts = createRoute({
   security,
   summary: 'Recent delivery attempts of an endpoint, newest first, with status codes',
   request: { params: IdParams, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
-  responses: { 200: json(z.object({ items: z.array(WebhookAttemptSchema) }).openapi('WebhookAttemptList'), 'The attempts'), 400: problemContent('Invalid id or query'), ...v1Responses, 404: problemContent('Unknown endpoint') },
+  responses: {
+    200: json(z.object({ items: z.array(WebhookAttemptSchema) }).openapi('WebhookAttemptList'), 'The attempts'),
+    400: problemContent('Invalid id or query'),
+    ...v1Responses,
+    404: problemContent('Unknown endpoint'),
+  },
 });
