@@ -1,11 +1,14 @@
 // The environment, validated with zod: the only place that reads Herald's configuration. Each
-// concern declares its variables and maps them into its part of HeraldConfig in its own file;
-// this one puts them together, runs the checks that span variables, and builds HeraldConfig.
+// concern declares its variables and maps them into its part of HeraldConfig in its own file (a
+// channel's in its folder, src/channels/<channel>/<channel>-settings.ts); this one puts them
+// together, runs the checks that span variables, and builds HeraldConfig.
 
 import { z } from 'zod';
+import { type EmailConfig, emailConfig, emailVariables } from '../channels/email/email-settings';
+import { checkPushVariables, type PushConfig, pushConfig, pushVariables } from '../channels/push/push-settings';
+import { type SmsConfig, smsConfig, smsVariables } from '../channels/sms/sms-settings';
 import { type AudienceConfig, audienceConfig, audienceVariables } from './audiences';
 import { type DatabaseConfig, databaseConfig, databaseVariables } from './database';
-import { type EmailConfig, emailConfig, emailVariables } from './email';
 import { type HousekeepingConfig, housekeepingConfig, housekeepingVariables } from './housekeeping';
 import { type HttpConfig, httpConfig, httpVariables } from './http';
 import { type LoggingConfig, loggingConfig, loggingVariables } from './logging';
@@ -13,10 +16,8 @@ import { type PayloadEncryptionConfig, payloadEncryptionConfig, payloadEncryptio
 import { type ProfileImportConfig, profileImportConfig, profileImportVariables } from './profile-import';
 import { type ProviderEventConfig, providerEventConfig, providerEventVariables } from './provider-events';
 import { providerVariables } from './providers';
-import { checkPushVariables, type PushConfig, pushConfig, pushVariables } from './push';
 import { type RenderingConfig, renderingConfig, renderingVariables } from './rendering';
 import { type SenderCredentialConfig, senderCredentialConfig, senderCredentialVariables } from './sender-credentials';
-import { type SmsConfig, smsConfig, smsVariables } from './sms';
 import { checkTemporalVariables, type TemporalConfig, temporalConfig, temporalVariables } from './temporal';
 import { type TrackingConfig, trackingConfig, trackingVariables } from './tracking';
 import { type WebhookConfig, webhookConfig, webhookVariables } from './webhooks';

@@ -9,15 +9,21 @@ import { z } from 'zod';
 import { envSchema } from '../../src/config/env';
 
 const CONFIG_DIRECTORY = fileURLToPath(new URL('../../src/config/', import.meta.url));
+/** Each channel's settings live in its folder (src/channels/<channel>/<channel>-settings.ts). */
+const CHANNELS_DIRECTORY = fileURLToPath(new URL('../../src/channels/', import.meta.url));
 const DOCS = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
 
 /** A variable read straight from the environment rather than through a schema: `env.NAME`, `env['NAME']`. */
 const DIRECT_READ = /\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g;
 
 function configFiles(): string[] {
-  return readdirSync(CONFIG_DIRECTORY, { recursive: true, encoding: 'utf8' })
+  const concerns = readdirSync(CONFIG_DIRECTORY, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
     .map((file) => join(CONFIG_DIRECTORY, file));
+  const channelSettings = readdirSync(CHANNELS_DIRECTORY, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('-settings.ts'))
+    .map((file) => join(CHANNELS_DIRECTORY, file));
+  return [...concerns, ...channelSettings];
 }
 
 /** The keys of the schema loadConfig parses, of every zod object a file in src/config exports, and the names read directly. */

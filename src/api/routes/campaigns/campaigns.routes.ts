@@ -2,79 +2,16 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { allowKeys } from '../../access';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
 import { CappingSchema, QuietHoursSchema } from '../../schemas/capping-and-quiet-hours';
-import { templateSafetyProblem } from '../../../domain/template-safety.mjs';
 import { allowedLinkHostProblem, MAX_ALLOWED_LINK_HOSTS } from '../../../domain/link-hosts.mjs';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
 import { ContextSchemaField, ReviewWarningsSchema } from '../../schemas/context-schema';
 import { localizedContent } from '../../schemas/localized-content';
+import { EmailContentSchema } from '../../../channels/email/email-content-schema';
+import { PushContentSchema } from '../../../channels/push/push-content-schema';
+import { SmsContentSchema } from '../../../channels/sms/sms-content-schema';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
-
-export const EmailContentSchema = z
-  .object({
-    subject: z.string().max(998).default('').openapi({ example: 'Your code is {{ context.code }}' }),
-    html: z
-      .string()
-      .max(256 * 1024)
-      .openapi({ example: '<p>Hello {{ profile.firstName }}, your code is <b>{{ context.code }}</b>.</p>' }),
-    text: z
-      .string()
-      .max(256 * 1024)
-      .optional(),
-  })
-  .superRefine((content, ctx) => {
-    // Templates are untrusted: constructs that could reach JavaScript are refused on save. A
-    // template that does not parse yet is kept as a draft; the activation review reports it.
-    for (const field of ['subject', 'html', 'text'] as const) {
-      const source = content[field];
-      const problem = source === undefined ? undefined : templateSafetyProblem(source);
-      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
-    }
-  })
-  .openapi('EmailContent', {
-    description:
-      'Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped. Templates cannot reach JavaScript: `{% include %}`/`{% import %}`/`{% extends %}`, names such as `constructor`, `__proto__` or `prototype`, and calls of anything but macros, `range`, `cycler` and `joiner` are refused.',
-  });
-
-export const SmsContentSchema = z
-  .object({
-    body: z.string().max(1600).openapi({ example: 'Your code is {{ context.code }}' }),
-  })
-  .strict()
-  .superRefine((content, ctx) => {
-    const problem = templateSafetyProblem(content.body);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['body'], message: problem });
-  })
-  .openapi('SmsContent', {
-    description: 'A nunjucks text template (nothing is escaped), at most 1600 characters as Twilio allows; the same template rules as email.',
-  });
-
-export const PushContentSchema = z
-  .object({
-    title: z.string().max(256).openapi({ example: 'Your order {{ context.orderId }} shipped' }),
-    body: z.string().max(2048).openapi({ example: 'Hi {{ profile.firstName }}, it arrives tomorrow.' }),
-    data: z.record(z.string().min(1).max(64), z.unknown()).optional().openapi({
-      description:
-        'Custom key/value pairs for the app, string values only (as FCM and APNs carry them); sent as given, not rendered. Review reports non-string values.',
-    }),
-    deepLink: z.string().max(2048).optional().openapi({
-      description: 'Opened on tap: an https URL or an app scheme link (myapp://orders/42); sent as given. Review checks it.',
-      example: 'myapp://orders/42',
-    }),
-  })
-  .strict()
-  .superRefine((content, ctx) => {
-    for (const field of ['title', 'body'] as const) {
-      const problem = templateSafetyProblem(content[field]);
-      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
-    }
-    if (content.data && Object.keys(content.data).length > 50) ctx.addIssue({ code: 'custom', path: ['data'], message: 'at most 50 data keys' });
-  })
-  .openapi('PushContent', {
-    description:
-      'Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `data` and `deepLink` are sent as given.',
-  });
 
 const ScheduleSchema = z.object({ startAt: isoDateTime.optional(), endAt: isoDateTime.optional() }).openapi('Schedule');
 

@@ -1,6 +1,9 @@
+// The email channel's settings: its variables (zod) and its part of HeraldConfig. It lives with the channel;
+// src/config/env.ts composes it with the other concerns and runs the checks that span them.
+
 import { z } from 'zod';
-import type { ProviderVariables } from './providers';
-import { optionalString } from './zod-helpers';
+import type { ProviderVariables } from '../../config/providers';
+import { optionalString } from '../../config/zod-helpers';
 
 /** The email channel's default: Resend when its key is set, else the outbox. */
 export const emailVariables = z.object({

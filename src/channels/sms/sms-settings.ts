@@ -1,6 +1,9 @@
+// The SMS channel's settings: its variables (zod) and its part of HeraldConfig. It lives with the channel;
+// src/config/env.ts composes it with the other concerns and runs the checks that span them.
+
 import { z } from 'zod';
-import type { ProviderVariables } from './providers';
-import { optionalString } from './zod-helpers';
+import type { ProviderVariables } from '../../config/providers';
+import { optionalString } from '../../config/zod-helpers';
 
 /** The SMS channel's default: Twilio when an account and a sender are set, else the outbox. */
 export const smsVariables = z.object({

@@ -1,6 +1,9 @@
+// The push channel's settings: its variables (zod) and its part of HeraldConfig. It lives with the channel;
+// src/config/env.ts composes it with the other concerns and runs the checks that span them.
+
 import { z } from 'zod';
-import type { ProviderVariables } from './providers';
-import { flag, optionalString } from './zod-helpers';
+import type { ProviderVariables } from '../../config/providers';
+import { flag, optionalString } from '../../config/zod-helpers';
 
 /** The variables of each push provider's default, all or none (APNS_PRODUCTION is optional). */
 const PUSH_DEFAULT_VARIABLES = {
