@@ -68,7 +68,7 @@ export function createActivities(deps: ActivityDependencies) {
   // The send-time suppression check also recognises the keyed hashes erasures leave (src/domain/address-hash.ts).
   const suppressions = new SuppressionRepository(deps.db, new AddressHasher(() => deps.tracking?.tracking.secrets ?? []));
   // Marketing email's one-click unsubscribe headers, computed at each send (single and batch).
-  const emailHeadersFor = unsubscribeHeadersFor(executions, campaigns, deps.tracking);
+  const emailHeadersFor = unsubscribeHeadersFor({ executions, campaigns, settings: deps.tracking });
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),

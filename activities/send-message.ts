@@ -1,19 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Attempt, EmailHeadersFor, PushSending } from '../src/channels/channel-dispatch';
 import type { EmailProvider } from '../src/channels/email/email-provider';
-import type { EmailSender, EmailSenderResolver } from '../src/channels/email/email-senders';
+import type { EmailSenderResolver } from '../src/channels/email/email-senders';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
 import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import { channelOf } from '../src/channels/registry';
 import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
-import { PushTokenGoneError } from '../src/channels/push/push-provider';
-import type { PushSenderResolver } from '../src/channels/push/push-senders';
-import { parsePushAddress, type PushExtras } from '../src/domain/push';
-import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
-import { E164 } from '../src/domain/phone-number';
-import type { Channel } from '../src/domain/campaign';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
-import type { EmailHeadersFor } from './unsubscribe-headers';
 
 export interface SendMessageInput {
   executionId: string;
@@ -34,18 +28,6 @@ export interface SendPreparedNowResult {
   /** The longest Retry-After a provider asked for, which the durable path waits out first. */
   retryAfterMs?: number;
 }
-
-/** Push: who a campaign's messages go through, and how a token the provider reports as gone is forgotten. */
-export interface PushSending {
-  senderFor: PushSenderResolver;
-  forgetToken(userId: string, token: string): Promise<unknown>;
-}
-
-type Attempt =
-  | { kind: 'sent'; messageId: string }
-  | { kind: 'rejected' }
-  | { kind: 'not-sendable'; detail: string }
-  | { kind: 'unavailable'; error: ProviderUnavailableError };
 
 export interface SendMessageDependencies {
   deliveries: DeliveryRepository;
@@ -101,87 +83,29 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
         throw error;
       }
     };
-    const to = message.address ?? '';
-    const content = message.content;
-    const idempotencyKey = providerIdempotencyKey(message.executionId, message.userId, message.channel);
-    // One sender per channel: the registry names the channel (an unknown one throws UnknownChannelError), this table how it leaves.
-    const sendThrough: Record<Channel, () => Promise<Attempt>> = {
-      push: async () => {
-        // The target ({appID, platform, token}) is the address; title, body and {data, deepLink} JSON were rendered into subject, text and html.
-        const target = parsePushAddress(to);
-        if (!target) return reject('not a push target');
-        if (!push) return { kind: 'not-sendable', detail: `This worker has no push sender for ${executionId}#${position}` };
-        let extras: PushExtras = {};
-        try {
-          extras = content.html ? (JSON.parse(content.html) as PushExtras) : {};
-        } catch {
-          return reject('the rendered push message is unreadable');
-        }
-        return sendAndRecord(
-          async () => {
-            const sender = await push.senderFor(message.campaignId, target.platform);
-            if (sender.platforms && !sender.platforms.includes(target.platform))
-              throw new ProviderRejectedError(`the ${sender.provider.name} push provider cannot reach ${target.platform} devices`);
-            return sender.provider.send({
-              target,
-              title: content.subject ?? '',
-              body: content.text ?? '',
-              ...(extras.data && { data: extras.data }),
-              ...(extras.deepLink && { deepLink: extras.deepLink }),
-              idempotencyKey,
-              campaignId: message.campaignId,
-              executionId: message.executionId,
-              userId: message.userId,
-            });
-          },
-          async (error) => {
-            if (!(error instanceof PushTokenGoneError)) return undefined;
-            // The device is gone: forget its token on the profile, so later sends do not try it again.
-            await push.forgetToken(message.userId, target.token);
-            await deliveries.markFailed(executionId, position, `push-token-gone: ${error.message}`);
-            return { kind: 'rejected' };
-          },
-        );
+    // The registry names the channel (an unknown one throws UnknownChannelError) and how its message leaves.
+    return channelOf(message.channel).dispatch(
+      {
+        executionId,
+        position,
+        campaignId: message.campaignId,
+        userId: message.userId,
+        to: message.address ?? '',
+        content: message.content,
+        idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel),
       },
-      sms: async () => {
-        // The body was rendered into the message's text; the address was normalised to E.164 at preparation.
-        if (!E164.test(to)) return reject('not an E.164 phone number');
-        if (!smsSenderFor) return { kind: 'not-sendable', detail: `This worker has no SMS sender for ${executionId}#${position}` };
-        return sendAndRecord(async () => {
-          const sms = await smsSenderFor(message.campaignId);
-          return sms.provider.send({
-            to,
-            body: content.text ?? '',
-            ...(sms.messagingServiceSid !== undefined ? { messagingServiceSid: sms.messagingServiceSid } : { from: sms.from! }),
-            idempotencyKey,
-            campaignId: message.campaignId,
-            executionId: message.executionId,
-            userId: message.userId,
-          });
-        });
+      {
+        emailProvider,
+        emailFrom,
+        ...(emailSenderFor && { emailSenderFor }),
+        ...(emailHeadersFor && { emailHeadersFor }),
+        ...(smsSenderFor && { smsSenderFor }),
+        ...(push && { push }),
+        sendAndRecord,
+        reject,
+        markFailed: (reason) => deliveries.markFailed(executionId, position, reason),
       },
-      email: async () => {
-        if (!isDeliverableEmailAddress(to)) return reject('not a deliverable email address');
-        return sendAndRecord(async () => {
-          const sender: EmailSender = emailSenderFor ? await emailSenderFor(message.campaignId) : { provider: emailProvider, from: emailFrom };
-          const headers = emailHeadersFor ? await emailHeadersFor(executionId, position, sender.headers) : sender.headers;
-          return sender.provider.send({
-            from: sender.from,
-            ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
-            ...(headers !== undefined && { headers }),
-            to,
-            subject: singleLine(content.subject ?? ''),
-            html: content.html ?? '',
-            ...(content.text !== null && { text: content.text }),
-            idempotencyKey,
-            campaignId: message.campaignId,
-            executionId: message.executionId,
-            userId: message.userId,
-          });
-        });
-      },
-    };
-    return sendThrough[channelOf(message.channel).rules.name]();
+    );
   }
 
   return {

@@ -1,3 +1,5 @@
+import type { EmailHeadersFor } from '../src/channels/channel-dispatch';
+import { channelRulesOf } from '../src/channels/registry';
 import type { HeraldConfig } from '../src/config/env';
 import { TrackingTokens } from '../src/domain/tracking';
 import { carriesUnsubscribe, unsubscribeHeaders, unsubscribeUrl, withUnsubscribeHeaders } from '../src/domain/unsubscribe';
@@ -7,12 +9,14 @@ import type { ExecutionRepository } from '../src/repositories/executions';
 /** Executions this worker remembers the answer for (a campaign's type never changes within an execution). */
 const REMEMBERED_EXECUTIONS = 1_000;
 
-/** The headers of one email as sent: the configuration's, and for marketing the RFC 8058 unsubscribe pair. */
-export type EmailHeadersFor = (
-  executionId: string,
-  position: number,
-  configured: Record<string, string> | undefined,
-) => Promise<Record<string, string> | undefined>;
+export type { EmailHeadersFor };
+
+/** Where the campaign behind a delivery is read, and the worker's public URL and tracking keys (absent: none). */
+export interface UnsubscribeHeadersDependencies {
+  executions: ExecutionRepository;
+  campaigns: CampaignRepository;
+  settings: Pick<HeraldConfig, 'publicUrl' | 'tracking'> | undefined;
+}
 
 /**
  * Computes each marketing email's `List-Unsubscribe` and `List-Unsubscribe-Post` at send time,
@@ -21,11 +25,7 @@ export type EmailHeadersFor = (
  * it runs, read once per execution. A worker without HERALD_TRACKING_SECRET (which signs the link)
  * sends marketing email without them and says so once per execution, as tracking does.
  */
-export function unsubscribeHeadersFor(
-  executions: ExecutionRepository,
-  campaigns: CampaignRepository,
-  settings: Pick<HeraldConfig, 'publicUrl' | 'tracking'> | undefined,
-): EmailHeadersFor {
+export function unsubscribeHeadersFor({ executions, campaigns, settings }: UnsubscribeHeadersDependencies): EmailHeadersFor {
   const carries = new Map<string, boolean>();
 
   async function carriesLink(executionId: string): Promise<boolean> {
@@ -33,7 +33,7 @@ export function unsubscribeHeadersFor(
     if (known !== undefined) return known;
     const run = await executions.campaignVersionOf(executionId);
     const campaign = run && (await campaigns.getAtVersion(run.campaignId, run.campaignVersion));
-    const marketing = campaign !== undefined && carriesUnsubscribe(campaign.type, campaign.channel);
+    const marketing = campaign !== undefined && carriesUnsubscribe(campaign.type, channelRulesOf(campaign.channel));
     if (marketing && (!settings || settings.tracking.secrets.length === 0)) {
       console.warn(
         `[herald] campaign ${campaign.id} is marketing but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} is sent without a one-click unsubscribe link (List-Unsubscribe)`,

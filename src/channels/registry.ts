@@ -1,9 +1,13 @@
 import type { Channel } from '../domain/campaign';
 import type { ChannelRules } from '../domain/channel-rules';
 import type { RenderedEmail } from '../domain/rendered-email';
+import type { ChannelDispatch } from './channel-dispatch';
+import { emailDispatch } from './email/email-dispatch';
 import { emailRules } from './email/email-rules';
+import { pushDispatch } from './push/push-dispatch';
 import { pushRules } from './push/push-rules';
 import { smsSegments, type SmsSegments } from './sms/segments';
+import { smsDispatch } from './sms/sms-dispatch';
 import { smsRules } from './sms/sms-rules';
 
 /** An SMS as a preview shows it: the body as sent (tracked links included: they lengthen it) and its segments. */
@@ -15,6 +19,8 @@ export interface RenderedSms {
 /** One channel as the services and activities see it: its pure rules, and how its messages leave. */
 export interface ChannelEntry {
   rules: ChannelRules;
+  /** How one of its messages leaves (activities/send-message.ts): its address checked, its provider called. */
+  dispatch: ChannelDispatch;
   /**
    * Whether an audience run sends its messages in blocks through the provider's batch endpoint
    * (activities/audience-run.ts; email's today); otherwise each goes by itself through `sendPreparedNow`.
@@ -26,9 +32,14 @@ export interface ChannelEntry {
 
 /** Every channel by name: the one place a channel is listed (CHANNELS in src/domain/campaign.ts names them). */
 export const CHANNEL_REGISTRY: Readonly<Record<Channel, ChannelEntry>> = {
-  email: { rules: emailRules, sendsInBatches: true },
-  sms: { rules: smsRules, sendsInBatches: false, previewForm: ({ text }) => ({ body: text ?? '', sms: smsSegments(text ?? '') }) },
-  push: { rules: pushRules, sendsInBatches: false },
+  email: { rules: emailRules, dispatch: emailDispatch, sendsInBatches: true },
+  sms: {
+    rules: smsRules,
+    dispatch: smsDispatch,
+    sendsInBatches: false,
+    previewForm: ({ text }) => ({ body: text ?? '', sms: smsSegments(text ?? '') }),
+  },
+  push: { rules: pushRules, dispatch: pushDispatch, sendsInBatches: false },
 };
 
 /** A channel name no registry entry answers: a stored row or a call naming a channel this build does not know. */

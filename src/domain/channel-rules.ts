@@ -48,4 +48,13 @@ export interface ChannelRules {
   reviewContent(variants: ContentVariant<ChannelContent>[]): ReviewIssue[];
   /** The engagement tracking this channel supports; absent: none. */
   readonly tracking?: ChannelTracking;
+  /**
+   * A trimmed, non-empty address as the suppression list stores and compares it
+   * (`normaliseAddress` in src/domain/provider-feedback.ts); undefined: not an address of this channel.
+   */
+  normaliseFeedbackAddress(trimmed: string): string | undefined;
+  /** What an address of this channel is, as a refused one is told (`must be an email address`). */
+  readonly addressKind: string;
+  /** Whether its marketing messages carry the one-click unsubscribe link (src/domain/unsubscribe.ts). */
+  readonly carriesUnsubscribeLink: boolean;
 }

@@ -1,5 +1,5 @@
 import type { Channel } from './campaign';
-import { toE164 } from './phone-number';
+import type { ChannelRules } from './channel-rules';
 
 /**
  * What providers report after the send, in Herald's terms. Pure: the webhook routes translate a
@@ -57,28 +57,15 @@ export function suppressionReasonOf(event: Pick<ProviderEvent, 'type' | 'bounceT
 }
 
 /**
- * An address as the suppression list stores and compares it: email trimmed and lower-cased (the
- * local part is case-sensitive in theory, never in practice, and a complaint must not miss
- * `Ann@x.com` because it was sent to `ann@x.com`); SMS in E.164; push tokens as given.
+ * An address as the suppression list stores and compares it, by its channel's rules
+ * (`normaliseFeedbackAddress`): email trimmed and lower-cased, SMS in E.164, push tokens as given.
  * Undefined: not an address of that channel.
  */
-export function normaliseAddress(channel: Channel, address: string): string | undefined {
-  if (!Object.hasOwn(ADDRESS_NORMALISERS, channel)) throw new Error(`unknown channel ${JSON.stringify(channel)}: no address normalisation`);
+export function normaliseAddress(rules: Pick<ChannelRules, 'normaliseFeedbackAddress'>, address: string): string | undefined {
   const trimmed = address.trim();
   if (trimmed === '') return undefined;
-  return ADDRESS_NORMALISERS[channel](trimmed);
+  return rules.normaliseFeedbackAddress(trimmed);
 }
-
-/**
- * Each channel's normalisation of a trimmed, non-empty address. A lookup here in the domain rather
- * than a member of the channel's rules: repositories (suppressions, profile erasure) normalise by
- * channel name, and a channel missing from it does not compile.
- */
-const ADDRESS_NORMALISERS: Readonly<Record<Channel, (trimmed: string) => string | undefined>> = {
-  email: (trimmed) => (trimmed.includes('@') ? trimmed.toLowerCase() : undefined),
-  sms: toE164,
-  push: (trimmed) => trimmed,
-};
 
 /** Resend's `data.bounce.type`: `Permanent` is a hard bounce; `Transient` and `Undetermined` are soft. */
 export function resendBounceType(type: unknown): BounceType {

@@ -1,4 +1,5 @@
-import type { CampaignType, Channel } from './campaign';
+import type { CampaignType } from './campaign';
+import type { ChannelRules } from './channel-rules';
 import type { TrackingTokens } from './tracking';
 
 /**
@@ -23,8 +24,8 @@ export function unsubscribeUrl(publicUrl: string, tokens: TrackingTokens, execut
 }
 
 /** Only marketing carries the link: transactional mail (receipts, password resets) is sent whatever the consent. */
-export function carriesUnsubscribe(type: CampaignType, channel: Channel): boolean {
-  return type === 'marketing' && channel === 'email';
+export function carriesUnsubscribe(type: CampaignType, rules: Pick<ChannelRules, 'carriesUnsubscribeLink'>): boolean {
+  return type === 'marketing' && rules.carriesUnsubscribeLink;
 }
 
 /** The two RFC 8058 headers of one delivery. */

@@ -1,8 +1,9 @@
 import { sql, type SqlBool } from 'kysely';
+import { channelRulesOf } from '../channels/registry';
 import type { HeraldDb } from '../db/database';
 import { readJson } from '../db/dialect';
 import type { AddressHasher } from '../domain/address-hash';
-import type { Channel } from '../domain/campaign';
+import { CHANNELS, type Channel } from '../domain/campaign';
 import { normaliseAddress } from '../domain/provider-feedback';
 import { SuppressionRepository } from './suppressions';
 
@@ -60,7 +61,7 @@ export class ProfileErasureRepository {
     const found: Record<Channel, Set<string>> = { email: new Set(), sms: new Set(), push: new Set() };
     const add = (channel: Channel, raw: unknown) => {
       if (typeof raw !== 'string' || raw === '') return;
-      const normalised = normaliseAddress(channel, raw);
+      const normalised = normaliseAddress(channelRulesOf(channel), raw);
       if (normalised !== undefined) found[channel].add(normalised);
     };
     add('email', attributes?.email);
@@ -101,7 +102,7 @@ export class ProfileErasureRepository {
       .limit(1)
       .executeTakeFirst();
     if (named) return true;
-    for (const channel of ['email', 'sms', 'push'] as const) {
+    for (const channel of CHANNELS) {
       if (addresses[channel].length === 0) continue;
       const listed = await this.db
         .selectFrom('suppressions')
@@ -204,7 +205,7 @@ export class ProfileErasureRepository {
     const suppressions = new SuppressionRepository(db, hasher);
     let suppressionsHashed = 0;
     let auditEntries = 0;
-    for (const channel of ['email', 'sms', 'push'] as const) {
+    for (const channel of CHANNELS) {
       suppressionsHashed += await suppressions.hashAddresses(channel, addresses[channel]);
       for (const address of addresses[channel]) {
         const renamed = await db

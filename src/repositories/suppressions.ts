@@ -1,3 +1,4 @@
+import { channelRulesOf } from '../channels/registry';
 import type { HeraldDb } from '../db/database';
 import type { Channel } from '../domain/campaign';
 import { isHashedAddress, UNKEYED_HASHER, type AddressHasher } from '../domain/address-hash';
@@ -51,7 +52,7 @@ export class SuppressionRepository {
   async suppressedAddresses(channel: Channel, addresses: string[]): Promise<Set<string>> {
     const byNormalised = new Map<string, string[]>();
     for (const address of addresses) {
-      const normalised = normaliseAddress(channel, address);
+      const normalised = normaliseAddress(channelRulesOf(channel), address);
       if (normalised === undefined) continue;
       const given = [...(byNormalised.get(normalised) ?? []), address];
       for (const stored of [normalised, ...this.hasher.candidates(channel, normalised)]) byNormalised.set(stored, given);

@@ -1,3 +1,4 @@
+import { channelRulesOf } from '../channels/registry';
 import type { HeraldDb } from '../db/database';
 import { normaliseAddress, suppressionReasonOf, type ProviderEvent } from '../domain/provider-feedback';
 import { FeedbackEventRepository, type NewFeedbackEvent } from '../repositories/feedback-events';
@@ -26,7 +27,7 @@ export function applyProviderEvent(db: HeraldDb, event: ProviderEvent): Promise<
       : await feedback.advance(delivery, event.type as Exclude<ProviderEvent['type'], 'opened' | 'clicked'>, event.bounceType, event.occurredAt);
 
     const reason = suppressionReasonOf(event);
-    const address = reason && delivery.address !== null ? normaliseAddress(event.channel, delivery.address) : undefined;
+    const address = reason && delivery.address !== null ? normaliseAddress(channelRulesOf(event.channel), delivery.address) : undefined;
     if (reason && address !== undefined)
       await new SuppressionRepository(trx).add({ channel: event.channel, address, reason, ...(event.detail !== undefined && { detail: event.detail }) });
 

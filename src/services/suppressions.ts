@@ -1,3 +1,4 @@
+import { channelRulesOf } from '../channels/registry';
 import type { Channel } from '../domain/campaign';
 import { invalidRequest, notFound } from '../domain/errors';
 import { normaliseAddress, type SuppressionReason } from '../domain/provider-feedback';
@@ -19,11 +20,9 @@ export const addressHasherOf = (config: Pick<ServiceDependencies['config'], 'tra
 
 /** The address in its stored form, or 400 naming what a valid one looks like. */
 export function storedAddress(channel: Channel, address: string, field = 'address'): string {
-  const normalised = normaliseAddress(channel, address);
-  if (normalised === undefined) {
-    const expected = channel === 'email' ? 'an email address' : channel === 'sms' ? 'an international phone number (+44 7911 123456)' : 'a push token';
-    throw invalidRequest([{ field, message: `must be ${expected}` }]);
-  }
+  const rules = channelRulesOf(channel);
+  const normalised = normaliseAddress(rules, address);
+  if (normalised === undefined) throw invalidRequest([{ field, message: `must be ${rules.addressKind}` }]);
   return normalised;
 }
 
@@ -127,7 +126,7 @@ export async function importSuppressions(
   const summary: SuppressionImportSummary = { received: 0, added: 0, alreadySuppressed: 0, rejected: 0, errors: [] };
   const complete = await importInBatches(entries, summary, {
     rowOf(entry: Extract<SuppressionImportEntry, { kind: 'suppression' }>) {
-      const address = normaliseAddress(entry.channel, entry.address);
+      const address = normaliseAddress(channelRulesOf(entry.channel), entry.address);
       // Two lines with one address in a batch: the second is counted as already suppressed.
       return address === undefined
         ? { rejected: `address: not a valid ${entry.channel} address` }

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { CampaignCreateSchema } from '../../src/api/routes/campaigns/campaigns.routes';
 import { CHANNEL_REGISTRY, UnknownChannelError, channelOf, channelRulesOf } from '../../src/channels/registry';
+import type { Attempt, DispatchContext, OutgoingMessage } from '../../src/channels/channel-dispatch';
 import { CHANNELS } from '../../src/domain/campaign';
 import { reviewCampaign } from '../../src/domain/campaign-review';
 import type { Campaign, ChannelContent } from '../../src/domain/campaign';
 import { contentVariants } from '../../src/domain/locale';
+import { normaliseAddress } from '../../src/domain/provider-feedback';
 import { pushAddress } from '../../src/domain/push';
 import type { Recipient } from '../../src/domain/recipient';
 import { appliedTracking, reviewTracking } from '../../src/domain/tracking';
+import { carriesUnsubscribe } from '../../src/domain/unsubscribe';
 
 const recipient = (namespace: string, userId: string, channelData?: Recipient['channelData']): Recipient => ({
   namespace,
@@ -26,6 +29,15 @@ describe('the channel registry', () => {
   it('answers an unknown channel with a typed error, never undefined', () => {
     expect(() => channelOf('fax')).toThrow(UnknownChannelError);
     expect(() => channelRulesOf('toString')).toThrow(UnknownChannelError);
+  });
+
+  it('gives every channel its rules and its dispatch', () => {
+    for (const [name, entry] of Object.entries(CHANNEL_REGISTRY)) {
+      expect(entry.rules.name).toBe(name);
+      expect(typeof entry.dispatch).toBe('function');
+      expect(typeof entry.rules.normaliseFeedbackAddress).toBe('function');
+      expect(entry.rules.addressKind).not.toBe('');
+    }
   });
 
   it('sends email audiences in batches, the other channels one by one', () => {
@@ -110,5 +122,67 @@ describe('each channel reviews its content and tracking', () => {
       { field: 'tracking', message: 'engagement tracking is available for email and SMS campaigns only, not push' },
     ]);
     expect(reviewTracking(campaign('email', {}, { opens: true, clicks: true }), true, channelRulesOf('email'))).toEqual([]);
+  });
+});
+
+describe('each channel normalises feedback addresses and names what it expects', () => {
+  it('email lower-cased, SMS in E.164, push tokens as given; blank or foreign is none', () => {
+    expect(normaliseAddress(channelRulesOf('email'), '  Ann@X.com ')).toBe('ann@x.com');
+    expect(normaliseAddress(channelRulesOf('email'), 'not-an-address')).toBeUndefined();
+    expect(normaliseAddress(channelRulesOf('sms'), ' +44 7911 123456 ')).toBe('+447911123456');
+    expect(normaliseAddress(channelRulesOf('sms'), '12')).toBeUndefined();
+    expect(normaliseAddress(channelRulesOf('push'), ' Tok-1 ')).toBe('Tok-1');
+    for (const name of CHANNELS) expect(normaliseAddress(channelRulesOf(name), '   ')).toBeUndefined();
+  });
+
+  it('says what a valid address is, and only marketing email carries the unsubscribe link', () => {
+    expect(Object.fromEntries(CHANNELS.map((name) => [name, channelRulesOf(name).addressKind]))).toEqual({
+      email: 'an email address',
+      sms: 'an international phone number (+44 7911 123456)',
+      push: 'a push token',
+    });
+    expect(CHANNELS.filter((name) => carriesUnsubscribe('marketing', channelRulesOf(name)))).toEqual(['email']);
+    expect(CHANNELS.filter((name) => carriesUnsubscribe('transactional', channelRulesOf(name)))).toEqual([]);
+  });
+});
+
+describe('each channel dispatch checks the address before any provider', () => {
+  const message = (to: string): OutgoingMessage => ({
+    executionId: 'e',
+    position: 0,
+    campaignId: 'c',
+    userId: 'u',
+    to,
+    content: { subject: 's', html: null, text: 't' },
+    idempotencyKey: 'k',
+  });
+  const context = (rejected: string[]): DispatchContext => ({
+    emailProvider: {} as DispatchContext['emailProvider'],
+    emailFrom: 'from@x.com',
+    sendAndRecord: () => Promise.reject(new Error('no provider is called for a refused address')),
+    reject: async (reason): Promise<Attempt> => {
+      rejected.push(reason);
+      return { kind: 'rejected' };
+    },
+    markFailed: () => Promise.reject(new Error('not expected')),
+  });
+
+  it('refuses what is not an address of the channel, with the reason recorded on the delivery', async () => {
+    const rejected: string[] = [];
+    for (const name of CHANNELS) expect(await channelOf(name).dispatch(message('nope'), context(rejected))).toEqual({ kind: 'rejected' });
+    expect(rejected).toEqual(
+      CHANNELS.map((name) => ({ email: 'not a deliverable email address', sms: 'not an E.164 phone number', push: 'not a push target' })[name]),
+    );
+  });
+
+  it('says which sender a worker lacks once the address is good', async () => {
+    expect(await channelOf('sms').dispatch(message('+447911123456'), context([]))).toEqual({
+      kind: 'not-sendable',
+      detail: 'This worker has no SMS sender for e#0',
+    });
+    expect(await channelOf('push').dispatch(message(pushAddress(device)), context([]))).toEqual({
+      kind: 'not-sendable',
+      detail: 'This worker has no push sender for e#0',
+    });
   });
 });

@@ -288,12 +288,20 @@ describe('one-click unsubscribe and inbound SMS keywords', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const repositories = [new ExecutionRepository(herald.db), new CampaignRepository(herald.db)] as const;
-      const withoutSecret = unsubscribeHeadersFor(...repositories, { publicUrl: PUBLIC_URL, tracking: { secrets: [], perSecond: 100 } });
+      const withoutSecret = unsubscribeHeadersFor({
+        executions: repositories[0],
+        campaigns: repositories[1],
+        settings: { publicUrl: PUBLIC_URL, tracking: { secrets: [], perSecond: 100 } },
+      });
       expect(await withoutSecret(executionId, 0, { 'X-Other': '1' })).toEqual({ 'X-Other': '1' });
       expect(await withoutSecret(executionId, 0, undefined)).toBeUndefined();
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toContain('HERALD_TRACKING_SECRET');
-      const withSecret = unsubscribeHeadersFor(...repositories, { publicUrl: PUBLIC_URL, tracking: { secrets: [SECRET], perSecond: 100 } });
+      const withSecret = unsubscribeHeadersFor({
+        executions: repositories[0],
+        campaigns: repositories[1],
+        settings: { publicUrl: PUBLIC_URL, tracking: { secrets: [SECRET], perSecond: 100 } },
+      });
       expect(await withSecret(executionId, 0, undefined)).toMatchObject({ 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
     } finally {
       warn.mockRestore();

@@ -23,4 +23,8 @@ export const emailRules: ChannelRules = {
     return issues;
   },
   tracking: {},
+  // Lower-cased: the local part is case-sensitive in theory, never in practice, and a complaint must not miss `Ann@x.com` because it was sent to `ann@x.com`.
+  addressKind: 'an email address',
+  carriesUnsubscribeLink: true,
+  normaliseFeedbackAddress: (trimmed) => (trimmed.includes('@') ? trimmed.toLowerCase() : undefined),
 };

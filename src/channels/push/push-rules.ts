@@ -7,6 +7,9 @@ import type { Recipient } from '../../domain/recipient';
 export const pushRules: ChannelRules = {
   name: 'push',
   needsPushTokens: true,
+  addressKind: 'a push token',
+  carriesUnsubscribeLink: false,
+  normaliseFeedbackAddress: (trimmed) => trimmed,
   resolveAddress(recipient, { pushTokens }) {
     const target = pushTarget(recipient, pushTokens);
     return target ? { address: pushAddress(target) } : { reason: 'no-push-token' };

@@ -1,11 +1,14 @@
 import { isSmsContent } from '../../domain/campaign';
 import type { ChannelRules, ReviewIssue } from '../../domain/channel-rules';
-import { resolvePhoneNumber } from '../../domain/phone-number';
+import { resolvePhoneNumber, toE164 } from '../../domain/phone-number';
 
 /** SMS: a number in E.164; a body; clicks tracked in the text, never opens. */
 export const smsRules: ChannelRules = {
   name: 'sms',
   needsPushTokens: false,
+  addressKind: 'an international phone number (+44 7911 123456)',
+  carriesUnsubscribeLink: false,
+  normaliseFeedbackAddress: toE164,
   seedAttributes: (recipient) => ({ ...(recipient.channelData?.mobilePhoneNumber && { phone: recipient.channelData.mobilePhoneNumber }) }),
   // channelData.mobilePhoneNumber, else the profile's phone, else a userId in the phone namespace; in E.164.
   resolveAddress(recipient, { attributes }) {
