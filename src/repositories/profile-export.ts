@@ -57,18 +57,6 @@ const CHUNK = 500;
 export class ProfileExportRepository {
   constructor(private readonly db: HeraldDb) {}
 
-  async pushTokens(namespace: string, userId: string) {
-    const rows = await this.db
-      .selectFrom('push_tokens')
-      .selectAll()
-      .where('namespace', '=', namespace)
-      .where('user_id', '=', userId)
-      .orderBy('updated_at', 'desc')
-      .orderBy('token')
-      .execute();
-    return rows.map((row) => ({ appID: row.app_id, platform: row.platform, token: row.token, createdAt: row.created_at, updatedAt: row.updated_at }));
-  }
-
   async audienceMemberships(namespace: string, userId: string) {
     const rows = await this.db
       .selectFrom('audience_members as m')

@@ -1,8 +1,7 @@
 import { invalidRequest } from '../domain/errors';
-import { AuditLogRepository } from '../repositories/audit-log';
 import { ProfileErasureRepository } from '../repositories/profile-erasure';
 import { ProfileExportRepository, type DeliveryKey, type ExportedDelivery, type ExportedHistoryEntry } from '../repositories/profile-export';
-import type { Profile } from '../repositories/profiles';
+import type { Profile, StoredPushToken } from '../repositories/profiles';
 import { ProfileRepository } from '../repositories/profiles';
 import { nothingHeld } from './profile-erasure';
 import type { ServiceDependencies } from './service-dependencies';
@@ -20,7 +19,7 @@ export interface ProfileExport {
   namespace: string;
   userId: string;
   profile: (Omit<Profile, 'namespace' | 'userId'> & { id?: string }) | null;
-  pushTokens: Awaited<ReturnType<ProfileExportRepository['pushTokens']>>;
+  pushTokens: StoredPushToken[];
   audienceMemberships: Awaited<ReturnType<ProfileExportRepository['audienceMemberships']>>;
   history: ExportedHistoryEntry[];
   historyTruncated: boolean;
@@ -59,8 +58,10 @@ export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, names
     const stored = await erasure.profile(namespace, userId);
     const addresses = await erasure.addresses(namespace, userId, stored?.attributes);
     if (!(await erasure.holdsAnything(namespace, userId, addresses))) throw nothingHeld();
-    const profile = await new ProfileRepository(trx).get(namespace, userId);
-    const profileId = await new AuditLogRepository(trx).profileIdOf(namespace, userId);
+    const profiles = new ProfileRepository(trx);
+    const profile = await profiles.get(namespace, userId);
+    // The internal id the audit log names the profile by, read with the addresses above.
+    const profileId = stored?.id ?? undefined;
     const history = await reader.history([`${namespace}/${userId}`, ...(profileId ? [profileId] : [])], EXPORT_HISTORY_LIMIT);
     const deliveries = await reader.deliveries(namespace, userId, EXPORT_DELIVERIES_PER_PAGE, after);
     const { namespace: _namespace, userId: _userId, ...profileFields } = profile ?? ({} as Profile);
@@ -69,7 +70,7 @@ export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, names
       namespace,
       userId,
       profile: profile ? { ...(profileId && { id: profileId }), ...profileFields } : null,
-      pushTokens: await reader.pushTokens(namespace, userId),
+      pushTokens: await profiles.pushTokens(namespace, userId),
       audienceMemberships: await reader.audienceMemberships(namespace, userId),
       history: history.items,
       historyTruncated: history.truncated,
