@@ -23,7 +23,11 @@ import { campaignActivities } from './campaign-activities';
 import { campaignVersionActivities } from './campaign-version-activities';
 import { executionActivities } from './execution-activities';
 import { orphanSweepActivities } from './orphan-sweep-activities';
-import { prepareExecutionActivities } from './prepare-execution';
+import { prepareExecutionActivities, recipientPreparation } from './prepare-execution';
+import { campaignStepActivities } from './campaign-steps';
+import { DigestRepository } from '../src/repositories/digests';
+import { EventWaitRepository } from '../src/repositories/event-waits';
+import { ExecutionStepRepository } from '../src/repositories/execution-steps';
 import { prepareRecipientsActivities } from './prepare-recipients';
 import { profileActivities } from './profile-activities';
 import { renderActivities } from './render-activities';
@@ -69,19 +73,20 @@ export function createActivities(deps: ActivityDependencies) {
   const suppressions = new SuppressionRepository(deps.db, new AddressHasher(() => deps.tracking?.tracking.secrets ?? []));
   // Marketing email's one-click unsubscribe headers, computed at each send (single and batch).
   const emailHeadersFor = unsubscribeHeadersFor({ executions, campaigns, settings: deps.tracking });
+  const preparation = {
+    campaigns,
+    profiles,
+    executions,
+    deliveries,
+    capping: new CappingRepository(deps.db),
+    suppressions,
+    renderer: deps.renderer,
+    tracking: deps.tracking,
+  };
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
-    ...prepareExecutionActivities({
-      campaigns,
-      profiles,
-      executions,
-      deliveries,
-      capping: new CappingRepository(deps.db),
-      suppressions,
-      renderer: deps.renderer,
-      tracking: deps.tracking,
-    }),
+    ...prepareExecutionActivities(preparation),
     ...sendMessageActivities({
       deliveries,
       emailProvider: deps.emailProvider,
@@ -96,6 +101,18 @@ export function createActivities(deps: ActivityDependencies) {
     ...steps,
     // The newest trigger path (ONE_STEP_ON_THE_HAPPY_PATH): the steps above in one local activity.
     ...runTriggerNowActivities(steps),
+    // Campaigns with steps (workflows/campaign-steps-execution.ts).
+    ...campaignStepActivities({
+      campaigns,
+      executions,
+      deliveries,
+      profiles,
+      digests: new DigestRepository(deps.db),
+      eventWaits: new EventWaitRepository(deps.db),
+      executionSteps: new ExecutionStepRepository(deps.db),
+      renderer: deps.renderer,
+      prepare: recipientPreparation(preparation),
+    }),
     ...profileActivities(profiles),
     // The activation workflow's activateVersion update.
     ...campaignVersionActivities(deps.db),

@@ -65,6 +65,7 @@ export function emailTrackingFor(
   campaign: Campaign,
   settings: PrepareExecutionDependencies['tracking'],
   executionId: string,
+  contentKey?: string,
 ): ((position: number) => EmailTracking) | undefined {
   // Email: the pixel and the HTML's links. SMS: the body's links (clicks only; review refuses opens). Push: none.
   const applied = appliedTracking(channelRulesOf(campaign.channel).tracking, campaign.tracking);
@@ -77,7 +78,7 @@ export function emailTrackingFor(
   }
   const tokens = new TrackingTokens(settings.tracking.secrets);
   const { opens, clicks, part } = applied;
-  const allowedHosts = clicks ? linkHostsOf(campaign) : [];
+  const allowedHosts = clicks ? linkHostsOf(campaign, contentKey) : [];
   return (position) => {
     const urls = trackingUrls(settings.publicUrl, tokens, executionId, position);
     return { opens, clicks, allowedHosts, openUrl: urls.open, clickUrl: urls.click, ...(part && { part }) };
@@ -87,8 +88,8 @@ export function emailTrackingFor(
 /** The hosts of each campaign version's tracked links, computed once per version (a version never changes; the content is up to megabytes). */
 const linkHostsByVersion = new LRUCache<string, readonly string[]>({ max: 500 });
 
-function linkHostsOf(campaign: Campaign): readonly string[] {
-  const key = `${campaign.id}:${campaign.version}`;
+function linkHostsOf(campaign: Campaign, contentKey?: string): readonly string[] {
+  const key = `${campaign.id}:${campaign.version}${contentKey === undefined ? '' : `:${contentKey}`}`;
   let hosts = linkHostsByVersion.get(key);
   if (hosts === undefined) {
     hosts = trackedLinkHosts(campaign);
@@ -120,21 +121,116 @@ async function cappedRecipients(
   return capped;
 }
 
-export function prepareExecutionActivities({
-  campaigns,
+/** One preparation: a campaign (at its version, or as one of its send steps sees it) for some recipients of an execution. */
+export interface RecipientsToPrepare {
+  /** The campaign as this send renders it: a send step's channel and content replace the campaign's. */
+  campaign: Campaign;
+  executionId: string;
+  /** Each with the delivery position its message is recorded at. */
+  recipients: (Recipient & { position: number })[];
+  context?: Record<string, unknown>;
+  nowMs: number;
+  /** False on the older paths, which cannot wait for a deferral: quiet hours' `defer` sends at once. */
+  canDefer: boolean;
+  /** After a digest step: what its templates see as `digest`. */
+  digest?: { count: number; events: Record<string, unknown>[] };
+  /** Names the content for the tracked-link hosts cache: a send step's content is not the campaign's. */
+  contentKey?: string;
+}
+
+/** What a preparation decided: every recipient's delivery, and which of them wait for quiet hours to end. */
+export interface PreparedRecipients {
+  prepared: PreparedDelivery[];
+  ready: number[];
+  deferred?: DeferredPositions[];
+}
+
+/**
+ * Resolves every profile, applies capping, consent and suppression, finds each address and
+ * renders in the sandboxed renderer (all recipients at once). Stores nothing: the caller records it.
+ */
+export function recipientPreparation({
   profiles,
-  executions,
-  deliveries,
   capping,
   suppressions,
   renderer,
   tracking,
-}: PrepareExecutionDependencies) {
+}: Omit<PrepareExecutionDependencies, 'campaigns' | 'executions' | 'deliveries'>) {
   const steps: PreparationSteps = {
     resolveProfile: (input) => resolveProfile(profiles, input),
     render: (input) => renderer.renderEmail(input),
     renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
   };
+  return async function prepare({
+    campaign,
+    executionId,
+    recipients,
+    context,
+    nowMs,
+    canDefer,
+    digest,
+    contentKey,
+  }: RecipientsToPrepare): Promise<PreparedRecipients> {
+    const snapshot = toSnapshot(campaign);
+    const rules = channelRulesOf(campaign.channel);
+    const emailTracking = emailTrackingFor(campaign, tracking, executionId, contentKey);
+    const capped = await cappedRecipients(capping, campaign, executionId, recipients, nowMs);
+    const deferredUntil = new Map<number, number>();
+    const candidates = await Promise.all(
+      recipients.map(async (recipient): Promise<PreparedDelivery> => {
+        // Capped recipients are not resolved, created or rendered (as on the audience path).
+        if (capped.has(recipient)) return { position: recipient.position, profileCreated: false, outcome: { status: 'excluded', reason: 'capped' } };
+        // Quiet hours read the profile's timezone: kept from its resolution for after the render.
+        let attributes: Record<string, unknown> = {};
+        const resolveProfile: PreparationSteps['resolveProfile'] = async (input) => {
+          const resolved = await steps.resolveProfile(input);
+          attributes = resolved.profile?.attributes ?? {};
+          return resolved;
+        };
+        const resolving: PreparationSteps = { ...steps, resolveProfile };
+        // Tracked: each recipient's render gets its own signed pixel and link addresses; a digest's templates see it.
+        const render: PreparationSteps['render'] = (input) =>
+          renderer.renderEmail({ ...input, ...(digest && { digest }) }, emailTracking ? emailTracking(recipient.position) : undefined);
+        const recipientSteps: PreparationSteps = emailTracking || digest ? { ...resolving, render } : resolving;
+        const result = await prepareChannelRecipient(rules, recipientSteps, executionId, snapshot, recipient, context);
+        if ('outcome' in result) {
+          const { status, reason, profileCreated, address } = result.outcome;
+          return {
+            position: recipient.position,
+            profileCreated,
+            ...(address && { address }),
+            outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status },
+          };
+        }
+        const base = {
+          position: recipient.position,
+          profileCreated: result.base.profileCreated,
+          address: result.address,
+          ...(result.locale && { locale: result.locale }),
+        };
+        // Judged once consent and the address passed, so those reasons win over quiet hours.
+        const quiet = campaign.type === 'marketing' ? quietHoursDecision(campaign.quietHours, attributes, nowMs) : { kind: 'send' as const };
+        if (quiet.kind === 'discard') return { ...base, outcome: { status: 'excluded', reason: 'quiet-hours' } };
+        if (quiet.kind === 'defer' && canDefer) {
+          deferredUntil.set(recipient.position, quiet.untilMs);
+          return { ...base, message: result.rendered, deferred: { notBefore: new Date(quiet.untilMs).toISOString(), reason: QUIET_HOURS_DEFERRED } };
+        }
+        return { ...base, message: result.rendered };
+      }),
+    );
+    const prepared = await excludeSuppressed(suppressions, campaign.channel, candidates, (position) => deferredUntil.delete(position));
+    const ready = prepared.filter((p) => 'message' in p && !deferredUntil.has(p.position)).map((p) => p.position);
+    if (deferredUntil.size === 0) return { prepared, ready };
+    const groups = new Map<number, number[]>();
+    for (const [position, untilMs] of deferredUntil) groups.set(untilMs, [...(groups.get(untilMs) ?? []), position]);
+    const deferred = [...groups].map(([untilMs, positions]) => ({ untilMs, positions })).sort((a, b) => a.untilMs - b.untilMs);
+    return { prepared, ready, deferred };
+  };
+}
+
+export function prepareExecutionActivities(dependencies: PrepareExecutionDependencies) {
+  const { campaigns, executions, deliveries } = dependencies;
+  const prepare = recipientPreparation(dependencies);
   return {
     /**
      * Reads the trigger call back from Herald's database, resolves every profile, applies consent,
@@ -145,67 +241,21 @@ export function prepareExecutionActivities({
     async prepareExecution(input: PrepareExecutionInput): Promise<PreparedExecution> {
       const { executionId } = input;
       const nowMs = input.nowMs ?? Date.now();
-      const canDefer = input.nowMs !== undefined;
       const request = await executions.storedRequest(executionId);
       if (!request) throw ApplicationFailure.nonRetryable(`Execution ${executionId} does not exist`, 'ExecutionNotFound');
       // The version the execution recorded when it was accepted: a switch since does not change what it sends.
       const campaign = await campaigns.getAtVersion(request.campaignId, request.campaignVersion);
       if (!campaign) throw ApplicationFailure.nonRetryable(`Campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
-      const snapshot = toSnapshot(campaign);
-      const rules = channelRulesOf(campaign.channel);
-      const emailTracking = emailTrackingFor(campaign, tracking, executionId);
-      const capped = await cappedRecipients(capping, campaign, executionId, request.recipients, nowMs);
-      const deferredUntil = new Map<number, number>();
-      const candidates = await Promise.all(
-        request.recipients.map(async (recipient): Promise<PreparedDelivery> => {
-          // Capped recipients are not resolved, created or rendered (as on the audience path).
-          if (capped.has(recipient)) return { position: recipient.position, profileCreated: false, outcome: { status: 'excluded', reason: 'capped' } };
-          // Quiet hours read the profile's timezone: kept from its resolution for after the render.
-          let attributes: Record<string, unknown> = {};
-          const resolveProfile: PreparationSteps['resolveProfile'] = async (input) => {
-            const resolved = await steps.resolveProfile(input);
-            attributes = resolved.profile?.attributes ?? {};
-            return resolved;
-          };
-          const resolving: PreparationSteps = { ...steps, resolveProfile };
-          // Tracked: each recipient's render gets its own signed pixel and link addresses.
-          const recipientSteps: PreparationSteps = emailTracking
-            ? { ...resolving, render: (input) => renderer.renderEmail(input, emailTracking(recipient.position)) }
-            : resolving;
-          const result = await prepareChannelRecipient(rules, recipientSteps, executionId, snapshot, recipient, request.context);
-          if ('outcome' in result) {
-            const { status, reason, profileCreated, address } = result.outcome;
-            return {
-              position: recipient.position,
-              profileCreated,
-              ...(address && { address }),
-              outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status },
-            };
-          }
-          const base = {
-            position: recipient.position,
-            profileCreated: result.base.profileCreated,
-            address: result.address,
-            ...(result.locale && { locale: result.locale }),
-          };
-          // Judged once consent and the address passed, so those reasons win over quiet hours.
-          const quiet = campaign.type === 'marketing' ? quietHoursDecision(campaign.quietHours, attributes, nowMs) : { kind: 'send' as const };
-          if (quiet.kind === 'discard') return { ...base, outcome: { status: 'excluded', reason: 'quiet-hours' } };
-          if (quiet.kind === 'defer' && canDefer) {
-            deferredUntil.set(recipient.position, quiet.untilMs);
-            return { ...base, message: result.rendered, deferred: { notBefore: new Date(quiet.untilMs).toISOString(), reason: QUIET_HOURS_DEFERRED } };
-          }
-          return { ...base, message: result.rendered };
-        }),
-      );
-      const prepared = await excludeSuppressed(suppressions, campaign.channel, candidates, (position) => deferredUntil.delete(position));
+      const { prepared, ready, deferred } = await prepare({
+        campaign,
+        executionId,
+        recipients: request.recipients,
+        ...(request.context && { context: request.context }),
+        nowMs,
+        canDefer: input.nowMs !== undefined,
+      });
       await deliveries.recordPreparation(executionId, campaign.channel, prepared);
-      const ready = prepared.filter((p) => 'message' in p && !deferredUntil.has(p.position)).map((p) => p.position);
-      if (deferredUntil.size === 0) return { ready };
-      const groups = new Map<number, number[]>();
-      for (const [position, untilMs] of deferredUntil) groups.set(untilMs, [...(groups.get(untilMs) ?? []), position]);
-      const deferred = [...groups].map(([untilMs, positions]) => ({ untilMs, positions })).sort((a, b) => a.untilMs - b.untilMs);
-      return { ready, deferred };
+      return deferred ? { ready, deferred } : { ready };
     },
   };
 }

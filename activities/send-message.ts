@@ -92,7 +92,7 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
         userId: message.userId,
         to: message.address ?? '',
         content: message.content,
-        idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel),
+        idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel, message.stepId),
       },
       {
         emailProvider,

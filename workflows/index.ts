@@ -5,3 +5,4 @@ export { triggerExecution } from './trigger-execution';
 export { audienceExecution } from './audience-execution';
 export { webhookDispatcher } from './webhook-dispatcher';
 export { foldReportRollups } from './fold-report-rollups';
+export { campaignStepsExecution } from './campaign-steps-execution';

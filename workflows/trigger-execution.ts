@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index';
 import type { PositionOutcome, Recipient, RecipientOutcome } from '../src/domain/recipient';
+import { delivery, MAX_RETRY_AFTER_MS, sendDurably } from './durable-send';
 import { runInFourLocalSteps, runWithContent, type TodaysPath } from './trigger-execution-legacy';
 
 export interface TriggerExecutionInput {
@@ -131,21 +132,6 @@ const steps = proxyLocalActivities<HeraldActivities>({
 });
 
 /**
- * Provider calls retry until the provider accepts (the idempotency key makes that safe), for
- * up to a day, which is how long Resend remembers an idempotency key.
- */
-const delivery = proxyActivities<HeraldActivities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '23 hours',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: ['ProviderRejected', 'MessageNotSendable'],
-  },
-});
-
-/**
  * One run per trigger call. Today: one local activity (runTriggerNow) judges the campaign window,
  * prepares every recipient, tries every send once and closes the execution; only what it leaves
  * (the provider unavailable, quiet hours) waits on timers and goes to the durable `sendMessage`.
@@ -215,31 +201,6 @@ async function closingOnStepFailure<T>(executionId: string, run: () => Promise<T
 
 const refused = (campaignId: string, refusal: string) =>
   ApplicationFailure.nonRetryable(`Campaign ${campaignId} does not accept triggers now (${refusal})`, refusal);
-
-/** One `sendMessage` activity per position, all at once, each retried until the provider accepts. */
-function sendDurably(executionId: string, positions: number[]): Promise<PositionOutcome[]> {
-  return Promise.all(
-    positions.map(async (position): Promise<PositionOutcome> => {
-      try {
-        await delivery.sendMessage({ executionId, position });
-        return { position, status: 'sent' };
-      } catch (error) {
-        return { position, status: 'failed', reason: sendFailureReason(error) };
-      }
-    }),
-  );
-}
-
-/** Why a send did not end in `sent`; the send activity already stored the provider's own words. */
-function sendFailureReason(error: unknown): string {
-  const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  if (cause instanceof TimeoutFailure) return 'provider-timeout';
-  if (cause instanceof ApplicationFailure && cause.type === 'ProviderRejected') return 'provider-rejected';
-  return 'provider-failed';
-}
-
-/** A provider's Retry-After is honoured up to the durable policy's longest backoff. */
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** What the older branches reuse of this path, handed to them so that they import nothing from here. */
 const todaysPath: TodaysPath = { steps, delivery, closingOnStepFailure, sendDurably, refused, maxRetryAfterMs: MAX_RETRY_AFTER_MS };

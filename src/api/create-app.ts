@@ -23,6 +23,7 @@ import { channelConfigurationsRouter } from './routes/channel-configurations/cha
 import { cappingRulesRouter } from './routes/capping-rules/capping-rules.index';
 import { CODEC_PATH, codecCors, codecRouter } from './routes/codec/codec.index';
 import { docsRouter } from './routes/docs/docs.index';
+import { eventsRouter } from './routes/events/events.index';
 import { executionsRouter } from './routes/executions/executions.index';
 import { audienceExecutionsRouter } from './routes/audience-executions/audience-executions.index';
 import { healthRouter } from './routes/health/health.index';
@@ -95,6 +96,7 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', audiencesRouter(deps));
   app.route('/', audienceExecutionsRouter(deps));
   app.route('/', executionsRouter(deps));
+  app.route('/', eventsRouter(deps));
   // The outbox exists only while it is the email or the SMS provider, or a push platform's default.
   if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox' || deps.config.push.outboxDefault) app.route('/', outboxRouter(deps));
   app.route('/', apiKeysRouter(deps));

@@ -4,12 +4,13 @@ import type { Channel } from '../domain/campaign';
 /**
  * The key a provider deduplicates a send on. Providers put it in an HTTP header, which must be
  * ASCII and (for Resend) at most 256 characters, whatever the userId holds: so it is a hash of
- * the recipient's identity within the execution, the same on every retry.
+ * the recipient's identity within the execution, the same on every retry. A campaign step's
+ * message (src/domain/campaign-steps.ts) adds its step id: one recipient may get several messages
+ * of one channel in one execution, and each is deduplicated on its own.
  */
-export function providerIdempotencyKey(executionId: string, userId: string, channel: Channel): string {
-  return `herald-${createHash('sha256')
-    .update(JSON.stringify([executionId, userId, channel]))
-    .digest('hex')}`;
+export function providerIdempotencyKey(executionId: string, userId: string, channel: Channel, sendStepId?: string): string {
+  const identity = sendStepId === undefined ? [executionId, userId, channel] : [executionId, userId, channel, sendStepId];
+  return `herald-${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}`;
 }
 
 const HEADER_SAFE = /^[\x21-\x7E]{1,255}$/;

@@ -34,6 +34,8 @@ export interface CampaignTable {
   capping: ColumnType<string | null, string | null | undefined, string | null>;
   /** Marketing quiet hours `{from, to, timezone?, action}` (JSON text, migration 0016); null: none. */
   quiet_hours: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The campaign's steps (JSON text, migration 0023); null: none, one send. */
+  steps: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A global capping rule: the most marketing messages one profile gets on a channel in a period (migration 0016). */
@@ -77,7 +79,7 @@ export interface ExecutionTable {
   campaign_id: string;
   campaign_version: number;
   workflow_id: string;
-  status: 'running' | 'completed' | 'failed';
+  status: 'running' | 'completed' | 'failed' | 'digested';
   failure_reason: string | null;
   created_at: string;
   completed_at: string | null;
@@ -103,6 +105,10 @@ export interface ExecutionTable {
   schedule_id: ColumnType<string | null, string | null | undefined, string | null>;
   execute_at: ColumnType<string | null, string | null | undefined, string | null>;
   schedule_cancelled_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The trigger's cancellationKey (migration 0023); POST /v1/executions/cancel finds running executions by it. */
+  cancellation_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The execution whose digest this one joined (its own id when it opened the digest); null: no digest. */
+  digest_execution_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeliveryTable {
@@ -140,6 +146,8 @@ export interface DeliveryTable {
   feedback_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** The delivery as reports last folded it (migration 0020); null: never folded. */
   report_signature: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The send step this delivery is the message of (migration 0023); null: a step-less campaign. */
+  step_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The original URL of a rewritten link; the click endpoint redirects only to these. */
@@ -333,7 +341,61 @@ export interface ReportFoldTable {
   folded_at: string | null;
 }
 
+/** Where one recipient of an execution stands in one step (migration 0023). */
+export interface ExecutionStepTable {
+  execution_id: string;
+  /** The recipient's position in the trigger call. */
+  position: number;
+  step_id: string;
+  type: 'send' | 'delay' | 'digest' | 'waitForEvent' | 'condition';
+  status: 'waiting' | 'done' | 'stopped' | 'cancelled';
+  /** Why it stopped: stopped-by-condition, event-timeout, event-received, …; null: none. */
+  reason: string | null;
+  /** A waiting step: when its wait ends at the latest. */
+  until: string | null;
+  at: string;
+}
+
+/** A digest (migration 0023), keyed by the execution that opened it and carries it on. */
+export interface DigestTable {
+  execution_id: string;
+  campaign_id: string;
+  /** Set while it takes triggers (unique); null once closed. */
+  open_key: string | null;
+  opened_at: string;
+  closes_at: string;
+  closed_at: string | null;
+}
+
+/** A recipient waiting for an event (migration 0023); deleted when the wait ends. */
+export interface EventWaitTable {
+  execution_id: string;
+  position: number;
+  step_id: string;
+  workflow_id: string;
+  name: string;
+  namespace: string;
+  user_id: string;
+  /** JSON of the trigger's `context.<match>`; null: the step matches any event of the name. */
+  match_value: string | null;
+  created_at: string;
+}
+
+/** An event received with an eventId (migration 0023), so a repeat answers the same. */
+export interface InboundEventTable {
+  event_id: string;
+  name: string;
+  namespace: string;
+  user_id: string;
+  matched: number;
+  received_at: string;
+}
+
 export interface Database {
+  execution_steps: ExecutionStepTable;
+  digests: DigestTable;
+  event_waits: EventWaitTable;
+  inbound_events: InboundEventTable;
   audiences: AudienceTable;
   audience_members: AudienceMemberTable;
   push_tokens: PushTokenTable;

@@ -17,7 +17,7 @@
  * an attribute of another type does not match. `neq` and `notIn` are exactly `not eq` and
  * `not in`: they also match profiles that lack the attribute.
  */
-import { CHANNELS, type Channel } from './campaign';
+import { CHANNELS, type Channel } from './channel-content';
 
 export type AudienceScalar = string | number | boolean;
 

@@ -1,46 +1,24 @@
-import type { LocalizedContent } from './locale';
-import type { PushContent } from './push';
+import type { CampaignStep } from './campaign-steps';
+import type { CampaignContent, Channel } from './channel-content';
 
-export const CHANNELS = ['email', 'sms', 'push'] as const;
-export type Channel = (typeof CHANNELS)[number];
+/** The channels and their content live in channel-content.ts, which campaign steps share without a cycle. */
+export {
+  CHANNELS,
+  isPushContent,
+  isSmsContent,
+  type CampaignContent,
+  type Channel,
+  type ChannelContent,
+  type EmailContent,
+  type PushContent,
+  type SmsContent,
+} from './channel-content';
 
 export const CAMPAIGN_TYPES = ['transactional', 'marketing'] as const;
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'live', 'stopped', 'completed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
-
-export interface EmailContent {
-  subject: string;
-  html: string;
-  text?: string;
-}
-
-/**
- * A campaign's content as stored and answered: one variant (the form from before translations,
- * meaning the default alone) or `{default, translations?}`. Stored as given, never rewritten;
- * src/domain/locale.ts reads both forms.
- */
-export type CampaignContent = LocalizedContent<ChannelContent>;
-
-/** An SMS variant: one text template (not HTML: nothing is escaped). */
-export interface SmsContent {
-  body: string;
-}
-
-/** One variant of a campaign's content; which one follows the campaign's channel (the API keeps them apart). */
-export type ChannelContent = EmailContent | SmsContent | PushContent;
-
-export type { PushContent };
-
-export function isSmsContent(content: ChannelContent): content is SmsContent {
-  return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html') && !Object.hasOwn(content, 'title');
-}
-
-/** A push variant has a title (and a body); src/domain/push.ts. */
-export function isPushContent(content: ChannelContent): content is PushContent {
-  return Object.hasOwn(content, 'title') && !Object.hasOwn(content, 'html');
-}
 
 export interface Audience {
   namespace: string;
@@ -77,6 +55,8 @@ export interface Campaign {
   capping?: Capping;
   /** Marketing only: local hours in which nothing is sent, deferred or discarded (src/domain/quiet-hours.ts). */
   quietHours?: QuietHours;
+  /** What a trigger does: sends, waits and conditions, in order (src/domain/campaign-steps.ts). Absent: one send. */
+  steps?: CampaignStep[];
 }
 
 /** At most `max` messages to one profile in any `periodHours` hours. */
@@ -99,7 +79,7 @@ export interface QuietHours {
 
 /** The campaign as a trigger workflow needs it: frozen at one version. */
 export type CampaignSnapshot = Pick<Campaign, 'id' | 'version' | 'type' | 'channel' | 'content' | 'audience' | 'schedule' | 'status'> &
-  Pick<Partial<Campaign>, 'capping' | 'quietHours'>;
+  Pick<Partial<Campaign>, 'capping' | 'quietHours' | 'steps'>;
 
 export type ScheduleWindowPosition = 'before-start' | 'open' | 'after-end';
 

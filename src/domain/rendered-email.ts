@@ -5,6 +5,8 @@ export interface RenderEmailInput {
   content: EmailContent;
   profile: Record<string, unknown>;
   context: Record<string, unknown>;
+  /** After a digest step only: `{count, events}` (src/domain/campaign-steps.ts). */
+  digest?: { count: number; events: Record<string, unknown>[] };
 }
 
 export interface RenderedEmail {

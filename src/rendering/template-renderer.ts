@@ -66,7 +66,7 @@ function jsonData(value: unknown, what: string): Record<string, unknown> {
 /** The quarantine's key: the content and the variables it is rendered with. */
 function inputKey({ content: { subject, html, text }, variables }: RenderTask): string {
   return createHash('sha256')
-    .update(JSON.stringify([subject, html, text ?? null, variables.profile, variables.context]))
+    .update(JSON.stringify([subject, html, text ?? null, variables.profile, variables.context, variables.digest ?? null]))
     .digest('base64url');
 }
 
@@ -198,7 +198,11 @@ export function createTemplateRenderer(limits: HeraldConfig['render']): Template
         tracking && (textPart ? tracking.clicks : tracking.opens || tracking.clicks) ? `herald-tracking-${randomBytes(12).toString('hex')}-` : undefined;
       const task: RenderTask = {
         content: { subject: input.content.subject, html: input.content.html, ...(input.content.text !== undefined && { text: input.content.text }) },
-        variables: { profile: jsonData(input.profile, 'the profile'), context: jsonData(input.context, 'the context') },
+        variables: {
+          profile: jsonData(input.profile, 'the profile'),
+          context: jsonData(input.context, 'the context'),
+          ...(input.digest && { digest: jsonData(input.digest, 'the digest') }),
+        },
         timeoutMs,
         maxBytes,
         ...(nonce !== undefined &&

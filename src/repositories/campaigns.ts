@@ -15,6 +15,7 @@ import type {
   QuietHours,
   Schedule,
 } from '../domain/campaign';
+import type { CampaignStep } from '../domain/campaign-steps';
 
 const nextId = monotonicFactory();
 
@@ -37,6 +38,8 @@ export interface CampaignDraft {
   capping?: Capping | null;
   /** null (or absent): no quiet hours. Marketing only. */
   quietHours?: QuietHours | null;
+  /** null (or absent): no steps, one send of the channel and content. */
+  steps?: CampaignStep[] | null;
 }
 
 export type CampaignEdit = Partial<CampaignDraft>;
@@ -62,13 +65,26 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.tracking && { tracking: JSON.parse(row.tracking) as NonNullable<Campaign['tracking']> }),
     ...(row.capping && { capping: JSON.parse(row.capping) as Capping }),
     ...(row.quiet_hours && { quietHours: JSON.parse(row.quiet_hours) as QuietHours }),
+    ...(row.steps && { steps: JSON.parse(row.steps) as CampaignStep[] }),
   };
 }
 
 export function toSnapshot(campaign: Campaign): CampaignSnapshot {
-  const { id, version, type, channel, content, audience, schedule, status, capping, quietHours } = campaign;
+  const { id, version, type, channel, content, audience, schedule, status, capping, quietHours, steps } = campaign;
   // Only when set: the snapshots of campaigns without them stay as they were (the oldest trigger path records them in history).
-  return { id, version, type, channel, content, audience, schedule, status, ...(capping && { capping }), ...(quietHours && { quietHours }) };
+  return {
+    id,
+    version,
+    type,
+    channel,
+    content,
+    audience,
+    schedule,
+    status,
+    ...(capping && { capping }),
+    ...(quietHours && { quietHours }),
+    ...(steps && { steps }),
+  };
 }
 
 /** The columns an edit writes; also what switching to a new version writes (services/campaign-versions.ts). */
@@ -87,6 +103,7 @@ export function draftColumns(draft: CampaignEdit) {
     ...(draft.tracking !== undefined && { tracking: draft.tracking === null ? null : JSON.stringify(draft.tracking) }),
     ...(draft.capping !== undefined && { capping: draft.capping === null ? null : JSON.stringify(draft.capping) }),
     ...(draft.quietHours !== undefined && { quiet_hours: draft.quietHours === null ? null : JSON.stringify(draft.quietHours) }),
+    ...(draft.steps !== undefined && { steps: draft.steps === null ? null : JSON.stringify(draft.steps) }),
   };
 }
 
@@ -125,6 +142,7 @@ export class CampaignRepository {
           tracking: draft.tracking ? JSON.stringify(draft.tracking) : null,
           capping: draft.capping ? JSON.stringify(draft.capping) : null,
           quiet_hours: draft.quietHours ? JSON.stringify(draft.quietHours) : null,
+          steps: draft.steps ? JSON.stringify(draft.steps) : null,
         })
         .execute();
       await trx

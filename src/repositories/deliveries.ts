@@ -46,6 +46,8 @@ export interface MessageToSend {
   status: 'pending' | 'sent' | 'failed' | 'excluded';
   messageId?: string;
   address?: string;
+  /** The campaign step this is the message of; absent for a step-less campaign. */
+  stepId?: string;
   /** Absent when no message was rendered (the recipient was excluded or failed) or retention removed it. */
   content?: { subject: string | null; html: string | null; text: string | null };
 }
@@ -127,6 +129,7 @@ export class DeliveryRepository {
         'd.reason',
         'd.message_id',
         'd.address',
+        'd.step_id',
         'm.created_at as rendered_at',
         'm.subject',
         'm.html',
@@ -145,6 +148,7 @@ export class DeliveryRepository {
       status: row.status === 'failed' && row.reason === NOT_STARTED_REASON ? 'pending' : row.status,
       ...(row.message_id && { messageId: row.message_id }),
       ...(row.address && { address: row.address }),
+      ...(row.step_id && { stepId: row.step_id }),
       ...(row.rendered_at && { content: { subject: row.subject, html: row.html, text: row.text } }),
     };
   }

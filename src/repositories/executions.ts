@@ -11,8 +11,11 @@ import { isUniqueViolation } from '../db/unique-violation';
 import { TrackingRepository, type EngagementCounts } from './tracking';
 import { failureDetail } from '../domain/feedback-webhook';
 import { FeedbackEventRepository } from './feedback-events';
+import { recipientPositionOf, STEP_POSITION_STRIDE } from '../domain/campaign-steps';
+import { ExecutionStepRepository, type StepView } from './execution-steps';
 
-export type ExecutionStatus = 'running' | 'completed' | 'failed';
+/** `digested`: a trigger folded into another one's digest (src/repositories/digests.ts), which carries it on. */
+export type ExecutionStatus = 'running' | 'completed' | 'failed' | 'digested';
 
 export interface ExecutionRecipientView {
   userId: string;
@@ -26,6 +29,9 @@ export interface ExecutionRecipientView {
   opens?: number;
   clicks?: number;
 }
+
+/** A step as the execution status shows it; a send step's status is its message's outcome. */
+export type RecipientStepView = Omit<StepView, 'status' | 'position'> & { status: StepView['status'] | RecipientStatus; messageId?: string };
 
 export interface ExecutionCounts {
   sent: number;
@@ -47,7 +53,11 @@ export interface ExecutionView {
   /** Set once retention removed the per-recipient details; the counts stay. */
   detailsPurgedAt?: string;
   /** Unitary executions list every recipient here; audience runs page them (GET …/recipients). */
-  recipients?: ExecutionRecipientView[];
+  recipients?: (ExecutionRecipientView & { steps?: RecipientStepView[] })[];
+  /** Campaigns whose first step is a digest: the execution carrying this trigger's digest. */
+  digestExecutionId?: string;
+  /** The execution that opened a digest: the triggers it gathered. */
+  digest?: { count: number };
   kind: 'unitary' | 'audience';
   /** Audience runs only. */
   audience?: AudienceRunView;
@@ -79,7 +89,9 @@ export interface NewExecution {
 }
 
 /** What an audience execution records beside the columns every execution has (migration 0015). */
-export type ExecutionKindColumns = Partial<Pick<Insertable<ExecutionTable>, 'kind' | 'audience_id' | 'throttle_per_second' | 'schedule_id' | 'execute_at'>>;
+export type ExecutionKindColumns = Partial<
+  Pick<Insertable<ExecutionTable>, 'kind' | 'audience_id' | 'throttle_per_second' | 'schedule_id' | 'execute_at' | 'cancellation_key'>
+>;
 
 export interface ExecutionClaimRecord {
   executionId: string;
@@ -296,6 +308,26 @@ export class ExecutionRepository {
     return row ? row.started_by_key_id : undefined;
   }
 
+  /** The id of the workflow that runs an execution; undefined when there is no such execution. */
+  async workflowIdOf(executionId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('executions').select('workflow_id').where('id', '=', executionId).executeTakeFirst();
+    return row?.workflow_id;
+  }
+
+  /** The running executions of a campaign triggered with this cancellationKey (at most `limit`), for POST /v1/executions/cancel. */
+  async runningWithCancellationKey(campaignId: string, cancellationKey: string, limit: number): Promise<{ executionId: string; workflowId: string }[]> {
+    const rows = await this.db
+      .selectFrom('executions')
+      .select(['id', 'workflow_id'])
+      .where('campaign_id', '=', campaignId)
+      .where('cancellation_key', '=', cancellationKey)
+      .where('status', '=', 'running')
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ executionId: row.id, workflowId: row.workflow_id }));
+  }
+
   /** The campaign and version an execution runs; undefined when there is no such execution. */
   async campaignVersionOf(executionId: string): Promise<{ campaignId: string; campaignVersion: number } | undefined> {
     const row = await this.db.selectFrom('executions').select(['campaign_id', 'campaign_version']).where('id', '=', executionId).executeTakeFirst();
@@ -310,11 +342,42 @@ export class ExecutionRepository {
     const live = (status: RecipientStatus) => deliveries.filter((d) => d.status === status).length;
     // Engagement is counted only for executions with tracked messages: the others cost no query.
     const engagement = deliveries.some((d) => d.tracking) ? await new TrackingRepository(this.db).countsByPosition(executionId) : undefined;
+    // Campaign steps: each recipient's steps, a send step with its message's outcome (later sends sit at positions beyond the call's).
+    const stepRows = await new ExecutionStepRepository(this.db).forExecution(executionId);
+    const steps = stepRows.size > 0 || deliveries.some((d) => d.step_id !== null) ? stepRows : undefined;
+    const messageOf = (recipient: number, stepId: string) => deliveries.find((d) => d.step_id === stepId && recipientPositionOf(d.position) === recipient);
+    const stepsOf = (recipient: number) =>
+      (steps?.get(recipient) ?? []).map(({ position: _, ...step }) => {
+        const message = step.type === 'send' ? messageOf(recipient, step.id) : undefined;
+        if (!message) return step;
+        return {
+          ...step,
+          status: message.status,
+          at: message.updated_at,
+          ...(message.reason ? { reason: message.reason } : {}),
+          ...(message.message_id && { messageId: message.message_id }),
+        };
+      });
+    const digestCount = execution.digest_execution_id === executionId ? await this.digestCount(executionId) : undefined;
     return {
       ...executionHeader(execution, { sent: live('sent'), failed: live('failed'), excluded: live('excluded'), pending: live('pending') }),
-      recipients: deliveries.map((d) => recipientView(d, engagement)),
+      ...(execution.digest_execution_id && { digestExecutionId: execution.digest_execution_id }),
+      ...(digestCount !== undefined && { digest: { count: digestCount } }),
+      recipients: deliveries
+        .filter((d) => d.position < STEP_POSITION_STRIDE)
+        .map((d) => ({ ...recipientView(d, engagement), ...(steps && { steps: stepsOf(d.position) }) })),
       kind: 'unitary',
     };
+  }
+
+  /** Triggers gathered in the digest an execution opened. */
+  private async digestCount(executionId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('executions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('digest_execution_id', '=', executionId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** An audience run's status: counts by a grouped query, never its recipients (they are paged). */
@@ -377,6 +440,8 @@ export class ExecutionRepository {
       .selectFrom('deliveries')
       .select(['position', 'user_id', 'namespace', 'context', 'channel_data'])
       .where('execution_id', '=', executionId)
+      // A unitary call's recipients; the messages of later campaign steps sit at positions of their own beyond.
+      .where('position', '<', STEP_POSITION_STRIDE)
       .orderBy('position')
       .execute();
     const context = parseJson<Record<string, unknown>>(execution.context);

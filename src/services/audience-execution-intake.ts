@@ -2,6 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { monotonicFactory } from 'ulid';
 import { DomainError, notFound } from '../domain/errors';
 import type { Campaign } from '../domain/campaign';
+import { hasWaitingSteps } from '../domain/campaign-steps';
 import { triggerRefusal } from '../domain/trigger-refusal';
 import { audienceScheduleStatus, SCHEDULE_CANCELLED_REASON, type AudienceScheduleStatus } from '../domain/audience-execution';
 import { audienceExecution } from '../../workflows/audience-execution';
@@ -79,6 +80,15 @@ function checkCampaign(campaign: Campaign, executeAt: string | undefined): void 
       'campaign-outside-schedule',
       'Campaign is outside its schedule',
       `Campaign ${campaign.id} does not accept executions now (startAt ${campaign.schedule.startAt ?? '-'}, endAt ${campaign.schedule.endAt ?? '-'}).`,
+    );
+  }
+  // An audience run sends in batches and holds no per-recipient wait yet (issue 20): refused rather than run without its waits.
+  if (hasWaitingSteps(campaign.steps)) {
+    throw new DomainError(
+      'conflict',
+      'campaign-has-waiting-steps',
+      'Campaign has waiting steps',
+      `Campaign ${campaign.id} has delay, digest or waitForEvent steps: audience executions of campaigns with delay/digest/waitForEvent steps are not supported yet. Unitary triggers (POST /v1/executions/unitary) run every step.`,
     );
   }
 }

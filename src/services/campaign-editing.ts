@@ -6,10 +6,12 @@ import { withTransaction } from './transaction';
 import { editsAsNewVersion, type CampaignWithDraft } from '../domain/campaign-version';
 import { editLiveCampaign } from './campaign-versions';
 import { assertMarketingOnlyFields } from '../domain/marketing-only';
+import { assertValidSteps } from '../domain/campaign-steps-validation';
 
 /** Creates a draft and its audit entry in one transaction. */
 export function createCampaign(deps: ServiceDependencies, draft: CampaignDraft, actorKeyId: string): Promise<Campaign> {
   assertMarketingOnlyFields(draft);
+  assertValidSteps(draft.steps, draft.channel);
   return withTransaction(deps, async ({ campaigns, auditLog }) => {
     const campaign = await campaigns.create(draft);
     await auditLog.record({ actorKeyId, action: 'campaign.created', resourceType: 'campaign', resourceId: campaign.id, after: campaign });
@@ -33,6 +35,7 @@ export async function editCampaign(deps: ServiceDependencies, id: string, edit: 
       capping: edit.capping === undefined ? before.capping : edit.capping,
       quietHours: edit.quietHours === undefined ? before.quietHours : edit.quietHours,
     });
+    assertValidSteps(edit.steps === undefined ? before.steps : edit.steps, edit.channel ?? before.channel);
     const after = before.status === 'draft' ? await campaigns.editDraft(id, edit) : undefined;
     if (!after)
       throw new DomainError('conflict', 'campaign-not-draft', 'Only drafts can be edited', `Campaign ${id} is ${before.status}; only a draft can be edited.`);

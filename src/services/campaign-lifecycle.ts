@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { DomainError, notFound } from '../domain/errors';
 import type { ServiceDependencies } from './service-dependencies';
 import type { Campaign } from '../domain/campaign';
-import { reviewCampaign, type ReviewIssue } from '../domain/campaign-review';
+import { reviewCampaign, reviewCampaignSteps, type ReviewIssue } from '../domain/campaign-review';
 import { contextReviewWarnings } from '../domain/context-review';
 import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '../../workflows/search-attributes';
@@ -50,7 +50,11 @@ function transition(
 async function reviewForActivation(deps: ServiceDependencies, campaign: Campaign, nowMs: number): Promise<ReviewIssue[]> {
   const rules = channelRulesOf(campaign.channel);
   const issues = reviewCampaign(campaign, nowMs, rules);
+  // Each send step's content by its own channel's rules, like the campaign's.
+  issues.push(...reviewCampaignSteps(campaign, channelRulesOf));
   // The channel configuration it references: exists, serves its channel, its variables set for the worker.
+  // It serves the campaign's channel only: a send step on another channel sends with that channel's
+  // default provider, so it has no configuration to review here.
   const configuration = campaign.channelConfigurationId === undefined ? undefined : await deps.channelConfigurations.get(campaign.channelConfigurationId);
   issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
   // Tracked links are signed with HERALD_TRACKING_SECRET: without it, nothing could verify them.

@@ -7,6 +7,7 @@ import { contextReviewWarnings } from '../domain/context-review';
 import { DomainError, notFound } from '../domain/errors';
 import { isUniqueViolation } from '../db/unique-violation';
 import { assertMarketingOnlyFields } from '../domain/marketing-only';
+import { assertValidSteps } from '../domain/campaign-steps-validation';
 import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository, type CampaignEdit } from '../repositories/campaigns';
 import { applyEdit, atVersion, CampaignVersionRepository, versionFields } from '../repositories/campaign-versions';
@@ -55,6 +56,7 @@ export async function editLiveCampaign(deps: ServiceDependencies, id: string, ed
       const pending = await versions.pendingDraft(id, campaign.version);
       const fields = applyEdit(pending?.fields ?? live, edit as Record<string, unknown>);
       assertMarketingOnlyFields(fields);
+      assertValidSteps(fields.steps, fields.channel);
       const fixed = FIXED_WHILE_ACTIVE.filter((key) => !isDeepStrictEqual(fields[key] ?? null, live[key] ?? null));
       if (fixed.length > 0) {
         throw new DomainError(

@@ -3,9 +3,10 @@ import type { ServiceDependencies } from './service-dependencies';
 import { acceptsTriggers, scheduleWindowPosition, type Campaign } from '../domain/campaign';
 import type { Recipient } from '../domain/recipient';
 import { triggerExecution } from '../../workflows/trigger-execution';
+import { campaignStepsExecution } from '../../workflows/campaign-steps-execution';
 import { executionWorkflowId } from '../../workflows/workflow-ids';
 import { checkTriggerContext } from './context-validation';
-import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller, type WorkflowDescription } from './idempotent-start';
+import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller, type WorkflowDescription, type WorkflowToStart } from './idempotent-start';
 
 export type { TriggerCaller } from './idempotent-start';
 export const MAX_CONTEXT_BYTES = 200 * 1024;
@@ -17,6 +18,8 @@ export interface UnitaryTrigger {
   context?: Record<string, unknown>;
   /** Pins the call to this version of the campaign: accepted only while it is the live one. */
   campaignVersion?: number;
+  /** Campaigns with steps: POST /v1/executions/cancel stops the runs of the campaign with this key. */
+  cancellationKey?: string;
 }
 
 export interface AcceptedExecution {
@@ -55,6 +58,13 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
       `The call pins version ${trigger.campaignVersion} of campaign ${campaign.id}, whose live version is ${campaign.version}.`,
     );
   }
+  // A digest gathers one person's triggers: a call for several people would belong to several digests.
+  if (campaign.steps?.[0]?.type === 'digest' && trigger.recipients.length > 1) {
+    throw invalidRequest(
+      [{ field: 'recipients', message: 'a campaign whose first step is a digest takes one recipient per call' }],
+      'A digest campaign takes one recipient per call.',
+    );
+  }
   const position = scheduleWindowPosition(campaign.schedule, Date.now());
   if (position !== 'open') {
     const when = position === 'before-start' ? `starts at ${campaign.schedule.startAt}` : `ended at ${campaign.schedule.endAt}`;
@@ -64,14 +74,16 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
 
 /** What operators read in the Temporal UI: ids and counts only, never an address or userId. */
 function executionDescription(
-  campaign: Pick<Campaign, 'name' | 'version' | 'channel' | 'id'>,
+  campaign: Pick<Campaign, 'name' | 'version' | 'channel' | 'id' | 'steps'>,
   trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>,
   executionId: string,
 ): WorkflowDescription {
   const count = trigger.recipients.length;
   const recipients = `${count} recipient${count === 1 ? '' : 's'}`;
+  const stepCount = campaign.steps?.length ?? 0;
+  const steps = stepCount > 0 ? ` in ${stepCount} step${stepCount === 1 ? '' : 's'}` : '';
   return {
-    summary: `${campaign.channel} "${campaign.name}" to ${recipients} (request ${trigger.requestId})`,
+    summary: `${campaign.channel} "${campaign.name}" to ${recipients}${steps} (request ${trigger.requestId})`,
     details: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${recipients}. Recipients, context and rendered content are in Herald: GET /v1/executions/${executionId}`,
   };
 }
@@ -111,13 +123,20 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
       checkTriggerContext(campaign, trigger.recipients, trigger.context);
     },
     claim: (identity) =>
-      deps.executions.claim({ ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) }),
+      deps.executions.claim(
+        { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) },
+        trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey },
+      ),
     // Ids only: the recipients and context were stored with the claim, keyed by executionId.
-    workflow: (executionId) => ({
-      workflow: triggerExecution,
-      input: { executionId, requestId, campaignId: campaign.id },
-      ...executionDescription(campaign, trigger, executionId),
-    }),
+    // A campaign with steps runs them in a workflow of its own (workflows/campaign-steps-execution.ts).
+    workflow: (executionId): WorkflowToStart<typeof triggerExecution | typeof campaignStepsExecution> =>
+      campaign.steps && campaign.steps.length > 0
+        ? {
+            workflow: campaignStepsExecution,
+            input: { executionId, requestId, campaignId: campaign.id },
+            ...executionDescription(campaign, trigger, executionId),
+          }
+        : { workflow: triggerExecution, input: { executionId, requestId, campaignId: campaign.id }, ...executionDescription(campaign, trigger, executionId) },
     answer: (executionId, replayed) => ({ executionId, requestId, campaignId: campaign.id, replayed }),
   });
 }

@@ -39,9 +39,11 @@ export interface WorkerDependencies {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Where the worker reports its housekeeping schedules; without it, only a setting not in effect is reported (console.warn). */
   log?: (line: string) => void;
+  /** False: ensure no housekeeping schedule, for a server without schedules (Temporal's time-skipping test server). */
+  housekeeping?: boolean;
 }
 
-export async function createWorker({ config, connection, client, db, workflowBundle, log }: WorkerDependencies): Promise<Worker> {
+export async function createWorker({ config, connection, client, db, workflowBundle, log, housekeeping = true }: WorkerDependencies): Promise<Worker> {
   const outbox = new OutboxRepository(db);
   const emailProvider = selectEmailProvider(config.email, outbox);
   // Campaigns with a channel configuration send as it says, with credentials from HERALD_SENDER_ENV.
@@ -55,7 +57,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
   });
   const smsSenderFor = smsSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sms: config.sms, sender: config.sender });
   const pushSenderFor = pushSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sender: config.sender, push: config.push });
-  for (const schedule of await ensureHousekeepingSchedules(client, config, 'create-only')) {
+  for (const schedule of housekeeping ? await ensureHousekeepingSchedules(client, config, 'create-only') : []) {
     const warning = housekeepingScheduleWarning(schedule);
     if (warning) (log ?? console.warn)(warning);
     log?.(describeHousekeepingSchedule(schedule));

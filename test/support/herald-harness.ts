@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type HeraldConfig } from '../../src/config/env';
@@ -14,6 +15,7 @@ import { requestJson, type ApiResponse } from './http-json';
 import { randomPayloadKeys } from './payload-keys';
 import { createTestDatabase } from './postgres-server';
 import { housekeepingScheduleIds } from '../../workflows/workflow-ids';
+import { registerSearchAttributes } from '../../temporal/search-attributes';
 
 export type { ApiResponse };
 export { randomPayloadKeys };
@@ -41,6 +43,12 @@ export interface HarnessOptions {
    * HERALD_PAYLOAD_KEYS in `env` wins.
    */
   encryption?: boolean;
+  /**
+   * Temporal's time-skipping test server (TestWorkflowEnvironment) instead of the run's dev server:
+   * the API and the worker use its client and connection, and no housekeeping schedule is made
+   * (that server has no schedules). The test skips workflow time with `env.sleep`.
+   */
+  timeSkipping?: TestWorkflowEnvironment;
 }
 
 /**
@@ -67,7 +75,7 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
   const config = loadConfig({
     HERALD_DATA_DIR: dataDir,
     ...(ownDatabase && { DATABASE_URL: ownDatabase.url }),
-    TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
+    TEMPORAL_ADDRESS: options.timeSkipping?.address ?? options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `herald-test-${randomUUID()}`,
     PORT: '1',
     ...(options.encryption !== false && { HERALD_PAYLOAD_KEYS: randomPayloadKeys() }),
@@ -76,14 +84,30 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
   config.http.port = 0;
   const db = await openMigratedDatabase(config.database);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: heraldDataConverter(config.payloadKeys) });
+  // The dev server gets Herald's search attributes from its command line; the test server here.
+  if (options.timeSkipping) await registerSearchAttributes(options.timeSkipping.connection, config.temporal.namespace, console.warn);
+  // On the time-skipping server, the environment's own client: only its calls let the server skip time.
+  const client = options.timeSkipping
+    ? new Client({
+        connection: options.timeSkipping.connection,
+        namespace: options.timeSkipping.namespace ?? config.temporal.namespace,
+        dataConverter: heraldDataConverter(config.payloadKeys),
+      })
+    : new Client({ connection, namespace: config.temporal.namespace, dataConverter: heraldDataConverter(config.payloadKeys) });
 
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (!options.withoutWorker) {
     nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await createWorker({ config, connection: nativeConnection, client, db, workflowBundle: { code: inject('workflowBundleCode') } });
+    worker = await createWorker({
+      config,
+      connection: options.timeSkipping?.nativeConnection ?? nativeConnection,
+      client,
+      db,
+      workflowBundle: { code: inject('workflowBundleCode') },
+      housekeeping: !options.timeSkipping,
+    });
     workerRun = worker.run();
   }
   const server = await serveApi(config, db, client, () => {});
@@ -111,7 +135,7 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (worker) await deleteHousekeepingSchedules(client, config);
+      if (worker && !options.timeSkipping) await deleteHousekeepingSchedules(client, config);
       worker?.shutdown();
       await workerRun;
       await nativeConnection?.close();

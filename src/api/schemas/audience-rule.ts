@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import {
   ATTRIBUTE_OPS,
   attributePath,
+  type AttributeOp,
   CONSENT_CHANNELS,
   CONSENT_VALUES,
   MAX_ATTRIBUTE_LENGTH,
@@ -37,29 +38,35 @@ const ATTRIBUTE_DESCRIPTION = [
   '`contains`: a string attribute contains the string `value` (case-sensitive), or an array attribute has an element equal to `value`.',
 ].join(' ');
 
-const AttributeConditionSchema = z
+/** The value an attribute condition's op takes (also a step condition's on the trigger's context). */
+export const attributeConditionValue = z.union([scalar, z.array(scalar).min(1).max(MAX_IN_VALUES)]).optional();
+
+/** Whether `value` fits `op`: none, one scalar or a list; reported under `value`. */
+export function checkAttributeConditionValue(condition: { op: AttributeOp; value?: unknown }, ctx: z.RefinementCtx): void {
+  const { op, value } = condition;
+  const problem = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
+  if (op === 'exists' || op === 'notExists') {
+    if (value !== undefined) problem(`${op} takes no value`);
+  } else if (op === 'in' || op === 'notIn') {
+    if (!Array.isArray(value)) problem(`${op} takes a list of values`);
+  } else if (value === undefined || Array.isArray(value)) {
+    problem(`${op} takes one string, number or boolean`);
+  } else if ((op === 'gt' || op === 'gte' || op === 'lt' || op === 'lte') && typeof value === 'boolean') {
+    problem(`${op} compares numbers or strings, not booleans`);
+  }
+}
+
+export const AttributeConditionSchema = z
   .object({
     attribute,
     op: z.enum(ATTRIBUTE_OPS),
-    value: z.union([scalar, z.array(scalar).min(1).max(MAX_IN_VALUES)]).optional(),
+    value: attributeConditionValue,
   })
   .strict()
-  .superRefine((condition, ctx) => {
-    const { op, value } = condition;
-    const problem = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
-    if (op === 'exists' || op === 'notExists') {
-      if (value !== undefined) problem(`${op} takes no value`);
-    } else if (op === 'in' || op === 'notIn') {
-      if (!Array.isArray(value)) problem(`${op} takes a list of values`);
-    } else if (value === undefined || Array.isArray(value)) {
-      problem(`${op} takes one string, number or boolean`);
-    } else if ((op === 'gt' || op === 'gte' || op === 'lt' || op === 'lte') && typeof value === 'boolean') {
-      problem(`${op} compares numbers or strings, not booleans`);
-    }
-  })
+  .superRefine(checkAttributeConditionValue)
   .openapi('AudienceAttributeCondition', { description: ATTRIBUTE_DESCRIPTION, example: { attribute: 'age', op: 'gte', value: 18 } });
 
-const ConsentConditionSchema = z
+export const ConsentConditionSchema = z
   .object({
     consent: z.enum(CONSENT_CHANNELS),
     op: z.enum(['eq', 'neq', 'exists', 'notExists']),
@@ -82,7 +89,7 @@ const localeRange = z
   .refine((tag) => tag === '*' || canonicalLocale(tag) !== undefined, 'must be a BCP 47 language tag or *')
   .transform((tag) => (tag === '*' ? tag : canonicalLocale(tag)!));
 
-const LocaleConditionSchema = z
+export const LocaleConditionSchema = z
   .object({ locale: z.array(localeRange).min(1).max(MAX_IN_VALUES) })
   .strict()
   .openapi('AudienceLocaleCondition', {

@@ -19,6 +19,7 @@ import { webhooks } from './0019-webhooks';
 import { reportRollups } from './0020-report-rollups';
 import { executionListing } from './0021-execution-listing';
 import { profileIdsAndErasure } from './0022-profile-ids-and-erasure';
+import { campaignSteps } from './0023-campaign-steps';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
@@ -44,6 +45,7 @@ export const migrationProvider: MigrationProvider = {
       '0020-report-rollups': reportRollups,
       '0021-execution-listing': executionListing,
       '0022-profile-ids-and-erasure': profileIdsAndErasure,
+      '0023-campaign-steps': campaignSteps,
     };
   },
 };

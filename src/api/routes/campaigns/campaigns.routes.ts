@@ -1,15 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { allowKeys } from '../../access';
 import { CAMPAIGN_STATUSES, CAMPAIGN_TYPES } from '../../../domain/campaign';
+import { MAX_STEPS } from '../../../domain/campaign-steps';
 import { CappingSchema, QuietHoursSchema } from '../../schemas/capping-and-quiet-hours';
 import { allowedLinkHostProblem, MAX_ALLOWED_LINK_HOSTS } from '../../../domain/link-hosts.mjs';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
 import { ContextSchemaField, ReviewWarningsSchema } from '../../schemas/context-schema';
-import { localizedContent } from '../../schemas/localized-content';
-import { EmailContentSchema } from '../../../channels/email/email-content-schema';
-import { PushContentSchema } from '../../../channels/push/push-content-schema';
-import { SmsContentSchema } from '../../../channels/sms/sms-content-schema';
+import { CampaignContentSchema } from '../../schemas/campaign-content';
+import { CampaignStepsSchema } from '../../schemas/campaign-steps';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
 
@@ -56,12 +55,10 @@ const campaignFields = {
   tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
   channel: z.enum(['email', 'sms', 'push']).openapi({ description: 'email, sms (content {body}) or push (content {title, body, data?, deepLink?}).' }),
-  content: z
-    .union([localizedContent(EmailContentSchema, 'Email'), localizedContent(SmsContentSchema, 'Sms'), localizedContent(PushContentSchema, 'Push')])
-    .openapi({
-      description:
-        'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel.',
-    }),
+  content: CampaignContentSchema.openapi({
+    description:
+      'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel.',
+  }),
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),
   contextSchema: ContextSchemaField,
@@ -76,6 +73,11 @@ const campaignFields = {
     description:
       'Marketing only: local hours in which nothing is sent; a message then is deferred to the end of the window or discarded (excluded `quiet-hours`). Absent or null: none.',
   }),
+  steps: CampaignStepsSchema.nullable()
+    .optional()
+    .openapi({
+      description: `What a trigger does, in order (at most ${MAX_STEPS}): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of \`channel\` and \`content\`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now.`,
+    }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({
     description:
       "The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider.",

@@ -5,6 +5,7 @@ import { acceptUnitaryTrigger } from '../../../services/execution-intake';
 import { mayTriggerCampaign, OPEN_PRINCIPAL } from '../../../domain/api-key';
 import { forbidden } from '../../../domain/errors';
 import { listExecutions } from '../../../services/execution-listing';
+import { cancelByKey } from '../../../services/execution-cancellation';
 import { markReplay } from '../../idempotency-replay';
 import type * as routes from './executions.routes';
 
@@ -43,5 +44,11 @@ export function executionHandlers(deps: ServiceDependencies) {
     return c.json(page, 200);
   };
 
-  return { trigger, get, list, recipients };
+  const cancel: RouteHandler<typeof routes.cancelExecutions> = async (c) => {
+    const body = c.req.valid('json');
+    if (!mayTriggerCampaign(c.var.principal, body.campaignId)) throw forbidden(`This API key may not cancel runs of campaign ${body.campaignId}.`);
+    return c.json(await cancelByKey(deps, body), 200);
+  };
+
+  return { trigger, get, list, recipients, cancel };
 }

@@ -7,6 +7,7 @@ export function executionsRouter(deps: ServiceDependencies) {
   const handlers = executionHandlers(deps);
   return createRouter()
     .openapi(routes.triggerUnitary, handlers.trigger)
+    .openapi(routes.cancelExecutions, handlers.cancel)
     .openapi(routes.getExecution, handlers.get)
     .openapi(routes.listExecutions, handlers.list)
     .openapi(routes.listRecipients, handlers.recipients);

@@ -58,6 +58,11 @@ export const UnitaryTriggerSchema = z
         'Pins the call to this version of the campaign (its `version`): a version that is not the live one answers 409 `campaign-version-not-live`. Unpinned calls take the live version. Either way the execution records it as `campaignVersion` and renders it, even if another version goes live meanwhile.',
       example: 1,
     }),
+    cancellationKey: safeText(1, 255).optional().openapi({
+      description:
+        'Campaigns with steps: POST /v1/executions/cancel with the campaignId and this key stops the run while it waits (a delay, a digest or an event), and nothing more is sent.',
+      example: 'cart-8812',
+    }),
   })
   .strict()
   .openapi('UnitaryTrigger');
@@ -79,6 +84,26 @@ const RecipientViewSchema = z.object({
       "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
     example: 'pt-BR',
   }),
+  steps: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.enum(['send', 'delay', 'digest', 'waitForEvent', 'condition']),
+        status: z.enum(['waiting', 'done', 'stopped', 'cancelled', 'pending', 'sent', 'failed', 'excluded']).openapi({
+          description:
+            "waiting, done, stopped (a condition that did not hold, or a waitForEvent that stops) or cancelled; a send step shows its message's outcome instead: pending, sent, failed or excluded.",
+        }),
+        at: z.string().openapi({ description: 'When the step reached this status.' }),
+        reason: z
+          .string()
+          .optional()
+          .openapi({ description: "stopped-by-condition, event-received, event-timeout, cancelled, a send's failure or exclusion reason, …" }),
+        until: z.string().optional().openapi({ description: 'A waiting step: when its wait ends at the latest.' }),
+        messageId: z.string().optional(),
+      }),
+    )
+    .optional()
+    .openapi({ description: 'Campaigns with steps: the steps this recipient reached, in order.' }),
   opens: z
     .number()
     .int()
@@ -93,7 +118,16 @@ export const ExecutionSchema = z
     requestId: z.string(),
     campaignId: z.string(),
     campaignVersion: z.number().int(),
-    status: z.enum(['running', 'completed', 'failed']),
+    status: z.enum(['running', 'completed', 'failed', 'digested']).openapi({
+      description: 'digested: the trigger was folded into the digest of digestExecutionId, which sends for it.',
+    }),
+    digestExecutionId: z.string().optional().openapi({
+      description: 'Campaigns whose first step is a digest: the execution that carries the digest this trigger belongs to (its own id when it opened it).',
+    }),
+    digest: z
+      .object({ count: z.number().int() })
+      .optional()
+      .openapi({ description: 'The execution that opened a digest: how many triggers it gathered so far.' }),
     reason: z.string().optional().openapi({
       description:
         "Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)",
@@ -219,7 +253,7 @@ export const listExecutions = createRoute({
   request: {
     query: z.object({
       campaignId: safeText(1, 64).optional(),
-      status: z.enum(['running', 'completed', 'failed']).optional(),
+      status: z.enum(['running', 'completed', 'failed', 'digested']).optional(),
       requestId: safeText(1, 128).optional().openapi({ description: 'The execution a trigger call with this requestId created (at most one).' }),
       kind: z.enum(['unitary', 'audience']).optional(),
       createdAfter: z.iso
@@ -299,5 +333,37 @@ export const listRecipients = createRoute({
     400: problemContent('Invalid id or query'),
     ...v1Responses,
     404: problemContent('Unknown execution'),
+  },
+});
+
+export const cancelExecutions = createRoute({
+  method: 'post',
+  path: '/v1/executions/cancel',
+  tags,
+  security,
+  summary: 'Cancel the waiting runs of a campaign by cancellationKey',
+  description:
+    'Stops every running execution of the campaign triggered with this cancellationKey: a run waiting (a delay, a digest, an event, quiet hours) stops at once and sends nothing more; a run between two steps stops at its next wait. A trigger key may cancel only for campaigns it may trigger.',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({ campaignId: safeText(1, 64), cancellationKey: safeText(1, 255) })
+            .strict()
+            .openapi('ExecutionCancellation'),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'The running executions it stopped',
+      content: { 'application/json': { schema: z.object({ cancelled: z.number().int() }).openapi('ExecutionsCancelled') } },
+    },
+    400: problemContent('Schema violation'),
+    ...v1Responses,
+    404: problemContent('Unknown campaign'),
   },
 });

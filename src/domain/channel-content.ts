@@ -1,0 +1,38 @@
+/** The channels a campaign sends on, and the content of each: shared by campaigns and their steps. */
+import type { LocalizedContent } from './locale';
+import type { PushContent } from './push';
+
+export type { PushContent };
+
+export const CHANNELS = ['email', 'sms', 'push'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export interface EmailContent {
+  subject: string;
+  html: string;
+  text?: string;
+}
+
+/**
+ * A campaign's content as stored and answered: one variant (the form from before translations,
+ * meaning the default alone) or `{default, translations?}`. Stored as given, never rewritten;
+ * src/domain/locale.ts reads both forms.
+ */
+export type CampaignContent = LocalizedContent<ChannelContent>;
+
+/** An SMS variant: one text template (not HTML: nothing is escaped). */
+export interface SmsContent {
+  body: string;
+}
+
+/** One variant of a campaign's content; which one follows the campaign's channel (the API keeps them apart). */
+export type ChannelContent = EmailContent | SmsContent | PushContent;
+
+export function isSmsContent(content: ChannelContent): content is SmsContent {
+  return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html') && !Object.hasOwn(content, 'title');
+}
+
+/** A push variant has a title (and a body); src/domain/push.ts. */
+export function isPushContent(content: ChannelContent): content is PushContent {
+  return Object.hasOwn(content, 'title') && !Object.hasOwn(content, 'html');
+}
