@@ -43,6 +43,7 @@ const NOT_UNIT: readonly string[] = [];
 /** Unit test files outside UNIT_DIRECTORIES, each read for the rule above. */
 const UNIT_FILES = [
   'test/db/dialect.test.ts',
+  'test/db/retention-steps.test.ts',
   'test/entry/child-environments.test.ts',
   'test/entry/payload-key-file.test.ts',
   'test/entry/push-config.test.ts',

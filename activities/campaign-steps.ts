@@ -4,6 +4,10 @@ import type { Campaign } from '../src/domain/campaign';
 import { type CampaignStep, type PlannedStep, sendStepPosition, type StepCondition, stepPlan } from '../src/domain/campaign-steps';
 import { eventMatchValue } from '../src/domain/event-match';
 import { evaluateStepConditions } from '../src/domain/step-condition';
+import { isErasedRecipient } from '../src/domain/recipient';
+
+/** Why an erased person's run stops at its next step. */
+const ERASED = 'erased';
 import { TemplateError } from '../src/domain/template-renderer';
 import { triggerRefusal } from '../src/domain/trigger-refusal';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
@@ -154,6 +158,10 @@ export function campaignStepActivities(deps: CampaignStepDependencies) {
       const { campaign, steps } = await campaignOf(executionId);
       const step = stepOf(steps, stepId, 'condition');
       const recipient = await recipientOf(executionId, position);
+      if (isErasedRecipient(recipient.userId)) {
+        await executionSteps.record({ executionId, positions: [position], stepId, type: 'condition', status: 'stopped', reason: ERASED });
+        return { holds: false };
+      }
       const profile = await profiles.get(recipient.namespace, recipient.userId);
       // Earlier send steps' messages, by the ordinal each has among the run's sends.
       const sendSteps = stepPlan(steps, campaign.channel).filter((s) => s.type === 'send');
@@ -179,6 +187,9 @@ export function campaignStepActivities(deps: CampaignStepDependencies) {
       const { steps } = await campaignOf(executionId);
       const step = stepOf(steps, stepId, 'waitForEvent');
       const recipient = await recipientOf(executionId, position);
+      await executionSteps.record({ executionId, positions: [position], stepId, type: 'waitForEvent', status: 'waiting', untilMs });
+      // An erased person's run is reached by no event: it waits out its timeout.
+      if (isErasedRecipient(recipient.userId)) return;
       const workflowId = (await executions.workflowIdOf(executionId)) ?? '';
       const matchValue = step.match ? (eventMatchValue(recipient.context, step.match) ?? '\u0000absent') : undefined;
       await eventWaits.open({
@@ -188,7 +199,6 @@ export function campaignStepActivities(deps: CampaignStepDependencies) {
         event: step.event,
         recipients: [{ position, namespace: recipient.namespace, userId: recipient.userId, ...(matchValue !== undefined && { matchValue }) }],
       });
-      await executionSteps.record({ executionId, positions: [position], stepId, type: 'waitForEvent', status: 'waiting', untilMs });
     },
 
     /** Ends a recipient's wait: the event came, the timeout passed, or the run was cancelled. */
@@ -225,6 +235,14 @@ export function campaignStepActivities(deps: CampaignStepDependencies) {
       const request = await executions.storedRequest(executionId);
       const recipient = request?.recipients.find((r) => r.position === position);
       if (!request || !recipient) throw ApplicationFailure.nonRetryable(`Execution ${executionId} has no recipient ${position}`, 'ExecutionNotFound');
+      if (isErasedRecipient(recipient.userId)) {
+        // Erased while the run waited: nothing more is sent, and no profile is made for the placeholder name.
+        await deliveries.recordPreparation(executionId, channel, [
+          { position: messagePosition, profileCreated: false, outcome: { status: 'excluded', reason: ERASED } },
+        ]);
+        await executionSteps.record({ executionId, positions: [position], stepId, type: 'send', status: 'stopped', reason: ERASED });
+        return { kind: 'decided', position: messagePosition };
+      }
       const digested = steps[0]?.type === 'digest' ? await digests.templateData(executionId) : undefined;
       const { prepared, ready, deferred } = await prepare({
         // The step's channel and content, with the campaign's own rules (type, tracking, capping, quiet hours).

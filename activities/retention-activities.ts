@@ -32,6 +32,9 @@ export function retentionActivities({ retention, retentionDays, feedbackEvents }
       // Feedback webhook events and attempts past retention (events an enabled endpoint has not read yet are kept).
       const feedbackPurged = (await feedbackEvents?.purgeBefore(cutoff)) ?? 0;
       if (feedbackPurged > 0) log.info('purged feedback webhook events past retention', { feedbackPurged, retentionDays });
+      // Events received with an eventId (POST /v1/events) are remembered only to answer repeats.
+      const eventsPurged = await retention.purgeReceivedEvents(cutoff);
+      if (eventsPurged > 0) log.info('purged received events past retention', { eventsPurged, retentionDays });
       if (purged.executions > 0) log.info('purged execution details past retention', { ...purged, retentionDays });
       return { ...purged, more: purged.executions === limit };
     },

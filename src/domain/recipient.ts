@@ -45,3 +45,12 @@ export function resolveEmailAddress(recipient: Recipient, profileAttributes: Rec
   if (recipient.namespace === 'email') return recipient.userId;
   return undefined;
 }
+
+/**
+ * A recipient whose person was erased (src/repositories/profile-erasure.ts renames them
+ * `erased:<position>`): a run still waiting for them (campaign steps) sends them nothing more and
+ * never resolves or creates a profile for that name.
+ */
+export function isErasedRecipient(userId: string): boolean {
+  return userId.startsWith('erased:');
+}

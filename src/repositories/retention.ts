@@ -16,6 +16,12 @@ export interface PurgedBatch {
 export class RetentionRepository {
   constructor(private readonly db: HeraldDb) {}
 
+  /** Forgets events received before `receivedBefore` (kept only so a repeated eventId answers the same). */
+  async purgeReceivedEvents(receivedBefore: string): Promise<number> {
+    const result = await this.db.deleteFrom('inbound_events').where('received_at', '<', receivedBefore).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Purges up to `limit` executions closed before `completedBefore`, oldest first, in one transaction. */
   async purgeExecutionDetails(completedBefore: string, limit: number): Promise<PurgedBatch> {
     const now = new Date().toISOString();
@@ -26,6 +32,17 @@ export class RetentionRepository {
         .where('details_purged_at', 'is', null)
         .where('completed_at', 'is not', null)
         .where('completed_at', '<', completedBefore)
+        // A trigger folded into a digest keeps its context until the digest's run has rendered it.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('executions as digest')
+                .select('digest.id')
+                .whereRef('digest.id', '=', 'executions.digest_execution_id')
+                .where('digest.status', '=', 'running'),
+            ),
+          ),
+        )
         .orderBy('completed_at')
         .orderBy('id')
         .limit(limit)
@@ -38,7 +55,10 @@ export class RetentionRepository {
       await trx.deleteFrom('tracked_links').where('execution_id', 'in', ids).execute();
       await trx.deleteFrom('delivery_events').where('execution_id', 'in', ids).execute();
       const deliveries = await trx.deleteFrom('deliveries').where('execution_id', 'in', ids).executeTakeFirst();
-      await trx.updateTable('executions').set({ details_purged_at: now, context: null }).where('id', 'in', ids).execute();
+      // Campaign steps: where each recipient stood, the digest a run opened, and the caller's cancellationKey.
+      await trx.deleteFrom('execution_steps').where('execution_id', 'in', ids).execute();
+      await trx.deleteFrom('digests').where('execution_id', 'in', ids).execute();
+      await trx.updateTable('executions').set({ details_purged_at: now, context: null, cancellation_key: null }).where('id', 'in', ids).execute();
       return {
         executions: ids.length,
         deliveries: Number(deliveries.numDeletedRows),

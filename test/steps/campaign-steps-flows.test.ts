@@ -241,4 +241,24 @@ describe.skipIf(!executable)('campaign steps end to end (time-skipping server, r
     expect((await outbox(campaignId)).map((m) => m.to)).toEqual(['kay@example.com']);
     expect(await herald.request('POST', '/v1/executions/cancel', { campaignId, cancellationKey: 'session-lin' })).toMatchObject({ body: { cancelled: 0 } });
   });
+
+  it('erasing a person while their run waits: nothing more is sent and no profile is made for the placeholder', async () => {
+    const campaignId = await live({
+      name: 'Follow-up',
+      content: { subject: 'Following up', html: '<p>Hi</p>' },
+      steps: [
+        { id: 'wait', type: 'delay', duration: 'PT2H' },
+        { id: 'follow-up', type: 'send' },
+      ],
+    });
+    const executionId = await trigger(campaignId, 'mia');
+    await env.sleep('10 minutes');
+    const erased = await herald.request('DELETE', '/v1/profiles/crm/mia');
+    expect(erased.status, JSON.stringify(erased.body)).toBe(202);
+    const done = await settle(executionId);
+    expect(done.recipients[0]).toMatchObject({ userId: 'erased:0', status: 'excluded', reason: 'erased' });
+    expect(await outbox(campaignId)).toHaveLength(0);
+    const placeholders = await herald.db.selectFrom('profiles').select('user_id').where('user_id', 'like', 'erased:%').execute();
+    expect(placeholders).toEqual([]);
+  });
 });
