@@ -19,8 +19,12 @@ export interface ErasureCounts {
   trackedLinks: number;
   trackingEvents: number;
   webhookEvents: number;
-  /** Executions whose context (only this person's) was cleared or whose requestId named the person. */
+  /** Executions whose context (only this person's) was cleared, whose requestId named the person, or whose cancellationKey went. */
   executions: number;
+  /** The person's waits in waitForEvent steps (the runs then time out). */
+  eventWaits: number;
+  /** Events received for the person with an eventId. */
+  events: number;
   /** Suppressions of the person's addresses, now kept as keyed hashes. */
   suppressionsHashed: number;
   /** Audit entries that named the person (`<namespace>/<userId>`, `<channel>/<address>`), now naming the internal id or the hash. */
@@ -84,7 +88,7 @@ export class ProfileErasureRepository {
 
   /** Whether anything at all is held about the key or its addresses (else the API answers 404). */
   async holdsAnything(namespace: string, userId: string, addresses: PersonAddresses): Promise<boolean> {
-    for (const table of ['profiles', 'push_tokens', 'deliveries', 'audience_members'] as const) {
+    for (const table of ['profiles', 'push_tokens', 'deliveries', 'audience_members', 'event_waits', 'inbound_events'] as const) {
       const row = await this.db
         .selectFrom(table)
         .select('user_id')
@@ -160,14 +164,22 @@ export class ProfileErasureRepository {
         .where((eb) => eb.or([eb('namespace', '!=', namespace), eb('user_id', '!=', userId)]))
         .execute();
       const others = new Set(shared.map((row) => row.execution_id));
-      const rows = await db.selectFrom('executions').select(['id', 'request_id', 'context', 'status']).where('id', 'in', chunk).execute();
+      const rows = await db.selectFrom('executions').select(['id', 'request_id', 'context', 'status', 'cancellation_key']).where('id', 'in', chunk).execute();
       for (const row of rows) {
         const clearContext = row.context !== null && !others.has(row.id) && row.status !== 'running';
         const renameRequest = naming(row.request_id);
-        if (!clearContext && !renameRequest) continue;
+        // The caller's cancellationKey may name the person. It goes with the person's own runs, a
+        // running one too (nothing of theirs is left to cancel); a run shared with others keeps
+        // it, so their waits can still be cancelled, unless it names the person.
+        const clearCancellationKey = row.cancellation_key !== null && (!others.has(row.id) || naming(row.cancellation_key));
+        if (!clearContext && !renameRequest && !clearCancellationKey) continue;
         await db
           .updateTable('executions')
-          .set({ ...(clearContext && { context: null }), ...(renameRequest && { request_id: `erased:${row.id}` }) })
+          .set({
+            ...(clearContext && { context: null }),
+            ...(renameRequest && { request_id: `erased:${row.id}` }),
+            ...(clearCancellationKey && { cancellation_key: null }),
+          })
           .where('id', '=', row.id)
           .execute();
         executions++;
@@ -200,6 +212,11 @@ export class ProfileErasureRepository {
       await db.deleteFrom('audience_members').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst(),
     );
     const profiles = deleted(await db.deleteFrom('profiles').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
+    // A run waiting in a waitForEvent step for the person loses its wait row, so POST /v1/events
+    // reaches it no more: the wait's timer in the workflow ends it as a timeout (ifTimeout).
+    const eventWaits = deleted(await db.deleteFrom('event_waits').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
+    // Events received with an eventId: a repeat of one of them is then taken as a new event.
+    const events = deleted(await db.deleteFrom('inbound_events').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
 
     // Suppressed addresses stay suppressed, as hashes; the audit entries that named them follow.
     const suppressions = new SuppressionRepository(db, hasher);
@@ -237,6 +254,8 @@ export class ProfileErasureRepository {
       trackingEvents,
       webhookEvents,
       executions,
+      eventWaits,
+      events,
       suppressionsHashed,
       auditEntries,
     };

@@ -45,6 +45,21 @@ export interface ExportedHistoryEntry {
   after?: Record<string, unknown>;
 }
 
+/** An event received for the person with an eventId (POST /v1/events), and how many waiting recipients it reached. */
+export interface ExportedInboundEvent {
+  name: string;
+  receivedAt: string;
+  matched: number;
+}
+
+/** A run of a campaign waiting in a waitForEvent step for an event of the person's. */
+export interface ExportedEventWait {
+  event: string;
+  campaignId: string;
+  stepId: string;
+  createdAt: string;
+}
+
 /** Keyset of the person's deliveries: newest execution first, then position. */
 export interface DeliveryKey {
   executionId: string;
@@ -102,6 +117,36 @@ export class ProfileExportRepository {
       }
     }
     return found;
+  }
+
+  /** The events received for the key, newest first, at most `limit`. */
+  async inboundEvents(namespace: string, userId: string, limit: number): Promise<{ items: ExportedInboundEvent[]; truncated: boolean }> {
+    const rows = await this.db
+      .selectFrom('inbound_events')
+      .select(['name', 'received_at', 'matched'])
+      .where('namespace', '=', namespace)
+      .where('user_id', '=', userId)
+      .orderBy('received_at', 'desc')
+      .orderBy('event_id')
+      .limit(limit + 1)
+      .execute();
+    const items = rows.slice(0, limit).map((row) => ({ name: row.name, receivedAt: row.received_at, matched: Number(row.matched) }));
+    return { items, truncated: rows.length > limit };
+  }
+
+  /** The key's open waits for events, oldest first: each is a run still waiting, until its event or its step's timeout. */
+  async eventWaits(namespace: string, userId: string): Promise<ExportedEventWait[]> {
+    const rows = await this.db
+      .selectFrom('event_waits as w')
+      .innerJoin('executions as e', 'e.id', 'w.execution_id')
+      .select(['w.name', 'e.campaign_id', 'w.step_id', 'w.created_at'])
+      .where('w.namespace', '=', namespace)
+      .where('w.user_id', '=', userId)
+      .orderBy('w.created_at')
+      .orderBy('w.execution_id')
+      .orderBy('w.position')
+      .execute();
+    return rows.map((row) => ({ event: row.name, campaignId: row.campaign_id, stepId: row.step_id, createdAt: row.created_at }));
   }
 
   /** Up to `limit` deliveries after `after`, with their messages and events; `next` when more follow. */

@@ -1,6 +1,13 @@
 import { invalidRequest } from '../domain/errors';
 import { ProfileErasureRepository } from '../repositories/profile-erasure';
-import { ProfileExportRepository, type DeliveryKey, type ExportedDelivery, type ExportedHistoryEntry } from '../repositories/profile-export';
+import {
+  ProfileExportRepository,
+  type DeliveryKey,
+  type ExportedDelivery,
+  type ExportedEventWait,
+  type ExportedHistoryEntry,
+  type ExportedInboundEvent,
+} from '../repositories/profile-export';
 import type { Profile, StoredPushToken } from '../repositories/profiles';
 import { ProfileRepository } from '../repositories/profiles';
 import { nothingHeld } from './profile-erasure';
@@ -13,6 +20,8 @@ import type { ServiceDependencies } from './service-dependencies';
 export const EXPORT_DELIVERIES_PER_PAGE = 1000;
 /** Audit entries about the profile in an export; beyond that, `historyTruncated`. */
 export const EXPORT_HISTORY_LIMIT = 1000;
+/** Events received for the person in an export, newest first; beyond that, `inboundEventsTruncated`. */
+export const EXPORT_INBOUND_EVENTS_LIMIT = 1000;
 
 export interface ProfileExport {
   exportedAt: string;
@@ -24,6 +33,10 @@ export interface ProfileExport {
   history: ExportedHistoryEntry[];
   historyTruncated: boolean;
   suppressions: Awaited<ReturnType<ProfileExportRepository['suppressions']>>;
+  inboundEvents: ExportedInboundEvent[];
+  inboundEventsTruncated: boolean;
+  /** The runs waiting now for an event of the person's (waitForEvent steps). */
+  eventWaits: ExportedEventWait[];
   deliveries: ExportedDelivery[];
   /** More deliveries than this page holds: ask again with `cursor=nextCursor`. */
   truncated: boolean;
@@ -46,8 +59,9 @@ function decodeCursor(cursor: string): DeliveryKey {
  * Everything Herald holds about a person (GDPR Art. 15, and Art. 20 as machine-readable JSON):
  * the profile, its push tokens (in full: they are the person's data, though a device's secret),
  * audience memberships, the audit entries about it (consent changes with how they came), the
- * suppressions of its addresses, and its deliveries with their status, campaign, rendered content
- * and tracking events, a page of EXPORT_DELIVERIES_PER_PAGE at a time. Read in one transaction.
+ * suppressions of its addresses, the events received for it (POST /v1/events) and the runs waiting
+ * for one, and its deliveries with their status, campaign, rendered content and tracking events, a
+ * page of EXPORT_DELIVERIES_PER_PAGE at a time. Read in one transaction.
  * Not found when Herald holds nothing about the key.
  */
 export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, namespace: string, userId: string, cursor?: string): Promise<ProfileExport> {
@@ -63,6 +77,7 @@ export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, names
     // The internal id the audit log names the profile by, read with the addresses above.
     const profileId = stored?.id ?? undefined;
     const history = await reader.history([`${namespace}/${userId}`, ...(profileId ? [profileId] : [])], EXPORT_HISTORY_LIMIT);
+    const inboundEvents = await reader.inboundEvents(namespace, userId, EXPORT_INBOUND_EVENTS_LIMIT);
     const deliveries = await reader.deliveries(namespace, userId, EXPORT_DELIVERIES_PER_PAGE, after);
     const { namespace: _namespace, userId: _userId, ...profileFields } = profile ?? ({} as Profile);
     return {
@@ -75,6 +90,9 @@ export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, names
       history: history.items,
       historyTruncated: history.truncated,
       suppressions: await reader.suppressions(addresses),
+      inboundEvents: inboundEvents.items,
+      inboundEventsTruncated: inboundEvents.truncated,
+      eventWaits: await reader.eventWaits(namespace, userId),
       deliveries: deliveries.items,
       truncated: deliveries.next !== undefined,
       ...(deliveries.next && { nextCursor: encodeCursor(deliveries.next) }),

@@ -188,6 +188,8 @@ describe('erasing a person', () => {
         trackingEvents: 1,
         webhookEvents: 0,
         executions: 3,
+        eventWaits: 0,
+        events: 0,
         suppressionsHashed: 1,
         auditEntries: 1,
       },

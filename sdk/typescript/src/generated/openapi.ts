@@ -3480,6 +3480,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event to the runs waiting for it
+         * @description Runs of campaigns with a waitForEvent step for this event and recipient (namespace and userId) continue or stop as the step says. An event that arrives while no run waits for it matches nothing and is not kept.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            responses: {
+                /** @description Accepted; `matched` counts the waiting recipients it reached. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventAccepted"];
+                    };
+                };
+                /** @description Schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/executions": {
         parameters: {
             query?: never;
@@ -3505,7 +3612,7 @@ export interface paths {
                     limit?: number;
                     /** @description The execution a trigger call with this requestId created (at most one). */
                     requestId?: string;
-                    status?: "running" | "completed" | "failed";
+                    status?: "running" | "completed" | "failed" | "digested";
                 };
                 header?: never;
                 path?: never;
@@ -3888,6 +3995,113 @@ export interface paths {
                 };
                 /** @description Not a marketing campaign, audience of another namespace, outside the campaign schedule, or executeAt in the past */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/executions/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the waiting runs of a campaign by cancellationKey
+         * @description Stops every running execution of the campaign triggered with this cancellationKey: a run waiting (a delay, a digest, an event, quiet hours) stops at once and sends nothing more; a run between two steps stops at its next wait. A trigger key may cancel only for campaigns it may trigger.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ExecutionCancellation"];
+                };
+            };
+            responses: {
+                /** @description The running executions it stopped */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ExecutionsCancelled"];
+                    };
+                };
+                /** @description Schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown campaign */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4560,7 +4774,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a person (GDPR Art. 17)
-         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries. Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
+         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries, events received for it and its waits for events (those runs end at their timeout). Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
          */
         delete: {
             parameters: {
@@ -4663,7 +4877,7 @@ export interface paths {
         };
         /**
          * Export everything held about a person (GDPR Art. 15, 20)
-         * @description The profile, push tokens (in full), audience memberships, its audit history (consent changes included), suppressions of its addresses, and its deliveries with status, campaign, rendered content and tracking events, newest first, 1000 deliveries per page (`truncated` and `nextCursor` when more follow).
+         * @description The profile, push tokens (in full), audience memberships, its audit history (consent changes included), suppressions of its addresses, the events received for it and the runs waiting for one, and its deliveries with status, campaign, rendered content and tracking events, newest first, 1000 deliveries per page (`truncated` and `nextCursor` when more follow).
          */
         get: {
             parameters: {
@@ -6955,6 +7169,8 @@ export interface components {
             schedule: components["schemas"]["Schedule"];
             /** @enum {string} */
             status: "draft" | "scheduled" | "live" | "stopped" | "completed";
+            /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
+            steps?: components["schemas"]["CampaignStep"][] | null;
             tags: string[];
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
@@ -7042,6 +7258,8 @@ export interface components {
                 to: string;
             } | null;
             schedule?: components["schemas"]["Schedule"];
+            /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
+            steps?: components["schemas"]["CampaignStep"][] | null;
             tags?: string[];
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
@@ -7130,6 +7348,8 @@ export interface components {
                 to: string;
             } | null;
             schedule?: components["schemas"]["Schedule"];
+            /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
+            steps?: components["schemas"]["CampaignStep"][] | null;
             tags?: string[];
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
@@ -7294,6 +7514,7 @@ export interface components {
                 unsubscribes: number;
             };
         };
+        CampaignStep: components["schemas"]["SendStep"] | components["schemas"]["DelayStep"] | components["schemas"]["DigestStep"] | components["schemas"]["WaitForEventStep"] | components["schemas"]["ConditionStep"];
         CampaignVersion: {
             /** @description When it went live. */
             activatedAt?: string;
@@ -7362,6 +7583,8 @@ export interface components {
              * @enum {string}
              */
             status: "draft" | "live" | "superseded";
+            /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
+            steps?: components["schemas"]["CampaignStep"][] | null;
             tags: string[];
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
@@ -7487,6 +7710,36 @@ export interface components {
         CodecPayloads: {
             payloads: components["schemas"]["CodecPayload"][];
         };
+        /**
+         * @description Goes on only if every condition of `where` holds; otherwise the run stops for the recipient (`stopped-by-condition`). The audience rule language (attribute, consent, locale, and/or/not) on the recipient's profile, plus the trigger's context and earlier send steps' outcomes. At most 50 conditions in all, groups nested at most 5 levels; `in`/`notIn` lists at most 1000 values.
+         * @example {
+         *       "id": "not-opened",
+         *       "type": "condition",
+         *       "where": [
+         *         {
+         *           "step": "email",
+         *           "op": "notIn",
+         *           "value": [
+         *             "opened",
+         *             "clicked"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        ConditionStep: {
+            /**
+             * @description Unique in the campaign; conditions and the execution status name the step by it.
+             * @example remind
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "condition";
+            where: components["schemas"]["StepCondition"][];
+        };
         Consents: {
             /** @enum {string} */
             email?: "in" | "out";
@@ -7514,6 +7767,62 @@ export interface components {
              */
             scope: "full" | "trigger";
         };
+        /**
+         * @description Waits, durably, before the next step.
+         * @example {
+         *       "id": "wait",
+         *       "type": "delay",
+         *       "duration": "PT1H"
+         *     }
+         */
+        DelayStep: {
+            /**
+             * @description How long to wait. An ISO 8601 duration from PT1S to P90D.
+             * @example PT1H
+             */
+            duration: string;
+            /**
+             * @description Unique in the campaign; conditions and the execution status name the step by it.
+             * @example remind
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "delay";
+        };
+        /**
+         * @description Only as the first step: the triggers of the same recipient (and key) within `window` of the first form one digest; the steps after it run once for all of them, with `digest.count` and `digest.events` in templates.
+         * @example {
+         *       "id": "gather",
+         *       "type": "digest",
+         *       "window": "PT10M",
+         *       "key": "{{ context.threadId }}"
+         *     }
+         */
+        DigestStep: {
+            /**
+             * @description Unique in the campaign; conditions and the execution status name the step by it.
+             * @example remind
+             */
+            id: string;
+            /**
+             * @description A text template rendered with the trigger's context; triggers whose key renders the same gather in one digest. Absent: one digest per recipient.
+             * @example {{ context.threadId }}
+             */
+            key?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "digest";
+            /**
+             * @description How long the digest gathers triggers, from its first one. An ISO 8601 duration from PT1S to P90D.
+             * @example PT10M
+             */
+            window: string;
+        };
         /** @description Either one variant (EmailContent), which is the default alone, or {default, translations}. */
         EmailCampaignContent: components["schemas"]["EmailContent"] | components["schemas"]["MultilingualEmailContent"];
         /** @description Nunjucks templates. `{{profile.<attr>}}` reads the profile, `{{context.<attr>}}` the trigger call. HTML is autoescaped. Templates cannot reach JavaScript: `{% include %}`/`{% import %}`/`{% extends %}`, names such as `constructor`, `__proto__` or `prototype`, and calls of anything but macros, `range`, `cycler` and `joiner` are refused. */
@@ -7534,7 +7843,11 @@ export interface components {
             auditEntries: number;
             /** @description Deliveries kept for the counts with the person taken out: userId becomes `erased:<position>`; address, provider message id, context and channelData are cleared. */
             deliveries: number;
-            /** @description Executions whose trigger context (the person's alone) was cleared or whose requestId named the person (renamed `erased:<executionId>`). */
+            /** @description Events received for the person with an eventId deleted. */
+            events: number;
+            /** @description Waits for an event (waitForEvent steps) deleted: those runs end at their timeout. */
+            eventWaits: number;
+            /** @description Executions whose trigger context (the person's alone) was cleared, whose requestId named the person (renamed `erased:<executionId>`), or whose cancellationKey was cleared (the person's alone, or naming them). */
             executions: number;
             /** @description Outbox copies deleted. */
             outboxMessages: number;
@@ -7552,6 +7865,29 @@ export interface components {
             trackingEvents: number;
             /** @description Feedback webhook events about the deliveries deleted (those not yet posted are not posted). */
             webhookEvents: number;
+        };
+        Event: {
+            /** @description With a step's `match` (e.g. orderId), the event reaches only runs whose trigger context has the same value there. */
+            data?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Idempotency key: a repeat answers the first call and reaches no run again.
+             * @example evt-4711
+             */
+            eventId?: string;
+            /**
+             * @description The event a waitForEvent step waits for (its `event`).
+             * @example order.paid
+             */
+            name: string;
+            /** @example email */
+            namespace: string;
+            /** @example ada@example.com */
+            userId: string;
+        };
+        EventAccepted: {
+            matched: number;
         };
         Execution: {
             /** @description Audience executions only. Their recipients are paged: GET /v1/executions/{executionId}/recipients. */
@@ -7596,6 +7932,12 @@ export interface components {
             createdAt: string;
             /** @description When retention (HERALD_RETENTION_DAYS) removed the per-recipient details; recipients is then empty and counts remain. */
             detailsPurgedAt?: string;
+            /** @description The execution that opened a digest: how many triggers it gathered so far. */
+            digest?: {
+                count: number;
+            };
+            /** @description Campaigns whose first step is a digest: the execution that carries the digest this trigger belongs to (its own id when it opened it). */
+            digestExecutionId?: string;
             executionId: string;
             /**
              * @description unitary: a call for 1–20 recipients; audience: a call for a whole audience (POST /v1/executions/audience).
@@ -7633,16 +7975,41 @@ export interface components {
                 reason?: string;
                 /** @enum {string} */
                 status: "pending" | "sent" | "failed" | "excluded";
+                /** @description Campaigns with steps: the steps this recipient reached, in order. */
+                steps?: {
+                    /** @description When the step reached this status. */
+                    at: string;
+                    id: string;
+                    messageId?: string;
+                    /** @description stopped-by-condition, event-received, event-timeout, cancelled, a send's failure or exclusion reason, … */
+                    reason?: string;
+                    /**
+                     * @description waiting, done, stopped (a condition that did not hold, or a waitForEvent that stops) or cancelled; a send step shows its message's outcome instead: pending, sent, failed or excluded.
+                     * @enum {string}
+                     */
+                    status: "waiting" | "done" | "stopped" | "cancelled" | "pending" | "sent" | "failed" | "excluded";
+                    /** @enum {string} */
+                    type: "send" | "delay" | "digest" | "waitForEvent" | "condition";
+                    /** @description A waiting step: when its wait ends at the latest. */
+                    until?: string;
+                }[];
                 userId: string;
             }[];
             requestId: string;
-            /** @enum {string} */
-            status: "running" | "completed" | "failed";
+            /**
+             * @description digested: the trigger was folded into the digest of digestExecutionId, which sends for it.
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "digested";
         };
         ExecutionAccepted: {
             campaignId: string;
             executionId: string;
             requestId: string;
+        };
+        ExecutionCancellation: {
+            campaignId: string;
+            cancellationKey: string;
         };
         ExecutionPage: {
             items: components["schemas"]["ExecutionSummary"][];
@@ -7676,10 +8043,31 @@ export interface components {
                 reason?: string;
                 /** @enum {string} */
                 status: "pending" | "sent" | "failed" | "excluded";
+                /** @description Campaigns with steps: the steps this recipient reached, in order. */
+                steps?: {
+                    /** @description When the step reached this status. */
+                    at: string;
+                    id: string;
+                    messageId?: string;
+                    /** @description stopped-by-condition, event-received, event-timeout, cancelled, a send's failure or exclusion reason, … */
+                    reason?: string;
+                    /**
+                     * @description waiting, done, stopped (a condition that did not hold, or a waitForEvent that stops) or cancelled; a send step shows its message's outcome instead: pending, sent, failed or excluded.
+                     * @enum {string}
+                     */
+                    status: "waiting" | "done" | "stopped" | "cancelled" | "pending" | "sent" | "failed" | "excluded";
+                    /** @enum {string} */
+                    type: "send" | "delay" | "digest" | "waitForEvent" | "condition";
+                    /** @description A waiting step: when its wait ends at the latest. */
+                    until?: string;
+                }[];
                 userId: string;
             }[];
             /** @description Pass as `after` for the next page; absent on the last page. */
             nextAfter?: number;
+        };
+        ExecutionsCancelled: {
+            cancelled: number;
         };
         ExecutionSummary: {
             /** @description Audience executions only. */
@@ -7707,8 +8095,11 @@ export interface components {
              */
             reason?: string;
             requestId: string;
-            /** @enum {string} */
-            status: "running" | "completed" | "failed";
+            /**
+             * @description digested: the trigger was folded into the digest of digestExecutionId, which sends for it.
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "digested";
         };
         ExportedDelivery: {
             address?: string;
@@ -7868,6 +8259,13 @@ export interface components {
             }[];
             /** @description Newest first, at most 1000 per page. */
             deliveries: components["schemas"]["ExportedDelivery"][];
+            /** @description Runs waiting now in a waitForEvent step for an event of the person's, oldest first. */
+            eventWaits: {
+                campaignId: string;
+                createdAt: string;
+                event: string;
+                stepId: string;
+            }[];
             exportedAt: string;
             /** @description The audit entries about the profile, oldest first: who changed it, and consent changes with how they came (one-click unsubscribe, SMS keyword). */
             history: {
@@ -7880,6 +8278,14 @@ export interface components {
             }[];
             /** @description More than 1000 audit entries: the oldest 1000 are listed. */
             historyTruncated: boolean;
+            /** @description Events received for the person with an eventId (POST /v1/events), newest first, at most 1000; `matched`: the waiting recipients each reached. */
+            inboundEvents: {
+                matched: number;
+                name: string;
+                receivedAt: string;
+            }[];
+            /** @description More than 1000 events: the newest 1000 are listed. */
+            inboundEventsTruncated: boolean;
             namespace: string;
             nextCursor?: string;
             /** @description Null when Herald holds deliveries or other rows about the key but no profile. */
@@ -8049,6 +8455,36 @@ export interface components {
             /** Format: date-time */
             startAt?: string;
         };
+        /**
+         * @description Sends one message. Consent, suppression, capping and quiet hours apply as they do to a campaign without steps. Activation reviews its content like the campaign's.
+         * @example {
+         *       "id": "sms-reminder",
+         *       "type": "send",
+         *       "channel": "sms",
+         *       "content": {
+         *         "body": "Your cart is waiting: {{ context.cartUrl }}"
+         *       }
+         *     }
+         */
+        SendStep: {
+            /**
+             * @description Absent: the campaign's channel.
+             * @enum {string}
+             */
+            channel?: "email" | "sms" | "push";
+            /** @description The message's content, as a campaign's on that channel. Absent: the campaign's content, which only a send step on the campaign's channel may use. */
+            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"];
+            /**
+             * @description Unique in the campaign; conditions and the execution status name the step by it.
+             * @example remind
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "send";
+        };
         /** @description Either one variant (SmsContent), which is the default alone, or {default, translations}. */
         SmsCampaignContent: components["schemas"]["SmsContent"] | components["schemas"]["MultilingualSmsContent"];
         /** @description A nunjucks text template (nothing is escaped), at most 1600 characters as Twilio allows; the same template rules as email. */
@@ -8062,6 +8498,52 @@ export interface components {
             encoding: "GSM-7" | "UCS-2";
             /** @description How many SMS segments the body is sent as (153 GSM-7 or 67 UCS-2 characters each once it is split; 160 or 70 alone). */
             segments: number;
+        };
+        StepCondition: components["schemas"]["AudienceAttributeCondition"] | components["schemas"]["AudienceConsentCondition"] | components["schemas"]["AudienceLocaleCondition"] | components["schemas"]["StepContextCondition"] | components["schemas"]["StepOutcomeCondition"] | {
+            and: components["schemas"]["StepCondition"][];
+        } | {
+            or: components["schemas"]["StepCondition"][];
+        } | {
+            not: components["schemas"]["StepCondition"];
+        };
+        /**
+         * @description The trigger's context compared with `value`, with the operators and typed values of an attribute condition.
+         * @example {
+         *       "context": "cart.total",
+         *       "op": "gte",
+         *       "value": 50
+         *     }
+         */
+        StepContextCondition: {
+            /**
+             * @description A path into the trigger's context.
+             * @example cart.total
+             */
+            context: string;
+            /** @enum {string} */
+            op: "eq" | "neq" | "in" | "notIn" | "exists" | "notExists" | "gt" | "gte" | "lt" | "lte" | "contains";
+            value?: string | number | boolean | (string | number | boolean)[];
+        };
+        /**
+         * @description The outcome of an earlier send step for the recipient, the furthest it got: one of sent, delivered, opened, clicked, failed, excluded.
+         * @example {
+         *       "step": "email",
+         *       "op": "notIn",
+         *       "value": [
+         *         "opened",
+         *         "clicked"
+         *       ]
+         *     }
+         */
+        StepOutcomeCondition: {
+            /** @enum {string} */
+            op: "eq" | "neq" | "in" | "notIn";
+            /**
+             * @description An earlier send step of the campaign.
+             * @example remind
+             */
+            step: string;
+            value: ("sent" | "delivered" | "opened" | "clicked" | "failed" | "excluded") | ("sent" | "delivered" | "opened" | "clicked" | "failed" | "excluded")[];
         };
         StoredPushToken: {
             appID: string;
@@ -8141,6 +8623,11 @@ export interface components {
              * @example 1
              */
             campaignVersion?: number;
+            /**
+             * @description Campaigns with steps: POST /v1/executions/cancel with the campaignId and this key stops the run while it waits (a delay, a digest or an event), and nothing more is sent.
+             * @example cart-8812
+             */
+            cancellationKey?: string;
             /** @description Shared personalisation data, at most 200 KB of JSON with all recipient contexts. */
             context?: {
                 [key: string]: unknown;
@@ -8156,6 +8643,55 @@ export interface components {
             /** @enum {string} */
             reason: "host-not-allowed" | "credentials-in-url" | "invalid-url" | "unsubscribe-link" | "opted-out" | "too-long" | "too-many-links";
             url: string;
+        };
+        /**
+         * @description Waits for an event of the recipient (POST /v1/events), or for the timeout.
+         * @example {
+         *       "id": "paid",
+         *       "type": "waitForEvent",
+         *       "event": "order.paid",
+         *       "timeout": "PT1H",
+         *       "match": "orderId",
+         *       "ifEvent": "stop",
+         *       "ifTimeout": "continue"
+         *     }
+         */
+        WaitForEventStep: {
+            /**
+             * @description The name of the event (POST /v1/events) waited for.
+             * @example order.paid
+             */
+            event: string;
+            /**
+             * @description Unique in the campaign; conditions and the execution status name the step by it.
+             * @example remind
+             */
+            id: string;
+            /**
+             * @description When the event comes: go on to the next step, or stop the run for the recipient.
+             * @enum {string}
+             */
+            ifEvent: "continue" | "stop";
+            /**
+             * @description When the timeout passes first: go on, or stop.
+             * @enum {string}
+             */
+            ifTimeout: "continue" | "stop";
+            /**
+             * @description The event matches only when its `data.<match>` equals the trigger's `context.<match>`. Absent: any event of the name for the recipient.
+             * @example orderId
+             */
+            match?: string;
+            /**
+             * @description How long to wait for the event. An ISO 8601 duration from PT1S to P90D.
+             * @example PT1H
+             */
+            timeout: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "waitForEvent";
         };
         Webhook: {
             campaignIds: string[] | null;

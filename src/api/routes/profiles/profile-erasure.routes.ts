@@ -26,8 +26,10 @@ export const ErasureCountsSchema = z
     trackingEvents: count('Opens, clicks and provider events deleted.'),
     webhookEvents: count('Feedback webhook events about the deliveries deleted (those not yet posted are not posted).'),
     executions: count(
-      "Executions whose trigger context (the person's alone) was cleared or whose requestId named the person (renamed `erased:<executionId>`).",
+      "Executions whose trigger context (the person's alone) was cleared, whose requestId named the person (renamed `erased:<executionId>`), or whose cancellationKey was cleared (the person's alone, or naming them).",
     ),
+    eventWaits: count('Waits for an event (waitForEvent steps) deleted: those runs end at their timeout.'),
+    events: count('Events received for the person with an eventId deleted.'),
     suppressionsHashed: count("Suppressions of the person's addresses, now kept as keyed hashes: sends to them are still refused."),
     auditEntries: count('Audit entries that named the person, now naming the internal id or the hash.'),
   })
@@ -99,6 +101,14 @@ export const ProfileExportSchema = z
     }),
     historyTruncated: z.boolean().openapi({ description: 'More than 1000 audit entries: the oldest 1000 are listed.' }),
     suppressions: z.array(z.object({ channel: z.enum(CHANNELS), address: z.string(), reason: z.string(), createdAt: z.string() })),
+    inboundEvents: z.array(z.object({ name: z.string(), receivedAt: z.string(), matched: z.number().int() })).openapi({
+      description:
+        'Events received for the person with an eventId (POST /v1/events), newest first, at most 1000; `matched`: the waiting recipients each reached.',
+    }),
+    inboundEventsTruncated: z.boolean().openapi({ description: 'More than 1000 events: the newest 1000 are listed.' }),
+    eventWaits: z
+      .array(z.object({ event: z.string(), campaignId: z.string(), stepId: z.string(), createdAt: z.string() }))
+      .openapi({ description: "Runs waiting now in a waitForEvent step for an event of the person's, oldest first." }),
     deliveries: z.array(ExportedDeliverySchema).openapi({ description: 'Newest first, at most 1000 per page.' }),
     truncated: z.boolean().openapi({ description: 'More deliveries follow: ask again with `cursor` set to `nextCursor`.' }),
     nextCursor: z.string().optional(),
@@ -115,7 +125,7 @@ export const eraseProfile = createRoute({
   security,
   summary: 'Erase a person (GDPR Art. 17)',
   description:
-    "Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries. Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.",
+    "Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries, events received for it and its waits for events (those runs end at their timeout). Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.",
   request: { params: ProfileKeyParams },
   responses: {
     202: { description: 'Erased (complete when this answers)', content: { 'application/json': { schema: ErasureSchema } } },
@@ -132,7 +142,7 @@ export const exportProfile = createRoute({
   security,
   summary: 'Export everything held about a person (GDPR Art. 15, 20)',
   description:
-    'The profile, push tokens (in full), audience memberships, its audit history (consent changes included), suppressions of its addresses, and its deliveries with status, campaign, rendered content and tracking events, newest first, 1000 deliveries per page (`truncated` and `nextCursor` when more follow).',
+    'The profile, push tokens (in full), audience memberships, its audit history (consent changes included), suppressions of its addresses, the events received for it and the runs waiting for one, and its deliveries with status, campaign, rendered content and tracking events, newest first, 1000 deliveries per page (`truncated` and `nextCursor` when more follow).',
   request: {
     params: ProfileKeyParams,
     query: z.object({ cursor: safeText(1, 2000).optional().openapi({ description: 'nextCursor from the previous page' }) }),
