@@ -125,7 +125,15 @@ describe.skipIf(!executable)('campaign steps end to end (time-skipping server, r
       ],
     });
     const ids: string[] = [];
-    for (let i = 1; i <= 5; i++) ids.push(await trigger(campaignId, 'grace', { threadId: 't-1', author: `user${i}`, text: `comment ${i}` }));
+    for (let i = 1; i <= 5; i++) ids.push(await trigger(campaignId, 'grace', { threadId: 't-1', author: `user${i}`, text: `comment ${i}` }, { requestId: `comment-${campaignId}-${i}` }));
+    // A repeated call (same requestId and body) is the same trigger: it is not counted twice.
+    const repeat = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: `comment-${campaignId}-3`,
+      campaignId,
+      recipients: [{ userId: 'grace', namespace: 'crm', channelData: { emailAddress: 'grace@example.com', mobilePhoneNumber: '+14155550100' } }],
+      context: { threadId: 't-1', author: 'user3', text: 'comment 3' },
+    });
+    expect(repeat).toMatchObject({ status: 202, body: { executionId: ids[2] } });
     // Another thread gathers on its own.
     const other = await trigger(campaignId, 'grace', { threadId: 't-2', author: 'zoe', text: 'elsewhere' });
     // The trigger whose run joined first opened the digest; every other one folded into it.
