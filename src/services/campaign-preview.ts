@@ -7,7 +7,7 @@ import { DEFAULT_LOCALE, selectContentVariant } from '../domain/locale';
 import type { ResolvedProfile } from '../domain/profile-resolution';
 import { mergeContext, type Recipient } from '../domain/recipient';
 import { prepareChannelRecipient, type PreparationSteps } from '../domain/recipient-preparation';
-import type { EmailTracking, RenderedEmail } from '../domain/rendered-email';
+import type { EmailTracking, RenderedEmail, RenderEmailInput } from '../domain/rendered-email';
 import { appliedTracking } from '../domain/tracking';
 import type { ChannelRules } from '../domain/channel-rules';
 import { trackedLinkHosts } from '../domain/tracked-link-hosts';
@@ -30,6 +30,10 @@ export interface PreviewInput {
     channelData?: Recipient['channelData'];
   };
   context?: Record<string, unknown>;
+  /** Campaigns with steps: preview this send step's message (its channel and content) instead of the campaign's. */
+  stepId?: string;
+  /** Sample `digest` data for the templates of a send step after a digest step. */
+  digest?: { count: number; events: Record<string, unknown>[] };
 }
 
 export type PreviewStatus = 'would-send' | 'excluded' | 'failed';
@@ -99,9 +103,12 @@ export async function previewCampaign(
   campaignId: string,
   input: PreviewInput,
 ): Promise<CampaignPreview> {
-  const campaign = await deps.campaigns.get(campaignId);
-  if (!campaign) throw notFound(`Campaign ${campaignId}`);
+  const campaignAsStored = await deps.campaigns.get(campaignId);
+  if (!campaignAsStored) throw notFound(`Campaign ${campaignId}`);
+  const campaign = asSendStep(campaignAsStored, input.stepId);
   const { recipient: given, context: shared } = input;
+  // A send step after a digest renders with `digest`: sample data, as its run would gather it.
+  const digest = input.digest ? { digest: input.digest } : {};
   if (given.namespace !== campaign.audience.namespace) {
     throw invalidRequest(
       [{ field: 'recipient.namespace', message: `must be "${campaign.audience.namespace}", the campaign's namespace` }],
@@ -133,7 +140,7 @@ export async function previewCampaign(
         };
       return { created: !stored, profile: simulated };
     },
-    render: (request) => renderer.renderEmail(request, tracking),
+    render: (request) => renderer.renderEmail({ ...request, ...digest }, tracking),
     renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
   };
   const snapshot = toSnapshot(campaign);
@@ -157,7 +164,7 @@ export async function previewCampaign(
     // Excluded before rendering: render anyway, so the preview still shows the message.
     try {
       const content = variant.content;
-      const variables = { profile: profile.attributes, context: mergeContext(shared, recipient.context) };
+      const variables = { profile: profile.attributes, context: mergeContext(shared, recipient.context), ...digest };
       rendered = isPushContent(content)
         ? await renderPushPreview(renderer, content, variables)
         : isSmsContent(content)
@@ -222,9 +229,19 @@ function previewContextViolations(campaign: Campaign, context: Record<string, un
 async function renderPushPreview(
   renderer: TemplateRenderer,
   content: PushContent,
-  variables: { profile: Record<string, unknown>; context: Record<string, unknown> },
+  variables: Pick<RenderEmailInput, 'profile' | 'context' | 'digest'>,
 ): Promise<RenderedEmail> {
   const { subject, text } = await renderer.renderEmail({ content: { subject: content.title, html: '', text: content.body }, ...variables });
   const extras = { ...(content.data && { data: content.data }), ...(content.deepLink && { deepLink: content.deepLink }) };
   return { subject, html: JSON.stringify(extras), text: text ?? '' };
+}
+
+/** The campaign as one of its send steps sends it: the step's channel and content (a campaign's own without `stepId`). */
+function asSendStep(campaign: Campaign, stepId: string | undefined): Campaign {
+  if (stepId === undefined) return campaign;
+  const step = campaign.steps?.find((s) => s.id === stepId);
+  if (!step || step.type !== 'send') {
+    throw invalidRequest([{ field: 'stepId', message: `the campaign has no send step "${stepId}"` }], "stepId must name one of the campaign's send steps.");
+  }
+  return { ...campaign, channel: step.channel ?? campaign.channel, content: step.content ?? campaign.content };
 }

@@ -8194,6 +8194,13 @@ export interface components {
             context?: {
                 [key: string]: unknown;
             };
+            /** @description Sample data for the templates of a send step after a digest step (`digest.count`, `digest.events`). */
+            digest?: {
+                count: number;
+                events: {
+                    [key: string]: unknown;
+                }[];
+            };
             recipient: {
                 /** @description Laid over the stored profile's attributes, or standing in for a profile that does not exist. Never stored. */
                 attributes?: {
@@ -8215,6 +8222,8 @@ export interface components {
                 /** @example ada@example.com */
                 userId: string;
             };
+            /** @description Campaigns with steps: preview this send step's message (its channel and content) instead of the campaign's. */
+            stepId?: string;
         };
         Problem: {
             detail?: string;

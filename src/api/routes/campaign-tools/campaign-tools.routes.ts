@@ -55,6 +55,17 @@ export const PreviewRequestSchema = z
       })
       .strict(),
     context: jsonObject().optional(),
+    stepId: safeText(1, 64)
+      .optional()
+      .openapi({ description: "Campaigns with steps: preview this send step's message (its channel and content) instead of the campaign's." }),
+    digest: z
+      .object({
+        count: z.number().int().min(0).max(1_000_000),
+        events: z.array(jsonObject()).max(100),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: 'Sample data for the templates of a send step after a digest step (`digest.count`, `digest.events`).' }),
   })
   .strict()
   .openapi('PreviewRequest');
