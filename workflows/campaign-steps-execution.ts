@@ -33,6 +33,9 @@ const stepWork = proxyActivities<HeraldActivities>({
   },
 });
 
+/** Why a waitForEvent step that stops a recipient stopped it, by how its wait ended. */
+const EVENT_STOP_REASONS = { event: 'stopped-by-event', timeout: 'stopped-by-event-timeout', cancelled: 'cancelled' } as const;
+
 /** Why a recipient's run ended before its steps did; its first message, if never sent, is excluded with it. */
 type LaneEnd = { reason?: string; outcomes: PositionOutcome[]; sends: number };
 
@@ -86,30 +89,30 @@ export async function campaignStepsExecution({ executionId, campaignId }: Campai
   const runRecipient = async (position: number): Promise<LaneEnd> => {
     let sends = 0;
     const outcomes: PositionOutcome[] = [];
-    const stop = async (step: PlannedStep, reason: string): Promise<LaneEnd> => {
-      await stepWork.recordStepStatus({ executionId, positions: [position], stepId: step.id, type: step.type, status: 'cancelled', reason });
-      return { reason, outcomes, sends };
+    const cancelledAt = async (step: PlannedStep): Promise<LaneEnd> => {
+      await stepWork.recordStepStatus({ executionId, positions: [position], stepId: step.id, type: step.type, status: 'cancelled', reason: 'cancelled' });
+      return { reason: 'cancelled', outcomes, sends };
     };
     for (const step of plan) {
-      if (cancelled) return stop(step, 'cancelled');
+      if (cancelled) return cancelledAt(step);
       switch (step.type) {
         case 'delay': {
           const untilMs = Date.now() + step.waitMs;
           await stepWork.recordStepStatus({ executionId, positions: [position], stepId: step.id, type: 'delay', status: 'waiting', untilMs });
           await waitFor(position, `delay "${step.id}"`, untilMs);
-          if (cancelled) return stop(step, 'cancelled');
+          if (cancelled) return cancelledAt(step);
           await stepWork.recordStepStatus({ executionId, positions: [position], stepId: step.id, type: 'delay', status: 'done' });
           break;
         }
         case 'waitForEvent': {
           const untilMs = Date.now() + step.waitMs;
           await stepWork.openEventWait({ executionId, stepId: step.id, position, untilMs });
-          const came = await waitFor(position, `event "${step.event}" (step "${step.id}")`, untilMs, () => arrived.get(step.id)?.has(position) ?? false);
+          await waitFor(position, `event "${step.event}" (step "${step.id}")`, untilMs, () => arrived.get(step.id)?.has(position) ?? false);
+          // An event that came wins over a cancellation or a timeout at the same moment.
           const ended = arrived.get(step.id)?.has(position) ? 'event' : cancelled ? 'cancelled' : 'timeout';
-          const branch = ended === 'event' ? step.ifEvent : step.ifTimeout;
-          await stepWork.closeEventWait({ executionId, stepId: step.id, position, ended, stops: ended === 'cancelled' || branch === 'stop' });
-          if (ended === 'cancelled' || (!came && cancelled)) return { reason: 'cancelled', outcomes, sends };
-          if (branch === 'stop') return { reason: ended === 'event' ? 'stopped-by-event' : 'stopped-by-event-timeout', outcomes, sends };
+          const stops = ended === 'cancelled' || (ended === 'event' ? step.ifEvent : step.ifTimeout) === 'stop';
+          await stepWork.closeEventWait({ executionId, stepId: step.id, position, ended, stops });
+          if (stops) return { reason: EVENT_STOP_REASONS[ended], outcomes, sends };
           break;
         }
         case 'condition': {
