@@ -65,7 +65,7 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.tracking && { tracking: JSON.parse(row.tracking) as NonNullable<Campaign['tracking']> }),
     ...(row.capping && { capping: JSON.parse(row.capping) as Capping }),
     ...(row.quiet_hours && { quietHours: JSON.parse(row.quiet_hours) as QuietHours }),
-    ...(row.steps && { steps: JSON.parse(row.steps) as CampaignStep[] }),
+    ...(row.steps && row.steps !== '[]' && { steps: JSON.parse(row.steps) as CampaignStep[] }),
   };
 }
 
@@ -103,7 +103,7 @@ export function draftColumns(draft: CampaignEdit) {
     ...(draft.tracking !== undefined && { tracking: draft.tracking === null ? null : JSON.stringify(draft.tracking) }),
     ...(draft.capping !== undefined && { capping: draft.capping === null ? null : JSON.stringify(draft.capping) }),
     ...(draft.quietHours !== undefined && { quiet_hours: draft.quietHours === null ? null : JSON.stringify(draft.quietHours) }),
-    ...(draft.steps !== undefined && { steps: draft.steps === null ? null : JSON.stringify(draft.steps) }),
+    ...(draft.steps !== undefined && { steps: draft.steps === null || draft.steps.length === 0 ? null : JSON.stringify(draft.steps) }),
   };
 }
 
@@ -142,7 +142,7 @@ export class CampaignRepository {
           tracking: draft.tracking ? JSON.stringify(draft.tracking) : null,
           capping: draft.capping ? JSON.stringify(draft.capping) : null,
           quiet_hours: draft.quietHours ? JSON.stringify(draft.quietHours) : null,
-          steps: draft.steps ? JSON.stringify(draft.steps) : null,
+          steps: draft.steps && draft.steps.length > 0 ? JSON.stringify(draft.steps) : null,
         })
         .execute();
       await trx

@@ -93,7 +93,7 @@ describe('campaign steps over the API', () => {
     expect((await herald.request('GET', `/v1/campaigns/${campaign.id}`)).body).not.toHaveProperty('steps');
   });
 
-  it('refuses an unknown step type and more than 20 steps', async () => {
+  it('refuses an unknown step type and more than 20 steps, and takes an empty list as none', async () => {
     expect(
       await refused([
         { id: 'a', type: 'send' },
@@ -102,7 +102,10 @@ describe('campaign steps over the API', () => {
     ).toEqual(['steps.1.type']);
     const many = Array.from({ length: 21 }, (_, index) => ({ id: `s${index}`, type: 'send' }));
     expect(await refused(many)).toEqual(['steps']);
-    expect(await refused([])).toEqual(['steps']);
+    // An empty list is no steps, like null.
+    const empty = await herald.request('POST', '/v1/campaigns', emailCampaign({ steps: [] }));
+    expect(empty.status, JSON.stringify(empty.body)).toBe(201);
+    expect(empty.body).not.toHaveProperty('steps');
   });
 
   it('refuses a duplicate id, a digest that is not first, and waits out of range, naming each path', async () => {

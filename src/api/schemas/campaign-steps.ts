@@ -219,7 +219,5 @@ export const CampaignStepSchema = z
   })
   .openapi('CampaignStep') as unknown as z.ZodType<CampaignStep>;
 
-export const CampaignStepsSchema = z
-  .array(CampaignStepSchema)
-  .min(1, "at least one step; null (or absent) sends the campaign's one message as without steps")
-  .max(MAX_STEPS, `a campaign holds at most ${MAX_STEPS} steps`);
+/** An empty list is no steps, like null: the campaign sends its one message. */
+export const CampaignStepsSchema = z.array(CampaignStepSchema).max(MAX_STEPS, `a campaign holds at most ${MAX_STEPS} steps`);
