@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Campaign } from '../src/domain/campaign';
-import { type CampaignStep, type PlannedStep, sendStepPosition, type StepCondition, stepPlan } from '../src/domain/campaign-steps';
+import { type CampaignStep, durationMs, MIN_WAIT_MS, type PlannedStep, sendStepPosition, type StepCondition, stepPlan } from '../src/domain/campaign-steps';
 import { eventMatchValue } from '../src/domain/event-match';
 import { evaluateStepConditions } from '../src/domain/step-condition';
 import { isErasedRecipient } from '../src/domain/recipient';
@@ -131,9 +131,8 @@ export function campaignStepActivities(deps: CampaignStepDependencies) {
       const openKey = createHash('sha256')
         .update(JSON.stringify([campaign.id, step.id, recipient.namespace, recipient.userId, key]))
         .digest('hex');
-      const windowMs = stepPlan([step], campaign.channel)[0]!;
-      if (windowMs.type !== 'digest') throw new Error('unreachable');
-      const joined = await digests.join({ executionId, campaignId: campaign.id, openKey, nowMs, windowMs: windowMs.waitMs });
+      const windowMs = durationMs(step.window) ?? MIN_WAIT_MS;
+      const joined = await digests.join({ executionId, campaignId: campaign.id, openKey, nowMs, windowMs });
       await executionSteps.record({
         executionId,
         positions: [recipient.position],
