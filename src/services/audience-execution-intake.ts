@@ -91,6 +91,15 @@ function checkCampaign(campaign: Campaign, executeAt: string | undefined): void 
       `Campaign ${campaign.id} has delay, digest or waitForEvent steps: audience executions of campaigns with delay/digest/waitForEvent steps are not supported yet. Unitary triggers (POST /v1/executions/unitary) run every step.`,
     );
   }
+  // Steps without a wait (sends and conditions) would need the batches to run each member's steps: refused, not run as one send.
+  if (campaign.steps && campaign.steps.length > 0) {
+    throw new DomainError(
+      'conflict',
+      'campaign-has-steps',
+      'Campaign has steps',
+      `Campaign ${campaign.id} has steps: audience executions run a campaign's one message and do not run steps yet. Unitary triggers (POST /v1/executions/unitary) run every step.`,
+    );
+  }
 }
 
 function checkExecuteAt(executeAt: string | undefined): void {

@@ -219,5 +219,15 @@ describe('campaign steps over the API', () => {
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body).toMatchObject({ type: 'campaign-has-waiting-steps', status: 409, detail: expect.stringContaining('not supported yet') });
+    // Steps without a wait are refused too, rather than sending the campaign's one message and skipping them.
+    const sendsOnly = await liveCampaign(herald, {
+      type: 'marketing',
+      steps: [
+        { id: 'first', type: 'send' },
+        { id: 'second', type: 'send', content: { subject: 'Again', html: '<p>Again</p>' } },
+      ],
+    });
+    const refusedToo = await herald.request('POST', '/v1/executions/audience', { campaignId: sendsOnly.id, audience: { id: audience.body.id } });
+    expect(refusedToo).toMatchObject({ status: 409, body: { type: 'campaign-has-steps' } });
   });
 });

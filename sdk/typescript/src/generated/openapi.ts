@@ -3975,7 +3975,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Campaign not live, or requestId reused with a different body */
+                /** @description Campaign not live, requestId reused with a different body, or a campaign with steps (campaign-has-waiting-steps, campaign-has-steps): audience executions do not run steps yet */
                 409: {
                     headers: {
                         [name: string]: unknown;

@@ -82,7 +82,9 @@ export const triggerAudience = createRoute({
     400: problemContent('Schema violation or context.system'),
     ...v1Responses,
     404: problemContent('Unknown campaign or audience'),
-    409: problemContent('Campaign not live, or requestId reused with a different body'),
+    409: problemContent(
+      'Campaign not live, requestId reused with a different body, or a campaign with steps (campaign-has-waiting-steps, campaign-has-steps): audience executions do not run steps yet',
+    ),
     413: problemContent('Context over 200 KB'),
     422: problemContent('Not a marketing campaign, audience of another namespace, outside the campaign schedule, or executeAt in the past'),
   },
