@@ -125,7 +125,8 @@ describe.skipIf(!executable)('campaign steps end to end (time-skipping server, r
       ],
     });
     const ids: string[] = [];
-    for (let i = 1; i <= 5; i++) ids.push(await trigger(campaignId, 'grace', { threadId: 't-1', author: `user${i}`, text: `comment ${i}` }, { requestId: `comment-${campaignId}-${i}` }));
+    for (let i = 1; i <= 5; i++)
+      ids.push(await trigger(campaignId, 'grace', { threadId: 't-1', author: `user${i}`, text: `comment ${i}` }, { requestId: `comment-${campaignId}-${i}` }));
     // A repeated call (same requestId and body) is the same trigger: it is not counted twice.
     const repeat = await herald.request('POST', '/v1/executions/unitary', {
       requestId: `comment-${campaignId}-3`,
