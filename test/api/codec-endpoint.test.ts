@@ -49,8 +49,10 @@ describe('codec endpoint, encryption on', () => {
     expect(encodingOf(decoded.body.payloads[0])).toBe('json/plain');
   });
 
-  it('accepts payloads without metadata or data, and an empty list', async () => {
+  it('accepts payloads without metadata or data, and an empty list, also as proto JSON writes it (no field)', async () => {
     expect((await herald.request('POST', '/v1/codec/decode', { payloads: [] })).body).toEqual({ payloads: [] });
+    // The CLI (temporal workflow metadata --codec-endpoint) sends an empty Payloads message as `{}`.
+    expect(await herald.request('POST', '/v1/codec/decode', {})).toMatchObject({ status: 200, body: { payloads: [] } });
     const res = await herald.request('POST', '/v1/codec/decode', { payloads: [{}] });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ payloads: [{ metadata: {}, data: '' }] });
@@ -89,7 +91,6 @@ describe('codec endpoint, encryption on', () => {
   it('gives bad bodies a 400 problem, never a 500', async () => {
     const cases: Array<[string, unknown, string | RegExp]> = [
       ['malformed JSON', '{"payloads": [', 'malformed-request'],
-      ['no payloads', {}, 'validation-failed'],
       ['payloads not a list', { payloads: 'abc' }, 'validation-failed'],
       ['data not base64', { payloads: [{ data: 'not base64!' }] }, 'validation-failed'],
       ['metadata value not a string', { payloads: [{ metadata: { encoding: 5 } }] }, 'validation-failed'],

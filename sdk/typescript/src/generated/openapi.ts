@@ -7708,7 +7708,8 @@ export interface components {
         };
         /** @description Temporal `Payloads` in proto JSON form, as the Temporal UI and CLI send them to a remote codec. */
         CodecPayloads: {
-            payloads: components["schemas"]["CodecPayload"][];
+            /** @default [] */
+            payloads?: components["schemas"]["CodecPayload"][];
         };
         /**
          * @description Goes on only if every condition of `where` holds; otherwise the run stops for the recipient (`stopped-by-condition`). The audience rule language (attribute, consent, locale, and/or/not) on the recipient's profile, plus the trigger's context and earlier send steps' outcomes. At most 50 conditions in all, groups nested at most 5 levels; `in`/`notIn` lists at most 1000 values.
