@@ -14,9 +14,12 @@ import { bundleWorkflowCode, Worker, type ReplayResult } from '@temporalio/worke
 import { beforeAll, describe, expect, it } from 'vitest';
 import { workflowsPath as heraldWorkflowsPath } from '../../src/worker/create-worker';
 import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
 
 const historiesDir = fileURLToPath(new URL('../histories/', import.meta.url));
 const workflowsPath = process.env.HERALD_REPLAY_WORKFLOWS_PATH ? resolve(process.env.HERALD_REPLAY_WORKFLOWS_PATH) : heraldWorkflowsPath;
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 interface Recorded {
   scenario: string;
@@ -48,6 +51,12 @@ function payloadTexts(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * What test/histories/record-steps.ts makes its people of: userIds, email addresses, the phone
+ * number, context values and the templates' text, none of which may reach a history.
+ */
+const STEPS_PERSONAL_MARKERS = ['steps-person-', '@example.com', '+1415555', 'ctx-value-', 'rendered-body'];
+
 const bundlerLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
 
 describe('workflow replay', () => {
@@ -70,6 +79,7 @@ describe('workflow replay', () => {
     expect(types).toEqual(
       new Set([
         'audienceExecution',
+        'campaignStepsExecution',
         'foldReportRollups',
         'campaignActivation',
         'purgeExpiredContent',
@@ -112,6 +122,106 @@ describe('workflow replay', () => {
     expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeGreaterThanOrEqual(2);
     expect(payloadTexts(run!.history).join('\n')).toContain('replay-audience-throttled');
     expect(payloadTexts(run!.history).join('\n')).not.toContain('replay-audience-1@example.com');
+  });
+
+  describe('campaign steps (npm run record-histories:steps)', () => {
+    const steps = (scenario: string) => {
+      const run = recorded.find((r) => r.scenario === scenario);
+      expect(run, `npm run record-histories:steps -- ${scenario}`).toBeDefined();
+      return run!.history.events ?? [];
+    };
+    const activities = (events: HistoryEvent[], name: string) => events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    const signals = (events: HistoryEvent[], name: string) => events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
+    const timers = (events: HistoryEvent[]) => events.filter((e) => e.timerStartedEventAttributes);
+    /** The timer's summary, as the Temporal UI shows it. */
+    const timerSummaries = (events: HistoryEvent[]) => timers(events).map((e) => JSON.parse(payloadTexts(e.userMetadata?.summary).join('')));
+    /** The decoded input of an activity the workflow scheduled, and its result. */
+    const input = (scheduled: HistoryEvent) => JSON.parse(payloadTexts(scheduled.activityTaskScheduledEventAttributes?.input).join(''));
+    const output = (events: HistoryEvent[], scheduled: HistoryEvent) => {
+      const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+      return JSON.parse(payloadTexts(completed?.activityTaskCompletedEventAttributes?.result).join(''));
+    };
+    const result = (events: HistoryEvent[]) => JSON.parse(payloadTexts(events.at(-1)?.workflowExecutionCompletedEventAttributes?.result).join(''));
+
+    it('covers a delay then a send: one timer named after the step, then the durable send', () => {
+      const events = steps('campaign-steps-delay-then-send');
+      expect(timerSummaries(events)).toEqual(['delay "wait"']);
+      const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+      expect(fired).toBeGreaterThan(0);
+      expect(fired).toBeLessThan(events.indexOf(activities(events, 'sendMessage')[0]!));
+      expect(result(events)).toMatchObject({ sent: 1 });
+    });
+
+    it('covers a digest that opens (waits out its window, then one send for three triggers) and one that joins (ends at once)', () => {
+      const opened = steps('campaign-steps-digest-opened');
+      expect(activities(opened, 'joinDigest')).toHaveLength(1);
+      expect(timers(opened)).toHaveLength(1);
+      const [close] = activities(opened, 'closeDigest');
+      expect(input(close!)).toMatchObject({ stepId: 'gather' });
+      expect(output(opened, close!)).toEqual({ count: 3 });
+      expect(activities(opened, 'sendMessage')).toHaveLength(1);
+      const joined = steps('campaign-steps-digest-joined');
+      expect(timers(joined)).toHaveLength(0);
+      expect(activities(joined, 'sendMessage')).toHaveLength(0);
+      expect(result(joined)).toHaveProperty('digestExecutionId');
+    });
+
+    it('covers waitForEvent ended by its event (ifEvent stop) and by its timeout (ifTimeout continue)', () => {
+      const stopped = steps('campaign-steps-event-stops');
+      expect(signals(stopped, 'eventArrived')).toHaveLength(1);
+      expect(stopped.some((e) => e.timerCanceledEventAttributes)).toBe(true);
+      expect(activities(stopped, 'sendMessage')).toHaveLength(0);
+      const timedOut = steps('campaign-steps-event-timeout-continues');
+      expect(signals(timedOut, 'eventArrived')).toHaveLength(0);
+      expect(timedOut.some((e) => e.timerFiredEventAttributes)).toBe(true);
+      expect(activities(timedOut, 'sendMessage')).toHaveLength(1);
+    });
+
+    it('covers a condition that holds and one that stops', () => {
+      const holds = steps('campaign-steps-condition-holds');
+      expect(activities(holds, 'checkStepCondition')).toHaveLength(1);
+      expect(activities(holds, 'sendMessage')).toHaveLength(1);
+      const stops = steps('campaign-steps-condition-stops');
+      expect(activities(stops, 'checkStepCondition')).toHaveLength(1);
+      expect(activities(stops, 'sendMessage')).toHaveLength(0);
+      expect(result(stops)).toMatchObject({ sent: 0, excluded: 1 });
+    });
+
+    it('covers an email then an SMS: two sends, each its own message', () => {
+      const events = steps('campaign-steps-email-then-sms');
+      const prepared = activities(events, 'prepareStepSend').map(input);
+      expect(prepared.map(({ stepId, sendOrdinal }) => [stepId, sendOrdinal])).toEqual([
+        ['email', 0],
+        ['sms', 1],
+      ]);
+      expect(activities(events, 'sendMessage')).toHaveLength(2);
+      expect(result(events)).toMatchObject({ sent: 2 });
+    });
+
+    it('covers a run cancelled in its delay: the timer cancelled, nothing sent', () => {
+      const events = steps('campaign-steps-cancelled-in-delay');
+      expect(signals(events, 'cancelRun')).toHaveLength(1);
+      expect(events.some((e) => e.timerCanceledEventAttributes)).toBe(true);
+      expect(activities(events, 'sendMessage')).toHaveLength(0);
+      expect(result(events)).toMatchObject({ sent: 0, excluded: 1 });
+    });
+
+    it('covers quiet hours inside a send step: a timer until they end, then the durable send', () => {
+      const events = steps('campaign-steps-quiet-hours-deferred');
+      expect(timerSummaries(events)).toEqual(['quiet hours before send "offer"']);
+      expect(events.indexOf(timers(events)[0]!)).toBeLessThan(events.indexOf(activities(events, 'sendMessage')[0]!));
+    });
+
+    it.each(recorded.filter((r) => r.scenario.startsWith('campaign-steps-')).map((r) => r.scenario))(
+      '%s holds no personal data: no userId, address, context value or rendered content',
+      (scenario) => {
+        const run = recorded.find((r) => r.scenario === scenario)!;
+        // Decoded payloads, and the history's own text (failure messages, ids, summaries' neighbours).
+        const text = [...payloadTexts(run.history), readFileSync(join(historiesDir, `${scenario}.json`), 'utf8')].join('\n');
+        expect(text).toContain('"executionId"');
+        for (const personal of STEPS_PERSONAL_MARKERS) expect(text, `${scenario} holds ${personal}`).not.toContain(personal);
+      },
+    );
   });
 
   it('replays one result per history', () => {

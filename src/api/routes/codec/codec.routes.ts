@@ -29,10 +29,7 @@ const PayloadJsonSchema = z
 export const CodecPayloadsSchema = z
   .object({
     // Proto JSON leaves an empty repeated field out: the CLI sends `{}` for no payloads (a query's empty details).
-    payloads: z
-      .array(PayloadJsonSchema)
-      .max(MAX_CODEC_PAYLOADS, `at most ${MAX_CODEC_PAYLOADS} payloads per call`)
-      .default([]),
+    payloads: z.array(PayloadJsonSchema).max(MAX_CODEC_PAYLOADS, `at most ${MAX_CODEC_PAYLOADS} payloads per call`).default([]),
   })
   .openapi('CodecPayloads', { description: 'Temporal `Payloads` in proto JSON form, as the Temporal UI and CLI send them to a remote codec.' });
 
