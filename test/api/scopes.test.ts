@@ -51,10 +51,16 @@ describe('API key scopes', () => {
       expect(['full', 'trigger'], name).toEqual(expect.arrayContaining(scopes));
     }
     const forTriggerKeys = operations.filter(({ operation }) => operation.security!.some((r) => r.bearerAuth?.includes('trigger'))).map(({ name }) => name);
-    expect(forTriggerKeys.sort()).toEqual(['GET /v1/executions', 'GET /v1/executions/{executionId}', 'POST /v1/executions/unitary']);
+    expect(forTriggerKeys.sort()).toEqual([
+      'GET /v1/executions',
+      'GET /v1/executions/{executionId}',
+      'POST /v1/events',
+      'POST /v1/executions/cancel',
+      'POST /v1/executions/unitary',
+    ]);
   });
 
-  it('a trigger key gets 403 from every operation in the document except triggering and reading its own executions', async () => {
+  it('a trigger key gets 403 from every operation in the document except triggering, events, cancelling and reading its own executions', async () => {
     const own = await triggerKey('POST', '/v1/executions/unitary', trigger(campaignA.id));
     expect(own.status).toBe(202);
     const params: Record<string, string> = { id: campaignA.id, executionId: own.body.executionId, namespace: 'email', userId: 'ada@example.com' };
@@ -64,7 +70,13 @@ describe('API key scopes', () => {
       if (!template.startsWith('/v1/')) continue;
       for (const method of Object.keys(item).filter((m) => METHODS.includes(m))) {
         const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? 'x'));
-        const body = template === '/v1/executions/unitary' ? trigger(campaignA.id) : ['post', 'put', 'patch'].includes(method) ? {} : undefined;
+        const bodies: Record<string, unknown> = {
+          '/v1/executions/unitary': trigger(campaignA.id),
+          // Campaign steps: an event reaches the waits of campaigns the key may trigger; a cancellation names one.
+          '/v1/events': { name: 'order.paid', namespace: 'email', userId: 'ada@example.com' },
+          '/v1/executions/cancel': { campaignId: campaignA.id, cancellationKey: 'login-ada' },
+        };
+        const body = bodies[template] ?? (['post', 'put', 'patch'].includes(method) ? {} : undefined);
         const res = await triggerKey(method.toUpperCase(), path, body);
         answers[`${method.toUpperCase()} ${template}`] = res.status;
         if (res.status === 403) {
@@ -73,7 +85,13 @@ describe('API key scopes', () => {
         }
       }
     }
-    const allowed = { 'POST /v1/executions/unitary': 202, 'GET /v1/executions/{executionId}': 200, 'GET /v1/executions': 200 };
+    const allowed = {
+      'POST /v1/executions/unitary': 202,
+      'GET /v1/executions/{executionId}': 200,
+      'GET /v1/executions': 200,
+      'POST /v1/events': 202,
+      'POST /v1/executions/cancel': 200,
+    };
     expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((name) => [name, allowed[name as keyof typeof allowed] ?? 403])));
     expect(Object.keys(answers).length).toBeGreaterThan(10);
   });
@@ -89,6 +107,12 @@ describe('API key scopes', () => {
     expect(unknown.body.type).toBe('forbidden');
     // The unlimited trigger key may trigger any campaign.
     expect((await triggerKey('POST', '/v1/executions/unitary', trigger(campaignB.id))).status).toBe(202);
+    // Cancelling a campaign's runs is triggering's other half: limited the same way.
+    expect((await limitedKey('POST', '/v1/executions/cancel', { campaignId: campaignB.id, cancellationKey: 'k' })).status).toBe(403);
+    expect(await limitedKey('POST', '/v1/executions/cancel', { campaignId: campaignA.id, cancellationKey: 'k' })).toMatchObject({
+      status: 200,
+      body: { cancelled: 0 },
+    });
   });
 
   it('a trigger key reads the executions it started and no others', async () => {

@@ -4,7 +4,8 @@
  * PT1H delay or a P7D timeout passes in milliseconds (`env.sleep`), never on the wall clock.
  * These are docs/steps.md's four recipes, with the outbox holding exactly what each promises.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from '../support/time-skipping';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTestServerExecutable } from '../../temporal/test-server-binary';
 import { startHerald, type Herald } from '../support/herald-harness';
@@ -26,7 +27,7 @@ describe.skipIf(!executable)('campaign steps end to end (time-skipping server, r
   let herald: Herald;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable! } });
+    env = await startTimeSkipping(executable!);
     herald = await startHerald({ timeSkipping: env, env: { HERALD_SMS_PROVIDER: 'outbox' } });
   }, 180_000);
   afterAll(async () => {

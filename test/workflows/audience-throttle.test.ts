@@ -14,7 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from '../support/time-skipping';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudienceBatchInput, CloseAudienceRunInput } from '../../activities/audience-run';
@@ -115,7 +116,7 @@ describe.skipIf(!executable)('audience throttle in workflow time (time-skipping 
     } catch {
       // keep the existing runtime
     }
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable! } });
+    env = await startTimeSkipping(executable!);
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await bundleWorkflows(), activities });
     workerRun = worker.run();
   }, 180_000);

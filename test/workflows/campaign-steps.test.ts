@@ -22,7 +22,8 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from '../support/time-skipping';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedStepSend } from '../../activities/campaign-steps';
@@ -163,7 +164,7 @@ describe.skipIf(!executable)('campaign steps in workflow time (time-skipping tes
     } catch {
       // keep the existing runtime
     }
-    [env, workflowBundle] = await Promise.all([TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable! } }), bundleWorkflows()]);
+    [env, workflowBundle] = await Promise.all([startTimeSkipping(executable!), bundleWorkflows()]);
   }, 180_000);
 
   afterAll(async () => {

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTimeSkipping } from '../support/time-skipping';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index';
@@ -46,7 +47,7 @@ describe.skipIf(!executable)('quiet hours in workflow time (time-skipping test s
     } catch {
       // keep the existing runtime
     }
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable! } });
+    env = await startTimeSkipping(executable!);
     dataDir = mkdtempSync(join(tmpdir(), 'herald-quiet-hours-'));
     const config = loadConfig({ HERALD_DATA_DIR: dataDir, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, PORT: '1' });
     db = await openMigratedDatabase(config.database);
