@@ -2,7 +2,7 @@
 // trigger, each against bare Temporal on the same server) for two builds side by side, in one run.
 //
 // Variants, each run by its own build's bench/run.ts against its own src/, workflows/, activities/:
-//   baseline        BENCH_BASELINE_REF (default 9da7a0f), checked out with `git worktree add --detach`
+//   baseline        BENCH_BASELINE_REF (default 9da7a0f), exported with `git archive` into a temporary directory
 //   new             the current working tree (a frozen copy, see below), payload codec on (as npm start)
 //   new-codec-off   the same copy with BENCH_CODEC=off: no HERALD_PAYLOAD_KEYS, Temporal's default converter
 // Rounds are interleaved, every other round in reverse (A B C, C B A, A B C ...), so machine drift,
@@ -25,7 +25,7 @@
 //   BENCH_COMPARE_RUN_TIMEOUT_S  a run that takes longer is stopped and counted as failed (default 1200)
 //
 // Node modules: both builds use /work/main's node_modules through a symlink (the baseline needs no
-// package the working tree dropped). Worktree and copy are removed at the end, also on failure or Ctrl-C.
+// package the working tree dropped). Both builds are removed at the end, also on failure or Ctrl-C.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -110,22 +110,24 @@ function once(fn: () => void): () => void {
   };
 }
 
-function worktreeBuild(name: Build['name'], ref: string): Build {
+/**
+ * A build of a commit: its tree exported with `git archive` into a temporary directory. Reading the
+ * repository only (no worktree entry, nothing to prune), so a compare never changes the
+ * repository others work in, and a run killed midway leaves a directory in $TMPDIR, nothing more.
+ */
+function commitBuild(name: Build['name'], ref: string): Build {
   const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
   const subject = git('log', '-1', '--format=%s', commit);
   const dir = mkdtempSync(join(tmpdir(), `herald-bench-${name}-`));
-  rmSync(dir, { recursive: true });
-  git('worktree', 'add', '--detach', dir, commit);
   const cleanup = once(() => {
     unlinkNodeModules(dir);
-    try {
-      git('worktree', 'remove', '--force', dir);
-    } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
-      log(`warning: git worktree remove failed (${(error as Error).message.split('\n')[0]}); deleted ${dir}, run \`git worktree prune\` to drop its entry`);
-    }
+    rmSync(dir, { recursive: true, force: true });
   });
   try {
+    const tar = join(dir, '.build.tar');
+    git('archive', '--format=tar', '-o', tar, commit);
+    execFileSync('tar', ['-xf', tar, '-C', dir]);
+    rmSync(tar);
     linkNodeModules(dir);
   } catch (error) {
     cleanup();
@@ -615,12 +617,12 @@ async function main(): Promise<number> {
   try {
     const needs = new Set(variantNames.map((v) => VARIANTS[v].build));
     if (needs.has('baseline')) {
-      log(`baseline: git worktree add --detach for ${BASELINE_REF} ...`);
-      builds.baseline = worktreeBuild('baseline', BASELINE_REF);
+      log(`baseline: git archive of ${BASELINE_REF} ...`);
+      builds.baseline = commitBuild('baseline', BASELINE_REF);
       log(`baseline is ${builds.baseline.description} in ${builds.baseline.dir}`);
     }
     if (needs.has('new')) {
-      builds.new = NEW_REF ? worktreeBuild('new', NEW_REF) : workingTreeBuild();
+      builds.new = NEW_REF ? commitBuild('new', NEW_REF) : workingTreeBuild();
       log(`new is ${builds.new.description} in ${builds.new.dir}`);
     }
     let index = 0;

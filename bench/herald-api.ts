@@ -1,5 +1,6 @@
 // The few calls the bench makes to Herald's HTTP API to set a measurement up (the load generator
 // makes the measured ones): JSON in, JSON out, any status from 300 up is an error.
+import type { CampaignStep } from '../src/domain/campaign-steps';
 import type { Stack } from './stack';
 
 export async function api<T = any>(port: number, method: string, path: string, body?: unknown): Promise<T> {
@@ -13,8 +14,11 @@ export async function api<T = any>(port: number, method: string, path: string, b
   return JSON.parse(text) as T;
 }
 
-/** An active transactional email campaign that creates missing profiles: what every trigger run hits. */
-export async function liveCampaign(stack: Stack, name: string): Promise<string> {
+/**
+ * An active transactional email campaign that creates missing profiles: what every trigger run
+ * hits. With `steps` (docs/steps.md), its triggers run the steps workflow instead of the one send.
+ */
+export async function liveCampaign(stack: Stack, name: string, steps?: readonly CampaignStep[]): Promise<string> {
   const port = stack.apiPorts[0]!;
   const created = await api<{ id: string }>(port, 'POST', '/v1/campaigns', {
     name,
@@ -26,6 +30,7 @@ export async function liveCampaign(stack: Stack, name: string): Promise<string> 
       text: 'Code {{ context.code }}',
     },
     audience: { namespace: 'email', createMissingProfiles: true },
+    ...(steps && { steps }),
   });
   await api(port, 'POST', `/v1/campaigns/${created.id}/activate`);
   return created.id;

@@ -9,6 +9,8 @@ import type { AcceptRow } from './modes/accept';
 import type { Pair } from './modes/end-to-end';
 import type { ProfileRow } from './modes/growth';
 import type { ProcessMemory } from './modes/resources';
+import type { StepsCostPair } from './modes/steps-cost';
+import type { WaitingRunsResult } from './modes/waiting-runs';
 import type { ProfileImportBenchResult } from './profile-import';
 import type { CodecMode } from './stack';
 import type { Topology } from './topology';
@@ -27,6 +29,8 @@ export interface Results {
   profileImport?: ProfileImportBenchResult;
   audienceRun?: AudienceRunBenchResult;
   executionListing?: ExecutionListingBenchResult;
+  stepsCost?: StepsCostPair[];
+  waitingRuns?: WaitingRunsResult;
   /** Peak and final RSS by process name (api, worker-2, temporal, ...). */
   memory: ProcessMemory;
   totalCpu: CpuSnapshot;

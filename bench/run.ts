@@ -1,10 +1,15 @@
 // `npm run bench [-- <section>...] [--profile] [--keep-data]`
-// Sections: accept, e2e, resources, growth (= growth-recipients + growth-profiles), import, all (default).
+// Sections: accept, e2e, resources, growth (= growth-recipients + growth-profiles), steps-cost, import, audience,
+// executions-list, waiting-runs, all (default: every section but waiting-runs).
 // import (bench/profile-import.ts): 100,000 profiles (× BENCH_SCALE) through POST /v1/profiles/import, one streamed NDJSON body.
 // audience (bench/audience-run.ts): 100,000 profiles (× BENCH_SCALE) imported, then one unthrottled audience run of a
 // marketing email campaign to all of them through the outbox provider: total time, messages/s, peak worker RSS.
 // executions-list (bench/execution-listing.ts): 1,000,000 executions (× BENCH_SCALE) written straight into the database,
 // then GET /v1/executions timed per filter combination: first page and page 200 (via the cursor), median and p95, with the plans.
+// steps-cost (bench/modes/steps-cost.ts): end to end, a campaign of one send step against a step-less one on the same
+// stack, interleaved S O O S, at 1 and 5 recipients: what running a trigger through the steps workflow costs.
+// waiting-runs (bench/modes/waiting-runs.ts), only when named: 10,000 triggers (× BENCH_SCALE) of a campaign whose
+// steps are [delay PT1H, send], the worker's RSS and V8 heaps sampled as they come to wait and for a minute after.
 // Starts its own embedded stack (bench/stack.ts) on non-default ports with a temporary
 // HERALD_DATA_DIR and the outbox email provider, runs the sections, prints tables, stops it all.
 // BENCH_SCALE (default 1) multiplies every call count, e.g. BENCH_SCALE=0.2 for a smoke run.
@@ -29,6 +34,8 @@
 // BENCH_CODEC: on (default, as npm start: payloads AES-GCM encrypted with a fresh random key, for
 // Herald and the bare baseline alike) or off (Temporal's default data converter everywhere).
 // BENCH_JSON: where to write the raw results as JSON (default $TMPDIR/herald-bench-<id>.json).
+// BENCH_WORKER_MAX_CACHED_WORKFLOWS: waiting-runs only, the worker's sticky cache limit (maxCachedWorkflows)
+// instead of the SDK's default, set through the section's memory probe (src/ unchanged).
 // The e2e section also runs the ceiling, bare workflows of ONE no-op local activity
 // (bench/bare-workflow.ts, one-local-activity), and reports Herald's rate as a fraction of it;
 // BENCH_CEILING=off leaves it out (bench:compare does, to run every build's pairs alike).
@@ -38,7 +45,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SECTIONS, type BenchSettings, type Section } from './settings';
+import { NAMED_ONLY_SECTIONS, SECTIONS, type BenchSettings, type Section } from './settings';
 import { sideBySide } from './side-by-side';
 import type { CodecMode, DatabaseMode, TemporalMode } from './stack';
 import { fmt, summarize } from './stats';
@@ -55,7 +62,7 @@ if (unknown.length > 0) {
 }
 const wanted = new Set<Section>(
   named.length === 0 || named.includes('all')
-    ? SECTIONS
+    ? SECTIONS.filter((section) => !NAMED_ONLY_SECTIONS.includes(section))
     : named.flatMap((a) => (a === 'growth' ? (['growth-recipients', 'growth-profiles'] as const) : [a as Section])),
 );
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') || 1;
@@ -102,6 +109,12 @@ if (CODEC !== 'on' && CODEC !== 'off') {
   process.exit(2);
 }
 
+const MAX_CACHED = process.env.BENCH_WORKER_MAX_CACHED_WORKFLOWS ? Number(process.env.BENCH_WORKER_MAX_CACHED_WORKFLOWS) : undefined;
+if (MAX_CACHED !== undefined && !(Number.isInteger(MAX_CACHED) && (MAX_CACHED === 0 || MAX_CACHED >= 2))) {
+  console.error(`BENCH_WORKER_MAX_CACHED_WORKFLOWS=${process.env.BENCH_WORKER_MAX_CACHED_WORKFLOWS}? use 0 (no cache) or a whole number of at least 2`);
+  process.exit(2);
+}
+
 const bench: BenchSettings = {
   runId: Date.now().toString(36),
   sections: wanted,
@@ -111,6 +124,7 @@ const bench: BenchSettings = {
   codec: CODEC,
   ceiling: (process.env.BENCH_CEILING ?? 'on').trim() !== 'off',
   rounds: Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? '1') || 1)),
+  ...(MAX_CACHED !== undefined && { workerMaxCachedWorkflows: MAX_CACHED }),
   keepData: flags.has('--keep-data'),
   log: (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };

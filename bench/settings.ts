@@ -4,8 +4,24 @@
 import type { CodecMode } from './stack';
 
 /** The sections, in the order they run on each stack; `growth` is growth-recipients + growth-profiles. */
-export const SECTIONS = ['accept', 'e2e', 'resources', 'growth-recipients', 'growth-profiles', 'import', 'audience', 'executions-list'] as const;
+export const SECTIONS = [
+  'accept',
+  'e2e',
+  'resources',
+  'growth-recipients',
+  'growth-profiles',
+  'steps-cost',
+  'import',
+  'audience',
+  'executions-list',
+  'waiting-runs',
+] as const;
 export type Section = (typeof SECTIONS)[number];
+/**
+ * Run only when named, never by `all`: waiting-runs leaves 10,000 runs waiting on the stack and
+ * loads a memory probe into the worker, so it runs last and wants the stack to itself.
+ */
+export const NAMED_ONLY_SECTIONS: readonly Section[] = ['waiting-runs'];
 
 export interface BenchSettings {
   /** Names the run's request ids, user ids and JSON file, so that runs never collide. */
@@ -23,6 +39,8 @@ export interface BenchSettings {
   ceiling: boolean;
   /** BENCH_ROUNDS. */
   rounds: number;
+  /** BENCH_WORKER_MAX_CACHED_WORKFLOWS: waiting-runs only, the worker's sticky cache limit instead of the SDK's default. */
+  workerMaxCachedWorkflows?: number;
   /** --keep-data: leave each stack's data directory behind. */
   keepData: boolean;
   /** Progress to stderr; stdout carries only the markdown report. */

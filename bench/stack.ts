@@ -15,6 +15,9 @@
 //   same database (so N > 1 needs PostgreSQL), as docs/operations.md, "Running several APIs and workers";
 // - temporal 'cluster': a real Temporal server on PostgreSQL (temporal/cluster.ts, see
 //   startClusterForBench) instead of the dev server.
+// For sections that watch the worker's memory (waiting-runs), workerMemoryProbe loads
+// bench/worker-memory-probe.ts into the worker, and housekeeping 'as-npm-start' keeps the orphan
+// sweep and the retention purge on npm start's intervals.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ import { durableWalPragmas, startDevServer } from '../temporal/dev-server';
 import { childrenNamed, cpuSeconds, postmasterOnPort, treeCpuSeconds } from './proc';
 import { childEnvironment, type ChildPart } from '../src/entry/child-environments';
 import { loadOrCreatePayloadKeyFile } from '../src/entry/payload-key-file';
+import { workerMemoryFile } from './worker-memory';
 import { stopChild } from '../src/entry/stop-child';
 import type { DatabaseTarget } from '../src/db/database';
 import { createTestDatabase, startPostgresServer, type PostgresServer } from '../test/support/postgres-server';
@@ -71,6 +75,18 @@ export interface StackOptions {
    * 'off': no HERALD_PAYLOAD_KEYS anywhere, Temporal's default data converter.
    */
   codec?: CodecMode;
+  /**
+   * Load bench/worker-memory-probe.ts into the worker (one replica): its heaps and sticky cache,
+   * read with readWorkerMemory(stack.dataDir, pid). Default off: the worker runs as `npm start` runs it.
+   */
+  workerMemoryProbe?: boolean;
+  /** With the probe: the worker's maxCachedWorkflows instead of the SDK's default (BENCH_WORKER_MAX_CACHED_WORKFLOWS). */
+  workerMaxCachedWorkflows?: number;
+  /**
+   * 'quiet' (default): the orphan sweep and the retention purge once a day, so that executions the
+   * accept rows leave running are not swept mid-run. 'as-npm-start': their default intervals.
+   */
+  housekeeping?: 'quiet' | 'as-npm-start';
   log: (line: string) => void;
 }
 
@@ -272,9 +288,9 @@ export class Stack {
   }
 
   /** `profKind` names the CPU-profile subdirectory: replicas of one kind share it (V8 names files by pid). */
-  private spawnPart(name: string, profKind: string, script: string, env: NodeJS.ProcessEnv, ipc = false): Part {
+  private spawnPart(name: string, profKind: string, script: string, env: NodeJS.ProcessEnv, ipc = false, preload: string[] = []): Part {
     const prof = this.options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(this.options.cpuProfDir, profKind)}`] : [];
-    const child = spawn(process.execPath, [...prof, '--import', 'tsx', script], {
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', ...preload.flatMap((module) => ['--import', module]), script], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
@@ -328,12 +344,25 @@ export class Stack {
     // The accept rows leave thousands of executions running on purpose (their queue is never
     // polled); an orphan sweep asking Temporal about each of them mid-run would skew later rows.
     // The retention purge (hourly by default) is kept out of the measurements the same way.
+    const quiet = (this.options.housekeeping ?? 'quiet') === 'quiet';
     const workerEnv = this.partEnv('worker', {
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-      HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '86400',
-      HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: '86400',
+      ...(quiet && { HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '86400', HERALD_RETENTION_SWEEP_INTERVAL_SECONDS: '86400' }),
     });
-    const workers = Array.from({ length: n }, (_, i) => this.spawnPart(named('worker', i), 'worker', join(repoRoot, 'src/entry/worker.ts'), workerEnv));
+    if (!quiet) log('housekeeping as npm start: the orphan sweep and the retention purge on their default intervals');
+    // The probe's variables go in after the allow list, which would drop them; the probe takes them out again.
+    const probe = this.options.workerMemoryProbe && n === 1;
+    if (this.options.workerMemoryProbe && n > 1) log('warning: the worker memory probe watches one worker; not loaded with replicas');
+    const probeEnv = probe
+      ? {
+          BENCH_WORKER_MEMORY_FILE: workerMemoryFile(this.dataDir),
+          ...(this.options.workerMaxCachedWorkflows !== undefined && { BENCH_WORKER_MAX_CACHED_WORKFLOWS: String(this.options.workerMaxCachedWorkflows) }),
+        }
+      : {};
+    const probeModule = probe ? [pathToFileURL(join(repoRoot, 'bench/worker-memory-probe.ts')).href] : [];
+    const workers = Array.from({ length: n }, (_, i) =>
+      this.spawnPart(named('worker', i), 'worker', join(repoRoot, 'src/entry/worker.ts'), { ...workerEnv, ...probeEnv }, false, probeModule),
+    );
     const bareEnv = {
       ...this.callerEnv(),
       TEMPORAL_ADDRESS: this.temporalAddress,

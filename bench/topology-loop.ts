@@ -13,6 +13,8 @@ import { executionListing } from './modes/executions-list';
 import { profileRows, recipientPairs } from './modes/growth';
 import { profileImport } from './modes/import';
 import { processMemory } from './modes/resources';
+import { stepsCost } from './modes/steps-cost';
+import { waitingRuns } from './modes/waiting-runs';
 import { summarizeProfiles } from './profile-summary';
 import type { Results } from './results';
 import type { BenchSettings } from './settings';
@@ -26,6 +28,11 @@ const PROFILED_KINDS = ['worker', 'api', 'accept-api', 'bare-worker'];
 async function runTopology(bench: BenchSettings, topology: Topology, order: number, round: number, cpuProfDir: string | undefined): Promise<Results> {
   const { sections: wanted, log } = bench;
   const startedAt = new Date().toISOString();
+  // waiting-runs watches the worker's memory from inside it, and alone it runs as npm start would,
+  // housekeeping included (the orphan sweep looks at the waiting runs once they are 2 minutes old).
+  const watchesWorkerMemory = wanted.has('waiting-runs');
+  const alone = watchesWorkerMemory && wanted.size === 1;
+  if (watchesWorkerMemory && !alone) log('waiting-runs with other sections: it runs last, with the orphan sweep and the retention purge quieted as for them');
   const stack = await Stack.start({
     temporalPort: bench.portBase + 233,
     apiPort: bench.portBase,
@@ -37,6 +44,9 @@ async function runTopology(bench: BenchSettings, topology: Topology, order: numb
     database: topology.database,
     replicas: topology.replicas,
     codec: bench.codec,
+    ...(watchesWorkerMemory && { workerMemoryProbe: true }),
+    ...(bench.workerMaxCachedWorkflows !== undefined && { workerMaxCachedWorkflows: bench.workerMaxCachedWorkflows }),
+    ...(alone && { housekeeping: 'as-npm-start' as const }),
     log,
   });
   const stopOnSignal = () => {
@@ -51,14 +61,17 @@ async function runTopology(bench: BenchSettings, topology: Topology, order: numb
   const results: Results = { order, round, topology, startedAt, codec: bench.codec, bareShape: BARE_SHAPE, pairs: [], memory: {}, totalCpu: cpuAtStart };
   try {
     const needsE2e = wanted.has('e2e') || wanted.has('resources') || wanted.has('growth-recipients');
-    if (needsE2e || wanted.has('growth-profiles')) await warmUp(bench, stack);
+    if (needsE2e || wanted.has('growth-profiles') || wanted.has('steps-cost')) await warmUp(bench, stack);
     if (needsE2e) results.pairs.push(await pair(bench, stack, client, 1, bench.scaled(600), bench.ceiling));
     if (wanted.has('growth-recipients')) results.pairs.push(...(await recipientPairs(bench, stack, client)));
     if (wanted.has('growth-profiles')) results.profiles = await profileRows(bench, stack);
+    if (wanted.has('steps-cost')) results.stepsCost = await stepsCost(bench, stack, client);
     if (wanted.has('accept')) results.accept = await acceptRows(bench, stack);
     if (wanted.has('import')) results.profileImport = await profileImport(bench, stack);
     if (wanted.has('audience')) results.audienceRun = await audienceRun(bench, stack);
     if (wanted.has('executions-list')) results.executionListing = await executionListing(bench, stack);
+    // Last: it leaves its runs waiting on the stack.
+    if (wanted.has('waiting-runs')) results.waitingRuns = await waitingRuns(bench, stack);
     results.memory = processMemory(stack);
     results.totalCpu = cpuDelta(cpuAtStart, cpuSnapshot(stack));
   } finally {

@@ -4,6 +4,7 @@
 // work it cannot avoid; with BENCH_CEILING on, the 1-recipient pair also runs the ceiling (one no-op
 // local activity per workflow), the least one workflow per trigger costs on this server.
 import type { Client } from '@temporalio/client';
+import type { CampaignStep } from '../../src/domain/campaign-steps';
 import * as triggerWorkflow from '../../workflows/trigger-execution';
 import { executionWorkflowId } from '../../workflows/workflow-ids';
 import type { BareShape } from '../bare-workflow';
@@ -72,9 +73,10 @@ export async function heraldE2e(
   recipients: number,
   triggers: number,
   users: UserSelection,
+  steps?: readonly CampaignStep[],
 ): Promise<E2eResult & { campaignId: string; requestPrefix: string }> {
   const { log } = bench;
-  const campaignId = await liveCampaign(stack, `bench ${label}`);
+  const campaignId = await liveCampaign(stack, `bench ${label}`, steps);
   const requestPrefix = `${bench.runId}-${label}`;
   const db = dbOf(stack);
   const progress = async () => {
@@ -230,7 +232,7 @@ export interface Pair {
 }
 
 /** Two runs of the same kind added up: throughput is total triggers over total time. */
-function combine(a: E2eResult, b: E2eResult): E2eResult {
+export function combine(a: E2eResult, b: E2eResult): E2eResult {
   const triggers = a.triggers + b.triggers;
   const seconds = a.seconds + b.seconds;
   return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, optionalString, port } from './zod-helpers';
+import { flag, optionalString, port, wholeNumber } from './zod-helpers';
 
 /** How to reach Temporal: the embedded dev server on TEMPORAL_PORT, or a cluster at TEMPORAL_ADDRESS with TLS or an API key. */
 export const temporalVariables = z.object({
@@ -14,6 +14,7 @@ export const temporalVariables = z.object({
   TEMPORAL_TLS_CA_PATH: optionalString,
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
+  HERALD_WORKER_MAX_CACHED_WORKFLOWS: wholeNumber('HERALD_WORKER_MAX_CACHED_WORKFLOWS', 500, 0, 100_000, 'workflows'),
 });
 
 export type TemporalVariables = z.infer<typeof temporalVariables>;
@@ -41,6 +42,12 @@ export interface TemporalConfig {
     tls?: { certPath?: string; keyPath?: string; caPath?: string };
     apiKey?: string;
     cliPath?: string;
+    /**
+     * Workflows the worker keeps in memory between their tasks (the sticky cache). Runs that wait
+     * (campaign steps, quiet hours) beyond it are evicted and replayed from history when they wake,
+     * so the worker's memory is bounded by this, not by how many runs wait.
+     */
+    maxCachedWorkflows: number;
   };
 }
 
@@ -57,6 +64,7 @@ export function temporalConfig(e: TemporalVariables): TemporalConfig {
       tls: useTls ? { certPath: e.TEMPORAL_TLS_CERT_PATH, keyPath: e.TEMPORAL_TLS_KEY_PATH, caPath: e.TEMPORAL_TLS_CA_PATH } : undefined,
       apiKey: e.TEMPORAL_API_KEY,
       cliPath: e.TEMPORAL_CLI_PATH,
+      maxCachedWorkflows: e.HERALD_WORKER_MAX_CACHED_WORKFLOWS,
     },
   };
 }

@@ -111,6 +111,7 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'HERALD_RETENTION_DAYS',
     'HERALD_RETENTION_SWEEP_INTERVAL_SECONDS',
     'HERALD_AUDIENCE_MAX_RUNTIME',
+    'HERALD_WORKER_MAX_CACHED_WORKFLOWS',
     'HERALD_REPORT_FOLD_INTERVAL_SECONDS',
     // The names of further provider credentials; the variables it lists are passed too (senderVariables).
     'HERALD_SENDER_ENV',

@@ -70,6 +70,8 @@ export async function createWorker({ config, connection, client, db, workflowBun
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      // Bounded, so thousands of waiting runs do not hold the worker's memory (BENCHMARKS.md, issue 20).
+      maxCachedWorkflows: config.temporal.maxCachedWorkflows,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
       dataConverter: heraldDataConverter(config.payloadKeys),
       activities: createActivities({
