@@ -20,7 +20,7 @@ import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/d
 import type { ClosedCounts } from '../src/repositories/executions';
 import type { SuppressionRepository } from '../src/repositories/suppressions';
 import { excludeSuppressed } from './suppressed-recipients';
-import { emailTrackingFor, type PrepareExecutionDependencies } from './prepare-execution';
+import { emailTrackingFor, preferenceDecision, preferencesUrlFor, type PrepareExecutionDependencies } from './prepare-execution';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 import type { EmailHeadersFor } from './unsubscribe-headers';
@@ -60,7 +60,7 @@ export interface CloseAudienceRunInput {
   failureReason?: string;
 }
 
-export interface AudienceRunDependencies extends Pick<PrepareExecutionDependencies, 'renderer' | 'tracking'> {
+export interface AudienceRunDependencies extends Pick<PrepareExecutionDependencies, 'renderer' | 'tracking' | 'preferences'> {
   runs: AudienceRunRepository;
   audiences: AudienceRepository;
   campaigns: CampaignRepository;
@@ -119,9 +119,10 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
 
   /**
    * Prepares the members of [from, to) not prepared yet: one profile query for all of them,
-   * capping in a few grouped queries, consent, quiet hours and the sandboxed render per member,
-   * then every outcome and rendered message in one transaction. A retry prepares only what an
-   * earlier attempt did not record, so an email batch is rebuilt from the same messages.
+   * capping in a few grouped queries, their preferences in one, consent, quiet hours and the
+   * sandboxed render per member, then every outcome and rendered message in one transaction. A
+   * retry prepares only what an earlier attempt did not record, so an email batch is rebuilt from
+   * the same messages.
    */
   async function prepareRange(
     executionId: string,
@@ -136,12 +137,14 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
     const namespace = campaign.audience.namespace;
     const userIds = members.map((m) => m.userId);
     const { rules } = channelOf(campaign.channel);
-    const [profiles, capped] = await Promise.all([
+    const [profiles, capped, preference] = await Promise.all([
       runs.profilesOf(namespace, userIds, rules.needsPushTokens),
       deps.capping.cappedUserIds({ campaign, namespace, userIds, nowMs, exceptExecutionId: executionId }),
+      preferenceDecision(deps.preferences, campaign, members),
     ]);
     const snapshot = toSnapshot(campaign);
     const tracking = emailTrackingFor(campaign, deps.tracking, executionId);
+    const preferencesUrl = preferencesUrlFor(campaign, deps.tracking, executionId);
     const steps: PreparationSteps = {
       // Audience members are existing profiles (static members may have none: profile-not-found).
       resolveProfile: async ({ userId }) => {
@@ -156,12 +159,20 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       members.map(async (member): Promise<PreparedDelivery> => {
         const excluded = (reason: string): PreparedDelivery => ({ position: member.position, profileCreated: false, outcome: { status: 'excluded', reason } });
         if (capped.has(member.userId)) return excluded('capped');
+        const turnedOff = preference(member);
+        if (turnedOff) return excluded(turnedOff);
         const profile = profiles.get(member.userId);
         const quiet = campaign.type === 'marketing' && profile ? quietHoursDecision(campaign.quietHours, profile.attributes, nowMs) : { kind: 'send' as const };
         if (quiet.kind === 'discard') return excluded('quiet-hours');
-        const memberSteps = tracking
-          ? { ...steps, render: (input: Parameters<PreparationSteps['render']>[0]) => deps.renderer.renderEmail(input, tracking(member.position)) }
-          : steps;
+        const pageUrl = preferencesUrl && (await preferencesUrl(member));
+        const memberSteps =
+          tracking || pageUrl
+            ? {
+                ...steps,
+                render: (input: Parameters<PreparationSteps['render']>[0]) =>
+                  deps.renderer.renderEmail({ ...input, ...(pageUrl && { preferencesUrl: pageUrl }) }, tracking ? tracking(member.position) : undefined),
+              }
+            : steps;
         const result = await prepareChannelRecipient(
           rules,
           memberSteps,

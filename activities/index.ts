@@ -15,6 +15,8 @@ import { AudienceRunRepository } from '../src/repositories/audience-runs';
 import { AudienceRepository } from '../src/repositories/audiences';
 import { CappingRepository } from '../src/repositories/capping';
 import { SuppressionRepository } from '../src/repositories/suppressions';
+import { CategoryRepository } from '../src/repositories/categories';
+import { PreferenceRepository } from '../src/repositories/preferences';
 import { AddressHasher } from '../src/domain/address-hash';
 import { audienceRunActivities } from './audience-run';
 import { reportActivities } from './report-activities';
@@ -73,6 +75,8 @@ export function createActivities(deps: ActivityDependencies) {
   const suppressions = new SuppressionRepository(deps.db, new AddressHasher(() => deps.tracking?.tracking.secrets ?? []));
   // Marketing email's one-click unsubscribe headers, computed at each send (single and batch).
   const emailHeadersFor = unsubscribeHeadersFor({ executions, campaigns, settings: deps.tracking });
+  // People's preferences, applied at every send (unitary, campaign steps, audience batches).
+  const preferences = { people: new PreferenceRepository(deps.db), categories: new CategoryRepository(deps.db) };
   const preparation = {
     campaigns,
     profiles,
@@ -80,6 +84,7 @@ export function createActivities(deps: ActivityDependencies) {
     deliveries,
     capping: new CappingRepository(deps.db),
     suppressions,
+    preferences,
     renderer: deps.renderer,
     tracking: deps.tracking,
   };
@@ -140,6 +145,7 @@ export function createActivities(deps: ActivityDependencies) {
       deliveries,
       capping: new CappingRepository(deps.db),
       suppressions,
+      preferences,
       renderer: deps.renderer,
       tracking: deps.tracking,
       maxRuntimeMs: deps.audienceMaxRuntimeMs,

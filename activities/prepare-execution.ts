@@ -19,6 +19,10 @@ import { QUIET_HOURS_DEFERRED, quietHoursDecision } from '../src/domain/quiet-ho
 import type { Recipient } from '../src/domain/recipient';
 import type { SuppressionRepository } from '../src/repositories/suppressions';
 import { excludeSuppressed } from './suppressed-recipients';
+import { preferenceExclusion, preferencePagePath, type PREFERENCE_EXCLUSION } from '../src/domain/preferences';
+import { SubscriberTokens, type Subscriber } from '../src/domain/subscriber-token';
+import type { CategoryRepository } from '../src/repositories/categories';
+import { personKey, type PreferenceRepository } from '../src/repositories/preferences';
 
 export interface PrepareExecutionInput {
   executionId: string;
@@ -51,9 +55,71 @@ export interface PrepareExecutionDependencies {
   capping?: CappingRepository;
   /** The suppression list; absent: nothing is suppressed. */
   suppressions?: SuppressionRepository;
+  /** People's preferences and the categories of campaigns; absent: no preference applies. */
+  preferences?: PreferenceSources;
   renderer: TemplateRenderer;
-  /** Engagement tracking: HERALD_PUBLIC_URL and the HMAC keys, read at each preparation. */
+  /** Engagement tracking: HERALD_PUBLIC_URL and the HMAC keys, read at each preparation (they also sign `{{ preferencesUrl }}`). */
   tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
+}
+
+/** Where a send reads the preferences it applies (docs/preferences.md). */
+export interface PreferenceSources {
+  people: PreferenceRepository;
+  categories: CategoryRepository;
+}
+
+/** Whether a recipient's preferences turn this send off (`preference`), or undefined when it may go. */
+export type PreferenceDecision = (person: Subscriber) => typeof PREFERENCE_EXCLUSION | undefined;
+
+/**
+ * The preference decision of one send for all its recipients (a trigger's, an audience batch's):
+ * the campaign's category (one query, when it carries one) and the recipients' preferences (one
+ * query per namespace) are read at once, then each recipient is decided in memory
+ * (src/domain/preferences.ts). Every send, transactional and marketing alike.
+ */
+export async function preferenceDecision(
+  sources: PreferenceSources | undefined,
+  campaign: Campaign,
+  people: readonly Subscriber[],
+): Promise<PreferenceDecision> {
+  if (!sources || people.length === 0) return () => undefined;
+  const [category, preferences] = await Promise.all([
+    campaign.category === undefined ? undefined : sources.categories.rules(campaign.category),
+    sources.people.ofPeople(people),
+  ]);
+  return ({ namespace, userId }) => preferenceExclusion(preferences.get(personKey(namespace, userId)), campaign.channel, category);
+}
+
+/** Which campaign contents mention `preferencesUrl`, per version (and send step), so the check reads megabytes of content once. */
+const mentionsPreferencesUrl = new LRUCache<string, boolean>({ max: 500 });
+
+/**
+ * Each recipient's `{{ preferencesUrl }}`: their hosted preference page under HERALD_PUBLIC_URL,
+ * signed for them (src/domain/subscriber-token.ts). Made only when the content mentions it, and
+ * only into the stored render, never into workflow history. A worker without
+ * HERALD_TRACKING_SECRET renders it empty and says so, as tracking does.
+ */
+export function preferencesUrlFor(
+  campaign: Campaign,
+  settings: PrepareExecutionDependencies['tracking'],
+  executionId: string,
+  contentKey?: string,
+): ((person: Subscriber) => Promise<string>) | undefined {
+  const key = `${campaign.id}:${campaign.version}${contentKey === undefined ? '' : `:${contentKey}`}`;
+  let mentions = mentionsPreferencesUrl.get(key);
+  if (mentions === undefined) {
+    mentions = JSON.stringify(campaign.content).includes('preferencesUrl');
+    mentionsPreferencesUrl.set(key, mentions);
+  }
+  if (!mentions) return undefined;
+  if (!settings || settings.tracking.secrets.length === 0) {
+    console.warn(
+      `[herald] campaign ${campaign.id} links to {{ preferencesUrl }} but this worker has no HERALD_TRACKING_SECRET: execution ${executionId} renders it empty`,
+    );
+    return undefined;
+  }
+  const tokens = new SubscriberTokens(settings.tracking.secrets);
+  return async (person) => `${settings.publicUrl}${preferencePagePath(await tokens.pageToken(person))}`;
 }
 
 /**
@@ -153,6 +219,7 @@ export function recipientPreparation({
   profiles,
   capping,
   suppressions,
+  preferences,
   renderer,
   tracking,
 }: Omit<PrepareExecutionDependencies, 'campaigns' | 'executions' | 'deliveries'>) {
@@ -174,12 +241,19 @@ export function recipientPreparation({
     const snapshot = toSnapshot(campaign);
     const rules = channelRulesOf(campaign.channel);
     const emailTracking = emailTrackingFor(campaign, tracking, executionId, contentKey);
-    const capped = await cappedRecipients(capping, campaign, executionId, recipients, nowMs);
+    const preferencesUrl = preferencesUrlFor(campaign, tracking, executionId, contentKey);
+    const [capped, preference] = await Promise.all([
+      cappedRecipients(capping, campaign, executionId, recipients, nowMs),
+      preferenceDecision(preferences, campaign, recipients),
+    ]);
     const deferredUntil = new Map<number, number>();
     const candidates = await Promise.all(
       recipients.map(async (recipient): Promise<PreparedDelivery> => {
         // Capped recipients are not resolved, created or rendered (as on the audience path).
         if (capped.has(recipient)) return { position: recipient.position, profileCreated: false, outcome: { status: 'excluded', reason: 'capped' } };
+        // Nor are those whose preferences turn this message off.
+        const turnedOff = preference(recipient);
+        if (turnedOff) return { position: recipient.position, profileCreated: false, outcome: { status: 'excluded', reason: turnedOff } };
         // Quiet hours read the profile's timezone: kept from its resolution for after the render.
         let attributes: Record<string, unknown> = {};
         const resolveProfile: PreparationSteps['resolveProfile'] = async (input) => {
@@ -188,10 +262,15 @@ export function recipientPreparation({
           return resolved;
         };
         const resolving: PreparationSteps = { ...steps, resolveProfile };
-        // Tracked: each recipient's render gets its own signed pixel and link addresses; a digest's templates see it.
+        // Tracked: each recipient's render gets its own signed pixel and link addresses; a digest's
+        // templates see it, and every template its preference page.
+        const pageUrl = preferencesUrl && (await preferencesUrl(recipient));
         const render: PreparationSteps['render'] = (input) =>
-          renderer.renderEmail({ ...input, ...(digest && { digest }) }, emailTracking ? emailTracking(recipient.position) : undefined);
-        const recipientSteps: PreparationSteps = emailTracking || digest ? { ...resolving, render } : resolving;
+          renderer.renderEmail(
+            { ...input, ...(digest && { digest }), ...(pageUrl && { preferencesUrl: pageUrl }) },
+            emailTracking ? emailTracking(recipient.position) : undefined,
+          );
+        const recipientSteps: PreparationSteps = emailTracking || digest || pageUrl ? { ...resolving, render } : resolving;
         const result = await prepareChannelRecipient(rules, recipientSteps, executionId, snapshot, recipient, context);
         if ('outcome' in result) {
           const { status, reason, profileCreated, address } = result.outcome;

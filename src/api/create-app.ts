@@ -8,6 +8,7 @@ import { isTransientDependencyError } from './transient-errors';
 import { isUnstorableTextError } from '../db/dialect';
 import { authenticate } from './middlewares/api-key-auth';
 import { authorize } from './middlewares/authorize';
+import { subscriberAccess } from './middlewares/subscriber-auth';
 import { apiLimitersFor } from './middlewares/limiters-for-database';
 import { rateLimit, type ApiLimiters } from './middlewares/rate-limit';
 import { DomainError } from '../domain/errors';
@@ -26,7 +27,13 @@ import { docsRouter } from './routes/docs/docs.index';
 import { eventsRouter } from './routes/events/events.index';
 import { executionsRouter } from './routes/executions/executions.index';
 import { audienceExecutionsRouter } from './routes/audience-executions/audience-executions.index';
+import { topicExecutionsRouter } from './routes/topic-executions/topic-executions.index';
+import { topicsRouter } from './routes/topics/topics.index';
 import { healthRouter } from './routes/health/health.index';
+import { categoriesRouter } from './routes/categories/categories.index';
+import { preferencesRouter } from './routes/preferences/preferences.index';
+import { inboxTokensRouter } from './routes/inbox-tokens/inbox-tokens.index';
+import { preferencePageRouter } from './routes/preference-page/preference-page.index';
 import { outboxRouter } from './routes/outbox/outbox.index';
 import { profilesRouter } from './routes/profiles/profiles.index';
 import { trackingRouter } from './routes/tracking/tracking.index';
@@ -46,7 +53,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Routes whose body is an NDJSON stream (bulk profiles, audience members): exempt from MAX_BODY_BYTES, bounded per line and in total instead. */
 const NDJSON_STREAM_ROUTES = [/^\/v1\/profiles\/import$/, /^\/v1\/audiences\/[^/]+\/members$/, /^\/v1\/suppressions\/import$/];
 
-export function isNdjsonStreamRoute(method: string, path: string): boolean {
+/** Routes that take a JSON body, or the same as an NDJSON stream for more (topic subscribers): exempt only when the body is NDJSON. */
+const JSON_OR_NDJSON_ROUTES = [/^\/v1\/topics\/[^/]+\/subscribers$/];
+
+export function isNdjsonStreamRoute(method: string, path: string, contentType?: string): boolean {
+  if (method === 'PUT')
+    return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/x-ndjson' && JSON_OR_NDJSON_ROUTES.some((route) => route.test(path));
   return (method === 'POST' || method === 'DELETE') && NDJSON_STREAM_ROUTES.some((route) => route.test(path));
 }
 
@@ -66,16 +78,22 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
       ),
   });
   // NDJSON streams are read line by line under their own limits (src/api/ndjson-lines.ts).
-  app.use('/v1/*', (c, next) => (isNdjsonStreamRoute(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
+  app.use('/v1/*', (c, next) => (isNdjsonStreamRoute(c.req.method, c.req.path, c.req.header('content-type')) ? next() : jsonBodyLimit(c, next)));
+  // The routes a person calls with a subscriber token (declared with allowSubscribers()) take it
+  // instead of an API key: its own check, per-person limit and CORS; the key middlewares skip them.
+  const subscribers = subscriberAccess(deps, () => operations(), limiters);
+  app.use('/v1/*', subscribers.authenticate);
   // Who is calling (401, or 429 after too many failures), how often (429), and whether the
   // operation's declared scopes admit the caller's key (403; 404 for anything undeclared).
-  app.use('/v1/*', authenticate(deps, limiters.authFailures));
-  app.use('/v1/*', rateLimit(deps.config.http, limiters.calls));
+  app.use('/v1/*', subscribers.unlessSubscriberCall(authenticate(deps, limiters.authFailures)));
+  app.use('/v1/*', subscribers.unlessSubscriberCall(rateLimit(deps.config.http, limiters.calls)));
   app.use(
     '/v1/*',
-    authorize(
-      () => operations(),
-      (c) => notFound(c),
+    subscribers.unlessSubscriberCall(
+      authorize(
+        () => operations(),
+        (c) => notFound(c),
+      ),
     ),
   );
 
@@ -87,14 +105,21 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   // One-click unsubscribe (RFC 8058) and Twilio's inbound SMS (STOP/START): public too, token or signature verified.
   app.route('/', unsubscribeRouter(deps, limiters.calls));
   app.route('/', twilioInboundRouter(deps, limiters.calls));
+  // The hosted preference page ({{ preferencesUrl }}): public too, token verified, limited per address.
+  app.route('/', preferencePageRouter(deps, limiters.calls));
   app.route('/', campaignsRouter(deps));
   app.route('/', campaignToolsRouter(deps));
   app.route('/', campaignVersionsRouter(deps));
   app.route('/', channelConfigurationsRouter(deps));
   app.route('/', cappingRulesRouter(deps));
   app.route('/', profilesRouter(deps));
+  app.route('/', categoriesRouter(deps));
+  app.route('/', preferencesRouter(deps));
+  app.route('/', inboxTokensRouter(deps));
   app.route('/', audiencesRouter(deps));
   app.route('/', audienceExecutionsRouter(deps));
+  app.route('/', topicsRouter(deps));
+  app.route('/', topicExecutionsRouter(deps));
   app.route('/', executionsRouter(deps));
   app.route('/', eventsRouter(deps));
   // The outbox exists only while it is the email or the SMS provider, or a push platform's default.

@@ -36,6 +36,8 @@ export interface CampaignTable {
   quiet_hours: ColumnType<string | null, string | null | undefined, string | null>;
   /** The campaign's steps (JSON text, migration 0023); null: none, one send. */
   steps: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The category key it carries (migration 0024); null: none. */
+  category: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A global capping rule: the most marketing messages one profile gets on a channel in a period (migration 0016). */
@@ -233,7 +235,17 @@ export interface AuditLogTable {
   occurred_at: string;
   actor_key_id: string;
   action: string;
-  resource_type: 'campaign' | 'api_key' | 'profile' | 'channel_configuration' | 'capping_rule' | 'audience' | 'suppression' | 'webhook_endpoint';
+  resource_type:
+    | 'campaign'
+    | 'api_key'
+    | 'profile'
+    | 'channel_configuration'
+    | 'capping_rule'
+    | 'audience'
+    | 'suppression'
+    | 'webhook_endpoint'
+    | 'topic'
+    | 'category';
   resource_id: string;
   before: Json | null;
   after: Json | null;
@@ -278,6 +290,22 @@ export interface AudienceMemberTable {
   namespace: string;
   user_id: string;
   added_at: string;
+}
+
+/** A topic (migration 0025): keyed by the caller's slug. */
+export interface TopicTable {
+  key: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A subscriber of a topic; it needs no profile yet. */
+export interface TopicSubscriptionTable {
+  topic_key: string;
+  namespace: string;
+  user_id: string;
+  subscribed_at: string;
 }
 
 /** What happened to a delivery, for the customer's feedback webhooks (migration 0019); ordered by id. */
@@ -391,6 +419,27 @@ export interface InboundEventTable {
   received_at: string;
 }
 
+/** A category of campaigns (migration 0024), keyed by a slug; `default_channels` is JSON `{"email":true,…}`. */
+export interface CategoryTable {
+  key: string;
+  name: string;
+  description: string | null;
+  /** 1: its messages cannot be turned off. */
+  critical: number;
+  default_channels: Json;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One person's preferences (migration 0024): channels and per-category channels turned on or off, as JSON. */
+export interface ProfilePreferenceTable {
+  namespace: string;
+  user_id: string;
+  channels: Json;
+  categories: Json;
+  updated_at: string;
+}
+
 export interface Database {
   execution_steps: ExecutionStepTable;
   digests: DigestTable;
@@ -398,9 +447,13 @@ export interface Database {
   inbound_events: InboundEventTable;
   audiences: AudienceTable;
   audience_members: AudienceMemberTable;
+  topics: TopicTable;
+  topic_subscriptions: TopicSubscriptionTable;
   push_tokens: PushTokenTable;
   channel_configurations: ChannelConfigurationTable;
   campaigns: CampaignTable;
+  categories: CategoryTable;
+  profile_preferences: ProfilePreferenceTable;
   capping_rules: CappingRuleTable;
   campaign_versions: CampaignVersionTable;
   profiles: ProfileTable;

@@ -8,6 +8,8 @@ export const AUDIT_RESOURCE_TYPES = [
   'audience',
   'suppression',
   'webhook_endpoint',
+  'category',
+  'topic',
 ] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
@@ -26,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'profile.imported',
   /** DELETE /v1/profiles/{namespace}/{userId} (GDPR Art. 17): resource id the profile's internal id (`erased` when there was no profile), counts only. */
   'profile.erased',
+  /** A person's preferences (docs/preferences.md): over the API, the subscriber's inbox, or the hosted page. */
+  'profile.preferences-updated',
   'channel_configuration.created',
   'channel_configuration.updated',
   'channel_configuration.deleted',
@@ -41,5 +45,12 @@ export const AUDIT_ACTIONS = [
   'webhook_endpoint.created',
   'webhook_endpoint.updated',
   'webhook_endpoint.deleted',
+  /** Categories of campaigns (docs/preferences.md). */
+  'category.created',
+  'category.updated',
+  'category.deleted',
+  /** Topics (docs/topics.md): resource id the topic's key; their subscribers are not audited, as audience members are not. */
+  'topic.created',
+  'topic.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

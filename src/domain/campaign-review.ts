@@ -22,6 +22,12 @@ export function reviewCampaign(campaign: Campaign, nowMs: number, rules: Channel
   return issues;
 }
 
+/** The category a campaign carries must exist: each person's preferences for it are read at every send. */
+export function reviewCategory(campaign: Pick<Campaign, 'category'>, categoryExists: boolean): ReviewIssue[] {
+  if (campaign.category === undefined || categoryExists) return [];
+  return [{ field: 'category', message: `there is no category ${campaign.category} (POST /v1/categories makes one)` }];
+}
+
 /**
  * The checks a campaign's steps must pass before activation: each send step's own content, by the
  * rules of the step's channel (`rulesOf`, the channel registry's lookup), under `steps.N.content…`;

@@ -57,6 +57,8 @@ export interface Campaign {
   quietHours?: QuietHours;
   /** What a trigger does: sends, waits and conditions, in order (src/domain/campaign-steps.ts). Absent: one send. */
   steps?: CampaignStep[];
+  /** The category its messages belong to (src/domain/preferences.ts): people's preferences for it apply. Absent: none. */
+  category?: string;
 }
 
 /** At most `max` messages to one profile in any `periodHours` hours. */

@@ -7,6 +7,8 @@ export interface RenderEmailInput {
   context: Record<string, unknown>;
   /** After a digest step only: `{count, events}` (src/domain/campaign-steps.ts). */
   digest?: { count: number; events: Record<string, unknown>[] };
+  /** The recipient's hosted preference page (docs/preferences.md), as `{{ preferencesUrl }}`; absent: renders empty. */
+  preferencesUrl?: string;
 }
 
 export interface RenderedEmail {

@@ -7,7 +7,7 @@ export declare const MAX_RANGE_ITEMS: number;
 /** One render, as posted to a render process (over IPC): plain JSON data only. */
 export interface RenderTask {
   content: EmailContent;
-  variables: { profile: Record<string, unknown>; context: Record<string, unknown>; digest?: Record<string, unknown> };
+  variables: { profile: Record<string, unknown>; context: Record<string, unknown>; digest?: Record<string, unknown>; preferencesUrl?: string };
   /** The process stops the render itself past this; the pool kills the process a little later. */
   timeoutMs: number;
   /** Cap on subject + html + text, in UTF-8 bytes. */

@@ -706,8 +706,13 @@ function trackedText(text, tracking) {
 export default function renderEmailTask({ content, variables, timeoutMs, maxBytes, tracking }) {
   Object.assign(limits, { deadline: performance.now() + timeoutMs, timeoutMs, maxChars: maxBytes, maxBytes, produced: 0, steps: 0, exceeded: undefined });
   try {
-    // `digest` only for the send steps after a digest step (src/domain/campaign-steps.ts).
-    const vars = { profile: variables.profile, context: variables.context, ...(variables.digest && { digest: variables.digest }) };
+    // `digest` only for the send steps after a digest step (src/domain/campaign-steps.ts); `preferencesUrl` the recipient's preference page.
+    const vars = {
+      profile: variables.profile,
+      context: variables.context,
+      ...(variables.digest && { digest: variables.digest }),
+      ...(typeof variables.preferencesUrl === 'string' && { preferencesUrl: variables.preferencesUrl }),
+    };
     const subject = renderPart('subject', content.subject, 'text', vars);
     const html = renderPart('html', content.html, 'html', vars);
     const text = typeof content.text === 'string' ? renderPart('text', content.text, 'text', vars) : undefined;

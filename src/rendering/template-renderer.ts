@@ -66,7 +66,7 @@ function jsonData(value: unknown, what: string): Record<string, unknown> {
 /** The quarantine's key: the content and the variables it is rendered with. */
 function inputKey({ content: { subject, html, text }, variables }: RenderTask): string {
   return createHash('sha256')
-    .update(JSON.stringify([subject, html, text ?? null, variables.profile, variables.context, variables.digest ?? null]))
+    .update(JSON.stringify([subject, html, text ?? null, variables.profile, variables.context, variables.digest ?? null, variables.preferencesUrl ?? null]))
     .digest('base64url');
 }
 
@@ -202,6 +202,7 @@ export function createTemplateRenderer(limits: HeraldConfig['render']): Template
           profile: jsonData(input.profile, 'the profile'),
           context: jsonData(input.context, 'the context'),
           ...(input.digest && { digest: jsonData(input.digest, 'the digest') }),
+          ...(typeof input.preferencesUrl === 'string' && { preferencesUrl: input.preferencesUrl }),
         },
         timeoutMs,
         maxBytes,

@@ -40,6 +40,8 @@ export interface CampaignDraft {
   quietHours?: QuietHours | null;
   /** null (or absent): no steps, one send of the channel and content. */
   steps?: CampaignStep[] | null;
+  /** null (or absent): no category. */
+  category?: string | null;
 }
 
 export type CampaignEdit = Partial<CampaignDraft>;
@@ -66,6 +68,7 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.capping && { capping: JSON.parse(row.capping) as Capping }),
     ...(row.quiet_hours && { quietHours: JSON.parse(row.quiet_hours) as QuietHours }),
     ...(row.steps && row.steps !== '[]' && { steps: JSON.parse(row.steps) as CampaignStep[] }),
+    ...(row.category && { category: row.category }),
   };
 }
 
@@ -104,6 +107,7 @@ export function draftColumns(draft: CampaignEdit) {
     ...(draft.capping !== undefined && { capping: draft.capping === null ? null : JSON.stringify(draft.capping) }),
     ...(draft.quietHours !== undefined && { quiet_hours: draft.quietHours === null ? null : JSON.stringify(draft.quietHours) }),
     ...(draft.steps !== undefined && { steps: draft.steps === null || draft.steps.length === 0 ? null : JSON.stringify(draft.steps) }),
+    ...(draft.category !== undefined && { category: draft.category }),
   };
 }
 
@@ -143,6 +147,7 @@ export class CampaignRepository {
           capping: draft.capping ? JSON.stringify(draft.capping) : null,
           quiet_hours: draft.quietHours ? JSON.stringify(draft.quietHours) : null,
           steps: draft.steps && draft.steps.length > 0 ? JSON.stringify(draft.steps) : null,
+          category: draft.category ?? null,
         })
         .execute();
       await trx

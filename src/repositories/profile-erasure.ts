@@ -11,7 +11,11 @@ import { SuppressionRepository } from './suppressions';
 export interface ErasureCounts {
   profiles: number;
   pushTokens: number;
+  /** The person's preferences (docs/preferences.md): their row, or none. */
+  preferences: number;
   audienceMemberships: number;
+  /** Topic subscriptions deleted. */
+  topicSubscriptions: number;
   /** Deliveries kept for the counts, with the person taken out (userId `erased:<position>`, no address, context or provider id). */
   deliveries: number;
   renderedMessages: number;
@@ -88,7 +92,7 @@ export class ProfileErasureRepository {
 
   /** Whether anything at all is held about the key or its addresses (else the API answers 404). */
   async holdsAnything(namespace: string, userId: string, addresses: PersonAddresses): Promise<boolean> {
-    for (const table of ['profiles', 'push_tokens', 'deliveries', 'audience_members', 'event_waits', 'inbound_events'] as const) {
+    for (const table of ['profiles', 'push_tokens', 'deliveries', 'audience_members', 'topic_subscriptions', 'event_waits', 'inbound_events'] as const) {
       const row = await this.db
         .selectFrom(table)
         .select('user_id')
@@ -208,8 +212,12 @@ export class ProfileErasureRepository {
       .executeTakeFirst();
 
     const pushTokens = deleted(await db.deleteFrom('push_tokens').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
+    const preferences = deleted(await db.deleteFrom('profile_preferences').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
     const audienceMemberships = deleted(
       await db.deleteFrom('audience_members').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst(),
+    );
+    const topicSubscriptions = deleted(
+      await db.deleteFrom('topic_subscriptions').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst(),
     );
     const profiles = deleted(await db.deleteFrom('profiles').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
     // A run waiting in a waitForEvent step for the person loses its wait row, so POST /v1/events
@@ -246,7 +254,9 @@ export class ProfileErasureRepository {
     return {
       profiles,
       pushTokens,
+      preferences,
       audienceMemberships,
+      topicSubscriptions,
       deliveries: Number(rewritten.numUpdatedRows),
       renderedMessages,
       outboxMessages,

@@ -84,6 +84,20 @@ export class ProfileExportRepository {
     return rows.map((row) => ({ audienceId: row.audience_id, audienceName: row.name, addedAt: row.added_at }));
   }
 
+  /** The topics the key is subscribed to, oldest subscription first. */
+  async topicSubscriptions(namespace: string, userId: string) {
+    const rows = await this.db
+      .selectFrom('topic_subscriptions as s')
+      .innerJoin('topics as t', 't.key', 's.topic_key')
+      .select(['s.topic_key', 't.name', 's.subscribed_at'])
+      .where('s.namespace', '=', namespace)
+      .where('s.user_id', '=', userId)
+      .orderBy('s.subscribed_at')
+      .orderBy('s.topic_key')
+      .execute();
+    return rows.map((row) => ({ topic: row.topic_key, topicName: row.name, subscribedAt: row.subscribed_at }));
+  }
+
   /** The audit entries about the profile (under its internal id or its older name), oldest first: its changes, consent included. */
   async history(resourceIds: string[], limit: number): Promise<{ items: ExportedHistoryEntry[]; truncated: boolean }> {
     const rows = await this.db

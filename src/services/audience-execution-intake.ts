@@ -64,6 +64,14 @@ function checkCampaign(campaign: Campaign, executeAt: string | undefined): void 
       `Campaign ${campaign.id} is ${campaign.type}; audience executions run marketing campaigns only.`,
     );
   }
+  checkBatchRunnable(campaign, executeAt);
+}
+
+/**
+ * What an audience run asks of its campaign whatever its type (topic executions run transactional
+ * campaigns too): live, inside its window unless scheduled, and without steps.
+ */
+export function checkBatchRunnable(campaign: Campaign, executeAt: string | undefined): void {
   const refusal = triggerRefusal(campaign.status, campaign.schedule, Date.now());
   if (refusal === 'campaign-not-live') {
     throw new DomainError(

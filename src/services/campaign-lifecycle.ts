@@ -2,7 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { DomainError, notFound } from '../domain/errors';
 import type { ServiceDependencies } from './service-dependencies';
 import type { Campaign } from '../domain/campaign';
-import { reviewCampaign, reviewCampaignSteps, type ReviewIssue } from '../domain/campaign-review';
+import { reviewCampaign, reviewCampaignSteps, reviewCategory, type ReviewIssue } from '../domain/campaign-review';
+import { CategoryRepository } from '../repositories/categories';
 import { contextReviewWarnings } from '../domain/context-review';
 import { campaignActivation, stopCampaignSignal } from '../../workflows/campaign-activation';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute } from '../../workflows/search-attributes';
@@ -59,6 +60,7 @@ async function reviewForActivation(deps: ServiceDependencies, campaign: Campaign
   issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
   // Tracked links are signed with HERALD_TRACKING_SECRET: without it, nothing could verify them.
   issues.push(...reviewTracking(campaign, deps.config.tracking.secrets.length > 0, rules));
+  if (campaign.category !== undefined) issues.push(...reviewCategory(campaign, (await new CategoryRepository(deps.db).get(campaign.category)) !== undefined));
   return issues;
 }
 

@@ -6,7 +6,7 @@ import { ReportRollupRepository } from '../repositories/report-rollups';
 import type { ServiceDependencies } from './service-dependencies';
 import { addressHasherOf } from './suppressions';
 
-/** 404: no profile, delivery, push token, membership, event, event wait, suppression or audit entry about the key (an erased one included). */
+/** 404: no profile, delivery, push token, membership, topic subscription, event, event wait, suppression or audit entry about the key (an erased one included). */
 export const nothingHeld = () => new DomainError('not-found', 'not-found', 'Not found', 'Herald holds nothing about this profile');
 
 /**

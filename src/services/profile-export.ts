@@ -10,6 +10,7 @@ import {
 } from '../repositories/profile-export';
 import type { Profile, StoredPushToken } from '../repositories/profiles';
 import { ProfileRepository } from '../repositories/profiles';
+import { PreferenceRepository, type StoredPreferences } from '../repositories/preferences';
 import { nothingHeld } from './profile-erasure';
 import type { ServiceDependencies } from './service-dependencies';
 
@@ -29,7 +30,10 @@ export interface ProfileExport {
   userId: string;
   profile: (Omit<Profile, 'namespace' | 'userId'> & { id?: string }) | null;
   pushTokens: StoredPushToken[];
+  /** What the person turned on or off (docs/preferences.md); null: nothing. */
+  preferences: StoredPreferences | null;
   audienceMemberships: Awaited<ReturnType<ProfileExportRepository['audienceMemberships']>>;
+  topicSubscriptions: Awaited<ReturnType<ProfileExportRepository['topicSubscriptions']>>;
   history: ExportedHistoryEntry[];
   historyTruncated: boolean;
   suppressions: Awaited<ReturnType<ProfileExportRepository['suppressions']>>;
@@ -57,8 +61,8 @@ function decodeCursor(cursor: string): DeliveryKey {
 
 /**
  * Everything Herald holds about a person (GDPR Art. 15, and Art. 20 as machine-readable JSON):
- * the profile, its push tokens (in full: they are the person's data, though a device's secret),
- * audience memberships, the audit entries about it (consent changes with how they came), the
+ * the profile, its push tokens (in full: they are the person's data, though a device's secret), its preferences,
+ * audience memberships, topic subscriptions, the audit entries about it (consent changes with how they came), the
  * suppressions of its addresses, the events received for it (POST /v1/events) and the runs waiting
  * for one, and its deliveries with their status, campaign, rendered content and tracking events, a
  * page of EXPORT_DELIVERIES_PER_PAGE at a time. Read in one transaction.
@@ -86,7 +90,9 @@ export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, names
       userId,
       profile: profile ? { ...(profileId && { id: profileId }), ...profileFields } : null,
       pushTokens: await profiles.pushTokens(namespace, userId),
+      preferences: (await new PreferenceRepository(trx).get(namespace, userId)) ?? null,
       audienceMemberships: await reader.audienceMemberships(namespace, userId),
+      topicSubscriptions: await reader.topicSubscriptions(namespace, userId),
       history: history.items,
       historyTruncated: history.truncated,
       suppressions: await reader.suppressions(addresses),

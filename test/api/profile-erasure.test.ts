@@ -180,7 +180,9 @@ describe('erasing a person', () => {
       erased: {
         profiles: 1,
         pushTokens: 1,
+        preferences: 0,
         audienceMemberships: 1,
+        topicSubscriptions: 0,
         deliveries: 3,
         renderedMessages: 3,
         outboxMessages: 1,

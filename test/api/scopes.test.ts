@@ -45,7 +45,10 @@ describe('API key scopes', () => {
           .map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
       );
     expect(operations.length).toBeGreaterThan(10);
-    for (const { name, operation } of operations) {
+    // The inbox's subscriber calls take a subscriber token (src/api/subscriber-access.ts), never an API key.
+    const subscriberOperations = operations.filter(({ operation }) => operation.security?.some((r) => 'subscriberToken' in r)).map(({ name }) => name);
+    expect(subscriberOperations.sort()).toEqual(['GET /v1/inbox/preferences', 'PUT /v1/inbox/preferences']);
+    for (const { name, operation } of operations.filter((o) => !subscriberOperations.includes(o.name))) {
       const scopes = (operation.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? []);
       expect(scopes.length, name).toBeGreaterThan(0);
       expect(['full', 'trigger'], name).toEqual(expect.arrayContaining(scopes));
@@ -56,7 +59,9 @@ describe('API key scopes', () => {
       'GET /v1/executions/{executionId}',
       'POST /v1/events',
       'POST /v1/executions/cancel',
+      'POST /v1/executions/topic',
       'POST /v1/executions/unitary',
+      'POST /v1/inbox/tokens',
     ]);
   });
 
@@ -75,6 +80,8 @@ describe('API key scopes', () => {
           // Campaign steps: an event reaches the waits of campaigns the key may trigger; a cancellation names one.
           '/v1/events': { name: 'order.paid', namespace: 'email', userId: 'ada@example.com' },
           '/v1/executions/cancel': { campaignId: campaignA.id, cancellationKey: 'login-ada' },
+          '/v1/executions/topic': { requestId: `topic-${Date.now()}`, campaignId: campaignA.id, topic: 'no-such-topic' },
+          '/v1/inbox/tokens': { namespace: 'email', userId: 'ada@example.com' },
         };
         const body = bodies[template] ?? (['post', 'put', 'patch'].includes(method) ? {} : undefined);
         const res = await triggerKey(method.toUpperCase(), path, body);
@@ -91,6 +98,12 @@ describe('API key scopes', () => {
       'GET /v1/executions': 200,
       'POST /v1/events': 202,
       'POST /v1/executions/cancel': 200,
+      // Topics and subscriber tokens take trigger keys too; these answers are past the scope check.
+      'POST /v1/executions/topic': 404,
+      'POST /v1/inbox/tokens': 422,
+      // A subscriber token's calls refuse an API key as a token.
+      'GET /v1/inbox/preferences': 401,
+      'PUT /v1/inbox/preferences': 401,
     };
     expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((name) => [name, allowed[name as keyof typeof allowed] ?? 403])));
     expect(Object.keys(answers).length).toBeGreaterThan(10);

@@ -20,6 +20,8 @@ import { reportRollups } from './0020-report-rollups';
 import { executionListing } from './0021-execution-listing';
 import { profileIdsAndErasure } from './0022-profile-ids-and-erasure';
 import { campaignSteps } from './0023-campaign-steps';
+import { preferences } from './0024-preferences';
+import { topics } from './0025-topics';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
@@ -46,6 +48,8 @@ export const migrationProvider: MigrationProvider = {
       '0021-execution-listing': executionListing,
       '0022-profile-ids-and-erasure': profileIdsAndErasure,
       '0023-campaign-steps': campaignSteps,
+      '0024-preferences': preferences,
+      '0025-topics': topics,
     };
   },
 };

@@ -130,6 +130,180 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/preferences/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hosted preference page
+         * @description The page a person reaches from `{{ preferencesUrl }}` in a message: their channels and the categories, as checkboxes, in a form that posts back to the same address. Needs no API key and no JavaScript; a GET changes nothing. A forged token answers 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A small HTML page (no script, no outside resource) with the form */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Not a token at all (too long, or characters outside base64url) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A token Herald did not sign (forged, altered or garbled), or a person Herald no longer holds (erased). Nothing changes. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A body larger than 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests from this client address (HERALD_TRACKING_RATE_LIMIT per second) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Save the hosted preference page
+         * @description The page's form (`application/x-www-form-urlencoded`): each checked toggle, and `shown`, what the page showed. Only the toggles the person changed are stored, at once, with an audit entry (actor `public:preferences`); the answer is the page again, saying so. A forged token answers 404 and changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            /** @description The form as the page posts it. */
+            requestBody?: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        /** @description name=1|0 of every toggle the page showed, comma-separated */
+                        shown?: string;
+                    } & {
+                        [key: string]: "on";
+                    };
+                };
+            };
+            responses: {
+                /** @description Saved: the page with the new toggles */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Not a token at all (too long, or characters outside base64url) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A token Herald did not sign (forged, altered or garbled), or a person Herald no longer holds (erased). Nothing changes. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A body larger than 64 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests from this client address (HERALD_TRACKING_RATE_LIMIT per second) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/t/c/{token}": {
         parameters: {
             query?: never;
@@ -1517,7 +1691,7 @@ export interface paths {
                     cursor?: string;
                     limit?: number;
                     resourceId?: string;
-                    resourceType?: "campaign" | "api_key" | "profile" | "channel_configuration" | "capping_rule" | "audience" | "suppression" | "webhook_endpoint";
+                    resourceType?: "campaign" | "api_key" | "profile" | "channel_configuration" | "capping_rule" | "audience" | "suppression" | "webhook_endpoint" | "category" | "topic";
                 };
                 header?: never;
                 path?: never;
@@ -2771,6 +2945,485 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the categories, by key */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every category */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CategoryList"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a category of campaigns */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CategoryCreate"];
+                };
+            };
+            responses: {
+                /** @description The new category */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Category"];
+                    };
+                };
+                /** @description Invalid category */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A category with this key exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/categories/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a category */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The category */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Category"];
+                    };
+                };
+                /** @description Invalid key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown category */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a category no campaign carries
+         * @description People's settings for it stay stored but are no longer shown or used; a category made again with the same key finds them.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown category */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A campaign carries it (`category-in-use`): give the campaign another category first */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Edit a category
+         * @description Takes effect at the next send of every campaign that carries it. The key cannot change.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CategoryPatch"];
+                };
+            };
+            responses: {
+                /** @description The edited category */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Category"];
+                    };
+                };
+                /** @description Invalid edit */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown category */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/channel-configurations": {
@@ -4342,6 +4995,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/executions/topic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fan a campaign out to a topic's subscribers
+         * @description Sends the campaign (transactional or marketing) to every subscriber the topic has at the moment of the call, in the campaign's namespace (subscribers of other namespaces are left out), less `excludeActor`: the call freezes them into the execution, so subscribers added or removed afterwards do not change it.
+         *
+         *     It runs as an audience execution (`kind: "audience"`, `audience.audienceId: "topic:<key>"` in GET /v1/executions/{executionId}): in batches, each subscriber once, with the same status, counts and recipients pages. Consent, suppressions, capping and quiet hours apply as for any send of the campaign; a subscriber without a profile is failed as profile-not-found. An empty topic completes with no recipient.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TopicTrigger"];
+                };
+            };
+            responses: {
+                /** @description Accepted; the run is the workflow `audience-execution/<campaignId>/<requestId>`. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`. */
+                202: {
+                    headers: {
+                        /** @description Present, with the value `true`, when this call repeats an earlier one with the same requestId and body: the answer is the first call's and nothing new was started. A repeat that arrives while the first call is still starting its workflow waits for that workflow and then answers the same way; it never starts a second one. */
+                        "Idempotency-Replay"?: "true";
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TopicExecutionAccepted"];
+                    };
+                };
+                /** @description Schema violation, context.system, or a context that does not match the campaign's contextSchema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown campaign or topic */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Campaign not live, requestId reused with a different body, or a campaign with steps (campaign-has-waiting-steps, campaign-has-steps): topic executions do not run steps yet */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Context over 200 KB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Now is outside the campaign schedule (campaign-outside-schedule), or the campaign's contextSchema cannot be used */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/executions/unitary": {
         parameters: {
             query?: never;
@@ -4431,6 +5222,286 @@ export interface paths {
                     };
                 };
                 /** @description Now is outside the campaign schedule (type campaign-outside-schedule) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get my preferences (subscriber token)
+         * @description The preferences of the person the subscriber token names, as GET /v1/profiles/{namespace}/{userId}/preferences answers them. Callable from a browser (CORS, any origin).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The preferences */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Preferences"];
+                    };
+                };
+                /** @description Missing, forged, altered or expired subscriber token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such profile: preferences belong to a profile */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-person rate (10 calls/s), or too many wrong tokens from this address */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set my preferences (subscriber token)
+         * @description The person the subscriber token names sets their own preferences (audit actor `subscriber:inbox`). Replaces the preferences, at once: the next send reads them, and a message they turn off is excluded with reason `preference` (marketing consent and the suppression list apply on top). Audited. A channel turned off in a critical category, or a category that does not exist, answers 400 naming its path.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PreferencesPut"];
+                };
+            };
+            responses: {
+                /** @description The preferences as set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Preferences"];
+                    };
+                };
+                /** @description Invalid preferences: a critical category turned off, an unknown category or channel */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing, forged, altered or expired subscriber token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such profile: preferences belong to a profile */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-person rate (10 calls/s), or too many wrong tokens from this address */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a subscriber token for one person
+         * @description For your backend: a short-lived, signed token (a JWT) naming one person (namespace and userId), which their browser may hold. It grants the inbox calls (GET/PUT /v1/inbox/preferences, …) for that person and nothing else; it cannot be revoked, so keep it short. A trigger key limited to campaigns may ask only for people in its campaigns' audience namespaces. Needs HERALD_TRACKING_SECRET (422 without it), from which the signing key is derived.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SubscriberTokenRequest"];
+                };
+            };
+            responses: {
+                /** @description The token */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubscriberToken"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description HERALD_TRACKING_SECRET is not set (`subscriber-tokens-unavailable`) */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4774,7 +5845,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a person (GDPR Art. 17)
-         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries, events received for it and its waits for events (those runs end at their timeout). Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
+         * @description Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, topic subscriptions, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries, events received for it and its waits for events (those runs end at their timeout). Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.
          */
         delete: {
             parameters: {
@@ -4970,6 +6041,215 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{namespace}/{userId}/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a person's preferences
+         * @description What the person set; `{"channels":{},"categories":{}}` when nothing. Settings of deleted categories are left out.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    namespace: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The preferences */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Preferences"];
+                    };
+                };
+                /** @description Invalid namespace or userId */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such profile: preferences belong to a profile */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set a person's preferences
+         * @description Replaces the preferences, at once: the next send reads them, and a message they turn off is excluded with reason `preference` (marketing consent and the suppression list apply on top). Audited. A channel turned off in a critical category, or a category that does not exist, answers 400 naming its path.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    namespace: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PreferencesPut"];
+                };
+            };
+            responses: {
+                /** @description The preferences as set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Preferences"];
+                    };
+                };
+                /** @description Invalid preferences: a critical category turned off, an unknown category or channel */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such profile: preferences belong to a profile */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -5867,6 +7147,705 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List topics in key order (without their subscriber count) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of topics */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TopicPage"];
+                    };
+                };
+                /** @description Invalid query */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a topic: a list of subscribers one call fans a campaign out to */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TopicCreate"];
+                };
+            };
+            responses: {
+                /** @description The new topic */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Topic"];
+                    };
+                };
+                /** @description Schema violation: the key is not a slug, or the name is missing */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A topic with this key exists (topic-exists) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a topic with its subscriber count */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The topic */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TopicWithSubscriberCount"];
+                    };
+                };
+                /** @description Invalid key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown topic */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a topic and its subscriptions
+         * @description Topic executions already called keep the subscribers they froze when they were called.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown topic */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics/{key}/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of a topic's subscribers, by namespace then userId */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page, as it was */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of subscribers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TopicSubscriberPage"];
+                    };
+                };
+                /** @description Invalid key or query, or a cursor not from a previous page */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown topic */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Subscribe people to a topic: a JSON list of up to 1,000, or an NDJSON stream for more
+         * @description `application/json`: `{"subscribers": [{"namespace", "userId"}, …]}`, 1 to 1000 at a time, checked whole (400 when any is invalid).
+         *
+         *     `application/x-ndjson`: one `{"namespace", "userId"}` per line, streamed and written in batches of 500 as they are read, each committed on its own, so a body of any size holds one batch in memory; bad lines are reported and skipped. Bounded by HERALD_IMPORT_MAX_BYTES and HERALD_IMPORT_MAX_LINE_BYTES, as bulk imports are.
+         *
+         *     Subscribing someone twice is a no-op, so sending a body again is harmless. A subscriber needs no profile yet; a topic execution reports one without a profile as failed (profile-not-found), as audience runs do.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["TopicSubscribers"];
+                    "application/x-ndjson": string;
+                };
+            };
+            responses: {
+                /** @description What was read and added */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TopicSubscribeSummary"];
+                    };
+                };
+                /** @description Schema violation (a JSON body), or an invalid key */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown topic */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A JSON body over 1 MiB, or an NDJSON body over HERALD_IMPORT_MAX_BYTES: the lines before the limit were added, see summary */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["TopicSubscribeCutShort"];
+                    };
+                };
+                /** @description Neither application/json nor application/x-ndjson */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics/{key}/subscribers/{namespace}/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unsubscribe one person from a topic
+         * @description Topic executions already called keep the subscribers they froze when they were called.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    key: string;
+                    namespace: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unsubscribed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid key, namespace or userId */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or wrong API key (a missing one only when HERALD_API_KEYS is set) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The API key's scope does not allow this call (type forbidden) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unknown topic, or not a subscriber */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-key rate limit (HERALD_RATE_LIMIT, default 500 calls/s), or too many failed authentications from this address (HERALD_AUTH_FAILURE_LIMIT per minute) */
+                429: {
+                    headers: {
+                        /** @description Calls allowed per second for this key */
+                        "RateLimit-Limit"?: number;
+                        /** @description Calls left in the current window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description Seconds until the bucket is full again */
+                        "RateLimit-Reset"?: number;
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporal or the database is briefly unavailable; retry the same call (same requestId) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -7077,7 +9056,7 @@ export interface components {
         };
         AuditEntry: {
             /** @enum {string} */
-            action: "campaign.created" | "campaign.updated" | "campaign.activated" | "campaign.version-activated" | "campaign.stopped" | "api_key.created" | "api_key.revoked" | "profile.created" | "profile.updated" | "profile.imported" | "profile.erased" | "channel_configuration.created" | "channel_configuration.updated" | "channel_configuration.deleted" | "capping_rule.set" | "capping_rule.deleted" | "audience.created" | "audience.deleted" | "suppression.added" | "suppression.deleted" | "suppression.imported" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted";
+            action: "campaign.created" | "campaign.updated" | "campaign.activated" | "campaign.version-activated" | "campaign.stopped" | "api_key.created" | "api_key.revoked" | "profile.created" | "profile.updated" | "profile.imported" | "profile.erased" | "profile.preferences-updated" | "channel_configuration.created" | "channel_configuration.updated" | "channel_configuration.deleted" | "capping_rule.set" | "capping_rule.deleted" | "audience.created" | "audience.deleted" | "suppression.added" | "suppression.deleted" | "suppression.imported" | "webhook_endpoint.created" | "webhook_endpoint.updated" | "webhook_endpoint.deleted" | "category.created" | "category.updated" | "category.deleted" | "topic.created" | "topic.deleted";
             /**
              * @description The API key that made the change: a key id, env-<12 hex> for a key from HERALD_API_KEYS, or open
              * @example env-5e884898da28
@@ -7096,7 +9075,7 @@ export interface components {
             /** @description A campaign or key id; a profile's internal id (`prf_…`; entries written before it existed: <namespace>/<userId>). Filtering by <namespace>/<userId> finds both while the profile exists. */
             resourceId: string;
             /** @enum {string} */
-            resourceType: "campaign" | "api_key" | "profile" | "channel_configuration" | "capping_rule" | "audience" | "suppression" | "webhook_endpoint";
+            resourceType: "campaign" | "api_key" | "profile" | "channel_configuration" | "capping_rule" | "audience" | "suppression" | "webhook_endpoint" | "category" | "topic";
         };
         AuditLogPage: {
             items: components["schemas"]["AuditEntry"][];
@@ -7112,6 +9091,11 @@ export interface components {
                 /** @example 24 */
                 periodHours: number;
             } | null;
+            /**
+             * @description The category (`/v1/categories`) its messages belong to: each person's preferences for it apply at every send, and a critical category's messages go whatever they say. Review checks it exists. Absent or null: none (only the people's channel preferences apply).
+             * @example billing
+             */
+            category?: string | null;
             /**
              * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
              * @enum {string}
@@ -7208,6 +9192,11 @@ export interface components {
                 periodHours: number;
             } | null;
             /**
+             * @description The category (`/v1/categories`) its messages belong to: each person's preferences for it apply at every send, and a critical category's messages go whatever they say. Review checks it exists. Absent or null: none (only the people's channel preferences apply).
+             * @example billing
+             */
+            category?: string | null;
+            /**
              * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
              * @enum {string}
              */
@@ -7297,6 +9286,11 @@ export interface components {
                 /** @example 24 */
                 periodHours: number;
             } | null;
+            /**
+             * @description The category (`/v1/categories`) its messages belong to: each person's preferences for it apply at every send, and a critical category's messages go whatever they say. Review checks it exists. Absent or null: none (only the people's channel preferences apply).
+             * @example billing
+             */
+            category?: string | null;
             /**
              * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
              * @enum {string}
@@ -7527,6 +9521,11 @@ export interface components {
                 periodHours: number;
             } | null;
             /**
+             * @description The category (`/v1/categories`) its messages belong to: each person's preferences for it apply at every send, and a critical category's messages go whatever they say. Review checks it exists. Absent or null: none (only the people's channel preferences apply).
+             * @example billing
+             */
+            category?: string | null;
+            /**
              * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
              * @enum {string}
              */
@@ -7626,6 +9625,39 @@ export interface components {
         CappingRuleList: {
             items: components["schemas"]["CappingRule"][];
         };
+        /** @description What a campaign is about (`"category": "<key>"` on the campaign), for the preferences people set per category. */
+        Category: {
+            createdAt: string;
+            critical: boolean;
+            defaultChannels: components["schemas"]["ChannelSwitches"];
+            description?: string;
+            key: string;
+            name: string;
+            updatedAt: string;
+        };
+        CategoryCreate: {
+            /** @description Its messages cannot be turned off: they go whatever the preferences, and a PUT that turns one of its channels off answers 400. Default false. */
+            critical?: boolean;
+            defaultChannels?: components["schemas"]["ChannelSwitches"] & unknown;
+            /** @example Invoices, receipts and payment reminders */
+            description?: string;
+            /** @example billing */
+            key: string;
+            /** @example Billing */
+            name: string;
+        };
+        CategoryList: {
+            items: components["schemas"]["Category"][];
+        };
+        CategoryPatch: {
+            /** @description Its messages cannot be turned off: they go whatever the preferences, and a PUT that turns one of its channels off answers 400. Default false. */
+            critical?: boolean;
+            defaultChannels?: components["schemas"]["ChannelSwitches"] & unknown;
+            /** @description null clears it */
+            description?: string | null;
+            /** @example Billing */
+            name?: string;
+        };
         ChannelConfiguration: {
             /** @enum {string} */
             channel: "email" | "sms" | "push";
@@ -7691,6 +9723,18 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @description Channels turned on (true) or off (false); a channel left out is unset.
+         * @example {
+         *       "email": true,
+         *       "sms": false
+         *     }
+         */
+        ChannelSwitches: {
+            email?: boolean;
+            push?: boolean;
+            sms?: boolean;
         };
         CodecPayload: {
             /** @description The payload bytes in base64 */
@@ -7852,6 +9896,8 @@ export interface components {
             executions: number;
             /** @description Outbox copies deleted. */
             outboxMessages: number;
+            /** @description The person's preferences deleted (channels and categories; 0 or 1). */
+            preferences: number;
             /** @description The profile (0 when only other rows were held about the key). */
             profiles: number;
             /** @description Push tokens deleted. */
@@ -7860,6 +9906,8 @@ export interface components {
             renderedMessages: number;
             /** @description Suppressions of the person's addresses, now kept as keyed hashes: sends to them are still refused. */
             suppressionsHashed: number;
+            /** @description Topic subscriptions deleted. */
+            topicSubscriptions: number;
             /** @description Tracked links of the person's messages deleted. */
             trackedLinks: number;
             /** @description Opens, clicks and provider events deleted. */
@@ -8191,6 +10239,48 @@ export interface components {
             to: string;
             userId: string;
         };
+        /**
+         * @description A person's preferences. A message of a campaign in a category goes unless the first of these that is set says false: the category's setting for its channel, the channel's setting, the category's defaultChannels; a critical category always goes. Otherwise it is excluded with reason `preference`.
+         * @example {
+         *       "channels": {
+         *         "email": true,
+         *         "sms": false
+         *       },
+         *       "categories": {
+         *         "billing": {
+         *           "email": false
+         *         }
+         *       }
+         *     }
+         */
+        Preferences: {
+            /** @description Per category key (GET /v1/categories), per channel. A critical category cannot be turned off (400). Unset falls back to the channel setting, then to the category's defaultChannels, then to on. */
+            categories: {
+                [key: string]: components["schemas"]["ChannelSwitches"];
+            };
+            channels: components["schemas"]["ChannelSwitches"] & unknown;
+        };
+        /**
+         * @description A person's preferences. A message of a campaign in a category goes unless the first of these that is set says false: the category's setting for its channel, the channel's setting, the category's defaultChannels; a critical category always goes. Otherwise it is excluded with reason `preference`. A PUT replaces them all; `channels` or `categories` left out means none set.
+         * @example {
+         *       "channels": {
+         *         "email": true,
+         *         "sms": false
+         *       },
+         *       "categories": {
+         *         "billing": {
+         *           "email": false
+         *         }
+         *       }
+         *     }
+         */
+        PreferencesPut: {
+            /** @description Per category key (GET /v1/categories), per channel. A critical category cannot be turned off (400). Unset falls back to the channel setting, then to the category's defaultChannels, then to on. */
+            categories?: {
+                [key: string]: components["schemas"]["ChannelSwitches"];
+            };
+            channels?: components["schemas"]["ChannelSwitches"] & unknown;
+        };
         PreviewRequest: {
             context?: {
                 [key: string]: unknown;
@@ -8298,6 +10388,18 @@ export interface components {
             inboundEventsTruncated: boolean;
             namespace: string;
             nextCursor?: string;
+            /** @description What the person turned on or off, per channel and per category (docs/preferences.md); null when nothing. */
+            preferences: {
+                categories: {
+                    [key: string]: {
+                        [key: string]: boolean;
+                    };
+                };
+                channels: {
+                    [key: string]: boolean;
+                };
+                updatedAt: string;
+            } | null;
             /** @description Null when Herald holds deliveries or other rows about the key but no profile. */
             profile: {
                 attributes: {
@@ -8326,6 +10428,11 @@ export interface components {
                 channel: "email" | "sms" | "push";
                 createdAt: string;
                 reason: string;
+            }[];
+            topicSubscriptions: {
+                subscribedAt: string;
+                topic: string;
+                topicName: string;
             }[];
             /** @description More deliveries follow: ask again with `cursor` set to `nextCursor`. */
             truncated: boolean;
@@ -8563,6 +10670,23 @@ export interface components {
             token: string;
             updatedAt: string;
         };
+        SubscriberToken: {
+            /**
+             * @description When it stops working (ISO 8601); ask for a new one before.
+             * @example 2026-12-08T10:00:00.000Z
+             */
+            expiresAt: string;
+            /** @description Send it as `Authorization: Bearer <token>` to the inbox routes (/v1/inbox/…). */
+            token: string;
+        };
+        SubscriberTokenRequest: {
+            /** @example crm */
+            namespace: string;
+            /** @description How long the token is valid, in seconds: 60 to 86400 (24 h); default 3600 (1 h). */
+            ttlSeconds?: number;
+            /** @example user-42 */
+            userId: string;
+        };
         /** @description An address Herald does not send to on this channel: every later message to it, transactional ones included, is excluded with reason `suppressed`. */
         Suppression: {
             /**
@@ -8625,6 +10749,102 @@ export interface components {
              *     ]
              */
             profile: string[];
+        };
+        Topic: {
+            createdAt: string;
+            key: string;
+            name: string;
+            updatedAt: string;
+        };
+        TopicCreate: {
+            /**
+             * @description A slug (at most 128 characters): how calls name the topic.
+             * @example thread-4711
+             */
+            key: string;
+            /** @example Followers of thread 4711 */
+            name: string;
+        };
+        TopicExecutionAccepted: {
+            campaignId: string;
+            executionId: string;
+            requestId: string;
+        };
+        TopicPage: {
+            items: components["schemas"]["Topic"][];
+            nextCursor?: string;
+        };
+        TopicSubscribeCutShort: components["schemas"]["Problem"] & {
+            summary: components["schemas"]["TopicSubscribeSummary"];
+        };
+        TopicSubscriber: {
+            /** @example crm */
+            namespace: string;
+            /** @example ada */
+            userId: string;
+        };
+        TopicSubscriberPage: {
+            items: components["schemas"]["TopicSubscriberRecord"][];
+            nextCursor?: string;
+        };
+        TopicSubscriberRecord: {
+            namespace: string;
+            subscribedAt: string;
+            userId: string;
+        };
+        TopicSubscribers: {
+            subscribers: components["schemas"]["TopicSubscriber"][];
+        };
+        TopicSubscribeSummary: {
+            added: number;
+            /** @description Subscribers who were subscribed already (or named twice in the body). */
+            alreadySubscribed: number;
+            /** @description Why lines were skipped; the first 1000. */
+            errors: {
+                line: number;
+                reason: string;
+            }[];
+            /**
+             * @description Present when more lines were skipped than errors lists.
+             * @enum {boolean}
+             */
+            errorsTruncated?: true;
+            /** @description Subscribers read (NDJSON: lines, blank ones left out): added + alreadySubscribed + rejected. */
+            received: number;
+            /** @description NDJSON lines skipped: not JSON, too long, or not {namespace, userId}. Always 0 for a JSON body. */
+            rejected: number;
+        };
+        TopicTrigger: {
+            campaignId: string;
+            /** @description Shared personalisation data for every subscriber, at most 200 KB of JSON; checked against the campaign contextSchema. */
+            context?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The person who caused the call: left out even when subscribed.
+             * @example {
+             *       "namespace": "crm",
+             *       "userId": "grace"
+             *     }
+             */
+            excludeActor?: {
+                namespace: string;
+                userId: string;
+            };
+            /**
+             * @description Idempotency key: a repeat with the same body answers the same execution and sends nothing again.
+             * @example comment-98765
+             */
+            requestId: string;
+            /**
+             * @description The topic's key.
+             * @example thread-4711
+             */
+            topic: string;
+        };
+        TopicWithSubscriberCount: components["schemas"]["Topic"] & {
+            /** @description Subscribers now, every namespace together (with or without a profile). */
+            subscriberCount: number;
         };
         UnitaryTrigger: {
             campaignId: string;

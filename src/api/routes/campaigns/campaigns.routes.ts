@@ -9,6 +9,7 @@ import { safeText } from '../../schemas/safe-text';
 import { ContextSchemaField, ReviewWarningsSchema } from '../../schemas/context-schema';
 import { CampaignContentSchema } from '../../schemas/campaign-content';
 import { CampaignStepsSchema } from '../../schemas/campaign-steps';
+import { CategoryKeySchema } from '../preferences/preferences.schemas';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
 
@@ -78,6 +79,10 @@ const campaignFields = {
     .openapi({
       description: `What a trigger does, in order (at most ${MAX_STEPS}): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of \`channel\` and \`content\`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now.`,
     }),
+  category: CategoryKeySchema.nullable().optional().openapi({
+    description:
+      "The category (`/v1/categories`) its messages belong to: each person's preferences for it apply at every send, and a critical category's messages go whatever they say. Review checks it exists. Absent or null: none (only the people's channel preferences apply).",
+  }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({
     description:
       "The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider.",

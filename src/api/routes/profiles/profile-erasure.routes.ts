@@ -16,7 +16,9 @@ export const ErasureCountsSchema = z
   .object({
     profiles: count('The profile (0 when only other rows were held about the key).'),
     pushTokens: count('Push tokens deleted.'),
+    preferences: count("The person's preferences deleted (channels and categories; 0 or 1)."),
     audienceMemberships: count('Static audience memberships deleted.'),
+    topicSubscriptions: count('Topic subscriptions deleted.'),
     deliveries: count(
       'Deliveries kept for the counts with the person taken out: userId becomes `erased:<position>`; address, provider message id, context and channelData are cleared.',
     ),
@@ -94,7 +96,12 @@ export const ProfileExportSchema = z
     pushTokens: z
       .array(z.object({ appID: z.string(), platform: z.enum(PUSH_PLATFORMS), token: z.string(), createdAt: z.string(), updatedAt: z.string() }))
       .openapi({ description: 'In full (Art. 20): treat the export as a secret.' }),
+    preferences: z
+      .object({ channels: z.record(z.string(), z.boolean()), categories: z.record(z.string(), z.record(z.string(), z.boolean())), updatedAt: z.string() })
+      .nullable()
+      .openapi({ description: 'What the person turned on or off, per channel and per category (docs/preferences.md); null when nothing.' }),
     audienceMemberships: z.array(z.object({ audienceId: z.string(), audienceName: z.string(), addedAt: z.string() })),
+    topicSubscriptions: z.array(z.object({ topic: z.string(), topicName: z.string(), subscribedAt: z.string() })),
     history: z.array(z.object({ occurredAt: z.string(), action: z.string(), actor: z.string(), after: z.record(z.string(), z.unknown()).optional() })).openapi({
       description:
         'The audit entries about the profile, oldest first: who changed it, and consent changes with how they came (one-click unsubscribe, SMS keyword).',
@@ -125,7 +132,7 @@ export const eraseProfile = createRoute({
   security,
   summary: 'Erase a person (GDPR Art. 17)',
   description:
-    "Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries, events received for it and its waits for events (those runs end at their timeout). Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.",
+    "Deletes the profile and every row that holds the person's data: attributes, consents, push tokens, audience memberships, topic subscriptions, rendered messages, outbox copies, tracked links and events, and pending webhook events of its deliveries, events received for it and its waits for events (those runs end at their timeout). Deliveries stay for the counts (execution counts, reports) without the person. A suppressed address stays suppressed, kept as a keyed hash. The audit log keeps the fact of each change under the profile's internal id. Answers 202 with what was erased, table by table (the erasure is complete when it answers); 404 when nothing is held about the key, so a second call answers 404. See docs/privacy.md for what the database files keep.",
   request: { params: ProfileKeyParams },
   responses: {
     202: { description: 'Erased (complete when this answers)', content: { 'application/json': { schema: ErasureSchema } } },
