@@ -37,6 +37,7 @@ import { retentionActivities } from './retention-activities';
 import { runTriggerNowActivities } from './run-trigger-now';
 import { sendEmailActivities } from './send-email';
 import { sendMessageActivities } from './send-message';
+import { InboxRepository } from '../src/repositories/inbox';
 import { webhookDeliveryActivities, type WebhookDeliverySettings } from './webhook-delivery';
 import { WebhookEndpointRepository } from '../src/repositories/webhook-endpoints';
 import { FeedbackEventRepository } from '../src/repositories/feedback-events';
@@ -99,6 +100,7 @@ export function createActivities(deps: ActivityDependencies) {
       emailSenderFor: deps.emailSenders,
       smsSenderFor: deps.smsSenders,
       push: deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) },
+      inbox: new InboxRepository(deps.db),
       emailHeadersFor,
     }),
   };

@@ -7,6 +7,7 @@ import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key
 import { channelOf } from '../src/channels/registry';
 import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
+import type { InboxRepository } from '../src/repositories/inbox';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
 
 export interface SendMessageInput {
@@ -43,11 +44,22 @@ export interface SendMessageDependencies {
   smsSenderFor?: SmsSenderResolver;
   /** Push senders and forgetting gone tokens; without it a push message cannot be sent. */
   push?: PushSending;
+  /** The in-app inbox the messages are stored in; without it an in-app message cannot be sent. */
+  inbox?: Pick<InboxRepository, 'store'>;
   /** Adds a marketing email's one-click unsubscribe headers (activities/unsubscribe-headers.ts). */
   emailHeadersFor?: EmailHeadersFor;
 }
 
-export function sendMessageActivities({ deliveries, emailProvider, emailFrom, emailSenderFor, smsSenderFor, push, emailHeadersFor }: SendMessageDependencies) {
+export function sendMessageActivities({
+  deliveries,
+  emailProvider,
+  emailFrom,
+  emailSenderFor,
+  smsSenderFor,
+  push,
+  inbox,
+  emailHeadersFor,
+}: SendMessageDependencies) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
    * twice over: a recipient already recorded as sent is not sent again, and the provider
@@ -101,6 +113,7 @@ export function sendMessageActivities({ deliveries, emailProvider, emailFrom, em
         ...(emailHeadersFor && { emailHeadersFor }),
         ...(smsSenderFor && { smsSenderFor }),
         ...(push && { push }),
+        ...(inbox && { inbox }),
         sendAndRecord,
         reject,
         markFailed: (reason) => deliveries.markFailed(executionId, position, reason),

@@ -33,6 +33,7 @@ import { healthRouter } from './routes/health/health.index';
 import { categoriesRouter } from './routes/categories/categories.index';
 import { preferencesRouter } from './routes/preferences/preferences.index';
 import { inboxTokensRouter } from './routes/inbox-tokens/inbox-tokens.index';
+import { inboxRouter } from './routes/inbox/inbox.index';
 import { preferencePageRouter } from './routes/preference-page/preference-page.index';
 import { outboxRouter } from './routes/outbox/outbox.index';
 import { profilesRouter } from './routes/profiles/profiles.index';
@@ -116,6 +117,7 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', categoriesRouter(deps));
   app.route('/', preferencesRouter(deps));
   app.route('/', inboxTokensRouter(deps));
+  app.route('/', inboxRouter(deps));
   app.route('/', audiencesRouter(deps));
   app.route('/', audienceExecutionsRouter(deps));
   app.route('/', topicsRouter(deps));

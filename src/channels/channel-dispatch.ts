@@ -1,3 +1,4 @@
+import type { InboxRepository } from '../repositories/inbox';
 import type { EmailProvider } from './email/email-provider';
 import type { EmailSenderResolver } from './email/email-senders';
 import type { ProviderUnavailableError } from './provider-errors';
@@ -45,6 +46,8 @@ export interface DispatchContext {
   emailHeadersFor?: EmailHeadersFor;
   smsSenderFor?: SmsSenderResolver;
   push?: PushSending;
+  /** In-app: the inbox its messages are stored in (src/repositories/inbox.ts); without it an in-app message cannot be sent. */
+  inbox?: Pick<InboxRepository, 'store'>;
   /** Sends through a provider and records it sent; a refusal and an outage are outcomes, anything else throws. */
   sendAndRecord(send: () => Promise<{ messageId: string }>, refusal?: (error: unknown) => Promise<Attempt | undefined>): Promise<Attempt>;
   /** Records the message refused for good (`provider-rejected: <reason>`). */

@@ -4,6 +4,8 @@ import type { RenderedEmail } from '../domain/rendered-email';
 import type { ChannelDispatch } from './channel-dispatch';
 import { emailDispatch } from './email/email-dispatch';
 import { emailRules } from './email/email-rules';
+import { inAppDispatch } from './in-app/in-app-dispatch';
+import { inAppRules } from './in-app/in-app-rules';
 import { pushDispatch } from './push/push-dispatch';
 import { pushRules } from './push/push-rules';
 import { smsSegments, type SmsSegments } from './sms/segments';
@@ -40,6 +42,7 @@ export const CHANNEL_REGISTRY: Readonly<Record<Channel, ChannelEntry>> = {
     previewForm: ({ text }) => ({ body: text ?? '', sms: smsSegments(text ?? '') }),
   },
   push: { rules: pushRules, dispatch: pushDispatch, sendsInBatches: false },
+  inApp: { rules: inAppRules, dispatch: inAppDispatch, sendsInBatches: false },
 };
 
 /** A channel name no registry entry answers: a stored row or a call naming a channel this build does not know. */

@@ -14,7 +14,7 @@ export interface CampaignTable {
   description: string | null;
   tags: Json;
   type: 'transactional' | 'marketing';
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   content: Json;
   audience: Json;
   start_at: string | null;
@@ -42,7 +42,7 @@ export interface CampaignTable {
 
 /** A global capping rule: the most marketing messages one profile gets on a channel in a period (migration 0016). */
 export interface CappingRuleTable {
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   max: number;
   period_hours: number;
   updated_at: string;
@@ -119,7 +119,7 @@ export interface DeliveryTable {
   /** The recipient's index in the trigger call, so status lists keep the caller's order. */
   position: number;
   namespace: string;
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   status: 'pending' | 'sent' | 'failed' | 'excluded';
   reason: string | null;
   profile_created: ColumnType<number, number | undefined, number>;
@@ -181,7 +181,7 @@ export interface DeliveryEventTable {
 
 /** An address Herald does not send to on a channel (migration 0017); normalised (email lower-cased, phone E.164). */
 export interface SuppressionTable {
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   address: string;
   reason: 'hard-bounce' | 'complaint' | 'manual' | 'import';
   detail: string | null;
@@ -192,7 +192,7 @@ export interface SuppressionTable {
 export interface RenderedMessageTable {
   execution_id: string;
   position: number;
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   subject: string | null;
   html: string | null;
   text: string | null;
@@ -202,7 +202,7 @@ export interface RenderedMessageTable {
 export interface OutboxTable {
   id: Generated<number>;
   idempotency_key: string;
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   to: string;
   subject: string | null;
   html: string | null;
@@ -255,7 +255,7 @@ export interface AuditLogTable {
 export interface ChannelConfigurationTable {
   id: string;
   name: string;
-  channel: 'email' | 'sms' | 'push';
+  channel: 'email' | 'sms' | 'push' | 'inApp';
   provider: string;
   settings: Json;
   created_at: string;
@@ -290,6 +290,24 @@ export interface AudienceMemberTable {
   namespace: string;
   user_id: string;
   added_at: string;
+}
+
+/** One in-app message in a person's inbox (migration 0026); `data` is JSON text. */
+export interface InboxMessageTable {
+  id: string;
+  namespace: string;
+  user_id: string;
+  campaign_id: string;
+  execution_id: string;
+  position: number;
+  title: string;
+  body: string;
+  action_url: string | null;
+  data: string | null;
+  created_at: string;
+  seen_at: string | null;
+  read_at: string | null;
+  archived_at: string | null;
 }
 
 /** A topic (migration 0025): keyed by the caller's slug. */
@@ -449,6 +467,7 @@ export interface Database {
   audience_members: AudienceMemberTable;
   topics: TopicTable;
   topic_subscriptions: TopicSubscriptionTable;
+  inbox_messages: InboxMessageTable;
   push_tokens: PushTokenTable;
   channel_configurations: ChannelConfigurationTable;
   campaigns: CampaignTable;

@@ -13,6 +13,8 @@ export const CHANNEL_PROVIDERS = {
   email: ['resend', 'outbox'],
   sms: ['twilio', 'outbox'],
   push: ['fcm', 'apns', 'webpush', 'outbox'],
+  // No provider: an in-app message is stored in Herald's own inbox.
+  inApp: [],
 } as const satisfies Record<Channel, readonly string[]>;
 
 export const PROVIDERS = ['resend', 'twilio', 'fcm', 'apns', 'webpush', 'outbox'] as const;

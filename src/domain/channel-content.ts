@@ -4,7 +4,7 @@ import type { PushContent } from './push';
 
 export type { PushContent };
 
-export const CHANNELS = ['email', 'sms', 'push'] as const;
+export const CHANNELS = ['email', 'sms', 'push', 'inApp'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface EmailContent {
@@ -25,8 +25,19 @@ export interface SmsContent {
   body: string;
 }
 
+/**
+ * An in-app variant: title and body are text templates; `actionUrl` and the `data` object are
+ * stored as given. Shaped like push content, so code tells them apart by the campaign's channel.
+ */
+export interface InAppContent {
+  title: string;
+  body: string;
+  actionUrl?: string;
+  data?: Record<string, unknown>;
+}
+
 /** One variant of a campaign's content; which one follows the campaign's channel (the API keeps them apart). */
-export type ChannelContent = EmailContent | SmsContent | PushContent;
+export type ChannelContent = EmailContent | SmsContent | PushContent | InAppContent;
 
 export function isSmsContent(content: ChannelContent): content is SmsContent {
   return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html') && !Object.hasOwn(content, 'title');

@@ -44,6 +44,12 @@ export interface ChannelRules {
   seedAttributes?(recipient: Recipient): Record<string, unknown>;
   /** The recipient's address: its channelData first, then the profile; else the exclusion reason. */
   resolveAddress(recipient: Recipient, source: AddressSource): AddressResolution;
+  /**
+   * For a channel whose content is `{title, body, …}` like push's: what a variant keeps besides
+   * title and body, stored as JSON in the rendered message's `html`. Absent: push's data and
+   * deepLink. Content shapes alike (in-app's and push's), so preparation asks the channel.
+   */
+  titledExtras?(variant: ChannelContent): Record<string, unknown>;
   /** What activation requires of each language variant of the content. */
   reviewContent(variants: ContentVariant<ChannelContent>[]): ReviewIssue[];
   /** The engagement tracking this channel supports; absent: none. */

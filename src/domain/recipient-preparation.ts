@@ -41,7 +41,7 @@ export function prepareRecipient(
 }
 
 /** The part of a channel's rules preparation uses. */
-export type PreparationRules = Pick<ChannelRules, 'needsPushTokens' | 'seedAttributes' | 'resolveAddress'>;
+export type PreparationRules = Pick<ChannelRules, 'needsPushTokens' | 'seedAttributes' | 'resolveAddress' | 'titledExtras'>;
 
 /** The address rules of the paths from before REFERENCES_NOT_CONTENT: email, as src/channels/email/email-rules.ts resolves it. */
 const EMAIL_BEFORE_CHANNELS: PreparationRules = {
@@ -93,9 +93,12 @@ export async function prepareChannelRecipient(
     const content = variant.content;
     const variables = { profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) };
     if (isPushContent(content)) {
-      // Title and body render as text (no HTML escaping); data and deepLink are sent as given, kept as JSON in `html`.
+      // Title and body render as text (no HTML escaping); the rest (push's data and deepLink, or what
+      // the channel's rules keep, in-app's actionUrl and data) is sent as given, kept as JSON in `html`.
       const { subject, text } = await steps.render({ content: { subject: content.title, html: '', text: content.body }, ...variables });
-      const extras: PushExtras = { ...(content.data && { data: content.data }), ...(content.deepLink && { deepLink: content.deepLink }) };
+      const extras: PushExtras | Record<string, unknown> = rules.titledExtras
+        ? rules.titledExtras(content)
+        : { ...(content.data && { data: content.data }), ...(content.deepLink && { deepLink: content.deepLink }) };
       return { base, address, rendered: { subject, html: JSON.stringify(extras), text: text ?? '' }, locale: variant.locale };
     }
     if (isSmsContent(content)) {

@@ -16,6 +16,8 @@ export interface ErasureCounts {
   audienceMemberships: number;
   /** Topic subscriptions deleted. */
   topicSubscriptions: number;
+  /** In-app messages deleted from the person's inbox. */
+  inboxMessages: number;
   /** Deliveries kept for the counts, with the person taken out (userId `erased:<position>`, no address, context or provider id). */
   deliveries: number;
   renderedMessages: number;
@@ -66,7 +68,7 @@ export class ProfileErasureRepository {
    * address its deliveries went to (channelData included), and its push tokens.
    */
   async addresses(namespace: string, userId: string, attributes: Record<string, unknown> | undefined): Promise<PersonAddresses> {
-    const found: Record<Channel, Set<string>> = { email: new Set(), sms: new Set(), push: new Set() };
+    const found: Record<Channel, Set<string>> = { email: new Set(), sms: new Set(), push: new Set(), inApp: new Set() };
     const add = (channel: Channel, raw: unknown) => {
       if (typeof raw !== 'string' || raw === '') return;
       const normalised = normaliseAddress(channelRulesOf(channel), raw);
@@ -87,12 +89,21 @@ export class ProfileErasureRepository {
     for (const row of sent) add(row.channel, row.address);
     const tokens = await this.db.selectFrom('push_tokens').select('token').where('namespace', '=', namespace).where('user_id', '=', userId).execute();
     for (const row of tokens) add('push', row.token);
-    return { email: [...found.email], sms: [...found.sms], push: [...found.push] };
+    return { email: [...found.email], sms: [...found.sms], push: [...found.push], inApp: [...found.inApp] };
   }
 
   /** Whether anything at all is held about the key or its addresses (else the API answers 404). */
   async holdsAnything(namespace: string, userId: string, addresses: PersonAddresses): Promise<boolean> {
-    for (const table of ['profiles', 'push_tokens', 'deliveries', 'audience_members', 'topic_subscriptions', 'event_waits', 'inbound_events'] as const) {
+    for (const table of [
+      'profiles',
+      'push_tokens',
+      'deliveries',
+      'audience_members',
+      'topic_subscriptions',
+      'inbox_messages',
+      'event_waits',
+      'inbound_events',
+    ] as const) {
       const row = await this.db
         .selectFrom(table)
         .select('user_id')
@@ -219,6 +230,7 @@ export class ProfileErasureRepository {
     const topicSubscriptions = deleted(
       await db.deleteFrom('topic_subscriptions').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst(),
     );
+    const inboxMessages = deleted(await db.deleteFrom('inbox_messages').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
     const profiles = deleted(await db.deleteFrom('profiles').where('namespace', '=', namespace).where('user_id', '=', userId).executeTakeFirst());
     // A run waiting in a waitForEvent step for the person loses its wait row, so POST /v1/events
     // reaches it no more: the wait's timer in the workflow ends it as a timeout (ifTimeout).
@@ -257,6 +269,7 @@ export class ProfileErasureRepository {
       preferences,
       audienceMemberships,
       topicSubscriptions,
+      inboxMessages,
       deliveries: Number(rewritten.numUpdatedRows),
       renderedMessages,
       outboxMessages,

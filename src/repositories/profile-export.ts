@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { HeraldDb } from '../db/database';
 import { readJson, valuesTable } from '../db/dialect';
 import type { Channel } from '../domain/campaign';
+import { InboxRepository } from './inbox';
 import type { PersonAddresses } from './profile-erasure';
 
 export interface ExportedEvent {
@@ -82,6 +83,11 @@ export class ProfileExportRepository {
       .orderBy('m.added_at')
       .execute();
     return rows.map((row) => ({ audienceId: row.audience_id, audienceName: row.name, addedAt: row.added_at }));
+  }
+
+  /** The person's in-app messages, newest first, as the inbox feed answers them. */
+  async inboxMessages(namespace: string, userId: string) {
+    return new InboxRepository(this.db).allOf({ namespace, userId });
   }
 
   /** The topics the key is subscribed to, oldest subscription first. */

@@ -34,6 +34,8 @@ export interface ProfileExport {
   preferences: StoredPreferences | null;
   audienceMemberships: Awaited<ReturnType<ProfileExportRepository['audienceMemberships']>>;
   topicSubscriptions: Awaited<ReturnType<ProfileExportRepository['topicSubscriptions']>>;
+  /** The person's in-app inbox (docs/inbox.md). */
+  inboxMessages: Awaited<ReturnType<ProfileExportRepository['inboxMessages']>>;
   history: ExportedHistoryEntry[];
   historyTruncated: boolean;
   suppressions: Awaited<ReturnType<ProfileExportRepository['suppressions']>>;
@@ -93,6 +95,7 @@ export async function exportProfile(deps: Pick<ServiceDependencies, 'db'>, names
       preferences: (await new PreferenceRepository(trx).get(namespace, userId)) ?? null,
       audienceMemberships: await reader.audienceMemberships(namespace, userId),
       topicSubscriptions: await reader.topicSubscriptions(namespace, userId),
+      inboxMessages: await reader.inboxMessages(namespace, userId),
       history: history.items,
       historyTruncated: history.truncated,
       suppressions: await reader.suppressions(addresses),

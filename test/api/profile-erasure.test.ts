@@ -183,6 +183,7 @@ describe('erasing a person', () => {
         preferences: 0,
         audienceMemberships: 1,
         topicSubscriptions: 0,
+        inboxMessages: 0,
         deliveries: 3,
         renderedMessages: 3,
         outboxMessages: 1,

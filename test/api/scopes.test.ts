@@ -47,7 +47,14 @@ describe('API key scopes', () => {
     expect(operations.length).toBeGreaterThan(10);
     // The inbox's subscriber calls take a subscriber token (src/api/subscriber-access.ts), never an API key.
     const subscriberOperations = operations.filter(({ operation }) => operation.security?.some((r) => 'subscriberToken' in r)).map(({ name }) => name);
-    expect(subscriberOperations.sort()).toEqual(['GET /v1/inbox/preferences', 'PUT /v1/inbox/preferences']);
+    expect(subscriberOperations.sort()).toEqual([
+      'GET /v1/inbox/messages',
+      'GET /v1/inbox/preferences',
+      'GET /v1/inbox/stream',
+      'PATCH /v1/inbox/messages/{id}',
+      'POST /v1/inbox/messages/read-all',
+      'PUT /v1/inbox/preferences',
+    ]);
     for (const { name, operation } of operations.filter((o) => !subscriberOperations.includes(o.name))) {
       const scopes = (operation.security ?? []).flatMap((requirement) => requirement.bearerAuth ?? []);
       expect(scopes.length, name).toBeGreaterThan(0);
@@ -104,6 +111,10 @@ describe('API key scopes', () => {
       // A subscriber token's calls refuse an API key as a token.
       'GET /v1/inbox/preferences': 401,
       'PUT /v1/inbox/preferences': 401,
+      'GET /v1/inbox/messages': 401,
+      'PATCH /v1/inbox/messages/{id}': 401,
+      'POST /v1/inbox/messages/read-all': 401,
+      'GET /v1/inbox/stream': 401,
     };
     expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((name) => [name, allowed[name as keyof typeof allowed] ?? 403])));
     expect(Object.keys(answers).length).toBeGreaterThan(10);

@@ -77,6 +77,13 @@ describe('each channel resolves the address', () => {
     expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {}, pushTokens: [stored, device] })).toEqual({ address: pushAddress(stored) });
     expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-push-token' });
   });
+
+  it('inApp: the recipient itself, namespace/userId, whatever the profile holds', () => {
+    const { rules } = channelOf('inApp');
+    expect(rules.needsPushTokens).toBe(false);
+    expect(rules.resolveAddress(recipient('users', 'u/1'), { attributes: {} })).toEqual({ address: 'users/u/1' });
+    expect(rules.resolveAddress(recipient('users', 'u1', { emailAddress: 'a@x.com' }), { attributes: { email: 'b@x.com' } })).toEqual({ address: 'users/u1' });
+  });
 });
 
 describe('each channel reviews its content and tracking', () => {
@@ -107,6 +114,18 @@ describe('each channel reviews its content and tracking', () => {
       { field: 'content.body', message: 'a push campaign needs a body' },
       { field: 'content.data.n', message: 'push data values must be strings' },
     ]);
+    expect(channelRulesOf('inApp').reviewContent(variants({ title: 'T', body: 'B', actionUrl: '/orders/1', data: { n: 1, o: { p: true } } }))).toEqual([]);
+    expect(channelRulesOf('inApp').reviewContent(variants({ title: ' ', body: 'B', actionUrl: 'javascript:alert(1)', deepLink: 'x://y' }))).toEqual([
+      { field: 'content.title', message: 'an in-app campaign needs a title' },
+      { field: 'content.deepLink', message: 'in-app content has actionUrl, not deepLink' },
+      { field: 'content.actionUrl', message: 'an action URL is an http(s) URL or a path starting with / (not javascript, data or file)' },
+    ]);
+    // Shaped like push content, rendered by the channel's own rule: actionUrl and data, not deepLink.
+    expect(channelRulesOf('inApp').titledExtras?.({ title: 'T', body: 'B', actionUrl: 'https://x.com/a', data: { n: 1 } })).toEqual({
+      actionUrl: 'https://x.com/a',
+      data: { n: 1 },
+    });
+    expect(channelRulesOf('push').titledExtras).toBeUndefined();
     expect(reviewCampaign(campaign('push', { subject: 's', html: 'h' }), 0, channelRulesOf('push'))).toEqual([
       { field: 'content.title', message: 'a push campaign needs a title and a body' },
     ]);
@@ -140,6 +159,7 @@ describe('each channel normalises feedback addresses and names what it expects',
       email: 'an email address',
       sms: 'an international phone number (+44 7911 123456)',
       push: 'a push token',
+      inApp: 'an inbox (namespace/userId)',
     });
     expect(CHANNELS.filter((name) => carriesUnsubscribe('marketing', channelRulesOf(name)))).toEqual(['email']);
     expect(CHANNELS.filter((name) => carriesUnsubscribe('transactional', channelRulesOf(name)))).toEqual([]);
@@ -171,7 +191,10 @@ describe('each channel dispatch checks the address before any provider', () => {
     const rejected: string[] = [];
     for (const name of CHANNELS) expect(await channelOf(name).dispatch(message('nope'), context(rejected))).toEqual({ kind: 'rejected' });
     expect(rejected).toEqual(
-      CHANNELS.map((name) => ({ email: 'not a deliverable email address', sms: 'not an E.164 phone number', push: 'not a push target' })[name]),
+      CHANNELS.map(
+        (name) =>
+          ({ email: 'not a deliverable email address', sms: 'not an E.164 phone number', push: 'not a push target', inApp: 'not an inbox address' })[name],
+      ),
     );
   });
 

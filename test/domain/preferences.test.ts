@@ -102,9 +102,11 @@ describe("the hosted page's form", () => {
       'channel:email': true,
       'channel:sms': false,
       'channel:push': true,
+      'channel:inApp': true,
       'category:billing:email': false,
       'category:billing:sms': false,
       'category:billing:push': true,
+      'category:billing:inApp': true,
     });
     expect(decodeShown(encodeShown(shown))).toEqual(shown);
   });

@@ -7,7 +7,10 @@ import { queryableJsonObject, safeText } from './safe-text';
 // so that a line is valid exactly when the same PUT would be.
 
 const Consent = z.enum(['in', 'out']);
-export const ConsentsSchema = z.object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional() }).strict().openapi('Consents');
+export const ConsentsSchema = z
+  .object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional(), inApp: Consent.optional() })
+  .strict()
+  .openapi('Consents');
 
 /** A namespace or a userId: what the PUT accepts as a path segment. */
 export const profileKeyPart = () => safeText(1, 255);

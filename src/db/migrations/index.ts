@@ -22,6 +22,7 @@ import { profileIdsAndErasure } from './0022-profile-ids-and-erasure';
 import { campaignSteps } from './0023-campaign-steps';
 import { preferences } from './0024-preferences';
 import { topics } from './0025-topics';
+import { inAppInbox } from './0026-in-app-inbox';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
@@ -50,6 +51,7 @@ export const migrationProvider: MigrationProvider = {
       '0023-campaign-steps': campaignSteps,
       '0024-preferences': preferences,
       '0025-topics': topics,
+      '0026-in-app-inbox': inAppInbox,
     };
   },
 };

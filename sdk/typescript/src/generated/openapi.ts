@@ -3437,7 +3437,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    channel?: "email" | "sms" | "push";
+                    channel?: "email" | "sms" | "push" | "inApp";
                     /** @description nextCursor from the previous page */
                     cursor?: string;
                     limit?: number;
@@ -5266,6 +5266,249 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inbox/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My in-app messages (subscriber token)
+         * @description The in-app messages of the person the subscriber token names, newest first, `limit` a page (keyset cursor), with the unread count. Callable from a browser (CORS, any origin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description nextCursor from the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    /** @description `all`: every message not archived; `unread` and `read`: of those; `archived`: the archived ones. */
+                    status?: "all" | "unread" | "read" | "archived";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page of the feed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboxPage"];
+                    };
+                };
+                /** @description Invalid status, limit or cursor */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing, forged, altered or expired subscriber token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-person rate (10 calls/s), or too many wrong tokens from this address */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Mark one of my messages seen, read, unread, archived (subscriber token) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InboxChange"];
+                };
+            };
+            responses: {
+                /** @description The message as changed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboxMessage"];
+                    };
+                };
+                /** @description Invalid change */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing, forged, altered or expired subscriber token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such message in this person's inbox (another person's id answers the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-person rate (10 calls/s), or too many wrong tokens from this address */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/inbox/messages/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark all my messages read (subscriber token) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description How many were unread */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboxReadAll"];
+                    };
+                };
+                /** @description Missing, forged, altered or expired subscriber token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-person rate (10 calls/s), or too many wrong tokens from this address */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbox/preferences": {
         parameters: {
             query?: never;
@@ -5423,6 +5666,79 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My inbox, live (Server-Sent Events; subscriber token)
+         * @description Server-Sent Events: `message` (an InboxMessage as JSON, its id as the event id) within a second of the send, and `unread-count` (`{"unreadCount"}`) at the start and after each change; a comment every 15 s keeps the connection open. Reconnecting with `Last-Event-ID` first replays the messages after that one, oldest first. At most 3 streams per person at once (429 beyond). Browsers' EventSource sends no Authorization header: read it with fetch, or a polyfill that sets headers.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The id of the last message received */
+                    "last-event-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The event stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Missing, forged, altered or expired subscriber token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Over the per-person rate, too many wrong tokens from this address, or 3 streams of this person open already */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The database is briefly unavailable */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -6582,7 +6898,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    channel: "email" | "sms" | "push";
+                    channel: "email" | "sms" | "push" | "inApp";
                 };
                 cookie?: never;
             };
@@ -6665,7 +6981,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    channel: "email" | "sms" | "push";
+                    channel: "email" | "sms" | "push" | "inApp";
                 };
                 cookie?: never;
             };
@@ -6760,7 +7076,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    channel?: "email" | "sms" | "push";
+                    channel?: "email" | "sms" | "push" | "inApp";
                     /** @description nextCursor from the previous page */
                     cursor?: string;
                     limit?: number;
@@ -6956,7 +7272,7 @@ export interface paths {
                 header?: never;
                 path: {
                     address: string;
-                    channel: "email" | "sms" | "push";
+                    channel: "email" | "sms" | "push" | "inApp";
                 };
                 cookie?: never;
             };
@@ -8889,7 +9205,7 @@ export interface components {
          */
         AudienceConsentCondition: {
             /** @enum {string} */
-            consent: "email" | "sms" | "push";
+            consent: "email" | "sms" | "push" | "inApp";
             /** @enum {string} */
             op: "eq" | "neq" | "exists" | "notExists";
             /** @enum {string} */
@@ -9097,14 +9413,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
              * @enum {string}
              */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
+            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9197,14 +9513,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
              * @enum {string}
              */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
+            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9292,14 +9608,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
              * @enum {string}
              */
-            channel?: "email" | "sms" | "push";
+            channel?: "email" | "sms" | "push" | "inApp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
+            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9526,14 +9842,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}) or push (content {title, body, data?, deepLink?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
              * @enum {string}
              */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
+            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9617,7 +9933,7 @@ export interface components {
         /** @description At most `max` marketing messages to one profile on `channel` in any `periodHours` hours, across campaigns. Transactional campaigns are never capped. */
         CappingRule: {
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             max: number;
             periodHours: number;
             updatedAt: string;
@@ -9660,7 +9976,7 @@ export interface components {
         };
         ChannelConfiguration: {
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             createdAt: string;
             id: string;
             /** @description Variables the settings name that are not set for the worker (names only). A campaign with this configuration fails review until it is empty. */
@@ -9683,7 +9999,7 @@ export interface components {
         };
         ChannelConfigurationCreate: {
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             /** @example Acme transactional email */
             name: string;
             /**
@@ -9733,6 +10049,7 @@ export interface components {
          */
         ChannelSwitches: {
             email?: boolean;
+            inApp?: boolean;
             push?: boolean;
             sms?: boolean;
         };
@@ -9788,6 +10105,8 @@ export interface components {
         Consents: {
             /** @enum {string} */
             email?: "in" | "out";
+            /** @enum {string} */
+            inApp?: "in" | "out";
             /** @enum {string} */
             push?: "in" | "out";
             /** @enum {string} */
@@ -9894,6 +10213,8 @@ export interface components {
             eventWaits: number;
             /** @description Executions whose trigger context (the person's alone) was cleared, whose requestId named the person (renamed `erased:<executionId>`), or whose cancellationKey was cleared (the person's alone, or naming them). */
             executions: number;
+            /** @description In-app messages deleted from the person's inbox. */
+            inboxMessages: number;
             /** @description Outbox copies deleted. */
             outboxMessages: number;
             /** @description The person's preferences deleted (channels and categories; 0 or 1). */
@@ -10156,7 +10477,7 @@ export interface components {
             campaignId: string;
             campaignName?: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             channelData?: unknown;
             context?: unknown;
             events: {
@@ -10189,12 +10510,78 @@ export interface components {
             /** @enum {string} */
             status: "ok";
         };
+        /** @description Either one variant (InAppContent), which is the default alone, or {default, translations}. */
+        InAppCampaignContent: components["schemas"]["InAppContent"] | components["schemas"]["MultilingualInAppContent"];
+        /** @description Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `actionUrl` and `data` are stored as given. A send stores the message in the recipient's inbox (GET /v1/inbox/messages). */
+        InAppContent: {
+            /**
+             * @description Opened when the message is clicked: an http(s) URL or a path of your site (/orders/42); stored as given. Review checks it.
+             * @example https://example.com/orders/42
+             */
+            actionUrl?: string;
+            /** @example Hi {{ profile.firstName }}, it arrives tomorrow. */
+            body: string;
+            /** @description A JSON object for your page, stored and answered as given, not rendered. */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** @example Your order {{ context.orderId }} shipped */
+            title: string;
+        };
+        InboxChange: {
+            /** @description true archives it (out of `all`, `unread` and the unread count); false brings it back. */
+            archived?: boolean;
+            /** @description true marks it read (and seen); false unread again. */
+            read?: boolean;
+            /**
+             * @description Shown to the person (kept as first set).
+             * @enum {boolean}
+             */
+            seen?: true;
+        };
+        InboxMessage: {
+            actionUrl: string | null;
+            archivedAt: string | null;
+            /** @description Rendered: plain text, not HTML. */
+            body: string;
+            campaignId: string;
+            createdAt: string;
+            data: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A ULID; the stream sends it as the event id (Last-Event-ID). */
+            id: string;
+            readAt: string | null;
+            seenAt: string | null;
+            /** @description Rendered: plain text, not HTML (escape it where you show it as HTML). */
+            title: string;
+        };
+        InboxPage: {
+            items: components["schemas"]["InboxMessage"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            nextCursor: string | null;
+            /** @description Messages neither read nor archived, whatever the status asked. */
+            unreadCount: number;
+        };
+        InboxReadAll: {
+            unreadCount: number;
+            /** @description Messages that were unread. */
+            updated: number;
+        };
         /** @description A default variant and translations by BCP 47 language tag. */
         MultilingualEmailContent: {
             default: components["schemas"]["EmailContent"];
             /** @description Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most 100. */
             translations?: {
                 [key: string]: components["schemas"]["EmailContent"];
+            };
+        };
+        /** @description A default variant and translations by BCP 47 language tag. */
+        MultilingualInAppContent: {
+            default: components["schemas"]["InAppContent"];
+            /** @description Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most 100. */
+            translations?: {
+                [key: string]: components["schemas"]["InAppContent"];
             };
         };
         /** @description A default variant and translations by BCP 47 language tag. */
@@ -10217,7 +10604,7 @@ export interface components {
             /** @example Ann@Example.com */
             address: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             /** @description A note kept with the entry */
             detail?: string;
             /**
@@ -10229,7 +10616,7 @@ export interface components {
         OutboxMessage: {
             campaignId: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             createdAt: string;
             executionId: string;
             html: string | null;
@@ -10386,6 +10773,8 @@ export interface components {
             }[];
             /** @description More than 1000 events: the newest 1000 are listed. */
             inboundEventsTruncated: boolean;
+            /** @description The person's in-app messages (docs/inbox.md), newest first. */
+            inboxMessages: components["schemas"]["InboxMessage"][];
             namespace: string;
             nextCursor?: string;
             /** @description What the person turned on or off, per channel and per category (docs/preferences.md); null when nothing. */
@@ -10425,7 +10814,7 @@ export interface components {
             suppressions: {
                 address: string;
                 /** @enum {string} */
-                channel: "email" | "sms" | "push";
+                channel: "email" | "sms" | "push" | "inApp";
                 createdAt: string;
                 reason: string;
             }[];
@@ -10588,9 +10977,9 @@ export interface components {
              * @description Absent: the campaign's channel.
              * @enum {string}
              */
-            channel?: "email" | "sms" | "push";
+            channel?: "email" | "sms" | "push" | "inApp";
             /** @description The message's content, as a campaign's on that channel. Absent: the campaign's content, which only a send step on the campaign's channel may use. */
-            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"];
+            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
             /**
              * @description Unique in the campaign; conditions and the execution status name the step by it.
              * @example remind
@@ -10697,7 +11086,7 @@ export interface components {
             /** @description Set instead of `address` after DELETE /v1/profiles/{namespace}/{userId} erased the person: a keyed hash of the address (`hmac-sha256:…`), which still refuses every send to it. DELETE /v1/suppressions/{channel}/{address} with the address removes it. */
             addressHash?: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
             createdAt: string;
             /** @description The provider's raw reason, or the note given */
             detail?: string;
@@ -10713,7 +11102,7 @@ export interface components {
         SuppressionImportLine: {
             address: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push";
+            channel: "email" | "sms" | "push" | "inApp";
         };
         SuppressionImportSummary: {
             added: number;

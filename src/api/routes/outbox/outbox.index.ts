@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { CHANNELS } from '../../../domain/campaign';
 import { allowKeys } from '../../access';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { createRouter } from '../../create-router';
@@ -7,7 +8,8 @@ import { problemContent, v1Responses } from '../../problem';
 const OutboxMessageSchema = z
   .object({
     id: z.string(),
-    channel: z.enum(['email', 'sms', 'push']),
+    // Every channel's name (an in-app message never goes to the outbox: it is stored in the inbox).
+    channel: z.enum(CHANNELS),
     to: z.string(),
     subject: z.string().nullable(),
     html: z.string().nullable(),

@@ -5,6 +5,7 @@ import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { safeText } from '../../schemas/safe-text';
 import { ConsentsSchema } from '../../schemas/profile-upsert';
+import { InboxMessageSchema } from '../inbox/inbox.schemas';
 
 const ProfileKeyParams = z.object({
   namespace: safeText(1, 255).openapi({ param: { name: 'namespace', in: 'path' }, example: 'email' }),
@@ -19,6 +20,7 @@ export const ErasureCountsSchema = z
     preferences: count("The person's preferences deleted (channels and categories; 0 or 1)."),
     audienceMemberships: count('Static audience memberships deleted.'),
     topicSubscriptions: count('Topic subscriptions deleted.'),
+    inboxMessages: count("In-app messages deleted from the person's inbox."),
     deliveries: count(
       'Deliveries kept for the counts with the person taken out: userId becomes `erased:<position>`; address, provider message id, context and channelData are cleared.',
     ),
@@ -102,6 +104,7 @@ export const ProfileExportSchema = z
       .openapi({ description: 'What the person turned on or off, per channel and per category (docs/preferences.md); null when nothing.' }),
     audienceMemberships: z.array(z.object({ audienceId: z.string(), audienceName: z.string(), addedAt: z.string() })),
     topicSubscriptions: z.array(z.object({ topic: z.string(), topicName: z.string(), subscribedAt: z.string() })),
+    inboxMessages: z.array(InboxMessageSchema).openapi({ description: "The person's in-app messages (docs/inbox.md), newest first." }),
     history: z.array(z.object({ occurredAt: z.string(), action: z.string(), actor: z.string(), after: z.record(z.string(), z.unknown()).optional() })).openapi({
       description:
         'The audit entries about the profile, oldest first: who changed it, and consent changes with how they came (one-click unsubscribe, SMS keyword).',

@@ -1,0 +1,36 @@
+// The in-app channel's campaign content as the API takes it (OpenAPI component InAppContent); the
+// campaign schema (src/api/schemas/campaign-content.ts) puts each channel's in its content union.
+
+import { z } from '@hono/zod-openapi';
+import { templateSafetyProblem } from '../../domain/template-safety.mjs';
+import { actionUrlProblem } from './in-app-rules';
+
+export const InAppContentSchema = z
+  .object({
+    title: z.string().max(256).openapi({ example: 'Your order {{ context.orderId }} shipped' }),
+    body: z.string().max(4096).openapi({ example: 'Hi {{ profile.firstName }}, it arrives tomorrow.' }),
+    actionUrl: z.string().max(2048).optional().openapi({
+      description: 'Opened when the message is clicked: an http(s) URL or a path of your site (/orders/42); stored as given. Review checks it.',
+      example: 'https://example.com/orders/42',
+    }),
+    data: z.record(z.string().min(1).max(64), z.unknown()).optional().openapi({
+      description: 'A JSON object for your page, stored and answered as given, not rendered.',
+    }),
+  })
+  .strict()
+  .superRefine((content, ctx) => {
+    for (const field of ['title', 'body'] as const) {
+      const problem = templateSafetyProblem(content[field]);
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+    }
+    if (content.actionUrl !== undefined) {
+      const problem = actionUrlProblem(content.actionUrl);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['actionUrl'], message: problem });
+    }
+    if (content.data && JSON.stringify(content.data).length > 16_384)
+      ctx.addIssue({ code: 'custom', path: ['data'], message: 'data is at most 16 KiB of JSON' });
+  })
+  .openapi('InAppContent', {
+    description:
+      "Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `actionUrl` and `data` are stored as given. A send stores the message in the recipient's inbox (GET /v1/inbox/messages).",
+  });

@@ -1,0 +1,227 @@
+import { sql, type Selectable } from 'kysely';
+import { monotonicFactory } from 'ulid';
+import type { HeraldDb } from '../db/database';
+import { dialectOf, readJson } from '../db/dialect';
+import type { InboxMessageTable } from '../db/schema';
+
+const nextId = monotonicFactory();
+
+/** The PostgreSQL channel the inbox's changes are announced on (src/services/inbox-events.ts listens). */
+export const INBOX_NOTIFY_CHANNEL = 'herald_inbox';
+
+/** Whose inbox: a subscriber token names one person. */
+export interface InboxOwner {
+  namespace: string;
+  userId: string;
+}
+
+/** One in-app message as the feed and the stream answer it. */
+export interface InboxMessage {
+  id: string;
+  campaignId: string;
+  title: string;
+  body: string;
+  actionUrl: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+  seenAt: string | null;
+  readAt: string | null;
+  archivedAt: string | null;
+}
+
+/** A message the in-app dispatch stores: the delivery it is, whose inbox, and its rendered content. */
+export interface NewInboxMessage extends InboxOwner {
+  campaignId: string;
+  executionId: string;
+  position: number;
+  title: string;
+  body: string;
+  actionUrl?: string;
+  data?: Record<string, unknown>;
+}
+
+/** What a feed lists: everything not archived (`all`), of it the unread or the read, or the archived. */
+export const INBOX_STATUSES = ['all', 'unread', 'read', 'archived'] as const;
+export type InboxStatus = (typeof INBOX_STATUSES)[number];
+
+/** Where a newest-first page stopped: the last message's creation time and id. */
+export interface InboxCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** A subscriber's change to one message (PATCH /v1/inbox/messages/{id}). */
+export interface InboxChange {
+  seen?: true;
+  read?: boolean;
+  archived?: boolean;
+}
+
+/** An announcement on INBOX_NOTIFY_CHANNEL: a new message (`m`) or changed states (`c`) in one person's inbox. */
+export interface InboxAnnouncement {
+  kind: 'm' | 'c';
+  namespace: string;
+  userId: string;
+  id?: string;
+}
+
+function toMessage(row: Selectable<InboxMessageTable>): InboxMessage {
+  return {
+    id: row.id,
+    campaignId: row.campaign_id,
+    title: row.title,
+    body: row.body,
+    actionUrl: row.action_url,
+    data: row.data === null ? null : readJson<Record<string, unknown>>(row.data),
+    createdAt: row.created_at,
+    seenAt: row.seen_at,
+    readAt: row.read_at,
+    archivedAt: row.archived_at,
+  };
+}
+
+/** The in-app channel's inbox (migration 0026): stored by the send, read and changed by the person. */
+export class InboxRepository {
+  constructor(private readonly db: HeraldDb) {}
+
+  /**
+   * Stores the message of one delivery, once: a retried send finds the row it stored before. On
+   * PostgreSQL a stored message is announced (NOTIFY) so every API replica's streams hear of it.
+   */
+  async store(message: NewInboxMessage): Promise<{ messageId: string }> {
+    const now = Date.now();
+    const id = nextId(now);
+    const result = await this.db
+      .insertInto('inbox_messages')
+      .values({
+        id,
+        namespace: message.namespace,
+        user_id: message.userId,
+        campaign_id: message.campaignId,
+        execution_id: message.executionId,
+        position: message.position,
+        title: message.title,
+        body: message.body,
+        action_url: message.actionUrl ?? null,
+        data: message.data === undefined ? null : JSON.stringify(message.data),
+        created_at: new Date(now).toISOString(),
+      })
+      .onConflict((oc) => oc.columns(['execution_id', 'position']).doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0n) > 0) {
+      await this.announce({ kind: 'm', namespace: message.namespace, userId: message.userId, id });
+      return { messageId: id };
+    }
+    const stored = await this.db
+      .selectFrom('inbox_messages')
+      .select('id')
+      .where('execution_id', '=', message.executionId)
+      .where('position', '=', message.position)
+      .executeTakeFirstOrThrow();
+    return { messageId: stored.id };
+  }
+
+  /** On PostgreSQL, tells every listening API process of a change (payloads stay far below NOTIFY's 8000 bytes); on SQLite, nothing. */
+  async announce(announcement: InboxAnnouncement): Promise<void> {
+    if (dialectOf(this.db) !== 'postgres') return;
+    await sql`select pg_notify(${INBOX_NOTIFY_CHANNEL}, ${JSON.stringify(announcement)})`.execute(this.db);
+  }
+
+  /** One newest-first page of a person's feed, after the cursor. */
+  async page(owner: InboxOwner, options: { status: InboxStatus; limit: number; after?: InboxCursor }): Promise<{ items: InboxMessage[]; hasMore: boolean }> {
+    let query = this.ofOwner(owner)
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1);
+    if (options.status === 'archived') query = query.where('archived_at', 'is not', null);
+    else query = query.where('archived_at', 'is', null);
+    if (options.status === 'unread') query = query.where('read_at', 'is', null);
+    if (options.status === 'read') query = query.where('read_at', 'is not', null);
+    const after = options.after;
+    if (after)
+      query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
+    const rows = await query.execute();
+    return { items: rows.slice(0, options.limit).map(toMessage), hasMore: rows.length > options.limit };
+  }
+
+  /** Messages neither read nor archived. */
+  async unreadCount(owner: InboxOwner): Promise<number> {
+    const row = await this.ofOwner(owner)
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('count'))
+      .where('read_at', 'is', null)
+      .where('archived_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async get(owner: InboxOwner, id: string): Promise<InboxMessage | undefined> {
+    const row = await this.ofOwner(owner).selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /** The person's messages created after the given one, oldest first (a stream resuming with Last-Event-ID); none when it is not theirs. */
+  async after(owner: InboxOwner, id: string, limit: number): Promise<InboxMessage[]> {
+    const from = await this.ofOwner(owner).select(['created_at', 'id']).where('id', '=', id).executeTakeFirst();
+    if (!from) return [];
+    const rows = await this.ofOwner(owner)
+      .selectAll()
+      .where((eb) => eb.or([eb('created_at', '>', from.created_at), eb.and([eb('created_at', '=', from.created_at), eb('id', '>', from.id)])]))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toMessage);
+  }
+
+  /** Messages created at or after the instant, oldest first, with their owners: the SQLite stream's poll. */
+  async createdSince(since: string, limit: number): Promise<(InboxMessage & InboxOwner)[]> {
+    const rows = await this.db
+      .selectFrom('inbox_messages')
+      .selectAll()
+      .where('created_at', '>=', since)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ ...toMessage(row), namespace: row.namespace, userId: row.user_id }));
+  }
+
+  /** Applies a subscriber's change; undefined when the person has no such message. Seen stays as first set. */
+  async change(owner: InboxOwner, id: string, change: InboxChange): Promise<InboxMessage | undefined> {
+    const now = new Date().toISOString();
+    const set: Partial<Record<'seen_at' | 'read_at' | 'archived_at', string | null>> = {};
+    if (change.read !== undefined) set.read_at = change.read ? now : null;
+    if (change.archived !== undefined) set.archived_at = change.archived ? now : null;
+    if (Object.keys(set).length > 0) await this.ofOwnerUpdate(owner).set(set).where('id', '=', id).execute();
+    // seen, and read (which implies seen), keep the first time they were set.
+    if (change.seen || change.read) await this.ofOwnerUpdate(owner).set({ seen_at: now }).where('id', '=', id).where('seen_at', 'is', null).execute();
+    if (change.read) await this.ofOwnerUpdate(owner).set({ read_at: now }).where('id', '=', id).where('read_at', 'is', null).execute();
+    const message = await this.get(owner, id);
+    if (message) await this.announce({ kind: 'c', namespace: owner.namespace, userId: owner.userId });
+    return message;
+  }
+
+  /** Marks every unread message read (and seen), those the unread count counts (archived ones are left as they are). */
+  async readAll(owner: InboxOwner): Promise<number> {
+    const now = new Date().toISOString();
+    await this.ofOwnerUpdate(owner).set({ seen_at: now }).where('seen_at', 'is', null).where('read_at', 'is', null).where('archived_at', 'is', null).execute();
+    const result = await this.ofOwnerUpdate(owner).set({ read_at: now }).where('read_at', 'is', null).where('archived_at', 'is', null).executeTakeFirst();
+    await this.announce({ kind: 'c', namespace: owner.namespace, userId: owner.userId });
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Every message of a person, newest first (export). */
+  async allOf(owner: InboxOwner): Promise<InboxMessage[]> {
+    const rows = await this.ofOwner(owner).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    return rows.map(toMessage);
+  }
+
+  private ofOwner(owner: InboxOwner) {
+    return this.db.selectFrom('inbox_messages').where('namespace', '=', owner.namespace).where('user_id', '=', owner.userId);
+  }
+
+  private ofOwnerUpdate(owner: InboxOwner) {
+    return this.db.updateTable('inbox_messages').where('namespace', '=', owner.namespace).where('user_id', '=', owner.userId);
+  }
+}
