@@ -60,8 +60,11 @@ export interface WaitForEventStep {
   ifTimeout: StepBranch;
 }
 
-/** An outcome of a send step that a condition may test, furthest first: clicked > opened > delivered > sent. */
-export const SEND_OUTCOMES = ['sent', 'delivered', 'opened', 'clicked', 'failed', 'excluded'] as const;
+/**
+ * An outcome of a send step that a condition may test, the furthest it got: clicked > opened >
+ * delivered > sent, and for an in-app message read > seen > sent; or failed, excluded.
+ */
+export const SEND_OUTCOMES = ['sent', 'delivered', 'opened', 'clicked', 'failed', 'excluded', 'seen', 'read'] as const;
 export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 
 export type ContextCondition =

@@ -121,8 +121,17 @@ export class ExecutionStepRepository {
       .where('position', 'in', positions)
       .where('type', 'in', ['opened', 'clicked', 'delivered'])
       .execute();
+    // In-app messages: seen and read, as the inbox recorded them.
+    const inbox = await this.db
+      .selectFrom('inbox_messages')
+      .select(['position', 'seen_at', 'read_at'])
+      .where('execution_id', '=', executionId)
+      .where('position', 'in', positions)
+      .execute();
     for (const row of deliveries) {
+      const inApp = inbox.find((message) => message.position === row.position);
       if (row.status === 'failed' || row.status === 'excluded') outcomes.set(row.position, row.status);
+      else if (row.status === 'sent' && inApp) outcomes.set(row.position, inApp.read_at ? 'read' : inApp.seen_at ? 'seen' : 'sent');
       else if (row.status === 'sent') {
         const seen = new Set(events.filter((e) => e.position === row.position).map((e) => e.type));
         if (row.feedback === 'delivered') seen.add('delivered');

@@ -271,4 +271,49 @@ describe.skipIf(!executable)('campaign steps end to end (time-skipping server, r
     const placeholders = await herald.db.selectFrom('profiles').select('user_id').where('user_id', 'like', 'erased:%').execute();
     expect(placeholders).toEqual([]);
   });
+
+  it('in-app first, then email a day later only if the in-app message was not read', async () => {
+    const campaignId = await live({
+      name: 'Read it in the app',
+      content: { subject: 'You have a message', html: '<p>Open the app</p>' },
+      steps: [
+        { id: 'inbox', type: 'send', channel: 'inApp', content: { title: 'New invoice', body: 'Invoice {{ context.number }} is ready' } },
+        { id: 'wait', type: 'delay', duration: 'P1D' },
+        { id: 'unread', type: 'condition', where: [{ step: 'inbox', op: 'notIn', value: ['seen', 'read'] }] },
+        { id: 'email', type: 'send' },
+      ],
+    });
+    const reader = await trigger(campaignId, 'nia', { number: 'F-1' });
+    const ignorer = await trigger(campaignId, 'ora', { number: 'F-2' });
+    for (const id of [reader, ignorer]) {
+      await expect.poll(async () => (await execution(id)).recipients[0].steps?.[0]?.status, { timeout: 10_000 }).toBe('sent');
+    }
+    const stored = await herald.db
+      .selectFrom('inbox_messages')
+      .select(['execution_id', 'title', 'body'])
+      .where('campaign_id', '=', campaignId)
+      .orderBy('body')
+      .execute();
+    expect(stored.map(({ title, body }) => `${title}: ${body}`)).toEqual(['New invoice: Invoice F-1 is ready', 'New invoice: Invoice F-2 is ready']);
+    // Nia reads hers (as PATCH /v1/inbox/messages/{id} records it).
+    await herald.db
+      .updateTable('inbox_messages')
+      .set({ seen_at: new Date().toISOString(), read_at: new Date().toISOString() })
+      .where('execution_id', '=', reader)
+      .execute();
+    const nia = await settle(reader);
+    const ora = await settle(ignorer);
+    expect(nia.recipients[0].steps).toMatchObject([
+      { id: 'inbox', status: 'sent' },
+      { id: 'wait', status: 'done' },
+      { id: 'unread', status: 'stopped' },
+    ]);
+    expect(ora.recipients[0].steps).toMatchObject([
+      { id: 'inbox', status: 'sent' },
+      { id: 'wait', status: 'done' },
+      { id: 'unread', status: 'done' },
+      { id: 'email', status: 'sent' },
+    ]);
+    expect((await outbox(campaignId)).map((m) => m.to)).toEqual(['ora@example.com']);
+  });
 });

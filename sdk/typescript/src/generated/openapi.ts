@@ -11031,7 +11031,7 @@ export interface components {
             value?: string | number | boolean | (string | number | boolean)[];
         };
         /**
-         * @description The outcome of an earlier send step for the recipient, the furthest it got: one of sent, delivered, opened, clicked, failed, excluded.
+         * @description The outcome of an earlier send step for the recipient, the furthest it got: one of sent, delivered, opened, clicked, failed, excluded, seen, read.
          * @example {
          *       "step": "email",
          *       "op": "notIn",
@@ -11049,7 +11049,7 @@ export interface components {
              * @example remind
              */
             step: string;
-            value: ("sent" | "delivered" | "opened" | "clicked" | "failed" | "excluded") | ("sent" | "delivered" | "opened" | "clicked" | "failed" | "excluded")[];
+            value: ("sent" | "delivered" | "opened" | "clicked" | "failed" | "excluded" | "seen" | "read") | ("sent" | "delivered" | "opened" | "clicked" | "failed" | "excluded" | "seen" | "read")[];
         };
         StoredPushToken: {
             appID: string;
