@@ -165,7 +165,8 @@ export interface DeliveryEventTable {
   execution_id: string;
   position: number;
   /** Opens and clicks (Herald's tracking or the provider's), and provider feedback (migration 0017). */
-  type: 'opened' | 'clicked' | 'delivered' | 'delayed' | 'bounced' | 'complained' | 'unsubscribed';
+  /** `seen` and `read`: an in-app message, the first time (src/repositories/inbox.ts). */
+  type: 'opened' | 'clicked' | 'delivered' | 'delayed' | 'bounced' | 'complained' | 'unsubscribed' | 'seen' | 'read';
   /** The link clicked; null for opens (and for clicks a provider tracked). */
   link_index: number | null;
   occurred_at: string;
@@ -329,7 +330,7 @@ export interface TopicSubscriptionTable {
 /** What happened to a delivery, for the customer's feedback webhooks (migration 0019); ordered by id. */
 export interface FeedbackEventTable {
   id: Generated<number>;
-  type: 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'excluded' | 'opened' | 'clicked' | 'unsubscribed';
+  type: 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'excluded' | 'opened' | 'clicked' | 'unsubscribed' | 'inapp.seen' | 'inapp.read';
   execution_id: string;
   position: number;
   occurred_at: string;

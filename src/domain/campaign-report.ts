@@ -13,6 +13,7 @@
  *   bucket of its first recorded open or click; per link, total clicks and deliveries that
  *   clicked it.
  * - Top domains: the part after `@` of sent email addresses, lower-cased.
+ * - In-app messages: seen and read, each counted once per message (the inbox records the first time).
  */
 
 export const SERIES_METRICS = [
@@ -31,6 +32,8 @@ export const SERIES_METRICS = [
   'unique_opens',
   'clicks',
   'unique_clicks',
+  'seen',
+  'read',
 ] as const;
 export type SeriesMetric = (typeof SERIES_METRICS)[number];
 export const KEYED_METRICS = ['excluded_reason', 'failed_reason', 'domain', 'link', 'link_unique'] as const;
@@ -143,6 +146,10 @@ export function eventContributions(event: FoldedEvent): Contribution[] {
     }
     case 'unsubscribed':
       return [one('unsubscribed')];
+    case 'seen':
+      return [one('seen')];
+    case 'read':
+      return [one('read')];
     default:
       // delivered, bounced, … events: the delivery's feedback column counts them, once.
       return [];
@@ -183,6 +190,8 @@ export interface SeriesPoint {
   uniqueOpens: number;
   clicks: number;
   uniqueClicks: number;
+  seen: number;
+  read: number;
 }
 
 export interface CampaignReport {
@@ -204,6 +213,8 @@ export interface CampaignReport {
     retries: number;
     opens: { total: number; unique: number };
     clicks: { total: number; unique: number };
+    /** In-app messages seen and read (each once). */
+    inApp: { seen: number; read: number };
   };
   excludedByReason: Record<string, number>;
   failedByReason: Record<string, number>;
@@ -265,6 +276,7 @@ export function assembleReport(campaignId: string, from: Date, to: Date, granula
       retries: 0,
       opens: { total: totals.opens, unique: totals.unique_opens },
       clicks: { total: totals.clicks, unique: totals.unique_clicks },
+      inApp: { seen: totals.seen, read: totals.read },
     },
     excludedByReason: sortedRecord(byKey.excluded_reason),
     failedByReason: sortedRecord(byKey.failed_reason),
@@ -296,6 +308,8 @@ export function assembleReport(campaignId: string, from: Date, to: Date, granula
       uniqueOpens: p.unique_opens,
       clicks: p.clicks,
       uniqueClicks: p.unique_clicks,
+      seen: p.seen,
+      read: p.read,
     })),
   };
 }

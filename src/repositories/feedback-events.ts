@@ -2,7 +2,18 @@ import type { Kysely, Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
 import type { Database } from '../db/schema';
 
-export type FeedbackEventType = 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'excluded' | 'opened' | 'clicked' | 'unsubscribed';
+export type FeedbackEventType =
+  | 'sent'
+  | 'delivered'
+  | 'bounced'
+  | 'complained'
+  | 'failed'
+  | 'excluded'
+  | 'opened'
+  | 'clicked'
+  | 'unsubscribed'
+  | 'inapp.seen'
+  | 'inapp.read';
 
 export const FEEDBACK_EVENT_TYPES: readonly FeedbackEventType[] = [
   'sent',
@@ -14,6 +25,9 @@ export const FEEDBACK_EVENT_TYPES: readonly FeedbackEventType[] = [
   'opened',
   'clicked',
   'unsubscribed',
+  // An in-app message seen or read the first time (src/repositories/inbox.ts).
+  'inapp.seen',
+  'inapp.read',
 ];
 
 export interface FeedbackEventDetail {

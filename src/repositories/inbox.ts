@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { HeraldDb } from '../db/database';
 import { dialectOf, readJson } from '../db/dialect';
 import type { InboxMessageTable } from '../db/schema';
+import { FeedbackEventRepository } from './feedback-events';
 
 const nextId = monotonicFactory();
 
@@ -190,13 +191,29 @@ export class InboxRepository {
   /** Applies a subscriber's change; undefined when the person has no such message. Seen stays as first set. */
   async change(owner: InboxOwner, id: string, change: InboxChange): Promise<InboxMessage | undefined> {
     const now = new Date().toISOString();
-    const set: Partial<Record<'seen_at' | 'read_at' | 'archived_at', string | null>> = {};
-    if (change.read !== undefined) set.read_at = change.read ? now : null;
+    const set: Partial<Record<'read_at' | 'archived_at', string | null>> = {};
+    if (change.read === false) set.read_at = null;
     if (change.archived !== undefined) set.archived_at = change.archived ? now : null;
     if (Object.keys(set).length > 0) await this.ofOwnerUpdate(owner).set(set).where('id', '=', id).execute();
-    // seen, and read (which implies seen), keep the first time they were set.
-    if (change.seen || change.read) await this.ofOwnerUpdate(owner).set({ seen_at: now }).where('id', '=', id).where('seen_at', 'is', null).execute();
-    if (change.read) await this.ofOwnerUpdate(owner).set({ read_at: now }).where('id', '=', id).where('read_at', 'is', null).execute();
+    // seen, and read (which implies seen), keep the first time they were set; that first time is an outcome.
+    if (change.seen || change.read) {
+      const seen = await this.ofOwnerUpdate(owner)
+        .set({ seen_at: now })
+        .where('id', '=', id)
+        .where('seen_at', 'is', null)
+        .returning(['execution_id', 'position'])
+        .execute();
+      await this.recordOutcomes(seen, 'seen', now);
+    }
+    if (change.read) {
+      const read = await this.ofOwnerUpdate(owner)
+        .set({ read_at: now })
+        .where('id', '=', id)
+        .where('read_at', 'is', null)
+        .returning(['execution_id', 'position'])
+        .execute();
+      await this.recordOutcomes(read, 'read', now);
+    }
     const message = await this.get(owner, id);
     if (message) await this.announce({ kind: 'c', namespace: owner.namespace, userId: owner.userId });
     return message;
@@ -205,16 +222,60 @@ export class InboxRepository {
   /** Marks every unread message read (and seen), those the unread count counts (archived ones are left as they are). */
   async readAll(owner: InboxOwner): Promise<number> {
     const now = new Date().toISOString();
-    await this.ofOwnerUpdate(owner).set({ seen_at: now }).where('seen_at', 'is', null).where('read_at', 'is', null).where('archived_at', 'is', null).execute();
-    const result = await this.ofOwnerUpdate(owner).set({ read_at: now }).where('read_at', 'is', null).where('archived_at', 'is', null).executeTakeFirst();
+    const seen = await this.ofOwnerUpdate(owner)
+      .set({ seen_at: now })
+      .where('seen_at', 'is', null)
+      .where('read_at', 'is', null)
+      .where('archived_at', 'is', null)
+      .returning(['execution_id', 'position'])
+      .execute();
+    await this.recordOutcomes(seen, 'seen', now);
+    const read = await this.ofOwnerUpdate(owner)
+      .set({ read_at: now })
+      .where('read_at', 'is', null)
+      .where('archived_at', 'is', null)
+      .returning(['execution_id', 'position'])
+      .execute();
+    await this.recordOutcomes(read, 'read', now);
     await this.announce({ kind: 'c', namespace: owner.namespace, userId: owner.userId });
-    return Number(result.numUpdatedRows);
+    return read.length;
   }
 
   /** Every message of a person, newest first (export). */
   async allOf(owner: InboxOwner): Promise<InboxMessage[]> {
     const rows = await this.ofOwner(owner).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
     return rows.map(toMessage);
+  }
+
+  /**
+   * The first time messages were seen or read, as their deliveries' outcomes: a delivery event
+   * for reports and step conditions, and a feedback event (`inapp.seen`, `inapp.read`) for the
+   * webhooks out while an endpoint is enabled. Once per message: one read again after being
+   * marked unread is not counted again.
+   */
+  private async recordOutcomes(found: { execution_id: string; position: number }[], type: 'seen' | 'read', at: string): Promise<void> {
+    if (found.length === 0) return;
+    const before = await this.db
+      .selectFrom('delivery_events')
+      .select(['execution_id', 'position'])
+      .where('type', '=', type)
+      .where('execution_id', 'in', [...new Set(found.map((m) => m.execution_id))])
+      .execute();
+    const counted = new Set(before.map((e) => `${e.execution_id}\u0000${e.position}`));
+    const messages = found.filter((m) => !counted.has(`${m.execution_id}\u0000${m.position}`));
+    if (messages.length === 0) return;
+    await this.db
+      .insertInto('delivery_events')
+      .values(messages.map((m) => ({ execution_id: m.execution_id, position: m.position, type, link_index: null, occurred_at: at, user_agent: null })))
+      .execute();
+    await new FeedbackEventRepository(this.db).append(
+      messages.map((m) => ({
+        type: type === 'seen' ? ('inapp.seen' as const) : ('inapp.read' as const),
+        executionId: m.execution_id,
+        position: m.position,
+        occurredAt: at,
+      })),
+    );
   }
 
   private ofOwner(owner: InboxOwner) {

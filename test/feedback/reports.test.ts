@@ -68,6 +68,7 @@ describe('campaign reports', () => {
       retries: 0,
       opens: { total: 0, unique: 0 },
       clicks: { total: 0, unique: 0 },
+      inApp: { seen: 0, read: 0 },
     });
     expect(res.body.topDomains).toEqual([
       { domain: 'example.org', count: 2 },
@@ -178,6 +179,7 @@ describe('campaign reports', () => {
       retries: 0,
       opens: { total: 3, unique: 2 },
       clicks: { total: 3, unique: 2 },
+      inApp: { seen: 0, read: 0 },
     });
     expect(res.body.excludedByReason).toEqual({ 'no-consent': 2, suppressed: 1 });
     expect(res.body.failedByReason).toEqual({ 'provider-rejected': 1 });

@@ -246,6 +246,10 @@ describe('inbox', () => {
     expect(readAll.status, JSON.stringify(readAll.body)).toBe(200);
     expect(readAll.body).toEqual({ updated: 2, unreadCount: 0 });
     expect(await titles('unread')).toEqual([]);
+    // Seen and read are outcomes, once per message: in the campaign's report (A-1 and A-2; A-3 was archived unseen).
+    const report = await full('GET', `/v1/campaigns/${campaignId}/report`);
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    expect(report.body.totals.inApp).toEqual({ seen: 2, read: 2 });
 
     // Another person's message id is not found; a tampered token is refused.
     const grace = asSubscriber(await tokenFor('grace'));

@@ -9777,6 +9777,10 @@ export interface components {
                 excluded: number;
                 failed: number;
                 opens: number;
+                /** @description In-app messages read the first time in the bucket. */
+                read: number;
+                /** @description In-app messages seen the first time in the bucket. */
+                seen: number;
                 sent: number;
                 /** @description Start of the bucket (UTC). */
                 start: string;
@@ -9810,6 +9814,11 @@ export interface components {
                 excluded: number;
                 /** @description Errors: the send failed (see failedByReason). */
                 failed: number;
+                /** @description In-app messages seen and read, each counted once. */
+                inApp: {
+                    read: number;
+                    seen: number;
+                };
                 opens: {
                     total: number;
                     /** @description Deliveries opened at least once. */
@@ -11349,7 +11358,7 @@ export interface components {
              *       "complained"
              *     ]
              */
-            events: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed")[];
+            events: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed" | "inapp.seen" | "inapp.read")[];
             /**
              * @description http:// or https://. Private, loopback, link-local and reserved addresses are refused, at creation and after DNS resolution at each delivery, unless HERALD_WEBHOOKS_ALLOW_PRIVATE=true.
              * @example https://hooks.example.com/herald
@@ -11376,7 +11385,7 @@ export interface components {
              *       "complained"
              *     ]
              */
-            events?: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed")[];
+            events?: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed" | "inapp.seen" | "inapp.read")[];
             /**
              * @description http:// or https://. Private, loopback, link-local and reserved addresses are refused, at creation and after DNS resolution at each delivery, unless HERALD_WEBHOOKS_ALLOW_PRIVATE=true.
              * @example https://hooks.example.com/herald

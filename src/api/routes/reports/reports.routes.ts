@@ -17,6 +17,8 @@ const SeriesPointSchema = z.object({
   uniqueOpens: count,
   clicks: count,
   uniqueClicks: count,
+  seen: count.openapi({ description: 'In-app messages seen the first time in the bucket.' }),
+  read: count.openapi({ description: 'In-app messages read the first time in the bucket.' }),
 });
 
 export const CampaignReportSchema = z
@@ -39,6 +41,7 @@ export const CampaignReportSchema = z
       retries: count.openapi({ description: 'Always 0: Herald does not record retries of a message, only its outcome.' }),
       opens: z.object({ total: count, unique: count.openapi({ description: 'Deliveries opened at least once.' }) }),
       clicks: z.object({ total: count, unique: count.openapi({ description: 'Deliveries with at least one click.' }) }),
+      inApp: z.object({ seen: count, read: count }).openapi({ description: 'In-app messages seen and read, each counted once.' }),
     }),
     excludedByReason: z.record(z.string(), count).openapi({ example: { 'no-consent': 12, suppressed: 3 } }),
     failedByReason: z.record(z.string(), count).openapi({ description: 'By category: the reason up to its first colon.', example: { 'provider-rejected': 2 } }),
