@@ -40,7 +40,11 @@ try {
       archived_at: i % 10 === 0 ? new Date(base).toISOString() : null,
     }));
     await db.transaction().execute(async (trx) => {
-      for (let at = 0; at < rows.length; at += 500) await trx.insertInto('inbox_messages').values(rows.slice(at, at + 500)).execute();
+      for (let at = 0; at < rows.length; at += 500)
+        await trx
+          .insertInto('inbox_messages')
+          .values(rows.slice(at, at + 500))
+          .execute();
     });
   }
   console.log(`  written in ${fmt((performance.now() - started) / 1000)} s`);
