@@ -24,6 +24,7 @@ import { channelConfigurationsRouter } from './routes/channel-configurations/cha
 import { cappingRulesRouter } from './routes/capping-rules/capping-rules.index';
 import { CODEC_PATH, codecCors, codecRouter } from './routes/codec/codec.index';
 import { docsRouter } from './routes/docs/docs.index';
+import { inboxComponentRouter } from './routes/inbox-component/inbox-component.index';
 import { eventsRouter } from './routes/events/events.index';
 import { executionsRouter } from './routes/executions/executions.index';
 import { audienceExecutionsRouter } from './routes/audience-executions/audience-executions.index';
@@ -132,6 +133,7 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', webhooksRouter(deps));
   app.route('/', codecRouter(deps));
   app.route('/', docsRouter());
+  app.route('/', inboxComponentRouter());
   app.route('/', reportsRouter(deps));
   // The report page: public HTML that asks for an API key and reads /v1/campaigns/{id}/report with it.
   app.route('/', reportPageRouter());

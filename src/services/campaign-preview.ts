@@ -240,7 +240,7 @@ async function renderPushPreview(
 function asSendStep(campaign: Campaign, stepId: string | undefined): Campaign {
   if (stepId === undefined) return campaign;
   const step = campaign.steps?.find((s) => s.id === stepId);
-  if (!step || step.type !== 'send') {
+  if (step?.type !== 'send') {
     throw invalidRequest([{ field: 'stepId', message: `the campaign has no send step "${stepId}"` }], "stepId must name one of the campaign's send steps.");
   }
   return { ...campaign, channel: step.channel ?? campaign.channel, content: step.content ?? campaign.content };
