@@ -135,7 +135,8 @@ export class DigestRepository {
     return { count, events: members.map((m) => mergeContext(parse(m.context), parse(m.recipient_context))) };
   }
 
-  private async count(executionId: string): Promise<{ count: number }> {
+  /** Triggers gathered in the digest an execution opened (itself included). */
+  async count(executionId: string): Promise<{ count: number }> {
     const row = await this.db
       .selectFrom('executions')
       .select((eb) => eb.fn.countAll<number>().as('n'))

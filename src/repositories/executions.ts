@@ -13,6 +13,7 @@ import { failureDetail } from '../domain/feedback-webhook';
 import { FeedbackEventRepository } from './feedback-events';
 import { recipientPositionOf, STEP_POSITION_STRIDE } from '../domain/campaign-steps';
 import { ExecutionStepRepository, type StepView } from './execution-steps';
+import { DigestRepository } from './digests';
 
 /** `digested`: a trigger folded into another one's digest (src/repositories/digests.ts), which carries it on. */
 export type ExecutionStatus = 'running' | 'completed' | 'failed' | 'digested';
@@ -358,7 +359,7 @@ export class ExecutionRepository {
           ...(message.message_id && { messageId: message.message_id }),
         };
       });
-    const digestCount = execution.digest_execution_id === executionId ? await this.digestCount(executionId) : undefined;
+    const digestCount = execution.digest_execution_id === executionId ? (await new DigestRepository(this.db).count(executionId)).count : undefined;
     return {
       ...executionHeader(execution, { sent: live('sent'), failed: live('failed'), excluded: live('excluded'), pending: live('pending') }),
       ...(execution.digest_execution_id && { digestExecutionId: execution.digest_execution_id }),
@@ -368,16 +369,6 @@ export class ExecutionRepository {
         .map((d) => ({ ...recipientView(d, engagement), ...(steps && { steps: stepsOf(d.position) }) })),
       kind: 'unitary',
     };
-  }
-
-  /** Triggers gathered in the digest an execution opened. */
-  private async digestCount(executionId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('executions')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('digest_execution_id', '=', executionId)
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
   }
 
   /** An audience run's status: counts by a grouped query, never its recipients (they are paged). */

@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Migrator, sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { openDatabase, type HeraldDb } from '../../src/db/database';
 import { migrationProvider } from '../../src/db/migrations/index';
-import { createTestDatabase } from '../support/postgres-server';
+import { freshDatabase as freshDatabaseFor } from './support/fresh-database';
 
 /**
  * Migration 0023 on a database written before it (both dialects, per the suite): the deliveries'
@@ -18,25 +14,7 @@ describe('migration 0023-campaign-steps', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function freshDatabase(): Promise<HeraldDb> {
-    const adminUrl = inject('postgresAdminUrl');
-    if (adminUrl) {
-      const database = await createTestDatabase(adminUrl);
-      const db = openDatabase({ dialect: 'postgres', url: database.url });
-      cleanups.push(
-        () => database.drop(),
-        () => db.destroy(),
-      );
-      return db;
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'herald-steps-migration-'));
-    const db = openDatabase(join(dir, 'herald.db'));
-    cleanups.push(
-      async () => rmSync(dir, { recursive: true, force: true }),
-      () => db.destroy(),
-    );
-    return db;
-  }
+  const freshDatabase = () => freshDatabaseFor(cleanups, 'steps-migration');
 
   it('keys deliveries by position, keeping every row and index', async () => {
     const db = await freshDatabase();

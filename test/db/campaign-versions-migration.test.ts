@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Migrator, type Kysely } from 'kysely';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { migrateToLatest, openDatabase, type HeraldDb } from '../../src/db/database';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrateToLatest } from '../../src/db/database';
 import { migrationProvider } from '../../src/db/migrations/index';
 import { CampaignVersionRepository } from '../../src/repositories/campaign-versions';
 import { CampaignRepository } from '../../src/repositories/campaigns';
-import { createTestDatabase } from '../support/postgres-server';
+import { freshDatabase as freshDatabaseFor } from './support/fresh-database';
 
 /**
  * Migration 0012 on a database written before it (both dialects, per the suite): every
@@ -20,25 +17,7 @@ describe('migration 0012-campaign-versions', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function freshDatabase(): Promise<HeraldDb> {
-    const adminUrl = inject('postgresAdminUrl');
-    if (adminUrl) {
-      const database = await createTestDatabase(adminUrl);
-      const db = openDatabase({ dialect: 'postgres', url: database.url });
-      cleanups.push(
-        () => database.drop(),
-        () => db.destroy(),
-      );
-      return db;
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'herald-versions-'));
-    const db = openDatabase(join(dir, 'herald.db'));
-    cleanups.push(
-      async () => rmSync(dir, { recursive: true, force: true }),
-      () => db.destroy(),
-    );
-    return db;
-  }
+  const freshDatabase = () => freshDatabaseFor(cleanups, 'versions');
 
   it('backfills the current version of existing campaigns', async () => {
     const db = await freshDatabase();

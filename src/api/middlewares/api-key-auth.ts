@@ -3,15 +3,11 @@ import { OPEN_PRINCIPAL } from '../../domain/api-key';
 import type {} from '../app-env'; // types c.var.principal
 import { apiKeyAuthenticator } from '../../services/api-keys';
 import type { ServiceDependencies } from '../../services/service-dependencies';
-import { Problem, problemResponse } from '../problem';
-import { clientAddressKey, type FailedAuthLimiter } from './rate-limit';
+import { problemResponse } from '../problem';
+import { BEARER, refuseWrongCredential, unauthorized as bearerUnauthorized } from './bearer-refusal';
+import type { FailedAuthLimiter } from './rate-limit';
 
-const BEARER = /^Bearer[ \t]+(\S+)$/i;
-
-const unauthorized = (detail: string, error?: 'invalid_token') =>
-  new Problem(401, 'unauthorized', 'Authentication required', detail, undefined, {
-    'www-authenticate': `Bearer realm="herald"${error ? `, error="${error}"` : ''}`,
-  });
+const unauthorized = (detail: string) => bearerUnauthorized('herald', detail);
 
 /**
  * Authenticates every /v1 request and puts its principal on the context.
@@ -42,22 +38,11 @@ export function authenticate(deps: ServiceDependencies, failures: FailedAuthLimi
       c.set('principal', principal);
       return next();
     }
-    const address = clientAddressKey(c);
-    const retryAfter = await failures.retryAfterSeconds(address);
-    if (retryAfter > 0) {
-      return problemResponse(
-        c,
-        new Problem(
-          429,
-          'too-many-failed-authentications',
-          'Too many failed authentications',
-          `This address sent ${failures.perMinute} wrong keys within a minute; retry after ${retryAfter} s. A valid key is not limited.`,
-          undefined,
-          { 'retry-after': String(retryAfter) },
-        ),
-      );
-    }
-    await failures.recordFailure(address);
-    return problemResponse(c, unauthorized('The API key is not valid: unknown, revoked, or not sent as Authorization: Bearer <key>.', 'invalid_token'));
+    return refuseWrongCredential(c, failures, {
+      realm: 'herald',
+      wrong: 'keys',
+      note: ' A valid key is not limited.',
+      detail: 'The API key is not valid: unknown, revoked, or not sent as Authorization: Bearer <key>.',
+    });
   };
 }

@@ -5,17 +5,13 @@ import type { ServiceDependencies } from '../../services/service-dependencies';
 import type { DeclaredOperations } from '../declared-operations';
 import { Problem, problemResponse } from '../problem';
 import { admitsSubscribers } from '../subscriber-access';
-import { clientAddressKey, type ApiLimiters } from './rate-limit';
+import { BEARER, refuseWrongCredential, unauthorized as bearerUnauthorized } from './bearer-refusal';
+import type { ApiLimiters } from './rate-limit';
 
 /** Calls per second one person makes with subscriber tokens (all their tokens, browsers and tabs together), bursts up to one second's worth. */
 export const SUBSCRIBER_CALLS_PER_SECOND = 10;
 
-const BEARER = /^Bearer[ \t]+(\S+)$/i;
-
-const unauthorized = (detail: string, error?: 'invalid_token') =>
-  new Problem(401, 'unauthorized', 'Authentication required', detail, undefined, {
-    'www-authenticate': `Bearer realm="herald-inbox"${error ? `, error="${error}"` : ''}`,
-  });
+const unauthorized = (detail: string) => bearerUnauthorized('herald-inbox', detail);
 
 export interface SubscriberAccess {
   /**
@@ -49,25 +45,8 @@ export function subscriberAccess(deps: Pick<ServiceDependencies, 'config'>, oper
     maxAge: 600,
   });
 
-  const refuse = async (c: Context, detail: string): Promise<Response> => {
-    const address = clientAddressKey(c);
-    const retryAfter = await limiters.authFailures.retryAfterSeconds(address);
-    if (retryAfter > 0) {
-      return problemResponse(
-        c,
-        new Problem(
-          429,
-          'too-many-failed-authentications',
-          'Too many failed authentications',
-          `This address sent ${limiters.authFailures.perMinute} wrong tokens within a minute; retry after ${retryAfter} s.`,
-          undefined,
-          { 'retry-after': String(retryAfter) },
-        ),
-      );
-    }
-    await limiters.authFailures.recordFailure(address);
-    return problemResponse(c, unauthorized(detail, 'invalid_token'));
-  };
+  const refuse = (c: Context, detail: string): Promise<Response> =>
+    refuseWrongCredential(c, limiters.authFailures, { realm: 'herald-inbox', wrong: 'tokens', detail });
 
   const check: MiddlewareHandler = async (c, next) => {
     const header = c.req.header('authorization')?.trim();
