@@ -42,7 +42,13 @@ const NOT_UNIT: readonly string[] = [];
 
 /** Unit test files outside UNIT_DIRECTORIES, each read for the rule above. */
 const UNIT_FILES = [
+  // The chat channel's rules, providers and senders against its fakes on loopback; chat-delivery.test.ts drives a whole Herald.
+  'test/chat/chat-providers.test.ts',
+  'test/chat/chat-senders.test.ts',
   'test/db/dialect.test.ts',
+  // The WhatsApp channel's rules and providers against its fakes; whatsapp-delivery.test.ts drives a whole Herald.
+  'test/whatsapp/whatsapp-providers.test.ts',
+  'test/whatsapp/whatsapp-rules.test.ts',
   'test/db/retention-steps.test.ts',
   'test/entry/child-environments.test.ts',
   'test/entry/payload-key-file.test.ts',

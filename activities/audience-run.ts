@@ -1,10 +1,11 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { BlockContext, BlockOutcome, MessageBlock } from '../src/channels/channel-blocks';
 import type { EmailMessage } from '../src/channels/email/email-provider';
 import type { EmailSender } from '../src/channels/email/email-senders';
 import { channelOf } from '../src/channels/registry';
 import { batchIdempotencyKey, providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
-import { AUDIENCE_EXCLUSIONS, EMAIL_BATCH_SIZE, audienceBatchSize, type AudienceStopReason } from '../src/domain/audience-execution';
+import { AUDIENCE_EXCLUSIONS, audienceBatchSize, type AudienceStopReason } from '../src/domain/audience-execution';
 import type { Campaign } from '../src/domain/campaign';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
 import { QUIET_HOURS_DEFERRED, quietHoursDecision } from '../src/domain/quiet-hours';
@@ -21,11 +22,12 @@ import type { ClosedCounts } from '../src/repositories/executions';
 import type { SuppressionRepository } from '../src/repositories/suppressions';
 import { excludeSuppressed } from './suppressed-recipients';
 import { emailTrackingFor, preferenceDecision, preferencesUrlFor, type PrepareExecutionDependencies } from './prepare-execution';
+import type { BatchPlan } from './provider-failover';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 import type { EmailHeadersFor } from './unsubscribe-headers';
 
-/** Messages sent one by one (SMS, push, an email batch the provider refused) go this many at a time. */
+/** Messages sent one by one (SMS, push, chat, an email batch the provider refused) go this many at a time. */
 const SINGLE_SEND_CONCURRENCY = 50;
 
 export interface BeginAudienceRunInput {
@@ -77,6 +79,8 @@ export interface AudienceRunDependencies extends Pick<PrepareExecutionDependenci
   sendPreparedNow(input: SendPreparedNowInput): Promise<SendPreparedNowResult>;
   /** A marketing email's one-click unsubscribe headers on top of the configuration's (activities/unsubscribe-headers.ts). */
   emailHeadersFor?: EmailHeadersFor;
+  /** Whether the primary's batch endpoint may be used, and whether a failed batch has a fallback (activities/provider-failover.ts). */
+  emailBatchPlan?: BatchPlan;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -85,11 +89,11 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** Messages of one email batch: the positions of one hundred-position block, so a retry rebuilds the same batch. */
-function emailBlocks(positions: number[]): Map<number, number[]> {
+/** The messages of each block: the positions of one `size`-position block, so a retry rebuilds the same block (an email batch, its key). */
+function positionBlocks(positions: number[], size: number): Map<number, number[]> {
   const blocks = new Map<number, number[]>();
   for (const position of positions) {
-    const block = Math.floor(position / EMAIL_BATCH_SIZE);
+    const block = Math.floor(position / size);
     blocks.set(block, [...(blocks.get(block) ?? []), position]);
   }
   return blocks;
@@ -218,13 +222,7 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
    * provider refuses as a whole is sent message by message instead (each with its own key), so
    * one bad address fails only itself.
    */
-  async function sendEmailBlock(
-    executionId: string,
-    campaignId: string,
-    block: number,
-    positions: number[],
-  ): Promise<{ sent: number; failed: number; single: number[] }> {
-    const messages = await runs.messagesFor(executionId, positions);
+  async function sendEmailBlock({ executionId, campaignId, block, messages }: MessageBlock): Promise<BlockOutcome> {
     const deliverable = messages.filter((m) => isDeliverableEmailAddress(m.address));
     let failed = 0;
     for (const m of messages.filter((m) => !isDeliverableEmailAddress(m.address))) {
@@ -232,6 +230,9 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       failed++;
     }
     if (deliverable.length === 0) return { sent: 0, failed, single: [] };
+    // With the primary's circuit not closed, each message goes through the failover loop instead of the batch endpoint.
+    const plan = (await deps.emailBatchPlan?.(campaignId)) ?? { primaryClosed: true, hasFallback: false };
+    if (!plan.primaryClosed) return { sent: 0, failed, single: deliverable.map((m) => m.position) };
     const sender = await deps.emailSenderFor(campaignId);
     const headers = await Promise.all(
       deliverable.map((m) => (deps.emailHeadersFor ? deps.emailHeadersFor(executionId, m.position, sender.headers) : sender.headers)),
@@ -258,6 +259,8 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       return { sent: deliverable.length, failed, single: [] };
     } catch (error) {
       if (error instanceof ProviderRejectedError) return { sent: 0, failed, single: deliverable.map((m) => m.position) };
+      // A batch that could not go now goes message by message through the fallbacks, when there are any.
+      if (error instanceof ProviderUnavailableError && plan.hasFallback) return { sent: 0, failed, single: deliverable.map((m) => m.position) };
       if (error instanceof ProviderUnavailableError) throw providerUnavailableFailure(error);
       throw error;
     }
@@ -320,9 +323,10 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
 
     /**
      * One batch of an audience run: stops if the campaign no longer takes messages, prepares the
-     * members of [from, to) (once), then sends what is ready: email in blocks of up to 100
-     * through the provider's batch endpoint, other channels one by one. Safe to retry: a
-     * message recorded as sent is never sent again, and a resent email block carries the same key.
+     * members of [from, to) (once), then sends what is ready: a channel with blocks in the registry
+     * a block at a time (email's up to 100 through the provider's batch endpoint, in-app's in one
+     * insert), other channels one by one. Safe to retry: a message recorded as sent is never sent
+     * again, a resent email block carries the same key, and a stored in-app block is found again.
      */
     async sendAudienceBatch({ executionId, from, to, limit, nowMs }: AudienceBatchInput): Promise<AudienceBatchResult> {
       const { run, campaign } = await loadRun(executionId);
@@ -333,10 +337,18 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       if (limit !== undefined) ready = ready.slice(0, limit);
       let sent = 0;
       let failed = prepared.failed;
-      if (channelOf(campaign.channel).sendsInBatches) {
+      const { blocks } = channelOf(campaign.channel);
+      if (blocks) {
+        const context: BlockContext = {
+          emailBatch: sendEmailBlock,
+          inbox: { storeMany: (messages) => runs.storeInboxMessages(messages) },
+          markSentMany: (sentMessages) => runs.markSentMany(executionId, sentMessages),
+          markFailed: (position, reason) => deliveries.markFailed(executionId, position, reason),
+        };
         const single: number[] = [];
-        for (const [block, positions] of emailBlocks(ready)) {
-          const result = await sendEmailBlock(executionId, campaign.id, block, positions);
+        for (const [block, positions] of positionBlocks(ready, blocks.size)) {
+          const messages = await runs.messagesFor(executionId, positions);
+          const result = await blocks.send({ executionId, campaignId: campaign.id, block, messages }, context);
           sent += result.sent;
           failed += result.failed;
           single.push(...result.single);

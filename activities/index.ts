@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { EmailProvider } from '../src/channels/email/email-provider';
 import type { EmailSenderResolver } from '../src/channels/email/email-senders';
 import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
+import type { WhatsAppSenderResolver } from '../src/channels/whatsapp/whatsapp-senders';
 import type { PushSenderResolver } from '../src/channels/push/push-senders';
+import type { ChatSenderResolver } from '../src/channels/chat/chat-senders';
 import type { HeraldDb } from '../src/db/database';
 import { CampaignRepository } from '../src/repositories/campaigns';
 import { DeliveryRepository } from '../src/repositories/deliveries';
@@ -37,6 +39,9 @@ import { retentionActivities } from './retention-activities';
 import { runTriggerNowActivities } from './run-trigger-now';
 import { sendEmailActivities } from './send-email';
 import { sendMessageActivities } from './send-message';
+import { providerFailover } from './provider-failover';
+import { ChannelConfigurationRepository } from '../src/repositories/channel-configurations';
+import { ProviderCircuitRepository } from '../src/repositories/provider-circuits';
 import { InboxRepository } from '../src/repositories/inbox';
 import { webhookDeliveryActivities, type WebhookDeliverySettings } from './webhook-delivery';
 import { WebhookEndpointRepository } from '../src/repositories/webhook-endpoints';
@@ -51,8 +56,12 @@ export interface ActivityDependencies {
   emailSenders?: EmailSenderResolver;
   /** Resolves a campaign's SMS sender (its configuration, else TWILIO_* or the outbox); without it SMS cannot be sent. */
   smsSenders?: SmsSenderResolver;
+  /** Resolves a campaign's WhatsApp sender (its configuration, else META_WHATSAPP_*, TWILIO_* or the outbox); without it WhatsApp cannot be sent. */
+  whatsappSenders?: WhatsAppSenderResolver;
   /** Resolves a campaign's push provider (its configuration, else the outbox); without it push cannot be sent. */
   pushSenders?: PushSenderResolver;
+  /** Resolves a campaign's chat sender (its configuration, else the outbox); without it chat cannot be sent. */
+  chatSenders?: ChatSenderResolver;
   /** Asks Temporal whether an execution's workflow exists, for the orphan sweep. */
   temporal: Client;
   orphanGraceSeconds: number;
@@ -89,6 +98,12 @@ export function createActivities(deps: ActivityDependencies) {
     renderer: deps.renderer,
     tracking: deps.tracking,
   };
+  // Fallback configurations behind per-configuration circuit breakers shared through the database.
+  const failover = providerFailover({
+    configurations: new ChannelConfigurationRepository(deps.db),
+    circuits: new ProviderCircuitRepository(deps.db),
+    feedback: new FeedbackEventRepository(deps.db),
+  });
   const steps = {
     ...campaignActivities(campaigns),
     ...executionActivities(executions),
@@ -99,9 +114,12 @@ export function createActivities(deps: ActivityDependencies) {
       emailFrom: deps.emailFrom,
       emailSenderFor: deps.emailSenders,
       smsSenderFor: deps.smsSenders,
+      whatsappSenderFor: deps.whatsappSenders,
       push: deps.pushSenders && { senderFor: deps.pushSenders, forgetToken: (userId, token) => profiles.removePushToken(userId, token) },
       inbox: new InboxRepository(deps.db),
+      chatSenderFor: deps.chatSenders,
       emailHeadersFor,
+      sendWithFailover: failover.sendWithFailover,
     }),
   };
   return {
@@ -154,6 +172,7 @@ export function createActivities(deps: ActivityDependencies) {
       emailSenderFor: async (campaignId) => (deps.emailSenders ? deps.emailSenders(campaignId) : { provider: deps.emailProvider, from: deps.emailFrom }),
       sendPreparedNow: steps.sendPreparedNow,
       emailHeadersFor,
+      emailBatchPlan: failover.batchPlan,
     }),
   };
 }

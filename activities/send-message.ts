@@ -6,8 +6,11 @@ import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels
 import { providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
 import { channelOf } from '../src/channels/registry';
 import type { SmsSenderResolver } from '../src/channels/sms/sms-senders';
+import type { WhatsAppSenderResolver } from '../src/channels/whatsapp/whatsapp-senders';
+import type { ChatSenderResolver } from '../src/channels/chat/chat-senders';
 import type { DeliveryRepository } from '../src/repositories/deliveries';
 import type { InboxRepository } from '../src/repositories/inbox';
+import type { SendWithFailover, TryConfiguration } from './provider-failover';
 import { providerUnavailableFailure } from './provider-unavailable-failure';
 
 export interface SendMessageInput {
@@ -42,12 +45,22 @@ export interface SendMessageDependencies {
   emailSenderFor?: EmailSenderResolver;
   /** The same for SMS (a Twilio account or the outbox); without it an SMS cannot be sent. */
   smsSenderFor?: SmsSenderResolver;
+  /** The same for WhatsApp (Twilio, Meta's Cloud API or the outbox); without it a WhatsApp message cannot be sent. */
+  whatsappSenderFor?: WhatsAppSenderResolver;
   /** Push senders and forgetting gone tokens; without it a push message cannot be sent. */
   push?: PushSending;
   /** The in-app inbox the messages are stored in; without it an in-app message cannot be sent. */
   inbox?: Pick<InboxRepository, 'store'>;
+  /** Resolves a campaign's chat sender (a configuration's Slack, Teams or Discord, else the outbox); without it a chat message cannot be sent. */
+  chatSenderFor?: ChatSenderResolver;
   /** Adds a marketing email's one-click unsubscribe headers (activities/unsubscribe-headers.ts). */
   emailHeadersFor?: EmailHeadersFor;
+  /**
+   * Sends through the campaign's channel configuration or its fallbacks, behind their circuit
+   * breakers (activities/provider-failover.ts); without it a message goes through the campaign's
+   * own configuration only.
+   */
+  sendWithFailover?: SendWithFailover;
 }
 
 export function sendMessageActivities({
@@ -56,9 +69,12 @@ export function sendMessageActivities({
   emailFrom,
   emailSenderFor,
   smsSenderFor,
+  whatsappSenderFor,
   push,
   inbox,
+  chatSenderFor,
   emailHeadersFor,
+  sendWithFailover,
 }: SendMessageDependencies) {
   /**
    * One attempt at one prepared message, read by reference from Herald's database. Idempotent
@@ -81,44 +97,56 @@ export function sendMessageActivities({
       await deliveries.markFailed(executionId, position, `provider-rejected: ${reason}`);
       return { kind: 'rejected' };
     };
-    /** Sends through a provider and records it sent; a refusal and an outage are outcomes, anything else throws. */
-    const sendAndRecord = async (send: () => Promise<{ messageId: string }>, refusal?: (error: unknown) => Promise<Attempt | undefined>): Promise<Attempt> => {
-      try {
-        const { messageId } = await send();
-        await deliveries.markSent(executionId, position, messageId);
-        return { kind: 'sent', messageId };
-      } catch (error) {
-        const handled = await refusal?.(error);
-        if (handled) return handled;
-        if (error instanceof ProviderRejectedError) return reject(error.message);
-        if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
-        throw error;
-      }
+    const outgoing = {
+      executionId,
+      position,
+      campaignId: message.campaignId,
+      userId: message.userId,
+      to: message.address ?? '',
+      content: message.content,
+      idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel, message.stepId),
     };
-    // The registry names the channel (an unknown one throws UnknownChannelError) and how its message leaves.
-    return channelOf(message.channel).dispatch(
-      {
-        executionId,
-        position,
-        campaignId: message.campaignId,
-        userId: message.userId,
-        to: message.address ?? '',
-        content: message.content,
-        idempotencyKey: providerIdempotencyKey(message.executionId, message.userId, message.channel, message.stepId),
-      },
-      {
+    /** One try through one configuration (absent: the campaign's own or the channel's default), recording which sent it. */
+    const dispatchWith: TryConfiguration = async (configuration, via) => {
+      let calledProvider = false;
+      /** Sends through a provider and records it sent; a refusal and an outage are outcomes, anything else throws. */
+      const sendAndRecord = async (
+        send: () => Promise<{ messageId: string }>,
+        refusal?: (error: unknown) => Promise<Attempt | undefined>,
+      ): Promise<Attempt> => {
+        calledProvider = true;
+        try {
+          const { messageId } = await send();
+          await deliveries.markSent(executionId, position, messageId, via);
+          return { kind: 'sent', messageId };
+        } catch (error) {
+          const handled = await refusal?.(error);
+          if (handled) return handled;
+          if (error instanceof ProviderRejectedError) return reject(error.message);
+          if (error instanceof ProviderUnavailableError) return { kind: 'unavailable', error };
+          throw error;
+        }
+      };
+      // The registry names the channel (an unknown one throws UnknownChannelError) and how its message leaves.
+      const attempt = await channelOf(message.channel).dispatch(outgoing, {
+        ...(configuration !== undefined && { configuration }),
         emailProvider,
         emailFrom,
         ...(emailSenderFor && { emailSenderFor }),
         ...(emailHeadersFor && { emailHeadersFor }),
         ...(smsSenderFor && { smsSenderFor }),
+        ...(whatsappSenderFor && { whatsappSenderFor }),
         ...(push && { push }),
         ...(inbox && { inbox }),
+        ...(chatSenderFor && { chatSenderFor }),
         sendAndRecord,
         reject,
         markFailed: (reason) => deliveries.markFailed(executionId, position, reason),
-      },
-    );
+      });
+      return { attempt, calledProvider };
+    };
+    if (!sendWithFailover) return (await dispatchWith(undefined, undefined)).attempt;
+    return sendWithFailover({ campaignId: message.campaignId, executionId, position, channel: message.channel }, dispatchWith);
   }
 
   return {

@@ -1,9 +1,12 @@
+import type { ChannelConfiguration } from '../domain/channel-configuration';
 import type { InboxRepository } from '../repositories/inbox';
+import type { ChatSenderResolver } from './chat/chat-senders';
 import type { EmailProvider } from './email/email-provider';
 import type { EmailSenderResolver } from './email/email-senders';
 import type { ProviderUnavailableError } from './provider-errors';
 import type { PushSenderResolver } from './push/push-senders';
 import type { SmsSenderResolver } from './sms/sms-senders';
+import type { WhatsAppSenderResolver } from './whatsapp/whatsapp-senders';
 
 /** What one attempt at one prepared message came to (activities/send-message.ts turns it into the activity's answer). */
 export type Attempt =
@@ -39,13 +42,23 @@ export interface OutgoingMessage {
 
 /** What the send activity hands a channel's dispatch: the senders this worker has, and how outcomes are recorded. */
 export interface DispatchContext {
+  /**
+   * The channel configuration to send with, chosen by the failover loop (activities/send-message.ts)
+   * from the campaign's configuration and its fallbacks; null: the loop found the campaign has none
+   * (the channel's default, looked up once); absent: the campaign's own, else the channel's default.
+   * Each channel's senderFor takes it.
+   */
+  configuration?: ChannelConfiguration | null;
   /** The default email provider and sender, for every email when `emailSenderFor` is absent. */
   emailProvider: EmailProvider;
   emailFrom: string;
   emailSenderFor?: EmailSenderResolver;
   emailHeadersFor?: EmailHeadersFor;
   smsSenderFor?: SmsSenderResolver;
+  whatsappSenderFor?: WhatsAppSenderResolver;
   push?: PushSending;
+  /** Chat: who a campaign's chat messages go through (src/channels/chat/chat-senders.ts); without it a chat message cannot be sent. */
+  chatSenderFor?: ChatSenderResolver;
   /** In-app: the inbox its messages are stored in (src/repositories/inbox.ts); without it an in-app message cannot be sent. */
   inbox?: Pick<InboxRepository, 'store'>;
   /** Sends through a provider and records it sent; a refusal and an outage are outcomes, anything else throws. */

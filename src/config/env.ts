@@ -4,9 +4,11 @@
 // together, runs the checks that span variables, and builds HeraldConfig.
 
 import { z } from 'zod';
+import { type ChatConfig, chatConfig, chatVariables } from '../channels/chat/chat-settings';
 import { type EmailConfig, emailConfig, emailVariables } from '../channels/email/email-settings';
 import { checkPushVariables, type PushConfig, pushConfig, pushVariables } from '../channels/push/push-settings';
 import { type SmsConfig, smsConfig, smsVariables } from '../channels/sms/sms-settings';
+import { type WhatsAppConfig, whatsappConfig, whatsappVariables } from '../channels/whatsapp/whatsapp-settings';
 import { type AudienceConfig, audienceConfig, audienceVariables } from './audiences';
 import { type DatabaseConfig, databaseConfig, databaseVariables } from './database';
 import { type HousekeepingConfig, housekeepingConfig, housekeepingVariables } from './housekeeping';
@@ -38,7 +40,9 @@ export const envSchema = z
     ...emailVariables.shape,
     ...providerVariables.shape,
     ...smsVariables.shape,
+    ...whatsappVariables.shape,
     ...pushVariables.shape,
+    ...chatVariables.shape,
     ...housekeepingVariables.shape,
     ...renderingVariables.shape,
     ...payloadEncryptionVariables.shape,
@@ -62,7 +66,9 @@ export interface HeraldConfig
     TemporalConfig,
     EmailConfig,
     SmsConfig,
+    WhatsAppConfig,
     PushConfig,
+    ChatConfig,
     SenderCredentialConfig,
     RenderingConfig,
     PayloadEncryptionConfig,
@@ -92,7 +98,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     ...temporalConfig(e),
     ...emailConfig(e),
     ...smsConfig(e),
+    ...whatsappConfig(e),
     ...pushConfig(e),
+    ...chatConfig(e),
     ...senderCredentialConfig(env, e),
     ...renderingConfig(e),
     ...payloadEncryptionConfig(e),

@@ -14,7 +14,7 @@ export interface CampaignTable {
   description: string | null;
   tags: Json;
   type: 'transactional' | 'marketing';
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   content: Json;
   audience: Json;
   start_at: string | null;
@@ -42,7 +42,7 @@ export interface CampaignTable {
 
 /** A global capping rule: the most marketing messages one profile gets on a channel in a period (migration 0016). */
 export interface CappingRuleTable {
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   max: number;
   period_hours: number;
   updated_at: string;
@@ -119,7 +119,7 @@ export interface DeliveryTable {
   /** The recipient's index in the trigger call, so status lists keep the caller's order. */
   position: number;
   namespace: string;
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   status: 'pending' | 'sent' | 'failed' | 'excluded';
   reason: string | null;
   profile_created: ColumnType<number, number | undefined, number>;
@@ -150,6 +150,12 @@ export interface DeliveryTable {
   report_signature: ColumnType<string | null, string | null | undefined, string | null>;
   /** The send step this delivery is the message of (migration 0023); null: a step-less campaign. */
   step_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The channel configuration that finally sent the message; null: the channel's default (migration 0027). */
+  configuration_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The provider that took it (resend, smtp, twilio, …); null until sent. */
+  provider: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 when a fallback configuration sent it, not the campaign's own. */
+  failed_over: ColumnType<number, number | undefined, number>;
 }
 
 /** The original URL of a rewritten link; the click endpoint redirects only to these. */
@@ -182,7 +188,7 @@ export interface DeliveryEventTable {
 
 /** An address Herald does not send to on a channel (migration 0017); normalised (email lower-cased, phone E.164). */
 export interface SuppressionTable {
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   address: string;
   reason: 'hard-bounce' | 'complaint' | 'manual' | 'import';
   detail: string | null;
@@ -193,7 +199,7 @@ export interface SuppressionTable {
 export interface RenderedMessageTable {
   execution_id: string;
   position: number;
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   subject: string | null;
   html: string | null;
   text: string | null;
@@ -203,7 +209,7 @@ export interface RenderedMessageTable {
 export interface OutboxTable {
   id: Generated<number>;
   idempotency_key: string;
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   to: string;
   subject: string | null;
   html: string | null;
@@ -256,10 +262,24 @@ export interface AuditLogTable {
 export interface ChannelConfigurationTable {
   id: string;
   name: string;
-  channel: 'email' | 'sms' | 'push' | 'inApp';
+  channel: 'email' | 'sms' | 'push' | 'inApp' | 'chat' | 'whatsapp';
   provider: string;
   settings: Json;
+  /** JSON array of configuration ids tried in order when this one cannot take a message (migration 0027). */
+  fallback: ColumnType<Json, Json | undefined, Json>;
+  /** `{failureThreshold, openSeconds}` as JSON; null: the defaults (migration 0027). */
+  circuit_breaker: ColumnType<Json | null, Json | null | undefined, Json | null>;
   created_at: string;
+  updated_at: string;
+}
+
+/** A configuration's circuit breaker, shared by every worker (migration 0027, src/repositories/provider-circuits.ts). */
+export interface ProviderCircuitTable {
+  configuration_id: string;
+  state: 'closed' | 'open' | 'half-open';
+  consecutive_failures: number;
+  open_until: string | null;
+  trial_started_at: string | null;
   updated_at: string;
 }
 
@@ -309,6 +329,8 @@ export interface InboxMessageTable {
   seen_at: string | null;
   read_at: string | null;
   archived_at: string | null;
+  /** The last change a subscriber made (migration 0030); null until the first. */
+  changed_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A topic (migration 0025): keyed by the caller's slug. */
@@ -330,7 +352,8 @@ export interface TopicSubscriptionTable {
 /** What happened to a delivery, for the customer's feedback webhooks (migration 0019); ordered by id. */
 export interface FeedbackEventTable {
   id: Generated<number>;
-  type: 'sent' | 'delivered' | 'bounced' | 'complained' | 'failed' | 'excluded' | 'opened' | 'clicked' | 'unsubscribed' | 'inapp.seen' | 'inapp.read';
+  /** One of FEEDBACK_EVENT_TYPES (src/repositories/feedback-events.ts), which says what each is. */
+  type: string;
   execution_id: string;
   position: number;
   occurred_at: string;
@@ -489,6 +512,7 @@ export interface Database {
   report_folds: ReportFoldTable;
   suppressions: SuppressionTable;
   feedback_events: FeedbackEventTable;
+  provider_circuits: ProviderCircuitTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_attempts: WebhookAttemptTable;
 }

@@ -36,7 +36,7 @@ export const SERIES_METRICS = [
   'read',
 ] as const;
 export type SeriesMetric = (typeof SERIES_METRICS)[number];
-export const KEYED_METRICS = ['excluded_reason', 'failed_reason', 'domain', 'link', 'link_unique'] as const;
+export const KEYED_METRICS = ['excluded_reason', 'failed_reason', 'domain', 'link', 'link_unique', 'provider', 'failover'] as const;
 export type KeyedMetric = (typeof KEYED_METRICS)[number];
 
 const FIVE_MINUTES = 5 * 60_000;
@@ -88,14 +88,35 @@ export const emailDomain = (address: string | null) => {
 };
 const reasonCategory = (reason: string) => (reason.split(':')[0]!.trim() || 'unknown').slice(0, MAX_KEY_LENGTH);
 
+/**
+ * Which provider sent a delivery and whether a fallback did (docs/failover.md). Written with the
+ * `sent` status and never changed after, so a sent signature's take-back reads the same values.
+ */
+export interface SentViaState {
+  /** Null: the channel's default provider, outside any channel configuration. */
+  provider: string | null;
+  failedOver: boolean;
+}
+
+/** The report's key for sends through the channel's default provider. */
+export const DEFAULT_PROVIDER_KEY = 'default';
+
 /** What one delivery in a state counts; `sign` -1 takes it back. `domain` for sent email only. */
-export function deliveryContributions(state: DeliveryReportState, domain: string | undefined, sign: 1 | -1): Contribution[] {
+export function deliveryContributions(state: DeliveryReportState, domain: string | undefined, sign: 1 | -1, via?: SentViaState): Contribution[] {
   const at = fiveMinuteBucket(state.updatedAt);
   const hour = hourBucket(state.updatedAt);
   const out: Contribution[] = [{ metric: 'targeted', key: '', bucket: at, delta: sign }];
   if (state.status === 'sent') {
     out.push({ metric: 'sent', key: '', bucket: at, delta: sign });
     if (domain) out.push({ metric: 'domain', key: domain, bucket: hour, delta: sign });
+    // Only sends through a channel configuration name their provider (deliveries sent before
+    // migration 0027 name none, so a take-back never subtracts what was not added); the report
+    // counts the rest as the default provider's.
+    if (via?.provider) {
+      const provider = via.provider.slice(0, MAX_KEY_LENGTH);
+      out.push({ metric: 'provider', key: provider, bucket: hour, delta: sign });
+      if (via.failedOver) out.push({ metric: 'failover', key: provider, bucket: hour, delta: sign });
+    }
   } else if (state.status === 'failed') {
     out.push({ metric: 'failed', key: '', bucket: at, delta: sign }, { metric: 'failed_reason', key: reasonCategory(state.reason), bucket: hour, delta: sign });
   } else if (state.status === 'excluded') {
@@ -218,6 +239,10 @@ export interface CampaignReport {
   };
   excludedByReason: Record<string, number>;
   failedByReason: Record<string, number>;
+  /** Sent messages by the provider that took them (`default`: the channel's default provider, outside any channel configuration). */
+  sentByProvider: Record<string, number>;
+  /** Messages a fallback configuration sent because the campaign's own could not (docs/failover.md), by the fallback's provider. */
+  failovers: { total: number; byProvider: Record<string, number> };
   rates: { clickThrough: number | null; clickThroughBase: 'delivered' | 'sent'; clickToOpen: number | null };
   links: { url: string; clicks: number; uniqueClicks: number }[];
   topDomains: { domain: string; count: number }[];
@@ -228,6 +253,14 @@ const ratio = (part: number, whole: number) => (whole > 0 ? Math.round((part / w
 const sortedRecord = (map: Map<string, number>) =>
   Object.fromEntries([...map].filter(([, n]) => n !== 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+
+/** Sends by provider: the configured providers' counts, and the rest of `sent` as the default provider's. */
+function withDefaultProvider(byProvider: Map<string, number>, sent: number): Record<string, number> {
+  const configured = [...byProvider.values()].reduce((sum, n) => sum + n, 0);
+  const out = new Map(byProvider);
+  if (sent > configured) add(out, DEFAULT_PROVIDER_KEY, sent - configured);
+  return sortedRecord(out);
+}
 
 /** The report from the rollup rows of [from, to), with a series point for every bucket of the granularity. */
 export function assembleReport(campaignId: string, from: Date, to: Date, granularity: Granularity, rows: RollupCount[], now: Date): CampaignReport {
@@ -242,6 +275,8 @@ export function assembleReport(campaignId: string, from: Date, to: Date, granula
     domain: new Map(),
     link: new Map(),
     link_unique: new Map(),
+    provider: new Map(),
+    failover: new Map(),
   };
   for (const row of rows) {
     if ((KEYED_METRICS as readonly string[]).includes(row.metric)) {
@@ -280,6 +315,8 @@ export function assembleReport(campaignId: string, from: Date, to: Date, granula
     },
     excludedByReason: sortedRecord(byKey.excluded_reason),
     failedByReason: sortedRecord(byKey.failed_reason),
+    sentByProvider: withDefaultProvider(byKey.provider, totals.sent),
+    failovers: { total: [...byKey.failover.values()].reduce((sum, n) => sum + n, 0), byProvider: sortedRecord(byKey.failover) },
     rates: {
       clickThrough: ratio(totals.unique_clicks, clickThroughBase === 'delivered' ? totals.delivered : totals.sent),
       clickThroughBase,

@@ -8,7 +8,7 @@ export type { ReviewIssue } from './channel-rules';
 
 /** The checks a campaign must pass before activation, its content by its channel's rules; every failing check is reported at once. */
 export function reviewCampaign(campaign: Campaign, nowMs: number, rules: ChannelRules): ReviewIssue[] {
-  const issues: ReviewIssue[] = reviewContent(campaign.content, rules);
+  const issues: ReviewIssue[] = reviewContent(campaign.content, rules, campaign);
   const { schedule } = campaign;
 
   const startMs = schedule.startAt ? Date.parse(schedule.startAt) : undefined;
@@ -40,7 +40,7 @@ export function reviewCampaignSteps(campaign: Campaign, rulesOf: (channel: Chann
     if (step.type === 'send') {
       const channel = step.channel ?? campaign.channel;
       if (step.content !== undefined) {
-        issues.push(...reviewContent(step.content, rulesOf(channel)).map((issue) => ({ ...issue, field: `${at}.${issue.field}` })));
+        issues.push(...reviewContent(step.content, rulesOf(channel), campaign).map((issue) => ({ ...issue, field: `${at}.${issue.field}` })));
       } else if (channel !== campaign.channel) {
         issues.push({ field: `${at}.content`, message: `a send step on ${channel} needs its own content (the campaign's is ${campaign.channel} content)` });
       }
@@ -55,9 +55,9 @@ export function reviewCampaignSteps(campaign: Campaign, rulesOf: (channel: Chann
  * Every language variant is checked alike, each reported under its own path (content.subject for
  * flat content, content.translations.fr.subject for a translation).
  */
-function reviewContent(content: CampaignContent, rules: ChannelRules): ReviewIssue[] {
+function reviewContent(content: CampaignContent, rules: ChannelRules, campaign: Pick<Campaign, 'type'>): ReviewIssue[] {
   const variants = contentVariants(content);
-  const issues = [...rules.reviewContent(variants)];
+  const issues = [...rules.reviewContent(variants, { type: campaign.type })];
   for (const { locale, path } of variants.slice(1)) {
     if (canonicalLocale(locale) !== locale) issues.push({ field: path, message: `${locale} is not a canonical BCP 47 language tag` });
   }

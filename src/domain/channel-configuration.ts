@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Channel } from './campaign';
 import { isDeliverableEmailAddress, singleLine } from './header-safety';
 import type { FieldIssue } from './errors';
+import type { CircuitBreakerSettings } from './provider-failover';
 
 /**
  * Channel configurations (AJO's "surfaces"): who a channel sends as and through which provider.
@@ -10,16 +11,32 @@ import type { FieldIssue } from './errors';
  */
 
 export const CHANNEL_PROVIDERS = {
-  email: ['resend', 'outbox'],
+  email: ['resend', 'smtp', 'ses', 'outbox'],
   sms: ['twilio', 'outbox'],
   push: ['fcm', 'apns', 'webpush', 'outbox'],
   // No provider: an in-app message is stored in Herald's own inbox.
   inApp: [],
+  chat: ['slack', 'msteams', 'discord', 'outbox'],
+  // Twilio's settings serve WhatsApp as SMS (`from` then is a WhatsApp-enabled number in E.164).
+  whatsapp: ['twilio', 'meta', 'outbox'],
 } as const satisfies Record<Channel, readonly string[]>;
 
-export const PROVIDERS = ['resend', 'twilio', 'fcm', 'apns', 'webpush', 'outbox'] as const;
+export const PROVIDERS = ['resend', 'smtp', 'ses', 'twilio', 'fcm', 'apns', 'webpush', 'slack', 'msteams', 'discord', 'meta', 'outbox'] as const;
 /** The providers a worker can send with; a configuration of another (modelled, not wired yet) fails review. */
-export const SENDING_PROVIDERS = ['resend', 'twilio', 'fcm', 'apns', 'webpush', 'outbox'] as const satisfies readonly Provider[];
+export const SENDING_PROVIDERS = [
+  'resend',
+  'smtp',
+  'ses',
+  'twilio',
+  'fcm',
+  'apns',
+  'webpush',
+  'slack',
+  'msteams',
+  'discord',
+  'meta',
+  'outbox',
+] as const satisfies readonly Provider[];
 export type Provider = (typeof PROVIDERS)[number];
 
 /** The environment variable the worker has always read Resend's key from; a provider variable without being listed. */
@@ -74,6 +91,9 @@ const envName = z.string().superRefine((name, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/** A chat destination: a Slack channel or user id (C0123ABCD, U0123ABCD) or a #channel name (src/channels/chat/). */
+export const CHAT_DESTINATION = /^(?:[A-Z0-9]{2,40}|#[a-z0-9][a-z0-9._-]{0,79})$/;
+
 /** `addr@example.com` or `Display Name <addr@example.com>`, on one line. */
 const SENDER = /^(?:([^<>"\u0000-\u001F\u007F]*?)\s*<([^<>\s]+)>|([^<>\s]+))$/;
 export function isSafeSender(value: string): boolean {
@@ -122,13 +142,53 @@ const headers = z.record(z.string(), z.string()).superRefine((value, ctx) => {
   }
 });
 
+/** Reply-To: one address or a list, on every email provider. */
+const replyTo = z.union([address, z.array(address).min(1).max(50)]);
+
+/** A DNS name (RFC 1123 labels) or an IP address: where an SMTP server listens. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const smtpHost = z.union([z.ipv4(), z.ipv6(), z.string().regex(HOST_NAME)], { error: 'must be a host name (smtp.example.com) or an IP address' });
+
 export const PROVIDER_SETTINGS = {
   resend: z
     .object({
       from: sender,
-      replyTo: z.union([address, z.array(address).min(1).max(50)]).optional(),
+      replyTo: replyTo.optional(),
       headers: headers.optional(),
       apiKeyEnv: envName.default('RESEND_API_KEY'),
+    })
+    .strict(),
+  smtp: z
+    .object({
+      host: smtpHost,
+      port: z.number().int().min(1).max(65535).default(587),
+      // true: TLS from the first byte (port 465); false: STARTTLS whenever the server offers it (587, 25).
+      secure: z.boolean().default(false),
+      username: z.string().min(1).max(256).optional(),
+      passwordEnv: envName.optional(),
+      from: sender,
+      replyTo: replyTo.optional(),
+      headers: headers.optional(),
+    })
+    .strict()
+    .refine((value) => (value.username === undefined) === (value.passwordEnv === undefined), {
+      message: 'give username and passwordEnv together, or neither for a server without authentication',
+      path: ['passwordEnv'],
+    }),
+  ses: z
+    .object({
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region such as eu-west-1'),
+      accessKeyIdEnv: envName,
+      secretAccessKeyEnv: envName,
+      configurationSet: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an SES configuration set name: letters, digits, _ and -, at most 64 characters')
+        .optional(),
+      from: sender,
+      replyTo: replyTo.optional(),
+      headers: headers.optional(),
+      // Another SES v2 endpoint than the region's (a VPC endpoint, or a test's loopback fake).
+      endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://email.eu-west-1.amazonaws.com' }).optional(),
     })
     .strict(),
   twilio: z
@@ -169,10 +229,50 @@ export const PROVIDER_SETTINGS = {
       vapidPrivateKeyEnv: envName,
     })
     .strict(),
+  slack: z
+    .object({
+      botTokenEnv: envName.optional(),
+      webhookUrlEnv: envName.optional(),
+      defaultDestination: z.string().regex(CHAT_DESTINATION, 'must be a Slack channel or user id (C0123ABCD, U0123ABCD) or a #channel name').optional(),
+    })
+    .strict()
+    .refine((value) => (value.botTokenEnv === undefined) !== (value.webhookUrlEnv === undefined), {
+      message: 'give exactly one of botTokenEnv (chat.postMessage) and webhookUrlEnv (an incoming webhook)',
+      path: ['botTokenEnv'],
+    })
+    .refine((value) => value.defaultDestination === undefined || value.botTokenEnv !== undefined, {
+      message: 'an incoming webhook posts to its own channel: defaultDestination goes with botTokenEnv',
+      path: ['defaultDestination'],
+    }),
+  msteams: z.object({ webhookUrlEnv: envName }).strict(),
+  discord: z
+    .object({
+      webhookUrlEnv: envName,
+      username: z
+        .string()
+        .min(1)
+        .max(80)
+        .refine((value) => value === singleLine(value), 'must be one line')
+        .optional(),
+    })
+    .strict(),
+  // WhatsApp's Cloud API: the sending number's id and a system user's access token (src/channels/whatsapp/).
+  meta: z
+    .object({
+      phoneNumberId: z.string().regex(/^\d{1,32}$/, 'must be the phone number id (digits) from the WhatsApp Manager'),
+      accessTokenEnv: envName,
+      apiVersion: z
+        .string()
+        .regex(/^v\d{1,3}\.\d{1,3}$/, 'must be a Graph API version such as v21.0')
+        .optional(),
+    })
+    .strict(),
   outbox: z.object({}).strict(),
 } satisfies Record<Provider, z.ZodType>;
 
 export type ResendSettings = z.output<(typeof PROVIDER_SETTINGS)['resend']>;
+export type SmtpSettings = z.output<(typeof PROVIDER_SETTINGS)['smtp']>;
+export type SesSettings = z.output<(typeof PROVIDER_SETTINGS)['ses']>;
 export type ProviderSettings = { [P in Provider]: z.output<(typeof PROVIDER_SETTINGS)[P]> }[Provider];
 
 export interface ChannelConfiguration {
@@ -182,6 +282,10 @@ export interface ChannelConfiguration {
   provider: Provider;
   /** Non-secret settings; `*Env` fields name environment variables. */
   settings: Record<string, unknown>;
+  /** Configurations of the same channel tried in order when this one cannot take a message now (src/domain/provider-failover.ts). */
+  fallback: string[];
+  /** When this configuration's circuit opens and for how long; the defaults unless set. */
+  circuitBreaker: CircuitBreakerSettings;
   createdAt: string;
   updatedAt: string;
 }

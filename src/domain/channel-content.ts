@@ -4,7 +4,7 @@ import type { PushContent } from './push';
 
 export type { PushContent };
 
-export const CHANNELS = ['email', 'sms', 'push', 'inApp'] as const;
+export const CHANNELS = ['email', 'sms', 'push', 'inApp', 'chat', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface EmailContent {
@@ -36,8 +36,28 @@ export interface InAppContent {
   data?: Record<string, unknown>;
 }
 
+/**
+ * A chat variant (Slack, Microsoft Teams, Discord): `text` is a text template and the plain-text
+ * fallback; `blocks` is the provider's rich layout as JSON, each of its string values a text template.
+ */
+export interface ChatContent {
+  text: string;
+  blocks?: unknown[];
+}
+
+/**
+ * A WhatsApp variant: a session message (`{body}`, shaped like SMS content) or one of the
+ * business's approved templates, by name and language, its parameters text templates.
+ */
+export type WhatsAppContent = SmsContent | WhatsAppTemplateContent;
+
+/** An approved WhatsApp template: WhatsApp's only way to write to a person outside the 24-hour session. */
+export interface WhatsAppTemplateContent {
+  template: { name: string; language: string; parameters?: string[] };
+}
+
 /** One variant of a campaign's content; which one follows the campaign's channel (the API keeps them apart). */
-export type ChannelContent = EmailContent | SmsContent | PushContent | InAppContent;
+export type ChannelContent = EmailContent | SmsContent | PushContent | InAppContent | ChatContent | WhatsAppTemplateContent;
 
 export function isSmsContent(content: ChannelContent): content is SmsContent {
   return Object.hasOwn(content, 'body') && !Object.hasOwn(content, 'html') && !Object.hasOwn(content, 'title');

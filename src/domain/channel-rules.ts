@@ -1,4 +1,5 @@
-import type { Channel, ChannelContent } from './campaign';
+import type { CampaignType, Channel, ChannelContent, EmailContent } from './campaign';
+import type { RenderedEmail } from './rendered-email';
 import type { ContentVariant } from './locale';
 import type { PushTarget } from './push';
 import type { Recipient } from './recipient';
@@ -31,6 +32,16 @@ export interface ChannelTracking {
 }
 
 /**
+ * How a channel's content renders when its shape is its own: the variant's templates as the
+ * renderer takes them (subject and text render as text, html escaped), then the rendered parts as
+ * the message is stored (subject, html, text; what the channel's dispatch reads back).
+ */
+export interface ContentRendering {
+  templates(variant: ChannelContent): EmailContent;
+  stored(variant: ChannelContent, rendered: RenderedEmail): RenderedEmail;
+}
+
+/**
  * The pure rules of one channel: what the domain needs to know of it, and nothing about how it is
  * sent. Each channel implements them in `src/channels/<channel>/<channel>-rules.ts` and is listed
  * in `src/channels/registry.ts`; domain functions take them as a parameter, so the domain never
@@ -50,8 +61,10 @@ export interface ChannelRules {
    * deepLink. Content shapes alike (in-app's and push's), so preparation asks the channel.
    */
   titledExtras?(variant: ChannelContent): Record<string, unknown>;
-  /** What activation requires of each language variant of the content. */
-  reviewContent(variants: ContentVariant<ChannelContent>[]): ReviewIssue[];
+  /** For a channel whose content has none of email's, SMS's or push's shapes (chat's): how a variant renders. Absent: by its shape. */
+  readonly rendering?: ContentRendering;
+  /** What activation requires of each language variant of the content; `campaign`, when given, is what the variants are sent as (WhatsApp's marketing needs a template). */
+  reviewContent(variants: ContentVariant<ChannelContent>[], campaign?: { type: CampaignType }): ReviewIssue[];
   /** The engagement tracking this channel supports; absent: none. */
   readonly tracking?: ChannelTracking;
   /**

@@ -3,7 +3,8 @@
  * `{type, timestamp, data}`. One event: `type` is `message.<event>` (`message.sent`,
  * `message.bounced`, …). Several events that piled up go in one request: `type` is
  * `message.batch` and `data.events` holds the single-event messages, each with its own `id`
- * (`evt_<n>`, stable across retries: deduplicate on it, delivery is at least once).
+ * (`evt_<n>`, stable across retries: deduplicate on it, delivery is at least once). A channel
+ * configuration's circuit breaker changes are `provider.circuit-opened` and `provider.circuit-closed`.
  */
 
 /** Where a failed or excluded delivery's reason came from. */
@@ -36,7 +37,7 @@ export interface FeedbackEventFacts {
   campaignVersion: number | null;
   userId: string | null;
   channel: string | null;
-  detail?: { category?: string; code?: string; reason?: string; bounceType?: string; url?: string };
+  detail?: { category?: string; code?: string; reason?: string; bounceType?: string; url?: string; configurationId?: string; provider?: string };
 }
 
 export interface FeedbackMessage {
@@ -61,8 +62,32 @@ function failureOf(event: FeedbackEventFacts): { category: string | null; code: 
   return { category: category ?? (providerCode ? 'provider' : null), code: code ?? providerCode, reason: reason ?? null };
 }
 
+/**
+ * A provider event (`provider.circuit-opened`, `provider.circuit-closed`): about a channel
+ * configuration, not a message, so its type has no `message.` prefix; it names the message whose
+ * send changed the circuit, which is how campaign-limited endpoints see it.
+ */
+function providerMessage(event: FeedbackEventFacts, attempt: number): FeedbackMessage {
+  return {
+    type: event.type,
+    timestamp: event.occurredAt,
+    data: {
+      id: feedbackEventId(event.id),
+      event: event.type,
+      configurationId: event.detail?.configurationId ?? null,
+      provider: event.detail?.provider ?? null,
+      channel: event.channel,
+      campaignId: event.campaignId,
+      executionId: event.executionId,
+      position: event.position,
+      attempt,
+    },
+  };
+}
+
 /** One event as a Standard Webhooks message; `attempt` counts the requests that tried to deliver it. */
 export function feedbackMessage(event: FeedbackEventFacts, attempt: number): FeedbackMessage {
+  if (event.type.startsWith('provider.')) return providerMessage(event, attempt);
   const { bounceType, url } = event.detail ?? {};
   const failure = failureOf(event);
   return {

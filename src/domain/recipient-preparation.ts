@@ -1,6 +1,6 @@
 import type { ResolvedProfile, ResolveProfileInput } from './profile-resolution';
 import type { RenderedEmail, RenderEmailInput } from './rendered-email';
-import { isPushContent, isSmsContent, type CampaignSnapshot } from './campaign';
+import { isPushContent, isSmsContent, type CampaignSnapshot, type EmailContent } from './campaign';
 import type { ChannelRules } from './channel-rules';
 import { consentExclusion } from './consent';
 import { selectContentVariant } from './locale';
@@ -41,7 +41,7 @@ export function prepareRecipient(
 }
 
 /** The part of a channel's rules preparation uses. */
-export type PreparationRules = Pick<ChannelRules, 'needsPushTokens' | 'seedAttributes' | 'resolveAddress' | 'titledExtras'>;
+export type PreparationRules = Pick<ChannelRules, 'needsPushTokens' | 'seedAttributes' | 'resolveAddress' | 'titledExtras' | 'rendering'>;
 
 /** The address rules of the paths from before REFERENCES_NOT_CONTENT: email, as src/channels/email/email-rules.ts resolves it. */
 const EMAIL_BEFORE_CHANNELS: PreparationRules = {
@@ -92,6 +92,11 @@ export async function prepareChannelRecipient(
     const variant = selectContentVariant(campaign.content, profile.locale);
     const content = variant.content;
     const variables = { profile: profile.attributes, context: mergeContext(sharedContext, recipient.context) };
+    if (rules.rendering) {
+      // A content shape of the channel's own (chat's text and blocks): its templates, rendered once, stored as the channel keeps them.
+      const rendered = await steps.render({ content: rules.rendering.templates(content), ...variables });
+      return { base, address, rendered: rules.rendering.stored(content, rendered), locale: variant.locale };
+    }
     if (isPushContent(content)) {
       // Title and body render as text (no HTML escaping); the rest (push's data and deepLink, or what
       // the channel's rules keep, in-app's actionUrl and data) is sent as given, kept as JSON in `html`.
@@ -107,7 +112,8 @@ export async function prepareChannelRecipient(
       const { text, tracked } = await steps.render({ content: { subject: '', html: '', text: content.body }, ...variables });
       return { base, address, rendered: { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) }, locale: variant.locale };
     }
-    const rendered = await steps.render({ content, ...variables });
+    // No other shape took it (chat's went by its rules' rendering): email's.
+    const rendered = await steps.render({ content: content as EmailContent, ...variables });
     return { base, address, rendered, locale: variant.locale };
   } catch (error) {
     const message = steps.renderFailure(error);

@@ -5,6 +5,8 @@ export interface ChannelData {
   mobilePhoneNumber?: string;
   /** Push: one device (src/domain/push.ts); a web token is the subscription JSON in canonical form. */
   pushInfo?: PushTarget;
+  /** Chat: the Slack channel or user id this message goes to, instead of the profile's slackUserId. */
+  chat?: { destination?: string };
 }
 
 export interface Recipient {

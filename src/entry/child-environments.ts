@@ -92,6 +92,13 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'TWILIO_FROM',
     'TWILIO_MESSAGING_SERVICE_SID',
     'TWILIO_BASE_URL',
+    // WhatsApp's default sender: Twilio's (with the account above) or Meta's Cloud API, and which one.
+    'HERALD_WHATSAPP_PROVIDER',
+    'TWILIO_WHATSAPP_FROM',
+    'META_WHATSAPP_PHONE_NUMBER_ID',
+    'META_WHATSAPP_ACCESS_TOKEN',
+    'META_WHATSAPP_API_VERSION',
+    'META_WHATSAPP_BASE_URL',
     // Push: provider API roots (configurations' credentials come through HERALD_SENDER_ENV), and
     // the per-platform defaults' settings and credentials.
     'FCM_BASE_URL',
@@ -106,6 +113,8 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'APNS_BUNDLE_ID',
     'APNS_PRIVATE_KEY',
     'APNS_PRODUCTION',
+    // Chat: Slack's Web API root (configurations' tokens and webhook URLs come through HERALD_SENDER_ENV).
+    'SLACK_BASE_URL',
     'HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS',
     'HERALD_ORPHAN_GRACE_SECONDS',
     'HERALD_RETENTION_DAYS',
@@ -153,6 +162,7 @@ export const DENIED: Readonly<Record<ChildPart, readonly string[]>> = {
   api: [
     'RESEND_API_KEY',
     'TWILIO_ACCOUNT_SID',
+    'META_WHATSAPP_ACCESS_TOKEN',
     'VAPID_SUBJECT',
     'VAPID_PUBLIC_KEY',
     'VAPID_PRIVATE_KEY',

@@ -11,6 +11,7 @@ import { closeWithCounts, ExecutionRepository, type ClosedCounts, type Execution
 export type { AudienceRunCounts } from './audience-run-counts';
 import { failureDetail } from '../domain/feedback-webhook';
 import { FeedbackEventRepository } from './feedback-events';
+import { InboxRepository, type NewInboxMessage } from './inbox';
 
 export interface NewAudienceExecution {
   id: string;
@@ -76,6 +77,9 @@ export interface BatchMessage {
   html: string | null;
   text: string | null;
 }
+
+/** How many deliveries one update of markSentMany marks sent (three bound values each). */
+const SENT_ROWS_PER_UPDATE = 1000;
 
 /** Counts of a run as they stand, with exclusions by reason. */
 type Db = Kysely<Database> | Transaction<Database>;
@@ -357,26 +361,46 @@ export class AudienceRunRepository {
     }));
   }
 
-  /** Records a block the provider accepted, in one transaction; recipients already closed keep their outcome. */
+  /**
+   * Records a block sent (the provider accepted it, or the inbox stored it) in one transaction, one
+   * update per SENT_ROWS_PER_UPDATE messages (each its own message id); recipients already closed
+   * keep their outcome.
+   */
   async markSentMany(executionId: string, sent: { position: number; messageId: string }[]): Promise<void> {
+    if (sent.length === 0) return;
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
       const closed: number[] = [];
-      for (const { position, messageId } of sent) {
+      for (let at = 0; at < sent.length; at += SENT_ROWS_PER_UPDATE) {
+        const chunk = sent.slice(at, at + SENT_ROWS_PER_UPDATE);
+        const messageIds = sql.join(
+          chunk.map(({ position, messageId }) => sql`when ${position} then ${messageId}`),
+          sql` `,
+        );
         const updated = await trx
           .updateTable('deliveries')
-          .set({ status: 'sent', reason: null, message_id: messageId, updated_at: now })
+          .set({ status: 'sent', reason: null, message_id: sql<string>`case ${sql.ref('position')} ${messageIds} end`, updated_at: now })
           .where('execution_id', '=', executionId)
-          .where('position', '=', position)
+          .where(
+            'position',
+            'in',
+            chunk.map(({ position }) => position),
+          )
           .where('status', '=', 'pending')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) > 0) closed.push(position);
+          .returning('position')
+          .execute();
+        closed.push(...updated.map((row) => row.position));
       }
       await new FeedbackEventRepository(this.db).append(
         closed.map((position) => ({ type: 'sent' as const, executionId, position, occurredAt: now })),
         trx,
       );
     });
+  }
+
+  /** Stores an in-app block in its recipients' inboxes (InboxRepository.storeMany): the audience run's way to the inbox. */
+  storeInboxMessages(messages: readonly NewInboxMessage[]): Promise<{ position: number; messageId: string }[]> {
+    return new InboxRepository(this.db).storeMany(messages);
   }
 
   // Scheduled runs.

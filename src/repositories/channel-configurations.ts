@@ -5,6 +5,7 @@ import type { Selectable } from 'kysely';
 import type { ChannelConfigurationTable } from '../db/schema';
 import type { Channel } from '../domain/campaign';
 import type { ChannelConfiguration, Provider } from '../domain/channel-configuration';
+import { DEFAULT_CIRCUIT_BREAKER, failoverOrder, type CircuitBreakerSettings } from '../domain/provider-failover';
 
 const nextId = monotonicFactory();
 
@@ -13,9 +14,12 @@ export interface ChannelConfigurationDraft {
   channel: Channel;
   provider: Provider;
   settings: Record<string, unknown>;
+  fallback?: string[];
+  /** Null or absent: the defaults. */
+  circuitBreaker?: CircuitBreakerSettings | null;
 }
 
-export type ChannelConfigurationEdit = Partial<Pick<ChannelConfigurationDraft, 'name' | 'provider' | 'settings'>>;
+export type ChannelConfigurationEdit = Partial<Pick<ChannelConfigurationDraft, 'name' | 'provider' | 'settings' | 'fallback' | 'circuitBreaker'>>;
 
 function toConfiguration(row: Selectable<ChannelConfigurationTable>): ChannelConfiguration {
   return {
@@ -24,6 +28,8 @@ function toConfiguration(row: Selectable<ChannelConfigurationTable>): ChannelCon
     channel: row.channel,
     provider: row.provider as Provider,
     settings: readJson<Record<string, unknown>>(row.settings),
+    fallback: readJson<string[]>(row.fallback),
+    circuitBreaker: row.circuit_breaker === null ? { ...DEFAULT_CIRCUIT_BREAKER } : readJson<CircuitBreakerSettings>(row.circuit_breaker),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -43,6 +49,8 @@ export class ChannelConfigurationRepository {
         channel: draft.channel,
         provider: draft.provider,
         settings: JSON.stringify(draft.settings),
+        fallback: JSON.stringify(draft.fallback ?? []),
+        circuit_breaker: draft.circuitBreaker ? JSON.stringify(draft.circuitBreaker) : null,
         created_at: now,
         updated_at: now,
       })
@@ -76,6 +84,8 @@ export class ChannelConfigurationRepository {
         ...(edit.name !== undefined && { name: edit.name }),
         ...(edit.provider !== undefined && { provider: edit.provider }),
         ...(edit.settings !== undefined && { settings: JSON.stringify(edit.settings) }),
+        ...(edit.fallback !== undefined && { fallback: JSON.stringify(edit.fallback) }),
+        ...(edit.circuitBreaker !== undefined && { circuit_breaker: edit.circuitBreaker ? JSON.stringify(edit.circuitBreaker) : null }),
         updated_at: new Date().toISOString(),
       })
       .where('id', '=', id)
@@ -100,6 +110,31 @@ export class ChannelConfigurationRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Configurations by id (unknown ids are left out), for reviewing and following fallback lists. */
+  async getMany(ids: readonly string[]): Promise<Map<string, ChannelConfiguration>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('channel_configurations')
+      .selectAll()
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((row) => [row.id, toConfiguration(row)]));
+  }
+
+  /** Ids of the configurations that list `id` as a fallback (at most 20). */
+  async fallbackOf(id: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('channel_configurations')
+      .select(['id', 'fallback'])
+      .where('fallback', 'like', `%${JSON.stringify(id)}%`)
+      .orderBy('id')
+      .execute();
+    return rows
+      .filter((row) => readJson<string[]>(row.fallback).includes(id))
+      .slice(0, 20)
+      .map((row) => row.id);
+  }
+
   /**
    * The configuration a campaign sends with, read by the send activity: `none` when the campaign
    * references none (its channel's default), `missing` when the reference points nowhere.
@@ -108,11 +143,36 @@ export class ChannelConfigurationRepository {
     const row = await this.db
       .selectFrom('campaigns as c')
       .leftJoin('channel_configurations as cc', 'cc.id', 'c.channel_configuration_id')
-      .select(['c.channel_configuration_id as ref', 'cc.id', 'cc.name', 'cc.channel', 'cc.provider', 'cc.settings', 'cc.created_at', 'cc.updated_at'])
+      .select([
+        'c.channel_configuration_id as ref',
+        'cc.id',
+        'cc.name',
+        'cc.channel',
+        'cc.provider',
+        'cc.settings',
+        'cc.fallback',
+        'cc.circuit_breaker',
+        'cc.created_at',
+        'cc.updated_at',
+      ])
       .where('c.id', '=', campaignId)
       .executeTakeFirst();
     if (!row || row.ref === null) return { kind: 'none' };
     if (row.id === null) return { kind: 'missing', id: row.ref };
     return { kind: 'found', configuration: toConfiguration(row as Selectable<ChannelConfigurationTable>) };
+  }
+
+  /**
+   * The configurations a campaign's message may go through, in order (src/domain/provider-failover.ts):
+   * its own, then its fallbacks. Empty when the campaign references none (the channel's default,
+   * which has no fallback); `missing` as forCampaign.
+   */
+  async chainForCampaign(campaignId: string): Promise<{ kind: 'none' } | { kind: 'missing'; id: string } | { kind: 'found'; chain: ChannelConfiguration[] }> {
+    const found = await this.forCampaign(campaignId);
+    if (found.kind !== 'found') return found;
+    const { configuration } = found;
+    if (configuration.fallback.length === 0) return { kind: 'found', chain: [configuration] };
+    const fallbacks = await this.getMany(configuration.fallback);
+    return { kind: 'found', chain: failoverOrder(configuration, (id) => fallbacks.get(id)) };
   }
 }

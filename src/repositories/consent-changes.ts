@@ -47,10 +47,10 @@ export class ConsentChangeRepository {
   /**
    * The profiles a phone number (E.164) belongs to, as SMS preparation finds numbers: a userId in
    * the `phone` namespace, a `phone` attribute written in E.164, and every profile Herald has sent
-   * an SMS to at that number (which also covers attributes written another way, `+44 7911 123456`,
+   * a message of `channel` (an SMS, or a WhatsApp message) to at that number (which also covers attributes written another way, `+44 7911 123456`,
    * and numbers given in a trigger's channelData), while retention keeps the delivery.
    */
-  async profilesWithPhone(e164: string): Promise<ProfileKey[]> {
+  async profilesWithPhone(e164: string, channel: 'sms' | 'whatsapp' = 'sms'): Promise<ProfileKey[]> {
     const [byUserId, byAttribute, bySends] = await Promise.all([
       this.db.selectFrom('profiles').select(['namespace', 'user_id']).where('namespace', '=', 'phone').where('user_id', '=', e164).execute(),
       this.db
@@ -58,7 +58,7 @@ export class ConsentChangeRepository {
         .select(['namespace', 'user_id'])
         .where(queryableJson(this.db, 'attributes').equals(['phone'], e164))
         .execute(),
-      this.db.selectFrom('deliveries').select(['namespace', 'user_id']).distinct().where('channel', '=', 'sms').where('address', '=', e164).execute(),
+      this.db.selectFrom('deliveries').select(['namespace', 'user_id']).distinct().where('channel', '=', channel).where('address', '=', e164).execute(),
     ]);
     const found = new Map<string, ProfileKey>();
     for (const row of [...byUserId, ...byAttribute, ...bySends])

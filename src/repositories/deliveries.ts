@@ -56,6 +56,13 @@ export interface MessageToSend {
  * Per-recipient delivery state and the rendered messages behind it. The trigger workflow passes
  * only (executionId, position); addresses and bodies stay in these rows.
  */
+/** Which channel configuration sent a message, through which provider, and whether it was a fallback (docs/failover.md). */
+export interface SentVia {
+  configurationId: string;
+  provider: string;
+  failedOver: boolean;
+}
+
 export class DeliveryRepository {
   private readonly feedback: FeedbackEventRepository;
 
@@ -154,12 +161,18 @@ export class DeliveryRepository {
   }
 
   /** Records the provider's acceptance; a recipient already closed keeps its outcome. */
-  async markSent(executionId: string, position: number, messageId: string): Promise<void> {
+  async markSent(executionId: string, position: number, messageId: string, via?: SentVia): Promise<void> {
     const now = new Date().toISOString();
     await this.close(
       executionId,
       position,
-      { status: 'sent', reason: null, message_id: messageId, updated_at: now },
+      {
+        status: 'sent',
+        reason: null,
+        message_id: messageId,
+        updated_at: now,
+        ...(via && { configuration_id: via.configurationId, provider: via.provider, failed_over: via.failedOver ? 1 : 0 }),
+      },
       { type: 'sent', executionId, position, occurredAt: now },
     );
   }

@@ -24,6 +24,10 @@ export interface ExecutionRecipientView {
   reason?: string;
   profileCreated: boolean;
   messageId?: string;
+  /** Sent through a channel configuration: which one finally sent it, its provider, and whether it was a fallback (docs/failover.md). */
+  configurationId?: string;
+  provider?: string;
+  failedOver?: boolean;
   /** The content variant the message was rendered from: `default` or a translation's tag. */
   locale?: string;
   /** Engagement (tracked messages only): opens and clicks recorded, repeats included. */
@@ -32,7 +36,13 @@ export interface ExecutionRecipientView {
 }
 
 /** A step as the execution status shows it; a send step's status is its message's outcome. */
-export type RecipientStepView = Omit<StepView, 'status' | 'position'> & { status: StepView['status'] | RecipientStatus; messageId?: string };
+export type RecipientStepView = Omit<StepView, 'status' | 'position'> & {
+  status: StepView['status'] | RecipientStatus;
+  messageId?: string;
+  configurationId?: string;
+  provider?: string;
+  failedOver?: boolean;
+};
 
 export interface ExecutionCounts {
   sent: number;
@@ -174,6 +184,12 @@ export interface ClosedCounts {
 
 const parseJson = <T>(value: string | null): T | undefined => (value === null ? undefined : (JSON.parse(value) as T));
 
+/** Which configuration sent a message, when one did (null columns: the channel's default, or not sent). */
+function sentVia(d: Pick<DeliveryRow, 'configuration_id' | 'provider' | 'failed_over'>) {
+  if (d.configuration_id === null) return {};
+  return { configurationId: d.configuration_id, ...(d.provider !== null && { provider: d.provider }), failedOver: d.failed_over === 1 };
+}
+
 function recipientView(d: DeliveryRow, engagement?: Map<number, EngagementCounts>): ExecutionRecipientView {
   const tracked = d.tracking ? (engagement?.get(d.position) ?? { opens: 0, clicks: 0 }) : undefined;
   return {
@@ -182,6 +198,7 @@ function recipientView(d: DeliveryRow, engagement?: Map<number, EngagementCounts
     ...(d.reason && { reason: d.reason }),
     profileCreated: d.profile_created === 1,
     ...(d.message_id && { messageId: d.message_id }),
+    ...sentVia(d),
     ...(d.locale && { locale: d.locale }),
     ...(tracked && { opens: tracked.opens, clicks: tracked.clicks }),
   };
@@ -357,6 +374,7 @@ export class ExecutionRepository {
           at: message.updated_at,
           ...(message.reason ? { reason: message.reason } : {}),
           ...(message.message_id && { messageId: message.message_id }),
+          ...sentVia(message),
         };
       });
     const digestCount = execution.digest_execution_id === executionId ? (await new DigestRepository(this.db).count(executionId)).count : undefined;

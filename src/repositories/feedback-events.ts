@@ -13,7 +13,9 @@ export type FeedbackEventType =
   | 'clicked'
   | 'unsubscribed'
   | 'inapp.seen'
-  | 'inapp.read';
+  | 'inapp.read'
+  | 'provider.circuit-opened'
+  | 'provider.circuit-closed';
 
 export const FEEDBACK_EVENT_TYPES: readonly FeedbackEventType[] = [
   'sent',
@@ -28,6 +30,10 @@ export const FEEDBACK_EVENT_TYPES: readonly FeedbackEventType[] = [
   // An in-app message seen or read the first time (src/repositories/inbox.ts).
   'inapp.seen',
   'inapp.read',
+  // A channel configuration's circuit breaker opened or closed (activities/provider-failover.ts), told
+  // on the message whose send changed it.
+  'provider.circuit-opened',
+  'provider.circuit-closed',
 ];
 
 export interface FeedbackEventDetail {
@@ -36,6 +42,9 @@ export interface FeedbackEventDetail {
   reason?: string;
   bounceType?: 'hard' | 'soft';
   url?: string;
+  /** provider.circuit-*: the configuration whose circuit changed, and its provider. */
+  configurationId?: string;
+  provider?: string;
 }
 
 export interface NewFeedbackEvent {

@@ -16,6 +16,12 @@ export interface InboxOwner {
   userId: string;
 }
 
+/** One key per person, for maps of people (unreadCounts answers by it). */
+export const ownerKey = ({ namespace, userId }: InboxOwner) => JSON.stringify([namespace, userId]);
+
+/** How many people one grouped unread-count query asks about (two bound values each). */
+const OWNERS_PER_QUERY = 500;
+
 /** One in-app message as the feed and the stream answer it. */
 export interface InboxMessage {
   id: string;
@@ -51,6 +57,18 @@ export interface InboxCursor {
   id: string;
 }
 
+/** Where a poll of changes stopped: the last change's time and message id. */
+export interface InboxChangeCursor {
+  changedAt: string;
+  id: string;
+}
+
+/** That one message of a person changed, and when (changedSince). */
+export interface InboxChangeStamp extends InboxOwner {
+  id: string;
+  changedAt: string;
+}
+
 /** A subscriber's change to one message (PATCH /v1/inbox/messages/{id}). */
 export interface InboxChange {
   seen?: true;
@@ -64,6 +82,25 @@ export interface InboxAnnouncement {
   namespace: string;
   userId: string;
   id?: string;
+}
+
+/** How many messages one insert of storeMany stores (eleven bound values each). */
+const STORE_ROWS_PER_INSERT = 1000;
+
+/** A new message's row, but its id. */
+function inboxRow(message: NewInboxMessage, createdAt: string) {
+  return {
+    namespace: message.namespace,
+    user_id: message.userId,
+    campaign_id: message.campaignId,
+    execution_id: message.executionId,
+    position: message.position,
+    title: message.title,
+    body: message.body,
+    action_url: message.actionUrl ?? null,
+    data: message.data === undefined ? null : JSON.stringify(message.data),
+    created_at: createdAt,
+  };
 }
 
 function toMessage(row: Selectable<InboxMessageTable>): InboxMessage {
@@ -92,27 +129,20 @@ export class InboxRepository {
   async store(message: NewInboxMessage): Promise<{ messageId: string }> {
     const now = Date.now();
     const id = nextId(now);
-    const result = await this.db
+    const insert = this.db
       .insertInto('inbox_messages')
-      .values({
-        id,
-        namespace: message.namespace,
-        user_id: message.userId,
-        campaign_id: message.campaignId,
-        execution_id: message.executionId,
-        position: message.position,
-        title: message.title,
-        body: message.body,
-        action_url: message.actionUrl ?? null,
-        data: message.data === undefined ? null : JSON.stringify(message.data),
-        created_at: new Date(now).toISOString(),
-      })
-      .onConflict((oc) => oc.columns(['execution_id', 'position']).doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0n) > 0) {
-      await this.announce({ kind: 'm', namespace: message.namespace, userId: message.userId, id });
-      return { messageId: id };
-    }
+      .values({ ...inboxRow(message, new Date(now).toISOString()), id })
+      .onConflict((oc) => oc.columns(['execution_id', 'position']).doNothing());
+    const announcement: InboxAnnouncement = { kind: 'm', namespace: message.namespace, userId: message.userId, id };
+    if (dialectOf(this.db) === 'postgres') {
+      // One round trip per send, not two: the NOTIFY goes in the insert's statement, for the row it stored (none on a retry).
+      const stored = await this.db
+        .with('stored', () => insert.returning('id'))
+        .selectFrom('stored')
+        .select(sql<string>`pg_notify(${INBOX_NOTIFY_CHANNEL}, ${JSON.stringify(announcement)})`.as('notified'))
+        .execute();
+      if (stored.length > 0) return { messageId: id };
+    } else if (Number((await insert.executeTakeFirst()).numInsertedOrUpdatedRows ?? 0n) > 0) return { messageId: id };
     const stored = await this.db
       .selectFrom('inbox_messages')
       .select('id')
@@ -120,6 +150,57 @@ export class InboxRepository {
       .where('position', '=', message.position)
       .executeTakeFirstOrThrow();
     return { messageId: stored.id };
+  }
+
+  /**
+   * Stores the messages of one execution's block, once each (an audience run's in-app block): one
+   * multi-row insert per STORE_ROWS_PER_INSERT, and on a retry the rows stored before are found,
+   * not stored again. On PostgreSQL the insert announces each row it stored (one NOTIFY per
+   * message, as `store` does, in the same statement), so the API's streams hear of them in one
+   * burst. Answers each message's id by position.
+   */
+  async storeMany(messages: readonly NewInboxMessage[]): Promise<{ position: number; messageId: string }[]> {
+    const stored: { position: number; messageId: string }[] = [];
+    for (let at = 0; at < messages.length; at += STORE_ROWS_PER_INSERT) {
+      const chunk = messages.slice(at, at + STORE_ROWS_PER_INSERT);
+      const now = Date.now();
+      const createdAt = new Date(now).toISOString();
+      const insert = this.db
+        .insertInto('inbox_messages')
+        .values(chunk.map((message) => ({ ...inboxRow(message, createdAt), id: nextId(now) })))
+        .onConflict((oc) => oc.columns(['execution_id', 'position']).doNothing());
+      const inserted =
+        dialectOf(this.db) === 'postgres'
+          ? await this.db
+              .with('stored', () => insert.returning(['id', 'position', 'namespace', 'user_id']))
+              .selectFrom('stored')
+              .select([
+                'id',
+                'position',
+                sql<string>`pg_notify(${INBOX_NOTIFY_CHANNEL}, json_build_object('kind', 'm', 'namespace', namespace, 'userId', user_id, 'id', id)::text)`.as(
+                  'notified',
+                ),
+              ])
+              .execute()
+          : await insert.returning(['id', 'position']).execute();
+      stored.push(...inserted.map((row) => ({ position: row.position, messageId: row.id })));
+      const found = new Set(inserted.map((row) => row.position));
+      const before = chunk.filter((message) => !found.has(message.position));
+      if (before.length === 0) continue;
+      // A retried block: these were stored by an earlier attempt (one execution per block).
+      const rows = await this.db
+        .selectFrom('inbox_messages')
+        .select(['id', 'position'])
+        .where('execution_id', '=', before[0]!.executionId)
+        .where(
+          'position',
+          'in',
+          before.map((message) => message.position),
+        )
+        .execute();
+      stored.push(...rows.map((row) => ({ position: row.position, messageId: row.id })));
+    }
+    return stored.sort((a, b) => a.position - b.position);
   }
 
   /** On PostgreSQL, tells every listening API process of a change (payloads stay far below NOTIFY's 8000 bytes); on SQLite, nothing. */
@@ -175,17 +256,53 @@ export class InboxRepository {
     return rows.map(toMessage);
   }
 
-  /** Messages created at or after the instant, oldest first, with their owners: the SQLite stream's poll. */
-  async createdSince(since: string, limit: number): Promise<(InboxMessage & InboxOwner)[]> {
-    const rows = await this.db
-      .selectFrom('inbox_messages')
-      .selectAll()
-      .where('created_at', '>=', since)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+  /** Messages created at or after the instant (and after the cursor), oldest first, with their owners: the SQLite stream's poll. */
+  async createdSince(since: string, limit: number, after?: InboxCursor): Promise<(InboxMessage & InboxOwner)[]> {
+    let query = this.db.selectFrom('inbox_messages').selectAll().where('created_at', '>=', since);
+    if (after)
+      query = query.where((eb) => eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+    const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
     return rows.map((row) => ({ ...toMessage(row), namespace: row.namespace, userId: row.user_id }));
+  }
+
+  /** Messages a subscriber changed at or after the instant (and after the cursor), oldest change first: the SQLite stream's poll for changes made in other processes. */
+  async changedSince(since: string, limit: number, after?: InboxChangeCursor): Promise<InboxChangeStamp[]> {
+    let query = this.db.selectFrom('inbox_messages').select(['id', 'namespace', 'user_id', 'changed_at']).where('changed_at', '>=', since);
+    if (after)
+      query = query.where((eb) => eb.or([eb('changed_at', '>', after.changedAt), eb.and([eb('changed_at', '=', after.changedAt), eb('id', '>', after.id)])]));
+    const rows = await query.orderBy('changed_at').orderBy('id').limit(limit).execute();
+    return rows.map((row) => ({ id: row.id, namespace: row.namespace, userId: row.user_id, changedAt: row.changed_at ?? since }));
+  }
+
+  /** Messages by id, oldest first, with their owners: the messages a batch of announcements names. */
+  async byIds(ids: readonly string[]): Promise<(InboxMessage & InboxOwner)[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('inbox_messages').selectAll().where('id', 'in', ids).orderBy('created_at').orderBy('id').execute();
+    return rows.map((row) => ({ ...toMessage(row), namespace: row.namespace, userId: row.user_id }));
+  }
+
+  /** The unread count of each person, in one grouped query per OWNERS_PER_QUERY people; a person with none unread is absent. */
+  async unreadCounts(owners: readonly InboxOwner[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (let at = 0; at < owners.length; at += OWNERS_PER_QUERY) {
+      const chunk = owners.slice(at, at + OWNERS_PER_QUERY);
+      const rows = await this.db
+        .selectFrom('inbox_messages')
+        .select(['namespace', 'user_id', (eb) => eb.fn.countAll<number | string | bigint>().as('count')])
+        .where((eb) =>
+          eb(
+            eb.refTuple('namespace', 'user_id'),
+            'in',
+            chunk.map((owner) => eb.tuple(owner.namespace, owner.userId)),
+          ),
+        )
+        .where('read_at', 'is', null)
+        .where('archived_at', 'is', null)
+        .groupBy(['namespace', 'user_id'])
+        .execute();
+      for (const row of rows) counts.set(ownerKey({ namespace: row.namespace, userId: row.user_id }), Number(row.count));
+    }
+    return counts;
   }
 
   /** Applies a subscriber's change; undefined when the person has no such message. Seen stays as first set. */
@@ -194,11 +311,15 @@ export class InboxRepository {
     const set: Partial<Record<'read_at' | 'archived_at', string | null>> = {};
     if (change.read === false) set.read_at = null;
     if (change.archived !== undefined) set.archived_at = change.archived ? now : null;
-    if (Object.keys(set).length > 0) await this.ofOwnerUpdate(owner).set(set).where('id', '=', id).execute();
+    if (Object.keys(set).length > 0)
+      await this.ofOwnerUpdate(owner)
+        .set({ ...set, changed_at: now })
+        .where('id', '=', id)
+        .execute();
     // seen, and read (which implies seen), keep the first time they were set; that first time is an outcome.
     if (change.seen || change.read) {
       const seen = await this.ofOwnerUpdate(owner)
-        .set({ seen_at: now })
+        .set({ seen_at: now, changed_at: now })
         .where('id', '=', id)
         .where('seen_at', 'is', null)
         .returning(['execution_id', 'position'])
@@ -207,7 +328,7 @@ export class InboxRepository {
     }
     if (change.read) {
       const read = await this.ofOwnerUpdate(owner)
-        .set({ read_at: now })
+        .set({ read_at: now, changed_at: now })
         .where('id', '=', id)
         .where('read_at', 'is', null)
         .returning(['execution_id', 'position'])
@@ -223,7 +344,7 @@ export class InboxRepository {
   async readAll(owner: InboxOwner): Promise<number> {
     const now = new Date().toISOString();
     const seen = await this.ofOwnerUpdate(owner)
-      .set({ seen_at: now })
+      .set({ seen_at: now, changed_at: now })
       .where('seen_at', 'is', null)
       .where('read_at', 'is', null)
       .where('archived_at', 'is', null)
@@ -231,7 +352,7 @@ export class InboxRepository {
       .execute();
     await this.recordOutcomes(seen, 'seen', now);
     const read = await this.ofOwnerUpdate(owner)
-      .set({ read_at: now })
+      .set({ read_at: now, changed_at: now })
       .where('read_at', 'is', null)
       .where('archived_at', 'is', null)
       .returning(['execution_id', 'position'])

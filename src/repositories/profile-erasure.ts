@@ -68,16 +68,19 @@ export class ProfileErasureRepository {
    * address its deliveries went to (channelData included), and its push tokens.
    */
   async addresses(namespace: string, userId: string, attributes: Record<string, unknown> | undefined): Promise<PersonAddresses> {
-    const found: Record<Channel, Set<string>> = { email: new Set(), sms: new Set(), push: new Set(), inApp: new Set() };
+    const found = Object.fromEntries(CHANNELS.map((channel) => [channel, new Set<string>()])) as Record<Channel, Set<string>>;
     const add = (channel: Channel, raw: unknown) => {
       if (typeof raw !== 'string' || raw === '') return;
       const normalised = normaliseAddress(channelRulesOf(channel), raw);
       if (normalised !== undefined) found[channel].add(normalised);
     };
     add('email', attributes?.email);
+    // A phone number is both an SMS and a WhatsApp address.
     add('sms', attributes?.phone);
+    add('whatsapp', attributes?.phone);
     if (namespace === 'email') add('email', userId);
     if (namespace === 'phone') add('sms', userId);
+    if (namespace === 'phone') add('whatsapp', userId);
     const sent = await this.db
       .selectFrom('deliveries')
       .select(['channel', 'address'])
@@ -89,7 +92,7 @@ export class ProfileErasureRepository {
     for (const row of sent) add(row.channel, row.address);
     const tokens = await this.db.selectFrom('push_tokens').select('token').where('namespace', '=', namespace).where('user_id', '=', userId).execute();
     for (const row of tokens) add('push', row.token);
-    return { email: [...found.email], sms: [...found.sms], push: [...found.push], inApp: [...found.inApp] };
+    return Object.fromEntries(CHANNELS.map((channel) => [channel, [...found[channel]]])) as PersonAddresses;
   }
 
   /** Whether anything at all is held about the key or its addresses (else the API answers 404). */

@@ -125,7 +125,7 @@ export class ProfileExportRepository {
 
   async suppressions(addresses: PersonAddresses) {
     const found: { channel: Channel; address: string; reason: string; createdAt: string }[] = [];
-    for (const channel of ['email', 'sms', 'push'] as const) {
+    for (const channel of ['email', 'sms', 'push', 'whatsapp'] as const) {
       for (let i = 0; i < addresses[channel].length; i += CHUNK) {
         const rows = await this.db
           .selectFrom('suppressions')

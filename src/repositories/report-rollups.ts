@@ -37,6 +37,8 @@ interface UnfoldedDelivery {
   user_id: string;
   channel: string;
   address: string | null;
+  provider: string | null;
+  failed_over: number | string;
   report_signature: string | null;
   signature: string;
 }
@@ -156,15 +158,17 @@ export class ReportRollupRepository {
   private async foldDeliveries(trx: Transaction<Database>, count: (campaignId: string, c: Contribution) => void): Promise<number> {
     const changed = (
       await sql<UnfoldedDelivery & { campaign_id: string }>`
-        select d.execution_id, d.user_id, d.channel, d.address, d.report_signature, ${sql.raw(REPORT_SIGNATURE_SQL.replaceAll(/\b(status|feedback|bounce_type|updated_at|feedback_at|reason)\b/g, 'd.$1'))} as signature, x.campaign_id
+        select d.execution_id, d.user_id, d.channel, d.address, d.provider, d.failed_over, d.report_signature, ${sql.raw(REPORT_SIGNATURE_SQL.replaceAll(/\b(status|feedback|bounce_type|updated_at|feedback_at|reason)\b/g, 'd.$1'))} as signature, x.campaign_id
         from (select * from deliveries where ${sql.raw(deliveriesToFoldPredicate(trx))} limit ${FOLD_CHUNK}) d
         join executions x on x.id = d.execution_id`.execute(trx)
     ).rows;
     if (changed.length === 0) return 0;
     for (const d of changed) {
       const domain = d.channel === 'email' ? emailDomain(d.address) : undefined;
-      if (d.report_signature !== null) for (const c of deliveryContributions(parseDeliverySignature(d.report_signature), domain, -1)) count(d.campaign_id, c);
-      for (const c of deliveryContributions(parseDeliverySignature(d.signature), domain, 1)) count(d.campaign_id, c);
+      const via = { provider: d.provider, failedOver: Number(d.failed_over) === 1 };
+      if (d.report_signature !== null)
+        for (const c of deliveryContributions(parseDeliverySignature(d.report_signature), domain, -1, via)) count(d.campaign_id, c);
+      for (const c of deliveryContributions(parseDeliverySignature(d.signature), domain, 1, via)) count(d.campaign_id, c);
     }
     // The signature as read, not as it is now: a change made meanwhile (PostgreSQL) stays unfolded and is folded next time.
     for (const part of chunks(changed, Math.floor(PARAMETER_CHUNK / 3))) {

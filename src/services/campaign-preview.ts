@@ -1,5 +1,5 @@
 import { channelOf, type RenderedSms } from '../channels/registry';
-import { isPushContent, isSmsContent, type Campaign, type PushContent } from '../domain/campaign';
+import { isPushContent, isSmsContent, type Campaign, type EmailContent, type PushContent } from '../domain/campaign';
 import { consentExclusion, type ConsentValue } from '../domain/consent';
 import { contextViolations } from '../domain/context-schema';
 import { DomainError, invalidRequest, notFound, type FieldIssue } from '../domain/errors';
@@ -165,14 +165,16 @@ export async function previewCampaign(
     try {
       const content = variant.content;
       const variables = { profile: profile.attributes, context: mergeContext(shared, recipient.context), ...digest };
-      rendered = isPushContent(content)
-        ? await renderPushPreview(renderer, content, variables)
-        : isSmsContent(content)
-          ? await (async () => {
-              const { text, tracked } = await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables }, tracking);
-              return { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) };
-            })()
-          : await renderer.renderEmail({ content, ...variables }, tracking);
+      rendered = rules.rendering
+        ? rules.rendering.stored(content, await renderer.renderEmail({ content: rules.rendering.templates(content), ...variables }))
+        : isPushContent(content)
+          ? await renderPushPreview(renderer, content, variables)
+          : isSmsContent(content)
+            ? await (async () => {
+                const { text, tracked } = await renderer.renderEmail({ content: { subject: '', html: '', text: content.body }, ...variables }, tracking);
+                return { subject: '', html: '', text: text ?? '', ...(tracked && { tracked }) };
+              })()
+            : await renderer.renderEmail({ content: content as EmailContent, ...variables }, tracking);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       renderError = error.message;

@@ -2,6 +2,9 @@ import type { HeraldConfig } from '../config/env';
 import type { Channel } from '../domain/campaign';
 import { namedEnvVariables, parseProviderSettings, type ChannelConfiguration, type Provider } from '../domain/channel-configuration';
 import { DomainError, invalidRequest, notFound } from '../domain/errors';
+import { fallbackProblems, type CircuitBreakerSettings } from '../domain/provider-failover';
+import type { ChannelConfigurationRepository } from '../repositories/channel-configurations';
+import { ProviderCircuitRepository, type CircuitView } from '../repositories/provider-circuits';
 import type { ServiceDependencies } from './service-dependencies';
 import { withTransaction } from './transaction';
 
@@ -10,16 +13,44 @@ export interface ChannelConfigurationRequest {
   channel: Channel;
   provider: Provider;
   settings?: Record<string, unknown>;
+  fallback?: string[];
+  circuitBreaker?: CircuitBreakerSettings;
 }
 
 export interface ChannelConfigurationPatch {
   name?: string;
   provider?: Provider;
   settings?: Record<string, unknown>;
+  fallback?: string[];
+  /** Null: back to the defaults. */
+  circuitBreaker?: CircuitBreakerSettings | null;
 }
 
 /** A configuration as the API shows it: settings name variables, and which of those are missing for the worker. */
 export type ChannelConfigurationView = ChannelConfiguration & { missingEnv: string[] };
+
+/** …and, where one configuration is shown, its circuit breaker's state, shared by every worker. */
+export type ChannelConfigurationDetail = ChannelConfigurationView & CircuitView;
+
+/** A configuration with its circuit's state (GET /v1/channel-configurations/{id} and the listing). */
+export async function detailOf(deps: ServiceDependencies, configuration: ChannelConfiguration): Promise<ChannelConfigurationDetail> {
+  return { ...viewOf(deps.config, configuration), ...(await new ProviderCircuitRepository(deps.db).view(configuration.id, new Date())) };
+}
+
+/** Refuses a fallback list that names an unknown configuration, another channel, itself, a repeat or a cycle (400). */
+async function checkFallback(configurations: ChannelConfigurationRepository, self: { id: string; channel: Channel; fallback: string[] }): Promise<void> {
+  if (self.fallback.length === 0) return;
+  // Every configuration the cycle check may walk: the listed ones, and theirs, a level at a time.
+  const known = new Map<string, ChannelConfiguration>();
+  let frontier = [...self.fallback];
+  while (frontier.length > 0 && known.size < 200) {
+    const found = await configurations.getMany(frontier.filter((id) => !known.has(id) && id !== self.id));
+    for (const [id, configuration] of found) known.set(id, configuration);
+    frontier = [...found.values()].flatMap((configuration) => configuration.fallback).filter((id) => !known.has(id) && id !== self.id);
+  }
+  const issues = fallbackProblems(self, (id) => known.get(id));
+  if (issues.length > 0) throw invalidRequest(issues, 'The fallback list cannot stand; see errors.');
+}
 
 /**
  * Whether a variable a configuration names is set where sends happen. The API never holds
@@ -50,7 +81,17 @@ export function createChannelConfiguration(
 ): Promise<ChannelConfigurationView> {
   const settings = validSettings(request.channel, request.provider, request.settings);
   return withTransaction(deps, async ({ channelConfigurations, auditLog }) => {
-    const created = await channelConfigurations.create({ name: request.name, channel: request.channel, provider: request.provider, settings });
+    const fallback = request.fallback ?? [];
+    // A new configuration has no id yet, and nothing lists it: it cannot close a cycle.
+    await checkFallback(channelConfigurations, { id: '', channel: request.channel, fallback });
+    const created = await channelConfigurations.create({
+      name: request.name,
+      channel: request.channel,
+      provider: request.provider,
+      settings,
+      fallback,
+      ...(request.circuitBreaker && { circuitBreaker: request.circuitBreaker }),
+    });
     await auditLog.record({
       actorKeyId,
       action: 'channel_configuration.created',
@@ -93,15 +134,22 @@ export function updateChannelConfiguration(
         missing.map((name) => ({ field: 'settings', message: `${name} is not set for the worker` })),
       );
     }
-    const after = (await channelConfigurations.update(id, { ...(patch.name !== undefined && { name: patch.name }), provider, ...(settings && { settings }) }))!;
+    if (patch.fallback !== undefined) await checkFallback(channelConfigurations, { id, channel: before.channel, fallback: patch.fallback });
+    const after = (await channelConfigurations.update(id, {
+      ...(patch.name !== undefined && { name: patch.name }),
+      provider,
+      ...(settings && { settings }),
+      ...(patch.fallback !== undefined && { fallback: patch.fallback }),
+      ...(patch.circuitBreaker !== undefined && { circuitBreaker: patch.circuitBreaker }),
+    }))!;
     await auditLog.record({ actorKeyId, action: 'channel_configuration.updated', resourceType: 'channel_configuration', resourceId: id, before, after });
     return viewOf(deps.config, after);
   });
 }
 
 /** Deletes a configuration no scheduled or live campaign sends with (409 otherwise). */
-export function deleteChannelConfiguration(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<void> {
-  return withTransaction(deps, async ({ channelConfigurations, auditLog }) => {
+export async function deleteChannelConfiguration(deps: ServiceDependencies, id: string, actorKeyId: string): Promise<void> {
+  await withTransaction(deps, async ({ channelConfigurations, auditLog }) => {
     const before = await channelConfigurations.get(id);
     if (!before) throw notFound(`Channel configuration ${id}`);
     const inUse = await channelConfigurations.activeCampaignIds(id);
@@ -113,7 +161,18 @@ export function deleteChannelConfiguration(deps: ServiceDependencies, id: string
         `Scheduled or live campaign(s) ${inUse.join(', ')} send with channel configuration ${id}; stop them first.`,
       );
     }
+    const listedBy = await channelConfigurations.fallbackOf(id);
+    if (listedBy.length > 0) {
+      throw new DomainError(
+        'conflict',
+        'channel-configuration-in-use',
+        'The configuration is a fallback',
+        `Channel configuration(s) ${listedBy.join(', ')} list ${id} as a fallback; remove it from their fallback first.`,
+      );
+    }
     await channelConfigurations.delete(id);
     await auditLog.record({ actorKeyId, action: 'channel_configuration.deleted', resourceType: 'channel_configuration', resourceId: id, before });
   });
+  // After the transaction: on SQLite its one connection is the transaction's until it ends.
+  await new ProviderCircuitRepository(deps.db).forget(id);
 }

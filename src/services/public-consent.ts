@@ -52,7 +52,8 @@ export async function unsubscribableDelivery(deps: Pick<ServiceDependencies, 'db
 }
 
 /**
- * An inbound SMS keyword (STOP, START…) from a phone number: sets the SMS consent of every profile
+ * An inbound SMS keyword (STOP, START…) from a phone number: sets the SMS consent (or, for a WhatsApp
+ * message through Twilio, the WhatsApp consent) of every profile
  * of that number, with an audit entry for each one it changed. Returns how many changed.
  */
 export async function applySmsKeyword(
@@ -60,13 +61,14 @@ export async function applySmsKeyword(
   phone: string,
   consent: ConsentValue,
   messageSid: string | undefined,
+  channel: 'sms' | 'whatsapp' = 'sms',
 ): Promise<number> {
   return deps.db.transaction().execute(async (trx) => {
     const consents = new ConsentChangeRepository(trx);
     const auditLog = new AuditLogRepository(trx);
     let changed = 0;
-    for (const profile of await consents.profilesWithPhone(phone)) {
-      if (!(await consents.setConsent(profile, 'sms', consent))) continue;
+    for (const profile of await consents.profilesWithPhone(phone, channel)) {
+      if (!(await consents.setConsent(profile, channel, consent))) continue;
       changed++;
       await auditLog.record({
         actorKeyId: SMS_KEYWORD_ACTOR,
@@ -74,8 +76,8 @@ export async function applySmsKeyword(
         resourceType: 'profile',
         resourceId: await auditLog.profileResourceId(profile.namespace, profile.userId),
         after: {
-          consents: { sms: consent },
-          via: consent === 'out' ? 'inbound SMS opt-out keyword' : 'inbound SMS opt-in keyword',
+          consents: { [channel]: consent },
+          via: `inbound ${channel === 'sms' ? 'SMS' : 'WhatsApp'} opt-${consent === 'out' ? 'out' : 'in'} keyword`,
           ...(messageSid && { messageSid }),
         },
       });

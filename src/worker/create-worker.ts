@@ -7,6 +7,8 @@ import { selectEmailProvider } from '../channels/email/select-email-provider';
 import { emailSenders } from '../channels/email/email-senders';
 import { smsSenders } from '../channels/sms/sms-senders';
 import { pushSenders } from '../channels/push/push-senders';
+import { chatSenders } from '../channels/chat/chat-senders';
+import { whatsappSenders } from '../channels/whatsapp/whatsapp-senders';
 import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import type { HeraldConfig } from '../config/env';
 import type { HeraldDb } from '../db/database';
@@ -57,6 +59,13 @@ export async function createWorker({ config, connection, client, db, workflowBun
   });
   const smsSenderFor = smsSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sms: config.sms, sender: config.sender });
   const pushSenderFor = pushSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sender: config.sender, push: config.push });
+  const whatsappSenderFor = whatsappSenders({
+    configurations: new ChannelConfigurationRepository(db),
+    outbox,
+    whatsapp: config.whatsapp,
+    sender: config.sender,
+  });
+  const chatSenderFor = chatSenders({ configurations: new ChannelConfigurationRepository(db), outbox, sender: config.sender, chat: config.chat });
   for (const schedule of housekeeping ? await ensureHousekeepingSchedules(client, config, 'create-only') : []) {
     const warning = housekeepingScheduleWarning(schedule);
     if (warning) (log ?? console.warn)(warning);
@@ -80,7 +89,9 @@ export async function createWorker({ config, connection, client, db, workflowBun
         emailFrom: config.email.from,
         emailSenders: senders,
         smsSenders: smsSenderFor,
+        whatsappSenders: whatsappSenderFor,
         pushSenders: pushSenderFor,
+        chatSenders: chatSenderFor,
         temporal: client,
         orphanGraceSeconds: config.orphanSweep.graceSeconds,
         retentionDays: config.retention.days,

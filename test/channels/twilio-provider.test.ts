@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderRejectedError, ProviderUnavailableError } from '../../src/channels/provider-errors';
 import { TwilioSmsProvider } from '../../src/channels/sms/twilio-provider';
@@ -48,17 +46,11 @@ describe('the Twilio provider against the fake Twilio', () => {
   });
 
   it('gives up on a hung Twilio after its timeout, as retryable', async () => {
-    // Accepts connections and never answers.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    try {
-      const hung = new TwilioSmsProvider(fake.accountSid, fake.authToken, `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, 200);
-      const started = Date.now();
-      await expect(hung.send(message())).rejects.toBeInstanceOf(ProviderUnavailableError);
-      expect(Date.now() - started).toBeLessThan(5_000);
-    } finally {
-      silent.closeAllConnections();
-      await new Promise((resolve) => silent.close(resolve));
-    }
+    // The fake takes the request and never answers; no message is created.
+    fake.failNext([{ hold: true }]);
+    const impatient = new TwilioSmsProvider(fake.accountSid, fake.authToken, fake.url, 200);
+    await expect(impatient.send(message())).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.messages).toHaveLength(0);
   });
 });

@@ -43,7 +43,9 @@ describe('channel configuration rules', () => {
 
   it('validates settings per channel and provider, with defaults', () => {
     expect(parseProviderSettings('email', 'resend', { from: 'a@acme.example' })).toEqual({ settings: { from: 'a@acme.example', apiKeyEnv: 'RESEND_API_KEY' } });
-    expect(parseProviderSettings('email', 'fcm', {})).toEqual({ issues: [{ field: 'provider', message: expect.stringContaining('resend, outbox') }] });
+    expect(parseProviderSettings('email', 'fcm', {})).toEqual({
+      issues: [{ field: 'provider', message: expect.stringContaining('resend, smtp, ses, outbox') }],
+    });
     const headers = parseProviderSettings('email', 'resend', { from: 'a@acme.example', headers: { 'X-A': 'one\r\nBcc: x@y.z', 'Reply-To': 'x@y.z' } });
     expect('issues' in headers && headers.issues.map((issue) => issue.field)).toEqual(['settings.headers.X-A', 'settings.headers.Reply-To']);
   });
@@ -55,6 +57,8 @@ describe('channel configuration rules', () => {
       channel: 'sms',
       provider: 'twilio',
       settings: { from: '+14155550100', accountSidEnv: 'SID', authTokenEnv: 'TOKEN' },
+      fallback: [],
+      circuitBreaker: { failureThreshold: 5, openSeconds: 30 },
       createdAt: '',
       updatedAt: '',
     };

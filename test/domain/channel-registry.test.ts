@@ -40,8 +40,8 @@ describe('the channel registry', () => {
     }
   });
 
-  it('sends email audiences in batches, the other channels one by one', () => {
-    expect(CHANNELS.filter((name) => channelOf(name).sendsInBatches)).toEqual(['email']);
+  it('sends email and in-app audiences in blocks, the other channels one by one', () => {
+    expect(CHANNELS.filter((name) => channelOf(name).blocks)).toEqual(['email', 'inApp']);
   });
 });
 
@@ -83,6 +83,29 @@ describe('each channel resolves the address', () => {
     expect(rules.needsPushTokens).toBe(false);
     expect(rules.resolveAddress(recipient('users', 'u/1'), { attributes: {} })).toEqual({ address: 'users/u/1' });
     expect(rules.resolveAddress(recipient('users', 'u1', { emailAddress: 'a@x.com' }), { attributes: { email: 'b@x.com' } })).toEqual({ address: 'users/u1' });
+  });
+
+  it("chat: channelData.chat.destination, else the profile's slackUserId, else '' (the configuration's destination)", () => {
+    const { rules } = channelOf('chat');
+    expect(rules.resolveAddress(recipient('users', 'u1', { chat: { destination: 'C0123ABCD' } }), { attributes: { slackUserId: 'U1' } })).toEqual({
+      address: 'C0123ABCD',
+    });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { slackUserId: 'U0123ABCD' } })).toEqual({ address: 'U0123ABCD' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { slackUserId: 'no way' } })).toEqual({
+      address: 'no way',
+      reason: 'invalid-chat-destination',
+    });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ address: '' });
+  });
+
+  it('whatsapp: the number as SMS finds it (channelData, the profile, the phone namespace), in E.164', () => {
+    const { rules } = channelOf('whatsapp');
+    expect(rules.resolveAddress(recipient('users', 'u1', { mobilePhoneNumber: '+44 7911 123456' }), { attributes: { phone: '+33612345678' } })).toEqual({
+      address: '+447911123456',
+    });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: { phone: '+33 6 12 34 56 78' } })).toEqual({ address: '+33612345678' });
+    expect(rules.resolveAddress(recipient('users', 'u1'), { attributes: {} })).toEqual({ reason: 'no-phone-number' });
+    expect(rules.seedAttributes?.(recipient('users', 'u1', { mobilePhoneNumber: '+447911123456' }))).toEqual({ phone: '+447911123456' });
   });
 });
 
@@ -126,6 +149,14 @@ describe('each channel reviews its content and tracking', () => {
       data: { n: 1 },
     });
     expect(channelRulesOf('push').titledExtras).toBeUndefined();
+    expect(channelRulesOf('chat').reviewContent(variants({ text: 'Hi {{ profile.name }}', blocks: [{ type: 'divider' }] }))).toEqual([]);
+    expect(channelRulesOf('chat').reviewContent(variants({ text: ' ', blocks: [{ type: 'section', text: { text: '{{ x.constructor }}' } }] }))).toEqual([
+      { field: 'content.text', message: 'a chat campaign needs a text' },
+      { field: 'content.blocks.0.text.text', message: expect.stringContaining('`constructor` is not allowed') },
+    ]);
+    expect(channelRulesOf('chat').reviewContent(variants({ title: 'T', body: 'B' }))).toEqual([
+      { field: 'content.text', message: 'a chat campaign needs {text, blocks?}' },
+    ]);
     expect(reviewCampaign(campaign('push', { subject: 's', html: 'h' }), 0, channelRulesOf('push'))).toEqual([
       { field: 'content.title', message: 'a push campaign needs a title and a body' },
     ]);
@@ -160,6 +191,8 @@ describe('each channel normalises feedback addresses and names what it expects',
       sms: 'an international phone number (+44 7911 123456)',
       push: 'a push token',
       inApp: 'an inbox (namespace/userId)',
+      chat: 'a chat destination (a Slack channel or user id such as C0123ABCD or U0123ABCD)',
+      whatsapp: 'an international phone number (+44 7911 123456)',
     });
     expect(CHANNELS.filter((name) => carriesUnsubscribe('marketing', channelRulesOf(name)))).toEqual(['email']);
     expect(CHANNELS.filter((name) => carriesUnsubscribe('transactional', channelRulesOf(name)))).toEqual([]);
@@ -193,7 +226,14 @@ describe('each channel dispatch checks the address before any provider', () => {
     expect(rejected).toEqual(
       CHANNELS.map(
         (name) =>
-          ({ email: 'not a deliverable email address', sms: 'not an E.164 phone number', push: 'not a push target', inApp: 'not an inbox address' })[name],
+          ({
+            email: 'not a deliverable email address',
+            sms: 'not an E.164 phone number',
+            push: 'not a push target',
+            inApp: 'not an inbox address',
+            chat: 'not a chat destination',
+            whatsapp: 'not an E.164 phone number',
+          })[name],
       ),
     );
   });
@@ -206,6 +246,10 @@ describe('each channel dispatch checks the address before any provider', () => {
     expect(await channelOf('push').dispatch(message(pushAddress(device)), context([]))).toEqual({
       kind: 'not-sendable',
       detail: 'This worker has no push sender for e#0',
+    });
+    expect(await channelOf('whatsapp').dispatch(message('+447911123456'), context([]))).toEqual({
+      kind: 'not-sendable',
+      detail: 'This worker has no WhatsApp sender for e#0',
     });
   });
 });

@@ -103,10 +103,14 @@ describe("the hosted page's form", () => {
       'channel:sms': false,
       'channel:push': true,
       'channel:inApp': true,
+      'channel:chat': true,
+      'channel:whatsapp': true,
       'category:billing:email': false,
       'category:billing:sms': false,
       'category:billing:push': true,
       'category:billing:inApp': true,
+      'category:billing:chat': true,
+      'category:billing:whatsapp': true,
     });
     expect(decodeShown(encodeShown(shown))).toEqual(shown);
   });

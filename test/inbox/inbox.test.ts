@@ -4,86 +4,10 @@ import { InboxRepository } from '../../src/repositories/inbox';
 import { withKey, type Requester } from '../support/api-keys';
 import { uniqueRequestId } from '../support/campaigns';
 import { startHerald, type Herald } from '../support/herald-harness';
+import { openStream } from './sse-stream';
 
 const BOOT = 'inbox-boot-key-0123456789abcdef';
 const SECRET = randomBytes(32).toString('base64url');
-
-interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
-
-/** An open Server-Sent Events stream read with fetch (as a page does: EventSource sends no Authorization header). */
-async function openStream(baseUrl: string, token: string, lastEventId?: string) {
-  const controller = new AbortController();
-  const res = await fetch(`${baseUrl}/v1/inbox/stream`, {
-    headers: { authorization: `Bearer ${token}`, ...(lastEventId && { 'last-event-id': lastEventId }) },
-    signal: controller.signal,
-  });
-  const events: SseEvent[] = [];
-  let waiters: (() => void)[] = [];
-  if (res.ok && res.body) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let end = buffer.indexOf('\n\n');
-          while (end >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event: SseEvent = { event: 'message', data: '' };
-            let hasData = false;
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':')) continue;
-              const [field, ...rest] = line.split(':');
-              const value = rest.join(':').replace(/^ /, '');
-              if (field === 'event') event.event = value;
-              if (field === 'id') event.id = value;
-              if (field === 'data') {
-                event.data += (hasData ? '\n' : '') + value;
-                hasData = true;
-              }
-            }
-            if (hasData) events.push(event);
-            end = buffer.indexOf('\n\n');
-          }
-          for (const wake of waiters.splice(0)) wake();
-        }
-      } catch {
-        // aborted
-      }
-    })();
-  }
-  /** Waits until an event matches, at most `timeoutMs`. */
-  async function next(match: (event: SseEvent) => boolean, timeoutMs = 5000): Promise<SseEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = events.find(match);
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(events)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-  return {
-    status: res.status,
-    events,
-    next,
-    close: () => {
-      waiters = [];
-      controller.abort();
-    },
-  };
-}
 
 /**
  * The in-app channel end to end on a real Herald (API, Temporal worker, the suite's database)
@@ -264,16 +188,15 @@ describe('inbox', () => {
     expect((await full('GET', '/v1/inbox/messages')).status).toBe(401);
   });
 
-  it('the stream delivers a new message within a second and resumes after Last-Event-ID', async () => {
+  it('the stream delivers a new message live and resumes after Last-Event-ID', async () => {
     const token = await tokenFor('linus');
     const stream = await openStream(herald.baseUrl, token);
     try {
       expect(stream.status).toBe(200);
       await stream.next((e) => e.event === 'unread-count' && JSON.parse(e.data).unreadCount === 0);
       await send('linus', 'L-1');
-      const sentAt = Date.now();
+      // How soon it arrives is the bench's (npm run bench:inbox-stream), not a test's.
       const message = await stream.next((e) => e.event === 'message');
-      expect(Date.now() - sentAt).toBeLessThan(1000);
       const first = JSON.parse(message.data);
       expect(first).toMatchObject({ campaignId, title: 'Order L-1 shipped', readAt: null });
       expect(message.id).toBe(first.id);

@@ -40,6 +40,8 @@ export interface FakeResendFault {
   rawBody?: string;
   /** Destroy the socket without answering: a network error for the client. */
   dropConnection?: boolean;
+  /** Hold the request open without answering or sending: the client's timeout ends it. */
+  hold?: boolean;
   /**
    * Accept and remember the message as usual, then destroy the socket instead of answering:
    * the send happened but the client never learnt it, so only the idempotency key prevents a duplicate.
@@ -222,6 +224,8 @@ export async function startFakeResend(options: { apiKey?: string } = {}): Promis
     const fault = index >= 0 ? faults.splice(index, 1)[0]!.fault : undefined;
     const dropAfterAccepting = fault?.acceptThenDrop === true;
     if (fault && !dropAfterAccepting) {
+      // Held: never answered; the socket ends when the client gives up or the fake closes.
+      if (fault.hold) return;
       if (fault.dropConnection) {
         req.socket.destroy();
         return;

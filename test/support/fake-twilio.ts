@@ -11,6 +11,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
  *   account's SID in the path => 404, code 20404.
  * - a form-encoded body (`To`, `From` or `MessagingServiceSid`, `Body`); success is 201 with the
  *   message resource JSON (`sid` "SM…", `status` "queued" or "accepted", `to`, `from`, `body`, …).
+ * - WhatsApp: `whatsapp:`-prefixed To and From, and a template as `ContentSid` (and
+ *   `ContentVariables`) instead of `Body`.
  * - errors are `{code, message, more_info, status}` JSON: 21604 (no To), 21602 (no Body), 21603 (no
  *   From), 21211 (To is not a valid number), 21617 (Body over 1600 characters).
  * - 429 (code 20429) carries `Retry-After` in seconds.
@@ -27,6 +29,8 @@ export interface FakeTwilioFault {
   dropConnection?: boolean;
   /** Create the message, then destroy the socket: the client never learns it was sent. */
   acceptThenDrop?: boolean;
+  /** Hold the request open without answering or creating a message: the client's timeout ends it. */
+  hold?: boolean;
 }
 
 export interface FakeTwilioRequest {
@@ -120,6 +124,8 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
     const index = faults.findIndex((f) => f.to === undefined || f.to === to);
     const fault = index >= 0 ? faults.splice(index, 1)[0]!.fault : undefined;
     if (fault && !fault.acceptThenDrop) {
+      // Held: never answered; the socket ends when the client gives up or the fake closes.
+      if (fault.hold) return;
       if (fault.dropConnection) {
         req.socket.destroy();
         return;
@@ -130,10 +136,11 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
     }
 
     if (!to) return error(400, 21604);
-    if (form.Body === undefined || form.Body === '') return error(400, 21602);
+    // A WhatsApp template is ContentSid and ContentVariables, without a Body.
+    if ((form.Body === undefined || form.Body === '') && !form.ContentSid) return error(400, 21602);
     if (!form.From && !form.MessagingServiceSid) return error(400, 21603);
-    if (!/^\+[1-9]\d{1,14}$/.test(to)) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    if (form.Body.length > 1600) return error(400, 21617);
+    if (!/^(whatsapp:)?\+[1-9]\d{1,14}$/.test(to)) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if ((form.Body ?? '').length > 1600) return error(400, 21617);
     const refusal = rejected.get(to);
     if (refusal) return error(refusal.status, refusal.code, refusal.message ?? `The 'To' number ${to} is not a valid phone number.`);
 
@@ -143,7 +150,7 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
       to,
       ...(form.From && { from: form.From }),
       ...(form.MessagingServiceSid && { messagingServiceSid: form.MessagingServiceSid }),
-      body: form.Body,
+      body: form.Body ?? '',
     };
     messages.push(message);
     const now = new Date().toUTCString();
@@ -153,7 +160,7 @@ export async function startFakeTwilio(options: { accountSid?: string; authToken?
       to,
       from: form.From ?? null,
       messaging_service_sid: form.MessagingServiceSid ?? null,
-      body: form.Body,
+      body: form.Body ?? null,
       status: form.MessagingServiceSid ? 'accepted' : 'queued',
       num_segments: '1',
       direction: 'outbound-api',

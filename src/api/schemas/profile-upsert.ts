@@ -8,7 +8,7 @@ import { queryableJsonObject, safeText } from './safe-text';
 
 const Consent = z.enum(['in', 'out']);
 export const ConsentsSchema = z
-  .object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional(), inApp: Consent.optional() })
+  .object({ email: Consent.optional(), sms: Consent.optional(), push: Consent.optional(), inApp: Consent.optional(), whatsapp: Consent.optional() })
   .strict()
   .openapi('Consents');
 

@@ -22,7 +22,9 @@ export interface EmailProvider {
    * Sends up to MAX_EMAIL_BATCH messages in one provider call, deduplicated as a whole on
    * `batchIdempotencyKey` (see batchIdempotencyKey). All are accepted, and their ids resolve in the
    * order of `messages`, or the call throws ProviderUnavailableError or ProviderRejectedError and
-   * none is: a retry must repeat the same messages under the same key.
+   * none is: a retry must repeat the same messages under the same key. A provider without a batch
+   * endpoint or an idempotency key (SMTP, SES) refuses every batch with ProviderRejectedError
+   * before sending any of it (one-by-one-batch.ts), so the caller sends each message by itself.
    */
   sendBatch(messages: EmailMessage[], batchIdempotencyKey: string): Promise<{ messageIds: string[] }>;
 }

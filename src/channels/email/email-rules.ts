@@ -1,4 +1,4 @@
-import { isSmsContent } from '../../domain/campaign';
+import { isSmsContent, type EmailContent } from '../../domain/campaign';
 import type { ChannelRules, ReviewIssue } from '../../domain/channel-rules';
 import { resolveEmailAddress } from '../../domain/recipient';
 
@@ -17,8 +17,9 @@ export const emailRules: ChannelRules = {
         issues.push({ field: `${path}.html`, message: 'an email campaign needs a subject and an HTML body, not an SMS body' });
         continue;
       }
-      if (!variant.subject || variant.subject.trim() === '') issues.push({ field: `${path}.subject`, message: 'an email campaign needs a subject' });
-      if (!variant.html || variant.html.trim() === '') issues.push({ field: `${path}.html`, message: 'an email campaign needs an HTML body' });
+      const { subject, html } = variant as Partial<EmailContent>;
+      if (!subject || subject.trim() === '') issues.push({ field: `${path}.subject`, message: 'an email campaign needs a subject' });
+      if (!html || html.trim() === '') issues.push({ field: `${path}.html`, message: 'an email campaign needs an HTML body' });
     }
     return issues;
   },

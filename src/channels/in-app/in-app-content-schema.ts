@@ -3,15 +3,16 @@
 
 import { z } from '@hono/zod-openapi';
 import { templateSafetyProblem } from '../../domain/template-safety.mjs';
-import { actionUrlProblem } from './in-app-rules';
+import { actionUrlTemplateProblem } from './in-app-rules';
 
 export const InAppContentSchema = z
   .object({
     title: z.string().max(256).openapi({ example: 'Your order {{ context.orderId }} shipped' }),
     body: z.string().max(4096).openapi({ example: 'Hi {{ profile.firstName }}, it arrives tomorrow.' }),
     actionUrl: z.string().max(2048).optional().openapi({
-      description: 'Opened when the message is clicked: an http(s) URL or a path of your site (/orders/42); stored as given. Review checks it.',
-      example: 'https://example.com/orders/42',
+      description:
+        'Opened when the message is clicked: an http(s) URL or a path of your site, a text template rendered with the title and body (/orders/{{ context.orderId }}). Review checks it, and the send checks what it renders to.',
+      example: 'https://example.com/orders/{{ context.orderId }}',
     }),
     data: z.record(z.string().min(1).max(64), z.unknown()).optional().openapi({
       description: 'A JSON object for your page, stored and answered as given, not rendered.',
@@ -24,7 +25,7 @@ export const InAppContentSchema = z
       if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
     }
     if (content.actionUrl !== undefined) {
-      const problem = actionUrlProblem(content.actionUrl);
+      const problem = actionUrlTemplateProblem(content.actionUrl);
       if (problem) ctx.addIssue({ code: 'custom', path: ['actionUrl'], message: problem });
     }
     if (content.data && JSON.stringify(content.data).length > 16_384)
@@ -32,5 +33,5 @@ export const InAppContentSchema = z
   })
   .openapi('InAppContent', {
     description:
-      "Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `actionUrl` and `data` are stored as given. A send stores the message in the recipient's inbox (GET /v1/inbox/messages).",
+      "Title, body and `actionUrl` are nunjucks text templates (nothing is escaped), with the same template rules as email; `data` is stored as given. A send stores the message in the recipient's inbox (GET /v1/inbox/messages).",
   });

@@ -7,7 +7,7 @@ import { PushTokenGoneError } from './push-provider';
  * A push message: the target ({appID, platform, token}) is the address; title, body and
  * {data, deepLink} JSON were rendered into subject, text and html.
  */
-export const pushDispatch: ChannelDispatch = async (message, { push, sendAndRecord, reject, markFailed }) => {
+export const pushDispatch: ChannelDispatch = async (message, { configuration, push, sendAndRecord, reject, markFailed }) => {
   const { to, content } = message;
   const target = parsePushAddress(to);
   if (!target) return reject('not a push target');
@@ -20,7 +20,7 @@ export const pushDispatch: ChannelDispatch = async (message, { push, sendAndReco
   }
   return sendAndRecord(
     async () => {
-      const sender = await push.senderFor(message.campaignId, target.platform);
+      const sender = await push.senderFor(message.campaignId, target.platform, configuration);
       if (sender.platforms && !sender.platforms.includes(target.platform))
         throw new ProviderRejectedError(`the ${sender.provider.name} push provider cannot reach ${target.platform} devices`);
       return sender.provider.send({

@@ -1,5 +1,6 @@
 import { configuredSecret } from '../configured-secret';
 import type { HeraldConfig } from '../../config/env';
+import type { ChannelConfiguration } from '../../domain/channel-configuration';
 import type { PushPlatform } from '../../domain/push';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
@@ -10,6 +11,7 @@ import { FcmPushProvider, parseServiceAccount } from './fcm-provider';
 import { OutboxPushProvider } from './outbox-push-provider';
 import type { PushProvider } from './push-provider';
 import { WebPushProvider } from './webpush-provider';
+import { campaignSender } from '../campaign-sender';
 
 /** The provider a campaign's push messages go through, and the platforms it can reach (undefined: any, the outbox). */
 export interface PushSender {
@@ -106,12 +108,8 @@ export function pushSenders(deps: PushSenderDependencies) {
     return { provider: outboxProvider };
   }
 
-  /** `platform`: the target's, which picks the default when the campaign references no configuration. */
-  return async function senderFor(campaignId: string, platform?: PushPlatform): Promise<PushSender> {
-    const found = await deps.configurations.forCampaign(campaignId);
-    if (found.kind === 'none') return defaultSender(platform);
-    if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
-    const { configuration } = found;
+  /** The sender of one configuration (the campaign's, or a fallback the failover loop tries). */
+  function senderOf(configuration: ChannelConfiguration): PushSender {
     if (configuration.channel !== pushRules.name)
       throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not push`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider };
@@ -137,6 +135,14 @@ export function pushSenders(deps: PushSenderDependencies) {
       return { provider: apns(credentials, deps.push.apnsBaseUrl ?? (settings.production ? APNS_PRODUCTION : APNS_SANDBOX)), platforms: ['ios'] };
     }
     throw new ProviderRejectedError(`the ${configuration.provider} push provider is not available yet (channel configuration ${configuration.id})`);
+  }
+
+  /**
+   * `platform`: the target's, which picks the default when the campaign references no configuration;
+   * `configuration`: the one to send with, when the failover loop chose it.
+   */
+  return async function senderFor(campaignId: string, platform?: PushPlatform, configuration?: ChannelConfiguration | null): Promise<PushSender> {
+    return campaignSender(deps.configurations, pushRules.name, campaignId, configuration, senderOf, () => defaultSender(platform));
   };
 }
 

@@ -1,5 +1,6 @@
 import { configuredSecret } from '../configured-secret';
 import type { HeraldConfig } from '../../config/env';
+import type { ChannelConfiguration } from '../../domain/channel-configuration';
 import type { ChannelConfigurationRepository } from '../../repositories/channel-configurations';
 import type { OutboxRepository } from '../../repositories/outbox';
 import { ProviderRejectedError, ProviderUnavailableError } from '../provider-errors';
@@ -7,6 +8,7 @@ import { smsRules } from './sms-rules';
 import { OutboxSmsProvider } from './outbox-sms-provider';
 import type { SmsProvider } from './sms-provider';
 import { TwilioSmsProvider } from './twilio-provider';
+import { campaignSender } from '../campaign-sender';
 
 /** Who an SMS is sent as (a number or sender id, or a Messaging Service), and through which provider. */
 export interface SmsSender {
@@ -67,11 +69,8 @@ export function smsSenders(deps: SmsSenderDependencies) {
 
   const secret = (configurationId: string, name: string): string => configuredSecret(deps.sender, configurationId, name);
 
-  return async function senderFor(campaignId: string): Promise<SmsSender> {
-    const found = await deps.configurations.forCampaign(campaignId);
-    if (found.kind === 'none') return defaultSender();
-    if (found.kind === 'missing') throw new ProviderRejectedError(`channel configuration ${found.id} no longer exists`);
-    const { configuration } = found;
+  /** The sender of one configuration (the campaign's, or a fallback the failover loop tries). */
+  function senderOf(configuration: ChannelConfiguration): SmsSender {
     if (configuration.channel !== smsRules.name)
       throw new ProviderRejectedError(`channel configuration ${configuration.id} is for ${configuration.channel}, not sms`);
     if (configuration.provider === 'outbox') return { provider: outboxProvider };
@@ -80,6 +79,11 @@ export function smsSenders(deps: SmsSenderDependencies) {
     const settings = configuration.settings as unknown as TwilioSettings;
     const provider = twilio(secret(configuration.id, settings.accountSidEnv), secret(configuration.id, settings.authTokenEnv));
     return { provider, ...(settings.messagingServiceSid ? { messagingServiceSid: settings.messagingServiceSid } : { from: settings.from! }) };
+  }
+
+  /** `configuration`: the one to send with, when the failover loop chose it; else the campaign's, else the default. */
+  return async function senderFor(campaignId: string, configuration?: ChannelConfiguration | null): Promise<SmsSender> {
+    return campaignSender(deps.configurations, smsRules.name, campaignId, configuration, senderOf, defaultSender);
   };
 }
 

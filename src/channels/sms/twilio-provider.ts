@@ -3,6 +3,14 @@ import type { SmsMessage, SmsProvider } from './sms-provider';
 
 export const TWILIO_API = 'https://api.twilio.com';
 
+/** Where an account's messages are sent (SMS and WhatsApp alike) and the basic auth that account sends with. */
+export function twilioMessagesEndpoint(accountSid: string, authToken: string, baseUrl: string | undefined): { url: string; authorization: string } {
+  return {
+    url: `${(baseUrl ?? TWILIO_API).replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
+    authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+  };
+}
+
 /** Twilio's error body: `{code, message, more_info, status}`. */
 interface TwilioError {
   code?: number;
@@ -33,8 +41,7 @@ export class TwilioSmsProvider implements SmsProvider {
     /** A hung call is abandoned (and retried) long before the activity times out. */
     private readonly timeoutMs: number,
   ) {
-    this.url = `${(baseUrl ?? TWILIO_API).replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
-    this.authorization = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+    ({ url: this.url, authorization: this.authorization } = twilioMessagesEndpoint(accountSid, authToken, baseUrl));
   }
 
   async send(message: SmsMessage): Promise<{ messageId: string }> {

@@ -7,9 +7,9 @@ import type { FakeResend } from '../../support/fake-resend';
 
 type Request = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
-/** Creates and activates an email campaign through the API; returns its id. */
-export async function createLiveCampaign(request: Request): Promise<string> {
-  const created = await request('POST', '/v1/campaigns', emailCampaign());
+/** Creates and activates an email campaign through the API (`overrides` as emailCampaign takes them); returns its id. */
+export async function createLiveCampaign(request: Request, overrides: Record<string, unknown> = {}): Promise<string> {
+  const created = await request('POST', '/v1/campaigns', emailCampaign(overrides));
   if (created.status !== 201) throw new Error(`create failed (${created.status}): ${JSON.stringify(created.body)}`);
   const activated = await request('POST', `/v1/campaigns/${created.body.id}/activate`);
   if (activated.status !== 200) throw new Error(`activate failed (${activated.status}): ${JSON.stringify(activated.body)}`);

@@ -3437,7 +3437,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    channel?: "email" | "sms" | "push" | "inApp";
+                    channel?: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
                     /** @description nextCursor from the previous page */
                     cursor?: string;
                     limit?: number;
@@ -3761,7 +3761,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A scheduled or live campaign uses it */
+                /** @description A scheduled or live campaign uses it, or another configuration lists it as a fallback */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6898,7 +6898,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    channel: "email" | "sms" | "push" | "inApp";
+                    channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
                 };
                 cookie?: never;
             };
@@ -6981,7 +6981,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    channel: "email" | "sms" | "push" | "inApp";
+                    channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
                 };
                 cookie?: never;
             };
@@ -7076,7 +7076,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    channel?: "email" | "sms" | "push" | "inApp";
+                    channel?: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
                     /** @description nextCursor from the previous page */
                     cursor?: string;
                     limit?: number;
@@ -7272,7 +7272,7 @@ export interface paths {
                 header?: never;
                 path: {
                     address: string;
-                    channel: "email" | "sms" | "push" | "inApp";
+                    channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
                 };
                 cookie?: never;
             };
@@ -9043,7 +9043,7 @@ export interface paths {
          * Twilio inbound SMS: STOP and START keywords set SMS consent
          * @description Set this as the phone number's (or Messaging Service's) "A message comes in" webhook, as `{HERALD_PUBLIC_URL}/webhooks/twilio/inbound`, HTTP POST. Twilio signs the request with the account's auth token (TWILIO_AUTH_TOKEN), which Herald checks with the `twilio` SDK against that URL; an unsigned or forged request answers 401 and changes nothing.
          *
-         *     A body that is one opt-out keyword (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT; trimmed, any case) sets the SMS consent of the profiles of the sender's number to `out`; START, YES or UNSTOP set it back to `in`. The profiles of a number are: the userId in the `phone` namespace, a `phone` attribute equal to it in E.164, and the profiles Herald sent an SMS to at that number. Every change is in the audit log (actor `public:twilio-inbound`). Other messages change nothing.
+         *     A body that is one opt-out keyword (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT; trimmed, any case) sets the SMS consent of the profiles of the sender's number to `out`; START, YES or UNSTOP set it back to `in`. The profiles of a number are: the userId in the `phone` namespace, a `phone` attribute equal to it in E.164, and the profiles Herald sent an SMS to at that number. A WhatsApp message through Twilio (`From: whatsapp:+E164`, the WhatsApp sender's "A message comes in" webhook set to the same URL) sets the WhatsApp consent instead, of the profiles of that number and those Herald sent a WhatsApp message to. Every change is in the audit log (actor `public:twilio-inbound`). Other messages change nothing.
          *
          *     Answers empty TwiML (`<Response/>`): Twilio sends its own opt-out confirmation.
          */
@@ -9205,7 +9205,7 @@ export interface components {
          */
         AudienceConsentCondition: {
             /** @enum {string} */
-            consent: "email" | "sms" | "push" | "inApp";
+            consent: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @enum {string} */
             op: "eq" | "neq" | "exists" | "notExists";
             /** @enum {string} */
@@ -9413,14 +9413,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}), inApp (content {title, body, actionUrl?, data?}), chat (content {text, blocks?}) or whatsapp (content {body} or {template: {name, language, parameters?}}).
              * @enum {string}
              */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; chat: {text, blocks?}; whatsapp: {body} or {template: {name, language, parameters?}}; either flat or {default, translations}. Review checks it matches the channel. */
+            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"] | components["schemas"]["ChatCampaignContent"] | components["schemas"]["WhatsAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9513,14 +9513,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}), inApp (content {title, body, actionUrl?, data?}), chat (content {text, blocks?}) or whatsapp (content {body} or {template: {name, language, parameters?}}).
              * @enum {string}
              */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; chat: {text, blocks?}; whatsapp: {body} or {template: {name, language, parameters?}}; either flat or {default, translations}. Review checks it matches the channel. */
+            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"] | components["schemas"]["ChatCampaignContent"] | components["schemas"]["WhatsAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9608,14 +9608,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}), inApp (content {title, body, actionUrl?, data?}), chat (content {text, blocks?}) or whatsapp (content {body} or {template: {name, language, parameters?}}).
              * @enum {string}
              */
-            channel?: "email" | "sms" | "push" | "inApp";
+            channel?: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; chat: {text, blocks?}; whatsapp: {body} or {template: {name, language, parameters?}}; either flat or {default, translations}. Review checks it matches the channel. */
+            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"] | components["schemas"]["ChatCampaignContent"] | components["schemas"]["WhatsAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9748,6 +9748,13 @@ export interface components {
             failedByReason: {
                 [key: string]: number;
             };
+            /** @description Messages a fallback configuration sent because the campaign's own could not (docs/failover.md), by the fallback's provider. */
+            failovers: {
+                byProvider: {
+                    [key: string]: number;
+                };
+                total: number;
+            };
             from: string;
             generatedAt: string;
             /**
@@ -9768,6 +9775,16 @@ export interface components {
                 clickThroughBase: "delivered" | "sent";
                 /** @description Unique clicks / unique opens; null without opens. */
                 clickToOpen: number | null;
+            };
+            /**
+             * @description Sent messages by the provider that took them; `default` is the channel's default provider, outside any channel configuration.
+             * @example {
+             *       "resend": 940,
+             *       "smtp": 60
+             *     }
+             */
+            sentByProvider: {
+                [key: string]: number;
             };
             series: {
                 bounced: number;
@@ -9851,14 +9868,14 @@ export interface components {
              */
             category?: string | null;
             /**
-             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).
+             * @description email, sms (content {body}), push (content {title, body, data?, deepLink?}), inApp (content {title, body, actionUrl?, data?}), chat (content {text, blocks?}) or whatsapp (content {body} or {template: {name, language, parameters?}}).
              * @enum {string}
              */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @description The channel configuration (`/v1/channel-configurations`) it sends with; review checks it exists, serves the channel and has its environment variables set. Absent or null: the channel's default provider. */
             channelConfigurationId?: string | null;
-            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel. */
-            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
+            /** @description Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; chat: {text, blocks?}; whatsapp: {body} or {template: {name, language, parameters?}}; either flat or {default, translations}. Review checks it matches the channel. */
+            content: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"] | components["schemas"]["ChatCampaignContent"] | components["schemas"]["WhatsAppCampaignContent"];
             /**
              * @description A JSON Schema (draft 2020-12) that each recipient's context (the call's `context` with the recipient's own on top) must match; a trigger that breaks it answers 400 listing every violation, before anything starts. At most 65536 bytes and 32 levels; `$ref` only inside the schema; strict mode (unknown keywords and formats are refused); `pattern` runs on RE2 (no lookaround or backreferences). null on PATCH removes it.
              * @example {
@@ -9942,7 +9959,7 @@ export interface components {
         /** @description At most `max` marketing messages to one profile on `channel` in any `periodHours` hours, across campaigns. Transactional campaigns are never capped. */
         CappingRule: {
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             max: number;
             periodHours: number;
             updatedAt: string;
@@ -9985,16 +10002,30 @@ export interface components {
         };
         ChannelConfiguration: {
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
+            /**
+             * @description The circuit breaker's state, shared by every worker: open sends straight to the fallback; half-open lets one trial send decide.
+             * @enum {string}
+             */
+            circuit: "closed" | "open" | "half-open";
+            circuitBreaker: {
+                failureThreshold: number;
+                openSeconds: number;
+            };
+            /** @description Retryable failures since the last success */
+            consecutiveFailures: number;
             createdAt: string;
+            fallback: string[];
             id: string;
             /** @description Variables the settings name that are not set for the worker (names only). A campaign with this configuration fails review until it is empty. */
             missingEnv: string[];
             name: string;
+            /** @description When an open circuit lets its trial send through; null unless open */
+            openUntil: string | null;
             /** @enum {string} */
-            provider: "resend" | "twilio" | "fcm" | "apns" | "webpush" | "outbox";
+            provider: "resend" | "smtp" | "ses" | "twilio" | "fcm" | "apns" | "webpush" | "slack" | "msteams" | "discord" | "meta" | "outbox";
             /**
-             * @description Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from (A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV). **email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY). **sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`. **push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`. **every channel** `outbox`: no settings (the built-in development outbox).
+             * @description Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from (A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV). **email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY). `smtp`: `host`, `port` (587), `secure` (false: STARTTLS when offered), `username?` with `passwordEnv?`, `from`, `replyTo?`, `headers?`. `ses`: `region`, `accessKeyIdEnv`, `secretAccessKeyEnv`, `configurationSet?`, `from`, `replyTo?`, `headers?`, `endpoint?`. **sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`. **whatsapp** `twilio`: as for sms, `from` a WhatsApp number; `meta`: `phoneNumberId`, `accessTokenEnv`, `apiVersion?`. **chat** `slack`: exactly one of `botTokenEnv` (chat.postMessage, with `defaultDestination?`) and `webhookUrlEnv`; `msteams`: `webhookUrlEnv`; `discord`: `webhookUrlEnv`, `username?`. **push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`. **every channel** `outbox`: no settings (the built-in development outbox).
              * @example {
              *       "from": "Acme <no-reply@acme.example>",
              *       "replyTo": "support@acme.example",
@@ -10008,16 +10039,24 @@ export interface components {
         };
         ChannelConfigurationCreate: {
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
+            circuitBreaker?: components["schemas"]["CircuitBreakerSettings"];
+            /**
+             * @description Configurations of the same channel tried in order when this one cannot take a message now (a 5xx, a 429 past a 10 s Retry-After, a timeout, a refused connection, or its circuit open). A permanent refusal does not fail over. No cycles. docs/failover.md.
+             * @example [
+             *       "01JBACKUPSMTP000000000000"
+             *     ]
+             */
+            fallback?: string[];
             /** @example Acme transactional email */
             name: string;
             /**
-             * @description email: resend, outbox. sms: twilio, outbox. push: fcm, apns, webpush, outbox.
+             * @description email: resend, smtp, ses, outbox. sms: twilio, outbox. push: fcm, apns, webpush, outbox. chat: slack, msteams, discord, outbox. whatsapp: twilio, meta, outbox.
              * @enum {string}
              */
-            provider: "resend" | "twilio" | "fcm" | "apns" | "webpush" | "outbox";
+            provider: "resend" | "smtp" | "ses" | "twilio" | "fcm" | "apns" | "webpush" | "slack" | "msteams" | "discord" | "meta" | "outbox";
             /**
-             * @description Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from (A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV). **email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY). **sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`. **push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`. **every channel** `outbox`: no settings (the built-in development outbox).
+             * @description Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from (A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV). **email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY). `smtp`: `host`, `port` (587), `secure` (false: STARTTLS when offered), `username?` with `passwordEnv?`, `from`, `replyTo?`, `headers?`. `ses`: `region`, `accessKeyIdEnv`, `secretAccessKeyEnv`, `configurationSet?`, `from`, `replyTo?`, `headers?`, `endpoint?`. **sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`. **whatsapp** `twilio`: as for sms, `from` a WhatsApp number; `meta`: `phoneNumberId`, `accessTokenEnv`, `apiVersion?`. **chat** `slack`: exactly one of `botTokenEnv` (chat.postMessage, with `defaultDestination?`) and `webhookUrlEnv`; `msteams`: `webhookUrlEnv`; `discord`: `webhookUrlEnv`, `username?`. **push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`. **every channel** `outbox`: no settings (the built-in development outbox).
              * @example {
              *       "from": "Acme <no-reply@acme.example>",
              *       "replyTo": "support@acme.example",
@@ -10034,11 +10073,25 @@ export interface components {
         };
         /** @description The channel never changes; create another configuration instead. */
         ChannelConfigurationPatch: {
+            /** @description null: back to the defaults (5 failures, 30 s) */
+            circuitBreaker?: {
+                /** @description Consecutive retryable failures that open the circuit (default 5) */
+                failureThreshold: number;
+                /** @description How long an open circuit sends straight to the fallback before one trial send decides (default 30) */
+                openSeconds: number;
+            } | null;
+            /**
+             * @description Replaces the fallback list whole; [] removes it.
+             * @example [
+             *       "01JBACKUPSMTP000000000000"
+             *     ]
+             */
+            fallback?: string[];
             name?: string;
             /** @enum {string} */
-            provider?: "resend" | "twilio" | "fcm" | "apns" | "webpush" | "outbox";
+            provider?: "resend" | "smtp" | "ses" | "twilio" | "fcm" | "apns" | "webpush" | "slack" | "msteams" | "discord" | "meta" | "outbox";
             /**
-             * @description Replaces the settings whole. Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from (A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV). **email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY). **sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`. **push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`. **every channel** `outbox`: no settings (the built-in development outbox).
+             * @description Replaces the settings whole. Per provider; never a credential: fields ending in `Env` NAME the environment variable the worker reads the credential from (A-Z, 0-9 and _, not one of Herald's own variables; the worker reads RESEND_API_KEY and the names listed in HERALD_SENDER_ENV). **email** `resend`: `from` ("Name <a@example.com>"), `replyTo?` (an address or a list), `headers?` (name → one-line value), `apiKeyEnv` (default RESEND_API_KEY). `smtp`: `host`, `port` (587), `secure` (false: STARTTLS when offered), `username?` with `passwordEnv?`, `from`, `replyTo?`, `headers?`. `ses`: `region`, `accessKeyIdEnv`, `secretAccessKeyEnv`, `configurationSet?`, `from`, `replyTo?`, `headers?`, `endpoint?`. **sms** `twilio`: exactly one of `from` (E.164 or an alphanumeric sender id) and `messagingServiceSid`, with `accountSidEnv`, `authTokenEnv`. **whatsapp** `twilio`: as for sms, `from` a WhatsApp number; `meta`: `phoneNumberId`, `accessTokenEnv`, `apiVersion?`. **chat** `slack`: exactly one of `botTokenEnv` (chat.postMessage, with `defaultDestination?`) and `webhookUrlEnv`; `msteams`: `webhookUrlEnv`; `discord`: `webhookUrlEnv`, `username?`. **push** `fcm`: `projectId`, `serviceAccountEnv`; `apns`: `teamId`, `keyId`, `bundleId`, `privateKeyEnv`, `production?`; `webpush`: `vapidSubject`, `vapidPublicKeyEnv`, `vapidPrivateKeyEnv`. **every channel** `outbox`: no settings (the built-in development outbox).
              * @example {
              *       "from": "Acme <no-reply@acme.example>",
              *       "replyTo": "support@acme.example",
@@ -10057,10 +10110,38 @@ export interface components {
          *     }
          */
         ChannelSwitches: {
+            chat?: boolean;
             email?: boolean;
             inApp?: boolean;
             push?: boolean;
             sms?: boolean;
+            whatsapp?: boolean;
+        };
+        /** @description Either one variant (ChatContent), which is the default alone, or {default, translations}. */
+        ChatCampaignContent: components["schemas"]["ChatContent"] | components["schemas"]["MultilingualChatContent"];
+        /** @description A chat message (Slack, Microsoft Teams, Discord): `text` is a nunjucks text template (nothing is escaped), the message or, with blocks, its plain-text fallback; the same template rules as email. At most 4000 characters (Discord takes 2000). */
+        ChatContent: {
+            /**
+             * @description The provider's rich layout, sent as given with each string value rendered as a text template: Slack Block Kit blocks, a Teams Adaptive Card's body elements, or Discord embeds. At most 50 items and 16 KiB of JSON.
+             * @example [
+             *       {
+             *         "type": "section",
+             *         "text": {
+             *           "type": "mrkdwn",
+             *           "text": "*{{ context.service }}* deployed by {{ profile.firstName }}"
+             *         }
+             *       }
+             *     ]
+             */
+            blocks?: unknown[];
+            /** @example Deploy {{ context.version }} is live :rocket: */
+            text: string;
+        };
+        CircuitBreakerSettings: {
+            /** @description Consecutive retryable failures that open the circuit (default 5) */
+            failureThreshold: number;
+            /** @description How long an open circuit sends straight to the fallback before one trial send decides (default 30) */
+            openSeconds: number;
         };
         CodecPayload: {
             /** @description The payload bytes in base64 */
@@ -10120,6 +10201,8 @@ export interface components {
             push?: "in" | "out";
             /** @enum {string} */
             sms?: "in" | "out";
+            /** @enum {string} */
+            whatsapp?: "in" | "out";
         };
         CreatedApiKey: {
             /** @description Only for trigger keys: the campaigns this key may trigger. Absent: any campaign. */
@@ -10335,6 +10418,10 @@ export interface components {
                  * @example 0
                  */
                 clicks?: number;
+                /** @description The channel configuration that finally sent the message: the campaign's, or a fallback */
+                configurationId?: string;
+                /** @description True when a fallback sent it, not the campaign's own configuration */
+                failedOver?: boolean;
                 /**
                  * @description The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.
                  * @example pt-BR
@@ -10348,6 +10435,11 @@ export interface components {
                 opens?: number;
                 profileCreated: boolean;
                 /**
+                 * @description Its provider (resend, smtp, ses, twilio, …)
+                 * @example smtp
+                 */
+                provider?: string;
+                /**
                  * @description no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …
                  * @example no-consent
                  */
@@ -10358,8 +10450,17 @@ export interface components {
                 steps?: {
                     /** @description When the step reached this status. */
                     at: string;
+                    /** @description The channel configuration that finally sent the message: the campaign's, or a fallback */
+                    configurationId?: string;
+                    /** @description True when a fallback sent it, not the campaign's own configuration */
+                    failedOver?: boolean;
                     id: string;
                     messageId?: string;
+                    /**
+                     * @description Its provider (resend, smtp, ses, twilio, …)
+                     * @example smtp
+                     */
+                    provider?: string;
                     /** @description stopped-by-condition, event-received, event-timeout, cancelled, a send's failure or exclusion reason, … */
                     reason?: string;
                     /**
@@ -10402,6 +10503,10 @@ export interface components {
                  * @example 0
                  */
                 clicks?: number;
+                /** @description The channel configuration that finally sent the message: the campaign's, or a fallback */
+                configurationId?: string;
+                /** @description True when a fallback sent it, not the campaign's own configuration */
+                failedOver?: boolean;
                 /**
                  * @description The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.
                  * @example pt-BR
@@ -10416,6 +10521,11 @@ export interface components {
                 position: number;
                 profileCreated: boolean;
                 /**
+                 * @description Its provider (resend, smtp, ses, twilio, …)
+                 * @example smtp
+                 */
+                provider?: string;
+                /**
                  * @description no-consent, profile-not-found, no-email-address, no-phone-number, invalid-phone-number, render-error: …, provider-rejected: …, provider-timeout, provider-failed, not-started, workflow-terminated, …
                  * @example no-consent
                  */
@@ -10426,8 +10536,17 @@ export interface components {
                 steps?: {
                     /** @description When the step reached this status. */
                     at: string;
+                    /** @description The channel configuration that finally sent the message: the campaign's, or a fallback */
+                    configurationId?: string;
+                    /** @description True when a fallback sent it, not the campaign's own configuration */
+                    failedOver?: boolean;
                     id: string;
                     messageId?: string;
+                    /**
+                     * @description Its provider (resend, smtp, ses, twilio, …)
+                     * @example smtp
+                     */
+                    provider?: string;
                     /** @description stopped-by-condition, event-received, event-timeout, cancelled, a send's failure or exclusion reason, … */
                     reason?: string;
                     /**
@@ -10486,7 +10605,7 @@ export interface components {
             campaignId: string;
             campaignName?: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             channelData?: unknown;
             context?: unknown;
             events: {
@@ -10521,11 +10640,11 @@ export interface components {
         };
         /** @description Either one variant (InAppContent), which is the default alone, or {default, translations}. */
         InAppCampaignContent: components["schemas"]["InAppContent"] | components["schemas"]["MultilingualInAppContent"];
-        /** @description Title and body are nunjucks text templates (nothing is escaped), with the same template rules as email; `actionUrl` and `data` are stored as given. A send stores the message in the recipient's inbox (GET /v1/inbox/messages). */
+        /** @description Title, body and `actionUrl` are nunjucks text templates (nothing is escaped), with the same template rules as email; `data` is stored as given. A send stores the message in the recipient's inbox (GET /v1/inbox/messages). */
         InAppContent: {
             /**
-             * @description Opened when the message is clicked: an http(s) URL or a path of your site (/orders/42); stored as given. Review checks it.
-             * @example https://example.com/orders/42
+             * @description Opened when the message is clicked: an http(s) URL or a path of your site, a text template rendered with the title and body (/orders/{{ context.orderId }}). Review checks it, and the send checks what it renders to.
+             * @example https://example.com/orders/{{ context.orderId }}
              */
             actionUrl?: string;
             /** @example Hi {{ profile.firstName }}, it arrives tomorrow. */
@@ -10578,6 +10697,14 @@ export interface components {
             updated: number;
         };
         /** @description A default variant and translations by BCP 47 language tag. */
+        MultilingualChatContent: {
+            default: components["schemas"]["ChatContent"];
+            /** @description Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most 100. */
+            translations?: {
+                [key: string]: components["schemas"]["ChatContent"];
+            };
+        };
+        /** @description A default variant and translations by BCP 47 language tag. */
         MultilingualEmailContent: {
             default: components["schemas"]["EmailContent"];
             /** @description Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most 100. */
@@ -10609,11 +10736,19 @@ export interface components {
                 [key: string]: components["schemas"]["SmsContent"];
             };
         };
+        /** @description A default variant and translations by BCP 47 language tag. */
+        MultilingualWhatsAppContent: {
+            default: components["schemas"]["WhatsAppContent"];
+            /** @description Variants by BCP 47 language tag. A recipient gets the one of their profile's locale, else of each shorter tag in turn (pt-BR → pt), else default. At most 100. */
+            translations?: {
+                [key: string]: components["schemas"]["WhatsAppContent"];
+            };
+        };
         NewSuppression: {
             /** @example Ann@Example.com */
             address: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @description A note kept with the entry */
             detail?: string;
             /**
@@ -10625,7 +10760,7 @@ export interface components {
         OutboxMessage: {
             campaignId: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             createdAt: string;
             executionId: string;
             html: string | null;
@@ -10694,6 +10829,13 @@ export interface components {
                     [key: string]: unknown;
                 };
                 channelData?: {
+                    chat?: {
+                        /**
+                         * @description Chat campaigns send here instead of the profile's slackUserId (Slack's bot; a webhook names its own channel).
+                         * @example C0123ABCD
+                         */
+                        destination?: string;
+                    };
                     /** Format: email */
                     emailAddress?: string;
                     mobilePhoneNumber?: string;
@@ -10823,7 +10965,7 @@ export interface components {
             suppressions: {
                 address: string;
                 /** @enum {string} */
-                channel: "email" | "sms" | "push" | "inApp";
+                channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
                 createdAt: string;
                 reason: string;
             }[];
@@ -10930,6 +11072,13 @@ export interface components {
         };
         Recipient: {
             channelData?: {
+                chat?: {
+                    /**
+                     * @description Chat campaigns send here instead of the profile's slackUserId (Slack's bot; a webhook names its own channel).
+                     * @example C0123ABCD
+                     */
+                    destination?: string;
+                };
                 /** Format: email */
                 emailAddress?: string;
                 /** @example +14155552671 */
@@ -10986,9 +11135,9 @@ export interface components {
              * @description Absent: the campaign's channel.
              * @enum {string}
              */
-            channel?: "email" | "sms" | "push" | "inApp";
+            channel?: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             /** @description The message's content, as a campaign's on that channel. Absent: the campaign's content, which only a send step on the campaign's channel may use. */
-            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"];
+            content?: components["schemas"]["EmailCampaignContent"] | components["schemas"]["SmsCampaignContent"] | components["schemas"]["PushCampaignContent"] | components["schemas"]["InAppCampaignContent"] | components["schemas"]["ChatCampaignContent"] | components["schemas"]["WhatsAppCampaignContent"];
             /**
              * @description Unique in the campaign; conditions and the execution status name the step by it.
              * @example remind
@@ -11095,7 +11244,7 @@ export interface components {
             /** @description Set instead of `address` after DELETE /v1/profiles/{namespace}/{userId} erased the person: a keyed hash of the address (`hmac-sha256:…`), which still refuses every send to it. DELETE /v1/suppressions/{channel}/{address} with the address removes it. */
             addressHash?: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
             createdAt: string;
             /** @description The provider's raw reason, or the note given */
             detail?: string;
@@ -11111,7 +11260,7 @@ export interface components {
         SuppressionImportLine: {
             address: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "push" | "inApp";
+            channel: "email" | "sms" | "push" | "inApp" | "chat" | "whatsapp";
         };
         SuppressionImportSummary: {
             added: number;
@@ -11358,7 +11507,7 @@ export interface components {
              *       "complained"
              *     ]
              */
-            events: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed" | "inapp.seen" | "inapp.read")[];
+            events: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed" | "inapp.seen" | "inapp.read" | "provider.circuit-opened" | "provider.circuit-closed")[];
             /**
              * @description http:// or https://. Private, loopback, link-local and reserved addresses are refused, at creation and after DNS resolution at each delivery, unless HERALD_WEBHOOKS_ALLOW_PRIVATE=true.
              * @example https://hooks.example.com/herald
@@ -11385,7 +11534,7 @@ export interface components {
              *       "complained"
              *     ]
              */
-            events?: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed" | "inapp.seen" | "inapp.read")[];
+            events?: ("sent" | "delivered" | "bounced" | "complained" | "failed" | "excluded" | "opened" | "clicked" | "unsubscribed" | "inapp.seen" | "inapp.read" | "provider.circuit-opened" | "provider.circuit-closed")[];
             /**
              * @description http:// or https://. Private, loopback, link-local and reserved addresses are refused, at creation and after DNS resolution at each delivery, unless HERALD_WEBHOOKS_ALLOW_PRIVATE=true.
              * @example https://hooks.example.com/herald
@@ -11397,6 +11546,32 @@ export interface components {
             error: string | null;
             ok: boolean;
             statusCode: number | null;
+        };
+        /** @description Either one variant (WhatsAppContent), which is the default alone, or {default, translations}. */
+        WhatsAppCampaignContent: components["schemas"]["WhatsAppSessionContent"] | components["schemas"]["WhatsAppTemplateContent"] | components["schemas"]["MultilingualWhatsAppContent"];
+        /** @description A session message {body} or an approved template {template: {name, language, parameters}}; the same template rules as email. */
+        WhatsAppContent: components["schemas"]["WhatsAppSessionContent"] | components["schemas"]["WhatsAppTemplateContent"];
+        /** @description A session message: a nunjucks text template (nothing is escaped), at most 4096 characters. WhatsApp delivers it only within 24 hours of the person's last message, so a marketing campaign cannot activate with one. */
+        WhatsAppSessionContent: {
+            /** @example Your table for {{ context.guests }} is ready */
+            body: string;
+        };
+        /** @description An approved template (the only way to write outside the 24-hour session, and the only form a marketing campaign takes): its name and language as approved; with Twilio, `name` is the Content SID (HX…). */
+        WhatsAppTemplateContent: {
+            template: {
+                /** @example en_US */
+                language: string;
+                /** @example order_shipped */
+                name: string;
+                /**
+                 * @description The body's {{1}}, {{2}}… in order, each a nunjucks text template rendered from the profile and context.
+                 * @example [
+                 *       "{{ profile.firstName }}",
+                 *       "{{ context.orderId }}"
+                 *     ]
+                 */
+                parameters?: string[];
+            };
         };
     };
     responses: never;

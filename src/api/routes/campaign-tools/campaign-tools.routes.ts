@@ -3,6 +3,7 @@ import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
 import { PushInfoSchema } from '../../schemas/push-info';
+import { ChatChannelDataSchema } from '../../../channels/chat/chat-channel-data-schema';
 
 const IdParams = z.object({ id: safeText(1, 64).openapi({ param: { name: 'id', in: 'path' } }) });
 const tags = ['Campaigns'];
@@ -49,7 +50,12 @@ export const PreviewRequestSchema = z
           .openapi({ description: "Laid over the stored profile's attributes, or standing in for a profile that does not exist. Never stored." }),
         locale: safeText(1, 64).optional().openapi({ description: "Preview as if the profile's locale were this BCP 47 tag.", example: 'fr' }),
         channelData: z
-          .object({ emailAddress: z.email().max(254).optional(), mobilePhoneNumber: z.string().max(64).optional(), pushInfo: PushInfoSchema.optional() })
+          .object({
+            emailAddress: z.email().max(254).optional(),
+            mobilePhoneNumber: z.string().max(64).optional(),
+            pushInfo: PushInfoSchema.optional(),
+            chat: ChatChannelDataSchema.optional(),
+          })
           .strict()
           .optional(),
       })

@@ -55,12 +55,13 @@ const campaignFields = {
   description: z.string().max(2000).optional(),
   tags: z.array(safeText(1, 64)).max(50).optional(),
   type: z.enum(CAMPAIGN_TYPES),
-  channel: z.enum(['email', 'sms', 'push', 'inApp']).openapi({
-    description: 'email, sms (content {body}), push (content {title, body, data?, deepLink?}) or inApp (content {title, body, actionUrl?, data?}).',
+  channel: z.enum(['email', 'sms', 'push', 'inApp', 'chat', 'whatsapp']).openapi({
+    description:
+      'email, sms (content {body}), push (content {title, body, data?, deepLink?}), inApp (content {title, body, actionUrl?, data?}), chat (content {text, blocks?}) or whatsapp (content {body} or {template: {name, language, parameters?}}).',
   }),
   content: CampaignContentSchema.openapi({
     description:
-      'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; either flat or {default, translations}. Review checks it matches the channel.',
+      'Email: {subject, html, text?}; SMS: {body}; push: {title, body, data?, deepLink?}; inApp: {title, body, actionUrl?, data?}; chat: {text, blocks?}; whatsapp: {body} or {template: {name, language, parameters?}}; either flat or {default, translations}. Review checks it matches the channel.',
   }),
   audience: AudienceSchema,
   schedule: ScheduleSchema.optional(),

@@ -3,6 +3,7 @@ import { allowKeys } from '../../access';
 import { problemContent, v1Responses } from '../../problem';
 import { jsonObject, safeText } from '../../schemas/safe-text';
 import { PushInfoSchema } from '../../schemas/push-info';
+import { ChatChannelDataSchema } from '../../../channels/chat/chat-channel-data-schema';
 import { idempotencyReplayResponseHeader } from '../../idempotency-replay';
 
 const JsonObject = jsonObject();
@@ -28,6 +29,8 @@ const RecipientSchema = z
           .openapi({ example: '+14155552671' }),
         // Push campaigns send to this device instead of the profile's stored tokens.
         pushInfo: PushInfoSchema.optional(),
+        // Chat campaigns send to this destination instead of the profile's slackUserId.
+        chat: ChatChannelDataSchema.optional(),
       })
       .strict()
       .optional(),
@@ -69,6 +72,13 @@ export const UnitaryTriggerSchema = z
 
 const AcceptedSchema = z.object({ executionId: z.string(), requestId: z.string(), campaignId: z.string() }).openapi('ExecutionAccepted');
 
+/** Which channel configuration sent a message (docs/failover.md); absent for the channel's default. */
+const SentViaFields = {
+  configurationId: z.string().optional().openapi({ description: "The channel configuration that finally sent the message: the campaign's, or a fallback" }),
+  provider: z.string().optional().openapi({ description: 'Its provider (resend, smtp, ses, twilio, …)', example: 'smtp' }),
+  failedOver: z.boolean().optional().openapi({ description: "True when a fallback sent it, not the campaign's own configuration" }),
+};
+
 const RecipientViewSchema = z.object({
   userId: z.string(),
   status: z.enum(['pending', 'sent', 'failed', 'excluded']),
@@ -79,6 +89,7 @@ const RecipientViewSchema = z.object({
   }),
   profileCreated: z.boolean(),
   messageId: z.string().optional(),
+  ...SentViaFields,
   locale: z.string().optional().openapi({
     description:
       "The content variant the message was rendered from: default, or the translation's BCP 47 tag chosen by the profile's locale. Absent when nothing was rendered.",
@@ -100,6 +111,7 @@ const RecipientViewSchema = z.object({
           .openapi({ description: "stopped-by-condition, event-received, event-timeout, cancelled, a send's failure or exclusion reason, …" }),
         until: z.string().optional().openapi({ description: 'A waiting step: when its wait ends at the latest.' }),
         messageId: z.string().optional(),
+        ...SentViaFields,
       }),
     )
     .optional()

@@ -63,6 +63,7 @@ const reportPage = layout(
       <section><h2>Outcomes</h2><canvas id="chart-outcomes"></canvas></section>
       <section><h2>Clicks per link</h2><canvas id="chart-links"></canvas></section>
       <section><h2>Top recipient domains</h2><canvas id="chart-domains"></canvas></section>
+      <section><h2>Sends by provider</h2><p id="failovers"></p><canvas id="chart-providers"></canvas></section>
     </main>
     <script src="/reports/assets/chart.js"></script>
     <script src="/reports/assets/report.js"></script>`,

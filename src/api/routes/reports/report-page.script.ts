@@ -68,6 +68,9 @@ export const REPORT_PAGE_SCRIPT = String.raw`(() => {
     ];
     draw('chart-outcomes', { type: 'bar', data: { labels: ['sent', 'delivered', 'bounced', 'complained', ...reasons.map((r) => r[0])], datasets: [{ label: 'deliveries', data: [t.sent, t.delivered, t.bounces.total, t.complaints, ...reasons.map((r) => r[1])], backgroundColor: palette[0] }] }, options: options({ indexAxis: 'y' }) });
     draw('chart-links', { type: 'bar', data: { labels: report.links.map((l) => l.url), datasets: [{ label: 'clicks', data: report.links.map((l) => l.clicks), backgroundColor: palette[2] }, { label: 'unique clicks', data: report.links.map((l) => l.uniqueClicks), backgroundColor: palette[3] }] }, options: options({ indexAxis: 'y' }) });
+    const providers = Object.entries(report.sentByProvider);
+    draw('chart-providers', { type: 'bar', data: { labels: providers.map((p) => p[0]), datasets: [{ label: 'sent', data: providers.map((p) => p[1]), backgroundColor: palette[0] }, { label: 'sent by a fallback', data: providers.map((p) => report.failovers.byProvider[p[0]] || 0), backgroundColor: palette[7] }] }, options: options({ indexAxis: 'y' }) });
+    $('failovers').textContent = report.failovers.total === 0 ? 'No failover: every message went through its campaign\'s own configuration.' : report.failovers.total + ' message(s) sent by a fallback configuration.';
     draw('chart-domains', { type: 'doughnut', data: { labels: report.topDomains.map((d) => d.domain), datasets: [{ data: report.topDomains.map((d) => d.count), backgroundColor: palette }] }, options: options({}) });
     $('report').hidden = false;
     showStatus('From ' + report.from + ' to ' + report.to + ' (' + report.granularity + ' buckets), generated ' + report.generatedAt + '.', false);

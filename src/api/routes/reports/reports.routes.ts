@@ -45,6 +45,13 @@ export const CampaignReportSchema = z
     }),
     excludedByReason: z.record(z.string(), count).openapi({ example: { 'no-consent': 12, suppressed: 3 } }),
     failedByReason: z.record(z.string(), count).openapi({ description: 'By category: the reason up to its first colon.', example: { 'provider-rejected': 2 } }),
+    sentByProvider: z.record(z.string(), count).openapi({
+      description: "Sent messages by the provider that took them; `default` is the channel's default provider, outside any channel configuration.",
+      example: { resend: 940, smtp: 60 },
+    }),
+    failovers: z
+      .object({ total: count, byProvider: z.record(z.string(), count) })
+      .openapi({ description: "Messages a fallback configuration sent because the campaign's own could not (docs/failover.md), by the fallback's provider." }),
     rates: z.object({
       clickThrough: z
         .number()

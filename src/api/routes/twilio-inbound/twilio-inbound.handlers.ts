@@ -8,6 +8,9 @@ import type { ServiceDependencies } from '../../../services/service-dependencies
 import { Problem } from '../../problem';
 import { TWILIO_INBOUND_PATH, type twilioInbound } from './twilio-inbound.routes';
 
+/** How Twilio writes a WhatsApp number (`whatsapp:+14155552671`). */
+const WHATSAPP_ADDRESS_PREFIX = 'whatsapp:';
+
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 const forged = () =>
@@ -36,8 +39,10 @@ export function twilioInboundHandlers(deps: ServiceDependencies) {
     const url = `${deps.config.publicUrl}${TWILIO_INBOUND_PATH}${new URL(c.req.url).search}`;
     if (!authToken || !signature || !twilio.validateRequest(authToken, signature, url, params)) throw forged();
     const consent = smsKeywordConsent(params.Body ?? '');
-    const from = params.From ? toE164(params.From) : undefined;
-    if (consent && from) await applySmsKeyword(deps, from, consent, params.MessageSid);
+    // A WhatsApp message through Twilio comes from `whatsapp:+E164`: its keyword sets the WhatsApp consent, not the SMS one.
+    const whatsapp = params.From?.startsWith(WHATSAPP_ADDRESS_PREFIX) ?? false;
+    const from = params.From ? toE164(whatsapp ? params.From.slice(WHATSAPP_ADDRESS_PREFIX.length) : params.From) : undefined;
+    if (consent && from) await applySmsKeyword(deps, from, consent, params.MessageSid, whatsapp ? 'whatsapp' : 'sms');
     return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml; charset=utf-8', 'cache-control': 'no-store' });
   };
   return { inbound };
