@@ -125,9 +125,10 @@ export function createApp(deps: ServiceDependencies, limiters: ApiLimiters = api
   app.route('/', topicExecutionsRouter(deps));
   app.route('/', executionsRouter(deps));
   app.route('/', eventsRouter(deps));
-  // Always: chat's default is the outbox (a chat message without a channel configuration lands
-  // there), as are email's, SMS's, WhatsApp's and push's while their providers' variables are unset.
-  app.route('/', outboxRouter(deps));
+  // The outbox is read over the API while it is the email or the SMS provider, or a push
+  // platform's default: the development setup. Chat and WhatsApp messages without a provider go
+  // there too; a deployment with real providers for the others does not expose it.
+  if (deps.config.email.provider === 'outbox' || deps.config.sms.provider === 'outbox' || deps.config.push.outboxDefault) app.route('/', outboxRouter(deps));
   app.route('/', apiKeysRouter(deps));
   app.route('/', auditLogRouter(deps));
   app.route('/', suppressionsRouter(deps));
