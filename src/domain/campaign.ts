@@ -1,5 +1,6 @@
 import type { CampaignStep } from './campaign-steps';
 import type { CampaignContent, Channel } from './channel-content';
+import type { Throughput } from './high-throughput';
 
 /** The channels and their content live in channel-content.ts, which campaign steps share without a cycle. */
 export {
@@ -59,6 +60,8 @@ export interface Campaign {
   steps?: CampaignStep[];
   /** The category its messages belong to (src/domain/preferences.ts): people's preferences for it apply. Absent: none. */
   category?: string;
+  /** `high`: triggers queue and are sent in batches by the dispatchers (src/domain/high-throughput.ts). Absent: standard. */
+  throughput?: Throughput;
 }
 
 /** At most `max` messages to one profile in any `periodHours` hours. */

@@ -16,6 +16,7 @@ import { reviewChannelConfiguration } from '../domain/channel-configuration';
 import { senderEnvPresence } from './channel-configurations';
 import { activateDraftVersion } from './campaign-versions';
 import { reviewTracking } from '../domain/tracking';
+import { reviewHighThroughput } from '../domain/high-throughput';
 import { channelRulesOf } from '../channels/registry';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
@@ -60,6 +61,8 @@ async function reviewForActivation(deps: ServiceDependencies, campaign: Campaign
   issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
   // Tracked links are signed with HERALD_TRACKING_SECRET: without it, nothing could verify them.
   issues.push(...reviewTracking(campaign, deps.config.tracking.secrets.length > 0, rules));
+  // A high-throughput campaign renders from the call alone and sends in batches: what it may not use.
+  issues.push(...reviewHighThroughput(campaign));
   if (campaign.category !== undefined) issues.push(...reviewCategory(campaign, (await new CategoryRepository(deps.db).get(campaign.category)) !== undefined));
   return issues;
 }

@@ -23,6 +23,7 @@ import { campaignSteps } from './0023-campaign-steps';
 import { preferences } from './0024-preferences';
 import { topics } from './0025-topics';
 import { inAppInbox } from './0026-in-app-inbox';
+import { highThroughput } from './0031-high-throughput';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
@@ -52,6 +53,7 @@ export const migrationProvider: MigrationProvider = {
       '0024-preferences': preferences,
       '0025-topics': topics,
       '0026-in-app-inbox': inAppInbox,
+      '0031-high-throughput': highThroughput,
     };
   },
 };
