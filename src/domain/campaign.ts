@@ -1,6 +1,5 @@
 import type { CampaignStep } from './campaign-steps';
 import type { CampaignContent, Channel } from './channel-content';
-import type { Throughput } from './high-throughput';
 
 /** The channels and their content live in channel-content.ts, which campaign steps share without a cycle. */
 export {
@@ -17,6 +16,10 @@ export {
 
 export const CAMPAIGN_TYPES = ['transactional', 'marketing'] as const;
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
+
+/** `high`: triggers are queued and sent in batches by the dispatchers (src/domain/high-throughput.ts, ADR 0010). */
+export const THROUGHPUTS = ['standard', 'high'] as const;
+export type Throughput = (typeof THROUGHPUTS)[number];
 
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'live', 'stopped', 'completed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];

@@ -1,4 +1,6 @@
 import type { Campaign } from './campaign';
+
+export { THROUGHPUTS, type Throughput } from './campaign';
 import type { ReviewIssue } from './channel-rules';
 import { contentTemplates, templateVariables } from './template-variables';
 
@@ -6,9 +8,6 @@ import { contentTemplates, templateVariables } from './template-variables';
  * High-throughput campaigns (issue 23, ADR 0010): triggers accepted into a durable queue and
  * drained in batches by long-lived dispatcher workflows, instead of one workflow per trigger.
  */
-export const THROUGHPUTS = ['standard', 'high'] as const;
-export type Throughput = (typeof THROUGHPUTS)[number];
-
 /** The channels a high-throughput campaign may use: the ones a call's channelData (or userId) addresses. */
 export const HIGH_THROUGHPUT_CHANNELS = ['email', 'sms', 'push'] as const;
 

@@ -226,10 +226,11 @@ export class ExecutionRepository {
 
   /**
    * Claims a requestId. The first call creates the execution, stores the call's recipients and
-   * context, and creates their pending deliveries; a repeat with the same request hash gets the
+   * context, and creates their pending deliveries (and, given a `queue`, its row of the
+   * high-throughput dispatch queue, in the same transaction); a repeat with the same request hash gets the
    * same execution; a different body is a conflict. The unique index on request_id decides.
    */
-  async claim(execution: NewExecution, columns: ExecutionKindColumns = {}): Promise<ExecutionClaim> {
+  async claim(execution: NewExecution, columns: ExecutionKindColumns = {}, queue?: { partition: number }): Promise<ExecutionClaim> {
     const now = new Date().toISOString();
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -253,6 +254,13 @@ export class ExecutionRepository {
             ...columns,
           })
           .execute();
+        // A high-throughput trigger (ADR 0010): its partition's dispatcher sends it from this queue row.
+        if (queue) {
+          await trx
+            .insertInto('ht_triggers')
+            .values({ execution_id: execution.id, dispatch_partition: queue.partition, batch_id: null, accepted_at: now })
+            .execute();
+        }
         // An audience execution has no recipient yet: its run freezes the audience's members when it starts.
         if (execution.recipients.length === 0) return;
         await trx
@@ -507,6 +515,8 @@ export class ExecutionRepository {
       .selectFrom('executions')
       .select(['id', 'workflow_id', 'created_at'])
       .where('status', '=', 'running')
+      // High-throughput executions have no workflow of their own: their partition's dispatcher sends them (ADR 0010).
+      .where('workflow_id', 'not like', 'ht-dispatcher/%')
       .where('created_at', '<', createdBefore)
       .where((eb) => eb.or([eb('workflow_checked_at', 'is', null), eb('workflow_checked_at', '<', checkedBefore)]));
     if (after) {
