@@ -16,7 +16,8 @@ import { reviewChannelConfiguration } from '../domain/channel-configuration';
 import { senderEnvPresence } from './channel-configurations';
 import { activateDraftVersion } from './campaign-versions';
 import { reviewTracking } from '../domain/tracking';
-import { reviewHighThroughput } from '../domain/high-throughput';
+import { isHighThroughput, reviewHighThroughput } from '../domain/high-throughput';
+import { ensureHighThroughputDispatchers } from './high-throughput-dispatchers';
 import { channelRulesOf } from '../channels/registry';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
@@ -75,6 +76,7 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
   const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status !== 'draft') {
     const switched = await activateDraftVersion(deps, campaign, actorKeyId, (candidate) => reviewForActivation(deps, candidate, Date.now()));
+    if (switched && isHighThroughput(switched)) await ensureHighThroughputDispatchers(deps.temporal, deps.config.temporal.taskQueue);
     if (switched) return switched;
     throw new DomainError(
       'conflict',
@@ -112,6 +114,8 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
+  // Its triggers are queued, not started: the dispatchers must run before the first one is accepted.
+  if (isHighThroughput(campaign)) await ensureHighThroughputDispatchers(deps.temporal, deps.config.temporal.taskQueue);
   const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
   const activated = await transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) =>
     campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'),

@@ -1,11 +1,14 @@
 /**
  * High-throughput campaigns (issue 23, ADR 0010) against a real Herald: the review's refusals,
- * the accept path (committed to the queue, idempotent, no workflow per trigger).
+ * the accept path (committed to the queue, idempotent, no workflow per trigger) and the dispatch
+ * (every trigger sent exactly once through the fake Resend's batch endpoint, its status read back
+ * through GET /v1/executions/{id}).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { HIGH_THROUGHPUT_PARTITIONS } from '../../src/domain/high-throughput';
 import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
+import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { startHerald, type Herald } from '../support/herald-harness';
 import { uniqueRequestId } from '../support/campaigns';
 
@@ -98,5 +101,91 @@ describe('high-throughput campaigns: contract and accept path (no worker)', () =
     expect(status.body).toMatchObject({ status: 'running', counts: { pending: 1, sent: 0 }, recipients: [{ userId: 'ann@example.com', status: 'pending' }] });
     const row = await herald.db.selectFrom('executions').select('workflow_id').where('id', '=', executionId).executeTakeFirstOrThrow();
     expect(row.workflow_id).toBe(highThroughputDispatcherId(herald.config.temporal.taskQueue, queued!.dispatch_partition));
+    // Activation started the dispatchers (they wait for a worker here).
+    const dispatcher = await herald.client.workflow.getHandle(row.workflow_id).describe();
+    expect(dispatcher.status.name).toBe('RUNNING');
   });
+});
+
+describe('high-throughput campaigns: dispatch', () => {
+  let herald: Herald;
+  let fake: FakeResend;
+  beforeAll(async () => {
+    fake = await startFakeResend();
+    herald = await startHerald({ env: { RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url } });
+  });
+  afterAll(async () => {
+    // The dispatchers outlive the worker: end them with the test.
+    for (let partition = 0; partition < HIGH_THROUGHPUT_PARTITIONS; partition++) {
+      await herald?.client.workflow
+        .getHandle(highThroughputDispatcherId(herald.config.temporal.taskQueue, partition))
+        .terminate('test over')
+        .catch(() => undefined);
+    }
+    await herald?.stop();
+    await fake?.close();
+  });
+
+  it('sends 200 triggers exactly once, in batches through /emails/batch, each execution completed with its message id', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign());
+    expect(activated.status).toBe(200);
+    const campaignId = activated.body.id;
+    const count = 200;
+    const accepted = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const response = await herald.request(
+          'POST',
+          '/v1/executions/unitary',
+          trigger(campaignId, uniqueRequestId(`ht${i}`), `user${i}@example.com`, `O-${i}`),
+        );
+        expect(response.status).toBe(202);
+        return response.body.executionId as string;
+      }),
+    );
+    // One after the other: 200 pollers at once would meet the API's rate limit.
+    const finished = [];
+    for (const executionId of accepted) finished.push(await herald.waitForExecution(executionId, 120_000));
+    for (const [i, execution] of finished.entries()) {
+      expect(execution).toMatchObject({ status: 'completed', counts: { sent: 1, failed: 0, excluded: 0, pending: 0 } });
+      expect(execution.recipients).toEqual([expect.objectContaining({ userId: `user${i}@example.com`, status: 'sent', messageId: expect.any(String) })]);
+    }
+    // Exactly once per recipient, all through the batch endpoint, rendered from the call's context.
+    const byRecipient = fake.deliveriesByRecipient();
+    expect(Object.keys(byRecipient)).toHaveLength(count);
+    for (let i = 0; i < count; i++) expect(byRecipient[`user${i}@example.com`]).toBe(1);
+    expect(fake.deliveries.every((d) => d.batchIndex !== undefined)).toBe(true);
+    expect(fake.deliveriesTo('user7@example.com')[0]!.subject).toBe('Order O-7');
+    expect(fake.requests.filter((r) => r.path === '/emails').length).toBe(0);
+    // The queue is empty once all is sent.
+    expect(await herald.db.selectFrom('ht_triggers').select('execution_id').execute()).toEqual([]);
+    // The listing shows them like any other.
+    const listing = await herald.request('GET', `/v1/executions?campaignId=${campaignId}&limit=500`);
+    expect(listing.body.items).toHaveLength(count);
+  }, 180_000);
+
+  it('sends exactly once when the provider took a block but its answer was lost: the retried batch repeats it under the same key', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Lost answer' }));
+    const campaignId = activated.body.id;
+    fake.reset();
+    // The next batch request is accepted and remembered, then the connection drops: the activity fails and is retried.
+    fake.failNext([{ acceptThenDrop: true }]);
+    const count = 30;
+    const accepted = [];
+    for (let i = 0; i < count; i++) {
+      const response = await herald.request(
+        'POST',
+        '/v1/executions/unitary',
+        trigger(campaignId, uniqueRequestId(`lost${i}`), `lost${i}@example.com`, `L-${i}`),
+      );
+      expect(response.status).toBe(202);
+      accepted.push(response.body.executionId as string);
+    }
+    for (const executionId of accepted) expect(await herald.waitForExecution(executionId, 120_000)).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    const byRecipient = fake.deliveriesByRecipient();
+    for (let i = 0; i < count; i++) expect(byRecipient[`lost${i}@example.com`]).toBe(1);
+    // The dropped request was repeated with its key, and the fake answered it from the key.
+    const dropped = fake.requests.find((r) => r.status === 0);
+    expect(dropped?.idempotencyKey).toBeDefined();
+    expect(fake.requestsFor(dropped!.idempotencyKey!).length).toBeGreaterThanOrEqual(2);
+  }, 180_000);
 });
