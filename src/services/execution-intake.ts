@@ -6,6 +6,7 @@ import { triggerExecution } from '../../workflows/trigger-execution';
 import { campaignStepsExecution } from '../../workflows/campaign-steps-execution';
 import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import { isHighThroughput, partitionOf } from '../domain/high-throughput';
+import { nudgeDispatcher } from './high-throughput-dispatchers';
 import { checkTriggerContext } from './context-validation';
 import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller, type WorkflowDescription, type WorkflowToStart } from './idempotent-start';
 
@@ -144,6 +145,10 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
             }
           : { workflow: triggerExecution, input: { executionId, requestId, campaignId: campaign.id }, ...executionDescription(campaign, trigger, executionId) },
     }),
-    answer: (executionId, replayed) => ({ executionId, requestId, campaignId: campaign.id, replayed }),
+    answer: (executionId, replayed) => {
+      // Committed: wake the partition's dispatcher, without waiting for Temporal.
+      if (queue && !replayed) nudgeDispatcher(deps.temporal, highThroughputDispatcherId(deps.config.temporal.taskQueue, queue.partition));
+      return { executionId, requestId, campaignId: campaign.id, replayed };
+    },
   });
 }

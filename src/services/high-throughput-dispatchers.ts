@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { highThroughputDispatcher } from '../../workflows/high-throughput-dispatcher';
+import { highThroughputDispatcher, nudgeSignal } from '../../workflows/high-throughput-dispatcher';
 import { highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import type { HeraldDb } from '../db/database';
 import { HIGH_THROUGHPUT_PARTITIONS } from '../domain/high-throughput';
@@ -7,8 +7,15 @@ import { withCallDeadline } from '../temporal-client/connection';
 
 /** Triggers per batch: 2 email blocks of Resend's 100 at one recipient each. */
 export const HIGH_THROUGHPUT_BATCH_SIZE = 200;
-/** How long an idle dispatcher waits before it looks at its queue again (it is also woken by a nudge). */
-export const HIGH_THROUGHPUT_IDLE_MS = 250;
+/**
+ * How long an idle dispatcher waits before it looks at its queue again. The API's nudge wakes it
+ * sooner; this is the bound on a trigger's wait when a nudge is lost (an API that died right
+ * after its commit), and what an idle deployment costs Temporal (one batch and one timer per
+ * partition per wait).
+ */
+export const HIGH_THROUGHPUT_IDLE_MS = 2_000;
+/** At most one nudge per partition and API process in this long: under load the dispatchers are busy anyway. */
+export const HIGH_THROUGHPUT_NUDGE_INTERVAL_MS = 100;
 
 /**
  * Starts the partitions' dispatchers (ADR 0010) unless they run: `USE_EXISTING` makes every call
@@ -50,4 +57,26 @@ export async function hasHighThroughputCampaigns(db: HeraldDb): Promise<boolean>
   // A stopped campaign's accepted triggers are still sent.
   const queued = await db.selectFrom('ht_triggers').select('execution_id').limit(1).executeTakeFirst();
   return queued !== undefined;
+}
+
+/** Per client (one per API process) and dispatcher: when the last nudge went out. */
+const lastNudges = new WeakMap<Client, Map<string, number>>();
+
+/**
+ * Tells a partition's dispatcher that a trigger was queued, so an idle one sends it now rather
+ * than at the end of its wait. Fire and forget, after the commit: the 202 never waits for
+ * Temporal, and a nudge that fails (Temporal down, the dispatcher not started yet) costs only
+ * latency, since the dispatcher looks at its queue after HIGH_THROUGHPUT_IDLE_MS anyway.
+ */
+export function nudgeDispatcher(client: Client, workflowId: string, nowMs = Date.now()): void {
+  let last = lastNudges.get(client);
+  if (!last) {
+    last = new Map();
+    lastNudges.set(client, last);
+  }
+  if (nowMs - (last.get(workflowId) ?? 0) < HIGH_THROUGHPUT_NUDGE_INTERVAL_MS) return;
+  last.set(workflowId, nowMs);
+  withCallDeadline(client, () => client.workflow.getHandle(workflowId).signal(nudgeSignal)).catch(() => {
+    // Only latency is lost: the dispatcher's own timer finds the trigger.
+  });
 }

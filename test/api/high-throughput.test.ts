@@ -158,6 +158,10 @@ describe('high-throughput campaigns: dispatch', () => {
     expect(fake.requests.filter((r) => r.path === '/emails').length).toBe(0);
     // The queue is empty once all is sent.
     expect(await herald.db.selectFrom('ht_triggers').select('execution_id').execute()).toEqual([]);
+    // The API nudged the dispatchers (fire and forget) rather than leaving them to their idle timer.
+    const executionRow = await herald.db.selectFrom('executions').select('workflow_id').where('id', '=', accepted[0]!).executeTakeFirstOrThrow();
+    const history = await herald.client.workflow.getHandle(executionRow.workflow_id).fetchHistory();
+    expect(history.events?.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'nudge')).toBe(true);
     // The listing shows them like any other.
     const listing = await herald.request('GET', `/v1/executions?campaignId=${campaignId}&limit=500`);
     expect(listing.body.items).toHaveLength(count);
