@@ -10,6 +10,7 @@ import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safe
 import { prepareChannelRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
 import type { RenderedEmail } from '../src/domain/rendered-email';
 import { TemplateError } from '../src/domain/template-renderer';
+import { triggerRefusal } from '../src/domain/trigger-refusal';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import { toSnapshot, type CampaignRepository } from '../src/repositories/campaigns';
 import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/deliveries';
@@ -118,17 +119,11 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
    * exactly what an earlier attempt may have sent, under the same key, and the provider takes it once.
    * A block the provider refuses as a whole goes message by message, each under its own key.
    */
-  async function sendEmail(
-    batchId: string,
-    campaign: Campaign,
-    ready: Prepared[],
-    blockOffset: number,
-  ): Promise<{ sent: number; failed: number; blocks: number }> {
+  async function sendEmail(batchId: string, campaign: Campaign, ready: Prepared[]): Promise<{ sent: number; failed: number }> {
     const sender = await deps.emailSenderFor(campaign.id);
     let sent = 0;
     let failed = 0;
-    const all = blocks(ready);
-    for (const [index, block] of all.entries()) {
+    for (const [index, block] of blocks(ready).entries()) {
       if (block.every((p) => p.status !== 'pending')) continue;
       const messages = block.map((p): { p: Prepared; message: EmailMessage } => {
         const { address, rendered } = p.result as { address: string; rendered: RenderedEmail };
@@ -159,7 +154,8 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       try {
         const { messageIds } = await sender.provider.sendBatch(
           messages.map((m) => m.message),
-          batchIdempotencyKey(batchId, blockOffset + index),
+          // Per batch, campaign version and block: whatever else the batch holds, a block keeps its key.
+          batchIdempotencyKey(`${batchId}/${campaign.id}/${campaign.version}`, index),
         );
         await record(messages.map(({ p }, i) => ({ p, messageId: messageIds[i]! })));
         sent += block.filter((p) => p.status === 'pending').length;
@@ -182,7 +178,7 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       }
       heartbeat();
     }
-    return { sent, failed, blocks: all.length };
+    return { sent, failed };
   }
 
   /** SMS and push: the rendered messages stored (a repeat stores the same), then one attempt each by reference. */
@@ -220,7 +216,8 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
   return {
     /**
      * One batch of a high-throughput partition (ADR 0010): resumes a batch an earlier attempt
-     * left, else claims up to `limit` queued triggers; prepares each recipient from the call
+     * left, else claims up to `limit` queued triggers; fails those of a campaign that no longer
+     * takes triggers (stopped, or past its end); prepares each recipient from the call
      * alone (no profile), in the sandboxed renderer; sends email in blocks through the provider's
      * batch endpoint and SMS and push one by one, each under its idempotency key; then closes the
      * executions and removes the batch from the queue in one transaction. Safe to retry at any point.
@@ -232,12 +229,20 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       const campaigns = await campaignsOf(triggers);
       let sent = 0;
       let failed = 0;
-      // Campaign by campaign in a fixed order, so the email blocks and their keys are the same on every attempt.
-      let blockOffset = 0;
+      // Campaign by campaign: each campaign version's email blocks and their keys are the same on every attempt.
+      const refused = new Map<string, string>();
       for (const [key, campaign] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
         const { rules } = channelOf(campaign.channel);
         const snapshot = toSnapshot(campaign);
         const own = triggers.filter((t) => `${t.campaignId}@${t.campaignVersion}` === key);
+        // As a standard trigger's workflow does: a campaign stopped (or past its end) since the call sends nothing more.
+        const live = await deps.campaigns.get(campaign.id);
+        const refusal = live ? triggerRefusal(live.status, live.schedule, Date.now()) : 'campaign-not-live';
+        if (refusal) {
+          for (const trigger of own) refused.set(trigger.executionId, refusal);
+          failed += own.reduce((n, t) => n + t.recipients.filter((r) => r.status === 'pending').length, 0);
+          continue;
+        }
         const prepared: Prepared[] = await Promise.all(
           own.flatMap((trigger) =>
             trigger.recipients.map(async ({ position, status, ...recipient }) => ({
@@ -259,8 +264,7 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
             await deps.deliveries.markFailed(p.trigger.executionId, p.position, 'provider-rejected: not a deliverable email address');
             failed++;
           }
-          const result = await sendEmail(claimed.batchId, campaign, deliverable, blockOffset);
-          blockOffset += result.blocks;
+          const result = await sendEmail(claimed.batchId, campaign, deliverable);
           sent += result.sent;
           failed += result.failed;
         } else {
@@ -269,7 +273,7 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
           failed += result.failed;
         }
       }
-      await deps.queue.finish(claimed.batchId, claimed.executionIds);
+      await deps.queue.finish(claimed.batchId, claimed.executionIds, refused);
       return { batchId: claimed.batchId, triggers: claimed.executionIds.length, sent, failed, ...(claimed.resumed && { resumed: true }) };
     },
   };

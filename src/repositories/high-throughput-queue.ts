@@ -145,12 +145,13 @@ export class HighThroughputQueue {
 
   /**
    * Ends a batch in one transaction: closes each execution with its counts (as every trigger's
-   * close does) and deletes the batch's queue rows, so it is never claimed again.
+   * close does; failed with its reason when `failureReasons` gives one) and deletes the batch's queue rows, so it is never claimed again.
    */
-  async finish(batchId: string, executionIds: string[]): Promise<void> {
+  async finish(batchId: string, executionIds: string[], failureReasons: ReadonlyMap<string, string> = new Map()): Promise<void> {
     const now = new Date().toISOString();
     await inTransaction(this.db, async (trx) => {
-      for (const executionId of executionIds) await closeWithCounts(trx, executionId, undefined, now);
+      // A failure reason (the campaign refused the trigger) fails what the execution has not sent, as every trigger's close does.
+      for (const executionId of executionIds) await closeWithCounts(trx, executionId, failureReasons.get(executionId), now);
       await trx.deleteFrom('ht_triggers').where('batch_id', '=', batchId).execute();
     });
   }

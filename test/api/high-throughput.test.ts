@@ -6,7 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { HIGH_THROUGHPUT_PARTITIONS } from '../../src/domain/high-throughput';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { highThroughputDispatchActivities } from '../../activities/high-throughput-dispatch';
+import type { EmailMessage, EmailProvider } from '../../src/channels/email/email-provider';
+import { ProviderUnavailableError } from '../../src/channels/provider-errors';
+import { HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-throughput';
+import { createTemplateRenderer } from '../../src/rendering/template-renderer';
+import { CampaignRepository } from '../../src/repositories/campaigns';
+import { DeliveryRepository } from '../../src/repositories/deliveries';
+import { HighThroughputQueue } from '../../src/repositories/high-throughput-queue';
 import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { startHerald, type Herald } from '../support/herald-harness';
@@ -104,6 +112,136 @@ describe('high-throughput campaigns: contract and accept path (no worker)', () =
     // Activation started the dispatchers (they wait for a worker here).
     const dispatcher = await herald.client.workflow.getHandle(row.workflow_id).describe();
     expect(dispatcher.status.name).toBe('RUNNING');
+  });
+});
+
+/** requestIds that all fall in one partition, so one dispatcher's batch holds them. */
+function requestIdsIn(partition: number, count: number, label: string): string[] {
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    const id = uniqueRequestId(`${label}${i}`);
+    if (partitionOf(id) === partition) ids.push(id);
+  }
+  return ids;
+}
+
+describe('high-throughput campaigns: one batch, by the activity itself', () => {
+  let herald: Herald;
+  let renderer: ReturnType<typeof createTemplateRenderer>;
+  /** Every sendBatch call: its key and addresses. `loseNext` accepts the next call and then throws, as a lost answer. */
+  const calls: { key: string; to: string[] }[] = [];
+  let loseNext = false;
+  const provider: EmailProvider = {
+    name: 'recording',
+    async send(message: EmailMessage) {
+      return { messageId: `single-${message.to}` };
+    },
+    async sendBatch(messages, key) {
+      calls.push({ key, to: messages.map((m) => m.to) });
+      if (loseNext) {
+        loseNext = false;
+        throw new ProviderUnavailableError('answer lost');
+      }
+      return { messageIds: messages.map((m) => `${key}:${m.to}`) };
+    },
+  };
+  let dispatch: (partition: number) => Promise<Awaited<ReturnType<ReturnType<typeof highThroughputDispatchActivities>['dispatchHighThroughputBatch']>>>;
+
+  beforeAll(async () => {
+    herald = await startHerald({ withoutWorker: true });
+    renderer = createTemplateRenderer(herald.config.render);
+    const activities = highThroughputDispatchActivities({
+      queue: new HighThroughputQueue(herald.db),
+      campaigns: new CampaignRepository(herald.db),
+      deliveries: new DeliveryRepository(herald.db),
+      renderer,
+      emailSenderFor: async () => ({ provider, from: 'Herald <herald@example.com>' }),
+      sendPreparedNow: async () => {
+        throw new Error('email only here');
+      },
+    });
+    dispatch = (partition) => new MockActivityEnvironment().run(activities.dispatchHighThroughputBatch, { partition, limit: 200 });
+  });
+  afterAll(async () => {
+    await renderer?.close();
+    await herald?.stop();
+  });
+
+  async function accept(campaignId: string, requestIds: string[]) {
+    const ids: string[] = [];
+    for (const requestId of requestIds) {
+      const response = await herald.request('POST', '/v1/executions/unitary', trigger(campaignId, requestId, `${requestId}@example.com`, requestId));
+      expect(response.status).toBe(202);
+      ids.push(response.body.executionId);
+    }
+    return ids;
+  }
+
+  it('resumes a batch whose answer was lost with the same blocks and key, before it claims anything new', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Resume' }));
+    const partition = 3;
+    const first = await accept(activated.body.id, requestIdsIn(partition, 3, 'resume'));
+    calls.length = 0;
+    loseNext = true;
+    await expect(dispatch(partition)).rejects.toThrow();
+    // A trigger queued meanwhile is not part of the batch being finished.
+    const later = await accept(activated.body.id, requestIdsIn(partition, 1, 'later'));
+    const resumed = await dispatch(partition);
+    expect(resumed).toMatchObject({ triggers: 3, sent: 3, failed: 0, resumed: true });
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toEqual(calls[0]);
+    const next = await dispatch(partition);
+    expect(next).toMatchObject({ triggers: 1, sent: 1 });
+    expect(next.batchId).not.toBe(resumed.batchId);
+    for (const executionId of [...first, ...later]) {
+      const { body } = await herald.request('GET', `/v1/executions/${executionId}`);
+      expect(body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    }
+    expect(await dispatch(partition)).toEqual({ triggers: 0, sent: 0, failed: 0 });
+  });
+
+  it('fails, without sending, the queued triggers of a campaign stopped since their call', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Stopped' }));
+    const partition = 2;
+    const executionIds = await accept(activated.body.id, requestIdsIn(partition, 2, 'stopped'));
+    expect((await herald.request('POST', `/v1/campaigns/${activated.body.id}/stop`)).status).toBe(200);
+    calls.length = 0;
+    expect(await dispatch(partition)).toMatchObject({ triggers: 2, sent: 0, failed: 2 });
+    expect(calls).toEqual([]);
+    for (const executionId of executionIds) {
+      const { body } = await herald.request('GET', `/v1/executions/${executionId}`);
+      expect(body).toMatchObject({ status: 'failed', reason: 'campaign-not-live', counts: { failed: 1, sent: 0 } });
+    }
+  });
+
+  it('fails a recipient without an address, and sends the others of the batch', async () => {
+    const { activated } = await activate(
+      herald,
+      highThroughputCampaign({ name: 'No address', audience: { namespace: 'customers', createMissingProfiles: false } }),
+    );
+    const partition = 1;
+    const [withAddress, without] = requestIdsIn(partition, 2, 'address');
+    const ok = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: withAddress,
+      campaignId: activated.body.id,
+      recipients: [{ userId: 'c-1', namespace: 'customers', channelData: { emailAddress: 'c1@example.com' } }],
+      context: { orderId: 'X' },
+    });
+    const missing = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: without,
+      campaignId: activated.body.id,
+      recipients: [{ userId: 'c-2', namespace: 'customers' }],
+      context: { orderId: 'Y' },
+    });
+    calls.length = 0;
+    expect(await dispatch(partition)).toMatchObject({ triggers: 2, sent: 1, failed: 1 });
+    expect(calls.flatMap((c) => c.to)).toEqual(['c1@example.com']);
+    expect((await herald.request('GET', `/v1/executions/${ok.body.executionId}`)).body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    expect((await herald.request('GET', `/v1/executions/${missing.body.executionId}`)).body).toMatchObject({
+      status: 'completed',
+      counts: { failed: 1 },
+      recipients: [{ userId: 'c-2', status: 'failed', reason: 'no-email-address' }],
+    });
   });
 });
 
