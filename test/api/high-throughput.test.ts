@@ -17,6 +17,7 @@ import { DeliveryRepository } from '../../src/repositories/deliveries';
 import { HighThroughputQueue } from '../../src/repositories/high-throughput-queue';
 import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { startHerald, type Herald } from '../support/herald-harness';
 import { uniqueRequestId } from '../support/campaigns';
 
@@ -248,9 +249,19 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
 describe('high-throughput campaigns: dispatch', () => {
   let herald: Herald;
   let fake: FakeResend;
+  let twilio: FakeTwilio;
   beforeAll(async () => {
-    fake = await startFakeResend();
-    herald = await startHerald({ env: { RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url } });
+    [fake, twilio] = await Promise.all([startFakeResend(), startFakeTwilio()]);
+    herald = await startHerald({
+      env: {
+        RESEND_API_KEY: fake.apiKey,
+        RESEND_BASE_URL: fake.url,
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM: '+15550000000',
+        TWILIO_BASE_URL: twilio.url,
+      },
+    });
   });
   afterAll(async () => {
     // The dispatchers outlive the worker: end them with the test.
@@ -262,6 +273,7 @@ describe('high-throughput campaigns: dispatch', () => {
     }
     await herald?.stop();
     await fake?.close();
+    await twilio?.close();
   });
 
   it('sends 200 triggers exactly once, in batches through /emails/batch, each execution completed with its message id', async () => {
@@ -329,5 +341,36 @@ describe('high-throughput campaigns: dispatch', () => {
     const dropped = fake.requests.find((r) => r.status === 0);
     expect(dropped?.idempotencyKey).toBeDefined();
     expect(fake.requestsFor(dropped!.idempotencyKey!).length).toBeGreaterThanOrEqual(2);
+  }, 180_000);
+
+  it('sends SMS one by one, exactly once each, to the userId of the phone namespace', async () => {
+    const { activated } = await activate(
+      herald,
+      highThroughputCampaign({
+        name: 'Codes',
+        channel: 'sms',
+        content: { body: 'Your code is {{ context.orderId }}' },
+        audience: { namespace: 'phone', createMissingProfiles: false },
+      }),
+    );
+    expect(activated.status).toBe(200);
+    const count = 20;
+    const accepted = [];
+    for (let i = 0; i < count; i++) {
+      const number = `+3361234${String(i).padStart(4, '0')}`;
+      const response = await herald.request('POST', '/v1/executions/unitary', {
+        requestId: uniqueRequestId(`sms${i}`),
+        campaignId: activated.body.id,
+        recipients: [{ userId: number, namespace: 'phone' }],
+        context: { orderId: `C${i}` },
+      });
+      expect(response.status).toBe(202);
+      accepted.push(response.body.executionId as string);
+    }
+    for (const executionId of accepted) expect(await herald.waitForExecution(executionId, 120_000)).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    for (let i = 0; i < count; i++) {
+      const messages = twilio.messagesTo(`+3361234${String(i).padStart(4, '0')}`);
+      expect(messages.map((m) => m.body)).toEqual([`Your code is C${i}`]);
+    }
   }, 180_000);
 });
