@@ -113,7 +113,8 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
 
   const { requestId } = trigger;
   // A high-throughput campaign (ADR 0010): the claim's transaction also queues the trigger for its
-  // partition's dispatcher, so the 202 means committed; no workflow is started, Temporal is not called.
+  // partition's dispatcher and is synced to disk, so the 202 means committed; no workflow is started
+  // and Temporal is not called.
   const queue = isHighThroughput(campaign) ? { partition: partitionOf(requestId) } : undefined;
   return idempotentStart(deps, {
     campaign,
@@ -127,12 +128,12 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
       // Before the claim: a call that breaks the contextSchema leaves no execution and starts nothing.
       checkTriggerContext(campaign, trigger.recipients, trigger.context);
     },
-    claim: (identity) =>
-      deps.executions.claim(
-        { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) },
-        trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey },
-        queue,
-      ),
+    claim: (identity) => {
+      const execution = { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
+      // High-throughput: committed (synced to disk) with the calls around it, in one transaction per group.
+      if (queue) return deps.highThroughputClaims.claim(execution, queue.partition);
+      return deps.executions.claim(execution, trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey });
+    },
     // Ids only: the recipients and context were stored with the claim, keyed by executionId.
     // A campaign with steps runs them in a workflow of its own (workflows/campaign-steps-execution.ts).
     ...(!queue && {
