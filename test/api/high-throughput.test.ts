@@ -19,6 +19,7 @@ import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio';
 import { startHerald, type Herald } from '../support/herald-harness';
+import { listenOnLoopback, readBody } from '../support/loopback-server';
 import { uniqueRequestId } from '../support/campaigns';
 
 const highThroughputCampaign = (overrides: Record<string, unknown> = {}) => ({
@@ -260,6 +261,8 @@ describe('high-throughput campaigns: dispatch', () => {
         TWILIO_AUTH_TOKEN: twilio.authToken,
         TWILIO_FROM: '+15550000000',
         TWILIO_BASE_URL: twilio.url,
+        HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true',
+        HERALD_WEBHOOK_POLL_MS: '200',
       },
     });
   });
@@ -373,4 +376,54 @@ describe('high-throughput campaigns: dispatch', () => {
       expect(messages.map((m) => m.body)).toEqual([`Your code is C${i}`]);
     }
   }, 180_000);
+
+  it("reports its outcomes through feedback webhooks, as every trigger's", async () => {
+    const bodies: string[] = [];
+    const { server, url } = await listenOnLoopback(
+      async (req, res) => {
+        bodies.push(await readBody(req));
+        res.writeHead(200);
+        res.end('ok');
+      },
+      () => ({}),
+    );
+    try {
+      const { activated } = await activate(
+        herald,
+        highThroughputCampaign({ name: 'Webhooks', audience: { namespace: 'customers', createMissingProfiles: false } }),
+      );
+      const campaignId = activated.body.id;
+      const endpoint = await herald.request('POST', '/v1/webhooks', { url: `${url}/hook`, events: ['sent', 'failed'], campaignIds: [campaignId] });
+      expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
+      const sent = await herald.request('POST', '/v1/executions/unitary', {
+        requestId: uniqueRequestId('wh-sent'),
+        campaignId,
+        recipients: [{ userId: 'w-1', namespace: 'customers', channelData: { emailAddress: 'w1@example.com' } }],
+        context: { orderId: 'W1' },
+      });
+      const failed = await herald.request('POST', '/v1/executions/unitary', {
+        requestId: uniqueRequestId('wh-failed'),
+        campaignId,
+        recipients: [{ userId: 'w-2', namespace: 'customers' }],
+        context: { orderId: 'W2' },
+      });
+      await herald.waitForExecution(sent.body.executionId, 60_000);
+      await herald.waitForExecution(failed.body.executionId, 60_000);
+      const events = () =>
+        bodies.flatMap((body) => {
+          const parsed = JSON.parse(body) as { type: string; data: any };
+          return parsed.type === 'message.batch' ? parsed.data.events : [parsed];
+        });
+      const deadline = Date.now() + 60_000;
+      while (events().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(
+        events()
+          .map((e: { data: { executionId: string; event: string } }) => `${e.data.executionId}/${e.data.event}`)
+          .sort(),
+      ).toEqual([`${sent.body.executionId}/sent`, `${failed.body.executionId}/failed`].sort());
+      await herald.request('DELETE', `/v1/webhooks/${endpoint.body.id}`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 120_000);
 });
