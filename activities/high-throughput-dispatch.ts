@@ -15,7 +15,7 @@ import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import { toSnapshot, type CampaignRepository } from '../src/repositories/campaigns';
 import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/deliveries';
 import type { HighThroughputQueue, QueuedTrigger, SentMessage } from '../src/repositories/high-throughput-queue';
-import { providerUnavailableFailure } from './provider-unavailable-failure';
+import { batchRetryFailure, providerUnavailableFailure } from './provider-unavailable-failure';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 
 const nextBatchId = monotonicFactory();
@@ -202,11 +202,7 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       sent += attempt.sent.length;
       failed += attempt.rejected.length;
       if (attempt.retry.length > 0) {
-        throw ApplicationFailure.create({
-          message: `${attempt.retry.length} message(s) of execution ${executionId} could not be sent yet; the batch is retried (messages sent are not sent again)`,
-          type: 'ProviderUnavailable',
-          ...(attempt.retryAfterMs !== undefined && { nextRetryDelay: attempt.retryAfterMs }),
-        });
+        throw batchRetryFailure(executionId, attempt);
       }
       heartbeat();
     }
