@@ -7,6 +7,7 @@ import { batchIdempotencyKey, providerIdempotencyKey } from '../src/channels/pro
 import { channelOf } from '../src/channels/registry';
 import type { Campaign } from '../src/domain/campaign';
 import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
+import { isErasedRecipient } from '../src/domain/recipient';
 import { prepareChannelRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
 import type { RenderedEmail } from '../src/domain/rendered-email';
 import { TemplateError } from '../src/domain/template-renderer';
@@ -32,6 +33,7 @@ export interface DispatchBatchResult {
   batchId?: string;
   triggers: number;
   sent: number;
+  /** Messages not sent: failed, or excluded (a person erased since the call). */
   failed: number;
   /** The batch was claimed by an earlier attempt that did not finish it. */
   resumed?: boolean;
@@ -246,7 +248,10 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
               position,
               userId: recipient.userId,
               status,
-              result: await prepareChannelRecipient(rules, steps, trigger.executionId, snapshot, recipient, trigger.context),
+              // A person erased since the call (profile-erasure.ts renames them): nothing is sent to them.
+              result: isErasedRecipient(recipient.userId)
+                ? { outcome: { userId: recipient.userId, profileCreated: false, status: 'excluded' as const, reason: 'erased' } }
+                : await prepareChannelRecipient(rules, steps, trigger.executionId, snapshot, recipient, trigger.context),
             })),
           ),
         );

@@ -216,6 +216,26 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
     }
   });
 
+  it('sends nothing to a person erased between the call and the dispatch', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Erased' }));
+    const partition = 0;
+    const [executionId] = await accept(activated.body.id, requestIdsIn(partition, 1, 'erased'));
+    // What profile erasure does to a delivery it keeps for the counts.
+    await herald.db
+      .updateTable('deliveries')
+      .set({ user_id: 'erased:0', context: null, channel_data: null })
+      .where('execution_id', '=', executionId!)
+      .execute();
+    calls.length = 0;
+    expect(await dispatch(partition)).toMatchObject({ triggers: 1, sent: 0, failed: 1 });
+    expect(calls).toEqual([]);
+    expect((await herald.request('GET', `/v1/executions/${executionId}`)).body).toMatchObject({
+      status: 'completed',
+      counts: { excluded: 1, sent: 0 },
+      recipients: [{ userId: 'erased:0', status: 'excluded', reason: 'erased' }],
+    });
+  });
+
   it('fails a recipient without an address, and sends the others of the batch', async () => {
     const { activated } = await activate(
       herald,
