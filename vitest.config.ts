@@ -49,6 +49,8 @@ const UNIT_FILES = [
   // The WhatsApp channel's rules and providers against its fakes; whatsapp-delivery.test.ts drives a whole Herald.
   'test/whatsapp/whatsapp-providers.test.ts',
   'test/whatsapp/whatsapp-rules.test.ts',
+  // The high-throughput group commit on an SQLite file in process.
+  'test/db/high-throughput-claims.test.ts',
   'test/db/retention-steps.test.ts',
   'test/entry/child-environments.test.ts',
   'test/entry/payload-key-file.test.ts',

@@ -23,7 +23,7 @@ import type { SuppressionRepository } from '../src/repositories/suppressions';
 import { excludeSuppressed } from './suppressed-recipients';
 import { emailTrackingFor, preferenceDecision, preferencesUrlFor, type PrepareExecutionDependencies } from './prepare-execution';
 import type { BatchPlan } from './provider-failover';
-import { providerUnavailableFailure } from './provider-unavailable-failure';
+import { batchRetryFailure, providerUnavailableFailure } from './provider-unavailable-failure';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 import type { EmailHeadersFor } from './unsubscribe-headers';
 
@@ -276,11 +276,7 @@ export function audienceRunActivities(deps: AudienceRunDependencies) {
       failed += attempt.rejected.length;
       heartbeat();
       if (attempt.retry.length > 0) {
-        throw ApplicationFailure.create({
-          message: `${attempt.retry.length} message(s) of execution ${executionId} could not be sent yet; the batch is retried (messages sent are not sent again)`,
-          type: 'ProviderUnavailable',
-          ...(attempt.retryAfterMs !== undefined && { nextRetryDelay: attempt.retryAfterMs }),
-        });
+        throw batchRetryFailure(executionId, attempt);
       }
     }
     return { sent, failed };

@@ -47,6 +47,8 @@ import { webhookDeliveryActivities, type WebhookDeliverySettings } from './webho
 import { WebhookEndpointRepository } from '../src/repositories/webhook-endpoints';
 import { FeedbackEventRepository } from '../src/repositories/feedback-events';
 import { unsubscribeHeadersFor } from './unsubscribe-headers';
+import { highThroughputDispatchActivities } from './high-throughput-dispatch';
+import { HighThroughputQueue } from '../src/repositories/high-throughput-queue';
 
 export interface ActivityDependencies {
   db: HeraldDb;
@@ -87,6 +89,9 @@ export function createActivities(deps: ActivityDependencies) {
   const emailHeadersFor = unsubscribeHeadersFor({ executions, campaigns, settings: deps.tracking });
   // People's preferences, applied at every send (unitary, campaign steps, audience batches).
   const preferences = { people: new PreferenceRepository(deps.db), categories: new CategoryRepository(deps.db) };
+  // Batches (audience runs, high-throughput dispatch) send with the campaign's sender, else the default.
+  const emailSenderFor = async (campaignId: string) =>
+    deps.emailSenders ? deps.emailSenders(campaignId) : { provider: deps.emailProvider, from: deps.emailFrom };
   const preparation = {
     campaigns,
     profiles,
@@ -169,10 +174,19 @@ export function createActivities(deps: ActivityDependencies) {
       renderer: deps.renderer,
       tracking: deps.tracking,
       maxRuntimeMs: deps.audienceMaxRuntimeMs,
-      emailSenderFor: async (campaignId) => (deps.emailSenders ? deps.emailSenders(campaignId) : { provider: deps.emailProvider, from: deps.emailFrom }),
+      emailSenderFor,
       sendPreparedNow: steps.sendPreparedNow,
       emailHeadersFor,
       emailBatchPlan: failover.batchPlan,
+    }),
+    // High-throughput campaigns: the dispatchers' batches (workflows/high-throughput-dispatcher.ts, ADR 0010).
+    ...highThroughputDispatchActivities({
+      queue: new HighThroughputQueue(deps.db),
+      campaigns,
+      deliveries,
+      renderer: deps.renderer,
+      emailSenderFor,
+      sendPreparedNow: steps.sendPreparedNow,
     }),
   };
 }

@@ -6,3 +6,4 @@ export { audienceExecution } from './audience-execution';
 export { webhookDispatcher } from './webhook-dispatcher';
 export { foldReportRollups } from './fold-report-rollups';
 export { campaignStepsExecution } from './campaign-steps-execution';
+export { highThroughputDispatcher } from './high-throughput-dispatcher';

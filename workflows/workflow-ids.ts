@@ -20,3 +20,8 @@ export const housekeepingScheduleIds = (taskQueue: string) => [
 export const webhookDispatcherWorkflowId = (endpointId: string) => `webhook/${endpointId}`;
 /** One audience execution per campaign and requestId. */
 export const audienceExecutionWorkflowId = (campaignId: string, requestId: string) => `audience-execution/${campaignId}/${requestId}`;
+/**
+ * One high-throughput dispatcher per partition and deployment (ADR 0010): it drains the partition's
+ * rows of `ht_triggers`. Executions of high-throughput campaigns name it as their workflow.
+ */
+export const highThroughputDispatcherId = (taskQueue: string, partition: number) => `ht-dispatcher/${taskQueue}/${partition}`;

@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 
 /**
  * Everything that differs between Herald's two SQL dialects, in one place. Repositories speak
@@ -17,6 +17,7 @@ import { PostgresAdapter, sql, type Kysely, type RawBuilder, type SqlBool } from
  * | concurrent migrations        | retry the loser (database.ts)    | `pg_advisory_lock` (database.ts)                |
  * | merging JSON objects in SQL  | `json_patch(a, b)`               | `a || b` (jsonb): `mergeJsonObjects`            |
  * | typed tests on queryable JSON | `json_type`/`json_extract`, `json_each` | `#>`, `jsonb_typeof`, jsonb comparisons: `queryableJson` |
+ * | a commit synced to disk      | `synchronous = FULL` for it: `durableTransaction` | every commit                   |
  * | API rate limits              | in process, per API process      | table `rate_limit_counters`, shared by replicas (api/middlewares/limiters-for-database.ts) |
  */
 export type DialectName = 'sqlite' | 'postgres';
@@ -254,4 +255,25 @@ export async function preferIndexScans(trx: Kysely<any>): Promise<void> {
   if (dialectOf(trx) !== 'postgres') return;
   await sql`set local enable_seqscan = off`.execute(trx);
   await sql`set local enable_bitmapscan = off`.execute(trx);
+}
+
+/**
+ * Runs `work` in a transaction whose commit is on disk before it resolves. PostgreSQL's commits
+ * are (synchronous_commit is on by default). SQLite runs WAL with `synchronous = NORMAL`
+ * (database.ts), whose commits survive a crash of the process but not of the machine; this one
+ * transaction runs with `synchronous = FULL`, which syncs the WAL at its commit, and the
+ * connection goes back to NORMAL after it. Callers group many writes into one such transaction
+ * (a group commit): the sync is the cost, paid once for the group.
+ */
+export async function durableTransaction<DB, T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  if (dialectOf(db) === 'postgres') return db.transaction().execute(work);
+  // One connection for the pragma, the transaction and the reset: SQLite's only connection, held throughout.
+  return db.connection().execute(async (connection) => {
+    await sql`pragma synchronous = FULL`.execute(connection);
+    try {
+      return await connection.transaction().execute(work);
+    } finally {
+      await sql`pragma synchronous = NORMAL`.execute(connection);
+    }
+  });
 }

@@ -38,6 +38,8 @@ export interface CampaignTable {
   steps: ColumnType<string | null, string | null | undefined, string | null>;
   /** The category key it carries (migration 0024); null: none. */
   category: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `standard` or `high` (migration 0031). */
+  throughput: ColumnType<'standard' | 'high', 'standard' | 'high' | undefined, 'standard' | 'high'>;
 }
 
 /** A global capping rule: the most marketing messages one profile gets on a channel in a period (migration 0016). */
@@ -46,6 +48,15 @@ export interface CappingRuleTable {
   max: number;
   period_hours: number;
   updated_at: string;
+}
+
+/** The high-throughput dispatch queue (migration 0031): one row per accepted trigger still to send. */
+export interface HtTriggerTable {
+  execution_id: string;
+  dispatch_partition: number;
+  /** The batch that claimed it; null: not claimed yet. */
+  batch_id: string | null;
+  accepted_at: string;
 }
 
 export interface CampaignVersionTable {
@@ -492,6 +503,7 @@ export interface Database {
   topics: TopicTable;
   topic_subscriptions: TopicSubscriptionTable;
   inbox_messages: InboxMessageTable;
+  ht_triggers: HtTriggerTable;
   push_tokens: PushTokenTable;
   channel_configurations: ChannelConfigurationTable;
   campaigns: CampaignTable;

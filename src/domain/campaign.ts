@@ -17,6 +17,10 @@ export {
 export const CAMPAIGN_TYPES = ['transactional', 'marketing'] as const;
 export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
 
+/** `high`: triggers are queued and sent in batches by the dispatchers (src/domain/high-throughput.ts, ADR 0010). */
+export const THROUGHPUTS = ['standard', 'high'] as const;
+export type Throughput = (typeof THROUGHPUTS)[number];
+
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'live', 'stopped', 'completed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
@@ -59,6 +63,8 @@ export interface Campaign {
   steps?: CampaignStep[];
   /** The category its messages belong to (src/domain/preferences.ts): people's preferences for it apply. Absent: none. */
   category?: string;
+  /** `high`: triggers queue and are sent in batches by the dispatchers (src/domain/high-throughput.ts). Absent: standard. */
+  throughput?: Throughput;
 }
 
 /** At most `max` messages to one profile in any `periodHours` hours. */

@@ -16,6 +16,7 @@ import type {
   Schedule,
 } from '../domain/campaign';
 import type { CampaignStep } from '../domain/campaign-steps';
+import type { Throughput } from '../domain/high-throughput';
 
 const nextId = monotonicFactory();
 
@@ -42,6 +43,8 @@ export interface CampaignDraft {
   steps?: CampaignStep[] | null;
   /** null (or absent): no category. */
   category?: string | null;
+  /** Absent: standard. */
+  throughput?: Throughput;
 }
 
 export type CampaignEdit = Partial<CampaignDraft>;
@@ -69,6 +72,7 @@ function toCampaign(row: CampaignRow): Campaign {
     ...(row.quiet_hours && { quietHours: JSON.parse(row.quiet_hours) as QuietHours }),
     ...(row.steps && row.steps !== '[]' && { steps: JSON.parse(row.steps) as CampaignStep[] }),
     ...(row.category && { category: row.category }),
+    throughput: row.throughput,
   };
 }
 
@@ -108,6 +112,7 @@ export function draftColumns(draft: CampaignEdit) {
     ...(draft.quietHours !== undefined && { quiet_hours: draft.quietHours === null ? null : JSON.stringify(draft.quietHours) }),
     ...(draft.steps !== undefined && { steps: draft.steps === null || draft.steps.length === 0 ? null : JSON.stringify(draft.steps) }),
     ...(draft.category !== undefined && { category: draft.category }),
+    ...(draft.throughput !== undefined && { throughput: draft.throughput }),
   };
 }
 
@@ -148,6 +153,7 @@ export class CampaignRepository {
           quiet_hours: draft.quietHours ? JSON.stringify(draft.quietHours) : null,
           steps: draft.steps && draft.steps.length > 0 ? JSON.stringify(draft.steps) : null,
           category: draft.category ?? null,
+          throughput: draft.throughput ?? 'standard',
         })
         .execute();
       await trx

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
-import type { Database, DeliveryRow, ExecutionRow, ExecutionTable } from '../db/schema';
+import type { Database, DeliveryRow, DeliveryTable, ExecutionRow, ExecutionTable, HtTriggerTable } from '../db/schema';
 import type { Insertable } from 'kysely';
 import { audienceRunCounts } from './audience-run-counts';
 import type { Channel } from '../domain/campaign';
@@ -238,12 +238,57 @@ function executionHeader(execution: ExecutionRow, live: ExecutionCounts): Omit<E
   };
 }
 
+/** The row a claim inserts in `executions`: running, with the call's shared context. */
+export function executionRow(execution: NewExecution, now: string, columns: ExecutionKindColumns = {}): Insertable<ExecutionTable> {
+  return {
+    id: execution.id,
+    request_id: execution.requestId,
+    request_hash: execution.requestHash,
+    campaign_id: execution.campaignId,
+    campaign_version: execution.campaignVersion,
+    workflow_id: execution.workflowId,
+    status: 'running',
+    failure_reason: null,
+    created_at: now,
+    completed_at: null,
+    workflow_checked_at: null,
+    context: execution.context === undefined ? null : JSON.stringify(execution.context),
+    started_by_key_id: execution.startedByKeyId ?? null,
+    details_purged_at: null,
+    ...columns,
+  };
+}
+
+/** The pending deliveries a claim inserts, one per recipient at its position in the call. */
+export function deliveryRows(execution: Pick<NewExecution, 'id' | 'channel' | 'recipients'>, now: string): Insertable<DeliveryTable>[] {
+  return execution.recipients.map((r, position) => ({
+    execution_id: execution.id,
+    user_id: r.userId,
+    position,
+    namespace: r.namespace,
+    channel: execution.channel,
+    status: 'pending' as const,
+    reason: null,
+    address: null,
+    message_id: null,
+    updated_at: now,
+    context: r.context === undefined ? null : JSON.stringify(r.context),
+    channel_data: r.channelData === undefined ? null : JSON.stringify(r.channelData),
+  }));
+}
+
+/** A high-throughput trigger's row of the dispatch queue (ADR 0010): unclaimed. */
+export function queueRow(executionId: string, partition: number, now: string): Insertable<HtTriggerTable> {
+  return { execution_id: executionId, dispatch_partition: partition, batch_id: null, accepted_at: now };
+}
+
 export class ExecutionRepository {
   constructor(private readonly db: HeraldDb) {}
 
   /**
    * Claims a requestId. The first call creates the execution, stores the call's recipients and
-   * context, and creates their pending deliveries; a repeat with the same request hash gets the
+   * context, and creates their pending deliveries (high-throughput triggers are claimed in groups
+   * by high-throughput-claims.ts, with the same rows); a repeat with the same request hash gets the
    * same execution; a different body is a conflict. The unique index on request_id decides.
    */
   async claim(execution: NewExecution, columns: ExecutionKindColumns = {}): Promise<ExecutionClaim> {
@@ -252,45 +297,11 @@ export class ExecutionRepository {
       await this.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('executions')
-          .values({
-            id: execution.id,
-            request_id: execution.requestId,
-            request_hash: execution.requestHash,
-            campaign_id: execution.campaignId,
-            campaign_version: execution.campaignVersion,
-            workflow_id: execution.workflowId,
-            status: 'running',
-            failure_reason: null,
-            created_at: now,
-            completed_at: null,
-            workflow_checked_at: null,
-            context: execution.context === undefined ? null : JSON.stringify(execution.context),
-            started_by_key_id: execution.startedByKeyId ?? null,
-            details_purged_at: null,
-            ...columns,
-          })
+          .values(executionRow(execution, now, columns))
           .execute();
         // An audience execution has no recipient yet: its run freezes the audience's members when it starts.
         if (execution.recipients.length === 0) return;
-        await trx
-          .insertInto('deliveries')
-          .values(
-            execution.recipients.map((r, position) => ({
-              execution_id: execution.id,
-              user_id: r.userId,
-              position,
-              namespace: r.namespace,
-              channel: execution.channel,
-              status: 'pending' as const,
-              reason: null,
-              address: null,
-              message_id: null,
-              updated_at: now,
-              context: r.context === undefined ? null : JSON.stringify(r.context),
-              channel_data: r.channelData === undefined ? null : JSON.stringify(r.channelData),
-            })),
-          )
-          .execute();
+        await trx.insertInto('deliveries').values(deliveryRows(execution, now)).execute();
       });
       return { kind: 'created', executionId: execution.id, workflowId: execution.workflowId };
     } catch (error) {
@@ -525,6 +536,8 @@ export class ExecutionRepository {
       .selectFrom('executions')
       .select(['id', 'workflow_id', 'created_at'])
       .where('status', '=', 'running')
+      // High-throughput executions have no workflow of their own: their partition's dispatcher sends them (ADR 0010).
+      .where('workflow_id', 'not like', 'ht-dispatcher/%')
       .where('created_at', '<', createdBefore)
       .where((eb) => eb.or([eb('workflow_checked_at', 'is', null), eb('workflow_checked_at', '<', checkedBefore)]));
     if (after) {

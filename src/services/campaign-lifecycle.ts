@@ -16,6 +16,8 @@ import { reviewChannelConfiguration } from '../domain/channel-configuration';
 import { senderEnvPresence } from './channel-configurations';
 import { activateDraftVersion } from './campaign-versions';
 import { reviewTracking } from '../domain/tracking';
+import { isHighThroughput, reviewHighThroughput } from '../domain/high-throughput';
+import { ensureHighThroughputDispatchers } from './high-throughput-dispatchers';
 import { channelRulesOf } from '../channels/registry';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
@@ -60,6 +62,8 @@ async function reviewForActivation(deps: ServiceDependencies, campaign: Campaign
   issues.push(...reviewChannelConfiguration(campaign, configuration, senderEnvPresence(deps.config)));
   // Tracked links are signed with HERALD_TRACKING_SECRET: without it, nothing could verify them.
   issues.push(...reviewTracking(campaign, deps.config.tracking.secrets.length > 0, rules));
+  // A high-throughput campaign renders from the call alone and sends in batches: what it may not use.
+  issues.push(...reviewHighThroughput(campaign));
   if (campaign.category !== undefined) issues.push(...reviewCategory(campaign, (await new CategoryRepository(deps.db).get(campaign.category)) !== undefined));
   return issues;
 }
@@ -72,6 +76,7 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
   const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status !== 'draft') {
     const switched = await activateDraftVersion(deps, campaign, actorKeyId, (candidate) => reviewForActivation(deps, candidate, Date.now()));
+    if (switched && isHighThroughput(switched)) await ensureHighThroughputDispatchers(deps.temporal, deps.config.temporal.taskQueue);
     if (switched) return switched;
     throw new DomainError(
       'conflict',
@@ -109,6 +114,8 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
+  // Its triggers are queued, not started: the dispatchers must run before the first one is accepted.
+  if (isHighThroughput(campaign)) await ensureHighThroughputDispatchers(deps.temporal, deps.config.temporal.taskQueue);
   const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
   const activated = await transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) =>
     campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'),

@@ -4,7 +4,9 @@ import { acceptsTriggers, scheduleWindowPosition, type Campaign } from '../domai
 import type { Recipient } from '../domain/recipient';
 import { triggerExecution } from '../../workflows/trigger-execution';
 import { campaignStepsExecution } from '../../workflows/campaign-steps-execution';
-import { executionWorkflowId } from '../../workflows/workflow-ids';
+import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
+import { isHighThroughput, partitionOf } from '../domain/high-throughput';
+import { nudgeDispatcher } from './high-throughput-dispatchers';
 import { checkTriggerContext } from './context-validation';
 import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller, type WorkflowDescription, type WorkflowToStart } from './idempotent-start';
 
@@ -110,33 +112,44 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   if (!campaign) throw notFound(`Campaign ${trigger.campaignId}`);
 
   const { requestId } = trigger;
+  // A high-throughput campaign (ADR 0010): the claim's transaction also queues the trigger for its
+  // partition's dispatcher and is synced to disk, so the 202 means committed; no workflow is started
+  // and Temporal is not called.
+  const queue = isHighThroughput(campaign) ? { partition: partitionOf(requestId) } : undefined;
   return idempotentStart(deps, {
     campaign,
     requestId,
     mayRepeat: true,
     requestHash: requestHash(trigger),
-    workflowId: executionWorkflowId(campaign.id, requestId),
+    workflowId: queue ? highThroughputDispatcherId(deps.config.temporal.taskQueue, queue.partition) : executionWorkflowId(campaign.id, requestId),
     caller,
     check: () => {
       checkAcceptsTriggers(campaign, trigger);
       // Before the claim: a call that breaks the contextSchema leaves no execution and starts nothing.
       checkTriggerContext(campaign, trigger.recipients, trigger.context);
     },
-    claim: (identity) =>
-      deps.executions.claim(
-        { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) },
-        trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey },
-      ),
+    claim: (identity) => {
+      const execution = { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
+      // High-throughput: committed (synced to disk) with the calls around it, in one transaction per group.
+      if (queue) return deps.highThroughputClaims.claim(execution, queue.partition);
+      return deps.executions.claim(execution, trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey });
+    },
     // Ids only: the recipients and context were stored with the claim, keyed by executionId.
     // A campaign with steps runs them in a workflow of its own (workflows/campaign-steps-execution.ts).
-    workflow: (executionId): WorkflowToStart<typeof triggerExecution | typeof campaignStepsExecution> =>
-      campaign.steps && campaign.steps.length > 0
-        ? {
-            workflow: campaignStepsExecution,
-            input: { executionId, requestId, campaignId: campaign.id },
-            ...executionDescription(campaign, trigger, executionId),
-          }
-        : { workflow: triggerExecution, input: { executionId, requestId, campaignId: campaign.id }, ...executionDescription(campaign, trigger, executionId) },
-    answer: (executionId, replayed) => ({ executionId, requestId, campaignId: campaign.id, replayed }),
+    ...(!queue && {
+      workflow: (executionId: string): WorkflowToStart<typeof triggerExecution | typeof campaignStepsExecution> =>
+        campaign.steps && campaign.steps.length > 0
+          ? {
+              workflow: campaignStepsExecution,
+              input: { executionId, requestId, campaignId: campaign.id },
+              ...executionDescription(campaign, trigger, executionId),
+            }
+          : { workflow: triggerExecution, input: { executionId, requestId, campaignId: campaign.id }, ...executionDescription(campaign, trigger, executionId) },
+    }),
+    answer: (executionId, replayed) => {
+      // Committed: wake the partition's dispatcher, without waiting for Temporal.
+      if (queue && !replayed) nudgeDispatcher(deps.temporal, highThroughputDispatcherId(deps.config.temporal.taskQueue, queue.partition));
+      return { executionId, requestId, campaignId: campaign.id, replayed };
+    },
   });
 }

@@ -70,7 +70,12 @@ export interface IdempotentStart<W extends Workflow, Checked, Answer> {
   check: () => Checked | Promise<Checked>;
   /** Records the call with the identity given and the kind's own data; a repository's claim. */
   claim: (identity: ClaimIdentity, checked: Checked) => Promise<ExecutionClaim>;
-  workflow: (executionId: string) => WorkflowToStart<W>;
+  /**
+   * The workflow the execution runs. Absent: the claim itself queues the execution for a workflow
+   * that already runs (a high-throughput campaign's dispatcher, ADR 0010), so nothing is started,
+   * neither by the first call nor by a repeat.
+   */
+  workflow?: (executionId: string) => WorkflowToStart<W>;
   answer: (executionId: string, replayed: boolean) => Answer | Promise<Answer>;
 }
 
@@ -114,6 +119,7 @@ async function startWorkflow<W extends Workflow>(
   executionId: string,
   workflowId: string,
 ): Promise<void> {
+  if (!call.workflow) return;
   const { workflow, input, startDelayMs = 0, ...description } = call.workflow(executionId);
   // The kind's input was checked against its workflow (WorkflowToStart): here any workflow will do.
   const options: WorkflowStartOptions<Workflow> = {

@@ -6,6 +6,7 @@ import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository } from '../repositories/campaigns';
 import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import { ExecutionRepository } from '../repositories/executions';
+import { HighThroughputClaims } from '../repositories/high-throughput-claims';
 import { OutboxRepository } from '../repositories/outbox';
 import { ProfileRepository } from '../repositories/profiles';
 
@@ -20,19 +21,23 @@ export interface ServiceDependencies {
   apiKeys: ApiKeyRepository;
   auditLog: AuditLogRepository;
   channelConfigurations: ChannelConfigurationRepository;
+  /** High-throughput triggers' claims, committed in groups (one per process: the grouping is its state). */
+  highThroughputClaims: HighThroughputClaims;
 }
 
 export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): ServiceDependencies {
+  const executions = new ExecutionRepository(db);
   return {
     config,
     db,
     temporal,
     campaigns: new CampaignRepository(db),
     profiles: new ProfileRepository(db),
-    executions: new ExecutionRepository(db),
+    executions,
     outbox: new OutboxRepository(db),
     apiKeys: new ApiKeyRepository(db),
     auditLog: new AuditLogRepository(db),
     channelConfigurations: new ChannelConfigurationRepository(db),
+    highThroughputClaims: new HighThroughputClaims(db, executions),
   };
 }

@@ -45,8 +45,10 @@ import {
   reportRollupScheduleId,
   retentionScheduleId,
   webhookDispatcherWorkflowId,
+  highThroughputDispatcherId,
 } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
+import { HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-throughput';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
 import { listenOnLoopback, readBody } from '../support/loopback-server';
@@ -550,6 +552,62 @@ async function webhookDispatcherScenario(ctx: Ctx): Promise<void> {
   }
 }
 
+/**
+ * A high-throughput dispatcher (ADR 0010): two triggers of a high-throughput campaign, queued by
+ * the API and sent by their partition's dispatcher in a batch; the dispatcher is then terminated
+ * (it never ends by itself), so its history holds batches and an idle timer: partition, batch ids, counts.
+ */
+async function highThroughputDispatcherScenario(ctx: Ctx): Promise<void> {
+  const campaign = await createCampaign(ctx, {
+    name: 'High throughput (replay fixture)',
+    throughput: 'high',
+    audience: { namespace: 'email', createMissingProfiles: false },
+    content: { subject: 'Receipt {{ context.orderId }}', html: '<p>Order {{ context.orderId }}</p>' },
+  });
+  await activate(ctx, campaign.id);
+  // Two requestIds of the same partition, so one dispatcher sends both.
+  const requestIds = ['replay-ht-0', 'replay-ht-1', 'replay-ht-2', 'replay-ht-3', 'replay-ht-4', 'replay-ht-5', 'replay-ht-6', 'replay-ht-7'];
+  const partition = partitionOf(requestIds[0]!);
+  const same = requestIds.filter((id) => partitionOf(id) === partition).slice(0, 2);
+  check(same.length === 2, 'high-throughput-dispatcher: two requestIds of one partition', requestIds.map(partitionOf));
+  const executionIds: string[] = [];
+  for (const requestId of same) {
+    const accepted = expectStatus(
+      await ctx.request('POST', '/v1/executions/unitary', {
+        requestId,
+        campaignId: campaign.id,
+        recipients: [{ userId: `${requestId}@example.com`, namespace: 'email' }],
+        context: { orderId: requestId },
+      }),
+      202,
+      'trigger',
+    );
+    executionIds.push(accepted.executionId);
+  }
+  const deadline = Date.now() + 60_000;
+  let executions: any[] = [];
+  while (Date.now() < deadline) {
+    executions = await Promise.all(executionIds.map(async (id) => expectStatus(await ctx.request('GET', `/v1/executions/${id}`), 200, 'get execution')));
+    if (executions.every((e) => e.status !== 'running')) break;
+    await sleep(200);
+  }
+  check(
+    executions.every((e) => e.status === 'completed' && e.counts.sent === 1),
+    'high-throughput-dispatcher: both triggers sent',
+    executions,
+  );
+  // Past one idle wait, so the history shows the timer too.
+  await sleep(1_000);
+  const workflowId = highThroughputDispatcherId(TASK_QUEUE, partition);
+  for (let other = 0; other < HIGH_THROUGHPUT_PARTITIONS; other++) {
+    await ctx.client.workflow
+      .getHandle(highThroughputDispatcherId(TASK_QUEUE, other))
+      .terminate('replay fixture done')
+      .catch(() => undefined);
+  }
+  ctx.record('high-throughput-dispatcher', workflowId);
+}
+
 /** (k) The report-rollup fold: one delivery to count, folded by the workflow its schedule starts. */
 async function foldReportRollupsScenario(ctx: Ctx): Promise<void> {
   const campaign = await createCampaign(ctx, { name: 'Report fold (replay fixture)' });
@@ -622,6 +680,7 @@ async function main(): Promise<void> {
       ['audience-throttled-run', audienceThrottledRun],
       ['fold-report-rollups', foldReportRollupsScenario],
       ['webhook-dispatcher', webhookDispatcherScenario],
+      ['high-throughput-dispatcher', highThroughputDispatcherScenario],
     ];
     const unknown = only.filter((name) => !allScenarios.some(([scenario]) => scenario === name));
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${allScenarios.map(([name]) => name).join(', ')}`);

@@ -81,6 +81,7 @@ describe('workflow replay', () => {
         'audienceExecution',
         'campaignStepsExecution',
         'foldReportRollups',
+        'highThroughputDispatcher',
         'campaignActivation',
         'purgeExpiredContent',
         'sweepOrphanedExecutions',
@@ -101,6 +102,18 @@ describe('workflow replay', () => {
     expect(text).not.toContain('whsec_');
     expect(text).not.toContain('127.0.0.1');
     expect(text).not.toContain('replay-webhook@example.com');
+  });
+
+  it('covers a high-throughput dispatcher: a batch, then an idle timer; partition, batch ids and counts only', () => {
+    const dispatcher = recorded.find((r) => r.scenario === 'high-throughput-dispatcher');
+    expect(dispatcher, 'npm run record-histories -- high-throughput-dispatcher').toBeDefined();
+    const events = dispatcher!.history.events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'dispatchHighThroughputBatch').length).toBeGreaterThanOrEqual(1);
+    expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
+    const text = payloadTexts(dispatcher!.history).join('\n');
+    expect(text).toContain('"batchId"');
+    expect(text).not.toContain('@example.com');
+    expect(text).not.toContain('replay-ht');
   });
 
   it('covers a quiet-hours deferral: a durable timer, then the durable send', () => {

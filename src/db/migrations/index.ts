@@ -25,6 +25,7 @@ import { topics } from './0025-topics';
 import { inAppInbox } from './0026-in-app-inbox';
 import { providerFailover } from './0027-provider-failover';
 import { inboxChanges } from './0030-inbox-changes';
+import { highThroughput } from './0031-high-throughput';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
@@ -56,6 +57,7 @@ export const migrationProvider: MigrationProvider = {
       '0026-in-app-inbox': inAppInbox,
       '0027-provider-failover': providerFailover,
       '0030-inbox-changes': inboxChanges,
+      '0031-high-throughput': highThroughput,
     };
   },
 };

@@ -9472,6 +9472,11 @@ export interface components {
             /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
             steps?: components["schemas"]["CampaignStep"][] | null;
             tags: string[];
+            /**
+             * @description `high`: triggers are committed to a queue and sent in batches by long-lived dispatcher workflows, thousands a second (docs/campaigns.md#high-throughput-campaigns). Review requires a transactional email, SMS or push campaign without `profile.*` variables, steps, capping or quiet hours; profiles are neither read nor created. Absent: `standard`, one workflow per trigger.
+             * @enum {string}
+             */
+            throughput?: "standard" | "high";
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
                 /**
@@ -9566,6 +9571,11 @@ export interface components {
             /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
             steps?: components["schemas"]["CampaignStep"][] | null;
             tags?: string[];
+            /**
+             * @description `high`: triggers are committed to a queue and sent in batches by long-lived dispatcher workflows, thousands a second (docs/campaigns.md#high-throughput-campaigns). Review requires a transactional email, SMS or push campaign without `profile.*` variables, steps, capping or quiet hours; profiles are neither read nor created. Absent: `standard`, one workflow per trigger.
+             * @enum {string}
+             */
+            throughput?: "standard" | "high";
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
                 /**
@@ -9661,6 +9671,11 @@ export interface components {
             /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
             steps?: components["schemas"]["CampaignStep"][] | null;
             tags?: string[];
+            /**
+             * @description `high`: triggers are committed to a queue and sent in batches by long-lived dispatcher workflows, thousands a second (docs/campaigns.md#high-throughput-campaigns). Review requires a transactional email, SMS or push campaign without `profile.*` variables, steps, capping or quiet hours; profiles are neither read nor created. Absent: `standard`, one workflow per trigger.
+             * @enum {string}
+             */
+            throughput?: "standard" | "high";
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
                 /**
@@ -9927,6 +9942,11 @@ export interface components {
             /** @description What a trigger does, in order (at most 20): send, delay, digest (first only), waitForEvent and condition steps, each with a unique id. Absent or null: one send of `channel` and `content`. Audience executions of a campaign with delay, digest or waitForEvent steps are refused (409) for now. */
             steps?: components["schemas"]["CampaignStep"][] | null;
             tags: string[];
+            /**
+             * @description `high`: triggers are committed to a queue and sent in batches by long-lived dispatcher workflows, thousands a second (docs/campaigns.md#high-throughput-campaigns). Review requires a transactional email, SMS or push campaign without `profile.*` variables, steps, capping or quiet hours; profiles are neither read nor created. Absent: `standard`, one workflow per trigger.
+             * @enum {string}
+             */
+            throughput?: "standard" | "high";
             /** @description Engagement tracking: `{opens, clicks, allowedLinkHosts?}` for email, `{clicks, allowedLinkHosts?}` for SMS. Absent or null: none. */
             tracking?: {
                 /**

@@ -10,6 +10,7 @@ import { ContextSchemaField, ReviewWarningsSchema } from '../../schemas/context-
 import { CampaignContentSchema } from '../../schemas/campaign-content';
 import { CampaignStepsSchema } from '../../schemas/campaign-steps';
 import { CategoryKeySchema } from '../preferences/preferences.schemas';
+import { THROUGHPUTS } from '../../../domain/high-throughput';
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2026-12-01T09:00:00Z' });
 
@@ -85,6 +86,10 @@ const campaignFields = {
   category: CategoryKeySchema.nullable().optional().openapi({
     description:
       "The category (`/v1/categories`) its messages belong to: each person's preferences for it apply at every send, and a critical category's messages go whatever they say. Review checks it exists. Absent or null: none (only the people's channel preferences apply).",
+  }),
+  throughput: z.enum(THROUGHPUTS).optional().openapi({
+    description:
+      '`high`: triggers are committed to a queue and sent in batches by long-lived dispatcher workflows, thousands a second (docs/campaigns.md#high-throughput-campaigns). Review requires a transactional email, SMS or push campaign without `profile.*` variables, steps, capping or quiet hours; profiles are neither read nor created. Absent: `standard`, one workflow per trigger.',
   }),
   channelConfigurationId: safeText(1, 64).nullable().optional().openapi({
     description:

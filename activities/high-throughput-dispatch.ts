@@ -1,0 +1,282 @@
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { monotonicFactory } from 'ulid';
+import { MAX_EMAIL_BATCH, type EmailMessage } from '../src/channels/email/email-provider';
+import type { EmailSender } from '../src/channels/email/email-senders';
+import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
+import { batchIdempotencyKey, providerIdempotencyKey } from '../src/channels/provider-idempotency-key';
+import { channelOf } from '../src/channels/registry';
+import type { Campaign } from '../src/domain/campaign';
+import { isDeliverableEmailAddress, singleLine } from '../src/domain/header-safety';
+import { isErasedRecipient } from '../src/domain/recipient';
+import { prepareChannelRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
+import type { RenderedEmail } from '../src/domain/rendered-email';
+import { TemplateError } from '../src/domain/template-renderer';
+import { triggerRefusal } from '../src/domain/trigger-refusal';
+import type { TemplateRenderer } from '../src/rendering/template-renderer';
+import { toSnapshot, type CampaignRepository } from '../src/repositories/campaigns';
+import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/deliveries';
+import type { HighThroughputQueue, QueuedTrigger, SentMessage } from '../src/repositories/high-throughput-queue';
+import { batchRetryFailure, providerUnavailableFailure } from './provider-unavailable-failure';
+import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
+
+const nextBatchId = monotonicFactory();
+
+export interface DispatchBatchInput {
+  partition: number;
+  /** At most this many triggers (executions) in the batch. */
+  limit: number;
+}
+
+/** Ids and counts only: this is workflow history. */
+export interface DispatchBatchResult {
+  /** Absent when the partition had nothing to send. */
+  batchId?: string;
+  triggers: number;
+  sent: number;
+  /** Messages not sent: failed, or excluded (a person erased since the call). */
+  failed: number;
+  /** The batch was claimed by an earlier attempt that did not finish it. */
+  resumed?: boolean;
+}
+
+export interface HighThroughputDispatchDependencies {
+  queue: HighThroughputQueue;
+  campaigns: CampaignRepository;
+  deliveries: DeliveryRepository;
+  /** The sandboxed renderer: nothing renders in the worker process itself. */
+  renderer: TemplateRenderer;
+  /** The campaign's email sender (its channel configuration, else the default). */
+  emailSenderFor(campaignId: string): Promise<EmailSender>;
+  /** SMS and push: one attempt at each stored message, by reference (activities/send-message.ts). */
+  sendPreparedNow(input: SendPreparedNowInput): Promise<SendPreparedNowResult>;
+}
+
+/** One recipient of the batch, prepared from the call alone. */
+interface Prepared {
+  trigger: QueuedTrigger;
+  position: number;
+  userId: string;
+  status: QueuedTrigger['recipients'][number]['status'];
+  result: Awaited<ReturnType<typeof prepareChannelRecipient>>;
+}
+
+/**
+ * Profile-free preparation (ADR 0010): a high-throughput campaign reads no profile and creates
+ * none, so each recipient is prepared against an empty one: its address from channelData (or the
+ * userId in the `email` or `phone` namespace), its content from the call's context.
+ */
+function profileFreeSteps(renderer: TemplateRenderer): PreparationSteps {
+  return {
+    resolveProfile: async () => ({ created: false, profile: { attributes: {}, consents: {} } }),
+    render: (input) => renderer.renderEmail(input),
+    renderFailure: (error) => (error instanceof TemplateError ? error.message : undefined),
+  };
+}
+
+/** Blocks of at most MAX_EMAIL_BATCH messages, in the batch's fixed order: a resumed batch rebuilds the same blocks. */
+function blocks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_EMAIL_BATCH) out.push(items.slice(i, i + MAX_EMAIL_BATCH));
+  return out;
+}
+
+export function highThroughputDispatchActivities(deps: HighThroughputDispatchDependencies) {
+  const steps = profileFreeSteps(deps.renderer);
+
+  async function campaignsOf(triggers: QueuedTrigger[]): Promise<Map<string, Campaign>> {
+    const keys = [...new Set(triggers.map((t) => `${t.campaignId}@${t.campaignVersion}`))];
+    const found = new Map<string, Campaign>();
+    for (const key of keys) {
+      const at = key.lastIndexOf('@');
+      const campaign = await deps.campaigns.getAtVersion(key.slice(0, at), Number(key.slice(at + 1)));
+      if (!campaign) throw ApplicationFailure.nonRetryable(`Campaign ${key} does not exist`, 'CampaignNotFound');
+      found.set(key, campaign);
+    }
+    return found;
+  }
+
+  /** Records what preparation decided for recipients that will not be sent (no address, a render error), per execution. */
+  async function recordOutcomes(prepared: Prepared[], campaign: Campaign): Promise<number> {
+    const byExecution = new Map<string, PreparedDelivery[]>();
+    for (const p of prepared) {
+      if (p.status !== 'pending' || !('outcome' in p.result)) continue;
+      const { status, reason, address } = p.result.outcome;
+      const list = byExecution.get(p.trigger.executionId) ?? [];
+      list.push({
+        position: p.position,
+        profileCreated: false,
+        ...(address && { address }),
+        outcome: { status: status === 'excluded' ? 'excluded' : 'failed', reason: reason ?? status },
+      });
+      byExecution.set(p.trigger.executionId, list);
+    }
+    for (const [executionId, outcomes] of byExecution) await deps.deliveries.recordPreparation(executionId, campaign.channel, outcomes);
+    return [...byExecution.values()].reduce((n, list) => n + list.length, 0);
+  }
+
+  /**
+   * Email: the batch's ready messages in blocks of up to 100 through the provider's batch
+   * endpoint, each block under a key of the batch and the block's index. A block whose messages
+   * all have an outcome is skipped; any other is sent whole, so a resumed batch repeats
+   * exactly what an earlier attempt may have sent, under the same key, and the provider takes it once.
+   * A block the provider refuses as a whole goes message by message, each under its own key.
+   */
+  async function sendEmail(batchId: string, campaign: Campaign, ready: Prepared[]): Promise<{ sent: number; failed: number }> {
+    const sender = await deps.emailSenderFor(campaign.id);
+    let sent = 0;
+    let failed = 0;
+    for (const [index, block] of blocks(ready).entries()) {
+      if (block.every((p) => p.status !== 'pending')) continue;
+      const messages = block.map((p): { p: Prepared; message: EmailMessage } => {
+        const { address, rendered } = p.result as { address: string; rendered: RenderedEmail };
+        return {
+          p,
+          message: {
+            from: sender.from,
+            ...(sender.replyTo !== undefined && { replyTo: sender.replyTo }),
+            ...(sender.headers !== undefined && { headers: sender.headers }),
+            to: address,
+            subject: singleLine(rendered.subject ?? ''),
+            html: rendered.html ?? '',
+            ...(rendered.text !== undefined && { text: rendered.text }),
+            idempotencyKey: providerIdempotencyKey(p.trigger.executionId, p.userId, 'email'),
+            campaignId: campaign.id,
+            executionId: p.trigger.executionId,
+            userId: p.userId,
+          },
+        };
+      });
+      const record = (accepted: { p: Prepared; messageId: string }[]) =>
+        deps.queue.recordSent(
+          accepted.map(({ p, messageId }): SentMessage => {
+            const { address, locale } = p.result as { address: string; locale?: string };
+            return { executionId: p.trigger.executionId, position: p.position, messageId, address, ...(locale && { locale }) };
+          }),
+        );
+      try {
+        const { messageIds } = await sender.provider.sendBatch(
+          messages.map((m) => m.message),
+          // Per batch, campaign version and block: whatever else the batch holds, a block keeps its key.
+          batchIdempotencyKey(`${batchId}/${campaign.id}/${campaign.version}`, index),
+        );
+        await record(messages.map(({ p }, i) => ({ p, messageId: messageIds[i]! })));
+        sent += block.filter((p) => p.status === 'pending').length;
+      } catch (error) {
+        if (error instanceof ProviderUnavailableError) throw providerUnavailableFailure(error);
+        if (!(error instanceof ProviderRejectedError)) throw error;
+        for (const { p, message } of messages) {
+          if (p.status !== 'pending') continue;
+          try {
+            const { messageId } = await sender.provider.send(message);
+            await record([{ p, messageId }]);
+            sent++;
+          } catch (single) {
+            if (single instanceof ProviderUnavailableError) throw providerUnavailableFailure(single);
+            if (!(single instanceof ProviderRejectedError)) throw single;
+            await deps.deliveries.markFailed(p.trigger.executionId, p.position, `provider-rejected: ${single.message}`);
+            failed++;
+          }
+        }
+      }
+      heartbeat();
+    }
+    return { sent, failed };
+  }
+
+  /** SMS and push: the rendered messages stored (a repeat stores the same), then one attempt each by reference. */
+  async function sendOneByOne(campaign: Campaign, ready: Prepared[]): Promise<{ sent: number; failed: number }> {
+    let sent = 0;
+    let failed = 0;
+    const byExecution = new Map<string, Prepared[]>();
+    for (const p of ready) byExecution.set(p.trigger.executionId, [...(byExecution.get(p.trigger.executionId) ?? []), p]);
+    for (const [executionId, list] of byExecution) {
+      const open = list.filter((p) => p.status === 'pending');
+      if (open.length === 0) continue;
+      await deps.deliveries.recordPreparation(
+        executionId,
+        campaign.channel,
+        open.map((p) => {
+          const { address, rendered, locale } = p.result as { address: string; rendered: RenderedEmail; locale?: string };
+          return { position: p.position, profileCreated: false, address, ...(locale && { locale }), message: rendered };
+        }),
+      );
+      const attempt = await deps.sendPreparedNow({ executionId, positions: open.map((p) => p.position) });
+      sent += attempt.sent.length;
+      failed += attempt.rejected.length;
+      if (attempt.retry.length > 0) {
+        throw batchRetryFailure(executionId, attempt);
+      }
+      heartbeat();
+    }
+    return { sent, failed };
+  }
+
+  return {
+    /**
+     * One batch of a high-throughput partition (ADR 0010): resumes a batch an earlier attempt
+     * left, else claims up to `limit` queued triggers; fails those of a campaign that no longer
+     * takes triggers (stopped, or past its end); prepares each recipient from the call
+     * alone (no profile), in the sandboxed renderer; sends email in blocks through the provider's
+     * batch endpoint and SMS and push one by one, each under its idempotency key; then closes the
+     * executions and removes the batch from the queue in one transaction. Safe to retry at any point.
+     */
+    async dispatchHighThroughputBatch({ partition, limit }: DispatchBatchInput): Promise<DispatchBatchResult> {
+      const claimed = await deps.queue.claim(partition, limit, nextBatchId());
+      if (!claimed) return { triggers: 0, sent: 0, failed: 0 };
+      const triggers = await deps.queue.load(claimed.executionIds);
+      const campaigns = await campaignsOf(triggers);
+      let sent = 0;
+      let failed = 0;
+      // Campaign by campaign: each campaign version's email blocks and their keys are the same on every attempt.
+      const refused = new Map<string, string>();
+      for (const [key, campaign] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
+        const { rules } = channelOf(campaign.channel);
+        const snapshot = toSnapshot(campaign);
+        const own = triggers.filter((t) => `${t.campaignId}@${t.campaignVersion}` === key);
+        // As a standard trigger's workflow does: a campaign stopped (or past its end) since the call sends nothing more.
+        const live = await deps.campaigns.get(campaign.id);
+        const refusal = live ? triggerRefusal(live.status, live.schedule, Date.now()) : 'campaign-not-live';
+        if (refusal) {
+          for (const trigger of own) refused.set(trigger.executionId, refusal);
+          failed += own.reduce((n, t) => n + t.recipients.filter((r) => r.status === 'pending').length, 0);
+          continue;
+        }
+        const prepared: Prepared[] = await Promise.all(
+          own.flatMap((trigger) =>
+            trigger.recipients.map(async ({ position, status, ...recipient }) => ({
+              trigger,
+              position,
+              userId: recipient.userId,
+              status,
+              // A person erased since the call (profile-erasure.ts renames them): nothing is sent to them.
+              result: isErasedRecipient(recipient.userId)
+                ? { outcome: { userId: recipient.userId, profileCreated: false, status: 'excluded' as const, reason: 'erased' } }
+                : await prepareChannelRecipient(rules, steps, trigger.executionId, snapshot, recipient, trigger.context),
+            })),
+          ),
+        );
+        heartbeat();
+        failed += await recordOutcomes(prepared, campaign);
+        // Whatever their recorded status: the blocks (and their keys) must come out the same on every attempt.
+        const ready = prepared.filter((p) => !('outcome' in p.result));
+        // Email goes through the provider's batch endpoint; SMS and push one by one.
+        if (campaign.channel === 'email') {
+          const deliverable = ready.filter((p) => isDeliverableEmailAddress((p.result as { address: string }).address));
+          for (const p of ready.filter((p) => !deliverable.includes(p) && p.status === 'pending')) {
+            await deps.deliveries.markFailed(p.trigger.executionId, p.position, 'provider-rejected: not a deliverable email address');
+            failed++;
+          }
+          const result = await sendEmail(claimed.batchId, campaign, deliverable);
+          sent += result.sent;
+          failed += result.failed;
+        } else {
+          const result = await sendOneByOne(campaign, ready);
+          sent += result.sent;
+          failed += result.failed;
+        }
+      }
+      await deps.queue.finish(claimed.batchId, claimed.executionIds, refused);
+      return { batchId: claimed.batchId, triggers: claimed.executionIds.length, sent, failed, ...(claimed.resumed && { resumed: true }) };
+    },
+  };
+}

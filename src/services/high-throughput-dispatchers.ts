@@ -1,0 +1,82 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { highThroughputDispatcher, nudgeSignal } from '../../workflows/high-throughput-dispatcher';
+import { highThroughputDispatcherId } from '../../workflows/workflow-ids';
+import type { HeraldDb } from '../db/database';
+import { HIGH_THROUGHPUT_PARTITIONS } from '../domain/high-throughput';
+import { withCallDeadline } from '../temporal-client/connection';
+
+/** Triggers per batch: 2 email blocks of Resend's 100 at one recipient each. */
+export const HIGH_THROUGHPUT_BATCH_SIZE = 200;
+/**
+ * How long an idle dispatcher waits before it looks at its queue again. The API's nudge wakes it
+ * sooner; this is the bound on a trigger's wait when a nudge is lost (an API that died right
+ * after its commit), and what an idle deployment costs Temporal (one batch and one timer per
+ * partition per wait).
+ */
+export const HIGH_THROUGHPUT_IDLE_MS = 2_000;
+/** At most one nudge per partition and API process in this long: under load the dispatchers are busy anyway. */
+export const HIGH_THROUGHPUT_NUDGE_INTERVAL_MS = 100;
+
+/**
+ * Starts the partitions' dispatchers (ADR 0010) unless they run: `USE_EXISTING` makes every call
+ * after the first a no-op, so every worker at startup and every activation of a high-throughput
+ * campaign may call it. A dispatcher that ended (terminated by an operator) is started again.
+ */
+export async function ensureHighThroughputDispatchers(client: Client, taskQueue: string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: HIGH_THROUGHPUT_PARTITIONS }, async (_, partition) => {
+      try {
+        await withCallDeadline(client, () =>
+          client.workflow.start(highThroughputDispatcher, {
+            taskQueue,
+            workflowId: highThroughputDispatcherId(taskQueue, partition),
+            args: [{ partition, batchSize: HIGH_THROUGHPUT_BATCH_SIZE, idleMs: HIGH_THROUGHPUT_IDLE_MS }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+            staticSummary: `High-throughput dispatcher, partition ${partition} of ${HIGH_THROUGHPUT_PARTITIONS}`,
+            staticDetails: `Sends the queued triggers of high-throughput campaigns (ht_triggers, partition ${partition}) in batches of up to ${HIGH_THROUGHPUT_BATCH_SIZE}.`,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    }),
+  );
+}
+
+/** Whether the deployment has a high-throughput campaign that takes (or may still take) triggers: a worker then starts the dispatchers. */
+export async function hasHighThroughputCampaigns(db: HeraldDb): Promise<boolean> {
+  const row = await db
+    .selectFrom('campaigns')
+    .select('id')
+    .where('throughput', '=', 'high')
+    .where('status', 'in', ['scheduled', 'live'])
+    .limit(1)
+    .executeTakeFirst();
+  if (row) return true;
+  // A stopped campaign's accepted triggers are still sent.
+  const queued = await db.selectFrom('ht_triggers').select('execution_id').limit(1).executeTakeFirst();
+  return queued !== undefined;
+}
+
+/** Per client (one per API process) and dispatcher: when the last nudge went out. */
+const lastNudges = new WeakMap<Client, Map<string, number>>();
+
+/**
+ * Tells a partition's dispatcher that a trigger was queued, so an idle one sends it now rather
+ * than at the end of its wait. Fire and forget, after the commit: the 202 never waits for
+ * Temporal, and a nudge that fails (Temporal down, the dispatcher not started yet) costs only
+ * latency, since the dispatcher looks at its queue after HIGH_THROUGHPUT_IDLE_MS anyway.
+ */
+export function nudgeDispatcher(client: Client, workflowId: string, nowMs = Date.now()): void {
+  let last = lastNudges.get(client);
+  if (!last) {
+    last = new Map();
+    lastNudges.set(client, last);
+  }
+  if (nowMs - (last.get(workflowId) ?? 0) < HIGH_THROUGHPUT_NUDGE_INTERVAL_MS) return;
+  last.set(workflowId, nowMs);
+  withCallDeadline(client, () => client.workflow.getHandle(workflowId).signal(nudgeSignal)).catch(() => {
+    // Only latency is lost: the dispatcher's own timer finds the trigger.
+  });
+}
