@@ -205,17 +205,23 @@ export function launchDevServer(options: LaunchOptions): DevServerProcess {
  * Same command line and launcher as `npm start`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  const server = launchDevServer({
-    ...options,
-    port: options.port ?? (await freeLoopbackPort()),
-    executablePath: await resolveDevServerExecutable(options.cliPath, options.log),
-  });
-  try {
-    await server.ready;
-  } catch (error) {
-    await server.stop(1_000);
-    throw error;
-  }
+  const executable = await resolveDevServerExecutable(options.cliPath, options.log);
+  // A free port can be taken by another process (another server's own ports) before this one
+  // binds it; the server then exits at once. With no port asked for, it starts again on another.
+  const attempts = options.port === undefined ? 3 : 1;
+  const launch = async (attempt: number): Promise<DevServerProcess> => {
+    const candidate = launchDevServer({ ...options, port: options.port ?? (await freeLoopbackPort()), executablePath: executable });
+    try {
+      await candidate.ready;
+      return candidate;
+    } catch (error) {
+      await candidate.stop(1_000);
+      const exitedEarly = error instanceof Error && error.message.includes('exited');
+      if (!exitedEarly || attempt >= attempts) throw error;
+      return launch(attempt + 1);
+    }
+  };
+  const server = await launch(1);
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: options.namespace ?? 'default' }).catch(
     async (error: unknown) => {
       await server.stop(1_000);

@@ -17,7 +17,8 @@ export function versionFields(campaign: Campaign): CampaignVersionFields {
 
 /**
  * A stored snapshot as the API answers it. Snapshots written before migration 0012 hold the
- * create request as given (tags and schedule may be absent, cleared fields null).
+ * create request as given (tags and schedule may be absent, cleared fields null); those before
+ * 0031 have no throughput.
  */
 export function readSnapshot(json: string): CampaignVersionFields {
   const raw = JSON.parse(json) as Record<string, unknown>;
@@ -28,6 +29,8 @@ export function readSnapshot(json: string): CampaignVersionFields {
   }
   fields.tags ??= [];
   fields.schedule ??= {};
+  // Snapshots written before migration 0031 were of standard campaigns, as the column's default says.
+  fields.throughput ??= 'standard';
   return fields as unknown as CampaignVersionFields;
 }
 

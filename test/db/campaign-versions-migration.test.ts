@@ -91,7 +91,13 @@ describe('migration 0012-campaign-versions', () => {
       expect(await campaigns.getAtVersion(id, version)).toEqual(campaign);
     }
     // An older version reads as recorded, normalised.
-    expect(await versions.fields('live3', 1)).toEqual({ name: 'first', content: { subject: 'v1', html: 'v1' }, tags: [], schedule: {} });
+    expect(await versions.fields('live3', 1)).toEqual({
+      name: 'first',
+      content: { subject: 'v1', html: 'v1' },
+      tags: [],
+      schedule: {},
+      throughput: 'standard',
+    });
     expect(await versions.pendingDraft('live3', 3)).toBeUndefined();
   });
 });
