@@ -81,8 +81,12 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
     const queue = await drained(partition, 10);
     // Three full batches without a wait between them, then the rest; a short batch means the queue is empty.
     expect(queue.batches).toEqual([10, 10, 10, 5]);
-    const history = (await handle.fetchHistory()).events ?? [];
-    const timers = history.filter((e) => e.timerStartedEventAttributes);
+    // The short batch's activity has returned; its workflow task, which starts the timer, may still be on its way.
+    let timers: Awaited<ReturnType<typeof handle.fetchHistory>>['events'] & object = [];
+    for (let i = 0; i < 100 && timers.length === 0; i++) {
+      timers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes);
+      if (timers.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     // Only the batch that came back short waits (a minute, not skipped yet); the full ones went straight on.
     expect(timers).toHaveLength(1);
     expect(Number(timers[0]?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(60);
