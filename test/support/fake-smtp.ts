@@ -184,11 +184,15 @@ export async function startFakeSmtp(options: { username?: string; password?: str
     if (port === undefined) return;
     sockets.set(port, socket);
     socket.on('close', () => sockets.delete(port));
+    socket.on('error', () => {});
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // A client that goes away mid-conversation (a worker killed by a fault test) resets its
+  // connection: smtp-server reports it as an 'error', which a real server logs and survives.
+  server.on('error', () => {});
   const { port } = server.server.address() as AddressInfo;
 
   const releaseHeld = () => {
