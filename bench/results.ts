@@ -8,6 +8,7 @@ import type { ExecutionListingBenchResult } from './execution-listing';
 import type { AcceptRow } from './modes/accept';
 import type { Pair } from './modes/end-to-end';
 import type { ProfileRow } from './modes/growth';
+import type { HighThroughputResult } from './modes/high-throughput';
 import type { ProcessMemory } from './modes/resources';
 import type { StepsCostPair } from './modes/steps-cost';
 import type { WaitingRunsResult } from './modes/waiting-runs';
@@ -31,6 +32,7 @@ export interface Results {
   executionListing?: ExecutionListingBenchResult;
   stepsCost?: StepsCostPair[];
   waitingRuns?: WaitingRunsResult;
+  highThroughput?: HighThroughputResult;
   /** Peak and final RSS by process name (api, worker-2, temporal, ...). */
   memory: ProcessMemory;
   totalCpu: CpuSnapshot;

@@ -1,6 +1,6 @@
 // `npm run bench [-- <section>...] [--profile] [--keep-data]`
 // Sections: accept, e2e, resources, growth (= growth-recipients + growth-profiles), steps-cost, import, audience,
-// executions-list, waiting-runs, all (default: every section but waiting-runs).
+// executions-list, waiting-runs, high-throughput, all (default: every section but waiting-runs and high-throughput).
 // import (bench/profile-import.ts): 100,000 profiles (× BENCH_SCALE) through POST /v1/profiles/import, one streamed NDJSON body.
 // audience (bench/audience-run.ts): 100,000 profiles (× BENCH_SCALE) imported, then one unthrottled audience run of a
 // marketing email campaign to all of them through the outbox provider: total time, messages/s, peak worker RSS.
@@ -10,6 +10,10 @@
 // stack, interleaved S O O S, at 1 and 5 recipients: what running a trigger through the steps workflow costs.
 // waiting-runs (bench/modes/waiting-runs.ts), only when named: 10,000 triggers (× BENCH_SCALE) of a campaign whose
 // steps are [delay PT1H, send], the worker's RSS and V8 heaps sampled as they come to wait and for a minute after.
+// high-throughput (bench/modes/high-throughput.ts), only when named: issue 23's targets side by side on one
+// stack: the standard 1-recipient pair with the ceiling, 20,000 (× BENCH_SCALE) one-recipient triggers of a
+// "throughput": "high" campaign from 64 callers through an API with HERALD_RATE_LIMIT raised, then growth
+// with callers (16, 64, 256) and recipients per call (1, 20).
 // Starts its own embedded stack (bench/stack.ts) on non-default ports with a temporary
 // HERALD_DATA_DIR and the outbox email provider, runs the sections, prints tables, stops it all.
 // BENCH_SCALE (default 1) multiplies every call count, e.g. BENCH_SCALE=0.2 for a smoke run.

@@ -15,13 +15,15 @@ export const SECTIONS = [
   'audience',
   'executions-list',
   'waiting-runs',
+  'high-throughput',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 /**
  * Run only when named, never by `all`: waiting-runs leaves 10,000 runs waiting on the stack and
- * loads a memory probe into the worker, so it runs last and wants the stack to itself.
+ * loads a memory probe into the worker, so it runs last and wants the stack to itself;
+ * high-throughput sends some 70,000 messages through an API of its own for minutes.
  */
-export const NAMED_ONLY_SECTIONS: readonly Section[] = ['waiting-runs'];
+export const NAMED_ONLY_SECTIONS: readonly Section[] = ['waiting-runs', 'high-throughput'];
 
 export interface BenchSettings {
   /** Names the run's request ids, user ids and JSON file, so that runs never collide. */

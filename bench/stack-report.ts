@@ -7,6 +7,7 @@ import { audienceRunReport } from './modes/audience';
 import { endToEndReport, endToEndTargets } from './modes/end-to-end';
 import { executionListingReport } from './modes/executions-list';
 import { profilesReport } from './modes/growth';
+import { highThroughputReport, highThroughputTargets } from './modes/high-throughput';
 import { profileImportReport } from './modes/import';
 import { resourcesReport } from './modes/resources';
 import { stepsCostReport } from './modes/steps-cost';
@@ -38,8 +39,13 @@ export function stackReport(results: Results, bench: BenchSettings): string {
   if (results.audienceRun) out.push(...audienceRunReport(results.audienceRun));
   if (results.executionListing) out.push(...executionListingReport(results.executionListing));
   if (results.waitingRuns) out.push(...waitingRunsReport(results.waitingRuns));
+  if (results.highThroughput) out.push(...highThroughputReport(results.highThroughput, replicas, pg));
   if (sections.has('resources') || sections.has('e2e')) out.push(...resourcesReport(results.memory, results.totalCpu, replicas, pg));
-  const targets = [...(results.accept ? acceptTargets(results.accept) : []), ...endToEndTargets(results.pairs)];
+  const targets = [
+    ...(results.accept ? acceptTargets(results.accept) : []),
+    ...endToEndTargets(results.pairs),
+    ...(results.highThroughput ? highThroughputTargets(results.highThroughput, pg) : []),
+  ];
   if (targets.length > 0) out.push('## Targets', '', ...targets, '');
   return out.join('\n');
 }

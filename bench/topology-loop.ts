@@ -11,6 +11,7 @@ import { audienceRun } from './modes/audience';
 import { BARE_SHAPE, pair, warmUp } from './modes/end-to-end';
 import { executionListing } from './modes/executions-list';
 import { profileRows, recipientPairs } from './modes/growth';
+import { HIGH_THROUGHPUT_API_PROFILE, highThroughput } from './modes/high-throughput';
 import { profileImport } from './modes/import';
 import { processMemory } from './modes/resources';
 import { stepsCost } from './modes/steps-cost';
@@ -61,7 +62,7 @@ async function runTopology(bench: BenchSettings, topology: Topology, order: numb
   const results: Results = { order, round, topology, startedAt, codec: bench.codec, bareShape: BARE_SHAPE, pairs: [], memory: {}, totalCpu: cpuAtStart };
   try {
     const needsE2e = wanted.has('e2e') || wanted.has('resources') || wanted.has('growth-recipients');
-    if (needsE2e || wanted.has('growth-profiles') || wanted.has('steps-cost')) await warmUp(bench, stack);
+    if (needsE2e || wanted.has('growth-profiles') || wanted.has('steps-cost') || wanted.has('high-throughput')) await warmUp(bench, stack);
     if (needsE2e) results.pairs.push(await pair(bench, stack, client, 1, bench.scaled(600), bench.ceiling));
     if (wanted.has('growth-recipients')) results.pairs.push(...(await recipientPairs(bench, stack, client)));
     if (wanted.has('growth-profiles')) results.profiles = await profileRows(bench, stack);
@@ -70,6 +71,7 @@ async function runTopology(bench: BenchSettings, topology: Topology, order: numb
     if (wanted.has('import')) results.profileImport = await profileImport(bench, stack);
     if (wanted.has('audience')) results.audienceRun = await audienceRun(bench, stack);
     if (wanted.has('executions-list')) results.executionListing = await executionListing(bench, stack);
+    if (wanted.has('high-throughput')) results.highThroughput = await highThroughput(bench, stack, client);
     // Last: it leaves its runs waiting on the stack.
     if (wanted.has('waiting-runs')) results.waitingRuns = await waitingRuns(bench, stack);
     results.memory = processMemory(stack);
@@ -95,17 +97,19 @@ export async function runTopologies(bench: BenchSettings, topologies: Topology[]
   for (let round = 1; round <= bench.rounds; round++)
     for (const topology of round % 2 === 1 ? topologies : [...topologies].reverse()) sequence.push({ topology, round });
   if (sequence.length > 1) log(`${sequence.length} stacks, in this order: ${sequence.map((s, i) => `${i + 1}. ${topologyName(s.topology)}`).join('; ')}`);
+  // The high-throughput section profiles the API it starts (with the raised rate limit) too.
+  const profiledKinds = bench.sections.has('high-throughput') ? [...PROFILED_KINDS, HIGH_THROUGHPUT_API_PROFILE] : PROFILED_KINDS;
   const all: Results[] = [];
   for (const [index, { topology, round }] of sequence.entries()) {
     const name = topologyName(topology);
     const cpuProfDir = profRoot && join(profRoot, `${index + 1}-${name.replace(/[^a-z0-9]+/gi, '-')}`);
-    if (cpuProfDir) for (const kind of PROFILED_KINDS) mkdirSync(join(cpuProfDir, kind), { recursive: true });
+    if (cpuProfDir) for (const kind of profiledKinds) mkdirSync(join(cpuProfDir, kind), { recursive: true });
     log(`=== stack ${index + 1} of ${sequence.length}: ${name}${bench.rounds > 1 ? ` (round ${round})` : ''} ===`);
     const results = await runTopology(bench, topology, index + 1, round, cpuProfDir);
     all.push(results);
     console.log(stackReport(results, bench));
     if (cpuProfDir) {
-      for (const kind of PROFILED_KINDS) console.log(`\n## CPU profile (${name}): ${kind}\n\n${summarizeProfiles(join(cpuProfDir, kind))}`);
+      for (const kind of profiledKinds) console.log(`\n## CPU profile (${name}): ${kind}\n\n${summarizeProfiles(join(cpuProfDir, kind))}`);
     }
   }
   return all;
