@@ -51,6 +51,8 @@ const UNIT_FILES = [
   'test/whatsapp/whatsapp-rules.test.ts',
   // The high-throughput group commit on an SQLite file in process.
   'test/db/high-throughput-claims.test.ts',
+  // The API's nudges to the dispatchers, on fake timers against a recording client.
+  'test/services/high-throughput-nudges.test.ts',
   'test/db/retention-steps.test.ts',
   'test/entry/child-environments.test.ts',
   'test/entry/payload-key-file.test.ts',

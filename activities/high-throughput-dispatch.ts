@@ -1,5 +1,5 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { monotonicFactory } from 'ulid';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { ulidFactory } from '../src/ids/ulid-factory';
 import { MAX_EMAIL_BATCH, type EmailMessage } from '../src/channels/email/email-provider';
 import type { EmailSender } from '../src/channels/email/email-senders';
 import { ProviderRejectedError, ProviderUnavailableError } from '../src/channels/provider-errors';
@@ -19,12 +19,36 @@ import type { HighThroughputQueue, QueuedTrigger, SentMessage } from '../src/rep
 import { batchRetryFailure, providerUnavailableFailure } from './provider-unavailable-failure';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 
-const nextBatchId = monotonicFactory();
+const nextBatchId = ulidFactory();
+
+/** How often a drain session heartbeats whatever it is doing (its workflow's heartbeat timeout is 10 s). */
+const SESSION_HEARTBEAT_MS = 2_000;
 
 export interface DispatchBatchInput {
   partition: number;
   /** At most this many triggers (executions) in the batch. */
   limit: number;
+}
+
+/** A drain session of one partition (ADR 0010): batches back to back while triggers keep coming. */
+export interface DrainPartitionInput {
+  partition: number;
+  /** At most this many triggers per batch. */
+  batchSize: number;
+  /** After a batch that came back short, how long to let the next one fill before claiming it. */
+  lingerMs: number;
+  /** No new batch is claimed after this long: the session returns to its workflow, whose details then show the totals. */
+  sessionMs: number;
+}
+
+/** Ids and counts only: this is workflow history. */
+export interface DrainPartitionResult {
+  batches: number;
+  triggers: number;
+  sent: number;
+  failed: number;
+  /** The session ended on its time limit with triggers still queued, not on an empty queue. */
+  more: boolean;
 }
 
 /** Ids and counts only: this is workflow history. */
@@ -121,7 +145,7 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
    * exactly what an earlier attempt may have sent, under the same key, and the provider takes it once.
    * A block the provider refuses as a whole goes message by message, each under its own key.
    */
-  async function sendEmail(batchId: string, campaign: Campaign, ready: Prepared[]): Promise<{ sent: number; failed: number }> {
+  async function sendEmail(batchId: string, campaign: Campaign, ready: Prepared[], beat: () => void): Promise<{ sent: number; failed: number }> {
     const sender = await deps.emailSenderFor(campaign.id);
     let sent = 0;
     let failed = 0;
@@ -178,13 +202,13 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
           }
         }
       }
-      heartbeat();
+      beat();
     }
     return { sent, failed };
   }
 
   /** SMS and push: the rendered messages stored (a repeat stores the same), then one attempt each by reference. */
-  async function sendOneByOne(campaign: Campaign, ready: Prepared[]): Promise<{ sent: number; failed: number }> {
+  async function sendOneByOne(campaign: Campaign, ready: Prepared[], beat: () => void): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;
     const byExecution = new Map<string, Prepared[]>();
@@ -206,77 +230,113 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       if (attempt.retry.length > 0) {
         throw batchRetryFailure(executionId, attempt);
       }
-      heartbeat();
+      beat();
     }
     return { sent, failed };
   }
 
-  return {
-    /**
-     * One batch of a high-throughput partition (ADR 0010): resumes a batch an earlier attempt
-     * left, else claims up to `limit` queued triggers; fails those of a campaign that no longer
-     * takes triggers (stopped, or past its end); prepares each recipient from the call
-     * alone (no profile), in the sandboxed renderer; sends email in blocks through the provider's
-     * batch endpoint and SMS and push one by one, each under its idempotency key; then closes the
-     * executions and removes the batch from the queue in one transaction. Safe to retry at any point.
-     */
-    async dispatchHighThroughputBatch({ partition, limit }: DispatchBatchInput): Promise<DispatchBatchResult> {
-      const claimed = await deps.queue.claim(partition, limit, nextBatchId());
-      if (!claimed) return { triggers: 0, sent: 0, failed: 0 };
-      const triggers = await deps.queue.load(claimed.executionIds);
-      const campaigns = await campaignsOf(triggers);
-      let sent = 0;
-      let failed = 0;
-      // Campaign by campaign: each campaign version's email blocks and their keys are the same on every attempt.
-      const refused = new Map<string, string>();
-      for (const [key, campaign] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
-        const { rules } = channelOf(campaign.channel);
-        const snapshot = toSnapshot(campaign);
-        const own = triggers.filter((t) => `${t.campaignId}@${t.campaignVersion}` === key);
-        // As a standard trigger's workflow does: a campaign stopped (or past its end) since the call sends nothing more.
-        const live = await deps.campaigns.get(campaign.id);
-        const refusal = live ? triggerRefusal(live.status, live.schedule, Date.now()) : 'campaign-not-live';
-        if (refusal) {
-          for (const trigger of own) refused.set(trigger.executionId, refusal);
-          failed += own.reduce((n, t) => n + t.recipients.filter((r) => r.status === 'pending').length, 0);
-          continue;
-        }
-        const prepared: Prepared[] = await Promise.all(
-          own.flatMap((trigger) =>
-            trigger.recipients.map(async ({ position, status, ...recipient }) => ({
-              trigger,
-              position,
-              userId: recipient.userId,
-              status,
-              // A person erased since the call (profile-erasure.ts renames them): nothing is sent to them.
-              result: isErasedRecipient(recipient.userId)
-                ? { outcome: { userId: recipient.userId, profileCreated: false, status: 'excluded' as const, reason: 'erased' } }
-                : await prepareChannelRecipient(rules, steps, trigger.executionId, snapshot, recipient, trigger.context),
-            })),
-          ),
-        );
-        heartbeat();
-        failed += await recordOutcomes(prepared, campaign);
-        // Whatever their recorded status: the blocks (and their keys) must come out the same on every attempt.
-        const ready = prepared.filter((p) => !('outcome' in p.result));
-        // Email goes through the provider's batch endpoint; SMS and push one by one.
-        if (campaign.channel === 'email') {
-          const deliverable = ready.filter((p) => isDeliverableEmailAddress((p.result as { address: string }).address));
-          for (const p of ready.filter((p) => !deliverable.includes(p) && p.status === 'pending')) {
-            await deps.deliveries.markFailed(p.trigger.executionId, p.position, 'provider-rejected: not a deliverable email address');
-            failed++;
-          }
-          const result = await sendEmail(claimed.batchId, campaign, deliverable);
-          sent += result.sent;
-          failed += result.failed;
-        } else {
-          const result = await sendOneByOne(campaign, ready);
-          sent += result.sent;
-          failed += result.failed;
-        }
+  /**
+   * One batch of a high-throughput partition (ADR 0010): resumes a batch an earlier attempt
+   * left, else claims up to `limit` queued triggers; fails those of a campaign that no longer
+   * takes triggers (stopped, or past its end); prepares each recipient from the call
+   * alone (no profile), in the sandboxed renderer; sends email in blocks through the provider's
+   * batch endpoint and SMS and push one by one, each under its idempotency key; then closes the
+   * executions and removes the batch from the queue in one transaction. Safe to retry at any point.
+   */
+  async function dispatchBatch({ partition, limit }: DispatchBatchInput, beat: () => void = () => heartbeat()): Promise<DispatchBatchResult> {
+    const claimed = await deps.queue.claim(partition, limit, nextBatchId());
+    if (!claimed) return { triggers: 0, sent: 0, failed: 0 };
+    const triggers = await deps.queue.load(claimed.executionIds);
+    const campaigns = await campaignsOf(triggers);
+    let sent = 0;
+    let failed = 0;
+    // Campaign by campaign: each campaign version's email blocks and their keys are the same on every attempt.
+    const refused = new Map<string, string>();
+    for (const [key, campaign] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
+      const { rules } = channelOf(campaign.channel);
+      const snapshot = toSnapshot(campaign);
+      const own = triggers.filter((t) => `${t.campaignId}@${t.campaignVersion}` === key);
+      // As a standard trigger's workflow does: a campaign stopped (or past its end) since the call sends nothing more.
+      const live = await deps.campaigns.get(campaign.id);
+      const refusal = live ? triggerRefusal(live.status, live.schedule, Date.now()) : 'campaign-not-live';
+      if (refusal) {
+        for (const trigger of own) refused.set(trigger.executionId, refusal);
+        failed += own.reduce((n, t) => n + t.recipients.filter((r) => r.status === 'pending').length, 0);
+        continue;
       }
-      await deps.queue.finish(claimed.batchId, claimed.executionIds, refused);
-      return { batchId: claimed.batchId, triggers: claimed.executionIds.length, sent, failed, ...(claimed.resumed && { resumed: true }) };
+      const prepared: Prepared[] = await Promise.all(
+        own.flatMap((trigger) =>
+          trigger.recipients.map(async ({ position, status, ...recipient }) => ({
+            trigger,
+            position,
+            userId: recipient.userId,
+            status,
+            // A person erased since the call (profile-erasure.ts renames them): nothing is sent to them.
+            result: isErasedRecipient(recipient.userId)
+              ? { outcome: { userId: recipient.userId, profileCreated: false, status: 'excluded' as const, reason: 'erased' } }
+              : await prepareChannelRecipient(rules, steps, trigger.executionId, snapshot, recipient, trigger.context),
+          })),
+        ),
+      );
+      beat();
+      failed += await recordOutcomes(prepared, campaign);
+      // Whatever their recorded status: the blocks (and their keys) must come out the same on every attempt.
+      const ready = prepared.filter((p) => !('outcome' in p.result));
+      // Email goes through the provider's batch endpoint; SMS and push one by one.
+      if (campaign.channel === 'email') {
+        const deliverable = ready.filter((p) => isDeliverableEmailAddress((p.result as { address: string }).address));
+        for (const p of ready.filter((p) => !deliverable.includes(p) && p.status === 'pending')) {
+          await deps.deliveries.markFailed(p.trigger.executionId, p.position, 'provider-rejected: not a deliverable email address');
+          failed++;
+        }
+        const result = await sendEmail(claimed.batchId, campaign, deliverable, beat);
+        sent += result.sent;
+        failed += result.failed;
+      } else {
+        const result = await sendOneByOne(campaign, ready, beat);
+        sent += result.sent;
+        failed += result.failed;
+      }
+    }
+    await deps.queue.finish(claimed.batchId, claimed.executionIds, refused);
+    return { batchId: claimed.batchId, triggers: claimed.executionIds.length, sent, failed, ...(claimed.resumed && { resumed: true }) };
+  }
+
+  return {
+    /** One batch (the dispatcher's activity before drain sessions; runs started before them still call it). */
+    dispatchHighThroughputBatch: (input: DispatchBatchInput) => dispatchBatch(input),
+
+    /**
+     * A drain session of one partition (ADR 0010): batches back to back, each as
+     * dispatchHighThroughputBatch sends it, for as long as triggers keep coming. After a batch
+     * that came back short it waits `lingerMs` so that the next one fills (one batch of 100
+     * costs about what one of 5 does); a claim that finds nothing ends the session, and so does
+     * `sessionMs`. It heartbeats its totals after every batch, which the Temporal UI shows as
+     * the activity's progress; a retry after a crash resumes the batch the attempt left.
+     */
+    async drainHighThroughputPartition({ partition, batchSize, lingerMs, sessionMs }: DrainPartitionInput): Promise<DrainPartitionResult> {
+      const context = Context.current();
+      const until = Date.now() + sessionMs;
+      const totals = { batches: 0, triggers: 0, sent: 0, failed: 0 };
+      const beat = () => context.heartbeat(totals);
+      // Also while one provider call takes long (PROVIDER_TIMEOUT_MS may be 25 s): the session's
+      // heartbeat timeout stays short, so a killed worker's session is retried soon.
+      const ticker = setInterval(beat, SESSION_HEARTBEAT_MS);
+      try {
+        for (;;) {
+          const batch = await dispatchBatch({ partition, limit: batchSize }, beat);
+          if (batch.triggers === 0) return { ...totals, more: false };
+          totals.batches++;
+          totals.triggers += batch.triggers;
+          totals.sent += batch.sent;
+          totals.failed += batch.failed;
+          beat();
+          if (Date.now() >= until) return { ...totals, more: true };
+          if (batch.triggers < batchSize) await context.sleep(lingerMs);
+        }
+      } finally {
+        clearInterval(ticker);
+      }
     },
   };
 }

@@ -1,11 +1,11 @@
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely';
 import type { HeraldDb } from '../db/database';
 import type { AudienceTable, Database } from '../db/schema';
 import type { AudienceDefinition } from '../domain/audience-rule';
 import { compileAudienceRule } from './audience-rule-sql';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 export interface AudienceRecord {
   id: string;

@@ -1,8 +1,8 @@
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import type { HeraldDb } from '../db/database';
 import type { AuditAction, AuditResourceType } from '../domain/audit';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 export interface NewAuditEntry {
   actorKeyId: string;

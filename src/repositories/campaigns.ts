@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import type { HeraldDb } from '../db/database';
 import { inTransaction } from '../db/in-transaction';
 import type { CampaignRow } from '../db/schema';
@@ -18,7 +18,7 @@ import type {
 import type { CampaignStep } from '../domain/campaign-steps';
 import type { Throughput } from '../domain/high-throughput';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 export interface CampaignDraft {
   name: string;

@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import type { HeraldDb } from '../db/database';
 import { readJson } from '../db/dialect';
 import type { Selectable } from 'kysely';
@@ -7,7 +7,7 @@ import type { Channel } from '../domain/campaign';
 import type { ChannelConfiguration, Provider } from '../domain/channel-configuration';
 import { DEFAULT_CIRCUIT_BREAKER, failoverOrder, type CircuitBreakerSettings } from '../domain/provider-failover';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 export interface ChannelConfigurationDraft {
   name: string;

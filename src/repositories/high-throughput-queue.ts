@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { HeraldDb } from '../db/database';
+import { dialectOf, valuesTable } from '../db/dialect';
 import { inTransaction } from '../db/in-transaction';
 import type { Recipient } from '../domain/recipient';
 import { closeWithCounts } from './executions';
@@ -120,24 +122,32 @@ export class HighThroughputQueue {
     });
   }
 
-  /** Records one accepted email block in one transaction, so a resumed batch skips it whole. */
+  /**
+   * Records one accepted email block in one statement (and its feedback events) in one
+   * transaction, so a resumed batch skips it whole. Only deliveries still pending change: what an
+   * earlier attempt recorded is not recorded twice.
+   */
   async recordSent(messages: SentMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const now = new Date().toISOString();
     await inTransaction(this.db, async (trx) => {
-      const closed: SentMessage[] = [];
-      for (const m of messages) {
-        const updated = await trx
-          .updateTable('deliveries')
-          .set({ status: 'sent', reason: null, message_id: m.messageId, address: m.address, locale: m.locale ?? null, updated_at: now })
-          .where('execution_id', '=', m.executionId)
-          .where('position', '=', m.position)
-          .where('status', '=', 'pending')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) > 0) closed.push(m);
-      }
+      const sent = valuesTable(
+        trx,
+        'sent',
+        ['execution_id', 'position', 'message_id', 'address', 'locale'],
+        messages.map((m) => [m.executionId, m.position, m.messageId, m.address, m.locale ?? null]),
+      );
+      // pg binds every value as text: the position is compared as the integer it is.
+      const position = dialectOf(trx) === 'postgres' ? sql`cast(${sql.ref('sent.position')} as integer)` : sql.ref('sent.position');
+      const { rows } = await sql<{ execution_id: string; position: number }>`
+        update deliveries
+        set status = 'sent', reason = null, message_id = ${sql.ref('sent.message_id')}, address = ${sql.ref('sent.address')},
+            locale = ${sql.ref('sent.locale')}, updated_at = ${now}
+        from ${sent}
+        where deliveries.execution_id = ${sql.ref('sent.execution_id')} and deliveries.position = ${position} and deliveries.status = 'pending'
+        returning deliveries.execution_id, deliveries.position`.execute(trx);
       await this.feedback.append(
-        closed.map((m) => ({ type: 'sent' as const, executionId: m.executionId, position: m.position, occurredAt: now })),
+        rows.map((row) => ({ type: 'sent' as const, executionId: row.execution_id, position: Number(row.position), occurredAt: now })),
         trx,
       );
     });

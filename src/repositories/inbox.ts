@@ -1,11 +1,11 @@
 import { sql, type Selectable } from 'kysely';
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import type { HeraldDb } from '../db/database';
 import { dialectOf, readJson } from '../db/dialect';
 import type { InboxMessageTable } from '../db/schema';
 import { FeedbackEventRepository } from './feedback-events';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 /** The PostgreSQL channel the inbox's changes are announced on (src/services/inbox-events.ts listens). */
 export const INBOX_NOTIFY_CHANNEL = 'herald_inbox';

@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import { DomainError, invalidRequest, notFound, type FieldIssue } from '../domain/errors';
 import { environmentKeyId, newApiKeyToken, tokenDigest, API_KEY_PREFIX, type ApiKeyScope, type Principal } from '../domain/api-key';
 import type { ApiKey } from '../repositories/api-keys';
 import type { ServiceDependencies } from './service-dependencies';
 import { withTransaction } from './transaction';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 /** `lastUsedAt` is written at most once per this interval per key. */
 export const LAST_USED_RESOLUTION_MS = 60_000;

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import { DomainError, notFound } from '../domain/errors';
 import type { Campaign } from '../domain/campaign';
 import { hasWaitingSteps } from '../domain/campaign-steps';
@@ -15,7 +15,7 @@ import { MAX_CONTEXT_BYTES } from './execution-intake';
 import { idempotentStart, requestHash, type TriggerCaller, type WorkflowDescription } from './idempotent-start';
 import type { ServiceDependencies } from './service-dependencies';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 /** How far ahead a run may be scheduled. */
 export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3_600_000;

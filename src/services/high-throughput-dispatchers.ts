@@ -14,8 +14,12 @@ export const HIGH_THROUGHPUT_BATCH_SIZE = 200;
  * partition per wait).
  */
 export const HIGH_THROUGHPUT_IDLE_MS = 2_000;
-/** At most one nudge per partition and API process in this long: under load the dispatchers are busy anyway. */
-export const HIGH_THROUGHPUT_NUDGE_INTERVAL_MS = 100;
+/**
+ * At most one nudge per partition and API process in this long: each is a signal, a history event
+ * and a workflow task, and under load the dispatcher's drain session is running anyway. A trigger
+ * queued inside the interval gets the nudge at its end (trailing edge), so none waits for the idle timer.
+ */
+export const HIGH_THROUGHPUT_NUDGE_INTERVAL_MS = 250;
 
 /**
  * Starts the partitions' dispatchers (ADR 0010) unless they run: `USE_EXISTING` makes every call
@@ -59,8 +63,8 @@ export async function hasHighThroughputCampaigns(db: HeraldDb): Promise<boolean>
   return queued !== undefined;
 }
 
-/** Per client (one per API process) and dispatcher: when the last nudge went out. */
-const lastNudges = new WeakMap<Client, Map<string, number>>();
+/** Per client (one per API process) and dispatcher: when the last nudge went out, and whether one is due at the interval's end. */
+const nudges = new WeakMap<Client, Map<string, { last: number; trailing?: NodeJS.Timeout }>>();
 
 /**
  * Tells a partition's dispatcher that a trigger was queued, so an idle one sends it now rather
@@ -69,14 +73,29 @@ const lastNudges = new WeakMap<Client, Map<string, number>>();
  * latency, since the dispatcher looks at its queue after HIGH_THROUGHPUT_IDLE_MS anyway.
  */
 export function nudgeDispatcher(client: Client, workflowId: string, nowMs = Date.now()): void {
-  let last = lastNudges.get(client);
-  if (!last) {
-    last = new Map();
-    lastNudges.set(client, last);
+  let byWorkflow = nudges.get(client);
+  if (!byWorkflow) {
+    byWorkflow = new Map();
+    nudges.set(client, byWorkflow);
   }
-  if (nowMs - (last.get(workflowId) ?? 0) < HIGH_THROUGHPUT_NUDGE_INTERVAL_MS) return;
-  last.set(workflowId, nowMs);
-  withCallDeadline(client, () => client.workflow.getHandle(workflowId).signal(nudgeSignal)).catch(() => {
-    // Only latency is lost: the dispatcher's own timer finds the trigger.
-  });
+  const state = byWorkflow.get(workflowId) ?? { last: 0 };
+  byWorkflow.set(workflowId, state);
+  const send = (at: number) => {
+    state.last = at;
+    withCallDeadline(client, () => client.workflow.getHandle(workflowId).signal(nudgeSignal)).catch(() => {
+      // Only latency is lost: the dispatcher's own timer finds the trigger.
+    });
+  };
+  const wait = state.last + HIGH_THROUGHPUT_NUDGE_INTERVAL_MS - nowMs;
+  if (wait <= 0) {
+    send(nowMs);
+    return;
+  }
+  if (state.trailing) return;
+  state.trailing = setTimeout(() => {
+    state.trailing = undefined;
+    send(Date.now());
+  }, wait);
+  // A process that is stopping does not wait for it: the dispatcher's idle timer covers the trigger.
+  state.trailing.unref();
 }

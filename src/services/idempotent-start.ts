@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import stringify from 'safe-stable-stringify';
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../ids/ulid-factory';
 import { DomainError } from '../domain/errors';
 import type { Campaign } from '../domain/campaign';
 import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
@@ -31,7 +31,7 @@ import { NOT_STARTED_REASON, type ExecutionClaim, type ExecutionClaimRecord, typ
 import { withCallDeadline } from '../temporal-client/connection';
 import type { ServiceDependencies } from './service-dependencies';
 
-const nextId = monotonicFactory();
+const nextId = ulidFactory();
 
 export interface TriggerCaller {
   /** The API key that makes the call, recorded so a trigger-scoped key can read what it started. */

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { ulid } from 'ulid';
+import { ulid } from '../ids/ulid-factory';
 import { postWebhook } from '../channels/webhooks/post-webhook';
 import { newWebhookSecret, openWebhookSecret, sealWebhookSecret } from '../channels/webhooks/webhook-secret';
 import { DomainError, invalidRequest, notFound } from '../domain/errors';

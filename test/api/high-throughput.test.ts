@@ -148,11 +148,12 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
     },
   };
   let dispatch: (partition: number) => Promise<Awaited<ReturnType<ReturnType<typeof highThroughputDispatchActivities>['dispatchHighThroughputBatch']>>>;
+  let activities: ReturnType<typeof highThroughputDispatchActivities>;
 
   beforeAll(async () => {
     herald = await startHerald({ withoutWorker: true });
     renderer = createTemplateRenderer(herald.config.render);
-    const activities = highThroughputDispatchActivities({
+    activities = highThroughputDispatchActivities({
       queue: new HighThroughputQueue(herald.db),
       campaigns: new CampaignRepository(herald.db),
       deliveries: new DeliveryRepository(herald.db),
@@ -200,6 +201,31 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
       expect(body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
     }
     expect(await dispatch(partition)).toEqual({ triggers: 0, sent: 0, failed: 0 });
+  });
+
+  it('drains a partition in one session, batch after batch, heartbeating its totals; the time limit ends a session with more waiting', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Session' }));
+    const partition = 1;
+    const executionIds = await accept(activated.body.id, requestIdsIn(partition, 5, 'session'));
+    calls.length = 0;
+    const environment = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    environment.on('heartbeat', (details: unknown) => beats.push(structuredClone(details)));
+    const session = await environment.run(activities.drainHighThroughputPartition, { partition, batchSize: 2, lingerMs: 0, sessionMs: 60_000 });
+    expect(session).toEqual({ batches: 3, triggers: 5, sent: 5, failed: 0, more: false });
+    expect(calls.map((c) => c.to.length)).toEqual([2, 2, 1]);
+    expect(beats.at(-1)).toEqual({ batches: 3, triggers: 5, sent: 5, failed: 0 });
+    for (const executionId of executionIds) {
+      expect((await herald.request('GET', `/v1/executions/${executionId}`)).body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    }
+    // Each delivery records the provider's id of its message (one update per block).
+    const delivered = await herald.db.selectFrom('deliveries').select(['message_id', 'address']).where('execution_id', 'in', executionIds).execute();
+    expect(delivered.map((d) => d.message_id?.endsWith(`:${d.address}`)).filter(Boolean)).toHaveLength(5);
+
+    await accept(activated.body.id, requestIdsIn(partition, 3, 'session-limit'));
+    const limited = await new MockActivityEnvironment().run(activities.drainHighThroughputPartition, { partition, batchSize: 2, lingerMs: 0, sessionMs: 0 });
+    expect(limited).toEqual({ batches: 1, triggers: 2, sent: 2, failed: 0, more: true });
+    expect(await dispatch(partition)).toMatchObject({ triggers: 1, sent: 1 });
   });
 
   it('fails, without sending, the queued triggers of a campaign stopped since their call', async () => {

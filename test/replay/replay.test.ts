@@ -104,16 +104,29 @@ describe('workflow replay', () => {
     expect(text).not.toContain('replay-webhook@example.com');
   });
 
-  it('covers a high-throughput dispatcher: a batch, then an idle timer; partition, batch ids and counts only', () => {
+  it('covers a high-throughput dispatcher: drain sessions behind their patch, then an idle timer; partition, settings and counts only', () => {
     const dispatcher = recorded.find((r) => r.scenario === 'high-throughput-dispatcher');
     expect(dispatcher, 'npm run record-histories -- high-throughput-dispatcher').toBeDefined();
     const events = dispatcher!.history.events ?? [];
-    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'dispatchHighThroughputBatch').length).toBeGreaterThanOrEqual(1);
+    expect(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'drainHighThroughputPartition').length).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
     const text = payloadTexts(dispatcher!.history).join('\n');
-    expect(text).toContain('"batchId"');
+    expect(text).toContain('"sessionMs"');
+    expect(text).toContain('"triggers"');
     expect(text).not.toContain('@example.com');
     expect(text).not.toContain('replay-ht');
+  });
+
+  it('covers a high-throughput dispatcher from before drain sessions: one batch per activity', () => {
+    const before = recorded.find((r) => r.scenario === 'high-throughput-dispatcher-before-drain-sessions');
+    expect(before).toBeDefined();
+    const events = before!.history.events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'dispatchHighThroughputBatch').length).toBeGreaterThanOrEqual(1);
+    expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(false);
+    expect(payloadTexts(before!.history).join('\n')).toContain('"batchId"');
   });
 
   it('covers a quiet-hours deferral: a durable timer, then the durable send', () => {

@@ -1,7 +1,8 @@
 /**
  * The high-throughput dispatcher's loop (ADR 0010) in workflow time, on Temporal's time-skipping
  * test server: the real `highThroughputDispatcher` workflow over a stubbed
- * `dispatchHighThroughputBatch` (typed against HeraldActivities) that drains an in-memory queue.
+ * `drainHighThroughputPartition` (typed against HeraldActivities) that drains an in-memory queue
+ * in batches, as the real session does (without its linger).
  * Idle waits are durable timers the server skips (`env.sleep`), so nothing waits on the wall clock.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,23 +17,40 @@ import { startTimeSkipping } from '../support/time-skipping';
 
 const executable = resolveTestServerExecutable((line) => console.log(`[high-throughput-dispatcher test] ${line}`));
 
-type DispatchActivities = Pick<HeraldActivities, 'dispatchHighThroughputBatch'>;
+type DispatchActivities = Pick<HeraldActivities, 'drainHighThroughputPartition'>;
 
-/** Per partition: triggers waiting, and each batch call's size. */
-const queues = new Map<number, { waiting: number; batches: number[] }>();
+/** Per partition: triggers waiting, each batch's size, and each session's batches. */
+const queues = new Map<number, { waiting: number; batches: number[]; sessions: number[][]; sessionLimit?: number; afterLastClaim?: () => Promise<void> }>();
 const queueOf = (partition: number) => {
-  const queue = queues.get(partition) ?? { waiting: 0, batches: [] };
+  const queue = queues.get(partition) ?? { waiting: 0, batches: [], sessions: [] };
   queues.set(partition, queue);
   return queue;
 };
 
 const activities: DispatchActivities = {
-  async dispatchHighThroughputBatch({ partition, limit }) {
+  async drainHighThroughputPartition({ partition, batchSize }) {
     const queue = queueOf(partition);
-    const triggers = Math.min(limit, queue.waiting);
-    queue.waiting -= triggers;
-    queue.batches.push(triggers);
-    return triggers === 0 ? { triggers: 0, sent: 0, failed: 0 } : { batchId: `b${queue.batches.length}`, triggers, sent: triggers, failed: 0 };
+    const session: number[] = [];
+    queue.sessions.push(session);
+    const totals = { batches: 0, triggers: 0, sent: 0, failed: 0 };
+    for (;;) {
+      const triggers = Math.min(batchSize, queue.waiting);
+      queue.waiting -= triggers;
+      queue.batches.push(triggers);
+      session.push(triggers);
+      if (triggers === 0) {
+        // Stands in for a trigger queued (and its nudge sent) after the session's last claim.
+        const after = queue.afterLastClaim;
+        queue.afterLastClaim = undefined;
+        await after?.();
+        return { ...totals, more: false };
+      }
+      totals.batches++;
+      totals.triggers += triggers;
+      totals.sent += triggers;
+      // Stands in for sessionMs: a session that has sent this many batches reports back with more waiting.
+      if (queue.sessionLimit !== undefined && session.length >= queue.sessionLimit) return { ...totals, more: queue.waiting > 0 };
+    }
   },
 };
 
@@ -69,7 +87,17 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
     throw new Error(`partition ${partition} not drained: ${JSON.stringify(queueOf(partition))}`);
   }
 
-  it('drains full batches back to back, then waits on a timer; a nudge wakes it at once', async () => {
+  /** The timers the dispatcher started so far; the workflow task that starts one may still be on its way when the session returns. */
+  async function timersOf(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }, atLeast: number) {
+    let timers: any[] = [];
+    for (let i = 0; i < 100 && timers.length < atLeast; i++) {
+      timers = ((await handle.fetchHistory()).events ?? []).filter((e: any) => e.timerStartedEventAttributes);
+      if (timers.length < atLeast) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return timers;
+  }
+
+  it('drains in one session of full batches back to back, then waits on a timer; a nudge wakes it at once', async () => {
     const partition = 1;
     queueOf(partition).waiting = 35;
     const workflowId = `ht-dispatcher/${taskQueue}/${partition}`;
@@ -79,38 +107,60 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
       args: [{ partition, batchSize: 10, idleMs: 60_000, batchesPerRun: 100 }],
     });
     const queue = await drained(partition, 10);
-    // Three full batches without a wait between them, then the rest; a short batch means the queue is empty.
-    expect(queue.batches).toEqual([10, 10, 10, 5]);
-    // The short batch's activity has returned; its workflow task, which starts the timer, may still be on its way.
-    let timers: Awaited<ReturnType<typeof handle.fetchHistory>>['events'] & object = [];
-    for (let i = 0; i < 100 && timers.length === 0; i++) {
-      timers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes);
-      if (timers.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    // Only the batch that came back short waits (a minute, not skipped yet); the full ones went straight on.
+    // One session: three full batches, the rest, and the claim that found nothing.
+    expect(queue.sessions).toEqual([[10, 10, 10, 5, 0]]);
+    // A session that found the queue empty waits (a minute, not skipped yet).
+    const timers = await timersOf(handle, 1);
     expect(timers).toHaveLength(1);
     expect(Number(timers[0]?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe(60);
 
     // New triggers and a nudge: sent without waiting out the minute.
-    const before = queue.batches.length;
     queue.waiting = 7;
     await handle.signal(nudgeSignal);
     for (let i = 0; i < 50 && queue.waiting > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(queue.waiting).toBe(0);
-    expect(queue.batches.slice(before)).toEqual([7]);
+    expect(queue.sessions.slice(1)).toEqual([[7, 0]]);
     await handle.terminate('test over');
   });
 
-  it('continues as new after its batches per run, carrying its totals, with ids and counts only in history', async () => {
+  it('keeps a nudge that arrives during a session: a trigger queued after its last claim goes at once, not at the idle timer', async () => {
+    const partition = 3;
+    const queue = queueOf(partition);
+    queue.waiting = 4;
+    const workflowId = `ht-dispatcher/${taskQueue}/${partition}`;
+    queue.afterLastClaim = async () => {
+      queue.waiting += 2;
+      await env.client.workflow.getHandle(workflowId).signal(nudgeSignal);
+    };
+    const handle = await env.client.workflow.start(highThroughputDispatcher, {
+      taskQueue,
+      workflowId,
+      args: [{ partition, batchSize: 10, idleMs: 60_000, batchesPerRun: 100 }],
+    });
+    // No workflow time skipped: the second session follows the first because of the kept nudge.
+    for (let i = 0; i < 100 && queue.sessions.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.sessions).toEqual([
+      [4, 0],
+      [2, 0],
+    ]);
+    // Only the second session ends in a wait.
+    expect(await timersOf(handle, 1)).toHaveLength(1);
+    await handle.terminate('test over');
+  });
+
+  it('continues as new after its rounds per run, carrying its totals, with ids, settings and counts only in history', async () => {
     const partition = 2;
-    queueOf(partition).waiting = 50;
+    const queue = queueOf(partition);
+    queue.waiting = 50;
+    // Each session reports back after one batch, as a session past sessionMs does.
+    queue.sessionLimit = 1;
     const workflowId = `ht-dispatcher/${taskQueue}/${partition}`;
     const handle = await env.client.workflow.start(highThroughputDispatcher, {
       taskQueue,
       workflowId,
       args: [{ partition, batchSize: 10, idleMs: 1_000, batchesPerRun: 3 }],
     });
-    // 50 in batches of 10: five full batches, then an empty one, across runs of three batches each.
+    // 50 in batches of 10: five sessions that end with more waiting, then one that finds nothing, across runs of three rounds each.
     await drained(partition, 10);
     const first = (await env.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory()).events ?? [];
     const continued = first.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)?.workflowExecutionContinuedAsNewEventAttributes;
@@ -119,16 +169,18 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
     expect(carried).toEqual({ partition, batchSize: 10, idleMs: 1_000, batchesPerRun: 3, totals: { batches: 3, triggers: 30, sent: 30, failed: 0 } });
     const latest = await env.client.workflow.getHandle(workflowId).describe();
     expect(latest.runId).not.toBe(handle.firstExecutionRunId);
-    // The activity's input is the partition and the limit; its result counts.
+    // The session's input is the partition and its settings; its result counts.
     const scheduled = first.filter((e) => e.activityTaskScheduledEventAttributes);
     expect(scheduled).toHaveLength(3);
+    const input = JSON.parse(Buffer.from(scheduled[0]!.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString());
+    expect(Object.keys(input).sort()).toEqual(['batchSize', 'lingerMs', 'partition', 'sessionMs']);
     const completed = first.filter((e) => e.activityTaskCompletedEventAttributes);
     for (const event of completed) {
       const payload = event.activityTaskCompletedEventAttributes!.result!.payloads![0]!;
       const result = JSON.parse(Buffer.from(payload.data!).toString());
-      expect(Object.keys(result).sort()).toEqual(['batchId', 'failed', 'sent', 'triggers']);
+      expect(Object.keys(result).sort()).toEqual(['batches', 'failed', 'more', 'sent', 'triggers']);
     }
-    expect(queueOf(partition).batches).toEqual([10, 10, 10, 10, 10, 0]);
+    expect(queue.batches).toEqual([10, 10, 10, 10, 10, 0]);
     await env.client.workflow.getHandle(workflowId).terminate('test over');
   });
 });

@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@hono/zod-openapi';
-import { ulid } from 'ulid';
+import { ulid } from '../../../ids/ulid-factory';
 import { campaignCurl } from '../../../domain/campaign-curl';
 import { createTemplateRenderer, type TemplateRenderer } from '../../../rendering/template-renderer';
 import { previewCampaign } from '../../../services/campaign-preview';
