@@ -45,6 +45,8 @@ export interface TriggerAttempt {
   /** HTTP status, or 0 for a connection error / timeout. */
   status: number;
   error?: string;
+  /** A 202 with `Idempotency-Replay: true`: the answer of an earlier claim of the requestId. */
+  replay?: boolean;
 }
 
 export interface AcceptedTrigger {
@@ -77,7 +79,7 @@ export async function triggerWithRetry(
         signal: AbortSignal.timeout(options.attemptTimeoutMs ?? 15_000),
       });
       const text = await response.text();
-      attempts.push({ at, status: response.status });
+      attempts.push({ at, status: response.status, ...(response.headers.get('idempotency-replay') === 'true' && { replay: true }) });
       if (response.status === 202) return { trigger, executionId: JSON.parse(text).executionId as string, attempts };
       if (response.status < 500 && response.status !== 429) {
         throw new Error(`trigger ${trigger.requestId} answered ${response.status}: ${text}`);
