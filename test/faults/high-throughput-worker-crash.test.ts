@@ -42,7 +42,7 @@ describe('high-throughput run: worker killed with SIGKILL mid-run', () => {
     proxy.releaseHeld();
     await stack.worker.start();
 
-    // A batch in flight on the dead worker is retried once its 30 s heartbeat timeout has passed.
+    // The drain session in flight on the dead worker is retried (its batch resumed) once its 10 s heartbeat timeout has passed.
     const { accepted, drainedMs, ...figures } = await finishRun(herald, midRun);
     const held = expectHeldBlocksResentUnderTheirKeys(fake, heldKeys);
     console.info(
