@@ -322,10 +322,19 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       // Also while one provider call takes long (PROVIDER_TIMEOUT_MS may be 25 s): the session's
       // heartbeat timeout stays short, so a killed worker's session is retried soon.
       const ticker = setInterval(beat, SESSION_HEARTBEAT_MS);
+      // When the previous claim had returned: an empty claim ends the session only at least
+      // lingerMs after it, the rule the API's nudges rely on (HIGH_THROUGHPUT_LINGER_MS).
+      let previousClaimDone: number | undefined;
       try {
         for (;;) {
+          const claimStarts = Date.now();
           const batch = await dispatchBatch({ partition, limit: batchSize }, beat);
-          if (batch.triggers === 0) return { ...totals, more: false };
+          if (batch.triggers === 0) {
+            if (previousClaimDone === undefined || claimStarts - previousClaimDone >= lingerMs) return { ...totals, more: false };
+            await context.sleep(previousClaimDone + lingerMs - claimStarts);
+            continue;
+          }
+          previousClaimDone = Date.now();
           totals.batches++;
           totals.triggers += batch.triggers;
           totals.sent += batch.sent;

@@ -115,7 +115,8 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   // A high-throughput campaign (ADR 0010): the claim's transaction also queues the trigger for its
   // partition's dispatcher and is synced to disk, so the 202 means committed; no workflow is started
   // and Temporal is not called.
-  const queue = isHighThroughput(campaign) ? { partition: partitionOf(requestId) } : undefined;
+  // queuedAt: before the claim's commit, for the nudge's gap rule (high-throughput-dispatchers.ts).
+  const queue = isHighThroughput(campaign) ? { partition: partitionOf(requestId), queuedAt: Date.now() } : undefined;
   return idempotentStart(deps, {
     campaign,
     requestId,
@@ -148,7 +149,7 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
     }),
     answer: (executionId, replayed) => {
       // Committed: wake the partition's dispatcher, without waiting for Temporal.
-      if (queue && !replayed) nudgeDispatcher(deps.temporal, highThroughputDispatcherId(deps.config.temporal.taskQueue, queue.partition));
+      if (queue && !replayed) nudgeDispatcher(deps.temporal, highThroughputDispatcherId(deps.config.temporal.taskQueue, queue.partition), queue.queuedAt);
       return { executionId, requestId, campaignId: campaign.id, replayed };
     },
   });

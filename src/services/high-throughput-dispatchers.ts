@@ -15,9 +15,20 @@ export const HIGH_THROUGHPUT_BATCH_SIZE = 200;
  */
 export const HIGH_THROUGHPUT_IDLE_MS = 2_000;
 /**
+ * After a batch that came back short, how long a drain session waits before it claims again; and
+ * the gap in one API process's commits to a partition after which it nudges. The two are one
+ * value on purpose (ADR 0010, "Nudges"): a session ends only on an empty claim made at least this
+ * long after its previous claim, so a trigger committed within this long of an earlier one
+ * (counted from before the earlier one's commit) is found by a claim of the session that took the
+ * earlier one, and needs no nudge. Under a steady flow the API sends no signal at all.
+ */
+export const HIGH_THROUGHPUT_LINGER_MS = 100;
+/** How long a drain session runs before it reports back to its workflow (whose details then move). */
+export const HIGH_THROUGHPUT_SESSION_MS = 20_000;
+/**
  * At most one nudge per partition and API process in this long: each is a signal, a history event
- * and a workflow task, and under load the dispatcher's drain session is running anyway. A trigger
- * queued inside the interval gets the nudge at its end (trailing edge), so none waits for the idle timer.
+ * and a workflow task. One that falls inside the interval is sent at its end (trailing edge), so
+ * none is left to the idle timer.
  */
 export const HIGH_THROUGHPUT_NUDGE_INTERVAL_MS = 250;
 
@@ -34,7 +45,15 @@ export async function ensureHighThroughputDispatchers(client: Client, taskQueue:
           client.workflow.start(highThroughputDispatcher, {
             taskQueue,
             workflowId: highThroughputDispatcherId(taskQueue, partition),
-            args: [{ partition, batchSize: HIGH_THROUGHPUT_BATCH_SIZE, idleMs: HIGH_THROUGHPUT_IDLE_MS }],
+            args: [
+              {
+                partition,
+                batchSize: HIGH_THROUGHPUT_BATCH_SIZE,
+                idleMs: HIGH_THROUGHPUT_IDLE_MS,
+                lingerMs: HIGH_THROUGHPUT_LINGER_MS,
+                sessionMs: HIGH_THROUGHPUT_SESSION_MS,
+              },
+            ],
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'ALLOW_DUPLICATE',
             staticSummary: `High-throughput dispatcher, partition ${partition} of ${HIGH_THROUGHPUT_PARTITIONS}`,
@@ -63,23 +82,37 @@ export async function hasHighThroughputCampaigns(db: HeraldDb): Promise<boolean>
   return queued !== undefined;
 }
 
-/** Per client (one per API process) and dispatcher: when the last nudge went out, and whether one is due at the interval's end. */
-const nudges = new WeakMap<Client, Map<string, { last: number; trailing?: NodeJS.Timeout }>>();
+interface NudgeState {
+  /** When the last nudge went out. */
+  last: number;
+  /** The latest `queuedAt` of a trigger committed to this partition by this process. */
+  lastQueuedAt: number;
+  trailing?: NodeJS.Timeout;
+}
+
+/** Per client (one per API process) and dispatcher. */
+const nudges = new WeakMap<Client, Map<string, NudgeState>>();
 
 /**
  * Tells a partition's dispatcher that a trigger was queued, so an idle one sends it now rather
- * than at the end of its wait. Fire and forget, after the commit: the 202 never waits for
- * Temporal, and a nudge that fails (Temporal down, the dispatcher not started yet) costs only
- * latency, since the dispatcher looks at its queue after HIGH_THROUGHPUT_IDLE_MS anyway.
+ * than at the end of its wait, unless this process committed another trigger to the partition
+ * less than HIGH_THROUGHPUT_LINGER_MS before it: the drain session that finds that one finds this
+ * one too. `queuedAt` is taken before the claim's commit, and the check is made after it. Fire and
+ * forget: the 202 never waits for Temporal, and a nudge that fails (Temporal down, the dispatcher
+ * not started yet) costs only latency, since the dispatcher looks at its queue after
+ * HIGH_THROUGHPUT_IDLE_MS anyway.
  */
-export function nudgeDispatcher(client: Client, workflowId: string, nowMs = Date.now()): void {
+export function nudgeDispatcher(client: Client, workflowId: string, queuedAt: number, nowMs = Date.now()): void {
   let byWorkflow = nudges.get(client);
   if (!byWorkflow) {
     byWorkflow = new Map();
     nudges.set(client, byWorkflow);
   }
-  const state = byWorkflow.get(workflowId) ?? { last: 0 };
+  const state = byWorkflow.get(workflowId) ?? { last: Number.NEGATIVE_INFINITY, lastQueuedAt: Number.NEGATIVE_INFINITY };
   byWorkflow.set(workflowId, state);
+  const covered = nowMs - state.lastQueuedAt < HIGH_THROUGHPUT_LINGER_MS;
+  state.lastQueuedAt = Math.max(state.lastQueuedAt, queuedAt);
+  if (covered) return;
   const send = (at: number) => {
     state.last = at;
     withCallDeadline(client, () => client.workflow.getHandle(workflowId).signal(nudgeSignal)).catch(() => {
