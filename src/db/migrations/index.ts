@@ -26,6 +26,7 @@ import { inAppInbox } from './0026-in-app-inbox';
 import { providerFailover } from './0027-provider-failover';
 import { inboxChanges } from './0030-inbox-changes';
 import { highThroughput } from './0031-high-throughput';
+import { unloggedRateLimitCounters } from './0032-unlogged-rate-limit-counters';
 
 /** Migrations are listed in code, not discovered on disk, so bundlers and tsx see the same set. */
 export const migrationProvider: MigrationProvider = {
@@ -58,6 +59,7 @@ export const migrationProvider: MigrationProvider = {
       '0027-provider-failover': providerFailover,
       '0030-inbox-changes': inboxChanges,
       '0031-high-throughput': highThroughput,
+      '0032-unlogged-rate-limit-counters': unloggedRateLimitCounters,
     };
   },
 };
