@@ -17,6 +17,7 @@ import { toSnapshot, type CampaignRepository } from '../src/repositories/campaig
 import type { DeliveryRepository, PreparedDelivery } from '../src/repositories/deliveries';
 import type { HighThroughputQueue, QueuedTrigger, SentMessage } from '../src/repositories/high-throughput-queue';
 import { batchRetryFailure, providerUnavailableFailure } from './provider-unavailable-failure';
+import type { BatchPlan } from './provider-failover';
 import type { SendPreparedNowInput, SendPreparedNowResult } from './send-message';
 
 const nextBatchId = ulidFactory();
@@ -71,8 +72,13 @@ export interface HighThroughputDispatchDependencies {
   renderer: TemplateRenderer;
   /** The campaign's email sender (its channel configuration, else the default). */
   emailSenderFor(campaignId: string): Promise<EmailSender>;
-  /** SMS and push: one attempt at each stored message, by reference (activities/send-message.ts). */
+  /**
+   * One attempt at each stored message, by reference, through the campaign's failover chain
+   * (activities/send-message.ts): SMS and push always; email when its batch cannot go to the primary.
+   */
   sendPreparedNow(input: SendPreparedNowInput): Promise<SendPreparedNowResult>;
+  /** Whether the primary's batch endpoint may be used, and whether a failed block has a fallback (activities/provider-failover.ts). */
+  emailBatchPlan?: BatchPlan;
 }
 
 /** One recipient of the batch, prepared from the call alone. */
@@ -144,8 +150,13 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
    * all have an outcome is skipped; any other is sent whole, so a resumed batch repeats
    * exactly what an earlier attempt may have sent, under the same key, and the provider takes it once.
    * A block the provider refuses as a whole goes message by message, each under its own key.
+   * Failover (docs/failover.md), as audience runs do it: while the primary configuration's circuit
+   * is not closed, or when a block could not go now and the campaign has a fallback, the messages
+   * are stored and go one by one through the failover chain.
    */
   async function sendEmail(batchId: string, campaign: Campaign, ready: Prepared[], beat: () => void): Promise<{ sent: number; failed: number }> {
+    const plan = (await deps.emailBatchPlan?.(campaign.id)) ?? { primaryClosed: true, hasFallback: false };
+    if (!plan.primaryClosed) return sendOneByOne(campaign, ready, beat);
     const sender = await deps.emailSenderFor(campaign.id);
     let sent = 0;
     let failed = 0;
@@ -186,6 +197,12 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
         await record(messages.map(({ p }, i) => ({ p, messageId: messageIds[i]! })));
         sent += block.filter((p) => p.status === 'pending').length;
       } catch (error) {
+        if (error instanceof ProviderUnavailableError && plan.hasFallback) {
+          const rest = await sendOneByOne(campaign, block, beat);
+          sent += rest.sent;
+          failed += rest.failed;
+          continue;
+        }
         if (error instanceof ProviderUnavailableError) throw providerUnavailableFailure(error);
         if (!(error instanceof ProviderRejectedError)) throw error;
         for (const { p, message } of messages) {
@@ -207,7 +224,10 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
     return { sent, failed };
   }
 
-  /** SMS and push: the rendered messages stored (a repeat stores the same), then one attempt each by reference. */
+  /**
+   * SMS and push, and email that fails over: the rendered messages stored (a repeat stores the
+   * same), then one attempt each by reference, through the failover chain.
+   */
   async function sendOneByOne(campaign: Campaign, ready: Prepared[], beat: () => void): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;

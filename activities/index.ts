@@ -187,6 +187,7 @@ export function createActivities(deps: ActivityDependencies) {
       renderer: deps.renderer,
       emailSenderFor,
       sendPreparedNow: steps.sendPreparedNow,
+      emailBatchPlan: failover.batchPlan,
     }),
   };
 }

@@ -7,12 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveCampaign } from '../support/campaigns';
-import { startFakeResend, type FakeResend } from '../support/fake-resend';
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp';
-import { startHerald, type Herald } from '../support/herald-harness';
-import { freshAddress, outcomeOf, triggerEmail } from './support/configured-email';
+import type { FakeResend } from '../support/fake-resend';
+import type { FakeSmtp } from '../support/fake-smtp';
+import type { Herald } from '../support/herald-harness';
+import { freshAddress, outcomeOf, resendWithSmtpFallback, startResendAndSmtp, triggerEmail } from './support/configured-email';
 
 describe('failover from Resend to SMTP', () => {
+  let stack: Awaited<ReturnType<typeof startResendAndSmtp>>;
   let resend: FakeResend;
   let smtp: FakeSmtp;
   let herald: Herald;
@@ -21,29 +22,12 @@ describe('failover from Resend to SMTP', () => {
   let campaignId: string;
 
   beforeAll(async () => {
-    resend = await startFakeResend({ apiKey: 're_failover' });
-    smtp = await startFakeSmtp();
-    herald = await startHerald({
-      env: { HERALD_SENDER_ENV: 'ACME_RESEND_KEY', ACME_RESEND_KEY: 're_failover', RESEND_BASE_URL: resend.url, HERALD_SENDER_ENV_PRESENT: 'ACME_RESEND_KEY' },
-    });
-    const fallback = await herald.request('POST', '/v1/channel-configurations', {
-      name: 'Backup SMTP relay',
-      channel: 'email',
-      provider: 'smtp',
-      settings: { host: '127.0.0.1', port: smtp.port, secure: false, from: 'Acme <no-reply@acme.example>' },
-    });
-    expect(fallback.status, JSON.stringify(fallback.body)).toBe(201);
-    fallbackId = fallback.body.id;
-    const primary = await herald.request('POST', '/v1/channel-configurations', {
-      name: 'Resend',
-      channel: 'email',
-      provider: 'resend',
-      settings: { from: 'Acme <no-reply@acme.example>', apiKeyEnv: 'ACME_RESEND_KEY' },
-      fallback: [fallbackId],
-      circuitBreaker: { failureThreshold: 3, openSeconds: 60 },
-    });
-    expect(primary.status, JSON.stringify(primary.body)).toBe(201);
-    primaryId = primary.body.id;
+    stack = await startResendAndSmtp('re_failover');
+    ({ resend, smtp, herald } = stack);
+    const created = await resendWithSmtpFallback(herald, smtp.port, { failureThreshold: 3, openSeconds: 60 });
+    fallbackId = created.fallbackId;
+    primaryId = created.primary.id;
+    const primary = { body: created.primary };
     expect(primary.body).toMatchObject({
       fallback: [fallbackId],
       circuitBreaker: { failureThreshold: 3, openSeconds: 60 },
@@ -53,9 +37,7 @@ describe('failover from Resend to SMTP', () => {
     campaignId = (await liveCampaign(herald, { channelConfigurationId: primaryId })).id;
   });
   afterAll(async () => {
-    await herald?.stop();
-    await resend?.close();
-    await smtp?.close();
+    await stack?.stop();
   });
 
   it('review refuses a fallback of another channel, an unknown one, and a cycle (400 naming each)', async () => {

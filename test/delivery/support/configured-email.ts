@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { liveCampaign, uniqueRequestId } from '../../support/campaigns';
-import type { Herald } from '../../support/herald-harness';
+import { startFakeResend, type FakeResend } from '../../support/fake-resend';
+import { startFakeSmtp, type FakeSmtp } from '../../support/fake-smtp';
+import { startHerald, type Herald } from '../../support/herald-harness';
 
 /** Creates an email channel configuration over HTTP and a live campaign that uses it. */
 export async function liveEmailCampaignWith(
@@ -36,4 +38,51 @@ export async function triggerEmail(
   });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return res.body.executionId as string;
+}
+
+/**
+ * A Resend configuration (its key in ACME_RESEND_KEY) with an SMTP fallback on `smtpPort`, created
+ * over HTTP as a user sets up failover (docs/failover.md). Answers both created configurations.
+ */
+export async function resendWithSmtpFallback(
+  herald: Herald,
+  smtpPort: number,
+  circuitBreaker: { failureThreshold: number; openSeconds: number },
+): Promise<{ primary: any; fallbackId: string }> {
+  const fallback = await herald.request('POST', '/v1/channel-configurations', {
+    name: 'Backup SMTP relay',
+    channel: 'email',
+    provider: 'smtp',
+    settings: { host: '127.0.0.1', port: smtpPort, secure: false, from: 'Acme <no-reply@acme.example>' },
+  });
+  expect(fallback.status, JSON.stringify(fallback.body)).toBe(201);
+  const primary = await herald.request('POST', '/v1/channel-configurations', {
+    name: 'Resend',
+    channel: 'email',
+    provider: 'resend',
+    settings: { from: 'Acme <no-reply@acme.example>', apiKeyEnv: 'ACME_RESEND_KEY' },
+    fallback: [fallback.body.id],
+    circuitBreaker,
+  });
+  expect(primary.status, JSON.stringify(primary.body)).toBe(201);
+  return { primary: primary.body, fallbackId: fallback.body.id as string };
+}
+
+/** A fake Resend (key in ACME_RESEND_KEY) and a real SMTP server on loopback, and a Herald that may use both. */
+export async function startResendAndSmtp(apiKey: string): Promise<{ resend: FakeResend; smtp: FakeSmtp; herald: Herald; stop(): Promise<void> }> {
+  const resend = await startFakeResend({ apiKey });
+  const smtp = await startFakeSmtp();
+  const herald = await startHerald({
+    env: { HERALD_SENDER_ENV: 'ACME_RESEND_KEY', ACME_RESEND_KEY: apiKey, RESEND_BASE_URL: resend.url, HERALD_SENDER_ENV_PRESENT: 'ACME_RESEND_KEY' },
+  });
+  return {
+    resend,
+    smtp,
+    herald,
+    async stop() {
+      await herald.stop();
+      await resend.close();
+      await smtp.close();
+    },
+  };
 }
