@@ -8,6 +8,7 @@
 //   row count polled in the database, its newest created_at the end);
 // - growth: callers 16, 64, 256 at 1 recipient per call (2,000 calls each) and at 20 (500 calls
 //   each, 10,000 messages): smaller than the headline, to keep the section to minutes.
+// BENCH_HT_HEADLINE_ONLY=1 runs the headline alone, for quick rounds while tuning.
 // The issue asks for the per-key rate limit raised: the stack's APIs run with the default (500
 // calls/s per caller, which would cap the run), so this section starts an API process of its own,
 // as the stack starts its trigger API (same allow list, database, Temporal, task queue and payload
