@@ -149,12 +149,21 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
   };
   let dispatch: (partition: number) => Promise<Awaited<ReturnType<ReturnType<typeof highThroughputDispatchActivities>['dispatchHighThroughputBatch']>>>;
   let activities: ReturnType<typeof highThroughputDispatchActivities>;
+  /** Runs after each claim of the queue the activities use, with what the claim found. */
+  let afterClaim: ((found: number) => Promise<void>) | undefined;
 
   beforeAll(async () => {
     herald = await startHerald({ withoutWorker: true });
     renderer = createTemplateRenderer(herald.config.render);
+    class ObservedQueue extends HighThroughputQueue {
+      override async claim(...args: Parameters<HighThroughputQueue['claim']>) {
+        const claimed = await super.claim(...args);
+        await afterClaim?.(claimed?.executionIds.length ?? 0);
+        return claimed;
+      }
+    }
     activities = highThroughputDispatchActivities({
-      queue: new HighThroughputQueue(herald.db),
+      queue: new ObservedQueue(herald.db),
       campaigns: new CampaignRepository(herald.db),
       deliveries: new DeliveryRepository(herald.db),
       renderer,
@@ -226,6 +235,35 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
     const limited = await new MockActivityEnvironment().run(activities.drainHighThroughputPartition, { partition, batchSize: 2, lingerMs: 0, sessionMs: 0 });
     expect(limited).toEqual({ batches: 1, triggers: 2, sent: 2, failed: 0, more: true });
     expect(await dispatch(partition)).toMatchObject({ triggers: 1, sent: 1 });
+  });
+
+  it('does not end a session on an empty claim made right after a full batch: a trigger queued then is sent in the same session', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Session end' }));
+    const partition = 2;
+    await accept(activated.body.id, requestIdsIn(partition, 2, 'session-end'));
+    const claims: number[] = [];
+    let late: string[] = [];
+    afterClaim = async (found) => {
+      claims.push(found);
+      // The claim after the full batch finds nothing: a trigger is committed right after it, as the
+      // API would without a nudge (it committed the full batch's triggers less than the linger before).
+      if (claims.length === 2) late = await accept(activated.body.id, requestIdsIn(partition, 1, 'session-end-late'));
+    };
+    try {
+      // A linger long enough that nothing between the full batch and the next claim (no await there) outlasts it on a loaded machine.
+      const session = await new MockActivityEnvironment().run(activities.drainHighThroughputPartition, {
+        partition,
+        batchSize: 2,
+        lingerMs: 200,
+        sessionMs: 60_000,
+      });
+      // Full batch, empty claim (too soon to end), the late trigger after the linger, then the claim that ends it.
+      expect(claims).toEqual([2, 0, 1, 0]);
+      expect(session).toEqual({ batches: 2, triggers: 3, sent: 3, failed: 0, more: false });
+      expect((await herald.request('GET', `/v1/executions/${late[0]}`)).body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    } finally {
+      afterClaim = undefined;
+    }
   });
 
   it('fails, without sending, the queued triggers of a campaign stopped since their call', async () => {
