@@ -1,4 +1,5 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { chunks } from '../src/domain/chunks';
 import type { BlockContext, BlockOutcome, MessageBlock } from '../src/channels/channel-blocks';
 import type { EmailMessage } from '../src/channels/email/email-provider';
 import type { EmailSender } from '../src/channels/email/email-senders';
@@ -81,12 +82,6 @@ export interface AudienceRunDependencies extends Pick<PrepareExecutionDependenci
   emailHeadersFor?: EmailHeadersFor;
   /** Whether the primary's batch endpoint may be used, and whether a failed batch has a fallback (activities/provider-failover.ts). */
   emailBatchPlan?: BatchPlan;
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** The messages of each block: the positions of one `size`-position block, so a retry rebuilds the same block (an email batch, its key). */

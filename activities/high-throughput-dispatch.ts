@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { chunks } from '../src/domain/chunks';
 import { ulidFactory } from '../src/ids/ulid-factory';
 import { MAX_EMAIL_BATCH, type EmailMessage } from '../src/channels/email/email-provider';
 import type { EmailSender } from '../src/channels/email/email-senders';
@@ -103,13 +104,6 @@ function profileFreeSteps(renderer: TemplateRenderer): PreparationSteps {
   };
 }
 
-/** Blocks of at most MAX_EMAIL_BATCH messages, in the batch's fixed order: a resumed batch rebuilds the same blocks. */
-function blocks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += MAX_EMAIL_BATCH) out.push(items.slice(i, i + MAX_EMAIL_BATCH));
-  return out;
-}
-
 export function highThroughputDispatchActivities(deps: HighThroughputDispatchDependencies) {
   const steps = profileFreeSteps(deps.renderer);
 
@@ -160,7 +154,8 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
     const sender = await deps.emailSenderFor(campaign.id);
     let sent = 0;
     let failed = 0;
-    for (const [index, block] of blocks(ready).entries()) {
+    // In the batch's fixed order: a resumed batch rebuilds the same blocks.
+    for (const [index, block] of chunks(ready, MAX_EMAIL_BATCH).entries()) {
       if (block.every((p) => p.status !== 'pending')) continue;
       const messages = block.map((p): { p: Prepared; message: EmailMessage } => {
         const { address, rendered } = p.result as { address: string; rendered: RenderedEmail };
@@ -232,7 +227,11 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
     let sent = 0;
     let failed = 0;
     const byExecution = new Map<string, Prepared[]>();
-    for (const p of ready) byExecution.set(p.trigger.executionId, [...(byExecution.get(p.trigger.executionId) ?? []), p]);
+    for (const p of ready) {
+      const list = byExecution.get(p.trigger.executionId) ?? [];
+      list.push(p);
+      byExecution.set(p.trigger.executionId, list);
+    }
     for (const [executionId, list] of byExecution) {
       const open = list.filter((p) => p.status === 'pending');
       if (open.length === 0) continue;
@@ -305,7 +304,8 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
       // Email goes through the provider's batch endpoint; SMS and push one by one.
       if (campaign.channel === 'email') {
         const deliverable = ready.filter((p) => isDeliverableEmailAddress((p.result as { address: string }).address));
-        for (const p of ready.filter((p) => !deliverable.includes(p) && p.status === 'pending')) {
+        const sendable = new Set(deliverable);
+        for (const p of ready.filter((p) => !sendable.has(p) && p.status === 'pending')) {
           await deps.deliveries.markFailed(p.trigger.executionId, p.position, 'provider-rejected: not a deliverable email address');
           failed++;
         }

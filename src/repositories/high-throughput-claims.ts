@@ -1,5 +1,6 @@
 import type { HeraldDb } from '../db/database';
 import { durableTransaction } from '../db/dialect';
+import { chunks } from '../domain/chunks';
 import { deliveryRows, executionRow, queueRow, type ExecutionClaim, type ExecutionRepository, type NewExecution } from './executions';
 
 /** Rows per INSERT: well under SQLite's limit on bound parameters (32,766) with executions' 15 columns. */
@@ -12,12 +13,6 @@ interface Waiting {
   partition: number;
   resolve(claim: ExecutionClaim): void;
   reject(error: unknown): void;
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**

@@ -189,14 +189,4 @@ export class HighThroughputQueue {
       await trx.deleteFrom('ht_triggers').where('batch_id', '=', batchId).execute();
     });
   }
-
-  /** How many triggers of a partition wait (claimed or not): what a dispatcher's summary shows. */
-  async depth(partition: number): Promise<number> {
-    const row = await this.db
-      .selectFrom('ht_triggers')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('dispatch_partition', '=', partition)
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
-  }
 }
