@@ -1,8 +1,8 @@
 /**
  * The one start path of every execution a call starts (unitary triggers, audience runs; campaign
- * steps' digests and high-throughput dispatch are meant to come through it too): find an earlier
- * claim of the requestId, answer a repeat from it, else run the kind's checks, claim, start the
- * workflow and answer.
+ * steps' digests and high-throughput dispatch are meant to come through it too): run the kind's
+ * checks, claim, start the workflow and answer; a repeat of an earlier requestId is answered from
+ * that claim (found by the claim itself, or looked up when the checks refuse).
  *
  * What it guarantees, and why:
  * - A repeated requestId never starts a second workflow, so never sends a second time. The claim
@@ -66,7 +66,10 @@ export interface IdempotentStart<W extends Workflow, Checked, Answer> {
   /** Derived from the requestId, so Temporal refuses a second workflow too. */
   workflowId: string;
   caller: TriggerCaller;
-  /** A new call's checks, before anything is recorded: they throw to refuse. A repeat skips them. */
+  /**
+   * A call's checks, before anything is recorded: they throw to refuse, and must have no effect.
+   * A repeat that they refuse is still answered from its earlier claim.
+   */
   check: () => Checked | Promise<Checked>;
   /** Records the call with the identity given and the kind's own data; a repository's claim. */
   claim: (identity: ClaimIdentity, checked: Checked) => Promise<ExecutionClaim>;
@@ -155,12 +158,18 @@ export async function idempotentStart<W extends Workflow, Checked, Answer>(
     }
     return call.answer(claim.executionId, true);
   };
-  if (call.mayRepeat) {
-    const previous = await deps.executions.findClaim(call.requestId);
+  // The checks come first and the claim answers a repeat, so a new call (nearly every call) costs
+  // no lookup of its requestId. Only a refused call looks for an earlier claim: a repeat is
+  // answered from the first call's execution even when the checks would refuse it now (the
+  // campaign stopped since, or moved to another version).
+  let checked: Checked;
+  try {
+    checked = await call.check();
+  } catch (refusal) {
+    const previous = call.mayRepeat ? await deps.executions.findClaim(call.requestId) : undefined;
     if (previous) return repeat(previous);
+    throw refusal;
   }
-
-  const checked = await call.check();
   const claim = await call.claim(
     {
       id: nextId(),

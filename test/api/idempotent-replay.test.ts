@@ -49,6 +49,28 @@ describe('idempotent replays', () => {
     expect(await outboxOf(first.body.executionId)).toHaveLength(1);
   });
 
+  it('answers a repeat from its first execution after the campaign stopped, and refuses a new call', async () => {
+    // The checks run before the requestId is looked up: a repeat must still be answered when they refuse.
+    const stopping = (await liveCampaign(herald)).id;
+    const body = { requestId: uniqueRequestId('replay-stopped'), campaignId: stopping, recipients: [ada] };
+    const first = await herald.request('POST', '/v1/executions/unitary', body);
+    expect(first.status).toBe(202);
+    await herald.waitForExecution(first.body.executionId);
+    expect((await herald.request('POST', `/v1/campaigns/${stopping}/stop`)).status).toBe(200);
+
+    const repeat = await herald.request('POST', '/v1/executions/unitary', body);
+    expect(repeat.status).toBe(202);
+    expect(repeat.body).toEqual(first.body);
+    expect(repeat.headers.get('idempotency-replay')).toBe('true');
+    const fresh = await herald.request('POST', '/v1/executions/unitary', { ...body, requestId: uniqueRequestId('replay-stopped') });
+    expect(fresh.status).toBe(409);
+    expect(fresh.body.type).toContain('campaign-not-live');
+    // A changed body under the stopped call's requestId is still a conflict of ids, not a replay.
+    const changed = await herald.request('POST', '/v1/executions/unitary', { ...body, context: { other: true } });
+    expect(changed.status).toBe(409);
+    expect(changed.body.type).toContain('request-id-conflict');
+  });
+
   it('answers 20 simultaneous copies of a call with one execution, one workflow run and one message', async () => {
     const body = { requestId: uniqueRequestId('race'), campaignId, recipients: [{ ...ada, context: { code: 'race' } }] };
     const answers = await Promise.all(Array.from({ length: 20 }, () => herald.request('POST', '/v1/executions/unitary', body)));
