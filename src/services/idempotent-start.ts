@@ -79,6 +79,11 @@ export interface IdempotentStart<W extends Workflow, Checked, Answer> {
    * neither by the first call nor by a repeat.
    */
   workflow?: (executionId: string) => WorkflowToStart<W>;
+  /**
+   * Runs for a repeat (same body) before its workflow may be started again, however the repeat
+   * was found: what the first call may not have finished before it stopped (a topic run's freeze).
+   */
+  beforeRepeat?: (executionId: string) => Promise<unknown>;
   answer: (executionId: string, replayed: boolean) => Answer | Promise<Answer>;
 }
 
@@ -152,6 +157,7 @@ export async function idempotentStart<W extends Workflow, Checked, Answer>(
 ): Promise<Answer> {
   const repeat = async (claim: ExecutionClaimRecord): Promise<Answer> => {
     if (claim.requestHash !== call.requestHash) throw requestIdConflict(call.requestId);
+    await call.beforeRepeat?.(claim.executionId);
     if (mayLackWorkflow(claim)) {
       if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
       await startWorkflow(deps, call, claim.executionId, claim.workflowId);

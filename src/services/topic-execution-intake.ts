@@ -73,8 +73,6 @@ export async function acceptTopicTrigger(deps: ServiceDependencies, trigger: Top
   const freezeSubscribers = (executionId: string) =>
     runs.freeze(executionId, campaign.channel, namespace, new Date().toISOString(), (db) => topics.subscriberUserIds(db, trigger.topic, namespace, actor));
 
-  const previous = await deps.executions.findClaim(requestId);
-  if (previous?.requestHash === hash) await freezeSubscribers(previous.executionId);
   return idempotentStart(deps, {
     campaign,
     requestId,
@@ -94,11 +92,11 @@ export async function acceptTopicTrigger(deps: ServiceDependencies, trigger: Top
         { ...identity, audienceId: topicRunAudienceId(topic.key), ...(trigger.context && { context: trigger.context }) },
         campaign.channel,
       );
-      // A concurrent repeat that lost the race to claim freezes too (at most one freeze does anything) before it starts the workflow.
       if (claim.kind === 'created') await freezeSubscribers(claim.executionId);
-      if (claim.kind === 'repeat' && claim.claim.requestHash === hash) await freezeSubscribers(claim.claim.executionId);
       return claim;
     },
+    // A repeat, found by the claim or after a refusal, freezes too before it may start the workflow (at most one freeze does anything).
+    beforeRepeat: freezeSubscribers,
     workflow: (executionId) => ({
       workflow: audienceExecution,
       input: { executionId, campaignId: campaign.id },
