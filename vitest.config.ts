@@ -49,10 +49,12 @@ const UNIT_FILES = [
   // The WhatsApp channel's rules and providers against its fakes; whatsapp-delivery.test.ts drives a whole Herald.
   'test/whatsapp/whatsapp-providers.test.ts',
   'test/whatsapp/whatsapp-rules.test.ts',
-  // The high-throughput group commit on an SQLite file in process.
-  'test/db/high-throughput-claims.test.ts',
+  // The group commit of durable claims on an SQLite file in process.
+  'test/db/durable-claims.test.ts',
   // The API's nudges to the dispatchers, on fake timers against a recording client.
   'test/services/high-throughput-nudges.test.ts',
+  // How long an answer waits for its workflow's start, on fake timers.
+  'test/services/start-wait.test.ts',
   'test/db/retention-steps.test.ts',
   'test/entry/child-environments.test.ts',
   'test/entry/payload-key-file.test.ts',

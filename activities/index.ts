@@ -147,7 +147,7 @@ export function createActivities(deps: ActivityDependencies) {
     // The activation workflow's activateVersion update.
     ...campaignVersionActivities(deps.db),
     ...prepareRecipientsActivities(profiles, deps.renderer),
-    ...orphanSweepActivities({ executions, temporal: deps.temporal, graceSeconds: deps.orphanGraceSeconds }),
+    ...orphanSweepActivities({ executions, campaigns, temporal: deps.temporal, graceSeconds: deps.orphanGraceSeconds }),
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
     ...retentionActivities({

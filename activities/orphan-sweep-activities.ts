@@ -1,6 +1,11 @@
-import { heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { NOT_STARTED_REASON, type ExecutionRepository, type RunningExecutionCursor } from '../src/repositories/executions';
+import type { CampaignRepository } from '../src/repositories/campaigns';
+import { NOT_STARTED_REASON, type ExecutionRepository, type RunningExecution, type RunningExecutionCursor } from '../src/repositories/executions';
+import { startExecutionWorkflow } from '../src/temporal-client/execution-start';
+import { isTransientTemporalError } from '../src/temporal-client/transient-errors';
+import { unitaryExecutionWorkflow } from '../src/temporal-client/unitary-execution-workflow';
+import { executionWorkflowId } from '../workflows/workflow-ids';
 
 /** Far more than one sweep needs; keeps a batch's history event and its run time bounded. */
 const MAX_BATCH_SIZE = 500;
@@ -13,7 +18,10 @@ export interface OrphanSweepBatchInput {
 export interface OrphanSweepBatch {
   /** Running executions older than the grace period, not checked recently, that this batch asked Temporal about. */
   checked: number;
-  /** Those this batch failed: `not-started` when Temporal has no workflow, `workflow-terminated`, `workflow-timed-out`, `workflow-failed` or `workflow-canceled` from a workflow that ended without closing it. */
+  /** Those whose workflow Temporal did not have and this batch started: unitary triggers of campaigns without steps (ADR 0011). */
+  started?: number;
+  startedExecutionIds?: string[];
+  /** Those this batch failed: `not-started` when Temporal has no workflow (of any other kind), `workflow-terminated`, `workflow-timed-out`, `workflow-failed` or `workflow-canceled` from a workflow that ended without closing it. */
   marked: number;
   markedExecutionIds: string[];
   /** Set when the batch was full: where the next one resumes. */
@@ -40,6 +48,8 @@ export const RECHECK_AFTER_SECONDS = 600;
 
 export interface OrphanSweepDependencies {
   executions: ExecutionRepository;
+  /** The campaign (at the execution's version) of an unstarted trigger, to start its workflow. */
+  campaigns: Pick<CampaignRepository, 'getAtVersion'>;
   /** Asks Temporal whether an execution's workflow exists. */
   temporal: Client;
   /**
@@ -49,12 +59,54 @@ export interface OrphanSweepDependencies {
   graceSeconds: number;
 }
 
-export function orphanSweepActivities({ executions, temporal, graceSeconds }: OrphanSweepDependencies) {
+export function orphanSweepActivities({ executions, campaigns, temporal, graceSeconds }: OrphanSweepDependencies) {
+  /**
+   * Starts the workflow of a unitary trigger whose campaign has no steps (ADR 0011): its call may
+   * have been answered 202 from its claim before the start, so it is owed a run. False for any other
+   * execution, which fails as not-started as before (its call was never answered 202 without a workflow).
+   */
+  async function startOwedRun(candidate: RunningExecution): Promise<boolean> {
+    if (candidate.kind !== 'unitary' || candidate.workflowId !== executionWorkflowId(candidate.campaignId, candidate.requestId)) return false;
+    const campaign = await campaigns.getAtVersion(candidate.campaignId, candidate.campaignVersion);
+    if (!campaign || (campaign.steps && campaign.steps.length > 0)) return false;
+    const ref = { executionId: candidate.executionId, requestId: candidate.requestId, recipientCount: await executions.recipientCount(candidate.executionId) };
+    // The same workflow, input and id as the API's start: a start of the API's still in flight is joined, not doubled.
+    await startExecutionWorkflow(temporal, {
+      campaign,
+      requestId: candidate.requestId,
+      workflowId: candidate.workflowId,
+      taskQueue: activityInfo().taskQueue,
+      start: unitaryExecutionWorkflow(campaign, ref),
+    });
+    return true;
+  }
+
+  /**
+   * Whether the sweep started it. Temporal unavailable: the batch fails and is tried again. Refused
+   * for another reason (the start could never succeed): it fails as not-started, so one such
+   * execution never holds up every later sweep.
+   */
+  async function startedOwedRun(candidate: RunningExecution): Promise<boolean> {
+    try {
+      return await startOwedRun(candidate);
+    } catch (error) {
+      if (isTransientTemporalError(error)) throw error;
+      log.warn('could not start the workflow of an execution the API had not started', {
+        executionId: candidate.executionId,
+        executionWorkflowId: candidate.workflowId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return false;
+    }
+  }
+
   return {
     /**
      * Reconciles running executions, claimed more than the grace period ago, with their workflow's
      * state in Temporal: one Temporal does not know (the API stopped between its claim and the
-     * start and the client never retried) fails as `not-started`; one whose workflow was
+     * start, or its start failed after the answer) is started when it is a unitary trigger of a
+     * campaign without steps (its call may have been answered before the start, ADR 0011), and
+     * otherwise (the client never retried) fails as `not-started`; one whose workflow was
      * terminated, timed out, failed or was canceled fails with that reason; one still running is
      * looked at again after RECHECK_AFTER_SECONDS. Safe to repeat: it only fails executions that
      * are still running. The activity keeps its name so sweeps already in flight replay.
@@ -66,6 +118,7 @@ export function orphanSweepActivities({ executions, temporal, graceSeconds }: Or
       const checkedBefore = new Date(now - RECHECK_AFTER_SECONDS * 1000).toISOString();
       const candidates = await executions.listRunningToCheck(claimedBefore, checkedBefore, limit, after);
       const markedExecutionIds: string[] = [];
+      const startedExecutionIds: string[] = [];
       for (const candidate of candidates) {
         // Alive: a worker that dies mid-batch is noticed within the heartbeat timeout, not the batch's.
         heartbeat();
@@ -73,6 +126,17 @@ export function orphanSweepActivities({ executions, temporal, graceSeconds }: Or
         if (state === 'running' || state === 'completed') {
           // A completed workflow closed its execution itself; one the database still shows running is looked at again later.
           await executions.markWorkflowChecked(candidate.executionId);
+          continue;
+        }
+        if (state === 'absent' && (await startedOwedRun(candidate))) {
+          // Looked at again after RECHECK_AFTER_SECONDS, like any execution whose workflow runs.
+          await executions.markWorkflowChecked(candidate.executionId);
+          startedExecutionIds.push(candidate.executionId);
+          log.warn('started the workflow of an execution the API had not started', {
+            executionId: candidate.executionId,
+            executionWorkflowId: candidate.workflowId,
+            claimedAt: candidate.createdAt,
+          });
           continue;
         }
         const reason = state === 'absent' ? NOT_STARTED_REASON : `workflow-${state.abnormal}`;
@@ -91,6 +155,8 @@ export function orphanSweepActivities({ executions, temporal, graceSeconds }: Or
         checked: candidates.length,
         marked: markedExecutionIds.length,
         markedExecutionIds,
+        started: startedExecutionIds.length,
+        startedExecutionIds,
         ...(candidates.length === limit && last && { next: { createdAt: last.createdAt, executionId: last.executionId } }),
       };
     },

@@ -16,7 +16,7 @@
 // process, keep-alive connections (one socket per caller).
 // What bounds each figure: CPU seconds by process kind over the run (/proc), as cores busy
 // (CPU s / wall s) and per 1,000 triggers, and the accept path's group commits, counted as the
-// distinct created_at of the run's executions (one timestamp per group, high-throughput-claims.ts).
+// distinct created_at of the run's executions (one timestamp per group, durable-claims.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';

@@ -15,6 +15,8 @@ export const temporalVariables = z.object({
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
   HERALD_WORKER_MAX_CACHED_WORKFLOWS: wholeNumber('HERALD_WORKER_MAX_CACHED_WORKFLOWS', 500, 0, 100_000, 'workflows'),
+  // At most the API's 5 s deadline for a Temporal call, past which a start has failed anyway.
+  HERALD_START_WAIT_MS: wholeNumber('HERALD_START_WAIT_MS', 50, 0, 5_000, 'milliseconds'),
 });
 
 export type TemporalVariables = z.infer<typeof temporalVariables>;
@@ -48,6 +50,12 @@ export interface TemporalConfig {
      * so the worker's memory is bounded by this, not by how many runs wait.
      */
     maxCachedWorkflows: number;
+    /**
+     * HERALD_START_WAIT_MS: how long a unitary trigger's answer waits for its workflow's start
+     * (ADR 0011). Past it the call is answered from its claim, synced to disk, while the start goes
+     * on; the orphan sweep starts what a stopped API left unstarted.
+     */
+    startWaitMs: number;
   };
 }
 
@@ -65,6 +73,7 @@ export function temporalConfig(e: TemporalVariables): TemporalConfig {
       apiKey: e.TEMPORAL_API_KEY,
       cliPath: e.TEMPORAL_CLI_PATH,
       maxCachedWorkflows: e.HERALD_WORKER_MAX_CACHED_WORKFLOWS,
+      startWaitMs: e.HERALD_START_WAIT_MS,
     },
   };
 }

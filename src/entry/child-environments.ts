@@ -136,6 +136,8 @@ export const ALLOWED: Readonly<Record<ChildPart, readonly string[]>> = {
     'HERALD_AUTH_FAILURE_LIMIT',
     'HERALD_CODEC_CORS_ORIGINS',
     'TEMPORAL_UI_PORT',
+    // How long a trigger's answer waits for its workflow's start (ADR 0011).
+    'HERALD_START_WAIT_MS',
     'HERALD_TRACKING_RATE_LIMIT',
     // Names only: which provider credentials the worker has, for the review of channel configurations.
     'HERALD_SENDER_ENV_PRESENT',

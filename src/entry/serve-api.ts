@@ -20,8 +20,15 @@ function requestTimeoutMs(config: HeraldConfig): number {
   return Math.max(300_000, Math.ceil((config.profileImport.maxBytes / IMPORT_MIN_BYTES_PER_SECOND) * 1000));
 }
 
+/** The API's server, with the workflow starts it answered before they succeeded (ADR 0011). */
+export type ApiServer = ServerType & {
+  port: number;
+  /** Resolves once those starts are done, or after `timeoutMs`: a stopping API waits for them before it closes its Temporal connection. */
+  startsSettled(timeoutMs: number): Promise<void>;
+};
+
 /** Starts the HTTP API; refuses to run without API keys on anything but loopback. */
-export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Client, log: (line: string) => void): Promise<ServerType & { port: number }> {
+export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Client, log: (line: string) => void): Promise<ApiServer> {
   if (config.http.apiKeys.length === 0) {
     if (!isLoopbackHost(config.http.host)) {
       throw new OpenApiRefusedError(
@@ -30,14 +37,17 @@ export async function serveApi(config: HeraldConfig, db: HeraldDb, temporal: Cli
     }
     log(`HERALD_API_KEYS is unset: the API is OPEN (a request without a key has full access), bound to loopback ${config.http.host} only`);
   }
-  const app = createApp(serviceDependencies(config, db, temporal));
-  return new Promise<ServerType & { port: number }>((resolve, reject) => {
+  const deps = serviceDependencies(config, db, temporal);
+  const app = createApp(deps);
+  return new Promise<ApiServer>((resolve, reject) => {
     const server = serve(
       { fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: { requestTimeout: requestTimeoutMs(config) } },
       (info) => {
-        resolve(Object.assign(server, { port: info.port }));
+        resolve(Object.assign(server, { port: info.port, startsSettled: (timeoutMs: number) => deps.startWait.settled(timeoutMs) }));
       },
     );
     server.once('error', reject);
+    // A closed API tries no start again: what is still failing is left to the orphan sweep.
+    server.once('close', () => deps.startWait.stop());
   });
 }

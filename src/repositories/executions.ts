@@ -287,8 +287,9 @@ export class ExecutionRepository {
 
   /**
    * Claims a requestId. The first call creates the execution, stores the call's recipients and
-   * context, and creates their pending deliveries (high-throughput triggers are claimed in groups
-   * by high-throughput-claims.ts, with the same rows); a repeat with the same request hash gets the
+   * context, and creates their pending deliveries (high-throughput triggers, and unitary triggers
+   * answered before their start, are claimed in groups synced to disk by durable-claims.ts, with
+   * the same rows); a repeat with the same request hash gets the
    * same execution; a different body is a conflict. The unique index on request_id decides.
    */
   async claim(execution: NewExecution, columns: ExecutionKindColumns = {}): Promise<ExecutionClaim> {
@@ -534,7 +535,7 @@ export class ExecutionRepository {
   async listRunningToCheck(createdBefore: string, checkedBefore: string, limit: number, after?: RunningExecutionCursor): Promise<RunningExecution[]> {
     let query = this.db
       .selectFrom('executions')
-      .select(['id', 'workflow_id', 'created_at'])
+      .select(['id', 'workflow_id', 'created_at', 'request_id', 'campaign_id', 'campaign_version', 'kind'])
       .where('status', '=', 'running')
       // High-throughput executions have no workflow of their own: their partition's dispatcher sends them (ADR 0010).
       .where('workflow_id', 'not like', 'ht-dispatcher/%')
@@ -546,7 +547,25 @@ export class ExecutionRepository {
       );
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
-    return rows.map((row) => ({ executionId: row.id, workflowId: row.workflow_id, createdAt: row.created_at }));
+    return rows.map((row) => ({
+      executionId: row.id,
+      workflowId: row.workflow_id,
+      createdAt: row.created_at,
+      requestId: row.request_id,
+      campaignId: row.campaign_id,
+      campaignVersion: row.campaign_version,
+      kind: row.kind,
+    }));
+  }
+
+  /** How many recipients an execution has deliveries for: a unitary trigger's, the recipients of its call. */
+  async recipientCount(executionId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('execution_id', '=', executionId)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   /**
@@ -610,4 +629,8 @@ export interface RunningExecution {
   executionId: string;
   workflowId: string;
   createdAt: string;
+  requestId: string;
+  campaignId: string;
+  campaignVersion: number;
+  kind: 'unitary' | 'audience';
 }

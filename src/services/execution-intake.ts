@@ -2,13 +2,12 @@ import { DomainError, invalidRequest, notFound } from '../domain/errors';
 import type { ServiceDependencies } from './service-dependencies';
 import { acceptsTriggers, scheduleWindowPosition, type Campaign } from '../domain/campaign';
 import type { Recipient } from '../domain/recipient';
-import { triggerExecution } from '../../workflows/trigger-execution';
-import { campaignStepsExecution } from '../../workflows/campaign-steps-execution';
 import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import { isHighThroughput, partitionOf } from '../domain/high-throughput';
 import { nudgeDispatcher } from './high-throughput-dispatchers';
 import { checkTriggerContext } from './context-validation';
-import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller, type WorkflowDescription, type WorkflowToStart } from './idempotent-start';
+import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller } from './idempotent-start';
+import { unitaryExecutionDescription, unitaryExecutionWorkflow } from '../temporal-client/unitary-execution-workflow';
 
 export type { TriggerCaller } from './idempotent-start';
 export const MAX_CONTEXT_BYTES = 200 * 1024;
@@ -74,29 +73,17 @@ function checkAcceptsTriggers(campaign: Campaign, trigger: UnitaryTrigger): void
   }
 }
 
-/** What operators read in the Temporal UI: ids and counts only, never an address or userId. */
-function executionDescription(
-  campaign: Pick<Campaign, 'name' | 'version' | 'channel' | 'id' | 'steps'>,
-  trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>,
-  executionId: string,
-): WorkflowDescription {
-  const count = trigger.recipients.length;
-  const recipients = `${count} recipient${count === 1 ? '' : 's'}`;
-  const stepCount = campaign.steps?.length ?? 0;
-  const steps = stepCount > 0 ? ` in ${stepCount} step${stepCount === 1 ? '' : 's'}` : '';
-  return {
-    summary: `${campaign.channel} "${campaign.name}" to ${recipients}${steps} (request ${trigger.requestId})`,
-    details: `Execution ${executionId} · campaign ${campaign.id} v${campaign.version} · ${recipients}. Recipients, context and rendered content are in Herald: GET /v1/executions/${executionId}`,
-  };
-}
-
 /** What a unitary execution's workflow starts with: its search attributes, summary and details. The bench reuses it. */
 export function executionStartMetadata(
-  campaign: Pick<Campaign, 'id' | 'name' | 'version' | 'channel' | 'type'>,
+  campaign: Pick<Campaign, 'id' | 'name' | 'version' | 'channel' | 'type' | 'steps'>,
   trigger: Pick<UnitaryTrigger, 'requestId' | 'recipients'>,
   executionId: string,
 ) {
-  return workflowStartMetadata(campaign, trigger.requestId, executionDescription(campaign, trigger, executionId));
+  return workflowStartMetadata(
+    campaign,
+    trigger.requestId,
+    unitaryExecutionDescription(campaign, { executionId, requestId: trigger.requestId, recipientCount: trigger.recipients.length }),
+  );
 }
 
 /**
@@ -117,6 +104,10 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   // and Temporal is not called.
   // queuedAt: before the claim's commit, for the nudge's gap rule (high-throughput-dispatchers.ts).
   const queue = isHighThroughput(campaign) ? { partition: partitionOf(requestId), queuedAt: Date.now() } : undefined;
+  // A campaign without steps (ADR 0011): the claim is synced to disk, and the answer waits for the
+  // workflow's start at most HERALD_START_WAIT_MS; the orphan sweep starts what the API did not.
+  // Campaigns with steps keep waiting for the start: POST /v1/executions/cancel signals their runs.
+  const answerBeforeStart = !queue && !(campaign.steps && campaign.steps.length > 0) && trigger.cancellationKey === undefined;
   return idempotentStart(deps, {
     campaign,
     requestId,
@@ -131,21 +122,15 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
     },
     claim: (identity) => {
       const execution = { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
-      // High-throughput: committed (synced to disk) with the calls around it, in one transaction per group.
-      if (queue) return deps.highThroughputClaims.claim(execution, queue.partition);
+      // Synced to disk with the calls around it, in one transaction per group.
+      if (queue) return deps.durableClaims.claim(execution, queue.partition);
+      if (answerBeforeStart) return deps.durableClaims.claim(execution);
       return deps.executions.claim(execution, trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey });
     },
     // Ids only: the recipients and context were stored with the claim, keyed by executionId.
-    // A campaign with steps runs them in a workflow of its own (workflows/campaign-steps-execution.ts).
     ...(!queue && {
-      workflow: (executionId: string): WorkflowToStart<typeof triggerExecution | typeof campaignStepsExecution> =>
-        campaign.steps && campaign.steps.length > 0
-          ? {
-              workflow: campaignStepsExecution,
-              input: { executionId, requestId, campaignId: campaign.id },
-              ...executionDescription(campaign, trigger, executionId),
-            }
-          : { workflow: triggerExecution, input: { executionId, requestId, campaignId: campaign.id }, ...executionDescription(campaign, trigger, executionId) },
+      workflow: (executionId: string) => unitaryExecutionWorkflow(campaign, { executionId, requestId, recipientCount: trigger.recipients.length }),
+      answerBeforeStart,
     }),
     answer: (executionId, replayed) => {
       // Committed: wake the partition's dispatcher, without waiting for Temporal.

@@ -16,20 +16,21 @@
  *   hashes.
  * - A call the checks refuse leaves no execution and starts nothing: they run before the claim.
  * - A crash between claim and start is healed: a repeat starts the workflow while the execution
- *   may lack one, and otherwise the orphan sweep fails it as not-started, which a later repeat
+ *   may lack one, and otherwise the orphan sweep starts it (a unitary trigger without steps, whose
+ *   answer may come before its start, ADR 0011) or fails it as not-started, which a later repeat
  *   reopens and starts.
  */
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import stringify from 'safe-stable-stringify';
 import { ulidFactory } from '../ids/ulid-factory';
 import { DomainError } from '../domain/errors';
 import type { Campaign } from '../domain/campaign';
-import { CampaignIdAttribute, CampaignTypeAttribute, ChannelAttribute, RequestIdAttribute } from '../../workflows/search-attributes';
 import { NOT_STARTED_REASON, type ExecutionClaim, type ExecutionClaimRecord, type NewExecution } from '../repositories/executions';
-import { withCallDeadline } from '../temporal-client/connection';
+import { startExecutionWorkflow, type WorkflowToStart } from '../temporal-client/execution-start';
 import type { ServiceDependencies } from './service-dependencies';
+
+export { workflowStartMetadata, type WorkflowDescription, type WorkflowToStart } from '../temporal-client/execution-start';
 
 const nextId = ulidFactory();
 
@@ -40,20 +41,6 @@ export interface TriggerCaller {
 
 /** What every claim records, whatever its kind: the start path fills it in. */
 export type ClaimIdentity = Pick<NewExecution, 'id' | 'requestId' | 'requestHash' | 'campaignId' | 'campaignVersion' | 'workflowId' | 'startedByKeyId'>;
-
-/** What operators read in the Temporal UI: ids and counts only, never an address or userId. */
-export interface WorkflowDescription {
-  summary: string;
-  details: string;
-}
-
-/** The workflow an execution runs: its input carries ids only (history is no place for personal data). */
-export interface WorkflowToStart<W extends Workflow> extends WorkflowDescription {
-  workflow: W;
-  input: Parameters<W>[0];
-  /** Positive: Temporal holds the first workflow task that long (a scheduled run), no timer of ours. */
-  startDelayMs?: number;
-}
 
 /** A call to start an execution, with what its kind does its own way; `Checked` is what its checks hand to its claim. */
 export interface IdempotentStart<W extends Workflow, Checked, Answer> {
@@ -84,6 +71,11 @@ export interface IdempotentStart<W extends Workflow, Checked, Answer> {
    * was found: what the first call may not have finished before it stopped (a topic run's freeze).
    */
   beforeRepeat?: (executionId: string) => Promise<unknown>;
+  /**
+   * The claim is synced to disk and the orphan sweep starts this kind's workflow when the API did
+   * not (ADR 0011): a new call's answer waits for its start at most HERALD_START_WAIT_MS.
+   */
+  answerBeforeStart?: boolean;
   answer: (executionId: string, replayed: boolean) => Answer | Promise<Answer>;
 }
 
@@ -92,23 +84,6 @@ export function requestHash(body: unknown): string {
   return createHash('sha256')
     .update(stringify(body) ?? '')
     .digest('hex');
-}
-
-/**
- * The search attributes every execution's workflow carries (operators filter on them, e.g.
- * `CampaignId = "01J…"`), with its summary and details.
- */
-export function workflowStartMetadata(campaign: Pick<Campaign, 'id' | 'channel' | 'type'>, requestId: string, description: WorkflowDescription) {
-  return {
-    typedSearchAttributes: [
-      { key: CampaignIdAttribute, value: campaign.id },
-      { key: RequestIdAttribute, value: requestId },
-      { key: ChannelAttribute, value: campaign.channel },
-      { key: CampaignTypeAttribute, value: campaign.type },
-    ],
-    staticSummary: description.summary,
-    staticDetails: description.details,
-  };
 }
 
 /**
@@ -121,30 +96,20 @@ function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
   return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
 }
 
-async function startWorkflow<W extends Workflow>(
+function startWorkflow<W extends Workflow>(
   deps: ServiceDependencies,
   call: Pick<IdempotentStart<W, unknown, unknown>, 'campaign' | 'requestId' | 'workflow'>,
   executionId: string,
   workflowId: string,
 ): Promise<void> {
-  if (!call.workflow) return;
-  const { workflow, input, startDelayMs = 0, ...description } = call.workflow(executionId);
-  // The kind's input was checked against its workflow (WorkflowToStart): here any workflow will do.
-  const options: WorkflowStartOptions<Workflow> = {
-    taskQueue: deps.config.temporal.taskQueue,
+  if (!call.workflow) return Promise.resolve();
+  return startExecutionWorkflow(deps.temporal, {
+    campaign: call.campaign,
+    requestId: call.requestId,
     workflowId,
-    args: [input],
-    // A repeat after a crash between claim and start starts it; a repeat of a finished run does not.
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    ...(startDelayMs > 0 && { startDelay: startDelayMs }),
-    ...workflowStartMetadata(call.campaign, call.requestId, description),
-  };
-  try {
-    await withCallDeadline(deps.temporal, () => deps.temporal.workflow.start<Workflow>(workflow, options));
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
+    taskQueue: deps.config.temporal.taskQueue,
+    start: call.workflow(executionId),
+  });
 }
 
 /**
@@ -190,7 +155,18 @@ export async function idempotentStart<W extends Workflow, Checked, Answer>(
   );
   if (claim.kind === 'conflict') throw requestIdConflict(call.requestId);
   if (claim.kind === 'repeat') return repeat(claim.claim);
-  await startWorkflow(deps, call, claim.executionId, claim.workflowId);
+  const start = () => startWorkflow(deps, call, claim.executionId, claim.workflowId);
+  if (call.answerBeforeStart) {
+    const { executionId } = claim;
+    await deps.startWait.forStart(start, (error) =>
+      // Ids only in logs. The orphan sweep starts it after HERALD_ORPHAN_GRACE_SECONDS, or a repeat of the call does.
+      console.warn(
+        `[api] execution ${executionId} was answered but its workflow did not start (${error instanceof Error ? error.message : String(error)}); the orphan sweep will start it`,
+      ),
+    );
+  } else {
+    await start();
+  }
   return call.answer(claim.executionId, false);
 }
 

@@ -6,7 +6,8 @@ import { AuditLogRepository } from '../repositories/audit-log';
 import { CampaignRepository } from '../repositories/campaigns';
 import { ChannelConfigurationRepository } from '../repositories/channel-configurations';
 import { ExecutionRepository } from '../repositories/executions';
-import { HighThroughputClaims } from '../repositories/high-throughput-claims';
+import { DurableClaims } from '../repositories/durable-claims';
+import { StartWait } from './start-wait';
 import { OutboxRepository } from '../repositories/outbox';
 import { ProfileRepository } from '../repositories/profiles';
 
@@ -21,8 +22,10 @@ export interface ServiceDependencies {
   apiKeys: ApiKeyRepository;
   auditLog: AuditLogRepository;
   channelConfigurations: ChannelConfigurationRepository;
-  /** High-throughput triggers' claims, committed in groups (one per process: the grouping is its state). */
-  highThroughputClaims: HighThroughputClaims;
+  /** Claims synced to disk before the answer, committed in groups (one per process: the grouping is its state). */
+  durableClaims: DurableClaims;
+  /** How long a unitary trigger's answer waits for its workflow's start (one per process: it counts the starts in flight). */
+  startWait: StartWait;
 }
 
 export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal: Client): ServiceDependencies {
@@ -38,6 +41,7 @@ export function serviceDependencies(config: HeraldConfig, db: HeraldDb, temporal
     apiKeys: new ApiKeyRepository(db),
     auditLog: new AuditLogRepository(db),
     channelConfigurations: new ChannelConfigurationRepository(db),
-    highThroughputClaims: new HighThroughputClaims(db, executions),
+    durableClaims: new DurableClaims(db, executions),
+    startWait: new StartWait(config.temporal.startWaitMs),
   };
 }

@@ -22,8 +22,10 @@ describe('when Temporal is down', () => {
     await server?.teardown();
   });
 
-  it('a trigger answers 503 with Retry-After, health answers 503, and nothing is a 500', async () => {
-    const campaign = await liveCampaign(herald);
+  it('a trigger that waits for its start answers 503 with Retry-After, health answers 503, and nothing is a 500', async () => {
+    // A campaign with steps: its trigger is answered only once its workflow has started (ADR 0011).
+    const campaign = await liveCampaign(herald, { steps: [{ id: 'send', type: 'send' }] });
+    const plain = await liveCampaign(herald);
     await server!.teardown();
     server = undefined;
     const calledAt = Date.now();
@@ -44,5 +46,15 @@ describe('when Temporal is down', () => {
       expect(health.body).toEqual({ type: 'not-ready', title: 'Not ready', status: 503 });
     }
     expect((await herald.request('GET', '/health/live')).status).toBe(200);
+
+    // A campaign without steps: the trigger is accepted from its claim, synced to disk, once
+    // HERALD_START_WAIT_MS is over; its start is tried again, and the orphan sweep starts it if the API cannot.
+    const accepted = await herald.request('POST', '/v1/executions/unitary', {
+      requestId: uniqueRequestId(),
+      campaignId: plain.id,
+      recipients: [{ userId: 'ada@example.com', namespace: 'email' }],
+    });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+    expect((await herald.request('GET', `/v1/executions/${accepted.body.executionId}`)).body.status).toBe('running');
   }, 60_000);
 });

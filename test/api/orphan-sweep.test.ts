@@ -18,8 +18,11 @@ const ada = { userId: 'ada@example.com', namespace: 'email' };
 
 /**
  * Two Heralds on one database, as one deployment: `stranded` is an API whose Temporal is
- * unreachable (a closed proxy), so its claim is written and its workflow never starts; `herald`
- * is the same deployment's worker and API with a short sweep interval and grace.
+ * unreachable (a closed proxy), so its claims are written and their workflows never start;
+ * `herald` is the same deployment's worker and API with a short sweep interval and grace. The
+ * stranded API answers a trigger of a campaign without steps from its claim once
+ * HERALD_START_WAIT_MS is over (ADR 0011), so the sweep owes it a run; a trigger of a campaign
+ * with steps is answered only after its start, 503 here, so the sweep fails it as not-started.
  */
 describe('orphan sweep', () => {
   let dataDir: string;
@@ -28,6 +31,7 @@ describe('orphan sweep', () => {
   let stranded: Herald;
   let temporalProxy: TcpProxy;
   let campaign: { id: string };
+  let withSteps: { id: string };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'herald-orphans-'));
@@ -35,8 +39,9 @@ describe('orphan sweep', () => {
     const env = { ...shared.env, HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '1', HERALD_ORPHAN_GRACE_SECONDS: String(GRACE_SECONDS) };
     herald = await startHerald({ env });
     temporalProxy = await startTcpProxy(inject('temporalAddress'));
-    stranded = await startHerald({ withoutWorker: true, temporalAddress: temporalProxy.address, env });
+    stranded = await startHerald({ withoutWorker: true, temporalAddress: temporalProxy.address, env: { ...env, HERALD_START_WAIT_MS: '50' } });
     campaign = await liveCampaign(herald);
+    withSteps = await liveCampaign(herald, { steps: [{ id: 'send', type: 'send' }] });
   });
   afterAll(async () => {
     await stranded?.stop();
@@ -47,55 +52,76 @@ describe('orphan sweep', () => {
   });
 
   const executionStatus = async (executionId: string) => (await herald.request('GET', `/v1/executions/${executionId}`)).body;
-  const outboxFor = async (executionId: string) =>
-    ((await herald.request('GET', `/v1/outbox?campaignId=${campaign.id}`)).body.items as { executionId: string }[]).filter(
-      (m) => m.executionId === executionId,
-    );
+  const outboxFor = async (executionId: string, campaignId = campaign.id) =>
+    ((await herald.request('GET', `/v1/outbox?campaignId=${campaignId}`)).body.items as { executionId: string }[]).filter((m) => m.executionId === executionId);
   const sweepSchedule = () => herald.client.schedule.getHandle(orphanSweepScheduleId(herald.config.temporal.taskQueue));
 
-  it('fails a claim whose workflow never started as not-started, and leaves a completed execution alone', async () => {
-    await temporalProxy.close();
-    const orphanCall = { requestId: uniqueRequestId('orphan'), campaignId: campaign.id, recipients: [{ ...ada, context: { code: 'late' } }] };
-    const refused = await stranded.request('POST', '/v1/executions/unitary', orphanCall);
-    expect(refused.status).toBe(503);
-    // The client got no executionId and never retries; only the database knows the claim.
-    const claim = await new ExecutionRepository(herald.db).findClaim(orphanCall.requestId);
-    expect(claim).toBeDefined();
-    const orphanId = claim!.executionId;
-    expect((await executionStatus(orphanId)).status).toBe('running');
+  const claimOf = async (requestId: string) => {
+    const claim = await new ExecutionRepository(herald.db).findClaim(requestId);
+    expect(claim, requestId).toBeDefined();
+    return claim!.executionId;
+  };
 
-    // A normal trigger while the orphan ages: its workflow runs and completes it.
+  it('starts the workflow of a trigger answered before its start, fails one of a campaign with steps as not-started, and leaves a completed execution alone', async () => {
+    await temporalProxy.close();
+    const answeredCall = { requestId: uniqueRequestId('answered'), campaignId: campaign.id, recipients: [{ ...ada, context: { code: 'early' } }] };
+    const orphanCall = { requestId: uniqueRequestId('orphan'), campaignId: withSteps.id, recipients: [{ ...ada, context: { code: 'late' } }] };
+    const [answered, refused] = await Promise.all([
+      stranded.request('POST', '/v1/executions/unitary', answeredCall),
+      stranded.request('POST', '/v1/executions/unitary', orphanCall),
+    ]);
+    // Accepted from its claim, synced to disk, while its start could not reach Temporal.
+    expect(answered.status, JSON.stringify(answered.body)).toBe(202);
+    expect(answered.body.executionId).toBe(await claimOf(answeredCall.requestId));
+    // The client got no executionId and never retries; only the database knows the claim.
+    expect(refused.status).toBe(503);
+    const orphanId = await claimOf(orphanCall.requestId);
+    for (const id of [answered.body.executionId, orphanId]) expect((await executionStatus(id)).status).toBe('running');
+
+    // A normal trigger while the two age: its workflow runs and completes it.
     const normal = await herald.request('POST', '/v1/executions/unitary', { requestId: uniqueRequestId('normal'), campaignId: campaign.id, recipients: [ada] });
     expect(normal.status).toBe(202);
     const completed = await herald.waitForExecution(normal.body.executionId);
     expect(completed.status).toBe('completed');
 
-    const swept = await waitFor(
-      `execution ${orphanId} to leave running`,
-      async () => {
-        const execution = await executionStatus(orphanId);
-        return execution.status !== 'running' && execution;
-      },
-      (GRACE_SECONDS + 15) * 1000,
-    );
+    const leftRunning = async (executionId: string) =>
+      waitFor(
+        `execution ${executionId} to leave running`,
+        async () => {
+          const execution = await executionStatus(executionId);
+          return execution.status !== 'running' && execution;
+        },
+        (GRACE_SECONDS + 15) * 1000,
+      );
+    const [run, swept] = await Promise.all([leftRunning(answered.body.executionId), leftRunning(orphanId)]);
+    expect(run).toMatchObject({ status: 'completed', recipients: [{ userId: 'ada@example.com', status: 'sent', messageId: expect.any(String) }] });
+    expect(await outboxFor(answered.body.executionId)).toHaveLength(1);
     expect(swept).toMatchObject({
       status: 'failed',
       reason: 'not-started',
       recipients: [{ userId: 'ada@example.com', status: 'failed', reason: 'not-started' }],
     });
-    expect(Date.parse(swept.completedAt) - Date.parse(swept.createdAt), 'an execution younger than the grace period is never swept').toBeGreaterThanOrEqual(
-      GRACE_SECONDS * 1000,
-    );
+    for (const execution of [run, swept]) {
+      expect(
+        Date.parse(execution.completedAt) - Date.parse(execution.createdAt),
+        'an execution younger than the grace period is never swept',
+      ).toBeGreaterThanOrEqual(GRACE_SECONDS * 1000);
+    }
 
-    // Two more sweeps after the mark, and the completed execution is exactly as it was.
+    // Two more sweeps after, and the three executions are exactly as they were.
     const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
     await waitFor('two more sweeps', async () => (await describeSchedule(sweepSchedule())).info.numActionsTaken >= taken + 2, 10_000);
     expect(await executionStatus(normal.body.executionId)).toEqual(completed);
     expect(await executionStatus(orphanId)).toEqual(swept);
+    expect(await executionStatus(answered.body.executionId)).toEqual(run);
+    expect(await outboxFor(answered.body.executionId)).toHaveLength(1);
+    // A repeat of the answered call is that execution, and sends nothing more.
+    const repeat = await herald.request('POST', '/v1/executions/unitary', answeredCall);
+    expect([repeat.status, repeat.body.executionId, repeat.headers.get('idempotency-replay')]).toEqual([202, answered.body.executionId, 'true']);
     // Even asked directly, as a sweep racing the workflow's own completion would, it keeps its outcome.
     expect(await new ExecutionRepository(herald.db).failIfRunning(normal.body.executionId, 'not-started')).toBe(false);
     expect(await executionStatus(normal.body.executionId)).toEqual(completed);
-  }, 60_000);
+  }, 90_000);
 
   it('shows each sweep in Temporal, with what it checked and marked', async () => {
     const description = await describeSchedule(sweepSchedule());
@@ -109,16 +135,17 @@ describe('orphan sweep', () => {
     expect(runs[0]!.workflowId.startsWith(`${orphanSweepScheduleId(herald.config.temporal.taskQueue)}-`)).toBe(true);
     const results: OrphanSweepTotals[] = await Promise.all(runs.map((run) => run.result()));
     for (const result of results) expect(result).toEqual({ checked: expect.any(Number), marked: expect.any(Number), batches: 1 });
-    // The orphan is the only execution of this deployment ever left running past the grace period,
-    // and the run that closed it is among the last few.
+    // The two claims the stranded API left are the only executions of this deployment ever left
+    // running past the grace period, and the runs that looked at them are among the last few: one
+    // was started, the other marked.
     expect(results.reduce((sum, r) => sum + r.marked, 0)).toBe(1);
-    expect(results.reduce((sum, r) => sum + r.checked, 0)).toBe(1);
+    expect(results.reduce((sum, r) => sum + r.checked, 0)).toBe(2);
   });
 
   it('a retry with the same requestId afterwards delivers once and ends completed', async () => {
     const [orphan] = await herald.db.selectFrom('executions').select(['id', 'request_id']).where('failure_reason', '=', 'not-started').execute();
     expect(orphan).toBeDefined();
-    const retryCall = { requestId: orphan!.request_id, campaignId: campaign.id, recipients: [{ ...ada, context: { code: 'late' } }] };
+    const retryCall = { requestId: orphan!.request_id, campaignId: withSteps.id, recipients: [{ ...ada, context: { code: 'late' } }] };
     const retried = await herald.request('POST', '/v1/executions/unitary', retryCall);
     expect(retried.status).toBe(202);
     expect(retried.body.executionId).toBe(orphan!.id);
@@ -140,7 +167,7 @@ describe('orphan sweep', () => {
     const taken = (await describeSchedule(sweepSchedule())).info.numActionsTaken;
     await waitFor('two more sweeps', async () => (await describeSchedule(sweepSchedule())).info.numActionsTaken >= taken + 2, 10_000);
     expect(await executionStatus(orphan!.id)).toEqual(completed);
-    expect(await outboxFor(orphan!.id)).toHaveLength(1);
+    expect(await outboxFor(orphan!.id, withSteps.id)).toHaveLength(1);
   });
 
   it('is created once: workers never change it, even with another interval; the deploy step configures it in place', async () => {

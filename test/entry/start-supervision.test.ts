@@ -241,31 +241,35 @@ describe('npm start supervises the Temporal dev server, the worker and the API',
     );
   }, 300_000);
 
-  it('/health/ready answers 503 while Temporal does not answer and 200 once it does again', async () => {
+  it('/health/ready answers 503 while Temporal does not answer and 200 once it does again; a trigger meanwhile is accepted and runs', async () => {
     const [server] = part('temporal');
     const [trigger] = planTriggers(campaignId, 'frozen', 1, 1);
     // Frozen, not dead: the supervisor has nothing to restart, and the server is unreachable until SIGCONT.
+    let acceptedId: string | undefined;
     process.kill(server!.pid, 'SIGSTOP');
     try {
       await waitFor('/health/ready to answer 503', async () => (await request('GET', '/health/ready')).status === 503, 30_000);
       const { body } = await request('GET', '/health/ready');
       expect(body).toEqual({ type: 'not-ready', title: 'Not ready', status: 503 });
-      // A trigger meanwhile: 503 with Retry-After, for the client to send it again.
-      const refused = await fetch(`${baseUrl}/v1/executions/unitary`, {
+      // A trigger meanwhile is accepted from its claim, synced to disk, once HERALD_START_WAIT_MS
+      // is over (ADR 0011): the API tries its start again until Temporal answers.
+      const accepted = await fetch(`${baseUrl}/v1/executions/unitary`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(trigger),
       });
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(accepted.status).toBe(202);
+      acceptedId = ((await accepted.json()) as { executionId: string }).executionId;
     } finally {
       process.kill(server!.pid, 'SIGCONT');
     }
     await waitFor('/health/ready to answer 200', async () => (await request('GET', '/health/ready')).status === 200, 30_000);
     expect(part('temporal').map((c) => c.pid)).toEqual([server!.pid]);
+    // Sent again, it is the same execution, which its retried start runs.
     const { executionId } = await triggerWithRetry(baseUrl, trigger!);
+    expect(executionId).toBe(acceptedId);
     const execution = await waitFor(
-      'the refused trigger, sent again, to finish',
+      'the trigger accepted meanwhile to finish',
       async () => {
         const { body } = await request('GET', `/v1/executions/${executionId}`);
         return body.status !== 'running' && body;

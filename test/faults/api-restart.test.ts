@@ -1,8 +1,7 @@
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { executionWorkflowId } from '../../workflows/workflow-ids';
 import { startFakeResend, type FakeResend } from '../support/fake-resend';
 import { sleep, startProcessStack, waitFor, type ProcessStack } from '../support/process-stack';
+import { killApiWithStartsHeld } from './support/api-kill';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 import {
   attemptSummary,
@@ -62,22 +61,8 @@ describe('API killed with SIGKILL while calls are in flight', () => {
     );
     // Still stuck on the workflow start: nothing was answered yet.
     await sleep(300);
-    await stack.api.kill('SIGKILL');
-    // Only then let bytes through again, so none of the dead process's held calls reaches Temporal.
-    await waitFor("the dead API's connections to Temporal to close", () => temporalProxy.connections() === 0, 5_000);
-    temporalProxy.resume();
     // The crash hit the gap between claim and start: none of these workflows exists.
-    const connection = await Connection.connect({ address: inject('temporalAddress') });
-    try {
-      const client = new Client({ connection });
-      for (const t of inFlight) {
-        await expect(client.workflow.getHandle(executionWorkflowId(campaignId, t.requestId)).describe(), t.requestId).rejects.toBeInstanceOf(
-          WorkflowNotFoundError,
-        );
-      }
-    } finally {
-      await connection.close();
-    }
+    await killApiWithStartsHeld(stack, temporalProxy, campaignId, inFlight);
     // Meanwhile the clients see connection errors and retry against a port nobody listens on.
     await sleep(500);
     await stack.api.start();

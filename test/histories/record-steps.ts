@@ -37,6 +37,7 @@ import { registerSearchAttributes } from '../../temporal/search-attributes';
 import { resolveTestServerExecutable } from '../../temporal/test-server-binary';
 import { executionWorkflowId } from '../../workflows/workflow-ids';
 import { type ApiResponse, requestJson } from '../support/http-json';
+import { TEST_START_WAIT_MS } from '../support/test-start-wait';
 
 const historiesDir = fileURLToPath(new URL('.', import.meta.url));
 const TASK_QUEUE = 'herald-record-steps-histories';
@@ -329,6 +330,7 @@ async function main(): Promise<void> {
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     PORT: '1',
     HERALD_SMS_PROVIDER: 'outbox',
+    HERALD_START_WAIT_MS: TEST_START_WAIT_MS,
   });
   config.http.port = 0;
   const db = await openMigratedDatabase(config.database);

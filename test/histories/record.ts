@@ -52,6 +52,7 @@ import { HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-t
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
 import { listenOnLoopback, readBody } from '../support/loopback-server';
+import { TEST_START_WAIT_MS } from '../support/test-start-wait';
 
 const historiesDir = fileURLToPath(new URL('.', import.meta.url));
 const TASK_QUEUE = 'herald-record-histories';
@@ -346,12 +347,13 @@ async function activationStopped(ctx: Ctx): Promise<void> {
 
 /**
  * (f) The orphan sweep, in batches of one: an execution claimed an hour ago whose workflow never
- * started (marked `not-started`), one whose workflow exists and is still waiting for a worker
+ * started (marked `not-started`: its campaign has steps, so its call was never answered before
+ * its start; one without steps would be started instead, ADR 0011), one whose workflow exists and is still waiting for a worker
  * (left alone), then an empty batch. The claims are written as the API writes them; only their
  * age is set back, so the run needs no real grace period.
  */
 async function sweepOrphanedExecutionsScenario(ctx: Ctx): Promise<void> {
-  const campaign = await createCampaign(ctx, { name: 'Orphans (replay fixture)' });
+  const campaign = await createCampaign(ctx, { name: 'Orphans (replay fixture)', steps: [{ id: 'send', type: 'send' }] });
   await activate(ctx, campaign.id);
   const executions = new ExecutionRepository(ctx.db);
   const claim = async (requestId: string) => {
@@ -630,6 +632,7 @@ async function main(): Promise<void> {
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     PORT: '1',
     HERALD_WEBHOOKS_ALLOW_PRIVATE: 'true',
+    HERALD_START_WAIT_MS: TEST_START_WAIT_MS,
   });
   config.http.port = 0;
   const db = await openMigratedDatabase(config.databasePath);

@@ -20,7 +20,8 @@ import { replicaAttemptSummary, startReplicaStack, triggerViaReplicas, type Repl
  * runs in both suites: on the SQLite suite it starts a PostgreSQL server of its own.
  *
  * The tests build on each other, in order: the four processes start at once on an empty database;
- * the same requestId reaches both APIs at the same moment; an orphaned claim is swept; then a load
+ * the same requestId reaches both APIs at the same moment; a claim answered but never started is
+ * started by the sweep; then a load
  * spread over both APIs loses one API and one worker to SIGKILL. Every message of every test is
  * checked against the fake provider at the end of each test: exactly one delivery per
  * (execution, recipient), and nothing else.
@@ -184,28 +185,29 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
     expectNoCrash();
   }, 240_000);
 
-  it('the orphan sweep closes a claim whose workflow never started once, and a retry at the other API delivers it once', async () => {
-    // A third API whose Temporal goes away: its claim is written, its workflow never starts.
+  it('the orphan sweep starts, once, a trigger an API answered from its claim but never started, and a repeat at the other API is that execution', async () => {
+    // A third API whose Temporal goes away: its claim is written and answered (ADR 0011), its workflow never starts.
     const temporalProxy: TcpProxy = await startTcpProxy(inject('temporalAddress'));
-    const stranded = await stack.addApi('api-stranded', { TEMPORAL_ADDRESS: temporalProxy.address });
+    const stranded = await stack.addApi('api-stranded', { TEMPORAL_ADDRESS: temporalProxy.address, HERALD_START_WAIT_MS: '50' });
     let orphanId: string;
     const [orphanCall] = planTriggers(campaignId, 'orphan', 1, 2, 1) as [PlannedTrigger];
     try {
       await stranded.process.start();
       await temporalProxy.close();
-      const refused = await stranded.request('POST', '/v1/executions/unitary', orphanCall);
-      expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+      const answered = await stranded.request('POST', '/v1/executions/unitary', orphanCall);
+      expect(answered.status, JSON.stringify(answered.body)).toBe(202);
       orphanId = (await claimedExecutions(stack.database)).get(orphanCall.requestId)!;
-      expect(orphanId).toBeDefined();
+      expect(answered.body.executionId).toBe(orphanId);
     } finally {
+      // It stops with its start still failing: only the sweep can start it now.
       await stranded.process.stop();
       await temporalProxy.close().catch(() => {});
     }
     expect(stranded.process.unexpectedExits(), stranded.process.output()).toEqual([]);
     expect((await stack.apis[0]!.request('GET', `/v1/executions/${orphanId}`)).body.status).toBe('running');
 
-    const swept = await waitFor(
-      `the sweep to close ${orphanId}`,
+    const completed = await waitFor(
+      `the sweep to start ${orphanId} and its workflow to complete it`,
       async () => {
         const { body } = await stack.apis[1]!.request('GET', `/v1/executions/${orphanId}`);
         return body.status !== 'running' && body;
@@ -213,57 +215,38 @@ describe('two APIs and two workers on one PostgreSQL and one Temporal', () => {
       (GRACE_SECONDS + 90) * 1000,
       500,
     );
-    expect(swept).toMatchObject({
-      status: 'failed',
-      reason: 'not-started',
-      recipients: orphanCall.recipients.map(({ userId }) => ({ userId, status: 'failed', reason: 'not-started' })),
+    expect(completed).toMatchObject({
+      status: 'completed',
+      recipients: orphanCall.recipients.map(({ userId }) => ({ userId, status: 'sent' })),
     });
-    expect(fake.deliveries).toHaveLength(messageCount());
-
-    // The client retries later, at the other API: the same execution runs and completes.
-    const retried = await triggerViaReplicas(urls(), orphanCall, { first: 1 });
-    expect(retried.executionId).toBe(orphanId);
-    const completed = await waitFor(
-      `${orphanId} to complete after the retry`,
-      async () => {
-        const { body } = await stack.apis[0]!.request('GET', `/v1/executions/${orphanId}`);
-        return body.status === 'completed' && body;
-      },
-      90_000,
-      250,
+    expect(Date.parse(completed.completedAt) - Date.parse(completed.createdAt), 'started by the sweep, past the grace period').toBeGreaterThanOrEqual(
+      GRACE_SECONDS * 1000,
     );
     executions.set(orphanId, completed);
     delivered.push({ executionId: orphanId, trigger: orphanCall });
+    expectAllDeliveredOnce();
 
-    // Every sweep run so far, whichever worker ran it, marked exactly one execution: the orphan.
+    // The client repeats the call at the other API: the same execution, nothing sent again.
+    const retried = await triggerViaReplicas(urls(), orphanCall, { first: 1 });
+    expect(retried.executionId).toBe(orphanId);
+
+    // No sweep run, whichever worker ran it, failed an execution: the one it found, it started.
     const client = await stack.temporalClient();
     try {
-      const markedInAll = async () => {
-        const runs: Promise<OrphanSweepTotals>[] = [];
-        for await (const run of client.workflow.list({
-          query: `WorkflowType = 'sweepOrphanedExecutions' AND TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Completed'`,
-        })) {
-          runs.push(client.workflow.getHandle(run.workflowId, run.runId).result());
-        }
-        const totals = await Promise.all(runs);
-        return { runs: totals.length, marked: totals.reduce((sum, t) => sum + t.marked, 0) };
-      };
-      const found = await waitFor(
-        'the sweep run that marked the orphan to be listed',
-        async () => {
-          const totals = await markedInAll();
-          return totals.marked >= 1 && totals;
-        },
-        30_000,
-        1_000,
-      );
-      console.info(`[replicas] ${found.runs} sweep runs, ${found.marked} execution marked`);
-      expect(found.marked).toBe(1);
+      const runs: Promise<OrphanSweepTotals>[] = [];
+      for await (const run of client.workflow.list({
+        query: `WorkflowType = 'sweepOrphanedExecutions' AND TaskQueue = '${stack.taskQueue}' AND ExecutionStatus = 'Completed'`,
+      })) {
+        runs.push(client.workflow.getHandle(run.workflowId, run.runId).result());
+      }
+      const totals = await Promise.all(runs);
+      console.info(`[replicas] ${totals.length} sweep runs, ${totals.reduce((sum, t) => sum + t.checked, 0)} executions checked`);
+      expect(totals.reduce((sum, t) => sum + t.marked, 0)).toBe(0);
     } finally {
       await client.connection.close();
     }
 
-    // A second retry, at the first API, changes nothing.
+    // A second repeat, at the first API, changes nothing.
     expect((await triggerViaReplicas(urls(), orphanCall, { first: 0 })).executionId).toBe(orphanId);
     await sleep(SWEEP_INTERVAL_SECONDS * 1000 * 2);
     expect((await stack.apis[1]!.request('GET', `/v1/executions/${orphanId}`)).body).toEqual(completed);

@@ -24,6 +24,7 @@ import { emailCampaign } from './campaigns';
 import { requestJson } from './http-json';
 import { freePort } from './process-stack';
 import { randomPayloadKeys } from './payload-keys';
+import { TEST_START_WAIT_MS } from './test-start-wait';
 
 export const CHROMIUM_PATH = process.env.HERALD_CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -77,6 +78,7 @@ export async function runCodecUiCheck(options: {
       TEMPORAL_TASK_QUEUE: 'herald-codec-ui',
       HERALD_PAYLOAD_KEYS: randomPayloadKeys('codec-ui'),
       PORT: String(apiPort),
+      HERALD_START_WAIT_MS: TEST_START_WAIT_MS,
     });
     const db = await openMigratedDatabase(config.databasePath);
     cleanups.unshift(() => db.destroy());

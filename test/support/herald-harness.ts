@@ -9,10 +9,12 @@ import { inject } from 'vitest';
 import { loadConfig, type HeraldConfig } from '../../src/config/env';
 import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { serveApi } from '../../src/entry/serve-api';
+import { TEMPORAL_CALL_DEADLINE_MS } from '../../src/temporal-client/connection';
 import { createWorker } from '../../src/worker/create-worker';
 import { heraldDataConverter } from '../../src/temporal-client/data-converter';
 import { requestJson, type ApiResponse } from './http-json';
 import { randomPayloadKeys } from './payload-keys';
+import { TEST_START_WAIT_MS } from './test-start-wait';
 import { createTestDatabase } from './postgres-server';
 import { housekeepingScheduleIds } from '../../workflows/workflow-ids';
 import { registerSearchAttributes } from '../../temporal/search-attributes';
@@ -78,6 +80,7 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     TEMPORAL_ADDRESS: options.timeSkipping?.address ?? options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `herald-test-${randomUUID()}`,
     PORT: '1',
+    HERALD_START_WAIT_MS: TEST_START_WAIT_MS,
     ...(options.encryption !== false && { HERALD_PAYLOAD_KEYS: randomPayloadKeys() }),
     ...options.env,
   });
@@ -135,6 +138,8 @@ export async function startHerald(options: HarnessOptions = {}): Promise<Herald>
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // As the API does when it stops: its starts answered before they succeeded get their deadline to end.
+      await server.startsSettled(TEMPORAL_CALL_DEADLINE_MS + 1_000);
       if (worker && !options.timeSkipping) await deleteHousekeepingSchedules(client, config);
       worker?.shutdown();
       await workerRun;

@@ -10,6 +10,7 @@ import { createTestDatabase } from './postgres-server';
 import { freePort } from './free-port';
 
 export { freePort };
+import { TEST_START_WAIT_MS } from './test-start-wait';
 import { requestJson, type ApiResponse } from './http-json';
 
 /**
@@ -270,6 +271,7 @@ export function heraldChildEnv(stack: { dataDir: string; temporalAddress: string
     TEMPORAL_TASK_QUEUE: stack.taskQueue,
     HOST: '127.0.0.1',
     HERALD_PAYLOAD_KEYS: `${stack.payloadKeyId}:${randomBytes(32).toString('base64')}`,
+    HERALD_START_WAIT_MS: TEST_START_WAIT_MS,
   };
 }
 

@@ -5156,7 +5156,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Accepted; delivery runs in the workflow `execution/<campaignId>/<requestId>`. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`. */
+                /** @description Accepted: the call is stored and synced to disk, and delivery runs in the workflow `execution/<campaignId>/<requestId>` (a high-throughput campaign: its partition's dispatcher). A campaign without steps is answered once its workflow has started or after HERALD_START_WAIT_MS (50 ms), while the start goes on. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`. */
                 202: {
                     headers: {
                         /** @description Present, with the value `true`, when this call repeats an earlier one with the same requestId and body: the answer is the first call's and nothing new was started. A repeat that arrives while the first call is still starting its workflow waits for that workflow and then answers the same way; it never starts a second one. */
@@ -10427,7 +10427,7 @@ export interface components {
              */
             kind: "unitary" | "audience";
             /**
-             * @description Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)
+             * @description Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started, for a campaign with steps or an audience or topic run; a retry with the same requestId still runs it; one without steps is started by the orphan sweep instead), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)
              * @example not-started
              */
             reason?: string;
@@ -10608,7 +10608,7 @@ export interface components {
              */
             kind: "unitary" | "audience";
             /**
-             * @description Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)
+             * @description Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started, for a campaign with steps or an audience or topic run; a retry with the same requestId still runs it; one without steps is started by the orphan sweep instead), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)
              * @example not-started
              */
             reason?: string;

@@ -142,7 +142,7 @@ export const ExecutionSchema = z
       .openapi({ description: 'The execution that opened a digest: how many triggers it gathered so far.' }),
     reason: z.string().optional().openapi({
       description:
-        "Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started; a retry with the same requestId still runs it), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)",
+        "Why a failed execution failed: campaign-not-live, campaign-outside-schedule, not-started (its workflow never started, for a campaign with steps or an audience or topic run; a retry with the same requestId still runs it; one without steps is started by the orphan sweep instead), workflow-terminated / workflow-timed-out / workflow-failed / workflow-cancelled (its workflow ended without closing it), or internal-error: … (Herald's database stayed unavailable)",
       example: 'not-started',
     }),
     createdAt: z.string(),
@@ -198,7 +198,7 @@ export const triggerUnitary = createRoute({
   responses: {
     202: {
       description:
-        'Accepted; delivery runs in the workflow `execution/<campaignId>/<requestId>`. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.',
+        "Accepted: the call is stored and synced to disk, and delivery runs in the workflow `execution/<campaignId>/<requestId>` (a high-throughput campaign: its partition's dispatcher). A campaign without steps is answered once its workflow has started or after HERALD_START_WAIT_MS (50 ms), while the start goes on. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.",
       headers: idempotencyReplayResponseHeader,
       content: { 'application/json': { schema: AcceptedSchema } },
     },

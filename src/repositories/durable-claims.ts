@@ -8,22 +8,29 @@ const ROWS_PER_INSERT = 200;
 /** Calls per group: one transaction, one sync. */
 const MAX_GROUP = 500;
 
+/** The calls of a group that a high-throughput dispatcher drains. */
+const queued = (calls: Waiting[]) => calls.filter((call): call is Waiting & { partition: number } => call.partition !== undefined);
+
 interface Waiting {
   execution: NewExecution;
-  partition: number;
+  /** A high-throughput trigger's dispatch partition: its claim also queues it there. */
+  partition: number | undefined;
   resolve(claim: ExecutionClaim): void;
   reject(error: unknown): void;
 }
 
 /**
- * The high-throughput accept path's claims, committed in groups (ADR 0010): the calls that arrive
+ * Claims synced to disk before the call is answered, committed in groups: the calls that arrive
  * while a commit is under way wait and go together in the next one, a transaction synced to disk
- * (`durableTransaction`), so a 202 means committed and the sync is paid once per group rather
- * than once per call. A claim is what `ExecutionRepository.claim` does for one call: the execution,
- * its pending deliveries and its queue row, or the earlier claim of its requestId (a repeat, or a
- * conflict when the body differs). One instance per process: the grouping is its state.
+ * (`durableTransaction`), so the sync is paid once per group rather than once per call. Two accept
+ * paths answer from such a claim: high-throughput triggers (ADR 0010), whose claim also queues
+ * them for their partition's dispatcher, and unitary triggers whose workflow start is answered
+ * without waiting for it (ADR 0011). A claim is what `ExecutionRepository.claim` does for one
+ * call: the execution and its pending deliveries (and the queue row), or the earlier claim of its
+ * requestId (a repeat, or a conflict when the body differs). One instance per process: the
+ * grouping is its state.
  */
-export class HighThroughputClaims {
+export class DurableClaims {
   private waiting: Waiting[] = [];
   private committing = false;
 
@@ -32,7 +39,8 @@ export class HighThroughputClaims {
     private readonly executions: Pick<ExecutionRepository, 'findClaim'>,
   ) {}
 
-  claim(execution: NewExecution, partition: number): Promise<ExecutionClaim> {
+  /** With a partition, the claim also queues the trigger for that high-throughput dispatcher. */
+  claim(execution: NewExecution, partition?: number): Promise<ExecutionClaim> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ execution, partition, resolve, reject });
       if (!this.committing) {
@@ -80,7 +88,7 @@ export class HighThroughputClaims {
       )) {
         await trx.insertInto('deliveries').values(part).execute();
       }
-      for (const part of chunks(winners, ROWS_PER_INSERT)) {
+      for (const part of chunks(queued(winners), ROWS_PER_INSERT)) {
         await trx
           .insertInto('ht_triggers')
           .values(part.map((call) => queueRow(call.execution.id, call.partition, now)))

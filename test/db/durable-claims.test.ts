@@ -1,6 +1,7 @@
 /**
- * The high-throughput accept path's group commit (src/repositories/high-throughput-claims.ts,
- * ADR 0010) on an SQLite file in process: calls that arrive together share one synced
+ * The group commit of claims answered before any workflow runs them (src/repositories/durable-claims.ts:
+ * high-throughput triggers, ADR 0010, and unitary triggers answered before their start, ADR 0011)
+ * on an SQLite file in process: calls that arrive together share one synced
  * transaction; a requestId claimed twice, in the same group or across groups, gives one
  * execution (a repeat with the same body, a conflict with another).
  */
@@ -13,7 +14,7 @@ import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { durableTransaction } from '../../src/db/dialect';
 import { CampaignRepository } from '../../src/repositories/campaigns';
 import { ExecutionRepository, type NewExecution } from '../../src/repositories/executions';
-import { HighThroughputClaims } from '../../src/repositories/high-throughput-claims';
+import { DurableClaims } from '../../src/repositories/durable-claims';
 
 let counter = 0;
 /** The campaign the executions belong to (executions reference it). */
@@ -30,10 +31,10 @@ const execution = (requestId: string, requestHash = 'hash-a'): NewExecution => (
   context: { orderId: requestId },
 });
 
-describe('HighThroughputClaims', () => {
+describe('DurableClaims', () => {
   let db: HeraldDb;
   let dir: string;
-  let claims: HighThroughputClaims;
+  let claims: DurableClaims;
   let transactions = 0;
 
   beforeAll(async () => {
@@ -54,7 +55,7 @@ describe('HighThroughputClaims', () => {
       transactions++;
       return connection();
     };
-    claims = new HighThroughputClaims(db, new ExecutionRepository(db));
+    claims = new DurableClaims(db, new ExecutionRepository(db));
   });
   afterAll(async () => {
     await db?.destroy();
@@ -72,6 +73,17 @@ describe('HighThroughputClaims', () => {
     const queued = await db.selectFrom('ht_triggers').select(['execution_id', 'dispatch_partition']).where('execution_id', 'in', ids).execute();
     expect(queued).toHaveLength(50);
     expect(new Set(queued.map((q) => q.dispatch_partition))).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it('queues only the claims given a partition: a unitary trigger answered before its start has no dispatcher', async () => {
+    const unitary = execution('no-partition');
+    const queuedCall = execution('with-partition');
+    const results = await Promise.all([claims.claim(unitary), claims.claim(queuedCall, 2)]);
+    expect(results.map((r) => r.kind)).toEqual(['created', 'created']);
+    expect(await db.selectFrom('deliveries').select('execution_id').where('execution_id', 'in', [unitary.id, queuedCall.id]).execute()).toHaveLength(2);
+    expect(await db.selectFrom('ht_triggers').select('execution_id').where('execution_id', 'in', [unitary.id, queuedCall.id]).execute()).toEqual([
+      { execution_id: queuedCall.id },
+    ]);
   });
 
   it('gives one execution to a requestId claimed twice in one group: the same body repeats it, another conflicts', async () => {
