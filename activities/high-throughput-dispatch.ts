@@ -107,14 +107,21 @@ function profileFreeSteps(renderer: TemplateRenderer): PreparationSteps {
 export function highThroughputDispatchActivities(deps: HighThroughputDispatchDependencies) {
   const steps = profileFreeSteps(deps.renderer);
 
-  async function campaignsOf(triggers: QueuedTrigger[]): Promise<Map<string, Campaign>> {
+  /**
+   * Each campaign version the batch's triggers were accepted under, with the campaign as it is now
+   * (its status and schedule decide whether the batch still sends): one read of the campaign for
+   * both, unless the version is no longer the live one.
+   */
+  async function campaignsOf(triggers: QueuedTrigger[]): Promise<Map<string, { campaign: Campaign; live: Campaign }>> {
     const keys = [...new Set(triggers.map((t) => `${t.campaignId}@${t.campaignVersion}`))];
-    const found = new Map<string, Campaign>();
+    const found = new Map<string, { campaign: Campaign; live: Campaign }>();
     for (const key of keys) {
       const at = key.lastIndexOf('@');
-      const campaign = await deps.campaigns.getAtVersion(key.slice(0, at), Number(key.slice(at + 1)));
-      if (!campaign) throw ApplicationFailure.nonRetryable(`Campaign ${key} does not exist`, 'CampaignNotFound');
-      found.set(key, campaign);
+      const [id, version] = [key.slice(0, at), Number(key.slice(at + 1))];
+      const live = await deps.campaigns.get(id);
+      const campaign = live && live.version !== version ? await deps.campaigns.getAtVersion(id, version) : live;
+      if (!live || !campaign) throw ApplicationFailure.nonRetryable(`Campaign ${key} does not exist`, 'CampaignNotFound');
+      found.set(key, { campaign, live });
     }
     return found;
   }
@@ -271,13 +278,12 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
     let failed = 0;
     // Campaign by campaign: each campaign version's email blocks and their keys are the same on every attempt.
     const refused = new Map<string, string>();
-    for (const [key, campaign] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, { campaign, live }] of [...campaigns].sort(([a], [b]) => a.localeCompare(b))) {
       const { rules } = channelOf(campaign.channel);
       const snapshot = toSnapshot(campaign);
       const own = triggers.filter((t) => `${t.campaignId}@${t.campaignVersion}` === key);
       // As a standard trigger's workflow does: a campaign stopped (or past its end) since the call sends nothing more.
-      const live = await deps.campaigns.get(campaign.id);
-      const refusal = live ? triggerRefusal(live.status, live.schedule, Date.now()) : 'campaign-not-live';
+      const refusal = triggerRefusal(live.status, live.schedule, Date.now());
       if (refusal) {
         for (const trigger of own) refused.set(trigger.executionId, refusal);
         failed += own.reduce((n, t) => n + t.recipients.filter((r) => r.status === 'pending').length, 0);

@@ -132,6 +132,8 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
   let renderer: ReturnType<typeof createTemplateRenderer>;
   /** Every sendBatch call: its key and addresses. `loseNext` accepts the next call and then throws, as a lost answer. */
   const calls: { key: string; to: string[] }[] = [];
+  /** The subject of every message sent in a batch. */
+  const subjects: string[] = [];
   let loseNext = false;
   const provider: EmailProvider = {
     name: 'recording',
@@ -140,6 +142,7 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
     },
     async sendBatch(messages, key) {
       calls.push({ key, to: messages.map((m) => m.to) });
+      subjects.push(...messages.map((m) => m.subject));
       if (loseNext) {
         loseNext = false;
         throw new ProviderUnavailableError('answer lost');
@@ -264,6 +267,22 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
     } finally {
       afterClaim = undefined;
     }
+  });
+
+  it('sends a queued trigger with the version it was accepted under, after another version went live', async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Versions' }));
+    const partition = 1;
+    const [executionId] = await accept(activated.body.id, requestIdsIn(partition, 1, 'versions'));
+    // What activating a second version leaves in the campaign's row (the activation workflow's update, not running here).
+    await herald.db
+      .updateTable('campaigns')
+      .set({ version: 2, content: JSON.stringify({ ...activated.body.content, subject: 'Version 2 {{ context.orderId }}' }) })
+      .where('id', '=', activated.body.id)
+      .execute();
+    subjects.length = 0;
+    expect(await dispatch(partition)).toMatchObject({ triggers: 1, sent: 1, failed: 0 });
+    expect(subjects).toEqual([expect.stringMatching(/^Order versions/)]);
+    expect((await herald.request('GET', `/v1/executions/${executionId}`)).body).toMatchObject({ status: 'completed', campaignVersion: 1 });
   });
 
   it('fails, without sending, the queued triggers of a campaign stopped since their call', async () => {
