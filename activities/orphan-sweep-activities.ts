@@ -53,8 +53,9 @@ export interface OrphanSweepDependencies {
   /** Asks Temporal whether an execution's workflow exists. */
   temporal: Client;
   /**
-   * HERALD_ORPHAN_GRACE_SECONDS: must exceed how long the API may still be starting a workflow
-   * after its claim; the config enforces that, so a start in flight is never taken for an orphan.
+   * HERALD_ORPHAN_GRACE_SECONDS: at least 10 s, above the 5 s a call waits for the start it
+   * answers after, so such a start in flight is never failed as an orphan. A start the API answered
+   * before (ADR 0011) may be tried for up to 60 s: the sweep's own start of it joins that one.
    */
   graceSeconds: number;
 }
@@ -63,33 +64,29 @@ export function orphanSweepActivities({ executions, campaigns, temporal, graceSe
   /**
    * Starts the workflow of a unitary trigger whose campaign has no steps (ADR 0011): its call may
    * have been answered 202 from its claim before the start, so it is owed a run. False for any other
-   * execution, which fails as not-started as before (its call was never answered 202 without a workflow).
+   * execution, which fails as not-started as before (its call was never answered 202 without a
+   * workflow), and for one whose start Temporal refuses for good.
    */
   async function startOwedRun(candidate: RunningExecution): Promise<boolean> {
     if (candidate.kind !== 'unitary' || candidate.workflowId !== executionWorkflowId(candidate.campaignId, candidate.requestId)) return false;
+    // Database errors fail the batch, which is tried again: the run stays owed.
     const campaign = await campaigns.getAtVersion(candidate.campaignId, candidate.campaignVersion);
     if (!campaign || (campaign.steps && campaign.steps.length > 0)) return false;
     const ref = { executionId: candidate.executionId, requestId: candidate.requestId, recipientCount: await executions.recipientCount(candidate.executionId) };
-    // The same workflow, input and id as the API's start: a start of the API's still in flight is joined, not doubled.
-    await startExecutionWorkflow(temporal, {
-      campaign,
-      requestId: candidate.requestId,
-      workflowId: candidate.workflowId,
-      taskQueue: activityInfo().taskQueue,
-      start: unitaryExecutionWorkflow(campaign, ref),
-    });
-    return true;
-  }
-
-  /**
-   * Whether the sweep started it. Temporal unavailable: the batch fails and is tried again. Refused
-   * for another reason (the start could never succeed): it fails as not-started, so one such
-   * execution never holds up every later sweep.
-   */
-  async function startedOwedRun(candidate: RunningExecution): Promise<boolean> {
     try {
-      return await startOwedRun(candidate);
+      // The same workflow, input and id as the API's start: a start of the API's still in flight is joined, not doubled.
+      await startExecutionWorkflow(temporal, {
+        campaign,
+        requestId: candidate.requestId,
+        workflowId: candidate.workflowId,
+        taskQueue: activityInfo().taskQueue,
+        start: unitaryExecutionWorkflow(campaign, ref),
+      });
+      return true;
     } catch (error) {
+      // Temporal unavailable or rate-limiting: the batch fails and is tried again. Refused for good
+      // (the start could never succeed): it fails as not-started, so one such execution never holds
+      // up every later sweep.
       if (isTransientTemporalError(error)) throw error;
       log.warn('could not start the workflow of an execution the API had not started', {
         executionId: candidate.executionId,
@@ -128,7 +125,7 @@ export function orphanSweepActivities({ executions, campaigns, temporal, graceSe
           await executions.markWorkflowChecked(candidate.executionId);
           continue;
         }
-        if (state === 'absent' && (await startedOwedRun(candidate))) {
+        if (state === 'absent' && (await startOwedRun(candidate))) {
           // Looked at again after RECHECK_AFTER_SECONDS, like any execution whose workflow runs.
           await executions.markWorkflowChecked(candidate.executionId);
           startedExecutionIds.push(candidate.executionId);

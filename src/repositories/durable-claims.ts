@@ -1,7 +1,15 @@
 import type { HeraldDb } from '../db/database';
 import { durableTransaction } from '../db/dialect';
 import { chunks } from '../domain/chunks';
-import { deliveryRows, executionRow, queueRow, type ExecutionClaim, type ExecutionRepository, type NewExecution } from './executions';
+import {
+  deliveryRows,
+  executionRow,
+  queueRow,
+  type ExecutionClaim,
+  type ExecutionKindColumns,
+  type ExecutionRepository,
+  type NewExecution,
+} from './executions';
 
 /** Rows per INSERT: well under SQLite's limit on bound parameters (32,766) with executions' 15 columns. */
 const ROWS_PER_INSERT = 200;
@@ -15,6 +23,8 @@ interface Waiting {
   execution: NewExecution;
   /** A high-throughput trigger's dispatch partition: its claim also queues it there. */
   partition: number | undefined;
+  /** The kind's own columns of the execution (a trigger's cancellation_key); every row of a multi-row insert names the same columns. */
+  columns: Pick<ExecutionKindColumns, 'cancellation_key'>;
   resolve(claim: ExecutionClaim): void;
   reject(error: unknown): void;
 }
@@ -40,9 +50,9 @@ export class DurableClaims {
   ) {}
 
   /** With a partition, the claim also queues the trigger for that high-throughput dispatcher. */
-  claim(execution: NewExecution, partition?: number): Promise<ExecutionClaim> {
+  claim(execution: NewExecution, partition?: number, columns: Pick<ExecutionKindColumns, 'cancellation_key'> = {}): Promise<ExecutionClaim> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ execution, partition, resolve, reject });
+      this.waiting.push({ execution, partition, columns, resolve, reject });
       if (!this.committing) {
         this.committing = true;
         // After the current turn of the event loop, so calls read off the network together go together.
@@ -75,7 +85,7 @@ export class DurableClaims {
       for (const part of chunks(group, ROWS_PER_INSERT)) {
         const inserted = await trx
           .insertInto('executions')
-          .values(part.map((call) => executionRow(call.execution, now)))
+          .values(part.map((call) => executionRow(call.execution, now, { cancellation_key: null, ...call.columns })))
           .onConflict((oc) => oc.column('request_id').doNothing())
           .returning('id')
           .execute();

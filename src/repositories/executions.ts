@@ -108,6 +108,8 @@ export interface ExecutionClaimRecord {
   executionId: string;
   requestHash: string;
   workflowId: string;
+  /** The campaign version the call was claimed under: a repeat starts that version's workflow. */
+  campaignVersion: number;
   status: ExecutionStatus;
   failureReason?: string;
 }
@@ -318,7 +320,7 @@ export class ExecutionRepository {
   async findClaim(requestId: string): Promise<ExecutionClaimRecord | undefined> {
     const row = await this.db
       .selectFrom('executions')
-      .select(['id', 'request_hash', 'workflow_id', 'status', 'failure_reason'])
+      .select(['id', 'request_hash', 'workflow_id', 'campaign_version', 'status', 'failure_reason'])
       .where('request_id', '=', requestId)
       .executeTakeFirst();
     return (
@@ -326,6 +328,7 @@ export class ExecutionRepository {
         executionId: row.id,
         requestHash: row.request_hash,
         workflowId: row.workflow_id,
+        campaignVersion: row.campaign_version,
         status: row.status,
         ...(row.failure_reason && { failureReason: row.failure_reason }),
       }

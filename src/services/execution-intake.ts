@@ -107,7 +107,7 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   // A campaign without steps (ADR 0011): the claim is synced to disk, and the answer waits for the
   // workflow's start at most HERALD_START_WAIT_MS; the orphan sweep starts what the API did not.
   // Campaigns with steps keep waiting for the start: POST /v1/executions/cancel signals their runs.
-  const answerBeforeStart = !queue && !(campaign.steps && campaign.steps.length > 0) && trigger.cancellationKey === undefined;
+  const answerBeforeStart = !queue && !(campaign.steps && campaign.steps.length > 0);
   return idempotentStart(deps, {
     campaign,
     requestId,
@@ -123,13 +123,20 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
     claim: (identity) => {
       const execution = { ...identity, channel: campaign.channel, recipients: trigger.recipients, ...(trigger.context && { context: trigger.context }) };
       // Synced to disk with the calls around it, in one transaction per group.
+      const columns = trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey };
       if (queue) return deps.durableClaims.claim(execution, queue.partition);
-      if (answerBeforeStart) return deps.durableClaims.claim(execution);
-      return deps.executions.claim(execution, trigger.cancellationKey === undefined ? {} : { cancellation_key: trigger.cancellationKey });
+      if (answerBeforeStart) return deps.durableClaims.claim(execution, undefined, columns);
+      return deps.executions.claim(execution, columns);
     },
     // Ids only: the recipients and context were stored with the claim, keyed by executionId.
     ...(!queue && {
-      workflow: (executionId: string) => unitaryExecutionWorkflow(campaign, { executionId, requestId, recipientCount: trigger.recipients.length }),
+      // A repeat of a call claimed under an older version runs that version's workflow (with or without steps).
+      workflow: async (executionId: string, version: number) =>
+        unitaryExecutionWorkflow(version === campaign.version ? campaign : ((await deps.campaigns.getAtVersion(campaign.id, version)) ?? campaign), {
+          executionId,
+          requestId,
+          recipientCount: trigger.recipients.length,
+        }),
       answerBeforeStart,
     }),
     answer: (executionId, replayed) => {

@@ -61,11 +61,12 @@ export interface IdempotentStart<W extends Workflow, Checked, Answer> {
   /** Records the call with the identity given and the kind's own data; a repository's claim. */
   claim: (identity: ClaimIdentity, checked: Checked) => Promise<ExecutionClaim>;
   /**
-   * The workflow the execution runs. Absent: the claim itself queues the execution for a workflow
+   * The workflow the execution runs, for the campaign version it was claimed under (a repeat's may
+   * be older than the live one). Absent: the claim itself queues the execution for a workflow
    * that already runs (a high-throughput campaign's dispatcher, ADR 0010), so nothing is started,
    * neither by the first call nor by a repeat.
    */
-  workflow?: (executionId: string) => WorkflowToStart<W>;
+  workflow?: (executionId: string, campaignVersion: number) => WorkflowToStart<W> | Promise<WorkflowToStart<W>>;
   /**
    * Runs for a repeat (same body) before its workflow may be started again, however the repeat
    * was found: what the first call may not have finished before it stopped (a topic run's freeze).
@@ -96,19 +97,20 @@ function mayLackWorkflow(claim: ExecutionClaimRecord): boolean {
   return claim.status === 'running' || (claim.status === 'failed' && claim.failureReason === NOT_STARTED_REASON);
 }
 
-function startWorkflow<W extends Workflow>(
+async function startWorkflow<W extends Workflow>(
   deps: ServiceDependencies,
   call: Pick<IdempotentStart<W, unknown, unknown>, 'campaign' | 'requestId' | 'workflow'>,
   executionId: string,
   workflowId: string,
+  campaignVersion: number,
 ): Promise<void> {
-  if (!call.workflow) return Promise.resolve();
-  return startExecutionWorkflow(deps.temporal, {
+  if (!call.workflow) return;
+  await startExecutionWorkflow(deps.temporal, {
     campaign: call.campaign,
     requestId: call.requestId,
     workflowId,
     taskQueue: deps.config.temporal.taskQueue,
-    start: call.workflow(executionId),
+    start: await call.workflow(executionId, campaignVersion),
   });
 }
 
@@ -125,7 +127,7 @@ export async function idempotentStart<W extends Workflow, Checked, Answer>(
     await call.beforeRepeat?.(claim.executionId);
     if (mayLackWorkflow(claim)) {
       if (claim.status === 'failed') await deps.executions.reopenNotStarted(claim.executionId);
-      await startWorkflow(deps, call, claim.executionId, claim.workflowId);
+      await startWorkflow(deps, call, claim.executionId, claim.workflowId, claim.campaignVersion);
     }
     return call.answer(claim.executionId, true);
   };
@@ -155,7 +157,7 @@ export async function idempotentStart<W extends Workflow, Checked, Answer>(
   );
   if (claim.kind === 'conflict') throw requestIdConflict(call.requestId);
   if (claim.kind === 'repeat') return repeat(claim.claim);
-  const start = () => startWorkflow(deps, call, claim.executionId, claim.workflowId);
+  const start = () => startWorkflow(deps, call, claim.executionId, claim.workflowId, call.campaign.version);
   if (call.answerBeforeStart) {
     const { executionId } = claim;
     await deps.startWait.forStart(start, (error) =>

@@ -59,11 +59,15 @@ export class StartWait {
       },
     );
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<'waited'>((resolve) => {
-      timer = setTimeout(resolve, this.waitMs, 'waited');
+    // Answered as the wait ends: a failure from then on is reported, not thrown into a settled race.
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        answered = true;
+        resolve();
+      }, this.waitMs);
     });
     try {
-      if ((await Promise.race([started, waited])) === 'waited') answered = true;
+      await Promise.race([started, waited]);
     } finally {
       clearTimeout(timer);
     }

@@ -6,7 +6,7 @@ import { ExecutionRepository } from '../../src/repositories/executions';
 import { ensureOrphanSweepSchedule } from '../../src/worker/orphan-sweep-schedule';
 import { describeSchedule } from '../support/schedule-description';
 import type { OrphanSweepTotals } from '../../workflows/sweep-orphaned-executions';
-import { activationWorkflowId, orphanSweepScheduleId } from '../../workflows/workflow-ids';
+import { activationWorkflowId, executionWorkflowId, orphanSweepScheduleId } from '../../workflows/workflow-ids';
 import { startTcpProxy, type TcpProxy } from '../faults/support/tcp-proxy';
 import { waitFor } from '../support/process-stack';
 import { liveCampaign, uniqueRequestId } from '../support/campaigns';
@@ -168,6 +168,24 @@ describe('orphan sweep', () => {
     await waitFor('two more sweeps', async () => (await describeSchedule(sweepSchedule())).info.numActionsTaken >= taken + 2, 10_000);
     expect(await executionStatus(orphan!.id)).toEqual(completed);
     expect(await outboxFor(orphan!.id, withSteps.id)).toHaveLength(1);
+  });
+
+  it('a repeat of a call answered before its start runs the version the call was claimed under, after a version with steps went live', async () => {
+    const versioned = await liveCampaign(herald);
+    await temporalProxy.close();
+    const call = { requestId: uniqueRequestId('versioned'), campaignId: versioned.id, recipients: [{ ...ada, context: { code: 'v1' } }] };
+    const answered = await stranded.request('POST', '/v1/executions/unitary', call);
+    expect(answered.status, JSON.stringify(answered.body)).toBe(202);
+    // A second version, with a step, goes live before anything starts the first call's run.
+    expect((await herald.request('PATCH', `/v1/campaigns/${versioned.id}`, { steps: [{ id: 'send', type: 'send' }] })).status).toBe(200);
+    expect((await herald.request('POST', `/v1/campaigns/${versioned.id}/activate`)).body).toMatchObject({ status: 'live', version: 2 });
+    const repeat = await herald.request('POST', '/v1/executions/unitary', call);
+    expect([repeat.status, repeat.body.executionId, repeat.headers.get('idempotency-replay')]).toEqual([202, answered.body.executionId, 'true']);
+    // Version 1's workflow, which sends; version 2's would read version 1's (empty) steps and send nothing.
+    expect((await herald.client.workflow.getHandle(executionWorkflowId(versioned.id, call.requestId)).describe()).type).toBe('triggerExecution');
+    const done = await herald.waitForExecution(answered.body.executionId);
+    expect(done).toMatchObject({ status: 'completed', campaignVersion: 1, recipients: [{ userId: 'ada@example.com', status: 'sent' }] });
+    expect(await outboxFor(answered.body.executionId, versioned.id)).toHaveLength(1);
   });
 
   it('is created once: workers never change it, even with another interval; the deploy step configures it in place', async () => {

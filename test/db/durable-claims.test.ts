@@ -75,11 +75,20 @@ describe('DurableClaims', () => {
     expect(new Set(queued.map((q) => q.dispatch_partition))).toEqual(new Set([0, 1, 2, 3]));
   });
 
-  it('queues only the claims given a partition: a unitary trigger answered before its start has no dispatcher', async () => {
+  it('queues only the claims given a partition (a unitary trigger answered before its start has no dispatcher), and keeps a cancellation key', async () => {
     const unitary = execution('no-partition');
+    const withKey = execution('no-partition-with-key');
     const queuedCall = execution('with-partition');
-    const results = await Promise.all([claims.claim(unitary), claims.claim(queuedCall, 2)]);
-    expect(results.map((r) => r.kind)).toEqual(['created', 'created']);
+    // In one group, so in one multi-row insert: with and without a cancellation key.
+    const results = await Promise.all([claims.claim(unitary), claims.claim(withKey, undefined, { cancellation_key: 'order-7' }), claims.claim(queuedCall, 2)]);
+    expect(results.map((r) => r.kind)).toEqual(['created', 'created', 'created']);
+    const keys = await db.selectFrom('executions').select(['id', 'cancellation_key']).where('id', 'in', [unitary.id, withKey.id]).orderBy('id').execute();
+    expect(keys).toEqual(
+      [
+        { id: unitary.id, cancellation_key: null },
+        { id: withKey.id, cancellation_key: 'order-7' },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
     expect(await db.selectFrom('deliveries').select('execution_id').where('execution_id', 'in', [unitary.id, queuedCall.id]).execute()).toHaveLength(2);
     expect(await db.selectFrom('ht_triggers').select('execution_id').where('execution_id', 'in', [unitary.id, queuedCall.id]).execute()).toEqual([
       { execution_id: queuedCall.id },

@@ -5156,7 +5156,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Accepted: the call is stored and synced to disk, and delivery runs in the workflow `execution/<campaignId>/<requestId>` (a high-throughput campaign: its partition's dispatcher). A campaign without steps is answered once its workflow has started or after HERALD_START_WAIT_MS (50 ms), while the start goes on. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`. */
+                /** @description Accepted: the call is kept, and delivery runs in the workflow `execution/<campaignId>/<requestId>` (a high-throughput campaign: its partition's dispatcher). A campaign without steps is answered, its claim synced to disk, once its workflow has started or after HERALD_START_WAIT_MS (50 ms) while the start goes on; a campaign with steps once its workflow has started. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`. */
                 202: {
                     headers: {
                         /** @description Present, with the value `true`, when this call repeats an earlier one with the same requestId and body: the answer is the first call's and nothing new was started. A repeat that arrives while the first call is still starting its workflow waits for that workflow and then answers the same way; it never starts a second one. */

@@ -198,7 +198,7 @@ export const triggerUnitary = createRoute({
   responses: {
     202: {
       description:
-        "Accepted: the call is stored and synced to disk, and delivery runs in the workflow `execution/<campaignId>/<requestId>` (a high-throughput campaign: its partition's dispatcher). A campaign without steps is answered once its workflow has started or after HERALD_START_WAIT_MS (50 ms), while the start goes on. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.",
+        "Accepted: the call is kept, and delivery runs in the workflow `execution/<campaignId>/<requestId>` (a high-throughput campaign: its partition's dispatcher). A campaign without steps is answered, its claim synced to disk, once its workflow has started or after HERALD_START_WAIT_MS (50 ms) while the start goes on; a campaign with steps once its workflow has started. A repeat with the same requestId and body answers the same execution, with `Idempotency-Replay: true`.",
       headers: idempotencyReplayResponseHeader,
       content: { 'application/json': { schema: AcceptedSchema } },
     },
