@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { orphanSweepActivities } from '../../activities/orphan-sweep-activities';
+import { CampaignRepository } from '../../src/repositories/campaigns';
 import { ExecutionRepository } from '../../src/repositories/executions';
 import { ensureOrphanSweepSchedule } from '../../src/worker/orphan-sweep-schedule';
 import { describeSchedule } from '../support/schedule-description';
@@ -280,5 +283,69 @@ describe('orphan sweep', () => {
     } finally {
       await idle.stop();
     }
+  });
+});
+
+/**
+ * The sweep's activity itself, on a Herald of its own with no worker (so no scheduled sweep races
+ * it): a run owed to an execution whose call may have been answered before its start (ADR 0011)
+ * stays owed when the database fails under the batch, and the next batch starts it.
+ */
+describe('the orphan sweep, when the database fails under a batch', () => {
+  let alone: Herald;
+  beforeAll(async () => {
+    alone = await startHerald({ withoutWorker: true });
+  });
+  afterAll(async () => {
+    await alone?.stop();
+  });
+
+  it('fails the batch, to be tried again, leaves the owed run running, and the next batch starts it', async () => {
+    const campaign = await liveCampaign(alone);
+    const requestId = uniqueRequestId('db-blip');
+    const executionId = `exec-${requestId}`;
+    const executions = new ExecutionRepository(alone.db);
+    const workflowId = executionWorkflowId(campaign.id, requestId);
+    const claimed = await executions.claim({
+      id: executionId,
+      requestId,
+      requestHash: 'x',
+      campaignId: campaign.id,
+      campaignVersion: campaign.version,
+      workflowId,
+      channel: 'email',
+      recipients: [ada],
+    });
+    expect(claimed.kind).toBe('created');
+    await alone.db
+      .updateTable('executions')
+      .set({ created_at: new Date(Date.now() - 3_600_000).toISOString() })
+      .where('id', '=', executionId)
+      .execute();
+    const environment = new MockActivityEnvironment({ taskQueue: alone.config.temporal.taskQueue });
+
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const failing = orphanSweepActivities({
+      executions,
+      campaigns: {
+        getAtVersion: async () => {
+          throw busy;
+        },
+      },
+      temporal: alone.client,
+      graceSeconds: GRACE_SECONDS,
+    });
+    await expect(environment.run(failing.markNeverStartedExecutions, { batchSize: 10 })).rejects.toThrow('database is locked');
+    expect((await alone.request('GET', `/v1/executions/${executionId}`)).body.status).toBe('running');
+
+    const healthy = orphanSweepActivities({ executions, campaigns: new CampaignRepository(alone.db), temporal: alone.client, graceSeconds: GRACE_SECONDS });
+    expect(await environment.run(healthy.markNeverStartedExecutions, { batchSize: 10 })).toMatchObject({
+      checked: 1,
+      started: 1,
+      startedExecutionIds: [executionId],
+      marked: 0,
+    });
+    expect((await alone.client.workflow.getHandle(workflowId).describe()).type).toBe('triggerExecution');
+    await alone.client.workflow.getHandle(workflowId).terminate('test done: no worker polls this queue');
   });
 });
