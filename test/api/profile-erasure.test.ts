@@ -150,9 +150,11 @@ describe('erasing a person', () => {
     ).toBe(200);
 
     const sentEmail = await trigger(email, [{ userId: USER_ID, namespace: 'crm' }]);
-    expect(sentEmail.recipients[0]).toMatchObject({ status: 'sent' });
-    expect((await trigger(sms, [{ userId: USER_ID, namespace: 'crm' }])).recipients[0]).toMatchObject({ status: 'sent' });
-    expect((await trigger(push, [{ userId: USER_ID, namespace: 'crm' }])).recipients[0]).toMatchObject({ status: 'sent' });
+    expect(sentEmail.recipients[0], JSON.stringify(sentEmail)).toMatchObject({ status: 'sent' });
+    const sentSms = await trigger(sms, [{ userId: USER_ID, namespace: 'crm' }]);
+    expect(sentSms.recipients[0], JSON.stringify(sentSms)).toMatchObject({ status: 'sent' });
+    const sentPush = await trigger(push, [{ userId: USER_ID, namespace: 'crm' }]);
+    expect(sentPush.recipients[0], JSON.stringify(sentPush)).toMatchObject({ status: 'sent' });
     expect(twilio.messagesTo(PHONE)).toHaveLength(1);
     // A click on the tracked link, recorded over HTTP.
     const html = resend.deliveries.find((d) => d.to.includes(EMAIL))!.html!;
