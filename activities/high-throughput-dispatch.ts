@@ -12,6 +12,7 @@ import { isErasedRecipient } from '../src/domain/recipient';
 import { prepareChannelRecipient, type PreparationSteps } from '../src/domain/recipient-preparation';
 import type { RenderedEmail } from '../src/domain/rendered-email';
 import { TemplateError } from '../src/domain/template-renderer';
+import { DEFAULT_HIGH_THROUGHPUT_PARTITIONS } from '../src/domain/high-throughput';
 import { triggerRefusal } from '../src/domain/trigger-refusal';
 import type { TemplateRenderer } from '../src/rendering/template-renderer';
 import { toSnapshot, type CampaignRepository } from '../src/repositories/campaigns';
@@ -51,6 +52,12 @@ export interface DrainPartitionResult {
   failed: number;
   /** The session ended on its time limit with triggers still queued, not on an empty queue. */
   more: boolean;
+  /**
+   * The partition is past the worker's HERALD_HIGH_THROUGHPUT_PARTITIONS (queued under a larger
+   * count) and the session found it empty: its dispatcher ends. A trigger queued there later, by an
+   * API still on the larger count, starts it again with its nudge.
+   */
+  retire?: true;
 }
 
 /** Ids and counts only: this is workflow history. */
@@ -80,6 +87,8 @@ export interface HighThroughputDispatchDependencies {
   sendPreparedNow(input: SendPreparedNowInput): Promise<SendPreparedNowResult>;
   /** Whether the primary's batch endpoint may be used, and whether a failed block has a fallback (activities/provider-failover.ts). */
   emailBatchPlan?: BatchPlan;
+  /** The worker's HERALD_HIGH_THROUGHPUT_PARTITIONS (default 4): a drained partition past it retires its dispatcher. */
+  partitions?: number;
 }
 
 /** One recipient of the batch, prepared from the call alone. */
@@ -341,6 +350,7 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
      * the activity's progress; a retry after a crash resumes the batch the attempt left.
      */
     async drainHighThroughputPartition({ partition, batchSize, lingerMs, sessionMs }: DrainPartitionInput): Promise<DrainPartitionResult> {
+      const partitions = deps.partitions ?? DEFAULT_HIGH_THROUGHPUT_PARTITIONS;
       const context = Context.current();
       const until = Date.now() + sessionMs;
       const totals = { batches: 0, triggers: 0, sent: 0, failed: 0 };
@@ -356,7 +366,9 @@ export function highThroughputDispatchActivities(deps: HighThroughputDispatchDep
           const claimStarts = Date.now();
           const batch = await dispatchBatch({ partition, limit: batchSize }, beat);
           if (batch.triggers === 0) {
-            if (previousClaimDone === undefined || claimStarts - previousClaimDone >= lingerMs) return { ...totals, more: false };
+            if (previousClaimDone === undefined || claimStarts - previousClaimDone >= lingerMs) {
+              return { ...totals, more: false, ...(partition >= partitions && { retire: true as const }) };
+            }
             await context.sleep(previousClaimDone + lingerMs - claimStarts);
             continue;
           }

@@ -76,6 +76,8 @@ export interface ActivityDependencies {
   tracking?: Pick<HeraldConfig, 'publicUrl' | 'tracking'>;
   /** Feedback webhooks out: the worker's configuration (payload keys open the sealed secrets), read at each delivery; without it, secrets cannot be opened. */
   webhooks?: WebhookDeliverySettings;
+  /** HERALD_HIGH_THROUGHPUT_PARTITIONS: the dispatchers of partitions past it end once drained (default 4). */
+  highThroughputPartitions?: number;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -188,6 +190,7 @@ export function createActivities(deps: ActivityDependencies) {
       emailSenderFor,
       sendPreparedNow: steps.sendPreparedNow,
       emailBatchPlan: failover.batchPlan,
+      ...(deps.highThroughputPartitions !== undefined && { partitions: deps.highThroughputPartitions }),
     }),
   };
 }

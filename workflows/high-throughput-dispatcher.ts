@@ -35,13 +35,23 @@ const DEFAULT_SESSION_MS = 20_000;
 export const DRAIN_SESSIONS = 'high-throughput-drain-sessions';
 
 /**
+ * The patch (ADR 0010, "Partitions"): a dispatcher whose partition is past the worker's
+ * HERALD_HIGH_THROUGHPUT_PARTITIONS (its session says `retire` once it found the partition empty)
+ * ends, unless a nudge came meanwhile. A trigger queued there later starts it again: the API's
+ * nudge is a signal-with-start. Older branch: none to move; before the patch no session said
+ * `retire`, so no recorded history reaches the check, which is why it is asked only then.
+ */
+export const END_PAST_THE_COUNT = 'high-throughput-end-past-the-count';
+
+/**
  * One per partition of the high-throughput queue (`ht-dispatcher/<taskQueue>/<partition>`,
  * ADR 0010), started by every worker (the first start wins, the others join it). Loops: one drain
  * session (an activity) sends batches of up to `batchSize` queued triggers while they keep coming;
- * when it found the queue empty, the dispatcher waits for a nudge or `idleMs`. Its details show
- * the totals sent; the session's heartbeats show its progress meanwhile.
+ * when it found the queue empty, the dispatcher waits for a nudge or `idleMs`; one past the
+ * partition count ends instead. Its details show the totals sent; the session's heartbeats show
+ * its progress meanwhile.
  */
-export async function highThroughputDispatcher(input: HighThroughputDispatcherInput): Promise<never> {
+export async function highThroughputDispatcher(input: HighThroughputDispatcherInput): Promise<void> {
   const { dispatchHighThroughputBatch } = proxyActivities<HeraldActivities>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '30 seconds',
@@ -88,6 +98,11 @@ export async function highThroughputDispatcher(input: HighThroughputDispatcherIn
     if (workflowInfo().continueAsNewSuggested) break;
     // More are waiting: a full batch, or a session that ran out of time.
     if (result.more) continue;
+    // Drained, and past the count: nothing will be queued here but by an API on a larger count, whose nudge starts it again.
+    if ('retire' in result && result.retire && !nudged && patched(END_PAST_THE_COUNT)) {
+      show('drained, past the partition count: ended');
+      return;
+    }
     show('idle');
     // Before drain sessions, nudges that came during the batch were dropped here.
     if (!sessions) nudged = false;

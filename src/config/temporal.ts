@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_HIGH_THROUGHPUT_PARTITIONS, MAX_HIGH_THROUGHPUT_PARTITIONS } from '../domain/high-throughput';
 import { flag, optionalString, port, wholeNumber } from './zod-helpers';
 
 /** How to reach Temporal: the embedded dev server on TEMPORAL_PORT, or a cluster at TEMPORAL_ADDRESS with TLS or an API key. */
@@ -17,6 +18,13 @@ export const temporalVariables = z.object({
   HERALD_WORKER_MAX_CACHED_WORKFLOWS: wholeNumber('HERALD_WORKER_MAX_CACHED_WORKFLOWS', 500, 0, 100_000, 'workflows'),
   // At most the API's 5 s deadline for a Temporal call, past which a start has failed anyway.
   HERALD_START_WAIT_MS: wholeNumber('HERALD_START_WAIT_MS', 50, 0, 5_000, 'milliseconds'),
+  HERALD_HIGH_THROUGHPUT_PARTITIONS: wholeNumber(
+    'HERALD_HIGH_THROUGHPUT_PARTITIONS',
+    DEFAULT_HIGH_THROUGHPUT_PARTITIONS,
+    1,
+    MAX_HIGH_THROUGHPUT_PARTITIONS,
+    'partitions',
+  ),
 });
 
 export type TemporalVariables = z.infer<typeof temporalVariables>;
@@ -56,6 +64,12 @@ export interface TemporalConfig {
      * on; the orphan sweep starts what a stopped API left unstarted.
      */
     startWaitMs: number;
+    /**
+     * HERALD_HIGH_THROUGHPUT_PARTITIONS: how many dispatcher workflows drain the high-throughput
+     * queue (ADR 0010). The API queues each trigger in one of them; a worker runs them. A change
+     * strands nothing: a dispatcher past the count drains its partition, then ends.
+     */
+    highThroughputPartitions: number;
   };
 }
 
@@ -74,6 +88,7 @@ export function temporalConfig(e: TemporalVariables): TemporalConfig {
       cliPath: e.TEMPORAL_CLI_PATH,
       maxCachedWorkflows: e.HERALD_WORKER_MAX_CACHED_WORKFLOWS,
       startWaitMs: e.HERALD_START_WAIT_MS,
+      highThroughputPartitions: e.HERALD_HIGH_THROUGHPUT_PARTITIONS,
     },
   };
 }

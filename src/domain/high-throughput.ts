@@ -12,19 +12,22 @@ import { contentTemplates, templateVariables } from './template-variables';
 export const HIGH_THROUGHPUT_CHANNELS = ['email', 'sms', 'push'] as const;
 
 /**
- * How many dispatcher workflows drain the queue. A trigger's partition is fixed at accept (by its
- * requestId), so changing this number strands the rows of partitions that no longer exist: it is
- * a constant, not a setting, until the dispatchers can hand partitions over.
+ * How many dispatcher workflows drain the queue unless HERALD_HIGH_THROUGHPUT_PARTITIONS says
+ * otherwise (ADR 0010). A trigger's partition is fixed at accept, by its requestId, under the
+ * API's count; a count changed later strands nothing: a partition's rows keep their dispatcher
+ * until they are sent, and a dispatcher past the count then ends.
  */
-export const HIGH_THROUGHPUT_PARTITIONS = 4;
+export const DEFAULT_HIGH_THROUGHPUT_PARTITIONS = 4;
+/** The most the setting allows: each partition is a long-lived workflow with its own idle timer. */
+export const MAX_HIGH_THROUGHPUT_PARTITIONS = 64;
 
 /** Whether a campaign takes the high-throughput path. Campaigns and versions from before migration 0031 have none: standard. */
 export function isHighThroughput(campaign: Pick<Campaign, 'throughput'>): boolean {
   return campaign.throughput === 'high';
 }
 
-/** The partition a trigger is queued in: stable for a requestId, so a repeat lands where the first call did. */
-export function partitionOf(requestId: string, partitions = HIGH_THROUGHPUT_PARTITIONS): number {
+/** The partition a trigger is queued in, of `partitions`: stable for a requestId, so a repeat lands where the first call did. */
+export function partitionOf(requestId: string, partitions: number): number {
   // FNV-1a over UTF-16 code units: pure, fast, and well spread for ids that share a prefix.
   let hash = 0x811c9dc5;
   for (let i = 0; i < requestId.length; i++) {

@@ -66,6 +66,8 @@ const SHARED: readonly string[] = [
   'TEMPORAL_TLS_KEY_PATH',
   'TEMPORAL_TLS_CA_PATH',
   'TEMPORAL_API_KEY',
+  // The API queues high-throughput triggers in that many partitions, the worker runs their dispatchers (ADR 0010).
+  'HERALD_HIGH_THROUGHPUT_PARTITIONS',
   // Engagement tracking: the worker signs tracked links under the public URL, the API verifies
   // them (and prints the public URL in the ready cURL).
   'HERALD_PUBLIC_URL',

@@ -17,7 +17,7 @@ import { senderEnvPresence } from './channel-configurations';
 import { activateDraftVersion } from './campaign-versions';
 import { reviewTracking } from '../domain/tracking';
 import { isHighThroughput, reviewHighThroughput } from '../domain/high-throughput';
-import { ensureHighThroughputDispatchers } from './high-throughput-dispatchers';
+import { dispatcherSettingOf, ensureHighThroughputDispatchers } from './high-throughput-dispatchers';
 import { channelRulesOf } from '../channels/registry';
 
 async function requireCampaign(campaigns: CampaignRepository, id: string): Promise<Campaign> {
@@ -76,7 +76,7 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
   const campaign = await requireCampaign(deps.campaigns, id);
   if (campaign.status !== 'draft') {
     const switched = await activateDraftVersion(deps, campaign, actorKeyId, (candidate) => reviewForActivation(deps, candidate, Date.now()));
-    if (switched && isHighThroughput(switched)) await ensureHighThroughputDispatchers(deps.temporal, deps.config.temporal.taskQueue);
+    if (switched && isHighThroughput(switched)) await ensureHighThroughputDispatchers(deps.temporal, dispatcherSettingOf(deps.config));
     if (switched) return switched;
     throw new DomainError(
       'conflict',
@@ -115,7 +115,7 @@ export async function activateCampaign(deps: ServiceDependencies, id: string, ac
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
   // Its triggers are queued, not started: the dispatchers must run before the first one is accepted.
-  if (isHighThroughput(campaign)) await ensureHighThroughputDispatchers(deps.temporal, deps.config.temporal.taskQueue);
+  if (isHighThroughput(campaign)) await ensureHighThroughputDispatchers(deps.temporal, dispatcherSettingOf(deps.config));
   const startsLater = campaign.schedule.startAt !== undefined && Date.parse(campaign.schedule.startAt) > nowMs;
   const activated = await transition(deps, id, actorKeyId, 'campaign.activated', (campaigns) =>
     campaigns.markActivated(id, startsLater ? 'scheduled' : 'live'),

@@ -4,7 +4,7 @@ import { acceptsTriggers, scheduleWindowPosition, type Campaign } from '../domai
 import type { Recipient } from '../domain/recipient';
 import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import { isHighThroughput, partitionOf } from '../domain/high-throughput';
-import { nudgeDispatcher } from './high-throughput-dispatchers';
+import { dispatcherSettingOf, nudgeDispatcher } from './high-throughput-dispatchers';
 import { checkTriggerContext } from './context-validation';
 import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller } from './idempotent-start';
 import { unitaryExecutionDescription, unitaryExecutionWorkflow } from '../temporal-client/unitary-execution-workflow';
@@ -103,7 +103,9 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
   // partition's dispatcher and is synced to disk, so the 202 means committed; no workflow is started
   // and Temporal is not called.
   // queuedAt: before the claim's commit, for the nudge's gap rule (high-throughput-dispatchers.ts).
-  const queue = isHighThroughput(campaign) ? { partition: partitionOf(requestId), queuedAt: Date.now() } : undefined;
+  const queue = isHighThroughput(campaign)
+    ? { partition: partitionOf(requestId, deps.config.temporal.highThroughputPartitions), queuedAt: Date.now() }
+    : undefined;
   // A campaign without steps (ADR 0011): the claim is synced to disk, and the answer waits for the
   // workflow's start at most HERALD_START_WAIT_MS; the orphan sweep starts what the API did not.
   // Campaigns with steps keep waiting for the start: POST /v1/executions/cancel signals their runs.
@@ -141,7 +143,7 @@ export async function acceptUnitaryTrigger(deps: ServiceDependencies, trigger: U
     }),
     answer: (executionId, replayed) => {
       // Committed: wake the partition's dispatcher, without waiting for Temporal.
-      if (queue && !replayed) nudgeDispatcher(deps.temporal, highThroughputDispatcherId(deps.config.temporal.taskQueue, queue.partition), queue.queuedAt);
+      if (queue && !replayed) nudgeDispatcher(deps.temporal, dispatcherSettingOf(deps.config), queue.partition, queue.queuedAt);
       return { executionId, requestId, campaignId: campaign.id, replayed };
     },
   });

@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { highThroughputDispatcher, nudgeSignal } from '../../workflows/high-throughput-dispatcher';
+import { highThroughputDispatcher, type HighThroughputDispatcherInput, nudgeSignal } from '../../workflows/high-throughput-dispatcher';
 import { highThroughputDispatcherId } from '../../workflows/workflow-ids';
+import type { TemporalConfig } from '../config/temporal';
 import type { HeraldDb } from '../db/database';
-import { HIGH_THROUGHPUT_PARTITIONS } from '../domain/high-throughput';
 import { withCallDeadline } from '../temporal-client/connection';
 
 /** Triggers per batch: 2 email blocks of Resend's 100 at one recipient each. */
@@ -32,32 +32,55 @@ export const HIGH_THROUGHPUT_SESSION_MS = 20_000;
  */
 export const HIGH_THROUGHPUT_NUDGE_INTERVAL_MS = 250;
 
+/** Which dispatchers a deployment runs: `partitions` of them on `taskQueue` (HERALD_HIGH_THROUGHPUT_PARTITIONS). */
+export interface DispatcherSetting {
+  taskQueue: string;
+  partitions: number;
+}
+
+export const dispatcherSettingOf = ({ temporal }: TemporalConfig): DispatcherSetting => ({
+  taskQueue: temporal.taskQueue,
+  partitions: temporal.highThroughputPartitions,
+});
+
+/** How a partition's dispatcher is started, by a worker, an activation or a nudge alike. */
+function dispatcherStart({ taskQueue, partitions }: DispatcherSetting, partition: number) {
+  return {
+    taskQueue,
+    workflowId: highThroughputDispatcherId(taskQueue, partition),
+    args: [
+      {
+        partition,
+        batchSize: HIGH_THROUGHPUT_BATCH_SIZE,
+        idleMs: HIGH_THROUGHPUT_IDLE_MS,
+        lingerMs: HIGH_THROUGHPUT_LINGER_MS,
+        sessionMs: HIGH_THROUGHPUT_SESSION_MS,
+      },
+    ] as [HighThroughputDispatcherInput],
+    staticSummary:
+      partition < partitions
+        ? `High-throughput dispatcher, partition ${partition} of ${partitions}`
+        : `High-throughput dispatcher, partition ${partition} (past the count of ${partitions}: ends once drained)`,
+    staticDetails: `Sends the queued triggers of high-throughput campaigns (ht_triggers, partition ${partition}) in batches of up to ${HIGH_THROUGHPUT_BATCH_SIZE}.`,
+  };
+}
+
 /**
  * Starts the partitions' dispatchers (ADR 0010) unless they run: `USE_EXISTING` makes every call
  * after the first a no-op, so every worker at startup and every activation of a high-throughput
- * campaign may call it. A dispatcher that ended (terminated by an operator) is started again.
+ * campaign may call it. A dispatcher that ended (drained past the count, or terminated by an
+ * operator) is started again. `also`: partitions past the count that still hold queued triggers.
  */
-export async function ensureHighThroughputDispatchers(client: Client, taskQueue: string): Promise<void> {
+export async function ensureHighThroughputDispatchers(client: Client, setting: DispatcherSetting, also: Iterable<number> = []): Promise<void> {
+  const partitions = new Set([...Array.from({ length: setting.partitions }, (_, partition) => partition), ...also]);
   await Promise.all(
-    Array.from({ length: HIGH_THROUGHPUT_PARTITIONS }, async (_, partition) => {
+    [...partitions].map(async (partition) => {
       try {
         await withCallDeadline(client, () =>
           client.workflow.start(highThroughputDispatcher, {
-            taskQueue,
-            workflowId: highThroughputDispatcherId(taskQueue, partition),
-            args: [
-              {
-                partition,
-                batchSize: HIGH_THROUGHPUT_BATCH_SIZE,
-                idleMs: HIGH_THROUGHPUT_IDLE_MS,
-                lingerMs: HIGH_THROUGHPUT_LINGER_MS,
-                sessionMs: HIGH_THROUGHPUT_SESSION_MS,
-              },
-            ],
+            ...dispatcherStart(setting, partition),
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-            staticSummary: `High-throughput dispatcher, partition ${partition} of ${HIGH_THROUGHPUT_PARTITIONS}`,
-            staticDetails: `Sends the queued triggers of high-throughput campaigns (ht_triggers, partition ${partition}) in batches of up to ${HIGH_THROUGHPUT_BATCH_SIZE}.`,
           }),
         );
       } catch (error) {
@@ -67,19 +90,27 @@ export async function ensureHighThroughputDispatchers(client: Client, taskQueue:
   );
 }
 
-/** Whether the deployment has a high-throughput campaign that takes (or may still take) triggers: a worker then starts the dispatchers. */
-export async function hasHighThroughputCampaigns(db: HeraldDb): Promise<boolean> {
-  const row = await db
-    .selectFrom('campaigns')
-    .select('id')
-    .where('throughput', '=', 'high')
-    .where('status', 'in', ['scheduled', 'live'])
-    .limit(1)
-    .executeTakeFirst();
-  if (row) return true;
+/**
+ * What a worker starting up must run (ADR 0010): undefined when the deployment has no
+ * high-throughput campaign that takes (or may still take) triggers and nothing queued; else every
+ * partition of the count, plus `beyondCount`: partitions past it that still hold queued triggers
+ * (queued under a larger count, whose dispatcher ended or was terminated).
+ */
+export async function highThroughputDispatchersToRun(db: HeraldDb, partitions: number): Promise<{ beyondCount: number[] } | undefined> {
   // A stopped campaign's accepted triggers are still sent.
-  const queued = await db.selectFrom('ht_triggers').select('execution_id').limit(1).executeTakeFirst();
-  return queued !== undefined;
+  const queued = await db.selectFrom('ht_triggers').select('dispatch_partition').distinct().execute();
+  if (queued.length === 0) {
+    const live = await db
+      .selectFrom('campaigns')
+      .select('id')
+      .where('throughput', '=', 'high')
+      .where('status', 'in', ['scheduled', 'live'])
+      .limit(1)
+      .executeTakeFirst();
+    if (!live) return undefined;
+  }
+  const beyondCount = queued.map((row) => row.dispatch_partition).filter((partition) => partition >= partitions);
+  return { beyondCount: beyondCount.sort((a, b) => a - b) };
 }
 
 interface NudgeState {
@@ -97,12 +128,16 @@ const nudges = new WeakMap<Client, Map<string, NudgeState>>();
  * Tells a partition's dispatcher that a trigger was queued, so an idle one sends it now rather
  * than at the end of its wait, unless this process committed another trigger to the partition
  * less than HIGH_THROUGHPUT_LINGER_MS before it: the drain session that finds that one finds this
- * one too. `queuedAt` is taken before the claim's commit, and the check is made after it. Fire and
- * forget: the 202 never waits for Temporal, and a nudge that fails (Temporal down, the dispatcher
- * not started yet) costs only latency, since the dispatcher looks at its queue after
- * HIGH_THROUGHPUT_IDLE_MS anyway.
+ * one too. `queuedAt` is taken before the claim's commit, and the check is made after it. The
+ * nudge is a signal-with-start: a dispatcher that is not running (one past a lowered count that
+ * drained and ended, or one an operator terminated) is started by it, so no queued trigger waits
+ * for a worker's restart. Fire and forget: the 202 never waits for Temporal, and a nudge that
+ * fails (Temporal down) costs only latency while the dispatcher runs, since it looks at its queue
+ * after HIGH_THROUGHPUT_IDLE_MS anyway; one that is not running is started by the next nudge, a
+ * worker's start or the next activation.
  */
-export function nudgeDispatcher(client: Client, workflowId: string, queuedAt: number, nowMs = Date.now()): void {
+export function nudgeDispatcher(client: Client, setting: DispatcherSetting, partition: number, queuedAt: number, nowMs = Date.now()): void {
+  const workflowId = highThroughputDispatcherId(setting.taskQueue, partition);
   let byWorkflow = nudges.get(client);
   if (!byWorkflow) {
     byWorkflow = new Map();
@@ -115,7 +150,9 @@ export function nudgeDispatcher(client: Client, workflowId: string, queuedAt: nu
   if (covered) return;
   const send = (at: number) => {
     state.last = at;
-    withCallDeadline(client, () => client.workflow.getHandle(workflowId).signal(nudgeSignal)).catch(() => {
+    withCallDeadline(client, () =>
+      client.workflow.signalWithStart(highThroughputDispatcher, { ...dispatcherStart(setting, partition), signal: nudgeSignal, signalArgs: [] }),
+    ).catch(() => {
       // Only latency is lost: the dispatcher's own timer finds the trigger.
     });
   };

@@ -15,7 +15,7 @@ import type { HeraldDb } from '../db/database';
 import { OutboxRepository } from '../repositories/outbox';
 import { createTemplateRenderer } from '../rendering/template-renderer';
 import { heraldDataConverter } from '../temporal-client/data-converter';
-import { ensureHighThroughputDispatchers, hasHighThroughputCampaigns } from '../services/high-throughput-dispatchers';
+import { dispatcherSettingOf, ensureHighThroughputDispatchers, highThroughputDispatchersToRun } from '../services/high-throughput-dispatchers';
 import { describeHousekeepingSchedule, ensureHousekeepingSchedules, housekeepingScheduleWarning } from './housekeeping-schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -72,8 +72,10 @@ export async function createWorker({ config, connection, client, db, workflowBun
     if (warning) (log ?? console.warn)(warning);
     log?.(describeHousekeepingSchedule(schedule));
   }
-  // High-throughput campaigns' dispatchers (ADR 0010), when there is something for them to send; activation starts them too.
-  if (housekeeping && (await hasHighThroughputCampaigns(db))) await ensureHighThroughputDispatchers(client, config.temporal.taskQueue);
+  // High-throughput campaigns' dispatchers (ADR 0010), when there is something for them to send
+  // (with any partition past the count that still holds triggers); activation starts them too.
+  const dispatchers = housekeeping ? await highThroughputDispatchersToRun(db, config.temporal.highThroughputPartitions) : undefined;
+  if (dispatchers) await ensureHighThroughputDispatchers(client, dispatcherSettingOf(config), dispatchers.beyondCount);
   // The render sandbox: a pool of child processes that lives exactly as long as the worker runs.
   const renderer = createTemplateRenderer(config.render);
   let worker: Worker;
@@ -102,6 +104,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
         renderer,
         tracking: config,
         webhooks: config,
+        highThroughputPartitions: config.temporal.highThroughputPartitions,
       }),
     });
   } catch (error) {

@@ -10,7 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { highThroughputDispatchActivities } from '../../activities/high-throughput-dispatch';
 import type { EmailMessage, EmailProvider } from '../../src/channels/email/email-provider';
 import { ProviderUnavailableError } from '../../src/channels/provider-errors';
-import { HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-throughput';
+import { DEFAULT_HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-throughput';
 import { createTemplateRenderer } from '../../src/rendering/template-renderer';
 import { CampaignRepository } from '../../src/repositories/campaigns';
 import { DeliveryRepository } from '../../src/repositories/deliveries';
@@ -95,7 +95,7 @@ describe('high-throughput campaigns: contract and accept path (no worker)', () =
 
     const queued = await herald.db.selectFrom('ht_triggers').selectAll().where('execution_id', '=', executionId).executeTakeFirst();
     expect(queued).toMatchObject({ execution_id: executionId, batch_id: null });
-    expect(queued!.dispatch_partition).toBeLessThan(HIGH_THROUGHPUT_PARTITIONS);
+    expect(queued!.dispatch_partition).toBeLessThan(DEFAULT_HIGH_THROUGHPUT_PARTITIONS);
 
     const repeat = await herald.request('POST', '/v1/executions/unitary', body);
     expect(repeat.status).toBe(202);
@@ -122,7 +122,7 @@ function requestIdsIn(partition: number, count: number, label: string): string[]
   const ids: string[] = [];
   for (let i = 0; ids.length < count; i++) {
     const id = uniqueRequestId(`${label}${i}`);
-    if (partitionOf(id) === partition) ids.push(id);
+    if (partitionOf(id, DEFAULT_HIGH_THROUGHPUT_PARTITIONS) === partition) ids.push(id);
   }
   return ids;
 }
@@ -371,7 +371,7 @@ describe('high-throughput campaigns: dispatch', () => {
   });
   afterAll(async () => {
     // The dispatchers outlive the worker: end them with the test.
-    for (let partition = 0; partition < HIGH_THROUGHPUT_PARTITIONS; partition++) {
+    for (let partition = 0; partition < DEFAULT_HIGH_THROUGHPUT_PARTITIONS; partition++) {
       await herald?.client.workflow
         .getHandle(highThroughputDispatcherId(herald.config.temporal.taskQueue, partition))
         .terminate('test over')

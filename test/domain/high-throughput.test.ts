@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/env';
 import type { Campaign } from '../../src/domain/campaign';
-import { HIGH_THROUGHPUT_PARTITIONS, partitionOf, reviewHighThroughput } from '../../src/domain/high-throughput';
+import { DEFAULT_HIGH_THROUGHPUT_PARTITIONS, MAX_HIGH_THROUGHPUT_PARTITIONS, partitionOf, reviewHighThroughput } from '../../src/domain/high-throughput';
 
 const base: Campaign = {
   id: 'c1',
@@ -63,9 +64,32 @@ describe('reviewHighThroughput', () => {
 
 describe('partitionOf', () => {
   it('is stable and spreads requestIds over every partition', () => {
-    expect(partitionOf('req-1')).toBe(partitionOf('req-1'));
-    const seen = new Set(Array.from({ length: 200 }, (_, i) => partitionOf(`req-${i}`)));
-    expect(seen.size).toBe(HIGH_THROUGHPUT_PARTITIONS);
+    expect(partitionOf('req-1', DEFAULT_HIGH_THROUGHPUT_PARTITIONS)).toBe(partitionOf('req-1', DEFAULT_HIGH_THROUGHPUT_PARTITIONS));
+    const seen = new Set(Array.from({ length: 200 }, (_, i) => partitionOf(`req-${i}`, DEFAULT_HIGH_THROUGHPUT_PARTITIONS)));
+    expect(seen.size).toBe(DEFAULT_HIGH_THROUGHPUT_PARTITIONS);
     for (const p of seen) expect(p).toBeGreaterThanOrEqual(0);
+  });
+
+  it('spreads over any count HERALD_HIGH_THROUGHPUT_PARTITIONS allows, from 1 to the most', () => {
+    for (const count of [1, 2, 7, MAX_HIGH_THROUGHPUT_PARTITIONS]) {
+      const seen = new Set(Array.from({ length: 50 * count }, (_, i) => partitionOf(`req-${i}`, count)));
+      expect(seen.size).toBe(count);
+      expect(Math.max(...seen)).toBe(count - 1);
+    }
+  });
+});
+
+describe('HERALD_HIGH_THROUGHPUT_PARTITIONS', () => {
+  it('defaults to 4, takes 1 to 64, and fails fast on anything else, saying how to fix it', () => {
+    expect(loadConfig({}).temporal.highThroughputPartitions).toBe(DEFAULT_HIGH_THROUGHPUT_PARTITIONS);
+    expect(loadConfig({ HERALD_HIGH_THROUGHPUT_PARTITIONS: '16' }).temporal.highThroughputPartitions).toBe(16);
+    for (const [value, message] of [
+      ['0', 'must be at least 1'],
+      ['65', 'must be at most 64'],
+      ['four', 'must be a number of partitions, e.g. HERALD_HIGH_THROUGHPUT_PARTITIONS=4'],
+    ]) {
+      expect(() => loadConfig({ HERALD_HIGH_THROUGHPUT_PARTITIONS: value! })).toThrow(ConfigError);
+      expect(() => loadConfig({ HERALD_HIGH_THROUGHPUT_PARTITIONS: value! })).toThrow(message!);
+    }
   });
 });

@@ -48,7 +48,7 @@ import {
   highThroughputDispatcherId,
 } from '../../workflows/workflow-ids';
 import { emailCampaign } from '../support/campaigns';
-import { HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-throughput';
+import { DEFAULT_HIGH_THROUGHPUT_PARTITIONS, partitionOf } from '../../src/domain/high-throughput';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { requestJson, type ApiResponse } from '../support/http-json';
 import { listenOnLoopback, readBody } from '../support/loopback-server';
@@ -569,9 +569,13 @@ async function highThroughputDispatcherScenario(ctx: Ctx): Promise<void> {
   await activate(ctx, campaign.id);
   // Two requestIds of the same partition, so one dispatcher sends both.
   const requestIds = ['replay-ht-0', 'replay-ht-1', 'replay-ht-2', 'replay-ht-3', 'replay-ht-4', 'replay-ht-5', 'replay-ht-6', 'replay-ht-7'];
-  const partition = partitionOf(requestIds[0]!);
-  const same = requestIds.filter((id) => partitionOf(id) === partition).slice(0, 2);
-  check(same.length === 2, 'high-throughput-dispatcher: two requestIds of one partition', requestIds.map(partitionOf));
+  const partition = partitionOf(requestIds[0]!, DEFAULT_HIGH_THROUGHPUT_PARTITIONS);
+  const same = requestIds.filter((id) => partitionOf(id, DEFAULT_HIGH_THROUGHPUT_PARTITIONS) === partition).slice(0, 2);
+  check(
+    same.length === 2,
+    'high-throughput-dispatcher: two requestIds of one partition',
+    requestIds.map((id) => partitionOf(id, DEFAULT_HIGH_THROUGHPUT_PARTITIONS)),
+  );
   const executionIds: string[] = [];
   for (const requestId of same) {
     const accepted = expectStatus(
@@ -601,7 +605,7 @@ async function highThroughputDispatcherScenario(ctx: Ctx): Promise<void> {
   // Past one idle wait, so the history shows the timer too.
   await sleep(1_000);
   const workflowId = highThroughputDispatcherId(TASK_QUEUE, partition);
-  for (let other = 0; other < HIGH_THROUGHPUT_PARTITIONS; other++) {
+  for (let other = 0; other < DEFAULT_HIGH_THROUGHPUT_PARTITIONS; other++) {
     await ctx.client.workflow
       .getHandle(highThroughputDispatcherId(TASK_QUEUE, other))
       .terminate('replay fixture done')

@@ -9,20 +9,25 @@ import type { Client } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HIGH_THROUGHPUT_LINGER_MS, HIGH_THROUGHPUT_NUDGE_INTERVAL_MS, nudgeDispatcher } from '../../src/services/high-throughput-dispatchers';
 
+/** Nudges are signals-with-start: a dispatcher that ended (past a lowered count) is started by one. */
 function recordingClient() {
-  const signals: { workflowId: string; at: number }[] = [];
+  const signals: { workflowId: string; at: number; summary: string }[] = [];
   const client = {
     withDeadline: (_deadline: number, call: () => Promise<unknown>) => call(),
     workflow: {
-      getHandle: (workflowId: string) => ({
-        signal: async () => {
-          signals.push({ workflowId, at: Date.now() });
-        },
-      }),
+      signalWithStart: async (_workflow: unknown, options: { workflowId: string; signal: { name: string }; staticSummary: string }) => {
+        expect(options.signal.name).toBe('nudge');
+        signals.push({ workflowId: options.workflowId, at: Date.now(), summary: options.staticSummary });
+      },
     },
   } as unknown as Client;
   return { client, signals };
 }
+
+const setting = { taskQueue: 'q', partitions: 4 };
+/** Nudges partition `d/<n>`'s dispatcher (its workflow id is ht-dispatcher/q/<n>). */
+const nudge = (client: Client, name: string, queuedAt: number) => nudgeDispatcher(client, setting, Number(name.slice(2)), queuedAt);
+const id = (name: string) => `ht-dispatcher/q/${name.slice(2)}`;
 
 describe('nudges to high-throughput dispatchers', () => {
   beforeEach(() => {
@@ -35,11 +40,11 @@ describe('nudges to high-throughput dispatchers', () => {
   it('nudges after a gap in the flow, not within a steady flow: the session that takes a trigger takes those close behind it', async () => {
     const { client, signals } = recordingClient();
     // Queued just before its commit, nudged just after.
-    const trigger = (workflowId: string) => nudgeDispatcher(client, workflowId, Date.now() - 2);
+    const trigger = (name: string) => nudge(client, name, Date.now() - 2);
     trigger('d/0');
     trigger('d/1');
     await vi.advanceTimersByTimeAsync(0);
-    expect(signals.map((s) => s.workflowId)).toEqual(['d/0', 'd/1']);
+    expect(signals.map((s) => s.workflowId)).toEqual([id('d/0'), id('d/1')]);
 
     // A steady flow, one trigger every 20 ms for 2 s: covered by the session, no signal at all.
     for (let i = 0; i < 100; i++) {
@@ -53,17 +58,17 @@ describe('nudges to high-throughput dispatchers', () => {
     await vi.advanceTimersByTimeAsync(HIGH_THROUGHPUT_LINGER_MS);
     trigger('d/0');
     await vi.advanceTimersByTimeAsync(0);
-    expect(signals.map((s) => s.workflowId)).toEqual(['d/0', 'd/1', 'd/0']);
+    expect(signals.map((s) => s.workflowId)).toEqual([id('d/0'), id('d/1'), id('d/0')]);
   });
 
   it('counts the gap from before the earlier commit: a commit that took long does not hide a gap', async () => {
     const { client, signals } = recordingClient();
-    nudgeDispatcher(client, 'd/4', Date.now());
+    nudge(client, 'd/4', Date.now());
     await vi.advanceTimersByTimeAsync(HIGH_THROUGHPUT_NUDGE_INTERVAL_MS);
     // Queued 150 ms ago, committed only now: whatever was claimed since may have ended its session.
-    nudgeDispatcher(client, 'd/4', Date.now() - 150);
+    nudge(client, 'd/4', Date.now() - 150);
     await vi.advanceTimersByTimeAsync(HIGH_THROUGHPUT_LINGER_MS - 10);
-    nudgeDispatcher(client, 'd/4', Date.now() - 1);
+    nudge(client, 'd/4', Date.now() - 1);
     await vi.advanceTimersByTimeAsync(0);
     // The second and third triggers both nudge: the third's predecessor was queued 240 ms before it.
     expect(signals).toHaveLength(2);
@@ -73,11 +78,11 @@ describe('nudges to high-throughput dispatchers', () => {
 
   it('sends at most one per interval, and the one inside it at its end (trailing edge)', async () => {
     const { client, signals } = recordingClient();
-    nudgeDispatcher(client, 'd/5', Date.now());
+    nudge(client, 'd/5', Date.now());
     for (let i = 0; i < 3; i++) {
       // Gaps of the linger: each trigger needs a nudge, and they come faster than the interval.
       await vi.advanceTimersByTimeAsync(HIGH_THROUGHPUT_LINGER_MS);
-      nudgeDispatcher(client, 'd/5', Date.now());
+      nudge(client, 'd/5', Date.now());
     }
     await vi.advanceTimersByTimeAsync(0);
     expect(signals.map((s) => s.at - signals[0]!.at)).toEqual([0, HIGH_THROUGHPUT_NUDGE_INTERVAL_MS]);
@@ -88,9 +93,20 @@ describe('nudges to high-throughput dispatchers', () => {
   it('costs a failed signal nothing but the nudge (Temporal down): the call that queued the trigger never sees it', async () => {
     const client = {
       withDeadline: (_deadline: number, call: () => Promise<unknown>) => call(),
-      workflow: { getHandle: () => ({ signal: () => Promise.reject(new Error('unavailable')) }) },
+      workflow: { signalWithStart: () => Promise.reject(new Error('unavailable')) },
     } as unknown as Client;
-    expect(() => nudgeDispatcher(client, 'd/2', Date.now())).not.toThrow();
+    expect(() => nudge(client, 'd/2', Date.now())).not.toThrow();
     await vi.advanceTimersByTimeAsync(HIGH_THROUGHPUT_NUDGE_INTERVAL_MS * 2);
+  });
+
+  it('starts a dispatcher past the count as one that ends once drained (an API still on a larger count queued there)', async () => {
+    const { client, signals } = recordingClient();
+    nudge(client, 'd/1', Date.now());
+    nudge(client, 'd/6', Date.now());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signals.map((s) => s.summary)).toEqual([
+      'High-throughput dispatcher, partition 1 of 4',
+      'High-throughput dispatcher, partition 6 (past the count of 4: ends once drained)',
+    ]);
   });
 });

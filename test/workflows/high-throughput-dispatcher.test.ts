@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeraldActivities } from '../../activities/index';
 import { bundleWorkflows } from '../../src/worker/create-worker';
 import { resolveTestServerExecutable } from '../../temporal/test-server-binary';
-import { highThroughputDispatcher, nudgeSignal } from '../../workflows/high-throughput-dispatcher';
+import { END_PAST_THE_COUNT, highThroughputDispatcher, nudgeSignal } from '../../workflows/high-throughput-dispatcher';
 import { startTimeSkipping } from '../support/time-skipping';
 
 const executable = resolveTestServerExecutable((line) => console.log(`[high-throughput-dispatcher test] ${line}`));
@@ -26,6 +26,9 @@ const queueOf = (partition: number) => {
   queues.set(partition, queue);
   return queue;
 };
+
+/** Stands in for the worker's HERALD_HIGH_THROUGHPUT_PARTITIONS: a drained partition at or past it says `retire`. */
+const WORKER_PARTITIONS = 4;
 
 const activities: DispatchActivities = {
   async drainHighThroughputPartition({ partition, batchSize }) {
@@ -43,7 +46,7 @@ const activities: DispatchActivities = {
         const after = queue.afterLastClaim;
         queue.afterLastClaim = undefined;
         await after?.();
-        return { ...totals, more: false };
+        return { ...totals, more: false, ...(partition >= WORKER_PARTITIONS && { retire: true as const }) };
       }
       totals.batches++;
       totals.triggers += triggers;
@@ -97,6 +100,23 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
     return timers;
   }
 
+  /** A dispatcher of `partition` with `waiting` queued; 2 more are queued, with a nudge, right after its session's last claim. */
+  async function startNudgedDuringSession(partition: number, waiting: number) {
+    const queue = queueOf(partition);
+    queue.waiting = waiting;
+    const workflowId = `ht-dispatcher/${taskQueue}/${partition}`;
+    queue.afterLastClaim = async () => {
+      queue.waiting += 2;
+      await env.client.workflow.getHandle(workflowId).signal(nudgeSignal);
+    };
+    const handle = await env.client.workflow.start(highThroughputDispatcher, {
+      taskQueue,
+      workflowId,
+      args: [{ partition, batchSize: 10, idleMs: 60_000, batchesPerRun: 100 }],
+    });
+    return { queue, handle };
+  }
+
   it('drains in one session of full batches back to back, then waits on a timer; a nudge wakes it at once', async () => {
     const partition = 1;
     queueOf(partition).waiting = 35;
@@ -125,18 +145,7 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
 
   it('keeps a nudge that arrives during a session: a trigger queued after its last claim goes at once, not at the idle timer', async () => {
     const partition = 3;
-    const queue = queueOf(partition);
-    queue.waiting = 4;
-    const workflowId = `ht-dispatcher/${taskQueue}/${partition}`;
-    queue.afterLastClaim = async () => {
-      queue.waiting += 2;
-      await env.client.workflow.getHandle(workflowId).signal(nudgeSignal);
-    };
-    const handle = await env.client.workflow.start(highThroughputDispatcher, {
-      taskQueue,
-      workflowId,
-      args: [{ partition, batchSize: 10, idleMs: 60_000, batchesPerRun: 100 }],
-    });
+    const { queue, handle } = await startNudgedDuringSession(partition, 4);
     // No workflow time skipped: the second session follows the first because of the kept nudge.
     for (let i = 0; i < 100 && queue.sessions.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(queue.sessions).toEqual([
@@ -182,5 +191,57 @@ describe.skipIf(!executable)('high-throughput dispatcher in workflow time (time-
     }
     expect(queue.batches).toEqual([10, 10, 10, 10, 10, 0]);
     await env.client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
+  it('ends once drained when its partition is past the count (queued under a larger one), behind a patch whose history replays', async () => {
+    const partition = WORKER_PARTITIONS + 2;
+    const queue = queueOf(partition);
+    queue.waiting = 25;
+    const workflowId = `ht-dispatcher/${taskQueue}/${partition}`;
+    const handle = await env.client.workflow.start(highThroughputDispatcher, {
+      taskQueue,
+      workflowId,
+      args: [{ partition, batchSize: 10, idleMs: 60_000, batchesPerRun: 100 }],
+    });
+    // Ends by itself, no timer skipped: the session sent everything, then found the partition empty.
+    await handle.result();
+    expect(queue.sessions).toEqual([[10, 10, 5, 0]]);
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
+    const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    const patchIds = patches.flatMap((e) =>
+      Object.values(e.markerRecordedEventAttributes!.details ?? {}).flatMap((p) => (p.payloads ?? []).map((payload) => Buffer.from(payload.data!).toString())),
+    );
+    expect(patchIds.join(' ')).toContain(END_PAST_THE_COUNT);
+    // A replay takes the same path: the workflow is deterministic with the patch.
+    await Worker.runReplayHistory({ workflowBundle: await bundleWorkflows() }, history, workflowId);
+  });
+
+  it('past the count, a nudge during the last session keeps it running for one more, which then ends', async () => {
+    const partition = WORKER_PARTITIONS + 3;
+    const { queue, handle } = await startNudgedDuringSession(partition, 3);
+    await handle.result();
+    expect(queue.sessions).toEqual([
+      [3, 0],
+      [2, 0],
+    ]);
+    expect(queue.waiting).toBe(0);
+  });
+
+  it('within the count, a drained dispatcher never ends: it waits for the next trigger', async () => {
+    const partition = WORKER_PARTITIONS - 1;
+    const queue = queueOf(partition);
+    queue.waiting = 1;
+    const workflowId = `ht-dispatcher/${taskQueue}/${partition}-within`;
+    const handle = await env.client.workflow.start(highThroughputDispatcher, {
+      taskQueue,
+      workflowId,
+      args: [{ partition, batchSize: 10, idleMs: 60_000, batchesPerRun: 100 }],
+    });
+    await drained(partition, 10);
+    expect(await timersOf(handle, 1)).toHaveLength(1);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await handle.terminate('test over');
   });
 });

@@ -40,8 +40,14 @@ export interface HighThroughputFaultStack {
   close(): Promise<void>;
 }
 
-/** The fake Resend behind the provider proxy, a worker and an API as processes on `temporalAddress`, and a live high-throughput campaign. */
-export async function startHighThroughputStack(temporalAddress: string): Promise<HighThroughputFaultStack> {
+/**
+ * The fake Resend behind the provider proxy, a worker and an API as processes on `temporalAddress`,
+ * and a live high-throughput campaign. `apiEnv` and `workerEnv`: settings of one process only.
+ */
+export async function startHighThroughputStack(
+  temporalAddress: string,
+  { apiEnv, workerEnv }: { apiEnv?: Record<string, string>; workerEnv?: Record<string, string> } = {},
+): Promise<HighThroughputFaultStack> {
   const fake = await startFakeResend();
   const proxy = await startProviderProxy(fake.url);
   const close = async (stack?: ProcessStack) => {
@@ -51,7 +57,12 @@ export async function startHighThroughputStack(temporalAddress: string): Promise
   };
   let stack: ProcessStack | undefined;
   try {
-    stack = await startProcessStack({ temporalAddress, env: { RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: proxy.url, ...UNLIMITED_RATE } });
+    stack = await startProcessStack({
+      temporalAddress,
+      env: { RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: proxy.url, ...UNLIMITED_RATE },
+      ...(apiEnv && { apiEnv }),
+      ...(workerEnv && { workerEnv }),
+    });
     const campaignId = await createHighThroughputCampaign(stack.request);
     const started = stack;
     return { fake, proxy, stack, campaignId, close: () => close(started) };
