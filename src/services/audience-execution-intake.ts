@@ -12,7 +12,8 @@ import { AudienceRunRepository, type AudienceScheduleRecord } from '../repositor
 import { withCallDeadline } from '../temporal-client/connection';
 import { checkTriggerContext } from './context-validation';
 import { MAX_CONTEXT_BYTES } from './execution-intake';
-import { idempotentStart, requestHash, type TriggerCaller, type WorkflowDescription } from './idempotent-start';
+import type { WorkflowDescription } from '../temporal-client/execution-start';
+import { idempotentStart, requestHash, type TriggerCaller } from './idempotent-start';
 import type { ServiceDependencies } from './service-dependencies';
 
 const nextId = ulidFactory();

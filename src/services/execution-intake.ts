@@ -6,7 +6,8 @@ import { executionWorkflowId, highThroughputDispatcherId } from '../../workflows
 import { isHighThroughput, partitionOf } from '../domain/high-throughput';
 import { dispatcherSettingOf, nudgeDispatcher } from './high-throughput-dispatchers';
 import { checkTriggerContext } from './context-validation';
-import { idempotentStart, requestHash, workflowStartMetadata, type TriggerCaller } from './idempotent-start';
+import { workflowStartMetadata } from '../temporal-client/execution-start';
+import { idempotentStart, requestHash, type TriggerCaller } from './idempotent-start';
 import { unitaryExecutionDescription, unitaryExecutionWorkflow } from '../temporal-client/unitary-execution-workflow';
 
 export type { TriggerCaller } from './idempotent-start';

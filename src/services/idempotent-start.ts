@@ -30,8 +30,6 @@ import { NOT_STARTED_REASON, type ExecutionClaim, type ExecutionClaimRecord, typ
 import { startExecutionWorkflow, type WorkflowToStart } from '../temporal-client/execution-start';
 import type { ServiceDependencies } from './service-dependencies';
 
-export { workflowStartMetadata, type WorkflowDescription, type WorkflowToStart } from '../temporal-client/execution-start';
-
 const nextId = ulidFactory();
 
 export interface TriggerCaller {

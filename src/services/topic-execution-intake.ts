@@ -8,7 +8,8 @@ import { TopicRepository } from '../repositories/topics';
 import { checkBatchRunnable } from './audience-execution-intake';
 import { checkTriggerContext } from './context-validation';
 import { MAX_CONTEXT_BYTES } from './execution-intake';
-import { idempotentStart, requestHash, type TriggerCaller, type WorkflowDescription } from './idempotent-start';
+import type { WorkflowDescription } from '../temporal-client/execution-start';
+import { idempotentStart, requestHash, type TriggerCaller } from './idempotent-start';
 import type { ServiceDependencies } from './service-dependencies';
 import { existingTopic } from './topics';
 
