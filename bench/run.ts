@@ -38,6 +38,8 @@
 // BENCH_CODEC: on (default, as npm start: payloads AES-GCM encrypted with a fresh random key, for
 // Herald and the bare baseline alike) or off (Temporal's default data converter everywhere).
 // BENCH_JSON: where to write the raw results as JSON (default $TMPDIR/herald-bench-<id>.json).
+// BENCH_HT_PARTITIONS: HERALD_HIGH_THROUGHPUT_PARTITIONS for every worker and API of the stack
+// (default: theirs, 4), to see what the high-throughput section gains from more dispatchers.
 // BENCH_WORKER_MAX_CACHED_WORKFLOWS: waiting-runs only, the worker's sticky cache limit (maxCachedWorkflows)
 // instead of the SDK's default, set through the section's memory probe (src/ unchanged).
 // The e2e section also runs the ceiling, bare workflows of ONE no-op local activity
@@ -119,6 +121,12 @@ if (MAX_CACHED !== undefined && !(Number.isInteger(MAX_CACHED) && (MAX_CACHED ==
   process.exit(2);
 }
 
+const HT_PARTITIONS = process.env.BENCH_HT_PARTITIONS ? Number(process.env.BENCH_HT_PARTITIONS) : undefined;
+if (HT_PARTITIONS !== undefined && !(Number.isInteger(HT_PARTITIONS) && HT_PARTITIONS >= 1 && HT_PARTITIONS <= 64)) {
+  console.error(`BENCH_HT_PARTITIONS=${process.env.BENCH_HT_PARTITIONS}? use a whole number from 1 to 64`);
+  process.exit(2);
+}
+
 const bench: BenchSettings = {
   runId: Date.now().toString(36),
   sections: wanted,
@@ -129,6 +137,7 @@ const bench: BenchSettings = {
   ceiling: (process.env.BENCH_CEILING ?? 'on').trim() !== 'off',
   rounds: Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? '1') || 1)),
   ...(MAX_CACHED !== undefined && { workerMaxCachedWorkflows: MAX_CACHED }),
+  ...(HT_PARTITIONS !== undefined && { highThroughputPartitions: HT_PARTITIONS }),
   keepData: flags.has('--keep-data'),
   log: (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };

@@ -43,6 +43,8 @@ export interface BenchSettings {
   rounds: number;
   /** BENCH_WORKER_MAX_CACHED_WORKFLOWS: waiting-runs only, the worker's sticky cache limit instead of the SDK's default. */
   workerMaxCachedWorkflows?: number;
+  /** BENCH_HT_PARTITIONS: HERALD_HIGH_THROUGHPUT_PARTITIONS for the stack's workers and APIs. */
+  highThroughputPartitions?: number;
   /** --keep-data: leave each stack's data directory behind. */
   keepData: boolean;
   /** Progress to stderr; stdout carries only the markdown report. */

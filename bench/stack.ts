@@ -82,6 +82,8 @@ export interface StackOptions {
   workerMemoryProbe?: boolean;
   /** With the probe: the worker's maxCachedWorkflows instead of the SDK's default (BENCH_WORKER_MAX_CACHED_WORKFLOWS). */
   workerMaxCachedWorkflows?: number;
+  /** HERALD_HIGH_THROUGHPUT_PARTITIONS for every worker and API (BENCH_HT_PARTITIONS); unset, theirs (4). */
+  highThroughputPartitions?: number;
   /**
    * 'quiet' (default): the orphan sweep and the retention purge once a day, so that executions the
    * accept rows leave running are not swept mid-run. 'as-npm-start': their default intervals.
@@ -281,6 +283,7 @@ export class Stack {
       TEMPORAL_NAMESPACE: 'default',
       ...(this.payloadKeys && { HERALD_PAYLOAD_KEYS: this.payloadKeys }),
       ...(this.database.dialect === 'postgres' && { DATABASE_URL: this.database.url }),
+      ...(this.options.highThroughputPartitions !== undefined && { HERALD_HIGH_THROUGHPUT_PARTITIONS: String(this.options.highThroughputPartitions) }),
     };
     // start.ts tells the API which provider delivers; here always the outbox.
     const perPart = part === 'api' ? { HOST: '127.0.0.1', HERALD_EMAIL_PROVIDER: 'outbox' } : {};

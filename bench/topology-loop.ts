@@ -47,6 +47,7 @@ async function runTopology(bench: BenchSettings, topology: Topology, order: numb
     codec: bench.codec,
     ...(watchesWorkerMemory && { workerMemoryProbe: true }),
     ...(bench.workerMaxCachedWorkflows !== undefined && { workerMaxCachedWorkflows: bench.workerMaxCachedWorkflows }),
+    ...(bench.highThroughputPartitions !== undefined && { highThroughputPartitions: bench.highThroughputPartitions }),
     ...(alone && { housekeeping: 'as-npm-start' as const }),
     log,
   });

@@ -17,6 +17,7 @@
 // What bounds each figure: CPU seconds by process kind over the run (/proc), as cores busy
 // (CPU s / wall s) and per 1,000 triggers, and the accept path's group commits, counted as the
 // distinct created_at of the run's executions (one timestamp per group, durable-claims.ts).
+import { DEFAULT_HIGH_THROUGHPUT_PARTITIONS } from '../../src/domain/high-throughput';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -89,6 +90,8 @@ export interface HighThroughputResult {
   standard?: Pair;
   headline: HighThroughputRun;
   growth: HighThroughputRun[];
+  /** HERALD_HIGH_THROUGHPUT_PARTITIONS of the stack (BENCH_HT_PARTITIONS), absent when the default. */
+  partitions?: number;
 }
 
 /** The worker's render processes (src/rendering/template-renderer.ts), which the worker's own /proc figures leave out. */
@@ -108,6 +111,7 @@ async function startRaisedLimitApi(stack: Stack, port: number): Promise<ChildPro
     HERALD_RATE_LIMIT: RAISED_RATE_LIMIT,
     ...(stack.payloadKeys && { HERALD_PAYLOAD_KEYS: stack.payloadKeys }),
     ...(stack.database.dialect === 'postgres' && { DATABASE_URL: stack.database.url }),
+    ...(stack.options.highThroughputPartitions !== undefined && { HERALD_HIGH_THROUGHPUT_PARTITIONS: String(stack.options.highThroughputPartitions) }),
   });
   // --profile: its CPU profile beside the stack's (bench/topology-loop.ts summarises the directory).
   const { cpuProfDir } = stack.options;
@@ -255,7 +259,13 @@ export async function highThroughput(bench: BenchSettings, stack: Stack, client:
     log(`high-throughput headline: ${scaled(HEADLINE.calls)} one-recipient triggers from ${HEADLINE.callers} callers, worker draining ...`);
     const headline = await highThroughputRun(bench, stack, apiProcess, port, 'ht-headline', { ...HEADLINE, calls: scaled(HEADLINE.calls) });
     const growth: HighThroughputRun[] = [];
-    if (headlineOnly) return { ...(standard && { standard }), headline, growth };
+    if (headlineOnly)
+      return {
+        ...(standard && { standard }),
+        headline,
+        growth,
+        ...(stack.options.highThroughputPartitions !== undefined && { partitions: stack.options.highThroughputPartitions }),
+      };
     for (const recipients of [1, 20])
       for (const callers of GROWTH_CALLERS)
         growth.push(
@@ -265,7 +275,12 @@ export async function highThroughput(bench: BenchSettings, stack: Stack, client:
             calls: scaled(GROWTH_CALLS[recipients]!),
           }),
         );
-    return { ...(standard && { standard }), headline, growth };
+    return {
+      ...(standard && { standard }),
+      headline,
+      growth,
+      ...(stack.options.highThroughputPartitions !== undefined && { partitions: stack.options.highThroughputPartitions }),
+    };
   } finally {
     await stopChild(apiProcess, 20_000);
   }
@@ -284,7 +299,7 @@ export function highThroughputReport(result: HighThroughputResult, replicas: num
     ...(result.standard ? endToEndReport([result.standard], replicas, pg) : ['(not measured: BENCH_HT_HEADLINE_ONLY)', '']),
     '## High-throughput campaigns (issue 23): accept and end to end',
     '',
-    `One \`"throughput": "high"\` email campaign per row (outbox provider), triggered over HTTP through an API with HERALD_RATE_LIMIT=${RAISED_RATE_LIMIT} while the worker's dispatchers drain; keep-alive connections, one per caller, load generator in its own process. End to end: from the first call to the newest outbox row of the campaign (the count polled in the database every 200 ms). Group commits: distinct created_at of the run's executions (one per synced transaction of the accept path).`,
+    `One \`"throughput": "high"\` email campaign per row (outbox provider), triggered over HTTP through an API with HERALD_RATE_LIMIT=${RAISED_RATE_LIMIT} while the worker's dispatchers drain; keep-alive connections, one per caller, load generator in its own process. End to end: from the first call to the newest outbox row of the campaign (the count polled in the database every 200 ms). Group commits: distinct created_at of the run's executions (one per synced transaction of the accept path). Dispatcher partitions: ${result.partitions ?? `${DEFAULT_HIGH_THROUGHPUT_PARTITIONS} (the default)`}.`,
     '',
     '| row | callers | recipients/call | calls OK | errors | accept calls/s | p50 ms | p95 ms | p99 ms | max ms | group commits (calls each) | messages | end to end triggers/s | messages/s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
