@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFakeResend, type FakeResend } from '../support/fake-resend';
-import { sleep, startProcessStack, type ProcessStack } from '../support/process-stack';
-import { killApiWithStartsHeld } from './support/api-kill';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
-import {
-  attemptSummary,
-  claimedExecutions,
-  createLiveCampaign,
-  expectEveryMessageDeliveredOnce,
-  planTriggers,
-  triggerWithRetry,
-  type AcceptedTrigger,
-} from './support/triggers';
+import type { FakeResend } from '../support/fake-resend';
+import { sleep, type ProcessStack } from '../support/process-stack';
+import { killApiWithStartsHeld, startHeldTemporalStack, type HeldTemporalStack } from './support/api-kill';
+import type { TcpProxy } from './support/tcp-proxy';
+import { attemptSummary, claimedExecutions, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger } from './support/triggers';
 
 const GRACE_SECONDS = 10;
 
@@ -29,27 +21,18 @@ describe('API killed with SIGKILL after answering calls whose workflows had not 
   let stack: ProcessStack;
   let campaignId: string;
 
+  let herald: HeldTemporalStack;
+
   beforeAll(async () => {
-    fake = await startFakeResend();
-    temporalProxy = await startTcpProxy(inject('temporalAddress'));
-    stack = await startProcessStack({
-      temporalAddress: inject('temporalAddress'),
-      apiTemporalAddress: temporalProxy.address,
-      env: {
-        RESEND_API_KEY: fake.apiKey,
-        RESEND_BASE_URL: fake.url,
-        HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '1',
-        HERALD_ORPHAN_GRACE_SECONDS: String(GRACE_SECONDS),
-      },
+    herald = await startHeldTemporalStack(
+      { HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '1', HERALD_ORPHAN_GRACE_SECONDS: String(GRACE_SECONDS) },
       // npm start's setting, not the test harness's.
-      apiEnv: { HERALD_START_WAIT_MS: '50' },
-    });
-    campaignId = await createLiveCampaign(stack.request);
+      { HERALD_START_WAIT_MS: '50' },
+    );
+    ({ fake, temporalProxy, stack, campaignId } = herald);
   });
   afterAll(async () => {
-    await stack?.stop();
-    await temporalProxy?.close();
-    await fake?.close();
+    await herald?.close();
   });
 
   it('the sweep starts every answered call once the grace period is over, and each message is delivered once', async () => {

@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startFakeResend, type FakeResend } from '../support/fake-resend';
-import { sleep, startProcessStack, waitFor, type ProcessStack } from '../support/process-stack';
-import { killApiWithStartsHeld } from './support/api-kill';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
-import {
-  attemptSummary,
-  claimedExecutions,
-  createLiveCampaign,
-  expectEveryMessageDeliveredOnce,
-  planTriggers,
-  triggerWithRetry,
-  type AcceptedTrigger,
-} from './support/triggers';
+import type { FakeResend } from '../support/fake-resend';
+import { sleep, waitFor, type ProcessStack } from '../support/process-stack';
+import { killApiWithStartsHeld, startHeldTemporalStack, type HeldTemporalStack } from './support/api-kill';
+import type { TcpProxy } from './support/tcp-proxy';
+import { attemptSummary, claimedExecutions, expectEveryMessageDeliveredOnce, planTriggers, triggerWithRetry, type AcceptedTrigger } from './support/triggers';
 
 /**
  * The API process dies (SIGKILL) with trigger calls in flight and is started again on the same
@@ -26,20 +18,14 @@ describe('API killed with SIGKILL while calls are in flight', () => {
   let stack: ProcessStack;
   let campaignId: string;
 
+  let herald: HeldTemporalStack;
+
   beforeAll(async () => {
-    fake = await startFakeResend();
-    temporalProxy = await startTcpProxy(inject('temporalAddress'));
-    stack = await startProcessStack({
-      temporalAddress: inject('temporalAddress'),
-      apiTemporalAddress: temporalProxy.address,
-      env: { RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: fake.url },
-    });
-    campaignId = await createLiveCampaign(stack.request);
+    herald = await startHeldTemporalStack();
+    ({ fake, temporalProxy, stack, campaignId } = herald);
   });
   afterAll(async () => {
-    await stack?.stop();
-    await temporalProxy?.close();
-    await fake?.close();
+    await herald?.close();
   });
 
   const claims = () => claimedExecutions(stack.database);
