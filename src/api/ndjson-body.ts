@@ -1,4 +1,6 @@
 import type { z } from '@hono/zod-openapi';
+import type { RejectedImportLine, UnreadImportLine } from '../services/batched-import';
+import { NdjsonBodyTooLarge, type NdjsonLine } from './ndjson-lines';
 import { Problem, zodIssuesToFieldErrors } from './problem';
 
 /** What the NDJSON routes (bulk profiles, audience members) accept as Content-Type. */
@@ -27,6 +29,36 @@ export function lineRejection(issues: z.core.$ZodIssue[]): string {
     .map((error) => `${error.field === '(body)' ? '(line)' : error.field}: ${error.message}`)
     .join('; ');
   return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
+}
+
+/**
+ * Each line of an NDJSON body checked against `schema` and made an entry by `entry`: a line that
+ * is not JSON, or fails the schema, is `rejected` with its reason; a body over
+ * HERALD_IMPORT_MAX_BYTES ends in one `unread` entry for the line it stopped at.
+ */
+export async function* checkedNdjsonEntries<S extends z.ZodType, E>(
+  lines: AsyncIterable<NdjsonLine>,
+  schema: S,
+  entry: (line: number, value: z.output<S>) => E,
+): AsyncGenerator<E | RejectedImportLine | UnreadImportLine> {
+  try {
+    for await (const line of lines) {
+      if (line.kind === 'invalid') {
+        yield { line: line.line, kind: 'rejected', reason: line.reason };
+        continue;
+      }
+      const parsed = schema.safeParse(line.value);
+      if (parsed.success) yield entry(line.line, parsed.data);
+      else yield { line: line.line, kind: 'rejected', reason: lineRejection(parsed.error.issues) };
+    }
+  } catch (error) {
+    if (!(error instanceof NdjsonBodyTooLarge)) throw error;
+    yield {
+      line: error.afterLine + 1,
+      kind: 'unread',
+      reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read`,
+    };
+  }
 }
 
 /** The body stopped being read at HERALD_IMPORT_MAX_BYTES: 413, with what was applied up to there in `summary`. */

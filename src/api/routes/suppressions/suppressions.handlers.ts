@@ -1,35 +1,14 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { ServiceDependencies } from '../../../services/service-dependencies';
 import { addSuppression, importSuppressions, listSuppressions, removeSuppression, type SuppressionImportEntry } from '../../../services/suppressions';
-import { lineRejection, NdjsonCutShort, requireNdjson } from '../../ndjson-body';
-import { NdjsonBodyTooLarge, ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
+import { checkedNdjsonEntries, NdjsonCutShort, requireNdjson } from '../../ndjson-body';
+import { ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
 import { SuppressionImportLineSchema, type importSuppressions as importRoute } from './suppressions.routes';
 import type * as routes from './suppressions.routes';
 
 /** Each line of the body checked against its schema; a body over the limit ends in an `unread` entry. */
-async function* importEntries(lines: AsyncIterable<NdjsonLine>): AsyncGenerator<SuppressionImportEntry> {
-  try {
-    for await (const line of lines) {
-      if (line.kind === 'invalid') {
-        yield { line: line.line, kind: 'rejected', reason: line.reason };
-        continue;
-      }
-      const parsed = SuppressionImportLineSchema.safeParse(line.value);
-      if (!parsed.success) {
-        yield { line: line.line, kind: 'rejected', reason: lineRejection(parsed.error.issues) };
-        continue;
-      }
-      yield { line: line.line, kind: 'suppression', channel: parsed.data.channel, address: parsed.data.address };
-    }
-  } catch (error) {
-    if (!(error instanceof NdjsonBodyTooLarge)) throw error;
-    yield {
-      line: error.afterLine + 1,
-      kind: 'unread',
-      reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read`,
-    };
-  }
-}
+const importEntries = (lines: AsyncIterable<NdjsonLine>): AsyncGenerator<SuppressionImportEntry> =>
+  checkedNdjsonEntries(lines, SuppressionImportLineSchema, (line, { channel, address }) => ({ line, kind: 'suppression' as const, channel, address }));
 
 export function suppressionHandlers(deps: ServiceDependencies) {
   const list: RouteHandler<typeof routes.listSuppressions> = async (c) => c.json(await listSuppressions(deps, c.req.valid('query')), 200);

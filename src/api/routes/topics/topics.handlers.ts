@@ -11,8 +11,8 @@ import {
   unsubscribe,
   type SubscriberEntry,
 } from '../../../services/topics';
-import { lineRejection, NdjsonCutShort } from '../../ndjson-body';
-import { NdjsonBodyTooLarge, ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
+import { checkedNdjsonEntries, NdjsonCutShort } from '../../ndjson-body';
+import { ndjsonLines, type NdjsonLine } from '../../ndjson-lines';
 import { Problem } from '../../problem';
 import { TopicSubscriberSchema, type TopicSubscribersBodySchema } from './topics.routes';
 import type * as routes from './topics.routes';
@@ -20,26 +20,8 @@ import type * as routes from './topics.routes';
 const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
 
 /** Each line of an NDJSON body checked against its schema; a body over the limit ends in an `unread` entry. */
-async function* ndjsonEntries(lines: AsyncIterable<NdjsonLine>): AsyncGenerator<SubscriberEntry> {
-  try {
-    for await (const line of lines) {
-      if (line.kind === 'invalid') {
-        yield { line: line.line, kind: 'rejected', reason: line.reason };
-        continue;
-      }
-      const parsed = TopicSubscriberSchema.safeParse(line.value);
-      if (parsed.success) yield { line: line.line, kind: 'subscriber', ...parsed.data };
-      else yield { line: line.line, kind: 'rejected', reason: lineRejection(parsed.error.issues) };
-    }
-  } catch (error) {
-    if (!(error instanceof NdjsonBodyTooLarge)) throw error;
-    yield {
-      line: error.afterLine + 1,
-      kind: 'unread',
-      reason: `the body exceeds ${error.maxBodyBytes} bytes (HERALD_IMPORT_MAX_BYTES): this line and those after it were not read`,
-    };
-  }
-}
+const ndjsonEntries = (lines: AsyncIterable<NdjsonLine>): AsyncGenerator<SubscriberEntry> =>
+  checkedNdjsonEntries(lines, TopicSubscriberSchema, (line, subscriber) => ({ line, kind: 'subscriber' as const, ...subscriber }));
 
 /** A JSON list, validated whole by the route, as the same entries an NDJSON body gives. */
 async function* listEntries(subscribers: { namespace: string; userId: string }[]): AsyncGenerator<SubscriberEntry> {
