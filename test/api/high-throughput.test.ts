@@ -152,6 +152,7 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
   };
   let dispatch: (partition: number) => Promise<Awaited<ReturnType<ReturnType<typeof highThroughputDispatchActivities>['dispatchHighThroughputBatch']>>>;
   let activities: ReturnType<typeof highThroughputDispatchActivities>;
+  let dispatchDeps: Parameters<typeof highThroughputDispatchActivities>[0];
   /** Runs after each claim of the queue the activities use, with what the claim found. */
   let afterClaim: ((found: number) => Promise<void>) | undefined;
 
@@ -165,7 +166,7 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
         return claimed;
       }
     }
-    activities = highThroughputDispatchActivities({
+    dispatchDeps = {
       queue: new ObservedQueue(herald.db),
       campaigns: new CampaignRepository(herald.db),
       deliveries: new DeliveryRepository(herald.db),
@@ -174,7 +175,8 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
       sendPreparedNow: async () => {
         throw new Error('email only here');
       },
-    });
+    };
+    activities = highThroughputDispatchActivities(dispatchDeps);
     dispatch = (partition) => new MockActivityEnvironment().run(activities.dispatchHighThroughputBatch, { partition, limit: 200 });
   });
   afterAll(async () => {
@@ -264,6 +266,50 @@ describe('high-throughput campaigns: one batch, by the activity itself', () => {
       expect(claims).toEqual([2, 0, 1, 0]);
       expect(session).toEqual({ batches: 2, triggers: 3, sent: 3, failed: 0, more: false });
       expect((await herald.request('GET', `/v1/executions/${late[0]}`)).body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+    } finally {
+      afterClaim = undefined;
+    }
+  });
+
+  it("past the worker's count, claims again after the linger before it says retire: a trigger committed right after an empty first claim is sent", async () => {
+    const { activated } = await activate(herald, highThroughputCampaign({ name: 'Past the count' }));
+    // Partition 3 of the API's 4, and past a worker's count of 2.
+    const partition = 3;
+    while ((await dispatch(partition)).triggers > 0);
+    const pastTheCount = highThroughputDispatchActivities({ ...dispatchDeps, partitions: 2 });
+    const run = () =>
+      new MockActivityEnvironment().run(pastTheCount.drainHighThroughputPartition, { partition, batchSize: 2, lingerMs: 200, sessionMs: 60_000 });
+    const claims: number[] = [];
+    let late: string[] = [];
+    afterClaim = async (found) => {
+      claims.push(found);
+      // The session's first claim finds nothing; a trigger is committed right after it and not
+      // nudged (within the linger of one that a session before this one took).
+      if (claims.length === 1) late = await accept(activated.body.id, requestIdsIn(partition, 1, 'past-count-late'));
+    };
+    try {
+      expect(await run()).toEqual({ batches: 1, triggers: 1, sent: 1, failed: 0, more: false, retire: true });
+      expect(claims).toEqual([0, 1, 0]);
+      expect((await herald.request('GET', `/v1/executions/${late[0]}`)).body).toMatchObject({ status: 'completed', counts: { sent: 1 } });
+      // Drained: the next session says retire after its second empty claim.
+      claims.length = 0;
+      afterClaim = async (found) => {
+        claims.push(found);
+      };
+      expect(await run()).toEqual({ batches: 0, triggers: 0, sent: 0, failed: 0, more: false, retire: true });
+      expect(claims).toEqual([0, 0]);
+      // Within the count, an empty session ends at once and never says retire.
+      claims.length = 0;
+      expect(
+        await new MockActivityEnvironment().run(activities.drainHighThroughputPartition, { partition, batchSize: 2, lingerMs: 200, sessionMs: 60_000 }),
+      ).toEqual({
+        batches: 0,
+        triggers: 0,
+        sent: 0,
+        failed: 0,
+        more: false,
+      });
+      expect(claims).toEqual([0]);
     } finally {
       afterClaim = undefined;
     }
