@@ -78,6 +78,8 @@ export interface ActivityDependencies {
   webhooks?: WebhookDeliverySettings;
   /** HERALD_HIGH_THROUGHPUT_PARTITIONS: the dispatchers of partitions past it end once drained (default 4). */
   highThroughputPartitions?: number;
+  /** For the orphan sweep: starts the dispatchers of partitions past the count that hold queued triggers (src/services/high-throughput-dispatchers.ts). */
+  restartStrandedDispatchers?: () => Promise<number[]>;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -149,7 +151,13 @@ export function createActivities(deps: ActivityDependencies) {
     // The activation workflow's activateVersion update.
     ...campaignVersionActivities(deps.db),
     ...prepareRecipientsActivities(profiles, deps.renderer),
-    ...orphanSweepActivities({ executions, campaigns, temporal: deps.temporal, graceSeconds: deps.orphanGraceSeconds }),
+    ...orphanSweepActivities({
+      executions,
+      campaigns,
+      temporal: deps.temporal,
+      graceSeconds: deps.orphanGraceSeconds,
+      ...(deps.restartStrandedDispatchers && { restartStrandedDispatchers: deps.restartStrandedDispatchers }),
+    }),
     ...renderActivities(deps.renderer),
     ...sendEmailActivities(deps.emailProvider, deps.emailFrom),
     ...retentionActivities({

@@ -26,6 +26,8 @@ export interface OrphanSweepBatch {
   markedExecutionIds: string[];
   /** Set when the batch was full: where the next one resumes. */
   next?: RunningExecutionCursor;
+  /** First batch only: high-throughput partitions past the count whose queued triggers it found, their dispatchers started (or already running). */
+  dispatcherPartitions?: number[];
 }
 
 /** Workflow states that end a trigger workflow without its closing step: the execution must be closed for it. */
@@ -58,9 +60,16 @@ export interface OrphanSweepDependencies {
    * before (ADR 0011) may be tried for up to 60 s: the sweep's own start of it joins that one.
    */
   graceSeconds: number;
+  /**
+   * Starts the high-throughput dispatchers of partitions past the worker's count that hold queued
+   * triggers (ADR 0010, "Partitions"), and returns those partitions: the first batch of each sweep
+   * calls it, so a trigger whose nudge was lost after its dispatcher ended waits a sweep interval,
+   * not a worker's restart.
+   */
+  restartStrandedDispatchers?: () => Promise<number[]>;
 }
 
-export function orphanSweepActivities({ executions, campaigns, temporal, graceSeconds }: OrphanSweepDependencies) {
+export function orphanSweepActivities({ executions, campaigns, temporal, graceSeconds, restartStrandedDispatchers }: OrphanSweepDependencies) {
   /**
    * Starts the workflow of a unitary trigger whose campaign has no steps (ADR 0011): its call may
    * have been answered 202 from its claim before the start, so it is owed a run. False for any other
@@ -110,6 +119,10 @@ export function orphanSweepActivities({ executions, campaigns, temporal, graceSe
      */
     async markNeverStartedExecutions({ batchSize, after }: OrphanSweepBatchInput): Promise<OrphanSweepBatch> {
       const limit = Math.min(Math.max(1, Math.floor(batchSize)), MAX_BATCH_SIZE);
+      const dispatcherPartitions = after === undefined && restartStrandedDispatchers ? await restartStrandedDispatchers() : [];
+      if (dispatcherPartitions.length > 0) {
+        log.warn('high-throughput partitions past the count hold queued triggers: their dispatchers are running', { partitions: dispatcherPartitions });
+      }
       const now = Date.now();
       const claimedBefore = new Date(now - graceSeconds * 1000).toISOString();
       const checkedBefore = new Date(now - RECHECK_AFTER_SECONDS * 1000).toISOString();
@@ -155,6 +168,7 @@ export function orphanSweepActivities({ executions, campaigns, temporal, graceSe
         started: startedExecutionIds.length,
         startedExecutionIds,
         ...(candidates.length === limit && last && { next: { createdAt: last.createdAt, executionId: last.executionId } }),
+        ...(dispatcherPartitions.length > 0 && { dispatcherPartitions }),
       };
     },
   };

@@ -79,6 +79,27 @@ export class HighThroughputQueue {
     return { batchId, executionIds: rows.map((row) => row.execution_id), resumed: open !== undefined };
   }
 
+  /**
+   * The partitions, from `from` up, that hold queued triggers (claimed or not), ascending. One
+   * index lookup per partition found plus one (the claim index leads with the partition), however
+   * long the queue: no scan of its rows.
+   */
+  async partitionsHoldingTriggers(from = 0): Promise<number[]> {
+    const found: number[] = [];
+    for (let next = from; ; ) {
+      const row = await this.db
+        .selectFrom('ht_triggers')
+        .select('dispatch_partition')
+        .where('dispatch_partition', '>=', next)
+        .orderBy('dispatch_partition')
+        .limit(1)
+        .executeTakeFirst();
+      if (!row) return found;
+      found.push(row.dispatch_partition);
+      next = row.dispatch_partition + 1;
+    }
+  }
+
   /** The batch's triggers: each execution's campaign, version and context, and its recipients by position. */
   async load(executionIds: string[]): Promise<QueuedTrigger[]> {
     if (executionIds.length === 0) return [];

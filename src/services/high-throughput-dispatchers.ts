@@ -3,6 +3,7 @@ import { highThroughputDispatcher, type HighThroughputDispatcherInput, nudgeSign
 import { highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import type { TemporalConfig } from '../config/temporal';
 import type { HeraldDb } from '../db/database';
+import { HighThroughputQueue } from '../repositories/high-throughput-queue';
 import { withCallDeadline } from '../temporal-client/connection';
 
 /** Triggers per batch: 2 email blocks of Resend's 100 at one recipient each. */
@@ -67,14 +68,18 @@ function dispatcherStart({ taskQueue, partitions }: DispatcherSetting, partition
 
 /**
  * Starts the partitions' dispatchers (ADR 0010) unless they run: `USE_EXISTING` makes every call
- * after the first a no-op, so every worker at startup and every activation of a high-throughput
- * campaign may call it. A dispatcher that ended (drained past the count, or terminated by an
- * operator) is started again. `also`: partitions past the count that still hold queued triggers.
+ * after the first a no-op, so every worker at startup, every activation of a high-throughput
+ * campaign and the orphan sweep may call it. A dispatcher that ended (drained past the count, or
+ * terminated by an operator) is started again. `partitions`: which ones; every partition of the
+ * count by default.
  */
-export async function ensureHighThroughputDispatchers(client: Client, setting: DispatcherSetting, also: Iterable<number> = []): Promise<void> {
-  const partitions = new Set([...Array.from({ length: setting.partitions }, (_, partition) => partition), ...also]);
+export async function ensureHighThroughputDispatchers(
+  client: Client,
+  setting: DispatcherSetting,
+  partitions: Iterable<number> = Array.from({ length: setting.partitions }, (_, partition) => partition),
+): Promise<void> {
   await Promise.all(
-    [...partitions].map(async (partition) => {
+    [...new Set(partitions)].map(async (partition) => {
       try {
         await withCallDeadline(client, () =>
           client.workflow.start(highThroughputDispatcher, {
@@ -91,14 +96,14 @@ export async function ensureHighThroughputDispatchers(client: Client, setting: D
 }
 
 /**
- * What a worker starting up must run (ADR 0010): undefined when the deployment has no
- * high-throughput campaign that takes (or may still take) triggers and nothing queued; else every
- * partition of the count, plus `beyondCount`: partitions past it that still hold queued triggers
- * (queued under a larger count, whose dispatcher ended or was terminated).
+ * The partitions a worker starting up makes sure have a dispatcher (ADR 0010): none when the
+ * deployment has no high-throughput campaign that takes (or may still take) triggers and nothing
+ * queued; else every partition of the count, and those past it that still hold queued triggers
+ * (queued under a larger count, their dispatcher ended or terminated).
  */
-export async function highThroughputDispatchersToRun(db: HeraldDb, partitions: number): Promise<{ beyondCount: number[] } | undefined> {
+export async function highThroughputDispatchersToRun(db: HeraldDb, partitions: number): Promise<number[]> {
   // A stopped campaign's accepted triggers are still sent.
-  const queued = await db.selectFrom('ht_triggers').select('dispatch_partition').distinct().execute();
+  const queued = await new HighThroughputQueue(db).partitionsHoldingTriggers();
   if (queued.length === 0) {
     const live = await db
       .selectFrom('campaigns')
@@ -107,10 +112,21 @@ export async function highThroughputDispatchersToRun(db: HeraldDb, partitions: n
       .where('status', 'in', ['scheduled', 'live'])
       .limit(1)
       .executeTakeFirst();
-    if (!live) return undefined;
+    if (!live) return [];
   }
-  const beyondCount = queued.map((row) => row.dispatch_partition).filter((partition) => partition >= partitions);
-  return { beyondCount: beyondCount.sort((a, b) => a - b) };
+  return [...Array.from({ length: partitions }, (_, partition) => partition), ...queued.filter((partition) => partition >= partitions)];
+}
+
+/**
+ * Starts the dispatcher of every partition past the count that holds queued triggers, for the
+ * orphan sweep: a trigger queued there whose nudge was lost (Temporal down, an API killed right
+ * after its answer) after its dispatcher had ended would otherwise wait for a worker's restart.
+ * Returns those partitions. Within the count the dispatchers never end by themselves.
+ */
+export async function restartDispatchersPastTheCount(db: HeraldDb, client: Client, setting: DispatcherSetting): Promise<number[]> {
+  const beyond = await new HighThroughputQueue(db).partitionsHoldingTriggers(setting.partitions);
+  if (beyond.length > 0) await ensureHighThroughputDispatchers(client, setting, beyond);
+  return beyond;
 }
 
 interface NudgeState {
@@ -133,8 +149,8 @@ const nudges = new WeakMap<Client, Map<string, NudgeState>>();
  * drained and ended, or one an operator terminated) is started by it, so no queued trigger waits
  * for a worker's restart. Fire and forget: the 202 never waits for Temporal, and a nudge that
  * fails (Temporal down) costs only latency while the dispatcher runs, since it looks at its queue
- * after HIGH_THROUGHPUT_IDLE_MS anyway; one that is not running is started by the next nudge, a
- * worker's start or the next activation.
+ * after HIGH_THROUGHPUT_IDLE_MS anyway; one that is not running (past the count) is started by the
+ * next nudge, the orphan sweep (restartDispatchersPastTheCount) or a worker's start.
  */
 export function nudgeDispatcher(client: Client, setting: DispatcherSetting, partition: number, queuedAt: number, nowMs = Date.now()): void {
   const workflowId = highThroughputDispatcherId(setting.taskQueue, partition);
@@ -166,6 +182,7 @@ export function nudgeDispatcher(client: Client, setting: DispatcherSetting, part
     state.trailing = undefined;
     send(Date.now());
   }, wait);
-  // A process that is stopping does not wait for it: the dispatcher's idle timer covers the trigger.
+  // A process that is stopping does not wait for it: the dispatcher's idle timer covers the trigger
+  // (past the count, the orphan sweep).
   state.trailing.unref();
 }

@@ -15,7 +15,12 @@ import type { HeraldDb } from '../db/database';
 import { OutboxRepository } from '../repositories/outbox';
 import { createTemplateRenderer } from '../rendering/template-renderer';
 import { heraldDataConverter } from '../temporal-client/data-converter';
-import { dispatcherSettingOf, ensureHighThroughputDispatchers, highThroughputDispatchersToRun } from '../services/high-throughput-dispatchers';
+import {
+  dispatcherSettingOf,
+  ensureHighThroughputDispatchers,
+  highThroughputDispatchersToRun,
+  restartDispatchersPastTheCount,
+} from '../services/high-throughput-dispatchers';
 import { describeHousekeepingSchedule, ensureHousekeepingSchedules, housekeepingScheduleWarning } from './housekeeping-schedules';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -74,8 +79,8 @@ export async function createWorker({ config, connection, client, db, workflowBun
   }
   // High-throughput campaigns' dispatchers (ADR 0010), when there is something for them to send
   // (with any partition past the count that still holds triggers); activation starts them too.
-  const dispatchers = housekeeping ? await highThroughputDispatchersToRun(db, config.temporal.highThroughputPartitions) : undefined;
-  if (dispatchers) await ensureHighThroughputDispatchers(client, dispatcherSettingOf(config), dispatchers.beyondCount);
+  const dispatchers = housekeeping ? await highThroughputDispatchersToRun(db, config.temporal.highThroughputPartitions) : [];
+  if (dispatchers.length > 0) await ensureHighThroughputDispatchers(client, dispatcherSettingOf(config), dispatchers);
   // The render sandbox: a pool of child processes that lives exactly as long as the worker runs.
   const renderer = createTemplateRenderer(config.render);
   let worker: Worker;
@@ -105,6 +110,7 @@ export async function createWorker({ config, connection, client, db, workflowBun
         tracking: config,
         webhooks: config,
         highThroughputPartitions: config.temporal.highThroughputPartitions,
+        restartStrandedDispatchers: () => restartDispatchersPastTheCount(db, client, dispatcherSettingOf(config)),
       }),
     });
   } catch (error) {

@@ -13,6 +13,7 @@ import { openMigratedDatabase, type HeraldDb } from '../../src/db/database';
 import { CampaignRepository } from '../../src/repositories/campaigns';
 import { DurableClaims } from '../../src/repositories/durable-claims';
 import { ExecutionRepository } from '../../src/repositories/executions';
+import { HighThroughputQueue } from '../../src/repositories/high-throughput-queue';
 import { highThroughputDispatchersToRun } from '../../src/services/high-throughput-dispatchers';
 
 describe('highThroughputDispatchersToRun', () => {
@@ -29,7 +30,7 @@ describe('highThroughputDispatchersToRun', () => {
   });
 
   it('runs none without a high-throughput campaign or a queued trigger, the count once a campaign is live, and queued partitions past it', async () => {
-    expect(await highThroughputDispatchersToRun(db, 2)).toBeUndefined();
+    expect(await highThroughputDispatchersToRun(db, 2)).toEqual([]);
 
     const campaigns = new CampaignRepository(db);
     const campaign = await campaigns.create({
@@ -41,9 +42,9 @@ describe('highThroughputDispatchersToRun', () => {
       audience: { namespace: 'email', createMissingProfiles: false },
     });
     // A draft takes no triggers yet.
-    expect(await highThroughputDispatchersToRun(db, 2)).toBeUndefined();
+    expect(await highThroughputDispatchersToRun(db, 2)).toEqual([]);
     await db.updateTable('campaigns').set({ status: 'live' }).where('id', '=', campaign.id).execute();
-    expect(await highThroughputDispatchersToRun(db, 2)).toEqual({ beyondCount: [] });
+    expect(await highThroughputDispatchersToRun(db, 2)).toEqual([0, 1]);
 
     // Triggers queued by an API on a count of 8, in partitions 1, 6 and 5.
     const claims = new DurableClaims(db, new ExecutionRepository(db));
@@ -62,13 +63,19 @@ describe('highThroughputDispatchersToRun', () => {
         partition,
       );
     }
-    expect(await highThroughputDispatchersToRun(db, 2)).toEqual({ beyondCount: [5, 6] });
-    expect(await highThroughputDispatchersToRun(db, 8)).toEqual({ beyondCount: [] });
+    expect(await highThroughputDispatchersToRun(db, 2)).toEqual([0, 1, 5, 6]);
+    expect(await highThroughputDispatchersToRun(db, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // The partitions holding triggers, found by index lookups from a given one up.
+    const queue = new HighThroughputQueue(db);
+    expect(await queue.partitionsHoldingTriggers()).toEqual([1, 5, 6]);
+    expect(await queue.partitionsHoldingTriggers(2)).toEqual([5, 6]);
+    expect(await queue.partitionsHoldingTriggers(6)).toEqual([6]);
+    expect(await queue.partitionsHoldingTriggers(7)).toEqual([]);
 
     // The campaign stopped: its accepted triggers are still sent, so their dispatchers still run.
     await db.updateTable('campaigns').set({ status: 'stopped' }).where('id', '=', campaign.id).execute();
-    expect(await highThroughputDispatchersToRun(db, 2)).toEqual({ beyondCount: [5, 6] });
+    expect(await highThroughputDispatchersToRun(db, 2)).toEqual([0, 1, 5, 6]);
     await db.deleteFrom('ht_triggers').execute();
-    expect(await highThroughputDispatchersToRun(db, 2)).toBeUndefined();
+    expect(await highThroughputDispatchersToRun(db, 2)).toEqual([]);
   });
 });

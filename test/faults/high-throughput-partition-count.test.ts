@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { partitionOf } from '../../src/domain/high-throughput';
 import { highThroughputDispatcherId } from '../../workflows/workflow-ids';
 import { waitFor } from '../support/process-stack';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 import {
   expectEachTriggerSentOnce,
   expectNoCrash,
@@ -18,7 +19,8 @@ import {
  * middle of the change: the API still queues triggers in 8 partitions while the worker runs on 2.
  * No trigger is stranded or sent twice. A dispatcher past the worker's count drains its partition
  * and ends; a trigger queued there afterwards starts it again with the API's nudge (a
- * signal-with-start), and it ends again once that is sent.
+ * signal-with-start), and it ends again once that is sent. When the nudges cannot reach Temporal
+ * (the API talks to it through a proxy the test pauses), the orphan sweep starts those dispatchers.
  */
 const API_PARTITIONS = 8;
 const WORKER_PARTITIONS = 2;
@@ -28,11 +30,15 @@ describe('high-throughput partition count lowered while the API still uses the o
   let herald: HighThroughputFaultStack;
   let connection: Connection;
   let client: Client;
+  let temporalProxy: TcpProxy;
 
   beforeAll(async () => {
+    temporalProxy = await startTcpProxy(inject('temporalAddress'));
     herald = await startHighThroughputStack(inject('temporalAddress'), {
+      apiTemporalAddress: temporalProxy.address,
       apiEnv: { HERALD_HIGH_THROUGHPUT_PARTITIONS: String(API_PARTITIONS) },
-      workerEnv: { HERALD_HIGH_THROUGHPUT_PARTITIONS: String(WORKER_PARTITIONS) },
+      // The sweep every second: it starts the dispatchers whose nudges were lost (below).
+      workerEnv: { HERALD_HIGH_THROUGHPUT_PARTITIONS: String(WORKER_PARTITIONS), HERALD_ORPHAN_SWEEP_INTERVAL_SECONDS: '1' },
     });
     connection = await Connection.connect({ address: inject('temporalAddress') });
     client = new Client({ connection, namespace: 'default' });
@@ -46,6 +52,7 @@ describe('high-throughput partition count lowered while the API still uses the o
     }
     await connection?.close();
     await herald?.close();
+    await temporalProxy?.close();
   });
 
   const dispatcher = (partition: number) => client.workflow.getHandle(highThroughputDispatcherId(herald.stack.taskQueue, partition));
@@ -65,7 +72,7 @@ describe('high-throughput partition count lowered while the API still uses the o
     return runs;
   }
 
-  it('sends every trigger once, ends the dispatchers past the count, and starts one again for a trigger queued there later', async () => {
+  it('sends every trigger once, ends the dispatchers past the count, and starts one again for a trigger queued there later, by a nudge or the sweep', async () => {
     const { stack, campaignId, fake } = herald;
     const first = planOneRecipientTriggers(campaignId, 'hpc1', PER_PHASE);
     // The API's count spreads them over all 8 partitions.
@@ -85,16 +92,28 @@ describe('high-throughput partition count lowered while the API still uses the o
     // The ones within the count never ended.
     for (let partition = 0; partition < WORKER_PARTITIONS; partition++) expect(endedAgain[partition]!.runId).toBe(ended[partition]!.runId);
 
+    // The API cannot reach Temporal: its nudges are lost, and the dispatchers past the count stay
+    // ended. The orphan sweep finds their queued triggers and starts them.
+    temporalProxy.pause();
+    const third = planOneRecipientTriggers(campaignId, 'hpc3', PER_PHASE);
+    const thirdAccepted = await startCallers(stack.baseUrl, third, 16).done;
+    await waitForRunDrained(stack, campaignId, 3 * PER_PHASE, 60_000);
+    const restartedBySweep = await afterDrain();
+    for (let partition = WORKER_PARTITIONS; partition < API_PARTITIONS; partition++) {
+      expect(restartedBySweep[partition]!.runId, `partition ${partition} ran again`).not.toBe(endedAgain[partition]!.runId);
+    }
+    temporalProxy.resume();
+
     const figures = await expectEachTriggerSentOnce({
       database: stack.database,
       campaignId,
       fake,
-      planned: [...first, ...second],
-      accepted: [...firstAccepted, ...secondAccepted],
+      planned: [...first, ...second, ...third],
+      accepted: [...firstAccepted, ...secondAccepted, ...thirdAccepted],
     });
     expectNoCrash(stack);
     console.info(
-      `[ht-partition-count] ${2 * PER_PHASE} triggers over ${API_PARTITIONS} partitions, worker on ${WORKER_PARTITIONS}: all sent once; ${figures.providerRequests} provider requests`,
+      `[ht-partition-count] ${3 * PER_PHASE} triggers over ${API_PARTITIONS} partitions, worker on ${WORKER_PARTITIONS}: all sent once; ${figures.providerRequests} provider requests`,
     );
   }, 240_000);
 });

@@ -42,11 +42,12 @@ export interface HighThroughputFaultStack {
 
 /**
  * The fake Resend behind the provider proxy, a worker and an API as processes on `temporalAddress`,
- * and a live high-throughput campaign. `apiEnv` and `workerEnv`: settings of one process only.
+ * and a live high-throughput campaign. `apiEnv` and `workerEnv`: settings of one process only;
+ * `apiTemporalAddress`: where the API alone reaches Temporal (a fault proxy).
  */
 export async function startHighThroughputStack(
   temporalAddress: string,
-  { apiEnv, workerEnv }: { apiEnv?: Record<string, string>; workerEnv?: Record<string, string> } = {},
+  { apiEnv, workerEnv, apiTemporalAddress }: { apiEnv?: Record<string, string>; workerEnv?: Record<string, string>; apiTemporalAddress?: string } = {},
 ): Promise<HighThroughputFaultStack> {
   const fake = await startFakeResend();
   const proxy = await startProviderProxy(fake.url);
@@ -62,6 +63,7 @@ export async function startHighThroughputStack(
       env: { RESEND_API_KEY: fake.apiKey, RESEND_BASE_URL: proxy.url, ...UNLIMITED_RATE },
       ...(apiEnv && { apiEnv }),
       ...(workerEnv && { workerEnv }),
+      ...(apiTemporalAddress && { apiTemporalAddress }),
     });
     const campaignId = await createHighThroughputCampaign(stack.request);
     const started = stack;
